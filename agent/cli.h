@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+#include <stdbool.h>
+
+/* Exit codes of acm-agent (documented in README and acm-agent(8)). */
+enum {
+        EXIT_OK = 0,         /* every certificate valid / config valid */
+        EXIT_FAILED = 1,     /* some certificate failed / online check failed */
+        EXIT_USAGE = 2,      /* usage or configuration error */
+        EXIT_WAITING = 3,    /* waiting on something outside the agent (DNS validation, ...) */
+};
+
+/* Global options, parsed by main.c before the command. */
+typedef struct cli_options {
+        const char *config_path;   /* -c/--config, default CONF_DEFAULT_PATH */
+        bool once;                 /* --once */
+        bool dry_run;              /* --dry-run */
+        bool json;                 /* --json */
+        bool online;               /* --online (check) */
+        bool force;                /* --force (renew) */
+        const char *reason;        /* --reason (revoke) */
+} cli_options;
+
+/*
+ * Commands. Each takes the global options and its positional arguments
+ * (argv[0] is the command name) and returns an exit code above.
+ */
+int cmd_check(const cli_options *o, int argc, char **argv);

@@ -1,0 +1,1 @@
+# Fragment owned by the aws area; see Makefile.am.

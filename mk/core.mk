@@ -1,0 +1,17 @@
+# Core: macros, logging, clock, worker threads, CLI.
+libacmagent_a_SOURCES += \
+	agent/macro.h \
+	agent/log.c agent/log.h \
+	agent/clock.c agent/clock.h \
+	agent/util.c agent/util.h
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test-util
+TESTS += tests/unit/test-util
+tests_unit_test_util_SOURCES = tests/unit/test-util.c
+tests_unit_test_util_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_util_LDADD = $(UNIT_LDADD)
+endif
+
+TESTS += tests/integration/test-cli.sh
+EXTRA_DIST += tests/integration/test-cli.sh tests/integration/lib.sh

@@ -1,0 +1,1 @@
+# Fragment owned by the crypto area; see Makefile.am.

@@ -1,0 +1,1 @@
+# Fragment owned by the deploy area; see Makefile.am.

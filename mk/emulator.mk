@@ -1,0 +1,1 @@
+# Fragment owned by the emulator area; see Makefile.am.

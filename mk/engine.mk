@@ -1,0 +1,1 @@
+# Fragment owned by the engine area; see Makefile.am.

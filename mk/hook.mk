@@ -1,0 +1,1 @@
+# Fragment owned by the hook area; see Makefile.am.
