@@ -772,6 +772,7 @@ def json_default(o):
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "acm-agent-emulator"
+    disable_nagle_algorithm = True
 
     def log_message(self, fmt, *args):
         if self.server.verbose:
@@ -1452,6 +1453,7 @@ HANDLERS.update({"acmpca_" + k[4:]: v for k, v in list(HANDLERS.items()) if k.st
 # ---------------------------------------------------------------- control
 class Control(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
 
     def log_message(self, fmt, *args):
         pass
