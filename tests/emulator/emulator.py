@@ -36,6 +36,9 @@ DEFAULT_QUOTAS = {
     "acm-pca:IssueCertificate": 25, "acm-pca:GetCertificate": 75,
     "acm-pca:RevokeCertificate": 25, "acm-pca:DescribeCertificateAuthority": 50,
     "acm-pca:GetCertificateAuthorityCertificate": 50,
+    # Route 53: five requests per second per account (per operation here).
+    "route53:ListHostedZonesByName": 5, "route53:ChangeResourceRecordSets": 5,
+    "route53:GetChange": 5, "route53:ListResourceRecordSets": 5,
 }
 DEFAULT_SETTINGS = {
     "pca_in_progress_seconds": 0.0,
@@ -45,6 +48,7 @@ DEFAULT_SETTINGS = {
     "dns_server": None,
     "signature_max_skew_seconds": 300,
     "ecs_authorization_token": None,
+    "route53_insync_seconds": 0.0,
 }
 
 
@@ -58,7 +62,7 @@ class AwsError(Exception):
 def load_models():
     loader = botocore.loaders.create_loader()
     models = {}
-    for svc in ("acm", "acm-pca", "sts"):
+    for svc in ("acm", "acm-pca", "sts", "route53"):
         models[svc] = loader.load_service_model(svc, "service-2")
     with open(os.path.join(HERE, "model-overlay.json")) as f:
         overlay = json.load(f)
@@ -304,8 +308,22 @@ class State:
                                             "user_id": "AIDA" + self.access_key[4:]}}
             self.imds_tokens = {}
             self.dns_records = {}    # lower-case fqdn. -> CNAME target (control /dns)
+            self.zones = {}
+            self.changes = {}
+            self.add_zone("example.com", "Z0EMULATOREXAMPLE01")
             for ca in self.cas.values():
                 ca.status = "ACTIVE"
+
+    def add_zone(self, name, zid=None):
+        name = name.lower().rstrip(".") + "."
+        zid = zid or "Z" + secrets.token_hex(10).upper()
+        with self.lock:
+            self.zones[zid] = {"name": name, "ref": str(uuid.uuid4()), "records": {
+                (name, "SOA"): {"Name": name, "Type": "SOA", "TTL": 900, "ResourceRecords": [
+                    {"Value": "ns-1.emulator.invalid. hostmaster.emulator.invalid. 1 7200 900 1209600 86400"}]},
+                (name, "NS"): {"Name": name, "Type": "NS", "TTL": 172800, "ResourceRecords": [
+                    {"Value": "ns-1.emulator.invalid."}, {"Value": "ns-2.emulator.invalid."}]}}}
+        return zid
 
     def add_session(self, arn, user_id, seconds, key=None, secret=None, token=None):
         key = key or "ASIA" + secrets.token_hex(8).upper()
@@ -763,6 +781,19 @@ def to_xml(v):
 
 
 # ---------------------------------------------------------------- HTTP
+def invoke(fn, st, params, caller):
+    """Runs an operation; a bug in the emulator becomes InternalFailure (and
+    a traceback on stderr), never a dropped connection."""
+    try:
+        return fn(st, params, caller)
+    except AwsError:
+        raise
+    except Exception:
+        import traceback
+        traceback.print_exc()
+        raise AwsError("InternalFailure", "The emulator failed on this request (see its log).", 500)
+
+
 def json_default(o):
     if isinstance(o, bytes):
         return base64.b64encode(o).decode()
@@ -840,6 +871,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.imds(path)
         if path.startswith("/ecs/credentials"):
             return self.ecs()
+        if path.startswith("/2013-04-01/"):
+            return self.aws_rest(st, path, body, rid)
         target = self.headers.get("X-Amz-Target", "")
         if self.command == "POST" and target:
             prefix, _, op = target.partition(".")
@@ -913,7 +946,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if v.errors:
                 raise AwsError("ValidationException", validation_message(v.errors))
             self.pre(st, opname)
-            result = HANDLERS["%s_%s" % (svc.replace("-", ""), op)](st, decoded, caller)
+            result = invoke(HANDLERS["%s_%s" % (svc.replace("-", ""), op)], st, decoded, caller)
             out = json.dumps(result, default=json_default)
         except AwsError as e:
             status, err = e.status, e.code
@@ -943,7 +976,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if v.errors:
                 raise AwsError("ValidationError", validation_message(v.errors))
             self.pre(st, opname)
-            result = HANDLERS["sts_" + op](st, params, caller)
+            result = invoke(HANDLERS["sts_" + op], st, params, caller)
             ns = "https://sts.amazonaws.com/doc/2011-06-15/"
             out = ('<%sResponse xmlns="%s"><%sResult>%s</%sResult><ResponseMetadata><RequestId>%s</RequestId>'
                    '</ResponseMetadata></%sResponse>' % (op, ns, op, to_xml(result), op, rid, op))
@@ -953,6 +986,65 @@ class Handler(http.server.BaseHTTPRequestHandler):
             out = ('<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>%s</Type>'
                    '<Code>%s</Code><Message>%s</Message></Error><RequestId>%s</RequestId></ErrorResponse>'
                    % ("Receiver" if e.status >= 500 else "Sender", code, xml_escape(e.message), rid))
+        finally:
+            self.log_call(st, opname, params, status, err, rid, caller, result)
+        self.send(status, out, "text/xml", {"x-amzn-RequestId": rid})
+
+    def aws_rest(self, st, path, body, rid):
+        ns = "https://route53.amazonaws.com/doc/2013-04-01/"
+        model = st.models["route53"]
+        q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query, keep_blank_values=True))
+        op, params, caller, status, err, result = None, None, None, 200, None, None
+        routes = [("GET", r"/2013-04-01/hostedzonesbyname", "ListHostedZonesByName"),
+                  ("POST", r"/2013-04-01/hostedzone/([^/]+)/rrset/?", "ChangeResourceRecordSets"),
+                  ("GET", r"/2013-04-01/hostedzone/([^/]+)/rrset", "ListResourceRecordSets"),
+                  ("GET", r"/2013-04-01/change/([^/]+)", "GetChange")]
+        label = None
+        for meth, rx, name in routes:
+            m = re.fullmatch(rx, path)
+            if m and meth == self.command:
+                op, label = name, (m.group(1) if m.groups() else None)
+                break
+        opname = "route53:%s" % op
+        try:
+            if op is None:
+                raise AwsError("InvalidAction", "No operation at %s %s" % (self.command, path), 404)
+            caller = verify_sigv4(st, self, "route53", body, QUERY_ERRS)
+            shape_name = model["operations"][op]["input"]["shape"]
+            params = {}
+            for mname, mem in model["shapes"][shape_name]["members"].items():
+                loc = mem.get("location")
+                sh = model["shapes"][mem["shape"]]
+                if loc == "uri":
+                    params[mname] = urllib.parse.unquote(label)
+                elif loc == "querystring" and mem["locationName"] in q:
+                    v = q[mem["locationName"]]
+                    if sh["type"] in ("integer", "long"):
+                        if not v.isdigit():
+                            raise AwsError("InvalidInput", "Value '%s' at '%s' is not an integer" % (v, _camel(mname)))
+                        v = int(v)
+                    params[mname] = v
+            if self.command == "POST":
+                import xml.etree.ElementTree as ET
+                try:
+                    root = ET.fromstring(body)
+                except ET.ParseError as e:
+                    raise AwsError("InvalidInput", "Could not parse XML: %s" % e)
+                params.update(xml_parse(model, shape_name, root, skip=set(params)))
+            v = Validator(model)
+            v.check(shape_name, params, "")
+            if v.errors:
+                raise AwsError("InvalidInput", validation_message(v.errors))
+            self.pre(st, opname)
+            result = invoke(HANDLERS["r53_" + op], st, params, caller)
+            oshape = model["operations"][op]["output"]["shape"]
+            out = '<?xml version="1.0"?>\n<%s xmlns="%s">%s</%s>' % (oshape, ns, xml_shape(model, oshape, result), oshape)
+        except AwsError as e:
+            status, err = e.status, e.code
+            code = "Throttling" if e.code == "ThrottlingException" else e.code
+            out = ('<?xml version="1.0"?>\n<ErrorResponse xmlns="%s"><Error><Type>%s</Type><Code>%s</Code><Message>%s</Message>'
+                   '</Error><RequestId>%s</RequestId></ErrorResponse>'
+                   % (ns, "Receiver" if e.status >= 500 else "Sender", code, xml_escape(e.message), rid))
         finally:
             self.log_call(st, opname, params, status, err, rid, caller, result)
         self.send(status, out, "text/xml", {"x-amzn-RequestId": rid})
@@ -1129,6 +1221,10 @@ def cname_exists(state, name, value):
     with state.lock:
         if norm(state.dns_records.get(norm(name), "")) == norm(value):
             return True
+        for z in state.zones.values():
+            rr = z["records"].get((norm(name), "CNAME"))
+            if rr and rr.get("ResourceRecords") and norm(rr["ResourceRecords"][0]["Value"]) == norm(value):
+                return True
     srv = state.settings.get("dns_server")
     if srv:
         got = dns_query_cname(srv, name)
@@ -1446,7 +1542,159 @@ def acm_DeleteCertificate(state, p, caller):
     return {}
 
 
-HANDLERS = {k: v for k, v in globals().items() if k.startswith(("acmpca_", "acm_", "sts_", "pca_"))}
+# ---------------------------------------------------------------- Route 53
+def _tag(e):
+    return e.tag.rsplit("}", 1)[-1]
+
+
+def xml_parse(model, shape_name, elem, skip=()):
+    """Parses a REST-XML element by its botocore shape; unknown elements are
+    refused like Route 53's schema validation does."""
+    shape = model["shapes"][shape_name]
+    t = shape["type"]
+    if t == "structure":
+        members = {m.get("locationName", n): (n, m) for n, m in shape["members"].items() if n not in skip}
+        out = {}
+        for child in elem:
+            if _tag(child) not in members:
+                raise AwsError("InvalidInput", "Invalid XML ; cvc-complex-type.2.4.a: Invalid content was found starting with element '%s'." % _tag(child))
+            n, m = members[_tag(child)]
+            out[n] = xml_parse(model, m["shape"], child)
+        return out
+    if t == "list":
+        return [xml_parse(model, shape["member"]["shape"], c) for c in elem]
+    text = (elem.text or "").strip()
+    if t in ("integer", "long"):
+        try:
+            return int(text)
+        except ValueError:
+            raise AwsError("InvalidInput", "Invalid XML ; '%s' is not a valid value for '%s'." % (text, _tag(elem)))
+    if t == "boolean":
+        return text == "true"
+    return text
+
+
+def xml_shape(model, shape_name, value):
+    shape = model["shapes"][shape_name]
+    t = shape["type"]
+    if t == "structure":
+        out = []
+        for n, m in shape["members"].items():
+            if n in value and value[n] is not None:
+                tag = m.get("locationName", n)
+                out.append("<%s>%s</%s>" % (tag, xml_shape(model, m["shape"], value[n]), tag))
+        return "".join(out)
+    if t == "list":
+        tag = shape["member"].get("locationName", "member")
+        return "".join("<%s>%s</%s>" % (tag, xml_shape(model, shape["member"]["shape"], v), tag) for v in value)
+    if t == "timestamp":
+        return iso(value)
+    if t == "boolean":
+        return "true" if value else "false"
+    return xml_escape(str(value))
+
+
+def _fqdn(n):
+    n = n.lower().rstrip(".") + "."
+    return n.replace("\\052", "*")
+
+
+def _rev(n):
+    return list(reversed(n.rstrip(".").split(".")))
+
+
+def r53_zone(state, zid):
+    z = state.zones.get(zid.split("/")[-1])
+    if z is None:
+        raise AwsError("NoSuchHostedZone", "No hosted zone found with ID: %s" % zid, 404)
+    return z
+
+
+def r53_ListHostedZonesByName(state, p, caller):
+    with state.lock:
+        zones = sorted(state.zones.items(), key=lambda kv: (_rev(kv[1]["name"]), kv[0]))
+        if "HostedZoneId" in p and "DNSName" not in p:
+            raise AwsError("InvalidInput", "The DNS name must be specified when a hosted zone ID is specified.")
+        if "DNSName" in p:
+            start = (_rev(_fqdn(p["DNSName"])), p.get("HostedZoneId", ""))
+            zones = [z for z in zones if (_rev(z[1]["name"]), z[0]) >= start]
+        n = int(p.get("MaxItems", 100))
+        out = {"HostedZones": [{"Id": "/hostedzone/" + zid, "Name": z["name"], "CallerReference": z["ref"],
+                                "Config": {"PrivateZone": False}, "ResourceRecordSetCount": len(z["records"])}
+                               for zid, z in zones[:n]],
+               "IsTruncated": len(zones) > n, "MaxItems": str(n)}
+        if "DNSName" in p:
+            out["DNSName"] = p["DNSName"]
+        if "HostedZoneId" in p:
+            out["HostedZoneId"] = p["HostedZoneId"]
+        if len(zones) > n:
+            out["NextDNSName"], out["NextHostedZoneId"] = zones[n][1]["name"], zones[n][0]
+        return out
+
+
+def r53_ChangeResourceRecordSets(state, p, caller):
+    with state.lock:
+        z = r53_zone(state, p["HostedZoneId"])
+        recs = dict(z["records"])
+        errors = []
+        for ch in p["ChangeBatch"]["Changes"]:
+            rr = dict(ch["ResourceRecordSet"])
+            rr["Name"] = _fqdn(rr["Name"])
+            key = (rr["Name"], rr["Type"])
+            if rr["Name"] != z["name"] and not rr["Name"].endswith("." + z["name"]):
+                errors.append("RRSet with DNS name %s is not permitted in zone %s" % (rr["Name"], z["name"]))
+                continue
+            if ch["Action"] == "CREATE":
+                if key in recs:
+                    errors.append("Tried to create resource record set [name='%s', type='%s'] but it already exists" % key)
+                    continue
+                recs[key] = rr
+            elif ch["Action"] == "DELETE":
+                if recs.get(key) != rr:
+                    errors.append("Tried to delete resource record set [name='%s', type='%s'] but it was not found" % key)
+                    continue
+                del recs[key]
+            else:
+                recs[key] = rr
+            if rr["Type"] == "CNAME" and any(k[0] == rr["Name"] and k[1] != "CNAME" for k in recs):
+                errors.append("RRSet of type CNAME with DNS name %s is not permitted as it conflicts with other records with the same DNS name in zone %s" % (rr["Name"], z["name"]))
+        if errors:
+            raise AwsError("InvalidChangeBatch", "[%s]" % ", ".join(errors))
+        z["records"] = recs
+        cid = "C" + secrets.token_hex(10).upper()
+        now = state.now()
+        state.changes[cid] = now
+        return {"ChangeInfo": {"Id": "/change/" + cid, "Status": "PENDING", "SubmittedAt": now,
+                               "Comment": p["ChangeBatch"].get("Comment")}}
+
+
+def r53_GetChange(state, p, caller):
+    cid = p["Id"].split("/")[-1]
+    with state.lock:
+        t = state.changes.get(cid)
+    if t is None:
+        raise AwsError("NoSuchChange", "A change with the specified change ID does not exist.", 404)
+    done = state.now() >= t + float(state.settings["route53_insync_seconds"])
+    return {"ChangeInfo": {"Id": "/change/" + cid, "Status": "INSYNC" if done else "PENDING", "SubmittedAt": t}}
+
+
+def r53_ListResourceRecordSets(state, p, caller):
+    with state.lock:
+        z = r53_zone(state, p["HostedZoneId"])
+        if "StartRecordType" in p and "StartRecordName" not in p:
+            raise AwsError("InvalidInput", "The input is not valid: type specified without name")
+        items = sorted(z["records"].values(), key=lambda r: (_rev(r["Name"]), r["Type"]))
+        if "StartRecordName" in p:
+            start = (_rev(_fqdn(p["StartRecordName"])), p.get("StartRecordType", ""))
+            items = [r for r in items if (_rev(r["Name"]), r["Type"]) >= start]
+        n = int(p.get("MaxItems", 300))
+        out = {"ResourceRecordSets": items[:n], "IsTruncated": len(items) > n, "MaxItems": str(n)}
+        if len(items) > n:
+            out["NextRecordName"], out["NextRecordType"] = items[n]["Name"], items[n]["Type"]
+        return out
+
+
+HANDLERS = {k: v for k, v in globals().items() if k.startswith(("acmpca_", "acm_", "sts_", "pca_", "r53_"))}
 HANDLERS.update({"acmpca_" + k[4:]: v for k, v in list(HANDLERS.items()) if k.startswith("pca_")})
 
 
@@ -1551,6 +1799,9 @@ class Control(http.server.BaseHTTPRequestHandler):
                 c["renewal"] = {"status": "PENDING_AUTO_RENEWAL", "updated": st.now(), "outcome": outcome,
                                 "reason": b.get("reason")}
                 return {"arn": b["arn"], "RenewalStatus": "PENDING_AUTO_RENEWAL"}
+        if path == "/zone":
+            zid = st.add_zone(b["name"], b.get("id"))
+            return {"id": zid, "name": st.zones[zid]["name"]}
         if path == "/dns":
             with st.lock:
                 name = b["name"].lower().rstrip(".") + "."

@@ -167,9 +167,31 @@ expect_grep 'acm-validations.aws' "ResourceRecord shown after the delay" "$TMP/d
 a acm get-certificate --certificate-arn "$DARN" >"$TMP/out" 2>&1
 expect_grep 'RequestInProgressException' "acm get-certificate before issuance"
 jq_ "$TMP/d.json" '"\n".join(o["ResourceRecord"]["Name"]+" "+o["ResourceRecord"]["Value"] for o in d["Certificate"]["DomainValidationOptions"])' | sort -u >"$TMP/rr"
-while read -r n v; do emu_ctl POST /dns "{\"name\":\"$n\",\"value\":\"$v\"}" >/dev/null; done <"$TMP/rr"
+# --- Route 53: the validation CNAMEs go into the emulated zone
+expect_rc 0 "route53 list-hosted-zones-by-name" -- a route53 list-hosted-zones-by-name --dns-name example.com --max-items 1
+expect_grep '/hostedzone/Z0EMULATOREXAMPLE01' "default zone example.com listed"
+a route53 change-resource-record-sets --hosted-zone-id Z0NOSUCHZONE --change-batch '{"Changes":[{"Action":"UPSERT","ResourceRecordSet":{"Name":"a.example.com","Type":"A","TTL":60,"ResourceRecords":[{"Value":"192.0.2.1"}]}}]}' >"$TMP/out" 2>&1
+expect_grep 'NoSuchHostedZone' "unknown zone gets NoSuchHostedZone"
+first=1
+while read -r n v; do
+	a route53 change-resource-record-sets --hosted-zone-id Z0EMULATOREXAMPLE01 --change-batch \
+		"{\"Changes\":[{\"Action\":\"UPSERT\",\"ResourceRecordSet\":{\"Name\":\"$n\",\"Type\":\"CNAME\",\"TTL\":300,\"ResourceRecords\":[{\"Value\":\"$v\"}]}}]}" >"$TMP/ch.json"
+	if [ $first = 1 ]; then
+		expect_grep '"Status": "PENDING"' "route53 change-resource-record-sets answers PENDING" "$TMP/ch.json"
+		expect_rc 0 "route53 get-change" -- a route53 get-change --id "$(jq_ "$TMP/ch.json" 'd["ChangeInfo"]["Id"]')"
+		expect_grep '"Status": "INSYNC"' "change becomes INSYNC"
+		a route53 change-resource-record-sets --hosted-zone-id Z0EMULATOREXAMPLE01 --change-batch \
+			"{\"Changes\":[{\"Action\":\"CREATE\",\"ResourceRecordSet\":{\"Name\":\"$n\",\"Type\":\"CNAME\",\"TTL\":300,\"ResourceRecords\":[{\"Value\":\"$v\"}]}}]}" >"$TMP/out" 2>&1
+		expect_grep 'InvalidChangeBatch.*already exists' "CREATE of an existing record gets InvalidChangeBatch"
+		first=0
+	fi
+done <"$TMP/rr"
+a route53 list-resource-record-sets --hosted-zone-id Z0EMULATOREXAMPLE01 >"$TMP/out"
+expect_grep 'acm-validations.aws' "route53 list-resource-record-sets shows the CNAME"
+a route53 list-resource-record-sets --hosted-zone-id Z0EMULATOREXAMPLE01 --start-record-type CNAME >"$TMP/out" 2>&1
+expect_grep 'InvalidInput' "type without name refused like AWS"
 a acm describe-certificate --certificate-arn "$DARN" >"$TMP/out"
-expect_grep '"Status": "ISSUED"' "DNS-validated certificate ISSUED once its CNAME exists"
+expect_grep '"Status": "ISSUED"' "DNS-validated certificate ISSUED once its CNAMEs exist in Route 53"
 expect_rc 0 "acm get-certificate" -- a acm get-certificate --certificate-arn "$DARN"
 emu_ctl POST /renew "{\"arn\":\"$DARN\",\"outcome\":\"FAILED\",\"reason\":\"CAA_ERROR\"}" >/dev/null
 a acm describe-certificate --certificate-arn "$DARN" >"$TMP/out"
