@@ -96,14 +96,14 @@ expect_grep "enum value set" "bad enum gets ValidationException"
 # --- ACM-PCA
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TMP/k.pem" -out "$TMP/csr.pem" \
 	-subj /CN=svc.example.com -addext subjectAltName=DNS:svc.example.com 2>/dev/null
-emu_ctl POST /settings '{"pca_in_progress_seconds": 6}' >/dev/null
+emu_ctl POST /settings '{"pca_in_progress_seconds": 120}' >/dev/null
 expect_rc 0 "acm-pca issue-certificate (EC subordinate, 30 days, idempotency token)" -- a acm-pca issue-certificate --certificate-authority-arn "$SUB" --csr "fileb://$TMP/csr.pem" --signing-algorithm SHA256WITHECDSA --validity Value=30,Type=DAYS --idempotency-token tok1
 ARN=$(jq_ "$TMP/out" 'd["CertificateArn"]')
 a acm-pca issue-certificate --certificate-authority-arn "$SUB" --csr "fileb://$TMP/csr.pem" --signing-algorithm SHA256WITHECDSA --validity Value=30,Type=DAYS --idempotency-token tok1 >"$TMP/out" 2>&1
 expect_grep "$ARN" "same idempotency token returns the same ARN"
 a acm-pca get-certificate --certificate-authority-arn "$SUB" --certificate-arn "$ARN" >"$TMP/out" 2>&1
 expect_grep 'RequestInProgressException' "get-certificate answers RequestInProgressException at first"
-sleep 6
+emu_ctl POST /clock '{"advance_seconds": 121}' >/dev/null   # delays run on the emulator clock
 expect_rc 0 "acm-pca get-certificate after the delay" -- a acm-pca get-certificate --certificate-authority-arn "$SUB" --certificate-arn "$ARN"
 jq_ "$TMP/out" 'd["Certificate"]' >"$TMP/leaf.pem"; jq_ "$TMP/out" 'd["CertificateChain"]' >"$TMP/chain.pem"
 expect_rc 0 "chain has 2 certificates" -- test "$(grep -c 'BEGIN CERT' "$TMP/chain.pem")" = 2
@@ -156,12 +156,12 @@ OLDSER=$(a acm describe-certificate --certificate-arn "$PARN" | jq_ /dev/stdin '
 expect_rc 0 "acm renew-certificate (private)" -- a acm renew-certificate --certificate-arn "$PARN"
 a acm describe-certificate --certificate-arn "$PARN" >"$TMP/out"
 expect_rc 0 "renewal gives a new serial" -- test "$(jq_ "$TMP/out" 'd["Certificate"]["Serial"]')" != "$OLDSER"
-emu_ctl POST /settings '{"acm_record_delay_seconds": 1, "renewal_delay_seconds": 0}' >/dev/null
+emu_ctl POST /settings '{"acm_record_delay_seconds": 120, "renewal_delay_seconds": 0}' >/dev/null
 expect_rc 0 "acm request-certificate (public, DNS)" -- a acm request-certificate --domain-name www.example.com --validation-method DNS --subject-alternative-names www.example.com '*.example.com' --tags Key=app,Value=web
 DARN=$(jq_ "$TMP/out" 'd["CertificateArn"]')
 a acm describe-certificate --certificate-arn "$DARN" >"$TMP/out"
 expect_rc 1 "ResourceRecord not shown before the delay" -- grep -q ResourceRecord "$TMP/out"
-sleep 1.2
+emu_ctl POST /clock '{"advance_seconds": 121}' >/dev/null
 a acm describe-certificate --certificate-arn "$DARN" >"$TMP/d.json"
 expect_grep 'acm-validations.aws' "ResourceRecord shown after the delay" "$TMP/d.json"
 a acm get-certificate --certificate-arn "$DARN" >"$TMP/out" 2>&1
