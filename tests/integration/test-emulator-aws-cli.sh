@@ -197,6 +197,16 @@ emu_ctl POST /renew "{\"arn\":\"$DARN\",\"outcome\":\"FAILED\",\"reason\":\"CAA_
 a acm describe-certificate --certificate-arn "$DARN" >"$TMP/out"
 expect_grep '"RenewalStatus": "FAILED"' "managed renewal FAILED on command"
 expect_grep '"RenewalStatusReason": "CAA_ERROR"' "renewal failure reason"
+OLDSER=$(jq_ "$TMP/out" 'd["Certificate"]["Serial"]')
+emu_ctl POST /settings '{"renewal_delay_seconds": 60}' >/dev/null
+emu_ctl POST /renew "{\"arn\":\"$PARN\",\"outcome\":\"SUCCESS\"}" >/dev/null
+a acm describe-certificate --certificate-arn "$PARN" >"$TMP/out"
+expect_grep '"RenewalStatus": "PENDING_AUTO_RENEWAL"' "managed renewal starts PENDING_AUTO_RENEWAL"
+emu_ctl POST /clock '{"advance_seconds": 61}' >/dev/null
+a acm describe-certificate --certificate-arn "$PARN" >"$TMP/out"
+expect_grep '"RenewalStatus": "SUCCESS"' "managed renewal then SUCCESS"
+expect_rc 0 "managed renewal SUCCESS gives a new serial" -- test "$(jq_ "$TMP/out" 'd["Certificate"]["Serial"]')" != "$OLDSER"
+emu_ctl POST /settings '{"renewal_delay_seconds": 0}' >/dev/null
 expect_rc 0 "acm request-certificate (never validated)" -- a acm request-certificate --domain-name t.example.com --validation-method DNS
 TARN=$(jq_ "$TMP/out" 'd["CertificateArn"]')
 emu_ctl POST /clock '{"advance_seconds": 260000}' >/dev/null
@@ -236,6 +246,14 @@ for k in 500 503 reset truncate malformed; do
 	esac
 done
 expect_rc 0 "faults are used up after count" -- a sts get-caller-identity
+emu_ctl POST /fault '{"operation": "sts:GetCallerIdentity", "kind": "latency", "latency_ms": 1500}' >/dev/null
+t0=$(date +%s%N); a sts get-caller-identity >/dev/null 2>&1; t1=$(date +%s%N)
+expect_rc 0 "latency fault delays the answer (>= 1.5 s)" -- test $(( (t1 - t0) / 1000000 )) -ge 1500
+emu_ctl POST /quota '{"operation": "acm-pca:IssueCertificate", "per_second": 0.01, "burst": 1}' >/dev/null
+a acm-pca issue-certificate --certificate-authority-arn "$SUB" --csr "fileb://$TMP/csr.pem" --signing-algorithm SHA256WITHECDSA --validity Value=1,Type=DAYS >/dev/null 2>&1
+a acm-pca issue-certificate --certificate-authority-arn "$SUB" --csr "fileb://$TMP/csr.pem" --signing-algorithm SHA256WITHECDSA --validity Value=1,Type=DAYS >"$TMP/out" 2>&1
+expect_grep 'ThrottlingException' "IssueCertificate quota gets ThrottlingException"
+
 
 # --- IMDSv2 and ECS credentials
 (unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
