@@ -3,3 +3,14 @@
 # STS query, Route 53 REST-XML, and the online preflight.
 libacmagent_a_SOURCES += \
 	agent/aws.h
+libacmagent_a_SOURCES += \
+	agent/sigv4.c agent/sigv4.h
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test-sigv4
+TESTS += tests/unit/test-sigv4
+tests_unit_test_sigv4_SOURCES = tests/unit/test-sigv4.c
+tests_unit_test_sigv4_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_sigv4_LDADD = $(UNIT_LDADD)
+endif
+EXTRA_DIST += tests/fixtures/sigv4/vectors.json tests/fixtures/sigv4/generate.py
