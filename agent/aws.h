@@ -23,6 +23,7 @@
 #include <systemd/sd-event.h>
 
 #include "conf.h"
+#include "macro.h"
 
 typedef struct aws_client aws_client;
 typedef struct aws_request aws_request;

@@ -4,7 +4,9 @@
 libacmagent_a_SOURCES += \
 	agent/aws.h
 libacmagent_a_SOURCES += \
-	agent/sigv4.c agent/sigv4.h
+	agent/sigv4.c agent/sigv4.h \
+	agent/aws-error.c \
+	agent/aws-policy.c agent/aws-policy.h
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test-sigv4
@@ -12,5 +14,10 @@ TESTS += tests/unit/test-sigv4
 tests_unit_test_sigv4_SOURCES = tests/unit/test-sigv4.c
 tests_unit_test_sigv4_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_sigv4_LDADD = $(UNIT_LDADD)
+check_PROGRAMS += tests/unit/test-aws-policy
+TESTS += tests/unit/test-aws-policy
+tests_unit_test_aws_policy_SOURCES = tests/unit/test-aws-policy.c
+tests_unit_test_aws_policy_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_aws_policy_LDADD = $(UNIT_LDADD)
 endif
 EXTRA_DIST += tests/fixtures/sigv4/vectors.json tests/fixtures/sigv4/generate.py
