@@ -6,7 +6,8 @@ libacmagent_a_SOURCES += \
 libacmagent_a_SOURCES += \
 	agent/sigv4.c agent/sigv4.h \
 	agent/aws-error.c \
-	agent/aws-policy.c agent/aws-policy.h
+	agent/aws-policy.c agent/aws-policy.h \
+	agent/creds-file.c agent/creds-file.h
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test-sigv4
@@ -19,5 +20,10 @@ TESTS += tests/unit/test-aws-policy
 tests_unit_test_aws_policy_SOURCES = tests/unit/test-aws-policy.c
 tests_unit_test_aws_policy_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_aws_policy_LDADD = $(UNIT_LDADD)
+check_PROGRAMS += tests/unit/test-creds-file
+TESTS += tests/unit/test-creds-file
+tests_unit_test_creds_file_SOURCES = tests/unit/test-creds-file.c
+tests_unit_test_creds_file_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_creds_file_LDADD = $(UNIT_LDADD)
 endif
 EXTRA_DIST += tests/fixtures/sigv4/vectors.json tests/fixtures/sigv4/generate.py
