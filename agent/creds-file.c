@@ -42,7 +42,7 @@ creds_files *creds_files_free(creds_files *f) {
         free(f);
         return NULL;
 }
-DEFINE_TRIVIAL_CLEANUP_FUNC(creds_files *, creds_files_free);
+
 
 static char *strip(char *s) {
         while (isspace((unsigned char) *s))

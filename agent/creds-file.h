@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "macro.h"
+
 typedef struct creds_files creds_files;
 
 typedef enum creds_base_kind {
@@ -56,6 +58,7 @@ int creds_files_load(const char *config_path, const char *credentials_path, cred
 int creds_files_parse(const char *config_text, const char *credentials_text, creds_files **ret);
 
 creds_files *creds_files_free(creds_files *f);
+DEFINE_TRIVIAL_CLEANUP_FUNC(creds_files *, creds_files_free);
 
 /* A key of a profile (credentials file first, then config), or NULL. */
 const char *creds_files_get(const creds_files *f, const char *profile, const char *key);

@@ -7,7 +7,8 @@ libacmagent_a_SOURCES += \
 	agent/sigv4.c agent/sigv4.h \
 	agent/aws-error.c \
 	agent/aws-policy.c agent/aws-policy.h \
-	agent/creds-file.c agent/creds-file.h
+	agent/creds-file.c agent/creds-file.h \
+	agent/aws.c agent/aws-xml.c agent/aws-xml.h
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test-sigv4
