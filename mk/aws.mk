@@ -26,5 +26,10 @@ TESTS += tests/unit/test-creds-file
 tests_unit_test_creds_file_SOURCES = tests/unit/test-creds-file.c
 tests_unit_test_creds_file_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_creds_file_LDADD = $(UNIT_LDADD)
+check_PROGRAMS += tests/unit/test-aws-client
+TESTS += tests/unit/test-aws-client
+tests_unit_test_aws_client_SOURCES = tests/unit/test-aws-client.c
+tests_unit_test_aws_client_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_aws_client_LDADD = $(UNIT_LDADD)
 endif
-EXTRA_DIST += tests/fixtures/sigv4/vectors.json tests/fixtures/sigv4/generate.py
+EXTRA_DIST += tests/integration/aws-stub.py tests/fixtures/sigv4/vectors.json tests/fixtures/sigv4/generate.py
