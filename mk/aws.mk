@@ -33,3 +33,10 @@ tests_unit_test_aws_client_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_aws_client_LDADD = $(UNIT_LDADD)
 endif
 EXTRA_DIST += tests/integration/aws-stub.py tests/fixtures/sigv4/vectors.json tests/fixtures/sigv4/generate.py
+
+# Integration: the client against the emulator through a small helper.
+check_PROGRAMS += tests/integration/aws-call
+tests_integration_aws_call_SOURCES = tests/integration/aws-call.c
+tests_integration_aws_call_LDADD = $(AGENT_LIBS)
+TESTS += tests/integration/test-aws-emulator.sh
+EXTRA_DIST += tests/integration/test-aws-emulator.sh

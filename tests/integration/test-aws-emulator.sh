@@ -1,0 +1,59 @@
+#!/bin/bash
+# The AWS client against the emulator (which verifies every signature with
+# botocore and validates every request against botocore's model): credentials
+# from the environment and the shared files, STS query, ACM-PCA JSON over
+# HTTPS with the emulator's CA bundle, throttling recovery at a low quota, 5xx
+# and connection-reset recovery, and a wrong secret giving a clear error.
+. "$ABS_TOP_SRCDIR/tests/integration/lib.sh"
+. "$ABS_TOP_SRCDIR/tests/emulator/emu.sh"
+CALL="$ABS_TOP_BUILDDIR/tests/integration/aws-call"
+[ -x "$CALL" ] || { echo "aws-call not built"; exit 77; }
+emu_start --tls || exit 1
+on_exit emu_stop
+export AWS_CA_BUNDLE="$EMU_CA_BUNDLE" HOME="$TMP"
+RSA_CA=arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/11111111-1111-4111-8111-111111111111
+
+expect_rc 0 "credentials from the environment" -- "$CALL" --credentials
+expect_grep "^source=environment" "source is named"
+expect_rc 0 "STS GetCallerIdentity over HTTPS" -- "$CALL" sts GetCallerIdentity
+expect_grep '"Account": ?"111122223333"' "identity is the emulator account"
+expect_rc 0 "DescribeCertificateAuthority" -- "$CALL" acm-pca DescribeCertificateAuthority "{\"CertificateAuthorityArn\":\"$RSA_CA\"}"
+expect_grep '"Status": ?"ACTIVE"' "CA is ACTIVE"
+
+# Shared credentials file with a named profile (environment keys removed).
+cat >"$TMP/credentials" <<EOT
+[ops]
+aws_access_key_id = $AWS_ACCESS_KEY_ID
+aws_secret_access_key = $AWS_SECRET_ACCESS_KEY
+EOT
+expect_rc 0 "credentials from a profile in the shared file" -- env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
+	AWS_SHARED_CREDENTIALS_FILE="$TMP/credentials" AWS_PROFILE=ops "$CALL" sts GetCallerIdentity
+expect_rc 1 "a missing profile is a clear error" -- env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
+	AWS_SHARED_CREDENTIALS_FILE="$TMP/credentials" AWS_PROFILE=nope "$CALL" sts GetCallerIdentity
+expect_grep "profile 'nope' is not in the AWS config" "names the profile"
+
+# A wrong secret: one attempt, the AWS error type, no secret in the output.
+expect_rc 1 "wrong secret is rejected" -- env AWS_SECRET_ACCESS_KEY=wrong-secret-value "$CALL" acm ListCertificates
+expect_grep "InvalidSignatureException on acm:ListCertificates" "error names the AWS type and operation"
+expect_grep "kind=auth" "classified as auth"
+if grep -q wrong-secret-value "$TMP/out"; then not_ok "secret not printed"; else ok "secret not printed"; fi
+
+# Throttling recovery at a low quota: 12 concurrent calls at 1/s burst 1.
+emu_ctl POST /quota '{"operation": "acm-pca:DescribeCertificateAuthority", "per_second": 1, "burst": 1}' >/dev/null
+expect_rc 0 "12 calls at a 1/s quota all succeed" -- "$CALL" --repeat 12 --max-attempts 8 acm-pca DescribeCertificateAuthority "{\"CertificateAuthorityArn\":\"$RSA_CA\"}"
+expect_grep "calls=12 " "12 calls completed"
+sed -n 's/^throttles=/# throttles=/p' "$TMP/out"
+
+# 5xx and connection reset recovery.
+emu_ctl POST /fault '{"operation": "acm:ListCertificates", "kind": "503", "count": 2}' >/dev/null
+expect_rc 0 "two 503s then success" -- "$CALL" --max-attempts 3 acm ListCertificates
+expect_grep "http=3" "three HTTP attempts"
+emu_ctl POST /fault '{"operation": "acm:ListCertificates", "kind": "reset", "count": 1}' >/dev/null
+expect_rc 0 "connection reset then success" -- "$CALL" acm ListCertificates
+expect_grep "http=2" "two HTTP attempts"
+emu_ctl POST /fault '{"operation": "acm:ListCertificates", "kind": "500", "count": 5}' >/dev/null
+expect_rc 1 "persistent 500 gives up after max attempts" -- "$CALL" --max-attempts 3 acm ListCertificates
+expect_grep "kind=server" "classified as server"
+expect_grep "3 attempts" "attempt count reported"
+emu_ctl POST /reset >/dev/null
+finish
