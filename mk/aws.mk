@@ -8,7 +8,8 @@ libacmagent_a_SOURCES += \
 	agent/aws-error.c \
 	agent/aws-policy.c agent/aws-policy.h \
 	agent/creds-file.c agent/creds-file.h \
-	agent/aws.c agent/aws-xml.c agent/aws-xml.h
+	agent/aws.c agent/aws-xml.c agent/aws-xml.h \
+	agent/check-online.c agent/check-online.h
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test-sigv4

@@ -4,6 +4,7 @@
  * the real event loop. Usage:
  *   aws-call [--repeat N] [--max-attempts N] SERVICE OPERATION [JSON]
  *   aws-call --credentials
+ *   aws-call --check-online [pca:ARN[=SIGNING_ALG] | acm:ARN]...
  * Prints each response on stdout, each error's operator line (and
  * "kind=KIND") on stderr, then "throttles=N calls=N http=N". Exit 0 when
  * every call succeeded, 1 otherwise, 2 on usage errors. The configuration
@@ -15,6 +16,7 @@
 #include <string.h>
 
 #include "aws.h"
+#include "check-online.h"
 #include "macro.h"
 #include "util.h"
 
@@ -55,6 +57,34 @@ int main(int argc, char **argv) {
         int i = 1, r;
         aws_service svc;
 
+        if (argc >= 2 && streq(argv[1], "--check-online")) {
+                /* A configuration built by hand, as the loader would. */
+                static conf_cert certs[16];
+                static conf_cert *ptrs[17];
+                conf cf = {};
+                int n = 0;
+                for (int k = 2; k < argc && n < 16; k++, n++) {
+                        char *v = argv[k], *eq;
+                        certs[n].name = strprintf("cert%d", n);
+                        if (strneq(v, "pca:", 4)) {
+                                certs[n].issuer_type = CONF_ISSUER_PCA;
+                                certs[n].issuer.pca.ca_arn = v + 4;
+                                if ((eq = strchr(v, '='))) {
+                                        *eq = 0;
+                                        certs[n].issuer.pca.signing_algorithm = eq + 1;
+                                }
+                        } else if (strneq(v, "acm:", 4)) {
+                                certs[n].issuer_type = CONF_ISSUER_ACM;
+                                certs[n].issuer.acm.arn = v + 4;
+                        } else
+                                return 2;
+                        ptrs[n] = &certs[n];
+                }
+                cf.certs = ptrs;
+                cf.n_certs = (size_t) n;
+                cli_options o = { .online = true };
+                return check_online(&cf, &o);
+        }
         for (; i < argc && strneq(argv[i], "--", 2); i++) {
                 if (streq(argv[i], "--repeat") && i + 1 < argc) {
                         if (parse_uint32(argv[++i], &repeat) < 0 || repeat == 0)

@@ -56,4 +56,20 @@ expect_rc 1 "persistent 500 gives up after max attempts" -- "$CALL" --max-attemp
 expect_grep "kind=server" "classified as server"
 expect_grep "3 attempts" "attempt count reported"
 emu_ctl POST /reset >/dev/null
+
+# check --online (through the helper until main.c wires it).
+EC_CA=arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/22222222-2222-4222-8222-222222222222
+expect_rc 0 "online check passes for good CAs" -- "$CALL" --check-online "pca:$RSA_CA" "pca:$EC_CA=SHA256WITHECDSA"
+expect_grep "ok   credentials: environment" "prints the credential source"
+expect_grep "ok   identity: arn:aws:" "prints the identity"
+expect_grep "ok   CA .*11111111.*ACTIVE, RSA_2048" "RSA CA active"
+expect_rc 1 "online check fails on a family mismatch" -- "$CALL" --check-online "pca:$EC_CA=SHA256WITHRSA"
+expect_grep "FAIL CA .*signing_algorithm SHA256WITHRSA does not match" "names the mismatch"
+expect_rc 1 "online check fails on a missing CA" -- "$CALL" --check-online "pca:${RSA_CA%-*}-999999999999"
+expect_grep "ResourceNotFoundException on acm-pca:DescribeCertificateAuthority" "names the AWS error"
+emu_ctl POST /ca "{\"arn\": \"$RSA_CA\", \"status\": \"DISABLED\"}" >/dev/null
+expect_rc 1 "online check fails on a disabled CA" -- "$CALL" --check-online "pca:$RSA_CA"
+expect_grep "status DISABLED, not ACTIVE" "says the CA is not active"
+expect_rc 1 "online check fails on wrong credentials" -- env AWS_SECRET_ACCESS_KEY=nope "$CALL" --check-online
+expect_grep "FAIL sts:GetCallerIdentity: SignatureDoesNotMatch" "identity check names the STS error"
 finish
