@@ -182,13 +182,21 @@ uint64_t aws_bucket_take(aws_bucket *b, uint64_t now_usec) {
         return wait < 1 ? 1 : (uint64_t) ceil(wait);
 }
 
-void aws_bucket_on_throttle(aws_bucket *b) {
+void aws_bucket_on_throttle(aws_bucket *b, uint64_t now_usec) {
+        /* Drop the burst: the account is saturated right now. */
+        b->tokens = 0;
+        b->last_usec = now_usec > b->last_usec ? now_usec : b->last_usec;
+        /* Requests throttled together (within one token interval, at most a
+         * second) are one signal, not many: decrease once. */
+        double window = 1e6 / b->rate;
+        if (window > 1e6)
+                window = 1e6;
+        if (b->last_throttle_usec != 0 && now_usec < b->last_throttle_usec + (uint64_t) window)
+                return;
+        b->last_throttle_usec = now_usec;
         b->rate /= 2;
         if (b->rate < MIN_RATE)
                 b->rate = MIN_RATE;
-        /* Drop the burst too: the account is saturated right now. */
-        if (b->tokens > 1)
-                b->tokens = 1;
         b->burst = b->rate < 1 ? 1 : b->rate;
 }
 

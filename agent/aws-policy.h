@@ -66,6 +66,7 @@ typedef struct aws_bucket {
         double tokens;
         double burst;
         uint64_t last_usec;   /* last refill */
+        uint64_t last_throttle_usec;  /* last rate decrease */
 } aws_bucket;
 
 void aws_bucket_init(aws_bucket *b, double max_rate, uint64_t now_usec);
@@ -74,5 +75,8 @@ void aws_bucket_init(aws_bucket *b, double max_rate, uint64_t now_usec);
  * microseconds to wait before trying again (> 0). */
 uint64_t aws_bucket_take(aws_bucket *b, uint64_t now_usec);
 
-void aws_bucket_on_throttle(aws_bucket *b);
+/* A throttling answer: empties the bucket and halves the rate, at most once
+ * per token interval (1/rate, capped at 1 s): requests throttled together
+ * count once. */
+void aws_bucket_on_throttle(aws_bucket *b, uint64_t now_usec);
 void aws_bucket_on_success(aws_bucket *b);

@@ -977,7 +977,7 @@ static void request_done(aws_request *r, CURLcode code) {
                 c->throttles++;
                 if (op) {
                         op->stats.throttled++;
-                        aws_bucket_on_throttle(&op->bucket);
+                        aws_bucket_on_throttle(&op->bucket, clock_now_usec());
                 }
         }
         unsigned max_attempts = c->cfg && c->cfg->max_attempts ? c->cfg->max_attempts : 3;

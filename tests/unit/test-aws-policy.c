@@ -100,10 +100,16 @@ static void test_bucket(void **state) {
         assert_int_equal(aws_bucket_take(&b, now + w), 0);
 
         /* Throttling halves the rate, down to a floor; successes restore it. */
-        aws_bucket_on_throttle(&b);
+        aws_bucket_on_throttle(&b, now);
         assert_true(b.rate == 1);
-        for (int i = 0; i < 20; i++)
-                aws_bucket_on_throttle(&b);
+        /* Throttles in the same second (concurrent requests) count once. */
+        aws_bucket_on_throttle(&b, now + 10);
+        aws_bucket_on_throttle(&b, now + 900 * USEC_PER_MSEC);
+        assert_true(b.rate == 1);
+        for (int i = 0; i < 20; i++) {
+                now += USEC_PER_SEC;
+                aws_bucket_on_throttle(&b, now);
+        }
         assert_true(b.rate >= 0.1 && b.rate < 0.2);
         now += 100 * USEC_PER_SEC;
         assert_int_equal(aws_bucket_take(&b, now), 0);
