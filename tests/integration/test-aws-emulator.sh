@@ -32,6 +32,32 @@ expect_rc 1 "a missing profile is a clear error" -- env -u AWS_ACCESS_KEY_ID -u 
 	AWS_SHARED_CREDENTIALS_FILE="$TMP/credentials" AWS_PROFILE=nope "$CALL" sts GetCallerIdentity
 expect_grep "profile 'nope' is not in the AWS config" "names the profile"
 
+# role_arn + source_profile: the client assumes the role through STS.
+cat >"$TMP/config" <<EOT
+[profile deploy]
+role_arn = arn:aws:iam::111122223333:role/cert-agent
+source_profile = ops
+EOT
+expect_rc 0 "role_arn + source_profile assumes the role" -- env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
+	AWS_SHARED_CREDENTIALS_FILE="$TMP/credentials" AWS_CONFIG_FILE="$TMP/config" AWS_PROFILE=deploy \
+	"$CALL" --credentials
+expect_grep "assumed role arn:aws:iam::111122223333:role/cert-agent" "source names the assumed role"
+expect_grep "^temporary=yes" "assumed-role credentials are temporary"
+expect_rc 0 "assumed-role credentials sign requests" -- env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
+	AWS_SHARED_CREDENTIALS_FILE="$TMP/credentials" AWS_CONFIG_FILE="$TMP/config" AWS_PROFILE=deploy \
+	"$CALL" sts GetCallerIdentity
+expect_grep "assumed-role/cert-agent" "identity is the assumed role"
+
+# Web identity (AssumeRoleWithWebIdentity is unsigned).
+b64() { "$PYTHON3" -c 'import base64,sys; print(base64.urlsafe_b64encode(sys.argv[1].encode()).decode().rstrip("="))' "$1"; }
+echo "$(b64 '{"alg":"RS256","typ":"JWT"}').$(b64 '{"sub":"system:serviceaccount:certs:agent","aud":"sts.amazonaws.com","iss":"https://oidc.example"}').c2ln" >"$TMP/token"
+expect_rc 0 "web identity token" -- env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
+	AWS_WEB_IDENTITY_TOKEN_FILE="$TMP/token" AWS_ROLE_ARN=arn:aws:iam::111122223333:role/web "$CALL" --credentials
+expect_grep "^source=web identity token" "source is the web identity token"
+expect_rc 1 "unreadable web identity token is a clear error" -- env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
+	AWS_WEB_IDENTITY_TOKEN_FILE="$TMP/missing" AWS_ROLE_ARN=arn:aws:iam::111122223333:role/web "$CALL" --credentials
+expect_grep "cannot read the web identity token $TMP/missing" "names the token file"
+
 # A wrong secret: one attempt, the AWS error type, no secret in the output.
 expect_rc 1 "wrong secret is rejected" -- env AWS_SECRET_ACCESS_KEY=wrong-secret-value "$CALL" acm ListCertificates
 expect_grep "InvalidSignatureException on acm:ListCertificates" "error names the AWS type and operation"
