@@ -607,6 +607,7 @@ static const char *json_target_prefix(aws_service s) {
 }
 
 static void request_send(aws_request *r) {
+        static const creds_value no_creds = {};
         aws_client *c = r->client;
         const creds_value *cr = r->creds ? r->creds : &c->creds.v;
         _cleanup_(freep) char *host = NULL, *base = NULL, *target = NULL;
@@ -655,7 +656,7 @@ static void request_send(aws_request *r) {
         if (r->unsigned_req) {
                 sig.authorization = strdup("");
                 snprintf(sig.amz_date, sizeof sig.amz_date, "%s", "");
-                cr = &(const creds_value) {};
+                cr = &no_creds;
                 k = sig.authorization ? 0 : -ENOMEM;
         } else
                 k = sigv4_sign(&in, &sc, &sig);
