@@ -1,0 +1,1292 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The AWS client: libcurl multi driven by sd-event (after systemd's
+ * src/import/curl-util.c), SigV4 (sigv4.c), JSON 1.1 and STS query,
+ * retries in standard mode and a per-operation adaptive token bucket
+ * (aws-policy.c), credentials from the environment and the shared files
+ * (creds-file.c), with roles assumed through STS.
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+
+#include "aws-policy.h"
+#include "aws-xml.h"
+#include "aws.h"
+#include "clock.h"
+#include "creds-file.h"
+#include "log.h"
+#include "macro.h"
+#include "sigv4.h"
+#include "util.h"
+
+#define RESPONSE_MAX (4 * 1024 * 1024)
+#define CREDS_REFRESH_USEC (5 * 60 * USEC_PER_SEC)
+#define BACKOFF_BASE_USEC (100 * USEC_PER_MSEC)
+#define BACKOFF_CAP_USEC (20 * USEC_PER_SEC)
+
+typedef struct op_entry {
+        aws_op_stats stats;
+        aws_service service;
+        char *operation;
+        aws_bucket bucket;
+} op_entry;
+
+typedef struct creds_state {
+        creds_value v;
+        char *source;
+        bool valid;
+} creds_state;
+
+struct aws_request {
+        aws_client *client;
+        aws_request *next, *prev;      /* client's list */
+        aws_service service;
+        char *operation;
+        json_t *request;
+        unsigned flags;
+        aws_callback cb;
+        void *userdata;
+        aws_credentials_callback creds_cb;  /* a credentials query instead of a call */
+        unsigned attempt;
+        bool waiting_creds;
+        const creds_value *creds;      /* explicit credentials (internal STS calls), else the client's */
+        CURL *easy;
+        struct curl_slist *headers;
+        char *body;
+        char *url;
+        char *response;
+        size_t response_len;
+        bool too_large;
+        char request_id[128];
+        char errbuf[CURL_ERROR_SIZE];
+        sd_event_source *timer;
+        bool internal;                 /* the client's own (credentials) request */
+        bool unsigned_req;             /* AssumeRoleWithWebIdentity: no signature */
+};
+
+struct aws_client {
+        unsigned n_ref;
+        sd_event *event;
+        const conf_aws *cfg;
+        CURLM *multi;
+        sd_event_source *curl_timer;
+        char *region;
+        char *endpoints[_AWS_SERVICE_MAX];
+        char *ca_bundle;
+        char *user_agent;
+        aws_request *requests;
+        op_entry *ops;
+        size_t n_ops;
+        uint64_t throttles;
+        creds_state creds;
+        bool resolving;
+        char *principal;
+        /* Credentials resolution in progress */
+        creds_files *files;
+        creds_chain chain;
+        size_t chain_step;
+        creds_value pending;
+        char *pending_source;
+        bool config_role_done;
+};
+
+static void request_free(aws_request *r);
+static void request_start(aws_request *r);
+static void creds_resolve(aws_client *c);
+
+const char *aws_client_region(aws_client *c) {
+        return c ? c->region : NULL;
+}
+
+const char *aws_client_endpoint(aws_client *c, aws_service svc) {
+        if (!c || (unsigned) svc >= _AWS_SERVICE_MAX)
+                return NULL;
+        return c->endpoints[svc];
+}
+
+uint64_t aws_client_throttle_count(aws_client *c) {
+        return c ? c->throttles : 0;
+}
+
+size_t aws_client_pending(aws_client *c) {
+        size_t n = 0;
+        for (aws_request *r = c ? c->requests : NULL; r; r = r->next)
+                if (!r->internal)
+                        n++;
+        return n;
+}
+
+size_t aws_client_n_stats(aws_client *c) {
+        return c ? c->n_ops : 0;
+}
+
+const aws_op_stats *aws_client_stats(aws_client *c, size_t i) {
+        if (!c || i >= c->n_ops)
+                return NULL;
+        c->ops[i].stats.rate = c->ops[i].bucket.rate;
+        return &c->ops[i].stats;
+}
+
+static op_entry *op_get(aws_client *c, aws_service svc, const char *operation) {
+        for (size_t i = 0; i < c->n_ops; i++)
+                if (c->ops[i].service == svc && streq(c->ops[i].operation, operation))
+                        return &c->ops[i];
+        op_entry *n = realloc(c->ops, (c->n_ops + 1) * sizeof(op_entry));
+        if (!n)
+                return NULL;
+        c->ops = n;
+        /* stats.operation points into entries: fix them after realloc. */
+        for (size_t i = 0; i < c->n_ops; i++)
+                c->ops[i].stats.operation = c->ops[i].operation;
+        op_entry *e = &c->ops[c->n_ops];
+        *e = (op_entry) { .service = svc, .operation = strdup(operation) };
+        if (!e->operation)
+                return NULL;
+        double rate = aws_policy_default_rate(aws_service_to_string(svc), operation);
+        if (c->cfg) {
+                _cleanup_(freep) char *full = strprintf("%s:%s", aws_service_to_string(svc), operation);
+                for (size_t i = 0; full && i < c->cfg->n_rate_limits; i++)
+                        if (c->cfg->rate_limits[i].operation && streq(c->cfg->rate_limits[i].operation, full) &&
+                            c->cfg->rate_limits[i].per_second > 0)
+                                rate = c->cfg->rate_limits[i].per_second;
+        }
+        aws_bucket_init(&e->bucket, rate, clock_now_usec());
+        e->stats.service = aws_service_to_string(svc);
+        e->stats.operation = e->operation;
+        c->n_ops++;
+        return e;
+}
+
+/* ---- curl multi on sd-event ---- */
+
+static void check_finished(aws_client *c);
+
+static int on_curl_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        aws_client *c = userdata;
+        int action = 0, k = 0;
+        if (revents & (EPOLLIN | EPOLLHUP))
+                action |= CURL_CSELECT_IN;
+        if (revents & EPOLLOUT)
+                action |= CURL_CSELECT_OUT;
+        if (revents & EPOLLERR)
+                action |= CURL_CSELECT_ERR;
+        aws_client_ref(c);
+        (void) curl_multi_socket_action(c->multi, fd, action, &k);
+        check_finished(c);
+        aws_client_unref(c);
+        return 0;
+}
+
+static int curl_socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp) {
+        aws_client *c = userp;
+        sd_event_source *io = socketp;
+        uint32_t events = 0;
+
+        if (what == CURL_POLL_REMOVE) {
+                if (io) {
+                        sd_event_source_disable_unref(io);
+                        curl_multi_assign(c->multi, s, NULL);
+                }
+                return 0;
+        }
+        if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
+                events |= EPOLLIN;
+        if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
+                events |= EPOLLOUT;
+        if (io) {
+                if (sd_event_source_set_io_events(io, events) < 0)
+                        return -1;
+                return 0;
+        }
+        if (sd_event_add_io(c->event, &io, s, events, on_curl_io, c) < 0)
+                return -1;
+        (void) sd_event_source_set_description(io, "aws-curl-io");
+        curl_multi_assign(c->multi, s, io);
+        return 0;
+}
+
+static int on_curl_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        aws_client *c = userdata;
+        int k = 0;
+        aws_client_ref(c);
+        (void) curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &k);
+        check_finished(c);
+        aws_client_unref(c);
+        return 0;
+}
+
+static int curl_timer_cb(CURLM *multi, long timeout_ms, void *userp) {
+        aws_client *c = userp;
+        uint64_t now;
+
+        if (timeout_ms < 0) {
+                if (c->curl_timer)
+                        (void) sd_event_source_set_enabled(c->curl_timer, SD_EVENT_OFF);
+                return 0;
+        }
+        if (sd_event_now(c->event, CLOCK_MONOTONIC, &now) < 0)
+                return -1;
+        uint64_t when = now + (uint64_t) timeout_ms * USEC_PER_MSEC + 1;
+        if (c->curl_timer) {
+                if (sd_event_source_set_time(c->curl_timer, when) < 0 ||
+                    sd_event_source_set_enabled(c->curl_timer, SD_EVENT_ONESHOT) < 0)
+                        return -1;
+                return 0;
+        }
+        if (sd_event_add_time(c->event, &c->curl_timer, CLOCK_MONOTONIC, when, 0, on_curl_timer, c) < 0)
+                return -1;
+        (void) sd_event_source_set_description(c->curl_timer, "aws-curl-timer");
+        return 0;
+}
+
+/* ---- client ---- */
+
+static int set_endpoint(aws_client *c, aws_service svc) {
+        static const char *const env_names[_AWS_SERVICE_MAX] = {
+                [AWS_SERVICE_ACM] = "AWS_ENDPOINT_URL_ACM",
+                [AWS_SERVICE_ACM_PCA] = "AWS_ENDPOINT_URL_ACM_PCA",
+                [AWS_SERVICE_STS] = "AWS_ENDPOINT_URL_STS",
+                [AWS_SERVICE_ROUTE53] = "AWS_ENDPOINT_URL_ROUTE_53",
+        };
+        const char *name = aws_service_to_string(svc), *url = NULL;
+        bool fips = c->cfg && c->cfg->use_fips;
+
+        for (size_t i = 0; c->cfg && i < c->cfg->n_endpoints; i++)
+                if (c->cfg->endpoints[i].service && streq(c->cfg->endpoints[i].service, name))
+                        url = c->cfg->endpoints[i].url;
+        if (isempty(url))
+                url = getenv(env_names[svc]);
+        if (isempty(url))
+                url = getenv("AWS_ENDPOINT_URL");
+        free(c->endpoints[svc]);
+        c->endpoints[svc] = NULL;
+        if (!isempty(url)) {
+                if (!strneq(url, "https://", 8) && !strneq(url, "http://", 7))
+                        return -EINVAL;
+                c->endpoints[svc] = strdup(url);
+        } else if (svc == AWS_SERVICE_ROUTE53)
+                c->endpoints[svc] = strdup(fips ? "https://route53-fips.amazonaws.com" : "https://route53.amazonaws.com");
+        else if (!c->region)
+                return 0;
+        else
+                c->endpoints[svc] = strprintf("https://%s%s.%s.amazonaws.com%s", name, fips ? "-fips" : "", c->region,
+                                              strneq(c->region, "cn-", 3) ? ".cn" : "");
+        if (!c->endpoints[svc])
+                return -ENOMEM;
+        /* Drop a trailing slash: paths are appended. */
+        size_t n = strlen(c->endpoints[svc]);
+        if (n > 0 && c->endpoints[svc][n - 1] == '/')
+                c->endpoints[svc][n - 1] = 0;
+        return 0;
+}
+
+static const char *profile_name(aws_client *c) {
+        const char *p = c->cfg ? c->cfg->profile : NULL;
+        if (isempty(p))
+                p = getenv("AWS_PROFILE");
+        if (isempty(p))
+                p = "default";
+        return p;
+}
+
+static int files_load(creds_files **ret) {
+        const char *home = getenv("HOME");
+        _cleanup_(freep) char *cfg = NULL, *cred = NULL;
+        const char *e;
+
+        e = getenv("AWS_CONFIG_FILE");
+        cfg = !isempty(e) ? strdup(e) : home ? path_join(home, ".aws/config") : NULL;
+        e = getenv("AWS_SHARED_CREDENTIALS_FILE");
+        cred = !isempty(e) ? strdup(e) : home ? path_join(home, ".aws/credentials") : NULL;
+        return creds_files_load(cfg, cred, ret);
+}
+
+int aws_client_new(sd_event *e, const conf_aws *cfg, aws_client **ret) {
+        aws_client *c;
+        int r;
+
+        if (!e || !ret)
+                return -EINVAL;
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+                return -EIO;
+        c = calloc(1, sizeof *c);
+        if (!c)
+                return -ENOMEM;
+        c->n_ref = 1;
+        c->event = sd_event_ref(e);
+        c->cfg = cfg;
+        c->user_agent = strprintf("acm-agent/%s", PACKAGE_VERSION);
+        c->multi = curl_multi_init();
+        if (!c->user_agent || !c->multi) {
+                aws_client_unref(c);
+                return -ENOMEM;
+        }
+        curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, curl_socket_cb);
+        curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
+        curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, curl_timer_cb);
+        curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
+
+        const char *region = cfg ? cfg->region : NULL;
+        if (isempty(region))
+                region = getenv("AWS_REGION");
+        if (isempty(region))
+                region = getenv("AWS_DEFAULT_REGION");
+        if (!isempty(region))
+                c->region = strdup(region);
+        else {
+                _cleanup_(creds_files_freep) creds_files *f = NULL;
+                if (files_load(&f) >= 0) {
+                        const char *pr = creds_files_get(f, profile_name(c), "region");
+                        if (!isempty(pr))
+                                c->region = strdup(pr);
+                }
+        }
+        const char *ca = cfg ? cfg->ca_bundle : NULL;
+        if (isempty(ca))
+                ca = getenv("AWS_CA_BUNDLE");
+        if (!isempty(ca)) {
+                if (access(ca, R_OK) < 0) {
+                        r = -errno;
+                        aws_client_unref(c);
+                        return r;
+                }
+                c->ca_bundle = strdup(ca);
+        }
+        for (int s = 0; s < _AWS_SERVICE_MAX; s++) {
+                r = set_endpoint(c, (aws_service) s);
+                if (r < 0) {
+                        aws_client_unref(c);
+                        return r;
+                }
+        }
+        if (cfg && cfg->role_arn)
+                c->principal = strdup(cfg->role_arn);
+        *ret = c;
+        return 0;
+}
+
+aws_client *aws_client_ref(aws_client *c) {
+        if (c)
+                c->n_ref++;
+        return c;
+}
+
+aws_client *aws_client_unref(aws_client *c) {
+        if (!c || --c->n_ref > 0)
+                return NULL;
+        while (c->requests)
+                request_free(c->requests);
+        if (c->multi)
+                curl_multi_cleanup(c->multi);
+        sd_event_source_disable_unref(c->curl_timer);
+        sd_event_unref(c->event);
+        free(c->region);
+        for (int s = 0; s < _AWS_SERVICE_MAX; s++)
+                free(c->endpoints[s]);
+        free(c->ca_bundle);
+        free(c->user_agent);
+        for (size_t i = 0; i < c->n_ops; i++)
+                free(c->ops[i].operation);
+        free(c->ops);
+        creds_value_done(&c->creds.v);
+        free(c->creds.source);
+        creds_value_done(&c->pending);
+        free(c->pending_source);
+        creds_chain_done(&c->chain);
+        creds_files_free(c->files);
+        free(c->principal);
+        free(c);
+        return NULL;
+}
+
+/* ---- requests ---- */
+
+static void request_free(aws_request *r) {
+        if (!r)
+                return;
+        aws_client *c = r->client;
+        if (r->easy) {
+                curl_multi_remove_handle(c->multi, r->easy);
+                curl_easy_cleanup(r->easy);
+        }
+        curl_slist_free_all(r->headers);
+        sd_event_source_disable_unref(r->timer);
+        if (r->prev)
+                r->prev->next = r->next;
+        else if (c->requests == r)
+                c->requests = r->next;
+        if (r->next)
+                r->next->prev = r->prev;
+        json_decref(r->request);
+        free(r->operation);
+        free(r->body);
+        free(r->url);
+        free(r->response);
+        free(r);
+}
+
+aws_request *aws_request_cancel(aws_request *r) {
+        request_free(r);
+        return NULL;
+}
+
+static void request_fail(aws_request *r, aws_error *e) {
+        aws_client *c = r->client;
+        op_entry *op = r->operation ? op_get(c, r->service, r->operation) : NULL;
+        e->service = aws_service_to_string(r->service);
+        e->operation = r->operation ? r->operation : "";
+        if (!e->message)
+                e->message = "";
+        if (!e->type)
+                e->type = "Error";
+        e->attempts = r->attempt;
+        if (!e->principal)
+                e->principal = c->principal ? c->principal : c->creds.source;
+        if (op) {
+                op->stats.calls++;
+                op->stats.errors++;
+        }
+        if (r->creds_cb)
+                r->creds_cb(e, NULL, r->userdata);
+        else if (r->cb)
+                r->cb(e, NULL, r->userdata);
+        request_free(r);
+}
+
+static void fail_simple(aws_request *r, aws_error_kind kind, const char *type, const char *message, int error) {
+        aws_error e = { .kind = kind, .type = type, .message = message, .error = error };
+        request_fail(r, &e);
+}
+
+static int on_retry_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        aws_request *r = userdata;
+        r->timer = sd_event_source_disable_unref(r->timer);
+        request_start(r);
+        return 0;
+}
+
+static int schedule(aws_request *r, uint64_t delay_usec) {
+        aws_client *c = r->client;
+        uint64_t now;
+        int k;
+        r->timer = sd_event_source_disable_unref(r->timer);
+        k = sd_event_now(c->event, CLOCK_MONOTONIC, &now);
+        if (k < 0)
+                return k;
+        return sd_event_add_time(c->event, &r->timer, CLOCK_MONOTONIC, now + delay_usec, 0, on_retry_timer, r);
+}
+
+static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata) {
+        aws_request *r = userdata;
+        size_t n = size * nmemb;
+        if (r->response_len + n > RESPONSE_MAX) {
+                r->too_large = true;
+                return 0;
+        }
+        char *p = realloc(r->response, r->response_len + n + 1);
+        if (!p)
+                return 0;
+        memcpy(p + r->response_len, ptr, n);
+        r->response = p;
+        r->response_len += n;
+        p[r->response_len] = 0;
+        return n;
+}
+
+static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata) {
+        aws_request *r = userdata;
+        size_t n = size * nitems;
+        static const char *const names[] = { "x-amzn-requestid:", "x-amz-request-id:" };
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                size_t l = strlen(names[i]);
+                if (n > l && strncasecmp(buf, names[i], l) == 0) {
+                        const char *v = buf + l;
+                        size_t vl = n - l;
+                        while (vl > 0 && (*v == ' ' || *v == '\t'))
+                                v++, vl--;
+                        while (vl > 0 && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
+                                vl--;
+                        if (vl >= sizeof r->request_id)
+                                vl = sizeof r->request_id - 1;
+                        memcpy(r->request_id, v, vl);
+                        r->request_id[vl] = 0;
+                }
+        }
+        return n;
+}
+
+/* Splits an endpoint "https://host[:port][/base]" into host and path. */
+static int split_url(const char *url, char **ret_host, char **ret_base) {
+        const char *p = strstr(url, "://");
+        if (!p)
+                return -EINVAL;
+        p += 3;
+        size_t hl = strcspn(p, "/?#");
+        if (hl == 0)
+                return -EINVAL;
+        char *host = strndup(p, hl);
+        char *base = strdup(p + hl);
+        if (!host || !base) {
+                free(host);
+                free(base);
+                return -ENOMEM;
+        }
+        /* Default ports are not part of Host, as botocore does. */
+        size_t n = strlen(host);
+        if (strneq(url, "https://", 8) && n > 4 && streq(host + n - 4, ":443"))
+                host[n - 4] = 0;
+        else if (strneq(url, "http://", 7) && n > 3 && streq(host + n - 3, ":80"))
+                host[n - 3] = 0;
+        *ret_host = host;
+        *ret_base = base;
+        return 0;
+}
+
+static int append_query_params(char **body, const char *prefix, json_t *v) {
+        const char *k;
+        json_t *x;
+        size_t i;
+        if (json_is_object(v)) {
+                json_object_foreach(v, k, x) {
+                        _cleanup_(freep) char *p = prefix ? strprintf("%s.%s", prefix, k) : strdup(k);
+                        if (!p)
+                                return -ENOMEM;
+                        int r = append_query_params(body, p, x);
+                        if (r < 0)
+                                return r;
+                }
+                return 0;
+        }
+        if (json_is_array(v)) {
+                json_array_foreach(v, i, x) {
+                        _cleanup_(freep) char *p = strprintf("%s.member.%zu", prefix, i + 1);
+                        if (!p)
+                                return -ENOMEM;
+                        int r = append_query_params(body, p, x);
+                        if (r < 0)
+                                return r;
+                }
+                return 0;
+        }
+        _cleanup_(freep) char *val = NULL, *ek = NULL, *ev = NULL;
+        if (json_is_string(v))
+                val = strdup(json_string_value(v));
+        else if (json_is_integer(v))
+                val = strprintf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        else if (json_is_boolean(v))
+                val = strdup(json_is_true(v) ? "true" : "false");
+        else
+                return -EINVAL;
+        if (!val)
+                return -ENOMEM;
+        ek = sigv4_uri_encode(prefix);
+        ev = sigv4_uri_encode(val);
+        if (!ek || !ev)
+                return -ENOMEM;
+        char *n = strprintf("%s&%s=%s", *body, ek, ev);
+        if (!n)
+                return -ENOMEM;
+        free(*body);
+        *body = n;
+        return 0;
+}
+
+static const char *json_target_prefix(aws_service s) {
+        switch (s) {
+        case AWS_SERVICE_ACM:
+                return "CertificateManager";
+        case AWS_SERVICE_ACM_PCA:
+                return "ACMPrivateCA";
+        default:
+                return NULL;
+        }
+}
+
+static void request_send(aws_request *r) {
+        static const creds_value no_creds = {};
+        aws_client *c = r->client;
+        const creds_value *cr = r->creds ? r->creds : &c->creds.v;
+        _cleanup_(freep) char *host = NULL, *base = NULL, *target = NULL;
+        sigv4_result sig = {};
+        sigv4_header hdrs[2];
+        size_t nh = 0;
+        int k;
+
+        const char *endpoint = c->endpoints[r->service];
+        if (!endpoint)
+                return fail_simple(r, AWS_ERROR_INVALID, "NoRegion",
+                                   "no AWS region: set aws.region in the configuration, AWS_REGION, or region in the profile",
+                                   -EINVAL);
+        k = split_url(endpoint, &host, &base);
+        if (k < 0)
+                return fail_simple(r, AWS_ERROR_INVALID, "BadEndpoint", "the endpoint URL is not usable", k);
+
+        free(r->body);
+        r->body = NULL;
+        if (r->service == AWS_SERVICE_STS) {
+                r->body = strprintf("Action=%s&Version=2011-06-15", r->operation);
+                if (r->body && r->request && append_query_params(&r->body, NULL, r->request) < 0) {
+                        free(r->body);
+                        r->body = NULL;
+                }
+                hdrs[nh++] = (sigv4_header) { "Content-Type", "application/x-www-form-urlencoded; charset=utf-8" };
+        } else {
+                r->body = r->request ? json_dumps(r->request, JSON_COMPACT) : strdup("{}");
+                target = strprintf("%s.%s", json_target_prefix(r->service), r->operation);
+                if (!target)
+                        return fail_simple(r, AWS_ERROR_OTHER, "OutOfMemory", "out of memory", -ENOMEM);
+                hdrs[nh++] = (sigv4_header) { "Content-Type", "application/x-amz-json-1.1" };
+                hdrs[nh++] = (sigv4_header) { "X-Amz-Target", target };
+        }
+        if (!r->body)
+                return fail_simple(r, AWS_ERROR_INVALID, "SerializationError", "the request cannot be serialized", -EINVAL);
+
+        const char *path = isempty(base) ? "/" : base;
+        sigv4_input in = {
+                .method = "POST", .host = host, .path = path, .headers = hdrs, .n_headers = nh,
+                .payload = r->body, .payload_len = strlen(r->body),
+                .region = r->service == AWS_SERVICE_ROUTE53 ? "us-east-1" : c->region ? c->region : "us-east-1",
+                .service = aws_service_to_string(r->service), .time = clock_now(),
+        };
+        sigv4_credentials sc = { cr->access_key_id, cr->secret_access_key, cr->session_token };
+        if (r->unsigned_req) {
+                sig.authorization = strdup("");
+                snprintf(sig.amz_date, sizeof sig.amz_date, "%s", "");
+                cr = &no_creds;
+                k = sig.authorization ? 0 : -ENOMEM;
+        } else
+                k = sigv4_sign(&in, &sc, &sig);
+        if (k < 0)
+                return fail_simple(r, AWS_ERROR_CREDENTIALS, "SigningFailed", "the request could not be signed", k);
+
+        curl_slist_free_all(r->headers);
+        r->headers = NULL;
+        _cleanup_(freep) char *h_auth = r->unsigned_req ? NULL : strprintf("Authorization: %s", sig.authorization);
+        _cleanup_(freep) char *h_date = r->unsigned_req ? NULL : strprintf("X-Amz-Date: %s", sig.amz_date);
+        _cleanup_(freep) char *h_tok = cr->session_token ? strprintf("X-Amz-Security-Token: %s", cr->session_token) : NULL;
+        _cleanup_(freep) char *h0 = strprintf("%s: %s", hdrs[0].name, hdrs[0].value);
+        _cleanup_(freep) char *h1 = nh > 1 ? strprintf("%s: %s", hdrs[1].name, hdrs[1].value) : NULL;
+        sigv4_result_done(&sig);
+        if ((!r->unsigned_req && (!h_auth || !h_date)) || (cr->session_token && !h_tok) || !h0 || (nh > 1 && !h1))
+                return fail_simple(r, AWS_ERROR_OTHER, "OutOfMemory", "out of memory", -ENOMEM);
+        const char *lines[] = { h_auth, h_date, h0, "Expect:", h1, h_tok };
+        for (size_t i = 0; i < ELEMENTSOF(lines); i++) {
+                if (!lines[i])
+                        continue;
+                struct curl_slist *n = curl_slist_append(r->headers, lines[i]);
+                if (!n)
+                        return fail_simple(r, AWS_ERROR_OTHER, "OutOfMemory", "out of memory", -ENOMEM);
+                r->headers = n;
+        }
+        if (h_tok)
+                explicit_bzero(h_tok, strlen(h_tok));
+
+        if (r->easy) {
+                curl_multi_remove_handle(c->multi, r->easy);
+                curl_easy_cleanup(r->easy);
+        }
+        r->easy = curl_easy_init();
+        if (!r->easy)
+                return fail_simple(r, AWS_ERROR_OTHER, "OutOfMemory", "out of memory", -ENOMEM);
+        free(r->response);
+        r->response = NULL;
+        r->response_len = 0;
+        r->too_large = false;
+        r->request_id[0] = 0;
+        r->errbuf[0] = 0;
+        free(r->url);
+        r->url = strprintf("%s%s", endpoint, isempty(base) ? "/" : "");
+        if (!r->url)
+                return fail_simple(r, AWS_ERROR_OTHER, "OutOfMemory", "out of memory", -ENOMEM);
+
+        uint64_t connect_timeout = c->cfg && c->cfg->connect_timeout ? c->cfg->connect_timeout : 10;
+        uint64_t total_timeout = c->cfg && c->cfg->request_timeout ? c->cfg->request_timeout : 60;
+        curl_easy_setopt(r->easy, CURLOPT_URL, r->url);
+        curl_easy_setopt(r->easy, CURLOPT_PRIVATE, r);
+        curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, r->body);
+        curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE, (long) strlen(r->body));
+        curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers);
+        curl_easy_setopt(r->easy, CURLOPT_USERAGENT, c->user_agent);
+        curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, on_write);
+        curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
+        curl_easy_setopt(r->easy, CURLOPT_HEADERFUNCTION, on_header);
+        curl_easy_setopt(r->easy, CURLOPT_HEADERDATA, r);
+        curl_easy_setopt(r->easy, CURLOPT_ERRORBUFFER, r->errbuf);
+        curl_easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(r->easy, CURLOPT_SSL_VERIFYPEER, 1L);
+        curl_easy_setopt(r->easy, CURLOPT_SSL_VERIFYHOST, 2L);
+        curl_easy_setopt(r->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(r->easy, CURLOPT_CONNECTTIMEOUT, (long) connect_timeout);
+        curl_easy_setopt(r->easy, CURLOPT_TIMEOUT, (long) total_timeout);
+        if (c->ca_bundle)
+                curl_easy_setopt(r->easy, CURLOPT_CAINFO, c->ca_bundle);
+        if (curl_multi_add_handle(c->multi, r->easy) != CURLM_OK)
+                return fail_simple(r, AWS_ERROR_OTHER, "CurlError", "cannot start the HTTP request", -EIO);
+        op_entry *op = op_get(c, r->service, r->operation);
+        if (op) {
+                op->stats.http_requests++;
+                if (r->attempt > 0)
+                        op->stats.retries++;
+        }
+        r->attempt++;
+}
+
+static bool creds_fresh(aws_client *c) {
+        return c->creds.valid && (c->creds.v.expiration_usec == 0 ||
+                                  c->creds.v.expiration_usec > clock_now_usec() + CREDS_REFRESH_USEC);
+}
+
+static void request_start(aws_request *r) {
+        aws_client *c = r->client;
+
+        if (!r->creds && !creds_fresh(c)) {
+                r->waiting_creds = true;
+                creds_resolve(c);
+                return;
+        }
+        if (r->creds_cb) {
+                aws_credentials_info info = {
+                        .source = c->creds.source,
+                        .access_key_id = c->creds.v.access_key_id,
+                        .temporary = c->creds.v.session_token != NULL,
+                        .expiration_usec = c->creds.v.expiration_usec,
+                };
+                r->creds_cb(NULL, &info, r->userdata);
+                request_free(r);
+                return;
+        }
+        if (!(r->flags & AWS_CALL_NO_RATE_LIMIT)) {
+                op_entry *op = op_get(c, r->service, r->operation);
+                if (op) {
+                        uint64_t wait = aws_bucket_take(&op->bucket, clock_now_usec());
+                        if (wait > 0) {
+                                if (schedule(r, wait) < 0)
+                                        fail_simple(r, AWS_ERROR_OTHER, "EventLoopError", "cannot arm a timer", -EIO);
+                                return;
+                        }
+                }
+        }
+        request_send(r);
+}
+
+static int on_defer(sd_event_source *s, void *userdata) {
+        aws_request *r = userdata;
+        r->timer = sd_event_source_disable_unref(r->timer);
+        request_start(r);
+        return 0;
+}
+
+static int request_new(aws_client *c, aws_service svc, const char *operation, json_t *request, unsigned flags,
+                       aws_request **ret) {
+        aws_request *r = calloc(1, sizeof *r);
+        if (!r)
+                return -ENOMEM;
+        r->client = c;
+        r->service = svc;
+        r->flags = flags;
+        r->operation = operation ? strdup(operation) : NULL;
+        r->request = request ? json_incref(request) : NULL;
+        if (operation && !r->operation) {
+                free(r);
+                return -ENOMEM;
+        }
+        r->next = c->requests;
+        if (c->requests)
+                c->requests->prev = r;
+        c->requests = r;
+        if (sd_event_add_defer(c->event, &r->timer, on_defer, r) < 0) {
+                request_free(r);
+                return -ENOMEM;
+        }
+        *ret = r;
+        return 0;
+}
+
+int aws_call(aws_client *c, aws_service svc, const char *operation, json_t *request, unsigned flags,
+             aws_callback cb, void *userdata, aws_request **ret_req) {
+        aws_request *r;
+        int k;
+        if (!c || !cb || isempty(operation) || (svc != AWS_SERVICE_ACM && svc != AWS_SERVICE_ACM_PCA &&
+                                                svc != AWS_SERVICE_STS))
+                return -EINVAL;
+        if (request && !json_is_object(request))
+                return -EINVAL;
+        k = request_new(c, svc, operation, request, flags, &r);
+        if (k < 0)
+                return k;
+        r->cb = cb;
+        r->userdata = userdata;
+        if (ret_req)
+                *ret_req = r;
+        return 0;
+}
+
+int aws_client_resolve_credentials(aws_client *c, aws_credentials_callback cb, void *userdata, aws_request **ret_req) {
+        aws_request *r;
+        int k;
+        if (!c || !cb)
+                return -EINVAL;
+        k = request_new(c, AWS_SERVICE_STS, "ResolveCredentials", NULL, 0, &r);
+        if (k < 0)
+                return k;
+        r->creds_cb = cb;
+        r->userdata = userdata;
+        if (ret_req)
+                *ret_req = r;
+        return 0;
+}
+
+/* ---- answers ---- */
+
+static void strip_namespace(char *type) {
+        /* "com.amazonaws.acm#ResourceNotFoundException" and
+         * "ResourceNotFoundException:http://…" both become the bare name. */
+        char *p = strrchr(type, '#');
+        if (p)
+                memmove(type, p + 1, strlen(p + 1) + 1);
+        p = strchr(type, ':');
+        if (p)
+                *p = 0;
+}
+
+static aws_net_failure net_failure(CURLcode code) {
+        switch (code) {
+        case CURLE_OK:
+                return AWS_NET_NONE;
+        case CURLE_COULDNT_RESOLVE_HOST:
+        case CURLE_COULDNT_RESOLVE_PROXY:
+        case CURLE_COULDNT_CONNECT:
+        case CURLE_SSL_CONNECT_ERROR:
+        case CURLE_PEER_FAILED_VERIFICATION:
+        case CURLE_SSL_CACERT_BADFILE:
+                return AWS_NET_NOT_SENT;
+        default:
+                return AWS_NET_MAYBE_SENT;
+        }
+}
+
+static void request_done(aws_request *r, CURLcode code) {
+        aws_client *c = r->client;
+        op_entry *op = op_get(c, r->service, r->operation);
+        long status = 0;
+        json_t *body = NULL;
+        _cleanup_(freep) char *type = NULL, *message = NULL;
+        aws_net_failure net = net_failure(code);
+        bool retryable = false, malformed = false;
+        aws_error_kind kind;
+
+        if (r->too_large) {
+                net = AWS_NET_MAYBE_SENT;
+                code = CURLE_WRITE_ERROR;
+        }
+        if (net == AWS_NET_NONE)
+                curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+
+        if (net == AWS_NET_NONE) {
+                if (r->service == AWS_SERVICE_STS) {
+                        json_t *x = NULL;
+                        if (r->response_len > 0 && aws_xml_to_json(r->response, r->response_len, &x) >= 0)
+                                body = x;
+                } else if (r->response_len > 0) {
+                        json_error_t jerr;
+                        body = json_loadb(r->response, r->response_len, 0, &jerr);
+                } else
+                        body = json_object();
+                if (!body && (status < 300 || r->response_len > 0))
+                        malformed = true;
+        }
+
+        if (net == AWS_NET_NONE && !malformed && status >= 200 && status < 300) {
+                json_t *result = body;
+                if (r->service == AWS_SERVICE_STS) {
+                        _cleanup_(freep) char *rk = strprintf("%sResponse", r->operation);
+                        _cleanup_(freep) char *rr = strprintf("%sResult", r->operation);
+                        json_t *resp = rk ? json_object_get(body, rk) : NULL;
+                        result = rr ? json_object_get(resp, rr) : NULL;
+                        if (!result)
+                                result = json_object_get(resp, "ResponseMetadata") ? NULL : resp;
+                        if (!json_is_object(result))
+                                result = NULL;
+                        if (!result) {
+                                /* An empty result (no outputs) is fine. */
+                                json_decref(body);
+                                body = json_object();
+                                result = body;
+                        }
+                }
+                if (!json_is_object(result)) {
+                        malformed = true;
+                } else {
+                        if (op) {
+                                op->stats.calls++;
+                                aws_bucket_on_success(&op->bucket);
+                        }
+                        json_incref(result);
+                        json_decref(body);
+                        if (r->cb)
+                                r->cb(NULL, result, r->userdata);
+                        json_decref(result);
+                        request_free(r);
+                        return;
+                }
+        }
+
+        if (malformed) {
+                net = AWS_NET_MAYBE_SENT;
+                type = strdup("MalformedResponse");
+                message = strprintf("the answer (HTTP %ld, %zu bytes) is not valid %s", status, r->response_len,
+                                    r->service == AWS_SERVICE_STS ? "XML" : "JSON");
+        } else if (net != AWS_NET_NONE) {
+                type = strdup(code == CURLE_OPERATION_TIMEDOUT ? "Timeout"
+                              : net == AWS_NET_NOT_SENT && (code == CURLE_SSL_CONNECT_ERROR ||
+                                                            code == CURLE_PEER_FAILED_VERIFICATION ||
+                                                            code == CURLE_SSL_CACERT_BADFILE) ? "TLSError"
+                                                                                             : "ConnectionError");
+                message = strprintf("%s%s%s (%s)", curl_easy_strerror(code), r->errbuf[0] ? ": " : "", r->errbuf,
+                                    r->url ? r->url : "");
+        } else {
+                const char *t = NULL, *m = NULL;
+                if (r->service == AWS_SERVICE_STS) {
+                        json_t *e = json_object_get(json_object_get(body, "ErrorResponse"), "Error");
+                        t = json_string_value(json_object_get(e, "Code"));
+                        m = json_string_value(json_object_get(e, "Message"));
+                        const char *rid = json_string_value(json_object_get(json_object_get(body, "ErrorResponse"), "RequestId"));
+                        if (rid && !r->request_id[0])
+                                snprintf(r->request_id, sizeof r->request_id, "%s", rid);
+                } else {
+                        t = json_string_value(json_object_get(body, "__type"));
+                        m = json_string_value(json_object_get(body, "message"));
+                        if (!m)
+                                m = json_string_value(json_object_get(body, "Message"));
+                }
+                if (t) {
+                        type = strdup(t);
+                        if (type)
+                                strip_namespace(type);
+                }
+                message = m ? strndup(m, 1024) : strdup("");
+        }
+        json_decref(body);
+
+        kind = aws_policy_classify(status, type, net, &retryable);
+        bool throttled = kind == AWS_ERROR_THROTTLED;
+        if (throttled) {
+                c->throttles++;
+                if (op) {
+                        op->stats.throttled++;
+                        aws_bucket_on_throttle(&op->bucket, clock_now_usec());
+                }
+        }
+        unsigned max_attempts = c->cfg && c->cfg->max_attempts ? c->cfg->max_attempts : 3;
+        if (r->flags & AWS_CALL_NO_RETRY)
+                max_attempts = 1;
+        bool idempotent = (r->flags & AWS_CALL_IDEMPOTENT_TOKEN) || !aws_policy_operation_is_mutating(r->operation) ||
+                          (r->request && (json_object_get(r->request, "IdempotencyToken") ||
+                                          json_object_get(r->request, "ClientRequestToken")));
+        if (aws_policy_should_retry(kind, retryable, throttled, net, idempotent, r->attempt, max_attempts)) {
+                uint64_t rnd = 0;
+                (void) random_bytes(&rnd, sizeof rnd);
+                uint64_t delay = aws_policy_backoff_usec(r->attempt, BACKOFF_BASE_USEC, BACKOFF_CAP_USEC, rnd);
+                log_debug("aws: %s:%s attempt %u failed (%s), retrying in %" PRIu64 " ms",
+                          aws_service_to_string(r->service), r->operation, r->attempt, type ? type : "?",
+                          delay / USEC_PER_MSEC);
+                if (r->easy) {
+                        curl_multi_remove_handle(c->multi, r->easy);
+                        curl_easy_cleanup(r->easy);
+                        r->easy = NULL;
+                }
+                if (schedule(r, delay) >= 0)
+                        return;
+        }
+        aws_error e = {
+                .kind = kind,
+                .type = type ? type : (status ? "HttpError" : "Error"),
+                .message = message ? message : "",
+                .request_id = r->request_id[0] ? r->request_id : NULL,
+                .http_status = status,
+        };
+        request_fail(r, &e);
+}
+
+static void check_finished(aws_client *c) {
+        CURLMsg *msg;
+        int left;
+        while ((msg = curl_multi_info_read(c->multi, &left))) {
+                if (msg->msg != CURLMSG_DONE)
+                        continue;
+                aws_request *r = NULL;
+                CURLcode code = msg->data.result;
+                CURL *easy = msg->easy_handle;
+                if (curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **) &r) != CURLE_OK || !r)
+                        continue;
+                curl_multi_remove_handle(c->multi, easy);
+                request_done(r, code);
+        }
+}
+
+/* ---- credentials ---- */
+
+static void creds_finish(aws_client *c, const aws_error *err) {
+        c->resolving = false;
+        creds_chain_done(&c->chain);
+        c->files = creds_files_free(c->files);
+        /* Wake every request waiting for credentials; callbacks may cancel
+         * others, so look again from the head each time. */
+        aws_client_ref(c);
+        for (;;) {
+                aws_request *r = c->requests;
+                while (r && !r->waiting_creds)
+                        r = r->next;
+                if (!r || c->resolving)
+                        break;
+                r->waiting_creds = false;
+                if (err) {
+                        aws_error e = *err;
+                        request_fail(r, &e);
+                } else
+                        request_start(r);
+        }
+        aws_client_unref(c);
+}
+
+static void creds_fail(aws_client *c, const char *type, const char *message) {
+        aws_error e = { .kind = AWS_ERROR_CREDENTIALS, .type = type, .message = message, .error = -ENOKEY };
+        creds_value_done(&c->pending);
+        free(c->pending_source);
+        c->pending_source = NULL;
+        creds_finish(c, &e);
+}
+
+static void creds_roles_next(aws_client *c);
+static int creds_take_sts(aws_client *c, json_t *resp, const char *source);
+
+static void on_web_identity(const aws_error *err, json_t *resp, void *userdata) {
+        aws_client *c = userdata;
+        if (err) {
+                _cleanup_(freep) char *line = aws_error_format(err);
+                _cleanup_(freep) char *m = strprintf("web identity: %s", line ? line : err->type);
+                return creds_fail(c, err->type, m ? m : err->message);
+        }
+        if (creds_take_sts(c, resp, c->chain.web_role_arn ? c->chain.web_role_arn : "?") < 0)
+                return creds_fail(c, "MalformedResponse", "STS answered without usable Credentials");
+        c->chain.web_role_arn = NULL;
+        creds_roles_next(c);
+}
+
+static int creds_take_sts(aws_client *c, json_t *resp, const char *source) {
+        json_t *cr = json_object_get(resp, "Credentials");
+        const char *a = json_string_value(json_object_get(cr, "AccessKeyId"));
+        const char *s = json_string_value(json_object_get(cr, "SecretAccessKey"));
+        const char *t = json_string_value(json_object_get(cr, "SessionToken"));
+        const char *x = json_string_value(json_object_get(cr, "Expiration"));
+        time_t exp = 0;
+        if (!a || !s || !t || (x && clock_parse_rfc3339(x, &exp) < 0))
+                return -EBADMSG;
+        creds_value v = { strdup(a), strdup(s), strdup(t), (uint64_t) exp * USEC_PER_SEC };
+        if (!v.access_key_id || !v.secret_access_key || !v.session_token) {
+                creds_value_done(&v);
+                return -ENOMEM;
+        }
+        creds_value_done(&c->pending);
+        c->pending = v;
+        char *ns = strprintf("%s + assumed role %s", c->pending_source ? c->pending_source : "?", source);
+        if (ns) {
+                free(c->pending_source);
+                c->pending_source = ns;
+        }
+        return 0;
+}
+
+static void on_assume_role(const aws_error *err, json_t *resp, void *userdata) {
+        aws_client *c = userdata;
+        if (err) {
+                _cleanup_(freep) char *line = aws_error_format(err);
+                _cleanup_(freep) char *m = strprintf("assuming a role for credentials failed: %s (source: %s)",
+                                                     line ? line : err->type,
+                                                     c->pending_source ? c->pending_source : "?");
+                return creds_fail(c, err->type, m ? m : err->message);
+        }
+        const char *arn = c->chain_step < c->chain.n_roles ? c->chain.roles[c->chain_step].role_arn
+                          : c->cfg && c->cfg->role_arn ? c->cfg->role_arn : c->chain.web_role_arn;
+        if (creds_take_sts(c, resp, arn ? arn : "?") < 0)
+                return creds_fail(c, "MalformedResponse", "STS answered without usable Credentials");
+        c->chain_step++;
+        creds_roles_next(c);
+}
+
+static int creds_internal_call(aws_client *c, const char *op, json_t *params, bool unsigned_req) {
+        aws_request *r;
+        int k = request_new(c, AWS_SERVICE_STS, op, params, AWS_CALL_NO_RATE_LIMIT, &r);
+        json_decref(params);
+        if (k < 0)
+                return k;
+        r->internal = true;
+        r->unsigned_req = unsigned_req;
+        r->creds = &c->pending;
+        r->cb = on_assume_role;
+        r->userdata = c;
+        return 0;
+}
+
+static const char *session_name(aws_client *c, const char *name) {
+        if (!isempty(name))
+                return name;
+        if (c->cfg && !isempty(c->cfg->role_session_name))
+                return c->cfg->role_session_name;
+        return "acm-agent";
+}
+
+/* Assumes the chain's roles from the base up, then aws.role_arn. */
+static void creds_roles_next(aws_client *c) {
+        size_t n = c->chain.n_roles + (c->cfg && !isempty(c->cfg->role_arn) ? 1 : 0);
+        if (c->chain_step >= n) {
+                creds_value_done(&c->creds.v);
+                free(c->creds.source);
+                c->creds.v = c->pending;
+                c->pending = (creds_value) {};
+                c->creds.source = c->pending_source;
+                c->pending_source = NULL;
+                c->creds.valid = true;
+                log_debug("aws: credentials from %s", c->creds.source ? c->creds.source : "?");
+                return creds_finish(c, NULL);
+        }
+        json_t *p;
+        if (c->chain_step < c->chain.n_roles) {
+                const creds_role *role = &c->chain.roles[c->chain_step];
+                p = json_pack("{s:s, s:s}", "RoleArn", role->role_arn, "RoleSessionName",
+                              session_name(c, role->role_session_name));
+                if (p && role->external_id)
+                        json_object_set_new(p, "ExternalId", json_string(role->external_id));
+                if (p && role->duration_seconds)
+                        json_object_set_new(p, "DurationSeconds", json_integer((json_int_t) role->duration_seconds));
+        } else {
+                p = json_pack("{s:s, s:s}", "RoleArn", c->cfg->role_arn, "RoleSessionName", session_name(c, NULL));
+                if (p && !isempty(c->cfg->external_id))
+                        json_object_set_new(p, "ExternalId", json_string(c->cfg->external_id));
+        }
+        if (!p || creds_internal_call(c, "AssumeRole", p, false) < 0)
+                creds_fail(c, "OutOfMemory", "out of memory");
+}
+
+static int pending_set(aws_client *c, const char *a, const char *s, const char *t, const char *source) {
+        creds_value_done(&c->pending);
+        c->pending = (creds_value) { strdup(a), strdup(s), t ? strdup(t) : NULL, 0 };
+        free(c->pending_source);
+        c->pending_source = strdup(source);
+        if (!c->pending.access_key_id || !c->pending.secret_access_key || (t && !c->pending.session_token) ||
+            !c->pending_source)
+                return -ENOMEM;
+        return 0;
+}
+
+static void creds_resolve(aws_client *c) {
+        const char *a, *s, *t, *token_file, *role;
+        int k;
+
+        if (c->resolving)
+                return;
+        c->resolving = true;
+        c->chain_step = 0;
+        creds_chain_done(&c->chain);
+
+        /* 1. Environment. */
+        a = getenv("AWS_ACCESS_KEY_ID");
+        s = getenv("AWS_SECRET_ACCESS_KEY");
+        t = getenv("AWS_SESSION_TOKEN");
+        if (!isempty(a) && !isempty(s)) {
+                if (pending_set(c, a, s, isempty(t) ? NULL : t, "environment (AWS_ACCESS_KEY_ID)") < 0)
+                        return creds_fail(c, "OutOfMemory", "out of memory");
+                return creds_roles_next(c);
+        }
+        if (!isempty(a) || !isempty(s))
+                return creds_fail(c, "IncompleteEnvironment",
+                                  "only one of AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY is set; set both or neither");
+
+        /* 2. Web identity. */
+        token_file = getenv("AWS_WEB_IDENTITY_TOKEN_FILE");
+        role = getenv("AWS_ROLE_ARN");
+        if (!isempty(token_file) && !isempty(role)) {
+                _cleanup_(freep) char *token = NULL, *src = NULL;
+                size_t len = 0;
+                k = read_full_file(token_file, 64 * 1024, &token, &len);
+                if (k < 0) {
+                        _cleanup_(freep) char *m = strprintf("cannot read the web identity token %s: %s", token_file,
+                                                             strerror(-k));
+                        return creds_fail(c, "WebIdentityTokenUnreadable", m ? m : "cannot read the token");
+                }
+                while (len > 0 && (token[len - 1] == '\n' || token[len - 1] == '\r'))
+                        token[--len] = 0;
+                src = strprintf("web identity token %s", token_file);
+                creds_value_done(&c->pending);
+                free(c->pending_source);
+                c->pending_source = TAKE_PTR(src);
+                json_t *p = json_pack("{s:s, s:s, s:s}", "RoleArn", role, "RoleSessionName",
+                                      session_name(c, getenv("AWS_ROLE_SESSION_NAME")), "WebIdentityToken", token);
+                explicit_bzero(token, len);
+                c->chain.web_role_arn = role;
+                /* The web identity role is step "-1": the chain is empty, then aws.role_arn. */
+                c->chain_step = 0;
+                if (!p)
+                        return creds_fail(c, "OutOfMemory", "out of memory");
+                aws_request *r;
+                k = request_new(c, AWS_SERVICE_STS, "AssumeRoleWithWebIdentity", p, AWS_CALL_NO_RATE_LIMIT, &r);
+                json_decref(p);
+                if (k < 0)
+                        return creds_fail(c, "OutOfMemory", "out of memory");
+                r->internal = true;
+                r->unsigned_req = true;
+                r->creds = &c->pending;
+                r->cb = on_web_identity;
+                r->userdata = c;
+                return;
+        }
+
+        /* 3. Shared files. */
+        c->files = creds_files_free(c->files);
+        k = files_load(&c->files);
+        if (k < 0)
+                return creds_fail(c, "SharedFilesUnreadable", "the AWS shared config/credentials file cannot be read");
+        const char *profile = profile_name(c);
+        bool explicit_profile = (c->cfg && !isempty(c->cfg->profile)) || !isempty(getenv("AWS_PROFILE"));
+        if (creds_files_has_profile(c->files, profile)) {
+                _cleanup_(freep) char *msg = NULL;
+                k = creds_files_resolve(c->files, profile, &c->chain, &msg);
+                if (k < 0)
+                        return creds_fail(c, "InvalidProfile", msg ? msg : "the profile cannot be used");
+                _cleanup_(freep) char *src = strprintf("profile '%s' (%s)", profile,
+                                                       c->chain.base == CREDS_BASE_STATIC ? "shared files"
+                                                       : c->chain.base == CREDS_BASE_PROCESS ? "credential_process"
+                                                                                             : "shared files");
+                if (!src)
+                        return creds_fail(c, "OutOfMemory", "out of memory");
+                switch (c->chain.base) {
+                case CREDS_BASE_STATIC:
+                        if (pending_set(c, c->chain.access_key_id, c->chain.secret_access_key, c->chain.session_token,
+                                        src) < 0)
+                                return creds_fail(c, "OutOfMemory", "out of memory");
+                        return creds_roles_next(c);
+                case CREDS_BASE_ENVIRONMENT:
+                        return creds_fail(c, "NoCredentials",
+                                          "the profile's credential_source Environment needs AWS_ACCESS_KEY_ID");
+                default: {
+                        _cleanup_(freep) char *m = strprintf(
+                                "profile '%s' uses a credential source this version does not run yet "
+                                "(credential_process / web_identity_token_file / credential_source); "
+                                "use static keys, AWS_WEB_IDENTITY_TOKEN_FILE or environment variables", profile);
+                        return creds_fail(c, "UnsupportedCredentialSource", m ? m : "unsupported");
+                }
+                }
+        } else if (explicit_profile) {
+                _cleanup_(freep) char *m = strprintf("profile '%s' is not in the AWS config or credentials file; "
+                                                     "add it, or fix aws.profile / AWS_PROFILE", profile);
+                return creds_fail(c, "ProfileNotFound", m ? m : "profile not found");
+        }
+
+        creds_fail(c, "NoCredentials",
+                   "no AWS credentials found: tried the environment (AWS_ACCESS_KEY_ID), web identity "
+                   "(AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN) and the shared files (~/.aws/credentials)");
+}

@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <stdio.h>
+#include <string.h>
+
+#include "aws.h"
+#include "check-online.h"
+#include "macro.h"
+#include "util.h"
+
+typedef struct check_ctx {
+        unsigned pending;
+        unsigned failures;
+} check_ctx;
+
+typedef struct check_item {
+        check_ctx *ctx;
+        char *what;            /* "CA arn:… (certificate web)" */
+        char *signing_algorithm;
+} check_item;
+
+static void item_free(check_item *it) {
+        free(it->what);
+        free(it->signing_algorithm);
+        free(it);
+}
+
+static void report_error(check_item *it, const aws_error *err) {
+        _cleanup_(freep) char *line = aws_error_format(err);
+        const char *hint = err->kind == AWS_ERROR_AUTH ? "grant the permission to the identity above"
+                           : err->kind == AWS_ERROR_NOT_FOUND ? "check the ARN, region and account"
+                           : err->kind == AWS_ERROR_CREDENTIALS ? "configure credentials for the agent"
+                           : err->kind == AWS_ERROR_NETWORK ? "check the endpoint, proxy and CA bundle"
+                                                            : NULL;
+        printf("FAIL %s: %s%s%s\n", it->what, line ? line : err->type, hint ? "\n     hint: " : "", hint ? hint : "");
+        it->ctx->failures++;
+}
+
+static void on_identity(const aws_error *err, json_t *resp, void *userdata) {
+        check_item *it = userdata;
+        it->ctx->pending--;
+        if (err)
+                report_error(it, err);
+        else
+                printf("ok   identity: %s (account %s)\n", json_string_value(json_object_get(resp, "Arn")) ?: "?",
+                       json_string_value(json_object_get(resp, "Account")) ?: "?");
+        item_free(it);
+}
+
+static void on_credentials(const aws_error *err, const aws_credentials_info *info, void *userdata) {
+        check_item *it = userdata;
+        it->ctx->pending--;
+        if (err)
+                report_error(it, err);
+        else
+                printf("ok   credentials: %s (key %s%s)\n", info->source, info->access_key_id,
+                       info->temporary ? ", temporary" : "");
+        item_free(it);
+}
+
+static const char *family_of(const char *alg) {
+        if (!alg)
+                return NULL;
+        if (strstr(alg, "ECDSA") || strneq(alg, "EC_", 3))
+                return "EC";
+        if (strstr(alg, "RSA"))
+                return "RSA";
+        if (strstr(alg, "SM2"))
+                return "SM2";
+        return NULL;
+}
+
+static void on_ca(const aws_error *err, json_t *resp, void *userdata) {
+        check_item *it = userdata;
+        it->ctx->pending--;
+        if (err) {
+                report_error(it, err);
+                item_free(it);
+                return;
+        }
+        json_t *ca = json_object_get(resp, "CertificateAuthority");
+        const char *status = json_string_value(json_object_get(ca, "Status"));
+        const char *key = json_string_value(
+                json_object_get(json_object_get(ca, "CertificateAuthorityConfiguration"), "KeyAlgorithm"));
+        if (!status || !streq(status, "ACTIVE")) {
+                printf("FAIL %s: status %s, not ACTIVE\n     hint: activate the CA (or restore it) before rollout\n",
+                       it->what, status ? status : "unknown");
+                it->ctx->failures++;
+        } else if (it->signing_algorithm && family_of(key) && family_of(it->signing_algorithm) &&
+                   !streq(family_of(key), family_of(it->signing_algorithm))) {
+                printf("FAIL %s: signing_algorithm %s does not match the CA's %s key\n"
+                       "     hint: set issuer.signing_algorithm to auto or a %s algorithm\n",
+                       it->what, it->signing_algorithm, key, family_of(key));
+                it->ctx->failures++;
+        } else
+                printf("ok   %s: ACTIVE, %s\n", it->what, key ? key : "key algorithm unknown");
+        item_free(it);
+}
+
+static void on_acm(const aws_error *err, json_t *resp, void *userdata) {
+        check_item *it = userdata;
+        it->ctx->pending--;
+        if (err)
+                report_error(it, err);
+        else {
+                json_t *cert = json_object_get(resp, "Certificate");
+                printf("ok   %s: %s, %s\n", it->what, json_string_value(json_object_get(cert, "Status")) ?: "?",
+                       json_string_value(json_object_get(cert, "DomainName")) ?: "?");
+        }
+        item_free(it);
+}
+
+static check_item *item_new(check_ctx *ctx, char *what) {
+        check_item *it = calloc(1, sizeof *it);
+        if (!it || !what) {
+                free(it);
+                free(what);
+                return NULL;
+        }
+        it->ctx = ctx;
+        it->what = what;
+        return it;
+}
+
+static bool already(const conf *c, size_t upto, const char *ca_arn) {
+        for (size_t i = 0; i < upto; i++)
+                if (c->certs[i]->issuer_type == CONF_ISSUER_PCA && c->certs[i]->issuer.pca.ca_arn &&
+                    streq(c->certs[i]->issuer.pca.ca_arn, ca_arn) && !c->certs[i]->issuer.pca.signing_algorithm)
+                        return true;
+        return false;
+}
+
+int check_online(const conf *c, const cli_options *o) {
+        _cleanup_(aws_client_unrefp) aws_client *client = NULL;
+        sd_event *e = NULL;
+        check_ctx ctx = {};
+        check_item *it;
+        int r;
+
+        if (!c)
+                return EXIT_USAGE;
+        r = sd_event_new(&e);
+        if (r < 0) {
+                fprintf(stderr, "acm-agent: cannot create the event loop: %s\n", strerror(-r));
+                return EXIT_FAILED;
+        }
+        r = aws_client_new(e, &c->aws, &client);
+        if (r < 0) {
+                fprintf(stderr, "acm-agent: the aws: settings cannot be used (%s): check aws.endpoints and "
+                                "aws.ca_bundle / AWS_CA_BUNDLE\n", strerror(-r));
+                sd_event_unref(e);
+                return EXIT_USAGE;
+        }
+        printf("region: %s\n", aws_client_region(client) ?: "(none: set aws.region or AWS_REGION)");
+
+        /* Credentials first, then everything else runs concurrently. */
+        it = item_new(&ctx, strdup("credentials"));
+        if (!it || aws_client_resolve_credentials(client, on_credentials, it, NULL) < 0)
+                goto oom;
+        ctx.pending++;
+        it = item_new(&ctx, strdup("sts:GetCallerIdentity"));
+        if (!it || aws_call(client, AWS_SERVICE_STS, "GetCallerIdentity", NULL, AWS_CALL_NO_RATE_LIMIT, on_identity,
+                            it, NULL) < 0)
+                goto oom;
+        ctx.pending++;
+
+        for (size_t i = 0; c->certs && c->certs[i]; i++) {
+                const conf_cert *cert = c->certs[i];
+                json_t *req;
+                if (cert->issuer_type == CONF_ISSUER_PCA && cert->issuer.pca.ca_arn) {
+                        if (already(c, i, cert->issuer.pca.ca_arn) && !cert->issuer.pca.signing_algorithm)
+                                continue;
+                        it = item_new(&ctx, strprintf("CA %s (certificate %s)", cert->issuer.pca.ca_arn, cert->name));
+                        if (!it)
+                                goto oom;
+                        if (cert->issuer.pca.signing_algorithm &&
+                            !(it->signing_algorithm = strdup(cert->issuer.pca.signing_algorithm)))
+                                goto oom;
+                        req = json_pack("{s:s}", "CertificateAuthorityArn", cert->issuer.pca.ca_arn);
+                        r = req ? aws_call(client, AWS_SERVICE_ACM_PCA, "DescribeCertificateAuthority", req, 0, on_ca,
+                                           it, NULL)
+                                : -ENOMEM;
+                        json_decref(req);
+                        if (r < 0)
+                                goto oom;
+                        ctx.pending++;
+                } else if (cert->issuer_type == CONF_ISSUER_ACM && cert->issuer.acm.arn) {
+                        it = item_new(&ctx, strprintf("ACM %s (certificate %s)", cert->issuer.acm.arn, cert->name));
+                        if (!it)
+                                goto oom;
+                        req = json_pack("{s:s}", "CertificateArn", cert->issuer.acm.arn);
+                        r = req ? aws_call(client, AWS_SERVICE_ACM, "DescribeCertificate", req, 0, on_acm, it, NULL)
+                                : -ENOMEM;
+                        json_decref(req);
+                        if (r < 0)
+                                goto oom;
+                        ctx.pending++;
+                }
+        }
+        /* TODO(route53): check each configured hosted zone once route53.h lands. */
+
+        while (ctx.pending > 0) {
+                r = sd_event_run(e, UINT64_MAX);
+                if (r < 0) {
+                        fprintf(stderr, "acm-agent: event loop failed: %s\n", strerror(-r));
+                        ctx.failures++;
+                        break;
+                }
+        }
+        printf("%s: %u check%s failed\n", ctx.failures ? "FAILED" : "OK", ctx.failures, ctx.failures == 1 ? "" : "s");
+        client = aws_client_unref(client);
+        sd_event_unref(e);
+        return ctx.failures ? EXIT_FAILED : EXIT_OK;
+
+oom:
+        fprintf(stderr, "acm-agent: out of memory\n");
+        client = aws_client_unref(client);
+        sd_event_unref(e);
+        return EXIT_FAILED;
+}
