@@ -730,6 +730,9 @@ int crypto_verify_issued(const conf_cert *want, EVP_PKEY *key, const char *cert_
                 return -ENOMEM;
         /* A leaf issued a moment ago may start slightly in the future. */
         X509_STORE_CTX_set_time(ctx, 0, info->not_before > now ? info->not_before : now);
+        /* A configured CA is trusted even when it is itself a subordinate. */
+        if (ca)
+                X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_PARTIAL_CHAIN);
         if (X509_verify_cert(ctx) != 1) {
                 int err = X509_STORE_CTX_get_error(ctx);
                 set_reason(ret_reason, strprintf("chain does not verify: %s (depth %d)",

@@ -342,6 +342,8 @@ static void test_verify(void **state) {
         assert_null(reason);
         assert_int_equal(verify(good, P.chain_pem, P.root_pem, P.leaf_key, &c, &reason), 0);
         assert_int_equal(verify(good, P.sub_pem, P.root_pem, P.leaf_key, &c, &reason), 0);
+        /* a configured subordinate CA is a trust anchor of its own */
+        assert_int_equal(verify(good, NULL, P.sub_pem, P.leaf_key, &c, &reason), 0);
         /* not_before slightly in the future is allowed */
         char *skew = leaf_pem("www.example.com", P.leaf_key, GOOD_SAN, NOW + 60, NOW + 90 * DAY);
         assert_int_equal(verify(skew, P.chain_pem, NULL, P.leaf_key, &c, &reason), 0);
