@@ -1,3 +1,11 @@
 # Fragment owned by the hook area; see Makefile.am.
-# Public headers of the hook runner and the reload pass (implementations follow).
-libacmagent_a_SOURCES += agent/hook.h agent/reload.h
+# Hook runner (hook.c); the reload pass (reload.h) is specified, not yet implemented.
+libacmagent_a_SOURCES += agent/hook.c agent/hook.h agent/reload.h
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test-hook
+TESTS += tests/unit/test-hook
+tests_unit_test_hook_SOURCES = tests/unit/test-hook.c
+tests_unit_test_hook_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_hook_LDADD = $(UNIT_LDADD)
+endif
