@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -260,9 +261,16 @@ _Noreturn static void child_exec(char *const argv[], char **candidates, char **e
         int e = ENOENT, nullfd;
 
         /* Not the agent's signal mask or dispositions. */
-        for (int sig = 1; sig < NSIG; sig++)
-                if (sig != SIGKILL && sig != SIGSTOP)
-                        (void) signal(sig, SIG_DFL);
+        for (int sig = 1; sig < NSIG; sig++) {
+                if (sig == SIGKILL || sig == SIGSTOP)
+                        continue;
+                /* glibc refuses its reserved signals (32, 33), which a parent
+                 * may have ignored: reset those with the raw system call. */
+                if (signal(sig, SIG_DFL) == SIG_ERR) {
+                        struct { void *handler; unsigned long flags; void *restorer; uint64_t mask; } ksa = {};
+                        (void) syscall(SYS_rt_sigaction, sig, &ksa, NULL, sizeof ksa.mask);
+                }
+        }
         sigemptyset(&ss);
         (void) sigprocmask(SIG_SETMASK, &ss, NULL);
         (void) setpgid(0, 0);

@@ -1,6 +1,6 @@
 # Fragment owned by the hook area; see Makefile.am.
-# Hook runner (hook.c); the reload pass (reload.h) is specified, not yet implemented.
-libacmagent_a_SOURCES += agent/hook.c agent/hook.h agent/reload.h
+# Hook runner (hook.c) and the reload pass (reload.c).
+libacmagent_a_SOURCES += agent/hook.c agent/hook.h agent/reload.c agent/reload.h
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test-hook
@@ -8,4 +8,12 @@ TESTS += tests/unit/test-hook
 tests_unit_test_hook_SOURCES = tests/unit/test-hook.c
 tests_unit_test_hook_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_hook_LDADD = $(UNIT_LDADD)
+endif
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test-reload
+TESTS += tests/unit/test-reload
+tests_unit_test_reload_SOURCES = tests/unit/test-reload.c
+tests_unit_test_reload_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_reload_LDADD = $(UNIT_LDADD)
 endif
