@@ -17,3 +17,5 @@ tests_unit_test_reload_SOURCES = tests/unit/test-reload.c
 tests_unit_test_reload_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_reload_LDADD = $(UNIT_LDADD)
 endif
+
+EXTRA_DIST += hooks/README.md hooks/nginx-reload hooks/haproxy-reload hooks/notify-webhook
