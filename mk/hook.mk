@@ -19,3 +19,9 @@ tests_unit_test_reload_LDADD = $(UNIT_LDADD)
 endif
 
 EXTRA_DIST += hooks/README.md hooks/nginx-reload hooks/haproxy-reload hooks/notify-webhook
+
+check_PROGRAMS += tests/integration/reload-driver
+tests_integration_reload_driver_SOURCES = tests/integration/reload-driver.c
+tests_integration_reload_driver_LDADD = $(AGENT_LIBS)
+TESTS += tests/integration/test-reload-nginx.sh
+EXTRA_DIST += tests/integration/test-reload-nginx.sh

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * reload-driver: run one reload pass for N certificates behind one nginx,
+ * as the engine would after deploying them. Rollback re-points OUTDIR/current
+ * to PREV_VERSION (what deploy_rollback does), until the engine lands.
+ *
+ * Usage: reload-driver PID_FILE OUTDIR PREV_VERSION NCERTS -- TEST_ARGV...
+ * Prints one line per certificate; exit 0 when all succeeded, 1 otherwise.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "reload.h"
+#include "util.h"
+
+static int rollback(const conf_cert *cert, const char *previous_version, void *userdata _unused_) {
+        _cleanup_(freep) char *link = path_join(cert->output.dir, "current");
+        _cleanup_(freep) char *tmp = strprintf("%s/.current.tmp", cert->output.dir);
+        if (!link || !tmp)
+                return -ENOMEM;
+        (void) unlink(tmp);
+        if (symlink(previous_version, tmp) < 0 || rename(tmp, link) < 0)
+                return -errno;
+        return 0;
+}
+
+static void cert_done(const conf_cert *cert, int r, const char *reason, bool rolled_back, void *userdata _unused_) {
+        if (r >= 0)
+                printf("cert %s ok\n", cert->name);
+        else
+                printf("cert %s failed rolled_back=%d reason=%s\n", cert->name, rolled_back, reason);
+}
+
+static sd_event *loop;
+
+static void pass_done_exit(reload_pass *pass _unused_, unsigned n_failed, void *userdata) {
+        *(unsigned *) userdata = n_failed;
+        sd_event_exit(loop, 0);
+}
+
+int main(int argc, char *argv[]) {
+        uint32_t n;
+        unsigned n_failed = 0;
+        sigset_t ss;
+
+        if (argc < 7 || !streq(argv[5], "--") || parse_uint32(argv[4], &n) < 0 || n == 0 || n > 1000) {
+                fprintf(stderr, "usage: reload-driver PID_FILE OUTDIR PREV_VERSION NCERTS -- TEST_ARGV...\n");
+                return 2;
+        }
+        log_set_max_level(LOG_DEBUG);
+        sigemptyset(&ss);
+        sigaddset(&ss, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &ss, NULL);
+
+        conf_reload nginx = { .kind = CONF_RELOAD_NGINX, .id = (char *) "nginx", .test_command = argv + 6,
+                              .pid_file = argv[1], .timeout = 60 };
+        conf_reload *targets[] = { &nginx, NULL };
+        conf_cert *certs = calloc(n, sizeof *certs);
+        if (!certs || sd_event_new(&loop) < 0)
+                return 2;
+        reload_pass *pass = reload_pass_new(loop);
+        for (uint32_t i = 0; i < n; i++) {
+                certs[i].name = strprintf("cert%u", i);
+                certs[i].output.dir = argv[2];
+                certs[i].reload = targets;
+                if (!certs[i].name || reload_pass_add(pass, &certs[i], argv[3]) < 0)
+                        return 2;
+        }
+        reload_callbacks cb = { .rollback = rollback, .cert_done = cert_done, .pass_done = pass_done_exit,
+                                .userdata = &n_failed };
+        if (reload_pass_run(pass, &cb) < 0 || sd_event_loop(loop) < 0)
+                return 2;
+        reload_pass_free(pass);
+        sd_event_unref(loop);
+        for (uint32_t i = 0; i < n; i++)
+                free(certs[i].name);
+        free(certs);
+        return n_failed == 0 ? 0 : 1;
+}
