@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <systemd/sd-daemon.h>
 
 #include "hook.h"
@@ -14,6 +16,14 @@
 #include "util.h"
 
 #define PID_FILE_MAX 64
+#ifndef MIN
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#endif
+
+static inline void *mfree(void *p) {
+        free(p);
+        return NULL;
+}
 
 typedef struct pass_cert {
         const conf_cert *cert;
@@ -35,7 +45,26 @@ typedef struct pass_target {
         size_t n_certs;
         bool failed;
         bool reload_attempted;
+        bool runtime_refused;      /* haproxy runtime API said no: reload instead */
 } pass_target;
+
+#define RUNTIME_TIMEOUT_USEC (10 * USEC_PER_SEC)
+#define RUNTIME_REPLY_MAX 4096
+#define RUNTIME_PEM_MAX (1024 * 1024)
+
+/* One haproxy runtime API exchange: connect, send one command, read the
+ * reply until haproxy closes the connection. */
+typedef struct runtime_io {
+        int fd;
+        sd_event_source *io, *timer;
+        char *out;
+        size_t out_len, out_off;
+        char reply[RUNTIME_REPLY_MAX + 1];
+        size_t reply_len;
+        size_t cert;               /* index into the target's certs */
+        bool committing;
+        char *path;
+} runtime_io;
 
 struct reload_pass {
         sd_event *event;
@@ -51,7 +80,22 @@ struct reload_pass {
         bool reapply_round;
         hook_process *proc;
         sd_event_source *defer;
+        runtime_io *rt;
 };
+
+static runtime_io *runtime_io_free(runtime_io *io) {
+        if (!io)
+                return NULL;
+        sd_event_source_disable_unref(io->io);
+        sd_event_source_disable_unref(io->timer);
+        safe_close(io->fd);
+        if (io->out)
+                memset(io->out, 0, io->out_len); /* holds a private key */
+        free(io->out);
+        free(io->path);
+        free(io);
+        return NULL;
+}
 
 reload_pass *reload_pass_new(sd_event *e) {
         reload_pass *p = calloc(1, sizeof *p);
@@ -65,6 +109,7 @@ reload_pass *reload_pass_free(reload_pass *pass) {
         if (!pass)
                 return NULL;
         hook_process_unref(pass->proc);
+        runtime_io_free(pass->rt);
         sd_event_source_disable_unref(pass->defer);
         for (size_t i = 0; i < pass->n_certs; i++) {
                 free(pass->certs[i].previous_version);
@@ -266,6 +311,156 @@ started:
         return 1;
 }
 
+static void runtime_next(reload_pass *pass);
+
+/* The exchange ended: ok = haproxy accepted (reply checked by caller). */
+static void runtime_done(reload_pass *pass, bool ok, const char *why) {
+        pass_target *t = &pass->targets[pass->current];
+        runtime_io *io = pass->rt;
+
+        if (ok && !io->committing) {
+                io->committing = true;
+                runtime_next(pass);
+                return;
+        }
+        if (ok) {
+                io->cert++;
+                io->committing = false;
+                if (io->cert < t->n_certs) {
+                        runtime_next(pass);
+                        return;
+                }
+                log_internal(LOG_DEBUG, 0, NULL, "reload %s: %zu certificate(s) updated over %s, no reload",
+                             t->reload->id, t->n_certs, t->reload->runtime_socket);
+                pass->rt = runtime_io_free(pass->rt);
+                pass->current++;
+                pass->phase = PHASE_TEST;
+                pass_schedule(pass);
+                return;
+        }
+        log_internal(LOG_DEBUG, 0, NULL, "reload %s: runtime update of %s refused (%s), falling back to a reload",
+                     t->reload->id, io->path ?: "?", why);
+        pass->rt = runtime_io_free(pass->rt);
+        t->runtime_refused = true;
+        pass_schedule(pass); /* same phase: pass_step now takes the reload path */
+}
+
+static int runtime_on_timer(sd_event_source *s _unused_, uint64_t usec _unused_, void *userdata) {
+        runtime_done(userdata, false, "timed out");
+        return 0;
+}
+
+static int runtime_on_io(sd_event_source *s _unused_, int fd, uint32_t revents _unused_, void *userdata) {
+        reload_pass *pass = userdata;
+        runtime_io *io = pass->rt;
+
+        if (io->out_off < io->out_len) {
+                ssize_t k = write(fd, io->out + io->out_off, io->out_len - io->out_off);
+                if (k < 0 && (errno == EAGAIN || errno == EINTR))
+                        return 0;
+                if (k < 0) {
+                        runtime_done(pass, false, strerror(errno));
+                        return 0;
+                }
+                io->out_off += (size_t) k;
+                if (io->out_off == io->out_len)
+                        (void) sd_event_source_set_io_events(io->io, EPOLLIN);
+                return 0;
+        }
+        char buf[1024];
+        ssize_t k = read(fd, buf, sizeof buf);
+        if (k < 0 && (errno == EAGAIN || errno == EINTR))
+                return 0;
+        if (k < 0) {
+                runtime_done(pass, false, strerror(errno));
+                return 0;
+        }
+        if (k > 0) {
+                size_t n = MIN((size_t) k, RUNTIME_REPLY_MAX - io->reply_len);
+                memcpy(io->reply + io->reply_len, buf, n);
+                io->reply_len += n;
+                return 0;
+        }
+        /* EOF: haproxy answered and closed. */
+        io->reply[io->reply_len] = 0;
+        bool ok = io->committing ? strstr(io->reply, "Success") != NULL
+                                 : (strstr(io->reply, "Transaction created") || strstr(io->reply, "Transaction updated"));
+        io->reply[strcspn(io->reply, "\n")] = 0;
+        runtime_done(pass, ok, io->reply_len ? io->reply : "empty reply");
+        return 0;
+}
+
+/* Starts the next command for the current certificate of the current target. */
+static void runtime_next(reload_pass *pass) {
+        pass_target *t = &pass->targets[pass->current];
+        runtime_io *io = pass->rt;
+        const pass_cert *c = &pass->certs[t->certs[io->cert]];
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_(freep) char *pem = NULL;
+        size_t pem_len;
+        int r;
+
+        io->io = sd_event_source_disable_unref(io->io);
+        io->timer = sd_event_source_disable_unref(io->timer);
+        io->fd = safe_close(io->fd);
+        if (io->out)
+                memset(io->out, 0, io->out_len);
+        io->out = mfree(io->out);
+        io->out_len = io->out_off = io->reply_len = 0;
+
+        free(io->path);
+        io->path = path_join(c->cert->output.dir, "haproxy.pem");
+        if (!io->path) {
+                runtime_done(pass, false, "out of memory");
+                return;
+        }
+        if (!io->committing) {
+                r = read_full_file(io->path, RUNTIME_PEM_MAX, &pem, &pem_len);
+                if (r < 0) {
+                        runtime_done(pass, false, strerror(-r));
+                        return;
+                }
+                /* Payload ends at an empty line. */
+                io->out = strprintf("set ssl cert %s <<\n%s%s\n", io->path, pem,
+                                    pem_len > 0 && pem[pem_len - 1] == '\n' ? "" : "\n");
+                memset(pem, 0, pem_len);
+        } else
+                io->out = strprintf("commit ssl cert %s\n", io->path);
+        if (!io->out) {
+                runtime_done(pass, false, "out of memory");
+                return;
+        }
+        io->out_len = strlen(io->out);
+
+        if (strlen(t->reload->runtime_socket) >= sizeof sa.sun_path) {
+                runtime_done(pass, false, "socket path too long");
+                return;
+        }
+        strcpy(sa.sun_path, t->reload->runtime_socket);
+        io->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (io->fd < 0 || (connect(io->fd, (struct sockaddr *) &sa, sizeof sa) < 0 && errno != EINPROGRESS)) {
+                runtime_done(pass, false, strerror(errno));
+                return;
+        }
+        if (sd_event_add_io(pass->event, &io->io, io->fd, EPOLLOUT, runtime_on_io, pass) < 0 ||
+            sd_event_add_time_relative(pass->event, &io->timer, CLOCK_MONOTONIC, RUNTIME_TIMEOUT_USEC, 0,
+                                       runtime_on_timer, pass) < 0)
+                runtime_done(pass, false, "cannot watch the socket");
+}
+
+/* haproxy with a runtime socket: swap the certificates in place. */
+static bool runtime_start(reload_pass *pass, pass_target *t) {
+        if (t->reload->kind != CONF_RELOAD_HAPROXY || !t->reload->runtime_socket || t->runtime_refused ||
+            t->n_certs == 0)
+                return false;
+        pass->rt = calloc(1, sizeof *pass->rt);
+        if (!pass->rt)
+                return false;
+        pass->rt->fd = -1;
+        runtime_next(pass);
+        return true;
+}
+
 static bool target_needs_reapply(reload_pass *pass, pass_target *t) {
         if (t->failed)
                 return t->reload_attempted;
@@ -313,6 +508,8 @@ static void pass_step(reload_pass *pass) {
                                 continue;
                         }
                         pass->phase = PHASE_REAPPLY;
+                        if (runtime_start(pass, t))
+                                return;
                         r = target_reload(pass, t, reason, sizeof reason);
                         if (r > 0)
                                 return;
@@ -337,6 +534,8 @@ static void pass_step(reload_pass *pass) {
                         }
                         pass->phase = PHASE_RELOAD;
                 }
+                if (runtime_start(pass, t))
+                        return;
                 r = target_reload(pass, t, reason, sizeof reason);
                 if (r > 0)
                         return;

@@ -23,5 +23,5 @@ EXTRA_DIST += hooks/README.md hooks/nginx-reload hooks/haproxy-reload hooks/noti
 check_PROGRAMS += tests/integration/reload-driver
 tests_integration_reload_driver_SOURCES = tests/integration/reload-driver.c
 tests_integration_reload_driver_LDADD = $(AGENT_LIBS)
-TESTS += tests/integration/test-reload-nginx.sh
-EXTRA_DIST += tests/integration/test-reload-nginx.sh
+TESTS += tests/integration/test-reload-nginx.sh tests/integration/test-reload-haproxy.sh
+EXTRA_DIST += tests/integration/test-reload-nginx.sh tests/integration/test-reload-haproxy.sh

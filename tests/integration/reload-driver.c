@@ -4,10 +4,14 @@
  * as the engine would after deploying them. Rollback re-points OUTDIR/current
  * to PREV_VERSION (what deploy_rollback does), until the engine lands.
  *
- * Usage: reload-driver PID_FILE OUTDIR PREV_VERSION NCERTS -- TEST_ARGV...
+ * Usage: reload-driver [--haproxy] [--socket PATH] [--reload SHELL_CMD]
+ *                      PID_FILE OUTDIR PREV_VERSION NCERTS -- TEST_ARGV...
+ * --haproxy: the target is haproxy (runtime API over --socket, else
+ * --reload); default nginx (SIGHUP to PID_FILE unless --reload).
  * Prints one line per certificate; exit 0 when all succeeded, 1 otherwise.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,10 +48,36 @@ static void pass_done_exit(reload_pass *pass _unused_, unsigned n_failed, void *
 }
 
 int main(int argc, char *argv[]) {
+        static const struct option options[] = {
+                { "haproxy", no_argument, NULL, 'H' },
+                { "socket", required_argument, NULL, 's' },
+                { "reload", required_argument, NULL, 'r' },
+                {}
+        };
+        char *reload_argv[] = { (char *) "/bin/sh", (char *) "-c", NULL, NULL };
+        bool haproxy = false;
+        char *sock = NULL;
         uint32_t n;
         unsigned n_failed = 0;
         sigset_t ss;
+        int c;
 
+        while ((c = getopt_long(argc, argv, "+", options, NULL)) >= 0)
+                switch (c) {
+                case 'H':
+                        haproxy = true;
+                        break;
+                case 's':
+                        sock = optarg;
+                        break;
+                case 'r':
+                        reload_argv[2] = optarg;
+                        break;
+                default:
+                        return 2;
+                }
+        argc -= optind - 1;
+        argv += optind - 1;
         if (argc < 7 || !streq(argv[5], "--") || parse_uint32(argv[4], &n) < 0 || n == 0 || n > 1000) {
                 fprintf(stderr, "usage: reload-driver PID_FILE OUTDIR PREV_VERSION NCERTS -- TEST_ARGV...\n");
                 return 2;
@@ -57,8 +87,10 @@ int main(int argc, char *argv[]) {
         sigaddset(&ss, SIGCHLD);
         sigprocmask(SIG_BLOCK, &ss, NULL);
 
-        conf_reload nginx = { .kind = CONF_RELOAD_NGINX, .id = (char *) "nginx", .test_command = argv + 6,
-                              .pid_file = argv[1], .timeout = 60 };
+        conf_reload nginx = { .kind = haproxy ? CONF_RELOAD_HAPROXY : CONF_RELOAD_NGINX,
+                              .id = (char *) (haproxy ? "haproxy" : "nginx"), .test_command = argv + 6,
+                              .reload_command = reload_argv[2] ? reload_argv : NULL, .pid_file = argv[1],
+                              .runtime_socket = sock, .timeout = 60 };
         conf_reload *targets[] = { &nginx, NULL };
         conf_cert *certs = calloc(n, sizeof *certs);
         if (!certs || sd_event_new(&loop) < 0)
