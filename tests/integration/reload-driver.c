@@ -8,6 +8,8 @@
  *                      PID_FILE OUTDIR PREV_VERSION NCERTS -- TEST_ARGV...
  * --haproxy: the target is haproxy (runtime API over --socket, else
  * --reload); default nginx (SIGHUP to PID_FILE unless --reload).
+ * --failure-hook PATH: run as each failed certificate's failure hook, as
+ * the engine will (event "failed", ACM_AGENT_ERROR = the reason).
  * Prints one line per certificate; exit 0 when all succeeded, 1 otherwise.
  */
 #include <errno.h>
@@ -18,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hook.h"
 #include "log.h"
 #include "reload.h"
 #include "util.h"
@@ -33,18 +36,35 @@ static int rollback(const conf_cert *cert, const char *previous_version, void *u
         return 0;
 }
 
-static void cert_done(const conf_cert *cert, int r, const char *reason, bool rolled_back, void *userdata _unused_) {
-        if (r >= 0)
-                printf("cert %s ok\n", cert->name);
-        else
-                printf("cert %s failed rolled_back=%d reason=%s\n", cert->name, rolled_back, reason);
+static sd_event *loop;
+static unsigned hooks_running;
+
+static void hook_done(hook_process *p, const hook_result *r, void *userdata) {
+        const conf_cert *cert = userdata;
+        char buf[256];
+        printf("cert %s failure hook: %s\n", cert->name, hook_result_describe(r, buf, sizeof buf));
+        hook_process_unref(p);
+        if (--hooks_running == 0)
+                sd_event_exit(loop, 0);
 }
 
-static sd_event *loop;
+static void cert_done(const conf_cert *cert, int r, const char *reason, bool rolled_back, void *userdata _unused_) {
+        hook_process *p = NULL;
+        hook_cert_info info = { .error = reason };
+
+        if (r >= 0) {
+                printf("cert %s ok\n", cert->name);
+                return;
+        }
+        printf("cert %s failed rolled_back=%d reason=%s\n", cert->name, rolled_back, reason);
+        if (hook_run_event(loop, HOOK_EVENT_FAILED, cert, &info, hook_done, (void *) cert, &p) >= 0 && p)
+                hooks_running++;
+}
 
 static void pass_done_exit(reload_pass *pass _unused_, unsigned n_failed, void *userdata) {
         *(unsigned *) userdata = n_failed;
-        sd_event_exit(loop, 0);
+        if (hooks_running == 0)
+                sd_event_exit(loop, 0);
 }
 
 int main(int argc, char *argv[]) {
@@ -52,11 +72,13 @@ int main(int argc, char *argv[]) {
                 { "haproxy", no_argument, NULL, 'H' },
                 { "socket", required_argument, NULL, 's' },
                 { "reload", required_argument, NULL, 'r' },
+                { "failure-hook", required_argument, NULL, 'f' },
                 {}
         };
         char *reload_argv[] = { (char *) "/bin/sh", (char *) "-c", NULL, NULL };
         bool haproxy = false;
         char *sock = NULL;
+        char *failure_hook[] = { NULL, NULL };
         uint32_t n;
         unsigned n_failed = 0;
         sigset_t ss;
@@ -72,6 +94,9 @@ int main(int argc, char *argv[]) {
                         break;
                 case 'r':
                         reload_argv[2] = optarg;
+                        break;
+                case 'f':
+                        failure_hook[0] = optarg;
                         break;
                 default:
                         return 2;
@@ -100,6 +125,8 @@ int main(int argc, char *argv[]) {
                 certs[i].name = strprintf("cert%u", i);
                 certs[i].output.dir = argv[2];
                 certs[i].reload = targets;
+                certs[i].hooks.failure = failure_hook[0] ? failure_hook : NULL;
+                certs[i].hooks.timeout = 30;
                 if (!certs[i].name || reload_pass_add(pass, &certs[i], argv[3]) < 0)
                         return 2;
         }

@@ -51,6 +51,12 @@ echo test >> $TMP/tests.log
 exec nginx -t -q -c $TMP/nginx.conf -e $TMP/error.log
 EOC
 chmod +x "$TMP/nginx-test"
+# Failure hook: records its argv-less environment.
+cat >"$TMP/failure-hook" <<EOC
+#!/bin/sh
+env | sort > $TMP/hook-env.\$ACM_AGENT_CERT_NAME
+EOC
+chmod +x "$TMP/failure-hook"
 
 stop_nginx() { [ -s "$TMP/nginx.pid" ] && kill "$(cat "$TMP/nginx.pid")" 2>/dev/null; sleep 0.5; }
 nginx -c "$TMP/nginx.conf" -e "$TMP/error.log" || { echo "nginx does not start"; cat "$TMP/error.log"; exit 1; }
@@ -76,11 +82,19 @@ wait_serial 1002 && ok "new serial 1002 served" || not_ok "new serial served (go
 # Broken configuration at renewal time: v3 deployed, test fails -> rollback to v2.
 ln -sfn v3 "$OUT/current"
 echo "this_is_not_a_directive;" >"$TMP/extra.conf"
-expect_rc 1 "reload pass with a broken config fails" -- "$DRIVER" "$TMP/nginx.pid" "$OUT" v2 3 -- "$TMP/nginx-test"
+expect_rc 1 "reload pass with a broken config fails" -- "$DRIVER" --failure-hook "$TMP/failure-hook" "$TMP/nginx.pid" "$OUT" v2 3 -- "$TMP/nginx-test"
 expect_grep "cert cert0 failed rolled_back=1 reason=reload nginx: configuration test exit status 1" "failure reported with reason and rollback"
 [ "$(readlink "$OUT/current")" = v2 ] && ok "files point to the previous version" || not_ok "current -> $(readlink "$OUT/current")"
 if grep -q 'SIGHUP to master' "$TMP/out"; then not_ok "no reload after a failed test"; else ok "no reload after a failed test"; fi
 sleep 1
 [ "$(serial)" = 1002 ] && ok "nginx keeps serving the old certificate" || not_ok "served serial $(serial)"
 kill -0 "$master" && ok "nginx still running" || not_ok "nginx died"
+expect_grep "cert cert2 failure hook: succeeded" "failure hook ran for each failed certificate"
+E=$TMP/hook-env.cert1
+expect_grep "^ACM_AGENT_EVENT=failed$" "hook env: event" "$E"
+expect_grep "^ACM_AGENT_CERT_NAME=cert1$" "hook env: certificate name" "$E"
+expect_grep "^ACM_AGENT_FULLCHAIN=$OUT/fullchain.pem$" "hook env: fullchain path" "$E"
+expect_grep "^ACM_AGENT_ERROR=reload nginx: configuration test exit status 1$" "hook env: error" "$E"
+expect_grep "^PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin$" "hook env: fixed PATH" "$E"
+if grep -qE '^(ACM_AGENT=|ABS_TOP_SRCDIR=|HOME=)' "$E"; then not_ok "hook env is clean"; else ok "hook env is clean"; fi
 finish
