@@ -15,3 +15,12 @@ endif
 
 TESTS += tests/integration/test-cli.sh
 EXTRA_DIST += tests/integration/test-cli.sh tests/integration/lib.sh
+
+# systemd units; @bindir@ is substituted at build time.
+systemdsystemunitdir = $(prefix)/lib/systemd/system
+systemdsystemunit_DATA = units/acm-agent-once.service
+dist_systemdsystemunit_DATA = units/acm-agent-once.timer
+EXTRA_DIST += units/acm-agent-once.service.in
+CLEANFILES += units/acm-agent-once.service
+units/acm-agent-once.service: $(srcdir)/units/acm-agent-once.service.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) units && sed -e 's|@bindir[@]|$(bindir)|g' $(srcdir)/units/acm-agent-once.service.in > $@
