@@ -1,0 +1,509 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hook.h"
+#include "log.h"
+#include "macro.h"
+#include "util.h"
+
+/* Size of one read from a hook's pipe; output is streamed through this
+ * buffer and the current line, never accumulated. */
+#define HOOK_READ_CHUNK 65536
+#define HOOK_MAX_CANDIDATES 16
+
+typedef struct hook_stream {
+        hook_process *p;
+        int fd;
+        sd_event_source *source;
+        const char *name;          /* "stdout" / "stderr" */
+        char line[HOOK_LINE_MAX + 1];
+        size_t n;
+        bool truncated;            /* current line was cut; skip until newline */
+} hook_stream;
+
+struct hook_process {
+        sd_event *event;
+        pid_t pid;
+        char *tag;
+        char *argv0;
+        sd_event_source *child;
+        sd_event_source *timer;
+        hook_stream out, err;
+        int exec_fd;               /* read end of the exec-errno pipe */
+        uint64_t start_usec;
+        uint64_t timeout_usec;
+        bool timed_out;
+        int kill_signal;
+        hook_callback cb;
+        void *userdata;
+};
+
+static uint64_t now_monotonic(void) {
+        struct timespec ts;
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / NSEC_PER_USEC;
+}
+
+static void stream_emit(hook_stream *s) {
+        s->line[s->n] = 0;
+        log_internal(LOG_INFO, 0, s->p->tag, "%s[%d] %s: %s%s", s->p->argv0, (int) s->p->pid, s->name,
+                     s->line, s->truncated ? " [line truncated]" : "");
+        s->n = 0;
+}
+
+static void stream_feed(hook_stream *s, const char *buf, size_t len) {
+        for (size_t i = 0; i < len; i++) {
+                char c = buf[i];
+                if (c == '\n') {
+                        if (s->truncated)
+                                s->truncated = false, s->n = 0;
+                        else
+                                stream_emit(s);
+                        continue;
+                }
+                if (s->truncated)
+                        continue;
+                if (s->n >= HOOK_LINE_MAX) {
+                        s->truncated = true;
+                        stream_emit(s);
+                        s->truncated = true;
+                        continue;
+                }
+                s->line[s->n++] = (c == 0 || (c < 32 && c != '\t')) ? '?' : c;
+        }
+}
+
+static void stream_close(hook_stream *s) {
+        if (s->n > 0 && !s->truncated)
+                stream_emit(s);
+        s->source = sd_event_source_disable_unref(s->source);
+        s->fd = safe_close(s->fd);
+}
+
+/* Reads what is available; returns true when the stream reached EOF or an error. */
+static bool stream_read(hook_stream *s) {
+        char buf[HOOK_READ_CHUNK];
+        for (unsigned i = 0; i < 16; i++) {
+                ssize_t k = read(s->fd, buf, sizeof buf);
+                if (k > 0) {
+                        stream_feed(s, buf, (size_t) k);
+                        continue;
+                }
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0 && errno == EAGAIN)
+                        return false;
+                return true;
+        }
+        return false;
+}
+
+static int on_stream(sd_event_source *src _unused_, int fd _unused_, uint32_t revents _unused_, void *userdata) {
+        hook_stream *s = userdata;
+        if (stream_read(s))
+                stream_close(s);
+        return 0;
+}
+
+static int on_timer(sd_event_source *src _unused_, uint64_t usec _unused_, void *userdata) {
+        hook_process *p = userdata;
+        int sig = p->timed_out ? SIGKILL : SIGTERM;
+
+        p->timed_out = true;
+        p->kill_signal = sig;
+        log_internal(LOG_DEBUG, 0, p->tag, "%s[%d] timed out, sending %s", p->argv0, (int) p->pid,
+                     sig == SIGKILL ? "SIGKILL" : "SIGTERM");
+        /* The child leads its own process group: take its children too. */
+        (void) kill(-p->pid, sig);
+        (void) kill(p->pid, sig);
+        p->timer = sd_event_source_disable_unref(p->timer);
+        if (sig == SIGTERM)
+                (void) sd_event_add_time_relative(p->event, &p->timer, CLOCK_MONOTONIC, HOOK_KILL_GRACE_USEC, 0,
+                                                  on_timer, p);
+        return 0;
+}
+
+static int on_child(sd_event_source *src _unused_, const siginfo_t *si, void *userdata) {
+        hook_process *p = userdata;
+        hook_result r = { .runtime_usec = now_monotonic() - p->start_usec };
+        int exec_errno = 0;
+
+        /* Drain what the child left in the pipes; a grandchild holding them
+         * open does not keep us waiting. */
+        if (p->out.fd >= 0) {
+                (void) stream_read(&p->out);
+                stream_close(&p->out);
+        }
+        if (p->err.fd >= 0) {
+                (void) stream_read(&p->err);
+                stream_close(&p->err);
+        }
+        if (p->exec_fd >= 0) {
+                if (read(p->exec_fd, &exec_errno, sizeof exec_errno) != (ssize_t) sizeof exec_errno)
+                        exec_errno = 0;
+                p->exec_fd = safe_close(p->exec_fd);
+        }
+        p->timer = sd_event_source_disable_unref(p->timer);
+        p->child = sd_event_source_disable_unref(p->child);
+
+        if (exec_errno > 0) {
+                r.outcome = HOOK_EXEC_FAILED;
+                r.status = exec_errno;
+        } else if (p->timed_out) {
+                r.outcome = HOOK_TIMED_OUT;
+                r.status = p->kill_signal;
+        } else if (si->si_code == CLD_EXITED) {
+                r.outcome = HOOK_EXITED;
+                r.status = si->si_status;
+        } else {
+                r.outcome = HOOK_SIGNALED;
+                r.status = si->si_status;
+        }
+        p->pid = 0;
+        if (p->cb)
+                p->cb(p, &r, p->userdata); /* may free p: nothing after this */
+        return 0;
+}
+
+hook_process *hook_process_unref(hook_process *p) {
+        if (!p)
+                return NULL;
+        /* A child source that owns the process kills and reaps it on unref. */
+        p->child = sd_event_source_disable_unref(p->child);
+        p->timer = sd_event_source_disable_unref(p->timer);
+        p->out.source = sd_event_source_disable_unref(p->out.source);
+        p->err.source = sd_event_source_disable_unref(p->err.source);
+        safe_close(p->out.fd);
+        safe_close(p->err.fd);
+        safe_close(p->exec_fd);
+        sd_event_unref(p->event);
+        free(p->tag);
+        free(p->argv0);
+        free(p);
+        return NULL;
+}
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(hook_process *, hook_process_unref);
+
+pid_t hook_process_pid(const hook_process *p) {
+        return p ? p->pid : 0;
+}
+
+static int stream_setup(hook_process *p, hook_stream *s, int fd, const char *name) {
+        int r;
+        s->p = p;
+        s->fd = fd;
+        s->name = name;
+        if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0)
+                return -errno;
+        r = sd_event_add_io(p->event, &s->source, fd, EPOLLIN, on_stream, s);
+        return r < 0 ? r : 0;
+}
+
+/* Everything the child needs is computed before fork: the agent has
+ * threads, so the child may not allocate. */
+static char **build_env(char *const env[]) {
+        size_t n = env ? strv_length(env) : 0;
+        bool have_path = false;
+        char **l = calloc(n + 2, sizeof(char *));
+        if (!l)
+                return NULL;
+        for (size_t i = 0; i < n; i++) {
+                if (strneq(env[i], "PATH=", 5))
+                        have_path = true;
+                l[i] = strdup(env[i]);
+                if (!l[i])
+                        goto fail;
+        }
+        if (!have_path && !(l[n] = strdup("PATH=" HOOK_PATH)))
+                goto fail;
+        return l;
+fail:
+        strv_free(l);
+        return NULL;
+}
+
+static char **build_candidates(const char *argv0) {
+        _cleanup_(strv_freep) char **l = calloc(HOOK_MAX_CANDIDATES + 1, sizeof(char *));
+        if (!l)
+                return NULL;
+        if (strchr(argv0, '/')) {
+                if (!(l[0] = strdup(argv0)))
+                        return NULL;
+                return TAKE_PTR(l);
+        }
+        const char *d = HOOK_PATH;
+        size_t n = 0;
+        while (*d && n < HOOK_MAX_CANDIDATES) {
+                size_t k = strcspn(d, ":");
+                if (!(l[n++] = strprintf("%.*s/%s", (int) k, d, argv0)))
+                        return NULL;
+                d += k;
+                if (*d == ':')
+                        d++;
+        }
+        return TAKE_PTR(l);
+}
+
+_Noreturn static void child_exec(char *const argv[], char **candidates, char **envp, int out_fd, int err_fd,
+                                 int exec_fd) {
+        sigset_t ss;
+        int e = ENOENT, nullfd;
+
+        /* Not the agent's signal mask or dispositions. */
+        for (int sig = 1; sig < NSIG; sig++) {
+                if (sig == SIGKILL || sig == SIGSTOP)
+                        continue;
+                /* glibc refuses its reserved signals (32, 33), which a parent
+                 * may have ignored: reset those with the raw system call. */
+                if (signal(sig, SIG_DFL) == SIG_ERR) {
+                        struct { void *handler; unsigned long flags; void *restorer; uint64_t mask; } ksa = {};
+                        (void) syscall(SYS_rt_sigaction, sig, &ksa, NULL, sizeof ksa.mask);
+                }
+        }
+        sigemptyset(&ss);
+        (void) sigprocmask(SIG_SETMASK, &ss, NULL);
+        (void) setpgid(0, 0);
+
+        nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (nullfd < 0 || dup2(nullfd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0) {
+                e = errno;
+                goto fail;
+        }
+        /* The exec-errno pipe moves to fd 3 (close-on-exec); everything else goes. */
+        if (exec_fd != 3) {
+                if (dup3(exec_fd, 3, O_CLOEXEC) < 0) {
+                        e = errno;
+                        goto fail;
+                }
+                exec_fd = 3;
+        }
+        (void) close_range(4, ~0U, 0);
+
+        for (char **c = candidates; *c; c++) {
+                execve(*c, argv, envp);
+                if (errno != ENOENT && errno != ENOTDIR)
+                        e = errno;
+        }
+fail:
+        (void) !write(exec_fd, &e, sizeof e);
+        _exit(127);
+}
+
+int hook_run(sd_event *e, char *const argv[], char *const env[], uint64_t timeout_usec, const char *cert_name,
+             hook_callback cb, void *userdata, hook_process **ret) {
+        _cleanup_(hook_process_unrefp) hook_process *p = NULL;
+        _cleanup_(strv_freep) char **envp = NULL, **candidates = NULL;
+        int out[2] = { -1, -1 }, err[2] = { -1, -1 }, ex[2] = { -1, -1 };
+        int r;
+
+        if (!e || !argv || isempty(argv[0]) || !ret)
+                return -EINVAL;
+
+        p = calloc(1, sizeof *p);
+        if (!p)
+                return -ENOMEM;
+        p->event = sd_event_ref(e);
+        p->out.fd = p->err.fd = p->exec_fd = -1;
+        p->cb = cb;
+        p->userdata = userdata;
+        p->timeout_usec = timeout_usec;
+        if ((cert_name && !(p->tag = strdup(cert_name))) || !(p->argv0 = strdup(argv[0])))
+                return -ENOMEM;
+        envp = build_env(env);
+        candidates = build_candidates(argv[0]);
+        if (!envp || !candidates)
+                return -ENOMEM;
+
+        if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || pipe2(ex, O_CLOEXEC) < 0) {
+                r = -errno;
+                goto fail;
+        }
+
+        p->start_usec = now_monotonic();
+        pid_t pid = fork();
+        if (pid < 0) {
+                r = -errno;
+                goto fail;
+        }
+        if (pid == 0)
+                child_exec(argv, candidates, envp, out[1], err[1], ex[1]);
+
+        p->pid = pid;
+        safe_close(out[1]);
+        safe_close(err[1]);
+        safe_close(ex[1]);
+        p->exec_fd = ex[0];
+
+        /* From here the child source owns the process: an error below kills it. */
+        r = sd_event_add_child(e, &p->child, pid, WEXITED, on_child, p);
+        if (r < 0) {
+                (void) kill(pid, SIGKILL);
+                (void) waitpid(pid, NULL, 0);
+                safe_close(out[0]);
+                safe_close(err[0]);
+                return r;
+        }
+        (void) sd_event_source_set_child_process_own(p->child, 1);
+        /* Reap only after output was read, so the last lines come first. */
+        (void) sd_event_source_set_priority(p->child, SD_EVENT_PRIORITY_NORMAL + 10);
+
+        r = stream_setup(p, &p->out, out[0], "stdout");
+        if (r < 0) {
+                safe_close(err[0]);
+                return r;
+        }
+        r = stream_setup(p, &p->err, err[0], "stderr");
+        if (r < 0)
+                return r;
+        if (timeout_usec > 0) {
+                r = sd_event_add_time_relative(e, &p->timer, CLOCK_MONOTONIC, timeout_usec, 0, on_timer, p);
+                if (r < 0)
+                        return r;
+        }
+        log_internal(LOG_DEBUG, 0, p->tag, "started %s[%d]", p->argv0, (int) pid);
+        *ret = TAKE_PTR(p);
+        return 0;
+
+fail:
+        safe_close(out[0]);
+        safe_close(out[1]);
+        safe_close(err[0]);
+        safe_close(err[1]);
+        safe_close(ex[0]);
+        safe_close(ex[1]);
+        return r;
+}
+
+const char *hook_result_describe(const hook_result *r, char *buf, size_t size) {
+        if (!buf || size == 0)
+                return buf;
+        switch (r->outcome) {
+        case HOOK_EXITED:
+                if (r->status == 0)
+                        snprintf(buf, size, "succeeded");
+                else
+                        snprintf(buf, size, "exit status %d", r->status);
+                break;
+        case HOOK_SIGNALED:
+                snprintf(buf, size, "killed by signal %s", sigabbrev_np(r->status) ?: "?");
+                break;
+        case HOOK_TIMED_OUT:
+                snprintf(buf, size, "timed out after %.1fs, killed with SIG%s", (double) r->runtime_usec / 1e6,
+                         sigabbrev_np(r->status) ?: "?");
+                break;
+        case HOOK_EXEC_FAILED:
+                snprintf(buf, size, "exec failed: %s", strerror(r->status));
+                break;
+        default:
+                snprintf(buf, size, "unknown outcome");
+        }
+        return buf;
+}
+
+static const char *const event_names[_HOOK_EVENT_MAX] = {
+        [HOOK_EVENT_DEPLOYED] = "deployed",
+        [HOOK_EVENT_FAILED] = "failed",
+        [HOOK_EVENT_PENDING_VALIDATION] = "pending_validation",
+};
+
+const char *hook_event_to_string(hook_event ev) {
+        if ((unsigned) ev >= _HOOK_EVENT_MAX)
+                return NULL;
+        return event_names[ev];
+}
+
+static int env_add(char **l, size_t *n, const char *name, const char *value) {
+        if (!value)
+                return 0;
+        char *s = strprintf("%s=%s", name, value);
+        if (!s)
+                return -ENOMEM;
+        l[(*n)++] = s;
+        return 0;
+}
+
+static int env_add_path(char **l, size_t *n, const char *name, const char *dir, const char *file) {
+        _cleanup_(freep) char *path = NULL;
+        if (!dir)
+                return 0;
+        path = path_join(dir, file);
+        if (!path)
+                return -ENOMEM;
+        return env_add(l, n, name, path);
+}
+
+int hook_env_build(hook_event ev, const conf_cert *cert, const hook_cert_info *info, char ***ret) {
+        _cleanup_(strv_freep) char **l = NULL;
+        const hook_cert_info empty = {};
+        const char *dir;
+        size_t n = 0;
+        int r = 0;
+
+        if (!cert || !ret || !hook_event_to_string(ev))
+                return -EINVAL;
+        if (!info)
+                info = &empty;
+        l = calloc(20, sizeof(char *));
+        if (!l)
+                return -ENOMEM;
+        dir = cert->output.dir;
+        if ((r = env_add(l, &n, "ACM_AGENT_EVENT", hook_event_to_string(ev))) < 0 ||
+            (r = env_add(l, &n, "ACM_AGENT_CERT_NAME", cert->name)) < 0 ||
+            (r = env_add(l, &n, "ACM_AGENT_OUTPUT_DIR", dir)) < 0 ||
+            (r = env_add_path(l, &n, "ACM_AGENT_CERT", dir, "cert.pem")) < 0 ||
+            (r = env_add_path(l, &n, "ACM_AGENT_CHAIN", dir, "chain.pem")) < 0 ||
+            (r = env_add_path(l, &n, "ACM_AGENT_FULLCHAIN", dir, "fullchain.pem")) < 0 ||
+            (r = env_add_path(l, &n, "ACM_AGENT_KEY", dir, "key.pem")) < 0 ||
+            (r = env_add_path(l, &n, "ACM_AGENT_HAPROXY_BUNDLE", dir, "haproxy.pem")) < 0 ||
+            (r = env_add(l, &n, "ACM_AGENT_SERIAL", info->serial)) < 0 ||
+            (r = env_add(l, &n, "ACM_AGENT_NOT_AFTER", info->not_after)) < 0 ||
+            (r = env_add(l, &n, "ACM_AGENT_ARN", info->arn)) < 0 ||
+            (r = env_add(l, &n, "ACM_AGENT_ISSUER", info->issuer)) < 0 ||
+            (r = env_add(l, &n, "ACM_AGENT_ERROR", info->error)) < 0 ||
+            (r = env_add(l, &n, "ACM_AGENT_VALIDATION", info->validation)) < 0)
+                return r;
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+int hook_run_event(sd_event *e, hook_event ev, const conf_cert *cert, const hook_cert_info *info,
+                   hook_callback cb, void *userdata, hook_process **ret) {
+        _cleanup_(strv_freep) char **env = NULL;
+        char **argv;
+        int r;
+
+        if (!cert || !ret)
+                return -EINVAL;
+        switch (ev) {
+        case HOOK_EVENT_DEPLOYED:
+                argv = cert->hooks.deploy;
+                break;
+        case HOOK_EVENT_FAILED:
+                argv = cert->hooks.failure;
+                break;
+        case HOOK_EVENT_PENDING_VALIDATION:
+                argv = cert->hooks.pending_validation;
+                break;
+        default:
+                return -EINVAL;
+        }
+        if (!argv || !argv[0]) {
+                *ret = NULL;
+                return 0;
+        }
+        r = hook_env_build(ev, cert, info, &env);
+        if (r < 0)
+                return r;
+        return hook_run(e, argv, env, cert->hooks.timeout * USEC_PER_SEC, cert->name, cb, userdata, ret);
+}

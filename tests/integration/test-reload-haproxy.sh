@@ -1,0 +1,61 @@
+#!/bin/sh
+# Real haproxy on 127.0.0.1: with the admin socket a renewed certificate is
+# swapped in over the runtime API (same pid, no reload); without it the
+# agent falls back to a reload and the new certificate is served.
+. "$ABS_TOP_SRCDIR/tests/integration/lib.sh"
+DRIVER=$ABS_TOP_BUILDDIR/tests/integration/reload-driver
+command -v haproxy >/dev/null || { echo "skip: no haproxy"; exit 77; }
+command -v openssl >/dev/null || { echo "skip: no openssl"; exit 77; }
+
+OUT=$TMP/out-dir
+mkdir -p "$OUT"
+mkver() { # VERSION SERIAL
+	mkdir -p "$OUT/$1"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=localhost" \
+		-set_serial "$2" -keyout "$OUT/$1/key.pem" -out "$OUT/$1/cert.pem" 2>/dev/null
+	cat "$OUT/$1/cert.pem" "$OUT/$1/key.pem" >"$OUT/$1/haproxy.pem"
+}
+mkver v1 4097; mkver v2 4098; mkver v3 4099
+ln -s v1 "$OUT/current"
+ln -s current/haproxy.pem "$OUT/haproxy.pem"
+
+PORT=$($PYTHON3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat >"$TMP/haproxy.cfg" <<EOC
+global
+	stats socket $TMP/admin.sock level admin
+defaults
+	mode http
+	timeout connect 5s
+	timeout client 5s
+	timeout server 5s
+frontend fe
+	bind 127.0.0.1:$PORT ssl crt $OUT/haproxy.pem
+	http-request return status 200 content-type text/plain string ok
+EOC
+stop_haproxy() { [ -s "$TMP/haproxy.pid" ] && kill $(cat "$TMP/haproxy.pid") 2>/dev/null; sleep 0.5; }
+haproxy -D -f "$TMP/haproxy.cfg" -p "$TMP/haproxy.pid" || { echo "haproxy does not start"; exit 1; }
+on_exit stop_haproxy
+
+serial() { echo | timeout 10 openssl s_client -connect "127.0.0.1:$PORT" -servername localhost 2>/dev/null |
+	openssl x509 -noout -serial 2>/dev/null | sed 's/serial=//'; }
+wait_serial() { i=0; while [ $i -lt 60 ]; do [ "$(serial)" = "$1" ] && return 0; sleep 0.5; i=$((i + 1)); done; return 1; }
+wait_serial 1001 && ok "haproxy serves v1 (serial 1001)" || not_ok "haproxy serves v1 (got $(serial))"
+pid=$(cat "$TMP/haproxy.pid")
+RELOAD="echo reload >> $TMP/reloads.log; haproxy -D -f $TMP/haproxy.cfg -p $TMP/haproxy.pid -sf \$(cat $TMP/haproxy.pid)"
+
+# With the runtime socket: no reload at all.
+ln -sfn v2 "$OUT/current"
+expect_rc 0 "runtime API pass succeeds" -- "$DRIVER" --haproxy --socket "$TMP/admin.sock" --reload "$RELOAD" \
+	"$TMP/haproxy.pid" "$OUT" v1 1 -- haproxy -c -q -f "$TMP/haproxy.cfg"
+expect_grep "updated over .*no reload" "certificate swapped over the runtime API"
+wait_serial 1002 && ok "new serial 1002 served" || not_ok "new serial served (got $(serial))"
+[ ! -e "$TMP/reloads.log" ] && ok "no reload happened" || not_ok "a reload happened"
+[ "$(cat "$TMP/haproxy.pid")" = "$pid" ] && kill -0 "$pid" && ok "haproxy pid $pid unchanged" || not_ok "haproxy pid changed"
+
+# Without the socket: a reload.
+ln -sfn v3 "$OUT/current"
+expect_rc 0 "reload pass without socket succeeds" -- "$DRIVER" --haproxy --reload "$RELOAD" \
+	"$TMP/haproxy.pid" "$OUT" v2 1 -- haproxy -c -q -f "$TMP/haproxy.cfg"
+[ "$(grep -c reload "$TMP/reloads.log" 2>/dev/null)" = 1 ] && ok "exactly one reload" || not_ok "reloads: $(cat "$TMP/reloads.log" 2>/dev/null | wc -l)"
+wait_serial 1003 && ok "new serial 1003 served after reload" || not_ok "serial after reload (got $(serial))"
+finish
