@@ -71,7 +71,7 @@ emu_ctl GET "/calls?operation=acm-pca:RevokeCertificate" >"$TMP/rev.json"
 "$PYTHON3" -c 'import json,sys; p=json.load(open(sys.argv[1]))["calls"][0]["parameters"]; print(p["CertificateSerial"].replace(":","").upper(), p["RevocationReason"], p["CertificateAuthorityArn"])' "$TMP/rev.json" >"$TMP/rev.txt"
 expect_grep "^$serial KEY_COMPROMISE $SUB_CA$" "RevokeCertificate got the serial, reason and CA" "$TMP/rev.txt"
 grep -q ":" <<<"$("$PYTHON3" -c 'import json,sys; print(json.load(open(sys.argv[1]))["calls"][0]["parameters"]["CertificateSerial"])' "$TMP/rev.json")" && ok "serial sent in colon hex" || not_ok "serial form"
-emu_ctl GET /certificates | grep -qE '"revoked": ?true' && ok "emulator has it revoked" || not_ok "not revoked"
+emu_ctl GET /certificates | grep -qE '"revoked": ?\{"reason": ?"KEY_COMPROMISE"' && ok "emulator has it revoked (KEY_COMPROMISE)" || not_ok "not revoked"
 expect_rc 0 "next --once replaces the revoked certificate" -- agent --once
 expect_grep "web: renewed" "revoked certificate renewed"
 [ "$(serial_of web)" != "$serial" ] && ok "new serial after revoke" || not_ok "same serial after revoke"
