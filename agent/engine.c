@@ -25,6 +25,9 @@
 #include "util.h"
 #include "worker.h"
 
+/* Threads for key generation (CPU) and deploys (fsync waits). */
+#define ENGINE_WORKERS 8
+
 typedef enum stage {
         STAGE_IDLE,       /* decided, nothing running */
         STAGE_ISSUING,    /* the issuer runs */
@@ -47,6 +50,7 @@ typedef struct mach {
         const issuer_ops *ops;
         previous prev;
         bool had_cert;
+        bool saved_valid;         /* the deploy worker already saved the valid state */
         hook_process *hook;
 } mach;
 
@@ -251,7 +255,7 @@ sd_event *machine_loop(machine *m) {
 
 worker_pool *machine_workers(machine *m) {
         engine *e = m->engine;
-        if (!e->workers && worker_pool_new(e->loop, 0, &e->workers) < 0)
+        if (!e->workers && worker_pool_new(e->loop, ENGINE_WORKERS, &e->workers) < 0)
                 return NULL;
         return e->workers;
 }
@@ -424,10 +428,8 @@ void machine_fail(machine *m, const char *kind, const char *fmt, ...) {
         finish_failed(x, kind, msg ? msg : "out of memory");
 }
 
-static void finish_valid(mach *x) {
-        cert_state *st = x->m.st;
-        int r;
-
+/* The state of a certificate served and reloaded. Pure (thread-safe). */
+static void mark_valid(cert_state *st) {
         st->phase = STATE_VALID;
         st->failures = 0;
         st->last_success = clock_now();
@@ -439,9 +441,18 @@ static void finish_valid(mach *x) {
                 json_object_del(st->extra, "reload_pending");
                 json_object_del(st->extra, "previous");
         }
-        r = state_save(x->m.state_dir, x->m.cert->name, st);
-        if (r < 0)
-                log_cert(LOG_ERR, x->m.cert->name, "cannot save the state after deploying: %s", strerror(-r));
+}
+
+static void finish_valid(mach *x) {
+        cert_state *st = x->m.st;
+        int r;
+
+        if (!x->saved_valid) {
+                mark_valid(st);
+                r = state_save(x->m.state_dir, x->m.cert->name, st);
+                if (r < 0)
+                        log_cert(LOG_ERR, x->m.cert->name, "cannot save the state after deploying: %s", strerror(-r));
+        }
         set_result_cert(x);
         x->res.action = x->had_cert ? ENGINE_ACTION_RENEWED : ENGINE_ACTION_ISSUED;
         x->res.changed = true;
@@ -581,6 +592,123 @@ static void previous_from_json(previous *p, json_t *o) {
                 (void) clock_parse_rfc3339(s, &p->not_after);
 }
 
+
+/* The common deploy step for every issuer: the files are built on the loop,
+ * written (deploy_install, fsyncs) and the state saved on a worker thread so
+ * that disk waits never hold back the requests of other certificates. */
+typedef struct deploy_job {
+        mach *x;
+        EVP_PKEY *key;
+        char *cert_pem, *chain_pem, *fullchain, *key_pem, *bundle;
+        unsigned char *p12;
+        size_t p12_len;
+        crypto_cert_info *info;
+        deploy_file files[6];
+        size_t n;
+        deploy_result dr;
+        bool reload;
+        char err[1024];
+        int r;             /* deploy_install */
+        int r_save;        /* state_save afterwards */
+} deploy_job;
+
+static void deploy_job_free(deploy_job *j) {
+        if (!j)
+                return;
+        EVP_PKEY_free(j->key);
+        free(j->cert_pem);
+        free(j->chain_pem);
+        free(j->fullchain);
+        crypto_secret_free(j->key_pem);
+        crypto_secret_free(j->bundle);
+        if (j->p12)
+                OPENSSL_cleanse(j->p12, j->p12_len);
+        free(j->p12);
+        crypto_cert_info_free(j->info);
+        free(j);
+}
+
+/* Worker thread: only the machine's own state and files are touched; the
+ * machine is idle on the loop until deploy_done. */
+static int deploy_run(void *arg) {
+        deploy_job *j = arg;
+        mach *x = j->x;
+        const conf_cert *cert = x->m.cert;
+        cert_state *st = x->m.st;
+        char hint[24];
+        int r;
+
+        snprintf(hint, sizeof(hint), "%.16s", j->info->serial_hex);
+        j->r = deploy_install(&cert->output, cert->name, j->files, j->n, hint, &j->dr, j->err, sizeof(j->err));
+        if (j->r < 0)
+                return j->r;
+        testpoint_hit("deploy-switched", cert->name);
+
+        /* the key in use is now keys/<name>.pem (reused on renewal with key.reuse) */
+        r = state_key_promote(x->m.state_dir, cert->name);
+        if (r < 0 && r != -ENOENT)
+                log_cert(LOG_WARNING, cert->name, "cannot promote the pending key: %s", strerror(-r));
+
+        /* what was served before, for rollback and for the state after a rollback */
+        previous_done(&x->prev);
+        x->prev.serial = st->serial ? strdup(st->serial) : NULL;
+        x->prev.arn = st->arn ? strdup(st->arn) : NULL;
+        x->prev.version = j->dr.previous[0] ? strdup(j->dr.previous) : NULL;
+        x->prev.not_before = st->not_before;
+        x->prev.not_after = st->not_after;
+
+        (void) state_set_string(&st->arn, st->pending_arn);
+        (void) state_set_string(&st->serial, j->info->serial_hex);
+        st->not_before = j->info->not_before;
+        st->not_after = j->info->not_after;
+        (void) state_set_string(&st->current_version, j->dr.version);
+        (void) state_set_string(&st->previous_version, j->dr.previous[0] ? j->dr.previous : NULL);
+        st->pending_arn = (free(st->pending_arn), NULL);
+        st->pending_key_path = (free(st->pending_key_path), NULL);
+        st->pending_csr = (free(st->pending_csr), NULL);
+        st->idempotency_token = (free(st->idempotency_token), NULL);
+        st->token_created = 0;
+        if (j->reload) {
+                json_t *prev = NULL;
+                if (!st->extra)
+                        st->extra = json_object();
+                if (!st->extra || previous_to_json(&x->prev, &prev) < 0 ||
+                    json_object_set_new(st->extra, "previous", prev) < 0 ||
+                    json_object_set_new(st->extra, "reload_pending", json_true()) < 0) {
+                        j->r_save = -ENOMEM;
+                        return 0;
+                }
+                st->phase = STATE_DEPLOYING;
+        } else
+                mark_valid(st);
+        j->r_save = state_save(x->m.state_dir, cert->name, st);
+        if (j->r_save >= 0 && j->reload)
+                testpoint_hit("reload-pending", cert->name);
+        return 0;
+}
+
+static void deploy_done(int r, void *arg) {
+        deploy_job *j = arg;
+        mach *x = j->x;
+        const conf_cert *cert = x->m.cert;
+
+        if (r < 0) {
+                _cleanup_(freep) char *msg = strdup(j->err[0] ? j->err : strerror(-r));
+                deploy_job_free(j);
+                return finish_failed(x, "deploy", msg ? msg : "deploy failed");
+        }
+        if (j->r_save < 0) {
+                _cleanup_(freep) char *msg = strprintf("cannot save the state after deploying %s: %s", j->dr.version,
+                                                       strerror(-j->r_save));
+                deploy_job_free(j);
+                return finish_failed(x, "io", msg ? msg : "cannot save the state");
+        }
+        log_cert(LOG_INFO, cert->name, "deployed version %s (serial %s)", j->dr.version, j->info->serial_hex);
+        x->saved_valid = !j->reload;
+        deploy_job_free(j);
+        await_reload(x);
+}
+
 static int read_passphrase(const char *path, char **ret) {
         char *s = NULL;
         size_t len;
@@ -597,125 +725,92 @@ static int read_passphrase(const char *path, char **ret) {
         return 0;
 }
 
-/* The common deploy step for every issuer. */
 void machine_issued(machine *m, EVP_PKEY *key_in, const char *cert_in, const char *chain_in) {
         mach *x = (mach *) m;
         const conf_cert *cert = m->cert;
-        cert_state *st = m->st;
-        _cleanup_(crypto_pkey_freep) EVP_PKEY *key = NULL;
-        _cleanup_(freep) char *cert_pem = NULL, *chain_pem = NULL, *fullchain = NULL;
-        _cleanup_(crypto_secret_freep) char *key_pem = NULL, *bundle = NULL, *pass = NULL;
-        _cleanup_(freep) unsigned char *p12 = NULL;
-        _cleanup_(crypto_cert_info_freep) crypto_cert_info *info = NULL;
-        deploy_file files[6];
-        size_t n = 0, p12_len = 0;
+        _cleanup_(crypto_secret_freep) char *pass = NULL;
+        deploy_job *j;
         unsigned want = cert->output.files;
-        deploy_result dr = {};
-        char err[1024] = "", hint[24];
         int r;
 
+        j = calloc(1, sizeof(*j));
+        if (!j) {
+                if (x->ops && x->ops->cancel)
+                        x->ops->cancel(m);
+                return machine_fail(m, "oom", "out of memory");
+        }
+        j->x = x;
         EVP_PKEY_up_ref(key_in);
-        key = key_in;
-        r = crypto_pem_normalize_certs(cert_in, 1, &cert_pem);
+        j->key = key_in;
+        r = crypto_pem_normalize_certs(cert_in, 1, &j->cert_pem);
         if (r >= 0 && chain_in && chain_in[0])
-                r = crypto_pem_normalize_certs(chain_in, CRYPTO_CHAIN_MAX, &chain_pem);
+                r = crypto_pem_normalize_certs(chain_in, CRYPTO_CHAIN_MAX, &j->chain_pem);
         if (x->ops && x->ops->cancel)
                 x->ops->cancel(m);  /* from here on the engine owns everything */
-        if (r < 0)
+        if (r < 0) {
+                deploy_job_free(j);
                 return machine_fail(m, "verify", "the issued certificate or chain is not valid PEM: %s", strerror(-r));
-        r = crypto_cert_info_get(cert_pem, strlen(cert_pem), &info);
-        if (r < 0)
+        }
+        r = crypto_cert_info_get(j->cert_pem, strlen(j->cert_pem), &j->info);
+        if (r < 0) {
+                deploy_job_free(j);
                 return machine_fail(m, "verify", "cannot read the issued certificate: %s", strerror(-r));
+        }
 
         if (want & CONF_OUT_CERT)
-                files[n++] = (deploy_file) { CONF_OUT_CERT, cert_pem, strlen(cert_pem), false };
-        if ((want & CONF_OUT_CHAIN) && chain_pem)
-                files[n++] = (deploy_file) { CONF_OUT_CHAIN, chain_pem, strlen(chain_pem), false };
+                j->files[j->n++] = (deploy_file) { CONF_OUT_CERT, j->cert_pem, strlen(j->cert_pem), false };
+        if ((want & CONF_OUT_CHAIN) && j->chain_pem)
+                j->files[j->n++] = (deploy_file) { CONF_OUT_CHAIN, j->chain_pem, strlen(j->chain_pem), false };
         if (want & CONF_OUT_FULLCHAIN) {
-                r = crypto_build_fullchain(cert_pem, chain_pem, &fullchain);
+                r = crypto_build_fullchain(j->cert_pem, j->chain_pem, &j->fullchain);
                 if (r < 0)
-                        return machine_fail(m, "deploy", "cannot build fullchain.pem: %s", strerror(-r));
-                files[n++] = (deploy_file) { CONF_OUT_FULLCHAIN, fullchain, strlen(fullchain), false };
+                        goto fail_build;
+                j->files[j->n++] = (deploy_file) { CONF_OUT_FULLCHAIN, j->fullchain, strlen(j->fullchain), false };
         }
         if (want & CONF_OUT_KEY) {
-                r = crypto_key_to_pem(key, &key_pem);
+                r = crypto_key_to_pem(j->key, &j->key_pem);
                 if (r < 0)
-                        return machine_fail(m, "deploy", "cannot encode the key: %s", strerror(-r));
-                files[n++] = (deploy_file) { CONF_OUT_KEY, key_pem, strlen(key_pem), true };
+                        goto fail_build;
+                j->files[j->n++] = (deploy_file) { CONF_OUT_KEY, j->key_pem, strlen(j->key_pem), true };
         }
         if (want & CONF_OUT_HAPROXY_BUNDLE) {
-                r = crypto_build_haproxy_bundle(cert_pem, chain_pem, key, &bundle);
+                r = crypto_build_haproxy_bundle(j->cert_pem, j->chain_pem, j->key, &j->bundle);
                 if (r < 0)
-                        return machine_fail(m, "deploy", "cannot build haproxy.pem: %s", strerror(-r));
-                files[n++] = (deploy_file) { CONF_OUT_HAPROXY_BUNDLE, bundle, strlen(bundle), true };
+                        goto fail_build;
+                j->files[j->n++] = (deploy_file) { CONF_OUT_HAPROXY_BUNDLE, j->bundle, strlen(j->bundle), true };
         }
         if (want & CONF_OUT_PKCS12) {
-                if (!cert->output.pkcs12_passphrase_file)
+                if (!cert->output.pkcs12_passphrase_file) {
+                        deploy_job_free(j);
                         return machine_fail(m, "config", "output.files has pkcs12 but no pkcs12_passphrase_file");
+                }
                 r = read_passphrase(cert->output.pkcs12_passphrase_file, &pass);
-                if (r < 0)
+                if (r < 0) {
+                        deploy_job_free(j);
                         return machine_fail(m, "config", "cannot read the PKCS#12 passphrase from %s: %s",
                                             cert->output.pkcs12_passphrase_file,
                                             r == -EINVAL ? "the file is empty" : strerror(-r));
-                r = crypto_build_pkcs12(cert_pem, chain_pem, key, pass, &p12, &p12_len);
-                if (r < 0)
-                        return machine_fail(m, "deploy", "cannot build cert.p12: %s", strerror(-r));
-                files[n++] = (deploy_file) { CONF_OUT_PKCS12, p12, p12_len, true };
-        }
-        if (n == 0)
-                return machine_fail(m, "config", "output.files selects nothing to write");
-
-        snprintf(hint, sizeof(hint), "%.16s", info->serial_hex);
-        r = deploy_install(&cert->output, cert->name, files, n, hint, &dr, err, sizeof(err));
-        if (p12)
-                OPENSSL_cleanse(p12, p12_len);
-        if (r < 0)
-                return machine_fail(m, "deploy", "%s", err[0] ? err : strerror(-r));
-        testpoint_hit("deploy-switched", cert->name);
-
-        /* the key in use is now keys/<name>.pem (reused on renewal with key.reuse) */
-        r = state_key_promote(m->state_dir, cert->name);
-        if (r < 0 && r != -ENOENT)
-                log_cert(LOG_WARNING, cert->name, "cannot promote the pending key: %s", strerror(-r));
-
-        /* what was served before, for rollback and for the state after a rollback */
-        previous_done(&x->prev);
-        x->prev.serial = st->serial ? strdup(st->serial) : NULL;
-        x->prev.arn = st->arn ? strdup(st->arn) : NULL;
-        x->prev.version = dr.previous[0] ? strdup(dr.previous) : NULL;
-        x->prev.not_before = st->not_before;
-        x->prev.not_after = st->not_after;
-
-        (void) state_set_string(&st->arn, st->pending_arn);
-        (void) state_set_string(&st->serial, info->serial_hex);
-        st->not_before = info->not_before;
-        st->not_after = info->not_after;
-        (void) state_set_string(&st->current_version, dr.version);
-        (void) state_set_string(&st->previous_version, dr.previous[0] ? dr.previous : NULL);
-        st->pending_arn = (free(st->pending_arn), NULL);
-        st->pending_key_path = (free(st->pending_key_path), NULL);
-        st->pending_csr = (free(st->pending_csr), NULL);
-        st->idempotency_token = (free(st->idempotency_token), NULL);
-        st->token_created = 0;
-        if (cert->reload && cert->reload[0]) {
-                json_t *prev = NULL;
-                if (!st->extra)
-                        st->extra = json_object();
-                if (!st->extra || previous_to_json(&x->prev, &prev) < 0 ||
-                    json_object_set_new(st->extra, "previous", prev) < 0 ||
-                    json_object_set_new(st->extra, "reload_pending", json_true()) < 0)
-                        return finish_failed(x, "oom", "out of memory");
-                st->phase = STATE_DEPLOYING;
-                r = state_save(m->state_dir, cert->name, st);
-                if (r < 0) {
-                        _cleanup_(freep) char *msg = strprintf("cannot save the state after deploying %s: %s", dr.version,
-                                                               strerror(-r));
-                        return finish_failed(x, "io", msg ? msg : "cannot save the state");
                 }
-                testpoint_hit("reload-pending", cert->name);
+                r = crypto_build_pkcs12(j->cert_pem, j->chain_pem, j->key, pass, &j->p12, &j->p12_len);
+                if (r < 0)
+                        goto fail_build;
+                j->files[j->n++] = (deploy_file) { CONF_OUT_PKCS12, j->p12, j->p12_len, true };
         }
-        log_cert(LOG_INFO, cert->name, "deployed version %s (serial %s)", dr.version, info->serial_hex);
-        await_reload(x);
+        if (j->n == 0) {
+                deploy_job_free(j);
+                return machine_fail(m, "config", "output.files selects nothing to write");
+        }
+        j->reload = cert->reload && cert->reload[0];
+        r = worker_pool_submit(machine_workers(m), deploy_run, deploy_done, j);
+        if (r < 0) {
+                deploy_job_free(j);
+                return machine_fail(m, "deploy", "cannot start the deploy: %s", strerror(-r));
+        }
+        return;
+
+fail_build:
+        deploy_job_free(j);
+        machine_fail(m, "deploy", "cannot build the output files: %s", strerror(-r));
 }
 
 /* ---- deciding and starting ---- */
