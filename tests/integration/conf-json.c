@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * TEST DOUBLE of the configuration loader, linked only into
+ * TEST DOUBLE of the commands' configuration loading, linked only into
  * tests/integration/acm-agent-json (the real CLI, agent/main.c, with this
- * loader): reads a JSON file whose shape mirrors conf.h, so the engine's
- * integration tests run the real commands before the YAML loader (conf.c)
- * is part of the build. Only what the engine tests use is read; anything
- * else keeps conf.h's documented default.
+ * loader): cli_conf_load() reads a JSON file whose shape mirrors conf.h, so
+ * the engine's integration tests run the real commands before the YAML
+ * loader (conf.c) is part of the build. It replaces cmd-common.o (both of
+ * its symbols are defined here, so the archive member is not pulled) and
+ * defines no conf_* symbol, so it links with or without conf.c. Only what
+ * the engine tests use is read; anything else keeps conf.h's default.
  *
  * {"state_dir": D, "certs": [{"name", "ca_arn", "template_arn",
  *   "signing_algorithm", "validity": {"type": "DAYS|MONTHS|YEARS|ABSOLUTE|
@@ -23,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "conf.h"
 #include "macro.h"
 #include "util.h"
@@ -60,13 +63,12 @@ static mode_t mode(json_t *o, const char *k, mode_t def) {
         return s && parse_mode(s, &m) >= 0 ? m : def;
 }
 
-int conf_load(const char *path, conf **ret, conf_errors *errs) {
+static int json_conf_load(const char *path, conf **ret) {
         json_error_t jerr;
         json_t *root = json_load_file(path, 0, &jerr), *certs, *jc;
         conf *c;
         size_t i;
 
-        *errs = (conf_errors) {};
         if (!root) {
                 fprintf(stderr, "%s:%d: %s\n", path, jerr.line, jerr.text);
                 return -EINVAL;
@@ -163,9 +165,9 @@ static void freev(char **v) {
         strv_free(v);
 }
 
-conf *conf_free(conf *c) {
+static void json_conf_free(conf *c) {
         if (!c)
-                return NULL;
+                return;
         for (conf_cert **p = c->certs; p && *p; p++) {
                 conf_cert *x = *p;
                 free(x->name);
@@ -196,14 +198,12 @@ conf *conf_free(conf *c) {
         free(c->state_dir);
         free(c->path);
         free(c);
-        return NULL;
 }
 
-void conf_errors_done(conf_errors *errs) {
-        (void) errs;
+int cli_conf_load(const cli_options *o, conf **ret) {
+        return json_conf_load(o->config_path, ret);
 }
 
-void conf_errors_print(const conf_errors *errs, FILE *f) {
-        (void) errs;
-        (void) f;
+void cli_conf_free(conf *c) {
+        json_conf_free(c);
 }
