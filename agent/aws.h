@@ -124,6 +124,24 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(aws_client *, aws_client_unref);
 int aws_call(aws_client *c, aws_service svc, const char *operation, json_t *request, unsigned flags,
              aws_callback cb, void *userdata, aws_request **ret_req);
 
+/*
+ * Calls operation of a REST-XML service (only ROUTE53): method "GET",
+ * "POST" or "DELETE"; path the request path as sent (already
+ * percent-encoded, starting with "/2013-04-01/"); query the query string
+ * without '?' (keys and values encoded with sigv4_uri_encode(), may be
+ * NULL); body the XML document (may be NULL). Signed for the service's
+ * signing name in us-east-1; retried, rate-limited and reported like
+ * aws_call(). On success the callback gets the answer's root element
+ * converted by aws_xml_to_json() (the object under the root name: for
+ * <GetChangeResponse><ChangeInfo>… it is {"ChangeInfo": {…}}); a repeated
+ * element is an array, a single one an object. AWS errors come from
+ * <ErrorResponse> (or Route 53's <InvalidChangeBatch>). Returns 0, -ENOMEM,
+ * or -EINVAL (not a REST service, bad method, path or query).
+ */
+int aws_call_rest(aws_client *c, aws_service svc, const char *operation, const char *method, const char *path,
+                  const char *query, const char *body, unsigned flags, aws_callback cb, void *userdata,
+                  aws_request **ret_req);
+
 /* Cancels a pending request: its callback is not called, the handle is freed.
  * Accepts NULL; returns NULL. */
 aws_request *aws_request_cancel(aws_request *r);

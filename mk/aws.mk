@@ -9,6 +9,8 @@ libacmagent_a_SOURCES += \
 	agent/aws-policy.c agent/aws-policy.h \
 	agent/creds-file.c agent/creds-file.h \
 	agent/aws.c agent/aws-xml.c agent/aws-xml.h \
+	agent/aws-proc.c agent/aws-proc.h \
+	agent/route53.c agent/route53.h \
 	agent/check-online.c agent/check-online.h
 
 if HAVE_CMOCKA
