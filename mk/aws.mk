@@ -43,3 +43,5 @@ tests_integration_aws_call_SOURCES = tests/integration/aws-call.c
 tests_integration_aws_call_LDADD = $(AGENT_LIBS)
 TESTS += tests/integration/test-aws-emulator.sh
 EXTRA_DIST += tests/integration/test-aws-emulator.sh
+TESTS += tests/integration/test-aws-credentials.sh
+EXTRA_DIST += tests/integration/test-aws-credentials.sh
