@@ -3,8 +3,9 @@
  * The AWS client: libcurl multi driven by sd-event (after systemd's
  * src/import/curl-util.c), SigV4 (sigv4.c), JSON 1.1 and STS query,
  * retries in standard mode and a per-operation adaptive token bucket
- * (aws-policy.c), credentials from the environment and the shared files
- * (creds-file.c), with roles assumed through STS.
+ * (aws-policy.c), Route 53 REST-XML, credentials from the environment,
+ * web identity, the shared files (creds-file.c, credential_process through
+ * aws-proc.c), ECS and IMDSv2, with roles assumed through STS.
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -1877,8 +1878,8 @@ static void creds_from_ecs(aws_client *c) {
                 size_t len = 0;
                 int k = read_full_file(tok_file, 16 * 1024, &t, &len);
                 if (k < 0) {
-                        _cleanup_(freep) char *m = strprintf("cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %s: %s",
-                                                             tok_file, strerror(-k));
+                        _cleanup_(freep) char *m = strprintf(
+                                "cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %s: %s", tok_file, strerror(-k));
                         return base_fail(c, "CredentialsError", "container credentials", m ? m : "unreadable");
                 }
                 while (len > 0 && (t[len - 1] == '\n' || t[len - 1] == '\r' || t[len - 1] == ' '))

@@ -141,7 +141,8 @@ static int id_normalize(const char *id, const char *prefix, char **ret) {
         if (n == 0 || n > 32)
                 return -EINVAL;
         for (size_t i = 0; i < n; i++)
-                if (!((id[i] >= 'A' && id[i] <= 'Z') || (id[i] >= 'a' && id[i] <= 'z') || (id[i] >= '0' && id[i] <= '9')))
+                if (!((id[i] >= 'A' && id[i] <= 'Z') || (id[i] >= 'a' && id[i] <= 'z') ||
+                      (id[i] >= '0' && id[i] <= '9')))
                         return -EINVAL;
         char *s = strdup(id);
         if (!s)
