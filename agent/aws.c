@@ -1810,8 +1810,10 @@ static void on_ecs(aws_client *c, CURLcode code, long status, const char *body, 
         if (code != CURLE_OK || status != 200) {
                 msg = raw_describe(code, status, errbuf, c->ecs_url);
                 if (msg && (status == 401 || status == 403)) {
-                        char *x = strprintf("%s (check AWS_CONTAINER_AUTHORIZATION_TOKEN%s)", msg,
-                                            getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE") ? "_FILE" : "");
+                        char *x = strprintf("%s (%s AWS_CONTAINER_AUTHORIZATION_TOKEN%s)", msg,
+                                            c->ecs_auth ? "check" : "refused without",
+                                            c->ecs_auth && getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE") ? "_FILE"
+                                                                                                          : "");
                         free(msg);
                         msg = x;
                 }

@@ -156,9 +156,11 @@ int main(int argc, char **argv) {
                 int na = argc - i - 2;
                 char **a = argv + i + 2;
                 route53_change ch = { .type = "CNAME", .ttl = 300 };
-                if (streq(op, "list-zones") && na == 1)
-                        r = route53_list_hosted_zones_by_name(c, a[0], NULL, 10, on_done, NULL, NULL);
-                else if ((streq(op, "upsert") || streq(op, "delete")) && na == 3) {
+                if (streq(op, "list-zones") && na == 1) {
+                        for (uint32_t k = 0; k < repeat && r >= 0; k++, pending++)
+                                r = route53_list_hosted_zones_by_name(c, a[0], NULL, 10, on_done, NULL, NULL);
+                        pending--;
+                } else if ((streq(op, "upsert") || streq(op, "delete")) && na == 3) {
                         ch.action = streq(op, "upsert") ? ROUTE53_UPSERT : ROUTE53_DELETE;
                         ch.name = a[1];
                         ch.value = a[2];
@@ -175,7 +177,7 @@ int main(int argc, char **argv) {
                         fprintf(stderr, "route53 %s: %s\n", op, strerror(-r));
                         return 1;
                 }
-                pending = 1;
+                pending++;
         } else if (repeat == 0) {
                 if (aws_client_resolve_credentials(c, on_creds, NULL, NULL) < 0)
                         return 1;

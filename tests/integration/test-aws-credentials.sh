@@ -111,7 +111,11 @@ expect_grep "assumed-role/acm-agent-role/ecs" "identity is the container role"
 emu_ctl POST /settings '{"ecs_authorization_token": "Bearer tok-123"}' >/dev/null
 expect_rc 1 "ECS without the required token fails" -- nocreds AWS_CONTAINER_CREDENTIALS_FULL_URI="$EMU_ECS_CREDENTIALS_URL" \
 	"$CALL" sts GetCallerIdentity
-expect_grep "container credentials: .*answered HTTP 401 \(check AWS_CONTAINER_AUTHORIZATION_TOKEN\)" "names the token"
+expect_grep "container credentials: .*answered HTTP 401 \(refused without AWS_CONTAINER_AUTHORIZATION_TOKEN\)" "names the token"
+expect_rc 1 "ECS with a wrong token fails" -- nocreds AWS_CONTAINER_CREDENTIALS_FULL_URI="$EMU_ECS_CREDENTIALS_URL" \
+	AWS_CONTAINER_AUTHORIZATION_TOKEN="Bearer wrong-tok" "$CALL" sts GetCallerIdentity
+expect_grep "answered HTTP 401 \(check AWS_CONTAINER_AUTHORIZATION_TOKEN\)" "says to check the token"
+if grep -q wrong-tok "$TMP/out"; then not_ok "token not printed"; else ok "token not printed"; fi
 expect_rc 0 "ECS with AWS_CONTAINER_AUTHORIZATION_TOKEN" -- nocreds AWS_CONTAINER_CREDENTIALS_FULL_URI="$EMU_ECS_CREDENTIALS_URL" \
 	AWS_CONTAINER_AUTHORIZATION_TOKEN="Bearer tok-123" "$CALL" sts GetCallerIdentity
 printf 'Bearer tok-123\n' >"$TMP/ecs-token"
@@ -123,6 +127,9 @@ expect_rc 0 "credential_source EcsContainer + role_arn" -- nocreds AWS_CONFIG_FI
 	"$CALL" sts GetCallerIdentity
 expect_grep "assumed-role/from-ecs/" "the profile's role on top of the container credentials"
 emu_ctl POST /settings '{"ecs_authorization_token": null}' >/dev/null
+expect_rc 1 "ECS relative URI goes to 169.254.170.2 (unreachable here)" -- nocreds \
+	AWS_CONTAINER_CREDENTIALS_RELATIVE_URI=/v2/credentials/abc "$CALL" --credentials
+expect_grep "container credentials: http://169.254.170.2/v2/credentials/abc" "names the container endpoint"
 expect_rc 1 "ECS full URI to a non-loopback http host is refused" -- nocreds \
 	AWS_CONTAINER_CREDENTIALS_FULL_URI=http://192.0.2.10/creds "$CALL" --credentials
 expect_grep "AWS_CONTAINER_CREDENTIALS_FULL_URI http://192.0.2.10/creds is not allowed" "says why"
@@ -244,6 +251,13 @@ expect_grep "NoSuchHostedZone on route53:ListResourceRecordSets" "NoSuchHostedZo
 expect_grep "kind=not-found" "classified not-found"
 expect_rc 1 "a malformed zone id is refused locally" -- "$CALL" route53 list-rrs 'Z1/../x'
 expect_grep "route53 list-rrs: Invalid argument" "EINVAL"
+
+emu_ctl POST /quota '{"operation": "route53:ListHostedZonesByName", "per_second": 1, "burst": 1}' >/dev/null
+expect_rc 0 "Route 53 throttling recovery: 6 calls at a 1/s quota" -- "$CALL" --repeat 6 --max-attempts 8 \
+	route53 list-zones example.com
+expect_grep "calls=6 " "six calls completed"
+sed -n 's/^throttles=/# route53 throttles=/p' "$TMP/out"
+emu_ctl POST /reset >/dev/null
 
 # ---- check --online: Route 53 zones
 expect_rc 0 "check --online: an existing zone" -- "$CALL" --check-online zone:$Z
