@@ -551,8 +551,11 @@ static void fail_simple(aws_request *r, aws_error_kind kind, const char *type, c
 
 static int on_retry_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         aws_request *r = userdata;
+        /* Callbacks run from here may drop the caller's last reference. */
+        aws_client *c = aws_client_ref(r->client);
         r->timer = sd_event_source_disable_unref(r->timer);
         request_start(r);
+        aws_client_unref(c);
         return 0;
 }
 
@@ -945,8 +948,10 @@ static void request_start(aws_request *r) {
 
 static int on_defer(sd_event_source *s, void *userdata) {
         aws_request *r = userdata;
+        aws_client *c = aws_client_ref(r->client);
         r->timer = sd_event_source_disable_unref(r->timer);
         request_start(r);
+        aws_client_unref(c);
         return 0;
 }
 
