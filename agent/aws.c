@@ -573,7 +573,7 @@ static int schedule(aws_request *r, uint64_t delay_usec) {
 static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata) {
         aws_request *r = userdata;
         size_t n = size * nmemb;
-        if (r->response_len + n > RESPONSE_MAX) {
+        if (r->response_len + n > (r->raw_cb ? METADATA_MAX : RESPONSE_MAX)) {
                 r->too_large = true;
                 return 0;
         }
@@ -1752,6 +1752,11 @@ static void on_imds_role_creds(aws_client *c, const char *error, const char *bod
 }
 
 static void on_imds_creds(aws_client *c, const char *error, const char *body, size_t len) {
+        if (error && strstr(error, "security-credentials/ answered HTTP 404")) {
+                _cleanup_(freep) char *m = strprintf("%s: the instance has no IAM role (attach an instance profile)",
+                                                     error);
+                return base_fail(c, "NoCredentials", "EC2 instance metadata", m ? m : error);
+        }
         if (error)
                 return base_fail(c, "NoCredentials", "EC2 instance metadata", error);
         size_t n = strcspn(body, "\r\n");

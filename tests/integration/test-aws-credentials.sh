@@ -144,6 +144,10 @@ expect_grep "^region=us-east-1" "region from placement/region"
 expect_rc 0 "credential_source Ec2InstanceMetadata + role_arn" -- nocreds AWS_CONFIG_FILE="$TMP/config" AWS_PROFILE=imds-src \
 	AWS_EC2_METADATA_SERVICE_ENDPOINT="$EMU_URL" "$CALL" sts GetCallerIdentity
 expect_grep "assumed-role/from-imds/" "the profile's role on top of the instance role"
+emu_ctl POST /settings '{"imds_role": null}' >/dev/null
+expect_rc 1 "an instance without an instance profile" -- nocreds AWS_EC2_METADATA_SERVICE_ENDPOINT="$EMU_URL" "$CALL" --credentials
+expect_grep "NoCredentials .*security-credentials/ answered HTTP 404: the instance has no IAM role \(attach an instance profile\)" "says to attach an instance profile"
+emu_ctl POST /settings '{"imds_role": "acm-agent-role"}' >/dev/null
 expect_rc 1 "AWS_EC2_METADATA_DISABLED=true disables IMDS" -- nocreds AWS_EC2_METADATA_DISABLED=true \
 	AWS_EC2_METADATA_SERVICE_ENDPOINT="$EMU_URL" "$CALL" --credentials
 expect_grep "NoCredentials .*tried: the environment .*web identity .*shared files .*container credentials .*EC2 instance metadata \(disabled by AWS_EC2_METADATA_DISABLED\)" "lists every source tried"
