@@ -30,6 +30,7 @@ tests_integration_acm_agent_json_SOURCES = agent/main.c tests/integration/conf-j
 tests_integration_acm_agent_json_CPPFLAGS = $(AM_CPPFLAGS)
 tests_integration_acm_agent_json_LDADD = $(AGENT_LIBS)
 
-TESTS += tests/integration/test-pca-issue.sh tests/integration/test-pca-cli.sh tests/integration/test-pca-resume.sh
+TESTS += tests/integration/test-pca-issue.sh tests/integration/test-pca-cli.sh tests/integration/test-pca-resume.sh \
+	tests/integration/test-pca-errors.sh
 EXTRA_DIST += tests/integration/pca-lib.sh tests/integration/test-pca-issue.sh \
-	tests/integration/test-pca-cli.sh tests/integration/test-pca-resume.sh
+	tests/integration/test-pca-cli.sh tests/integration/test-pca-resume.sh tests/integration/test-pca-errors.sh
