@@ -1252,7 +1252,7 @@ static const cnode *first_item(const cnode *list, const cnode *fallback) {
         return list && list->kind == CNODE_SEQ && list->n_items > 0 ? list->items[0] : fallback;
 }
 
-static void cert_finish(L_t *L, conf *c, conf_cert *cert, const cnode *n) {
+static void cert_finish(L_t *L, conf *c, conf_cert *cert, const cnode *n, bool issuer_ok) {
         /* Derived defaults. */
         if (!cert->output.dir && cert->name && c->output_root)
                 cert->output.dir = path_join(c->output_root, cert->name);
@@ -1262,9 +1262,11 @@ static void cert_finish(L_t *L, conf *c, conf_cert *cert, const cnode *n) {
         else if (!cert->subject.common_name && cert->dns_names && cert->dns_names[0] && strlen(cert->dns_names[0]) <= 64)
                 cert->subject.common_name = xstrdup(L, cert->dns_names[0]);
 
-        bool any_name = (cert->dns_names && cert->dns_names[0]) || (cert->ip_addresses && cert->ip_addresses[0]) ||
+        /* A names key that is present but invalid was reported already. */
+        bool names_written = get(n, "dns_names") || get(n, "ip_addresses") || get(n, "email_addresses") || get(n, "uris");
+        bool any_name = names_written || (cert->dns_names && cert->dns_names[0]) || (cert->ip_addresses && cert->ip_addresses[0]) ||
                         (cert->email_addresses && cert->email_addresses[0]) || (cert->uris && cert->uris[0]);
-        switch (cert->issuer_type) {
+        switch (issuer_ok ? cert->issuer_type : CONF_ISSUER_IMPORT) {
         case CONF_ISSUER_PCA:
                 if (!any_name && !cert->subject.common_name && !cert->issuer.pca.api_passthrough)
                         err_at(L, n, "missing", "add dns_names: [www.example.com] (or ip_addresses, email_addresses, uris)",
@@ -1273,10 +1275,10 @@ static void cert_finish(L_t *L, conf *c, conf_cert *cert, const cnode *n) {
         case CONF_ISSUER_ACM:
                 if (cert->issuer.acm.arn)
                         break;
-                if (!cert->dns_names || !cert->dns_names[0])
+                if (!names_written)
                         err_at(L, n, "missing", "add dns_names: [www.example.com]",
                                "an ACM certificate needs dns_names (ACM issues DNS names only)");
-                else if (strlen(cert->dns_names[0]) > 64)
+                else if (cert->dns_names && cert->dns_names[0] && strlen(cert->dns_names[0]) > 64)
                         err_at(L, first_item(get(n, "dns_names"), n), "dns-name",
                                "put a name of at most 64 octets first (it becomes the common name)",
                                "'%s' is longer than 64 octets; ACM requires the first name (the CN) to be at most 64",
@@ -1286,7 +1288,7 @@ static void cert_finish(L_t *L, conf *c, conf_cert *cert, const cnode *n) {
                         err_at(L, n, "conflict", "remove ip_addresses, email_addresses and uris (or use a pca issuer)",
                                "ACM certificates carry DNS names only");
                 if (cert->issuer.acm.validation == CONF_VALIDATION_DNS && !cert->issuer.acm.certificate_authority_arn &&
-                    cert->dns.provider == CONF_DNS_NONE)
+                    cert->dns.provider == CONF_DNS_NONE && !get(n, "dns"))
                         err_at(L, n, "missing", "add dns: {provider: route53} (or exec with a command, or manual)",
                                "certificate '%s' uses DNS validation but has no dns provider", cert->name ? cert->name : "?");
                 break;
@@ -1306,6 +1308,7 @@ static void cert_finish(L_t *L, conf *c, conf_cert *cert, const cnode *n) {
 
 static conf_cert *cert_parse(loadctx *x, cnode *raw) {
         L_t *L = x->L;
+        bool issuer_ok = false;
         conf_cert *cert;
         cnode *n, *v;
 
@@ -1337,8 +1340,11 @@ static conf_cert *cert_parse(loadctx *x, cnode *raw) {
                 err_at(L, raw, "missing", "add name: web (a stable id for files, state and logs)",
                        "a certificate needs a 'name'");
 
-        if ((v = get(n, "issuer")))
+        if ((v = get(n, "issuer"))) {
+                size_t before = L->n_errs;
                 parse_issuer(L, cert, v);
+                issuer_ok = L->n_errs == before;
+        }
         else
                 err_at(L, raw, "missing", "add issuer: {type: pca, ca_arn: ..., validity: 30d} (or acm, import)",
                        "certificate '%s' has no issuer", cert->name ? cert->name : "?");
@@ -1409,7 +1415,7 @@ static conf_cert *cert_parse(loadctx *x, cnode *raw) {
         get_duration(L, n, "retry_min", &cert->schedule.retry_min, 1, 86400);
         get_duration(L, n, "retry_max", &cert->schedule.retry_max, 1, 7 * 86400);
 
-        cert_finish(L, x->c, cert, n);
+        cert_finish(L, x->c, cert, n, issuer_ok);
         return cert;
 }
 
@@ -1649,6 +1655,7 @@ int conf_load(const char *path, conf **ret, conf_errors *errs) {
                                 if (!streq(cert_keys[i], "name"))
                                         dk[k++] = cert_keys[i];
                         dk[k++] = "output_root";
+                        dk[k++] = "name";   /* reported below with a better hint */
                         dk[k] = NULL;
                         check_keys(&L, v, dk, "defaults");
                         if (get(v, "name"))
