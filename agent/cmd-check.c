@@ -20,7 +20,11 @@ static void print_cert(const conf_cert *c) {
         char key[32];
         size_t n = 0;
 
-        printf("%-24s %-6s %-10s ", c->name, conf_issuer_type_to_string(c->issuer_type), conf_key_describe(&c->key, key, sizeof key));
+        /* The key column says which key the certificate gets: ours (CSR), ACM's, or the imported one. */
+        const char *k = c->issuer_type == CONF_ISSUER_PCA ? conf_key_describe(&c->key, key, sizeof key)
+                        : c->issuer_type == CONF_ISSUER_ACM ? (c->issuer.acm.arn ? "tracked" : c->issuer.acm.key_algorithm)
+                                                            : "imported";
+        printf("%-24s %-6s %-13s ", c->name, conf_issuer_type_to_string(c->issuer_type), k);
         char **lists[] = { c->dns_names, c->ip_addresses, c->email_addresses, c->uris };
         for (size_t l = 0; l < ELEMENTSOF(lists); l++)
                 for (char **i = lists[l]; i && *i; i++)
