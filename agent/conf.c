@@ -1243,7 +1243,7 @@ static const char *const cert_keys[] = { "name", "issuer", "subject", "dns_names
                                          "uris", "key", "dns", "output", "reload", "hooks", "renew_fraction",
                                          "renew_before", "jitter", "retry_min", "retry_max", NULL };
 
-void conf_cert_free(conf_cert *c);
+static void conf_cert_free(conf_cert *c);
 
 static const char *top_keys[] = { "aws", "state_dir", "output_root", "daemon", "reloaders", "defaults", "certificates",
                                   "include", NULL };
@@ -1261,6 +1261,12 @@ static void cert_finish(L_t *L, conf *c, conf_cert *cert, const cnode *n, bool i
                 cert->subject.common_name = xstrdup(L, cert->dns_names[0]);
         else if (!cert->subject.common_name && cert->dns_names && cert->dns_names[0] && strlen(cert->dns_names[0]) <= 64)
                 cert->subject.common_name = xstrdup(L, cert->dns_names[0]);
+
+        /* Consumers may walk the name lists without a NULL check. */
+        char ***lists[] = { &cert->dns_names, &cert->ip_addresses, &cert->email_addresses, &cert->uris };
+        for (size_t i = 0; i < ELEMENTSOF(lists); i++)
+                if (!*lists[i] && !(*lists[i] = calloc(1, sizeof(char *))))
+                        L->oom = true;
 
         /* A names key that is present but invalid was reported already. */
         bool names_written = get(n, "dns_names") || get(n, "ip_addresses") || get(n, "email_addresses") || get(n, "uris");
@@ -1890,7 +1896,7 @@ static void tags_free(conf_tag *t, size_t n) {
         free(t);
 }
 
-void conf_cert_free(conf_cert *c) {
+static void conf_cert_free(conf_cert *c) {
         if (!c)
                 return;
         free(c->name);

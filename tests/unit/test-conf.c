@@ -417,6 +417,10 @@ static void test_defaults_merge(void **state) {
         assert_int_equal(ci->issuer_type, CONF_ISSUER_IMPORT);
         assert_string_equal(ci->issuer.import.cert, "/c.pem");
         assert_null(ci->issuer.import.arn);
+        assert_non_null(ci->dns_names);           /* empty lists are never NULL */
+        assert_null(ci->dns_names[0]);
+        assert_non_null(ci->uris);
+        assert_null(ci->reload);
         assert_int_equal(ci->schedule.retry_min, 300);
         assert_int_equal(ci->schedule.retry_max, 6 * 3600);
         conf_free(c);
