@@ -1714,8 +1714,13 @@ int conf_load(const char *path, conf **ret, conf_errors *errs) {
                         qsort(paths, n_paths, sizeof(char *), path_cmp);
         }
         size_t certsd = n_paths;
-        for (size_t i = 0; i < certsd && n_docs < CONF_MAX_FILES; i++)
-                if (paths[i]) {
+        for (size_t i = 0; i < certsd; i++)
+                if (n_docs >= CONF_MAX_FILES) {
+                        conf_loc loc = { .file = mainf, .line = 1, .column = 1 };
+                        conf_loader_error(&L, &loc, "too-large", "merge drop-in files",
+                                          "more than %d configuration files (certs.d/ has %zu)", CONF_MAX_FILES, certsd);
+                        break;
+                } else if (paths[i]) {
                         cnode *d = read_doc(&L, paths[i], NULL);
                         docs[n_docs++] = (file_doc) { .file = conf_loader_intern(&L, paths[i]), .root = d };
                 }

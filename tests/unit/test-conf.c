@@ -287,6 +287,35 @@ static void test_too_many_nodes(void **state) {
         expect_one(p, p, 1, 5 + 2 * (99998 - 1), "too-large");
 }
 
+static void test_too_many_files(void **state) {
+        (void) state;
+        _cleanup_(freep) char *dir = new_dir();
+        _cleanup_(freep) char *p = path_join(dir, "acm-agent.yaml");
+        write_at(dir, "acm-agent.yaml", "# main\n");
+        for (unsigned i = 0; i < 256; i++) {
+                char name[64];
+                snprintf(name, sizeof name, "certs.d/%03u.yaml", i);
+                write_at(dir, name, "# empty\n");
+        }
+        expect_one(p, p, 1, 1, "too-large");
+}
+
+static void test_too_many_certs(void **state) {
+        (void) state;
+        _cleanup_(freep) char *dir = new_dir();
+        _cleanup_(freep) char *p = path_join(dir, "acm-agent.yaml");
+        size_t n = 4097, o = 0;
+        char *y = malloc(16 + n * 80);
+        assert_non_null(y);
+        o += (size_t) sprintf(y, "certificates:\n");
+        for (size_t i = 0; i < n; i++)
+                o += (size_t) sprintf(y + o, "  - {name: c%zu, issuer: {type: import, cert: /c, key: /k}}\n", i);
+        write_at(dir, "acm-agent.yaml", y);
+        free(y);
+        /* the 4097th entry, on line 4098 */
+        expect_one(p, p, 4098, 5, "too-large");
+}
+
 static void test_include_error_and_order(void **state) {
         (void) state;
         _cleanup_(freep) char *dir = new_dir();
@@ -673,6 +702,8 @@ int main(void) {
                 cmocka_unit_test(test_missing_file),
                 cmocka_unit_test(test_too_large_file),
                 cmocka_unit_test(test_too_many_nodes),
+                cmocka_unit_test(test_too_many_files),
+                cmocka_unit_test(test_too_many_certs),
                 cmocka_unit_test(test_include_error_and_order),
                 cmocka_unit_test(test_several_in_one_file),
                 cmocka_unit_test(test_defaults_merge),
