@@ -3,8 +3,7 @@
  * conf_to_json(): the configuration after defaults as JSON whose keys are
  * the configuration's own keys, so the output loads again (JSON is YAML)
  * to the same JSON. Only settings that the loader would accept together
- * are written (renew_before hides renew_fraction; a tracked ACM arn hides
- * the request settings).
+ * are written (a tracked ACM arn hides the request settings).
  */
 #include <inttypes.h>
 
@@ -244,10 +243,9 @@ static json_t *cert_json(jctx *j, const conf_cert *c) {
                 set_dur(j, x, "timeout", c->hooks.timeout);
         }
 
+        set(j, o, "renew_fraction", json_real(c->schedule.renew_fraction));
         if (c->schedule.renew_before)
                 set_dur(j, o, "renew_before", c->schedule.renew_before);
-        else
-                set(j, o, "renew_fraction", json_real(c->schedule.renew_fraction));
         set_dur(j, o, "jitter", c->schedule.jitter);
         set_dur(j, o, "retry_min", c->schedule.retry_min);
         set_dur(j, o, "retry_max", c->schedule.retry_max);

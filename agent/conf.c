@@ -1400,7 +1400,7 @@ static conf_cert *cert_parse(loadctx *x, cnode *raw) {
         if ((v = get(n, "hooks")))
                 parse_hooks(L, &cert->hooks, v);
 
-        conflict(L, n, "renew_before", "renew_fraction", "set either renew_before (a fixed time before expiry) or renew_fraction (a share of the lifetime)");
+        /* renew_before and renew_fraction may both be set (DESIGN §2's example does): renew_before wins. */
         if ((v = get(n, "renew_fraction"))) {
                 const char *s = scalar(L, v, "renew_fraction");
                 char *end = NULL;

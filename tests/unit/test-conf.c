@@ -114,7 +114,7 @@ static const ecase cases[] = {
         { "renew-before-bad", BASE "    renew_before: 30x\n", NULL, "main", 8, 19, "duration", 0, "30d, 12h, 90m or 45s" },
         { "renew-fraction-range", BASE "    renew_fraction: 1.5\n", NULL, "main", 8, 21, "range", 0, NULL },
         { "renew-fraction-type", BASE "    renew_fraction: lots\n", NULL, "main", 8, 21, "type", 0, NULL },
-        { "renew-conflict", BASE "    renew_fraction: 0.5\n    renew_before: 30d\n", NULL, "main", 9, 5, "conflict", 0, NULL },
+        { "dns-zone-exec", ACM0 "    dns_names: [a.example.com]\n    dns: {provider: exec, command: [/x], hosted_zone_id: Z1}\n", NULL, "main", 7, 58, "conflict", 0, "route53" },
         { "jitter-range", BASE "    jitter: 30d\n", NULL, "main", 8, 13, "range", 0, NULL },
         { "retry-order", BASE "    retry_min: 2h\n    retry_max: 1h\n", NULL, "main", 8, 16, "range", 0, NULL },
         /* names */
@@ -429,6 +429,7 @@ static void test_defaults_merge(void **state) {
         assert_int_equal(a->output.group, 0);
         assert_int_equal(a->output.files, CONF_OUT_CERT | CONF_OUT_KEY);
         assert_int_equal(a->schedule.renew_before, 10 * 86400);
+        assert_true(a->schedule.renew_fraction > 0.32 && a->schedule.renew_fraction < 0.34);
         assert_int_equal(a->schedule.jitter, 0);
         assert_int_equal(a->key.type, CONF_KEY_RSA);
         assert_int_equal(a->key.bits, 3072);
