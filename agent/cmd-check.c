@@ -70,6 +70,7 @@ int cmd_check(const cli_options *o, int argc, char **argv) {
                         json_decref(j);
                 } else
                         conf_errors_print(&errs, stdout);
+                fflush(stdout);
                 fprintf(stderr, "%s: %zu error%s; nothing was changed.\n", path, errs.n, errs.n == 1 ? "" : "s");
                 conf_errors_done(&errs);
                 return EXIT_USAGE;
@@ -92,6 +93,7 @@ int cmd_check(const cli_options *o, int argc, char **argv) {
         } else {
                 for (conf_cert **i = c->certs; *i; i++)
                         print_cert(*i);
+                fflush(stdout);
                 fprintf(stderr, "%s: valid, %zu certificate%s in %zu file%s.\n", path, c->n_certs, c->n_certs == 1 ? "" : "s",
                         strv_length(c->files), strv_length(c->files) == 1 ? "" : "s");
         }

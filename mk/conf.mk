@@ -14,8 +14,8 @@ tests_unit_test_conf_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_conf_LDADD = $(UNIT_LDADD)
 endif
 
-TESTS += tests/integration/test-check.sh
-EXTRA_DIST += tests/integration/test-check.sh \
+TESTS += tests/integration/test-check.sh tests/integration/test-check-online.sh
+EXTRA_DIST += tests/integration/test-check.sh tests/integration/test-check-online.sh \
 	conf/acm-agent.yaml conf/REFERENCE.md \
 	conf/certs.d/10-internal-pca.yaml conf/certs.d/20-public-acm.yaml conf/certs.d/30-import.yaml
 
