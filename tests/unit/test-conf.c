@@ -671,6 +671,59 @@ static void test_round_trip(void **state) {
         conf_free(c2);
 }
 
+/* The JSON uses the configuration's keys and spellings (not only self-consistent). */
+static void test_json_shape(void **state) {
+        (void) state;
+        _cleanup_(freep) char *dir = new_dir();
+        _cleanup_(freep) char *p = path_join(dir, "acm-agent.yaml");
+        write_at(dir, "acm-agent.yaml", full_config);
+        conf *c = load_ok(p);
+        json_t *j = conf_to_json(c);
+        assert_non_null(j);
+        assert_string_equal(json_string_value(json_object_get(json_object_get(j, "aws"), "region")), "us-gov-west-1");
+        assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(j, "aws"), "endpoints"), "acm-pca")),
+                            "http://127.0.0.1:4566");
+        assert_true(json_real_value(json_object_get(json_object_get(json_object_get(j, "aws"), "rate_limits"), "acm-pca:IssueCertificate")) == 2.5);
+        assert_string_equal(json_string_value(json_object_get(json_object_get(j, "daemon"), "acm_poll_interval")), "1h");
+        assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(j, "reloaders"), "haproxy"), "runtime_socket")),
+                            "/run/haproxy/admin.sock");
+        json_t *certs = json_object_get(j, "certificates");
+        assert_int_equal(json_array_size(certs), 6);
+        json_t *w = json_array_get(certs, 0);
+        assert_string_equal(json_string_value(json_object_get(w, "name")), "web");
+        json_t *is = json_object_get(w, "issuer");
+        assert_string_equal(json_string_value(json_object_get(is, "type")), "pca");
+        assert_string_equal(json_string_value(json_object_get(is, "signing_algorithm")), "SHA384WITHECDSA");
+        assert_string_equal(json_string_value(json_object_get(json_object_get(is, "validity"), "type")), "END_DATE");
+        assert_true(json_object_get(json_object_get(json_object_get(is, "api_passthrough"), "Extensions"), "CustomExtensions") != NULL);
+        assert_string_equal(json_string_value(json_object_get(json_object_get(w, "key"), "curve")), "P-521");
+        json_t *out = json_object_get(w, "output");
+        assert_string_equal(json_string_value(json_object_get(out, "mode")), "0644");
+        assert_string_equal(json_string_value(json_object_get(out, "key_mode")), "0600");
+        assert_string_equal(json_string_value(json_object_get(out, "group")), "root");
+        assert_int_equal(json_integer_value(json_object_get(out, "owner")), 0);
+        assert_string_equal(json_string_value(json_array_get(json_object_get(out, "files"), 4)), "pkcs12");
+        json_t *rl = json_object_get(w, "reload");
+        assert_string_equal(json_string_value(json_array_get(rl, 0)), "nginx");
+        assert_string_equal(json_string_value(json_object_get(json_array_get(rl, 2), "systemd")), "app.service");
+        assert_string_equal(json_string_value(json_array_get(json_object_get(json_array_get(rl, 3), "command"), 2)), "1");
+        assert_string_equal(json_string_value(json_array_get(json_object_get(json_object_get(w, "hooks"), "failure"), 1)), "failed");
+        assert_true(json_real_value(json_object_get(w, "renew_fraction")) == 0.25);
+        assert_null(json_object_get(w, "renew_before"));
+        json_t *api = json_array_get(certs, 1);
+        assert_string_equal(json_string_value(json_object_get(json_object_get(api, "issuer"), "transparency_logging")), "disabled");
+        assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(api, "issuer"), "tags"), "cost center")), "42");
+        assert_string_equal(json_string_value(json_object_get(api, "renew_before")), "20d");
+        assert_string_equal(json_string_value(json_object_get(json_object_get(api, "dns"), "provider")), "exec");
+        /* a tracked ACM certificate: the request settings are not written (they would conflict with arn) */
+        json_t *t = json_object_get(json_array_get(certs, 2), "issuer");
+        assert_string_equal(json_string_value(json_object_get(t, "arn")), ACM_ARN);
+        assert_null(json_object_get(t, "key_algorithm"));
+        assert_null(json_object_get(t, "validation"));
+        json_decref(j);
+        conf_free(c);
+}
+
 static void test_empty_main(void **state) {
         (void) state;
         _cleanup_(freep) char *dir = new_dir();
@@ -711,6 +764,7 @@ int main(void) {
                 cmocka_unit_test(test_dropins_and_includes),
                 cmocka_unit_test(test_every_issuer_and_reload),
                 cmocka_unit_test(test_round_trip),
+                cmocka_unit_test(test_json_shape),
                 cmocka_unit_test(test_empty_main),
         };
         size_t n = ELEMENTSOF(cases) + ELEMENTSOF(fixed);
