@@ -5,6 +5,7 @@
  * locations, and the error list. Nothing outside conf*.c includes this.
  */
 #include <stdbool.h>
+#include <jansson.h>
 #include <stddef.h>
 
 #include "conf.h"
@@ -82,3 +83,28 @@ cnode *conf_node_get(const cnode *map, const char *key, const cpair **ret_pair);
 
 /* Levenshtein distance of two short strings (bounded to 64 chars each, else SIZE_MAX). */
 size_t conf_edit_distance(const char *a, const char *b);
+
+/* Records an error at node n. */
+void conf_err_at(conf_loader *L, const cnode *n, const char *klass, const char *hint, const char *fmt, ...) _printf_(5, 6);
+
+/*
+ * Reports every key of map that is not in keys (NULL-terminated) as
+ * "unknown-key" with the nearest valid key as the hint, non-string keys as
+ * "type", and a key written twice (from the same origin) as "duplicate".
+ */
+void conf_check_keys(conf_loader *L, const cnode *map, const char *const *keys, const char *what);
+
+/* The value of key when present and not null, else NULL. */
+cnode *conf_get(const cnode *map, const char *key);
+
+/* true when n is a mapping, else reports a "type" error. */
+bool conf_want_map(conf_loader *L, const cnode *n, const char *what);
+
+/* The text of a scalar, else NULL after a "type" error. */
+const char *conf_scalar(conf_loader *L, const cnode *n, const char *what);
+
+/* Case-insensitive index of n's text in values (NULL-terminated), else -1 after an "enum" error. */
+int conf_get_enum(conf_loader *L, const cnode *n, const char *what, const char *const *values);
+
+/* Validates issuer.api_passthrough; returns the JSON to send (new reference) or NULL after errors. */
+json_t *conf_api_passthrough_parse(conf_loader *L, const cnode *n);

@@ -6,6 +6,7 @@
  * length are bounded.
  */
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <yaml.h>
 
@@ -322,4 +323,113 @@ cnode *conf_node_parse(conf_loader *L, const char *file, const char *data, size_
                 root = conf_node_new(L, CNODE_NULL, &loc);
         }
         return root;
+}
+
+/* ---- accessors that report errors at the node's location ---- */
+
+void conf_err_at(conf_loader *L, const cnode *n, const char *klass, const char *hint, const char *fmt, ...) {
+        va_list ap;
+        char *msg = NULL;
+
+        va_start(ap, fmt);
+        if (vasprintf(&msg, fmt, ap) < 0)
+                msg = NULL;
+        va_end(ap);
+        if (!msg) {
+                L->oom = true;
+                return;
+        }
+        conf_loader_error(L, &n->loc, klass, hint, "%s", msg);
+        free(msg);
+}
+
+void conf_check_keys(conf_loader *L, const cnode *map, const char *const *keys, const char *what) {
+        for (size_t i = 0; i < map->n_pairs; i++) {
+                const cpair *p = &map->pairs[i];
+                bool found = false;
+
+                if (p->key->kind != CNODE_SCALAR) {
+                        conf_err_at(L, p->key, "type", "keys are plain words", "a key in %s must be a string, not %s", what,
+                               conf_node_type_name(p->key));
+                        continue;
+                }
+                for (size_t j = 0; j < i; j++) {
+                        const cpair *q = &map->pairs[j];
+                        if (q->from_defaults == p->from_defaults && q->key->kind == CNODE_SCALAR &&
+                            streq(q->key->str, p->key->str)) {
+                                char hint[128];
+                                snprintf(hint, sizeof hint, "remove one of them (the first is at line %u)", q->key->loc.line);
+                                conf_err_at(L, p->key, "duplicate", hint, "key '%s' appears twice in %s", p->key->str, what);
+                                break;
+                        }
+                }
+                for (const char *const *k = keys; *k; k++)
+                        if (streq(*k, p->key->str)) {
+                                found = true;
+                                break;
+                        }
+                if (found)
+                        continue;
+
+                const char *best = NULL;
+                size_t bestd = SIZE_MAX;
+                for (const char *const *k = keys; *k; k++) {
+                        size_t d = conf_edit_distance(p->key->str, *k);
+                        if (d < bestd) {
+                                bestd = d;
+                                best = *k;
+                        }
+                }
+                size_t limit = strlen(p->key->str) / 3;
+                if (limit < 2)
+                        limit = 2;
+                char hint[512];
+                if (best && bestd <= limit)
+                        snprintf(hint, sizeof hint, "did you mean '%s'?", best);
+                else {
+                        size_t o = (size_t) snprintf(hint, sizeof hint, "valid keys here:");
+                        for (const char *const *k = keys; *k && o < sizeof hint; k++)
+                                o += (size_t) snprintf(hint + o, sizeof hint - o, "%s %s", k == keys ? "" : ",", *k);
+                }
+                conf_err_at(L, p->key, "unknown-key", hint, "unknown key '%s' in %s", p->key->str, what);
+        }
+}
+
+/* Returns the node for key when present and not null. */
+cnode *conf_get(const cnode *map, const char *key) {
+        cnode *v = conf_node_get(map, key, NULL);
+        return v && v->kind != CNODE_NULL ? v : NULL;
+}
+
+bool conf_want_map(conf_loader *L, const cnode *n, const char *what) {
+        if (n->kind == CNODE_MAP)
+                return true;
+        conf_err_at(L, n, "type", "write it as a mapping of key: value pairs", "%s must be a mapping, not %s", what,
+               conf_node_type_name(n));
+        return false;
+}
+
+/* Scalar text of n or NULL with a type error. */
+const char *conf_scalar(conf_loader *L, const cnode *n, const char *what) {
+        if (n->kind == CNODE_SCALAR)
+                return n->str;
+        conf_err_at(L, n, "type", n->kind == CNODE_SEQ ? "write a single value, not a list" : "write a single value",
+               "%s must be a single value, not %s", what, conf_node_type_name(n));
+        return NULL;
+}
+
+/* Case-insensitive enum lookup; returns the index or -1 after an "enum" error. */
+int conf_get_enum(conf_loader *L, const cnode *n, const char *what, const char *const *values) {
+        const char *s = conf_scalar(L, n, what);
+        if (!s)
+                return -1;
+        for (int i = 0; values[i]; i++)
+                if (strcasecmp(values[i], s) == 0)
+                        return i;
+        char hint[512];
+        size_t o = (size_t) snprintf(hint, sizeof hint, "use one of:");
+        for (int i = 0; values[i] && o < sizeof hint; i++)
+                o += (size_t) snprintf(hint + o, sizeof hint - o, "%s %s", i ? "," : "", values[i]);
+        conf_err_at(L, n, "enum", hint, "%s: unknown value '%s'", what, s);
+        return -1;
 }

@@ -27,22 +27,6 @@ typedef conf_loader L_t;
 
 /* ---- generic accessors ------------------------------------------------ */
 
-static void err_at(L_t *L, const cnode *n, const char *klass, const char *hint, const char *fmt, ...) _printf_(5, 6);
-static void err_at(L_t *L, const cnode *n, const char *klass, const char *hint, const char *fmt, ...) {
-        va_list ap;
-        char *msg = NULL;
-
-        va_start(ap, fmt);
-        if (vasprintf(&msg, fmt, ap) < 0)
-                msg = NULL;
-        va_end(ap);
-        if (!msg) {
-                L->oom = true;
-                return;
-        }
-        conf_loader_error(L, &n->loc, klass, hint, "%s", msg);
-        free(msg);
-}
 
 static char *xstrdup(L_t *L, const char *s) {
         char *r;
@@ -54,66 +38,10 @@ static char *xstrdup(L_t *L, const char *s) {
         return r;
 }
 
-/* A key list for check_keys(); NULL-terminated. */
+/* A key list for conf_check_keys(); NULL-terminated. */
 typedef const char *const keylist[];
 
-static void check_keys(L_t *L, const cnode *map, const char *const *keys, const char *what) {
-        for (size_t i = 0; i < map->n_pairs; i++) {
-                const cpair *p = &map->pairs[i];
-                bool found = false;
 
-                if (p->key->kind != CNODE_SCALAR) {
-                        err_at(L, p->key, "type", "keys are plain words", "a key in %s must be a string, not %s", what,
-                               conf_node_type_name(p->key));
-                        continue;
-                }
-                for (size_t j = 0; j < i; j++) {
-                        const cpair *q = &map->pairs[j];
-                        if (q->from_defaults == p->from_defaults && q->key->kind == CNODE_SCALAR &&
-                            streq(q->key->str, p->key->str)) {
-                                char hint[128];
-                                snprintf(hint, sizeof hint, "remove one of them (the first is at line %u)", q->key->loc.line);
-                                err_at(L, p->key, "duplicate", hint, "key '%s' appears twice in %s", p->key->str, what);
-                                break;
-                        }
-                }
-                for (const char *const *k = keys; *k; k++)
-                        if (streq(*k, p->key->str)) {
-                                found = true;
-                                break;
-                        }
-                if (found)
-                        continue;
-
-                const char *best = NULL;
-                size_t bestd = SIZE_MAX;
-                for (const char *const *k = keys; *k; k++) {
-                        size_t d = conf_edit_distance(p->key->str, *k);
-                        if (d < bestd) {
-                                bestd = d;
-                                best = *k;
-                        }
-                }
-                size_t limit = strlen(p->key->str) / 3;
-                if (limit < 2)
-                        limit = 2;
-                char hint[512];
-                if (best && bestd <= limit)
-                        snprintf(hint, sizeof hint, "did you mean '%s'?", best);
-                else {
-                        size_t o = (size_t) snprintf(hint, sizeof hint, "valid keys here:");
-                        for (const char *const *k = keys; *k && o < sizeof hint; k++)
-                                o += (size_t) snprintf(hint + o, sizeof hint - o, "%s %s", k == keys ? "" : ",", *k);
-                }
-                err_at(L, p->key, "unknown-key", hint, "unknown key '%s' in %s", p->key->str, what);
-        }
-}
-
-/* Returns the node for key when present and not null. */
-static cnode *get(const cnode *map, const char *key) {
-        cnode *v = conf_node_get(map, key, NULL);
-        return v && v->kind != CNODE_NULL ? v : NULL;
-}
 
 static const cpair *get_pair(const cnode *map, const char *key) {
         const cpair *p = NULL;
@@ -121,36 +49,21 @@ static const cpair *get_pair(const cnode *map, const char *key) {
         return v && v->kind != CNODE_NULL ? p : NULL;
 }
 
-static bool want_map(L_t *L, const cnode *n, const char *what) {
-        if (n->kind == CNODE_MAP)
-                return true;
-        err_at(L, n, "type", "write it as a mapping of key: value pairs", "%s must be a mapping, not %s", what,
-               conf_node_type_name(n));
-        return false;
-}
 
-/* Scalar text of n or NULL with a type error. */
-static const char *scalar(L_t *L, const cnode *n, const char *what) {
-        if (n->kind == CNODE_SCALAR)
-                return n->str;
-        err_at(L, n, "type", n->kind == CNODE_SEQ ? "write a single value, not a list" : "write a single value",
-               "%s must be a single value, not %s", what, conf_node_type_name(n));
-        return NULL;
-}
 
 static const char *nonempty(L_t *L, const cnode *n, const char *what) {
-        const char *s = scalar(L, n, what);
+        const char *s = conf_scalar(L, n, what);
         if (s && !*s) {
-                err_at(L, n, "type", "write a value or remove the key", "%s is empty", what);
+                conf_err_at(L, n, "type", "write a value or remove the key", "%s is empty", what);
                 return NULL;
         }
         return s;
 }
 
 static bool get_bool(L_t *L, const cnode *map, const char *key, bool *out) {
-        cnode *n = get(map, key);
+        cnode *n = conf_get(map, key);
         const char *s;
-        if (!n || !(s = scalar(L, n, key)))
+        if (!n || !(s = conf_scalar(L, n, key)))
                 return false;
         if (n->plain && (streq(s, "true") || streq(s, "True") || streq(s, "TRUE"))) {
                 *out = true;
@@ -160,12 +73,12 @@ static bool get_bool(L_t *L, const cnode *map, const char *key, bool *out) {
                 *out = false;
                 return true;
         }
-        err_at(L, n, "type", "use true or false", "%s must be true or false, not '%s'", key, s);
+        conf_err_at(L, n, "type", "use true or false", "%s must be true or false, not '%s'", key, s);
         return false;
 }
 
 static bool get_str(L_t *L, const cnode *map, const char *key, char **out) {
-        cnode *n = get(map, key);
+        cnode *n = conf_get(map, key);
         const char *s;
         if (!n || !(s = nonempty(L, n, key)))
                 return false;
@@ -175,16 +88,16 @@ static bool get_str(L_t *L, const cnode *map, const char *key, char **out) {
 }
 
 static bool get_path(L_t *L, const cnode *map, const char *key, char **out) {
-        cnode *n = get(map, key);
+        cnode *n = conf_get(map, key);
         const char *s;
         if (!n || !(s = nonempty(L, n, key)))
                 return false;
         if (s[0] != '/') {
-                err_at(L, n, "path", "write an absolute path starting with '/'", "%s must be an absolute path: '%s'", key, s);
+                conf_err_at(L, n, "path", "write an absolute path starting with '/'", "%s must be an absolute path: '%s'", key, s);
                 return false;
         }
         if (strlen(s) >= 4096) {
-                err_at(L, n, "too-large", "use a shorter path", "%s is longer than PATH_MAX", key);
+                conf_err_at(L, n, "too-large", "use a shorter path", "%s is longer than PATH_MAX", key);
                 return false;
         }
         free(*out);
@@ -193,24 +106,24 @@ static bool get_path(L_t *L, const cnode *map, const char *key, char **out) {
 }
 
 static bool get_duration(L_t *L, const cnode *map, const char *key, uint64_t *out, uint64_t min, uint64_t max) {
-        cnode *n = get(map, key);
+        cnode *n = conf_get(map, key);
         const char *s;
         uint64_t v;
         char a[32], b[32];
-        if (!n || !(s = scalar(L, n, key)))
+        if (!n || !(s = conf_scalar(L, n, key)))
                 return false;
         size_t z = strspn(s, "0");
         if (min == 0 && z > 0 && (s[z] == 0 || (strchr("smhdw", s[z]) && s[z + 1] == 0)))
                 v = 0;   /* "0s": allowed where zero means off */
         else if (parse_duration(s, &v) < 0) {
-                err_at(L, n, "duration", DURATION_HINT, "%s: '%s' is not a duration", key, s);
+                conf_err_at(L, n, "duration", DURATION_HINT, "%s: '%s' is not a duration", key, s);
                 return false;
         }
         if (v < min || v > max) {
                 char hint[96];
                 snprintf(hint, sizeof hint, "use a value between %s and %s", format_duration(min, a, sizeof a),
                          format_duration(max, b, sizeof b));
-                err_at(L, n, "range", hint, "%s: %s is out of range", key, s);
+                conf_err_at(L, n, "range", hint, "%s: %s is out of range", key, s);
                 return false;
         }
         *out = v;
@@ -218,51 +131,36 @@ static bool get_duration(L_t *L, const cnode *map, const char *key, uint64_t *ou
 }
 
 static bool get_uint(L_t *L, const cnode *map, const char *key, uint64_t *out, uint64_t min, uint64_t max) {
-        cnode *n = get(map, key);
+        cnode *n = conf_get(map, key);
         const char *s;
         uint64_t v;
-        if (!n || !(s = scalar(L, n, key)))
+        if (!n || !(s = conf_scalar(L, n, key)))
                 return false;
         if (parse_uint64(s, &v) < 0) {
-                err_at(L, n, "type", "write a whole number", "%s must be a whole number, not '%s'", key, s);
+                conf_err_at(L, n, "type", "write a whole number", "%s must be a whole number, not '%s'", key, s);
                 return false;
         }
         if (v < min || v > max) {
                 char hint[96];
                 snprintf(hint, sizeof hint, "use a number from %" PRIu64 " to %" PRIu64, min, max);
-                err_at(L, n, "range", hint, "%s: %" PRIu64 " is out of range", key, v);
+                conf_err_at(L, n, "range", hint, "%s: %" PRIu64 " is out of range", key, v);
                 return false;
         }
         *out = v;
         return true;
 }
 
-/* Case-insensitive enum lookup; returns the index or -1 after an "enum" error. */
-static int get_enum(L_t *L, const cnode *n, const char *what, const char *const *values) {
-        const char *s = scalar(L, n, what);
-        if (!s)
-                return -1;
-        for (int i = 0; values[i]; i++)
-                if (strcasecmp(values[i], s) == 0)
-                        return i;
-        char hint[512];
-        size_t o = (size_t) snprintf(hint, sizeof hint, "use one of:");
-        for (int i = 0; values[i] && o < sizeof hint; i++)
-                o += (size_t) snprintf(hint + o, sizeof hint - o, "%s %s", i ? "," : "", values[i]);
-        err_at(L, n, "enum", hint, "%s: unknown value '%s'", what, s);
-        return -1;
-}
 
 /* A list of non-empty strings; a single scalar is refused. Returns NULL-terminated. */
 static char **get_strv(L_t *L, const cnode *n, const char *what, size_t max) {
         char **v;
         if (n->kind != CNODE_SEQ) {
-                err_at(L, n, "type", "write a list: [a, b] or one '- item' per line", "%s must be a list, not %s", what,
+                conf_err_at(L, n, "type", "write a list: [a, b] or one '- item' per line", "%s must be a list, not %s", what,
                        conf_node_type_name(n));
                 return NULL;
         }
         if (n->n_items > max) {
-                err_at(L, n, "too-large", "shorten the list", "%s has more than %zu entries", what, max);
+                conf_err_at(L, n, "too-large", "shorten the list", "%s has more than %zu entries", what, max);
                 return NULL;
         }
         v = calloc(n->n_items + 1, sizeof(char *));
@@ -297,7 +195,7 @@ static char **get_argv(L_t *L, const cnode *n, const char *what, bool allow_stri
                 return v;
         }
         if (n->kind == CNODE_SEQ && n->n_items == 0) {
-                err_at(L, n, "type", "write the program and its arguments: [/path/to/program, arg]", "%s is an empty command", what);
+                conf_err_at(L, n, "type", "write the program and its arguments: [/path/to/program, arg]", "%s is an empty command", what);
                 return NULL;
         }
         return get_strv(L, n, what, 256);
@@ -315,7 +213,7 @@ static void lookup_user(L_t *L, const cnode *n, uid_t *uid, char **name) {
                 return;
         }
         if (getpwnam_r(s, &pw, buf, sizeof buf, &res) != 0 || !res) {
-                err_at(L, n, "user", "create the user first or name an existing one (getent passwd NAME)",
+                conf_err_at(L, n, "user", "create the user first or name an existing one (getent passwd NAME)",
                        "unknown user '%s'", s);
                 return;
         }
@@ -336,7 +234,7 @@ static void lookup_group(L_t *L, const cnode *n, gid_t *gid, char **name) {
                 return;
         }
         if (getgrnam_r(s, &gr, buf, sizeof buf, &res) != 0 || !res) {
-                err_at(L, n, "group", "create the group first or name an existing one (getent group NAME)",
+                conf_err_at(L, n, "group", "create the group first or name an existing one (getent group NAME)",
                        "unknown group '%s'", s);
                 return;
         }
@@ -346,14 +244,14 @@ static void lookup_group(L_t *L, const cnode *n, gid_t *gid, char **name) {
 }
 
 static bool get_arn(L_t *L, const cnode *map, const char *key, conf_arn_kind kind, char **out) {
-        cnode *n = get(map, key);
+        cnode *n = conf_get(map, key);
         const char *s, *why;
         if (!n || !(s = nonempty(L, n, key)))
                 return false;
         if ((why = conf_check_arn(s, kind))) {
                 char hint[160];
                 snprintf(hint, sizeof hint, "expected %s", conf_arn_example(kind));
-                err_at(L, n, "arn", hint, "%s: malformed ARN '%s': %s", key, s, why);
+                conf_err_at(L, n, "arn", hint, "%s: malformed ARN '%s': %s", key, s, why);
                 return false;
         }
         free(*out);
@@ -369,7 +267,7 @@ static bool conflict(L_t *L, const cnode *map, const char *a, const char *b, con
         const cpair *later = pa->key->loc.line > pb->key->loc.line ||
                                              (pa->key->loc.line == pb->key->loc.line && pa->key->loc.column > pb->key->loc.column)
                                      ? pa : pb;
-        err_at(L, later->key, "conflict", hint, "'%s' and '%s' cannot both be set", a, b);
+        conf_err_at(L, later->key, "conflict", hint, "'%s' and '%s' cannot both be set", a, b);
         return true;
 }
 
@@ -385,236 +283,59 @@ static void parse_validity(L_t *L, const cnode *n, const char *what, bool not_be
         if (n->kind == CNODE_SCALAR) {
                 uint64_t v;
                 if (not_before) {
-                        err_at(L, n, "type", "write {type: ABSOLUTE, value: UNIX_SECONDS} or {type: END_DATE, value: YYYYMMDDHHMMSS}",
+                        conf_err_at(L, n, "type", "write {type: ABSOLUTE, value: UNIX_SECONDS} or {type: END_DATE, value: YYYYMMDDHHMMSS}",
                                "%s must be a {type, value} mapping", what);
                         return;
                 }
                 if (parse_duration(n->str, &v) < 0 || v == 0) {
-                        err_at(L, n, "duration", "use a duration such as 30d, 12h, 90m or 45s, or {type: DAYS, value: 30}",
+                        conf_err_at(L, n, "duration", "use a duration such as 30d, 12h, 90m or 45s, or {type: DAYS, value: 30}",
                                "%s: '%s' is not a duration", what, n->str);
                         return;
                 }
                 *out = (conf_validity) { .type = CONF_VALIDITY_DURATION, .value = (int64_t) v };
                 return;
         }
-        if (!want_map(L, n, what))
+        if (!conf_want_map(L, n, what))
                 return;
         static keylist keys = { "type", "value", NULL };
-        check_keys(L, n, keys, what);
-        cnode *t = get(n, "type"), *v = get(n, "value");
+        conf_check_keys(L, n, keys, what);
+        cnode *t = conf_get(n, "type"), *v = conf_get(n, "value");
         if (!t || !v) {
-                err_at(L, n, "missing", "write {type: DAYS, value: 30}", "%s needs both 'type' and 'value'", what);
+                conf_err_at(L, n, "missing", "write {type: DAYS, value: 30}", "%s needs both 'type' and 'value'", what);
                 return;
         }
-        int ti = get_enum(L, t, "validity type", validity_types);
+        int ti = conf_get_enum(L, t, "validity type", validity_types);
         if (ti < 0)
                 return;
         if (not_before && ti < 3) {
-                err_at(L, t, "enum", "use ABSOLUTE or END_DATE", "%s: type %s is not allowed here", what, validity_types[ti]);
+                conf_err_at(L, t, "enum", "use ABSOLUTE or END_DATE", "%s: type %s is not allowed here", what, validity_types[ti]);
                 return;
         }
-        const char *vs = scalar(L, v, "value");
+        const char *vs = conf_scalar(L, v, "value");
         if (!vs)
                 return;
         if (ti == 4) {
                 const char *why = conf_check_end_date(vs);
                 if (why) {
-                        err_at(L, v, "range", "write YYYYMMDDHHMMSS, for example 20301231235959", "%s: %s", what, why);
+                        conf_err_at(L, v, "range", "write YYYYMMDDHHMMSS, for example 20301231235959", "%s: %s", what, why);
                         return;
                 }
         }
         uint64_t val;
         if (parse_uint64(vs, &val) < 0 || val == 0 || val > (uint64_t) INT64_MAX) {
-                err_at(L, v, "range", "write a positive whole number", "%s: value '%s' is not a positive whole number", what, vs);
+                conf_err_at(L, v, "range", "write a positive whole number", "%s: value '%s' is not a positive whole number", what, vs);
                 return;
         }
         *out = (conf_validity) { .type = (conf_validity_type) (CONF_VALIDITY_DAYS + ti), .value = (int64_t) val };
 }
 
-/* ---- ApiPassthrough: validated against the acm-pca model, PascalCase ---- */
-
-typedef enum ap_type { AP_STR, AP_BOOL, AP_OID, AP_B64, AP_COUNTRY, AP_EKU_TYPE, AP_CPS, AP_OBJ, AP_LIST } ap_type;
-
-typedef struct ap_field ap_field;
-typedef struct ap_shape {
-        const ap_field *fields;
-        const char *const *required;
-} ap_shape;
-struct ap_field {
-        const char *name;
-        ap_type type;
-        unsigned max;             /* string length or list entries */
-        const ap_shape *shape;    /* AP_OBJ, or the member of AP_LIST */
-        ap_type member;           /* AP_LIST of scalars */
-};
-
-static const ap_field f_custom_attr[] = { { "ObjectIdentifier", AP_OID, 64, NULL, 0 }, { "Value", AP_STR, 256, NULL, 0 }, { NULL, 0, 0, NULL, 0 } };
-static const char *const r_custom_attr[] = { "ObjectIdentifier", "Value", NULL };
-static const ap_shape s_custom_attr = { f_custom_attr, r_custom_attr };
-static const ap_field f_subject[] = {
-        { "Country", AP_COUNTRY, 2, NULL, 0 }, { "Organization", AP_STR, 64, NULL, 0 },
-        { "OrganizationalUnit", AP_STR, 64, NULL, 0 }, { "DistinguishedNameQualifier", AP_STR, 64, NULL, 0 },
-        { "State", AP_STR, 128, NULL, 0 }, { "CommonName", AP_STR, 64, NULL, 0 }, { "SerialNumber", AP_STR, 64, NULL, 0 },
-        { "Locality", AP_STR, 128, NULL, 0 }, { "Title", AP_STR, 64, NULL, 0 }, { "Surname", AP_STR, 40, NULL, 0 },
-        { "GivenName", AP_STR, 16, NULL, 0 }, { "Initials", AP_STR, 5, NULL, 0 }, { "Pseudonym", AP_STR, 128, NULL, 0 },
-        { "GenerationQualifier", AP_STR, 3, NULL, 0 }, { "CustomAttributes", AP_LIST, 150, &s_custom_attr, 0 },
-        { NULL, 0, 0, NULL, 0 } };
-static const ap_shape s_subject = { f_subject, NULL };
-static const ap_field f_qualifier[] = { { "CpsUri", AP_STR, 256, NULL, 0 }, { NULL, 0, 0, NULL, 0 } };
-static const char *const r_qualifier[] = { "CpsUri", NULL };
-static const ap_shape s_qualifier = { f_qualifier, r_qualifier };
-static const ap_field f_pqi[] = { { "PolicyQualifierId", AP_CPS, 0, NULL, 0 }, { "Qualifier", AP_OBJ, 0, &s_qualifier, 0 }, { NULL, 0, 0, NULL, 0 } };
-static const char *const r_pqi[] = { "PolicyQualifierId", "Qualifier", NULL };
-static const ap_shape s_pqi = { f_pqi, r_pqi };
-static const ap_field f_policy[] = { { "CertPolicyId", AP_OID, 64, NULL, 0 }, { "PolicyQualifiers", AP_LIST, 20, &s_pqi, 0 }, { NULL, 0, 0, NULL, 0 } };
-static const char *const r_policy[] = { "CertPolicyId", NULL };
-static const ap_shape s_policy = { f_policy, r_policy };
-static const ap_field f_eku[] = { { "ExtendedKeyUsageType", AP_EKU_TYPE, 0, NULL, 0 },
-                                  { "ExtendedKeyUsageObjectIdentifier", AP_OID, 64, NULL, 0 }, { NULL, 0, 0, NULL, 0 } };
-static const ap_shape s_eku = { f_eku, NULL };
-static const ap_field f_ku[] = { { "DigitalSignature", AP_BOOL, 0, NULL, 0 }, { "NonRepudiation", AP_BOOL, 0, NULL, 0 },
-                                 { "KeyEncipherment", AP_BOOL, 0, NULL, 0 }, { "DataEncipherment", AP_BOOL, 0, NULL, 0 },
-                                 { "KeyAgreement", AP_BOOL, 0, NULL, 0 }, { "KeyCertSign", AP_BOOL, 0, NULL, 0 },
-                                 { "CRLSign", AP_BOOL, 0, NULL, 0 }, { "EncipherOnly", AP_BOOL, 0, NULL, 0 },
-                                 { "DecipherOnly", AP_BOOL, 0, NULL, 0 }, { NULL, 0, 0, NULL, 0 } };
-static const ap_shape s_ku = { f_ku, NULL };
-static const ap_field f_other[] = { { "TypeId", AP_OID, 64, NULL, 0 }, { "Value", AP_STR, 256, NULL, 0 }, { NULL, 0, 0, NULL, 0 } };
-static const char *const r_other[] = { "TypeId", "Value", NULL };
-static const ap_shape s_other = { f_other, r_other };
-static const ap_field f_edi[] = { { "PartyName", AP_STR, 256, NULL, 0 }, { "NameAssigner", AP_STR, 256, NULL, 0 }, { NULL, 0, 0, NULL, 0 } };
-static const char *const r_edi[] = { "PartyName", NULL };
-static const ap_shape s_edi = { f_edi, r_edi };
-static const ap_field f_gn[] = { { "OtherName", AP_OBJ, 0, &s_other, 0 }, { "Rfc822Name", AP_STR, 256, NULL, 0 },
-                                 { "DnsName", AP_STR, 253, NULL, 0 }, { "DirectoryName", AP_OBJ, 0, &s_subject, 0 },
-                                 { "EdiPartyName", AP_OBJ, 0, &s_edi, 0 }, { "UniformResourceIdentifier", AP_STR, 253, NULL, 0 },
-                                 { "IpAddress", AP_STR, 39, NULL, 0 }, { "RegisteredId", AP_OID, 64, NULL, 0 }, { NULL, 0, 0, NULL, 0 } };
-static const ap_shape s_gn = { f_gn, NULL };
-static const ap_field f_cext[] = { { "ObjectIdentifier", AP_OID, 64, NULL, 0 }, { "Value", AP_B64, 4096, NULL, 0 },
-                                   { "Critical", AP_BOOL, 0, NULL, 0 }, { NULL, 0, 0, NULL, 0 } };
-static const char *const r_cext[] = { "ObjectIdentifier", "Value", NULL };
-static const ap_shape s_cext = { f_cext, r_cext };
-static const ap_field f_ext[] = { { "CertificatePolicies", AP_LIST, 20, &s_policy, 0 }, { "ExtendedKeyUsage", AP_LIST, 20, &s_eku, 0 },
-                                  { "KeyUsage", AP_OBJ, 0, &s_ku, 0 }, { "SubjectAlternativeNames", AP_LIST, 20, &s_gn, 0 },
-                                  { "CustomExtensions", AP_LIST, 20, &s_cext, 0 }, { NULL, 0, 0, NULL, 0 } };
-static const ap_shape s_ext = { f_ext, NULL };
-static const ap_field f_ap[] = { { "Extensions", AP_OBJ, 0, &s_ext, 0 }, { "Subject", AP_OBJ, 0, &s_subject, 0 }, { NULL, 0, 0, NULL, 0 } };
-static const ap_shape s_ap = { f_ap, NULL };
-
-static const char *const eku_types[] = { "SERVER_AUTH", "CLIENT_AUTH", "CODE_SIGNING", "EMAIL_PROTECTION", "TIME_STAMPING",
-                                         "OCSP_SIGNING", "SMART_CARD_LOGIN", "DOCUMENT_SIGNING", "CERTIFICATE_TRANSPARENCY", NULL };
-static const char *const cps_ids[] = { "CPS", NULL };
-
-static json_t *ap_value(L_t *L, const cnode *n, const ap_field *f);
-
-static json_t *ap_object(L_t *L, const cnode *n, const ap_shape *s, const char *what) {
-        const char *keys[24];
-        size_t nk = 0;
-        json_t *o;
-
-        if (!want_map(L, n, what))
-                return NULL;
-        for (const ap_field *f = s->fields; f->name && nk < ELEMENTSOF(keys) - 1; f++)
-                keys[nk++] = f->name;
-        keys[nk] = NULL;
-        check_keys(L, n, keys, what);
-        o = json_object();
-        if (!o) {
-                L->oom = true;
-                return NULL;
-        }
-        for (const char *const *r = s->required; r && *r; r++)
-                if (!get(n, *r))
-                        err_at(L, n, "missing", "see the ApiPassthrough shape in the ACM-PCA API reference",
-                               "%s: required key '%s' is missing", what, *r);
-        for (const ap_field *f = s->fields; f->name; f++) {
-                cnode *v = get(n, f->name);
-                json_t *j;
-                if (!v)
-                        continue;
-                j = ap_value(L, v, f);
-                if (j && json_object_set_new(o, f->name, j) < 0)
-                        L->oom = true;
-        }
-        if (json_object_size(o) == 0 && n->n_pairs > 0) {
-                json_decref(o);
-                return NULL;
-        }
-        return o;
-}
-
-static json_t *ap_value(L_t *L, const cnode *n, const ap_field *f) {
-        const char *s, *why = NULL;
-
-        switch (f->type) {
-        case AP_OBJ:
-                return ap_object(L, n, f->shape, f->name);
-        case AP_LIST: {
-                json_t *a;
-                if (n->kind != CNODE_SEQ) {
-                        err_at(L, n, "type", "write a list", "%s must be a list, not %s", f->name, conf_node_type_name(n));
-                        return NULL;
-                }
-                if (n->n_items < 1 || n->n_items > f->max) {
-                        char hint[64];
-                        snprintf(hint, sizeof hint, "give 1 to %u entries", f->max);
-                        err_at(L, n, "range", hint, "%s has %zu entries", f->name, n->n_items);
-                        return NULL;
-                }
-                a = json_array();
-                if (!a)
-                        return L->oom = true, NULL;
-                for (size_t i = 0; i < n->n_items; i++) {
-                        json_t *j = ap_object(L, n->items[i], f->shape, f->name);
-                        if (j && json_array_append_new(a, j) < 0)
-                                L->oom = true;
-                }
-                return a;
-        }
-        case AP_BOOL:
-                if (n->kind == CNODE_SCALAR && n->plain && (streq(n->str, "true") || streq(n->str, "false")))
-                        return json_boolean(streq(n->str, "true"));
-                err_at(L, n, "type", "use true or false", "%s must be true or false", f->name);
-                return NULL;
-        case AP_EKU_TYPE: {
-                int i = get_enum(L, n, f->name, eku_types);
-                return i < 0 ? NULL : json_string(eku_types[i]);
-        }
-        case AP_CPS: {
-                int i = get_enum(L, n, f->name, cps_ids);
-                return i < 0 ? NULL : json_string(cps_ids[i]);
-        }
-        default:
-                break;
-        }
-        if (!(s = scalar(L, n, f->name)))
-                return NULL;
-        if (f->type == AP_OID)
-                why = conf_check_oid(s);
-        else if (f->type == AP_B64)
-                why = conf_check_base64(s);
-        else if (f->type == AP_COUNTRY && (strlen(s) != 2 || !isalpha((unsigned char) s[0]) || !isalpha((unsigned char) s[1])))
-                why = "a country is a two-letter code such as DE or US";
-        else if (strlen(s) > f->max) {
-                char hint[64];
-                snprintf(hint, sizeof hint, "shorten it to %u characters", f->max);
-                err_at(L, n, "range", hint, "%s is longer than %u characters", f->name, f->max);
-                return NULL;
-        }
-        if (why) {
-                err_at(L, n, f->type == AP_OID ? "oid" : "type", "see the ApiPassthrough shape in the ACM-PCA API reference",
-                       "%s: %s", f->name, why);
-                return NULL;
-        }
-        return json_string(s);
-}
-
 /* ---- issuers ------------------------------------------------------------ */
 
 static void parse_tags(L_t *L, const cnode *n, conf_tag **ret, size_t *ret_n) {
-        if (!want_map(L, n, "tags"))
+        if (!conf_want_map(L, n, "tags"))
                 return;
         if (n->n_pairs > 50) {
-                err_at(L, n, "too-large", "ACM allows at most 50 tags", "%zu tags", n->n_pairs);
+                conf_err_at(L, n, "too-large", "ACM allows at most 50 tags", "%zu tags", n->n_pairs);
                 return;
         }
         conf_tag *t = calloc(n->n_pairs ? n->n_pairs : 1, sizeof(conf_tag));
@@ -625,19 +346,19 @@ static void parse_tags(L_t *L, const cnode *n, conf_tag **ret, size_t *ret_n) {
         }
         for (size_t i = 0; i < n->n_pairs; i++) {
                 const cpair *p = &n->pairs[i];
-                const char *key = scalar(L, p->key, "tag key");
-                const char *val = p->value->kind == CNODE_NULL ? "" : scalar(L, p->value, "tag value");
+                const char *key = conf_scalar(L, p->key, "tag key");
+                const char *val = p->value->kind == CNODE_NULL ? "" : conf_scalar(L, p->value, "tag value");
                 const char *why;
                 if (!key || !val)
                         continue;
                 if ((why = conf_check_tag(key, val))) {
-                        err_at(L, p->key, "tag", "ACM tag keys: 1-128, values: 0-256 letters, digits, spaces and _ . : / = + - @",
+                        conf_err_at(L, p->key, "tag", "ACM tag keys: 1-128, values: 0-256 letters, digits, spaces and _ . : / = + - @",
                                "tag '%s': %s", key, why);
                         continue;
                 }
                 for (size_t j = 0; j < k; j++)
                         if (streq(t[j].key, key))
-                                err_at(L, p->key, "duplicate", "remove one of them", "tag '%s' appears twice", key);
+                                conf_err_at(L, p->key, "duplicate", "remove one of them", "tag '%s' appears twice", key);
                 t[k].key = xstrdup(L, key);
                 t[k].value = xstrdup(L, val);
                 k++;
@@ -656,98 +377,98 @@ static void parse_issuer(L_t *L, conf_cert *c, const cnode *n) {
         cnode *t, *v;
         int ti;
 
-        if (!want_map(L, n, "issuer"))
+        if (!conf_want_map(L, n, "issuer"))
                 return;
-        t = get(n, "type");
+        t = conf_get(n, "type");
         if (!t) {
-                err_at(L, n, "missing", "add type: pca, acm or import", "issuer: required key 'type' is missing");
+                conf_err_at(L, n, "missing", "add type: pca, acm or import", "issuer: required key 'type' is missing");
                 return;
         }
-        ti = get_enum(L, t, "issuer type", types);
+        ti = conf_get_enum(L, t, "issuer type", types);
         if (ti < 0)
                 return;
         c->issuer_type = (conf_issuer_type) ti;
         if (c->issuer_type == CONF_ISSUER_PCA) {
                 conf_issuer_pca *p = &c->issuer.pca;
-                check_keys(L, n, pca_keys, "a pca issuer");
-                if (!get_arn(L, n, "ca_arn", CONF_ARN_PCA_CA, &p->ca_arn) && !get(n, "ca_arn"))
-                        err_at(L, n, "missing", "add ca_arn: arn:aws:acm-pca:REGION:ACCOUNT:certificate-authority/ID",
+                conf_check_keys(L, n, pca_keys, "a pca issuer");
+                if (!get_arn(L, n, "ca_arn", CONF_ARN_PCA_CA, &p->ca_arn) && !conf_get(n, "ca_arn"))
+                        conf_err_at(L, n, "missing", "add ca_arn: arn:aws:acm-pca:REGION:ACCOUNT:certificate-authority/ID",
                                "pca issuer: required key 'ca_arn' is missing");
                 get_arn(L, n, "template_arn", CONF_ARN_PCA_TEMPLATE, &p->template_arn);
-                if ((v = get(n, "signing_algorithm")) && v->kind == CNODE_SCALAR && strcasecmp(v->str, "auto") == 0)
+                if ((v = conf_get(n, "signing_algorithm")) && v->kind == CNODE_SCALAR && strcasecmp(v->str, "auto") == 0)
                         ;
                 else if (v) {
                         static const char *const with_auto[] = { "auto", "SHA256WITHECDSA", "SHA384WITHECDSA", "SHA512WITHECDSA",
                                                                  "SHA256WITHRSA", "SHA384WITHRSA", "SHA512WITHRSA", NULL };
-                        int i = get_enum(L, v, "signing_algorithm", with_auto);
+                        int i = conf_get_enum(L, v, "signing_algorithm", with_auto);
                         if (i > 0)
                                 p->signing_algorithm = xstrdup(L, pca_signing_algorithms[i - 1]);
                 }
-                if ((v = get(n, "validity")))
+                if ((v = conf_get(n, "validity")))
                         parse_validity(L, v, "validity", false, &p->validity);
                 else
-                        err_at(L, n, "missing", "add validity: 30d (or {type: DAYS, value: 30})",
+                        conf_err_at(L, n, "missing", "add validity: 30d (or {type: DAYS, value: 30})",
                                "pca issuer: required key 'validity' is missing");
-                if ((v = get(n, "validity_not_before")))
+                if ((v = conf_get(n, "validity_not_before")))
                         parse_validity(L, v, "validity_not_before", true, &p->validity_not_before);
-                if ((v = get(n, "api_passthrough")))
-                        p->api_passthrough = ap_object(L, v, &s_ap, "api_passthrough");
+                if ((v = conf_get(n, "api_passthrough")))
+                        p->api_passthrough = conf_api_passthrough_parse(L, v);
         } else if (c->issuer_type == CONF_ISSUER_ACM) {
                 conf_issuer_acm *a = &c->issuer.acm;
                 static const char *const validations[] = { "dns", "email", NULL };
                 static const char *const tl[] = { "enabled", "disabled", NULL };
-                check_keys(L, n, acm_keys, "an acm issuer");
+                conf_check_keys(L, n, acm_keys, "an acm issuer");
                 a->export = true;
                 a->transparency_logging = true;
                 get_arn(L, n, "arn", CONF_ARN_ACM_CERT, &a->arn);
-                if (get(n, "arn")) {
+                if (conf_get(n, "arn")) {
                         static const char *const request_only[] = { "validation", "key_algorithm", "certificate_authority_arn",
                                                                     "transparency_logging", "validation_domain", NULL };
                         for (const char *const *k = request_only; *k; k++)
                                 conflict(L, n, "arn", *k,
                                          "'arn' tracks an existing certificate; request settings apply only when the agent requests one: remove one of them");
                 }
-                if ((v = get(n, "validation"))) {
-                        int i = get_enum(L, v, "validation", validations);
+                if ((v = conf_get(n, "validation"))) {
+                        int i = conf_get_enum(L, v, "validation", validations);
                         if (i >= 0)
                                 a->validation = (conf_validation) i;
                 }
-                if ((v = get(n, "key_algorithm"))) {
-                        int i = get_enum(L, v, "key_algorithm", acm_key_algorithms);
+                if ((v = conf_get(n, "key_algorithm"))) {
+                        int i = conf_get_enum(L, v, "key_algorithm", acm_key_algorithms);
                         if (i >= 0)
                                 a->key_algorithm = xstrdup(L, acm_key_algorithms[i]);
                 } else
                         a->key_algorithm = xstrdup(L, "RSA_2048");
                 get_bool(L, n, "export", &a->export);
                 get_arn(L, n, "certificate_authority_arn", CONF_ARN_PCA_CA, &a->certificate_authority_arn);
-                if ((v = get(n, "transparency_logging"))) {
+                if ((v = conf_get(n, "transparency_logging"))) {
                         if (v->kind == CNODE_SCALAR && v->plain && (streq(v->str, "true") || streq(v->str, "false")))
                                 a->transparency_logging = streq(v->str, "true");
                         else {
-                                int i = get_enum(L, v, "transparency_logging", tl);
+                                int i = conf_get_enum(L, v, "transparency_logging", tl);
                                 if (i >= 0)
                                         a->transparency_logging = i == 0;
                         }
                 }
-                if ((v = get(n, "validation_domain"))) {
+                if ((v = conf_get(n, "validation_domain"))) {
                         const char *s = nonempty(L, v, "validation_domain"), *why;
                         if (s && (why = conf_check_dns_name(s, false)))
-                                err_at(L, v, "dns-name", "write a domain such as example.com", "validation_domain '%s': %s", s, why);
+                                conf_err_at(L, v, "dns-name", "write a domain such as example.com", "validation_domain '%s': %s", s, why);
                         else if (s)
                                 a->validation_domain = xstrdup(L, s);
                 }
-                if ((v = get(n, "tags")))
+                if ((v = conf_get(n, "tags")))
                         parse_tags(L, v, &a->tags, &a->n_tags);
         } else {
                 conf_issuer_import *im = &c->issuer.import;
-                check_keys(L, n, import_keys, "an import issuer");
-                if (!get_path(L, n, "cert", &im->cert) && !get(n, "cert"))
-                        err_at(L, n, "missing", "add cert: /path/to/cert.pem", "import issuer: required key 'cert' is missing");
-                if (!get_path(L, n, "key", &im->key) && !get(n, "key"))
-                        err_at(L, n, "missing", "add key: /path/to/key.pem", "import issuer: required key 'key' is missing");
+                conf_check_keys(L, n, import_keys, "an import issuer");
+                if (!get_path(L, n, "cert", &im->cert) && !conf_get(n, "cert"))
+                        conf_err_at(L, n, "missing", "add cert: /path/to/cert.pem", "import issuer: required key 'cert' is missing");
+                if (!get_path(L, n, "key", &im->key) && !conf_get(n, "key"))
+                        conf_err_at(L, n, "missing", "add key: /path/to/key.pem", "import issuer: required key 'key' is missing");
                 get_path(L, n, "chain", &im->chain);
                 get_arn(L, n, "arn", CONF_ARN_ACM_CERT, &im->arn);
-                if ((v = get(n, "tags")))
+                if ((v = conf_get(n, "tags")))
                         parse_tags(L, v, &im->tags, &im->n_tags);
         }
 }
@@ -769,11 +490,11 @@ static char **subject_field(conf_subject *s, size_t i) {
 
 static void parse_subject(L_t *L, conf_subject *s, const cnode *n) {
         cnode *v;
-        if (!want_map(L, n, "subject"))
+        if (!conf_want_map(L, n, "subject"))
                 return;
-        check_keys(L, n, subject_keys, "subject");
+        conf_check_keys(L, n, subject_keys, "subject");
         for (size_t i = 0; i < ELEMENTSOF(subject_max); i++) {
-                if (!(v = get(n, subject_keys[i])))
+                if (!(v = conf_get(n, subject_keys[i])))
                         continue;
                 const char *str = nonempty(L, v, subject_keys[i]);
                 if (!str)
@@ -781,18 +502,18 @@ static void parse_subject(L_t *L, conf_subject *s, const cnode *n) {
                 if (strlen(str) > subject_max[i]) {
                         char hint[64];
                         snprintf(hint, sizeof hint, "shorten it to %u characters", subject_max[i]);
-                        err_at(L, v, "range", hint, "subject.%s is longer than %u characters", subject_keys[i], subject_max[i]);
+                        conf_err_at(L, v, "range", hint, "subject.%s is longer than %u characters", subject_keys[i], subject_max[i]);
                         continue;
                 }
                 if (i == 1 && (strlen(str) != 2 || !isalpha((unsigned char) str[0]) || !isalpha((unsigned char) str[1]))) {
-                        err_at(L, v, "range", "use a two-letter ISO 3166 code such as DE or US", "subject.country '%s' is not a two-letter code", str);
+                        conf_err_at(L, v, "range", "use a two-letter ISO 3166 code such as DE or US", "subject.country '%s' is not a two-letter code", str);
                         continue;
                 }
                 *subject_field(s, i) = xstrdup(L, str);
         }
-        if ((v = get(n, "custom_attributes"))) {
+        if ((v = conf_get(n, "custom_attributes"))) {
                 if (v->kind != CNODE_SEQ) {
-                        err_at(L, v, "type", "write a list of {oid, value}", "custom_attributes must be a list");
+                        conf_err_at(L, v, "type", "write a list of {oid, value}", "custom_attributes must be a list");
                         return;
                 }
                 s->custom_attributes = calloc(v->n_items ? v->n_items : 1, sizeof(conf_attr));
@@ -805,23 +526,23 @@ static void parse_subject(L_t *L, conf_subject *s, const cnode *n) {
                         static keylist ak = { "oid", "value", NULL };
                         cnode *o, *val;
                         const char *os, *vs, *why;
-                        if (!want_map(L, a, "a custom attribute"))
+                        if (!conf_want_map(L, a, "a custom attribute"))
                                 continue;
-                        check_keys(L, a, ak, "a custom attribute");
-                        o = get(a, "oid");
-                        val = get(a, "value");
+                        conf_check_keys(L, a, ak, "a custom attribute");
+                        o = conf_get(a, "oid");
+                        val = conf_get(a, "value");
                         if (!o || !val) {
-                                err_at(L, a, "missing", "write {oid: 1.2.3.4, value: text}", "a custom attribute needs 'oid' and 'value'");
+                                conf_err_at(L, a, "missing", "write {oid: 1.2.3.4, value: text}", "a custom attribute needs 'oid' and 'value'");
                                 continue;
                         }
                         if (!(os = nonempty(L, o, "oid")) || !(vs = nonempty(L, val, "value")))
                                 continue;
                         if ((why = conf_check_oid(os))) {
-                                err_at(L, o, "oid", "write a dotted OID such as 1.3.6.1.4.1.99999.1", "oid '%s': %s", os, why);
+                                conf_err_at(L, o, "oid", "write a dotted OID such as 1.3.6.1.4.1.99999.1", "oid '%s': %s", os, why);
                                 continue;
                         }
                         if (strlen(vs) > 256) {
-                                err_at(L, val, "range", "shorten it to 256 characters", "custom attribute value longer than 256 characters");
+                                conf_err_at(L, val, "range", "shorten it to 256 characters", "custom attribute value longer than 256 characters");
                                 continue;
                         }
                         s->custom_attributes[s->n_custom_attributes].oid = xstrdup(L, os);
@@ -848,12 +569,12 @@ static char **parse_names(L_t *L, const cnode *n, const char *what, name_kind ki
                                    : kind == NAME_EMAIL ? "write an address such as ops@example.com"
                                                         : "write a URI such as spiffe://example.org/web";
                 if (why) {
-                        err_at(L, n->items[i], klass, hint, "%s: '%s': %s", what, v[i], why);
+                        conf_err_at(L, n->items[i], klass, hint, "%s: '%s': %s", what, v[i], why);
                         continue;
                 }
                 for (size_t j = 0; j < i; j++)
                         if (strcasecmp(v[j], v[i]) == 0) {
-                                err_at(L, n->items[i], "duplicate", "list each name once", "%s: '%s' is listed twice", what, v[i]);
+                                conf_err_at(L, n->items[i], "duplicate", "list each name once", "%s: '%s' is listed twice", what, v[i]);
                                 break;
                         }
         }
@@ -865,31 +586,31 @@ static void parse_key(L_t *L, conf_key *k, const cnode *n) {
         static const char *const types[] = { "ec", "rsa", NULL };
         static const char *const curves[] = { "P-256", "P-384", "P-521", NULL };
         cnode *v;
-        if (!want_map(L, n, "key"))
+        if (!conf_want_map(L, n, "key"))
                 return;
-        check_keys(L, n, keys, "key");
-        if ((v = get(n, "type"))) {
-                int i = get_enum(L, v, "key type", types);
+        conf_check_keys(L, n, keys, "key");
+        if ((v = conf_get(n, "type"))) {
+                int i = conf_get_enum(L, v, "key type", types);
                 if (i >= 0)
                         k->type = (conf_key_type) i;
         }
         if (k->type == CONF_KEY_RSA) {
                 uint64_t bits;
-                if (get(n, "curve"))
-                        err_at(L, get(n, "curve"), "conflict", "remove curve (it is for EC keys) or use type: ec",
+                if (conf_get(n, "curve"))
+                        conf_err_at(L, conf_get(n, "curve"), "conflict", "remove curve (it is for EC keys) or use type: ec",
                                "'curve' is set for an RSA key");
                 if (get_uint(L, n, "bits", &bits, 0, UINT32_MAX)) {
                         if (bits != 2048 && bits != 3072 && bits != 4096)
-                                err_at(L, get(n, "bits"), "enum", "use one of: 2048, 3072, 4096", "RSA key size %" PRIu64 " is not supported", bits);
+                                conf_err_at(L, conf_get(n, "bits"), "enum", "use one of: 2048, 3072, 4096", "RSA key size %" PRIu64 " is not supported", bits);
                         else
                                 k->bits = (unsigned) bits;
                 }
         } else {
-                if (get(n, "bits"))
-                        err_at(L, get(n, "bits"), "conflict", "remove bits (it is for RSA keys) or use type: rsa",
+                if (conf_get(n, "bits"))
+                        conf_err_at(L, conf_get(n, "bits"), "conflict", "remove bits (it is for RSA keys) or use type: rsa",
                                "'bits' is set for an EC key");
-                if ((v = get(n, "curve"))) {
-                        int i = get_enum(L, v, "curve", curves);
+                if ((v = conf_get(n, "curve"))) {
+                        int i = conf_get_enum(L, v, "curve", curves);
                         if (i >= 0)
                                 k->curve = (conf_curve) i;
                 }
@@ -901,38 +622,38 @@ static void parse_dns(L_t *L, conf_dns *d, const cnode *n) {
         static keylist keys = { "provider", "hosted_zone_id", "command", "propagation_timeout", "ttl", NULL };
         static const char *const providers[] = { "none", "route53", "exec", "manual", NULL };
         cnode *v;
-        if (!want_map(L, n, "dns"))
+        if (!conf_want_map(L, n, "dns"))
                 return;
-        check_keys(L, n, keys, "dns");
-        if ((v = get(n, "provider"))) {
-                int i = get_enum(L, v, "dns provider", providers);
+        conf_check_keys(L, n, keys, "dns");
+        if ((v = conf_get(n, "provider"))) {
+                int i = conf_get_enum(L, v, "dns provider", providers);
                 if (i >= 0)
                         d->provider = (conf_dns_provider) i;
         } else
-                err_at(L, n, "missing", "add provider: route53, exec or manual", "dns: required key 'provider' is missing");
-        if ((v = get(n, "hosted_zone_id"))) {
+                conf_err_at(L, n, "missing", "add provider: route53, exec or manual", "dns: required key 'provider' is missing");
+        if ((v = conf_get(n, "hosted_zone_id"))) {
                 const char *s = nonempty(L, v, "hosted_zone_id");
                 if (s && (strlen(s) > 32 || strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != strlen(s)))
-                        err_at(L, v, "range", "write the zone id as Route 53 shows it, such as Z0123456789ABCDEFGHIJ",
+                        conf_err_at(L, v, "range", "write the zone id as Route 53 shows it, such as Z0123456789ABCDEFGHIJ",
                                "hosted_zone_id '%s' is not a Route 53 zone id", s);
                 else if (s) {
                         if (d->provider != CONF_DNS_ROUTE53)
-                                err_at(L, v, "conflict", "hosted_zone_id is for provider: route53", "hosted_zone_id is set but the provider is not route53");
+                                conf_err_at(L, v, "conflict", "hosted_zone_id is for provider: route53", "hosted_zone_id is set but the provider is not route53");
                         d->hosted_zone_id = xstrdup(L, s);
                 }
         }
-        if ((v = get(n, "command"))) {
+        if ((v = conf_get(n, "command"))) {
                 if (d->provider != CONF_DNS_EXEC)
-                        err_at(L, v, "conflict", "command is for provider: exec", "dns command is set but the provider is not exec");
+                        conf_err_at(L, v, "conflict", "command is for provider: exec", "dns command is set but the provider is not exec");
                 d->command = get_argv(L, v, "dns command", false);
         } else if (d->provider == CONF_DNS_EXEC)
-                err_at(L, n, "missing", "add command: [/path/to/dns-hook]", "dns provider exec needs 'command'");
+                conf_err_at(L, n, "missing", "add command: [/path/to/dns-hook]", "dns provider exec needs 'command'");
         get_duration(L, n, "propagation_timeout", &d->propagation_timeout, 1, 86400);
-        if ((v = get(n, "ttl"))) {
+        if ((v = conf_get(n, "ttl"))) {
                 uint64_t t;
                 if (v->kind == CNODE_SCALAR && parse_uint64(v->str, &t) >= 0) {
                         if (t < 1 || t > 604800)
-                                err_at(L, v, "range", "use 1 to 604800 seconds", "dns ttl %" PRIu64 " is out of range", t);
+                                conf_err_at(L, v, "range", "use 1 to 604800 seconds", "dns ttl %" PRIu64 " is out of range", t);
                         else
                                 d->ttl = t;
                 } else
@@ -946,42 +667,42 @@ static void parse_output(L_t *L, conf_output *o, const cnode *n) {
         static keylist keys = { "dir", "owner", "group", "mode", "key_mode", "files", "pkcs12_passphrase_file",
                                 "keep_versions", NULL };
         cnode *v;
-        if (!want_map(L, n, "output"))
+        if (!conf_want_map(L, n, "output"))
                 return;
-        check_keys(L, n, keys, "output");
+        conf_check_keys(L, n, keys, "output");
         get_path(L, n, "dir", &o->dir);
-        if ((v = get(n, "owner")))
+        if ((v = conf_get(n, "owner")))
                 lookup_user(L, v, &o->owner, &o->owner_name);
-        if ((v = get(n, "group")))
+        if ((v = conf_get(n, "group")))
                 lookup_group(L, v, &o->group, &o->group_name);
         const char *mk[] = { "mode", "key_mode" };
         mode_t *mp[] = { &o->mode, &o->key_mode };
         for (size_t i = 0; i < 2; i++) {
                 const char *s;
                 mode_t m;
-                if (!(v = get(n, mk[i])) || !(s = scalar(L, v, mk[i])))
+                if (!(v = conf_get(n, mk[i])) || !(s = conf_scalar(L, v, mk[i])))
                         continue;
                 if (parse_mode(s, &m) < 0 || (m & ~(mode_t) 0777)) {
-                        err_at(L, v, "mode", "write an octal mode such as \"0640\" (quoted)", "%s: '%s' is not a file mode", mk[i], s);
+                        conf_err_at(L, v, "mode", "write an octal mode such as \"0640\" (quoted)", "%s: '%s' is not a file mode", mk[i], s);
                         continue;
                 }
                 if (i == 1 && (m & 0007)) {
-                        err_at(L, v, "mode", "keys must not be world-accessible: use 0600 or 0640", "key_mode %s gives others access to the private key", s);
+                        conf_err_at(L, v, "mode", "keys must not be world-accessible: use 0600 or 0640", "key_mode %s gives others access to the private key", s);
                         continue;
                 }
                 *mp[i] = m;
         }
-        if ((v = get(n, "files"))) {
+        if ((v = conf_get(n, "files"))) {
                 if (v->kind != CNODE_SEQ || v->n_items == 0)
-                        err_at(L, v, "type", "write a list such as [cert, chain, fullchain, key]", "output.files must be a non-empty list");
+                        conf_err_at(L, v, "type", "write a list such as [cert, chain, fullchain, key]", "output.files must be a non-empty list");
                 else {
                         unsigned bits = 0;
                         for (size_t i = 0; i < v->n_items; i++) {
-                                int fi = get_enum(L, v->items[i], "output file", file_names);
+                                int fi = conf_get_enum(L, v->items[i], "output file", file_names);
                                 if (fi < 0)
                                         continue;
                                 if (bits & (1u << fi))
-                                        err_at(L, v->items[i], "duplicate", "list each file once", "output file '%s' is listed twice", file_names[fi]);
+                                        conf_err_at(L, v->items[i], "duplicate", "list each file once", "output file '%s' is listed twice", file_names[fi]);
                                 bits |= 1u << fi;
                         }
                         if (bits)
@@ -998,14 +719,14 @@ static void parse_hooks(L_t *L, conf_hooks *h, const cnode *n) {
         static keylist keys = { "deploy", "failure", "pending_validation", "timeout", NULL };
         cnode *v;
         char ***dst[] = { &h->deploy, &h->failure, &h->pending_validation };
-        if (!want_map(L, n, "hooks"))
+        if (!conf_want_map(L, n, "hooks"))
                 return;
-        check_keys(L, n, keys, "hooks");
+        conf_check_keys(L, n, keys, "hooks");
         for (size_t i = 0; i < 3; i++)
-                if ((v = get(n, keys[i]))) {
+                if ((v = conf_get(n, keys[i]))) {
                         *dst[i] = get_argv(L, v, keys[i], true);
                         if (*dst[i] && (*dst[i])[0][0] != '/')
-                                err_at(L, v, "path", "hooks run without a search path: write the absolute path of the program",
+                                conf_err_at(L, v, "path", "hooks run without a search path: write the absolute path of the program",
                                        "hook %s: '%s' is not an absolute path", keys[i], (*dst[i])[0]);
                 }
         get_duration(L, n, "timeout", &h->timeout, 1, 86400);
@@ -1059,7 +780,7 @@ static conf_reload *reloader_named(loadctx *x, const char *name) {
         static keylist nginx_keys = { "test_command", "reload_command", "pid_file", "unit", "timeout", NULL };
         static keylist haproxy_keys = { "test_command", "reload_command", "pid_file", "unit", "config", "runtime_socket",
                                         "timeout", NULL };
-        const cnode *n = x->reloaders ? get(x->reloaders, name) : NULL;
+        const cnode *n = x->reloaders ? conf_get(x->reloaders, name) : NULL;
         cnode *v;
 
         r = calloc(1, sizeof(conf_reload));
@@ -1068,11 +789,11 @@ static conf_reload *reloader_named(loadctx *x, const char *name) {
         r->kind = haproxy ? CONF_RELOAD_HAPROXY : CONF_RELOAD_NGINX;
         r->id = xstrdup(L, name);
         r->timeout = 60;
-        if (n && want_map(L, n, name)) {
-                check_keys(L, n, haproxy ? haproxy_keys : nginx_keys, haproxy ? "reloaders.haproxy" : "reloaders.nginx");
-                if ((v = get(n, "test_command")))
+        if (n && conf_want_map(L, n, name)) {
+                conf_check_keys(L, n, haproxy ? haproxy_keys : nginx_keys, haproxy ? "reloaders.haproxy" : "reloaders.nginx");
+                if ((v = conf_get(n, "test_command")))
                         r->test_command = get_argv(L, v, "test_command", false);
-                if ((v = get(n, "reload_command")))
+                if ((v = conf_get(n, "reload_command")))
                         r->reload_command = get_argv(L, v, "reload_command", false);
                 get_path(L, n, "pid_file", &r->pid_file);
                 get_str(L, n, "unit", &r->unit);
@@ -1103,20 +824,20 @@ static conf_reload *reload_target(loadctx *x, const cnode *n) {
         if (n->kind == CNODE_SCALAR) {
                 if (streq(n->str, "nginx") || streq(n->str, "haproxy"))
                         return reloader_named(x, n->str);
-                err_at(L, n, "enum", "use nginx, haproxy, {systemd: UNIT} or {command: [program, args]}",
+                conf_err_at(L, n, "enum", "use nginx, haproxy, {systemd: UNIT} or {command: [program, args]}",
                        "unknown reload target '%s'", n->str);
                 return NULL;
         }
         if (n->kind != CNODE_MAP) {
-                err_at(L, n, "type", "use nginx, haproxy, {systemd: UNIT} or {command: [program, args]}",
+                conf_err_at(L, n, "type", "use nginx, haproxy, {systemd: UNIT} or {command: [program, args]}",
                        "a reload target must be a name or a mapping, not %s", conf_node_type_name(n));
                 return NULL;
         }
         static keylist keys = { "systemd", "command", "timeout", NULL };
-        check_keys(L, n, keys, "a reload target");
-        cnode *sd = get(n, "systemd"), *cmd = get(n, "command");
+        conf_check_keys(L, n, keys, "a reload target");
+        cnode *sd = conf_get(n, "systemd"), *cmd = conf_get(n, "command");
         if ((sd && cmd) || (!sd && !cmd)) {
-                err_at(L, n, sd ? "conflict" : "missing", "write {systemd: UNIT} or {command: [program, args]}",
+                conf_err_at(L, n, sd ? "conflict" : "missing", "write {systemd: UNIT} or {command: [program, args]}",
                        "a reload target needs exactly one of 'systemd' and 'command'");
                 return NULL;
         }
@@ -1126,7 +847,7 @@ static conf_reload *reload_target(loadctx *x, const cnode *n) {
                 if (!u)
                         return NULL;
                 if (strlen(u) > 256 || strspn(u, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789:-_.\\@") != strlen(u)) {
-                        err_at(L, sd, "range", "write a unit name such as myapp.service", "'%s' is not a systemd unit name", u);
+                        conf_err_at(L, sd, "range", "write a unit name such as myapp.service", "'%s' is not a systemd unit name", u);
                         return NULL;
                 }
                 tmp.kind = CONF_RELOAD_SYSTEMD;
@@ -1159,7 +880,7 @@ static conf_reload *reload_target(loadctx *x, const cnode *n) {
         conf_reload *r = reloader_find(x->c, tmp.id);
         if (r) {
                 if (r->timeout != tmp.timeout)
-                        err_at(L, n, "conflict", "use the same timeout for every use of this target",
+                        conf_err_at(L, n, "conflict", "use the same timeout for every use of this target",
                                "reload target '%s' is used with different timeouts", tmp.id);
                 free(tmp.id);
                 strv_free(tmp.command);
@@ -1216,7 +937,7 @@ static cnode *merge_map(L_t *L, cnode *over, const cnode *def, bool nested) {
                         const cnode *dv = conf_node_get(def, p.key->str, NULL);
                         const char *disc = discriminator(p.key->str);
                         if (dv && dv->kind == CNODE_MAP) {
-                                cnode *a = disc ? get(p.value, disc) : NULL, *b = disc ? get(dv, disc) : NULL;
+                                cnode *a = disc ? conf_get(p.value, disc) : NULL, *b = disc ? conf_get(dv, disc) : NULL;
                                 bool differ = a && b && (a->kind != CNODE_SCALAR || b->kind != CNODE_SCALAR ||
                                                          strcasecmp(a->str, b->str) != 0);
                                 if (!differ)
@@ -1269,46 +990,46 @@ static void cert_finish(L_t *L, conf *c, conf_cert *cert, const cnode *n, bool i
                         L->oom = true;
 
         /* A names key that is present but invalid was reported already. */
-        bool names_written = get(n, "dns_names") || get(n, "ip_addresses") || get(n, "email_addresses") || get(n, "uris");
+        bool names_written = conf_get(n, "dns_names") || conf_get(n, "ip_addresses") || conf_get(n, "email_addresses") || conf_get(n, "uris");
         bool any_name = names_written || (cert->dns_names && cert->dns_names[0]) || (cert->ip_addresses && cert->ip_addresses[0]) ||
                         (cert->email_addresses && cert->email_addresses[0]) || (cert->uris && cert->uris[0]);
         switch (issuer_ok ? cert->issuer_type : CONF_ISSUER_IMPORT) {
         case CONF_ISSUER_PCA:
                 if (!any_name && !cert->subject.common_name && !cert->issuer.pca.api_passthrough)
-                        err_at(L, n, "missing", "add dns_names: [www.example.com] (or ip_addresses, email_addresses, uris)",
+                        conf_err_at(L, n, "missing", "add dns_names: [www.example.com] (or ip_addresses, email_addresses, uris)",
                                "certificate '%s' names nothing", cert->name ? cert->name : "?");
                 break;
         case CONF_ISSUER_ACM:
                 if (cert->issuer.acm.arn)
                         break;
                 if (!names_written)
-                        err_at(L, n, "missing", "add dns_names: [www.example.com]",
+                        conf_err_at(L, n, "missing", "add dns_names: [www.example.com]",
                                "an ACM certificate needs dns_names (ACM issues DNS names only)");
                 else if (cert->dns_names && cert->dns_names[0] && strlen(cert->dns_names[0]) > 64)
-                        err_at(L, first_item(get(n, "dns_names"), n), "dns-name",
+                        conf_err_at(L, first_item(conf_get(n, "dns_names"), n), "dns-name",
                                "put a name of at most 64 octets first (it becomes the common name)",
                                "'%s' is longer than 64 octets; ACM requires the first name (the CN) to be at most 64",
                                cert->dns_names[0]);
                 if ((cert->ip_addresses && cert->ip_addresses[0]) || (cert->email_addresses && cert->email_addresses[0]) ||
                     (cert->uris && cert->uris[0]))
-                        err_at(L, n, "conflict", "remove ip_addresses, email_addresses and uris (or use a pca issuer)",
+                        conf_err_at(L, n, "conflict", "remove ip_addresses, email_addresses and uris (or use a pca issuer)",
                                "ACM certificates carry DNS names only");
                 if (cert->issuer.acm.validation == CONF_VALIDATION_DNS && !cert->issuer.acm.certificate_authority_arn &&
-                    cert->dns.provider == CONF_DNS_NONE && !get(n, "dns"))
-                        err_at(L, n, "missing", "add dns: {provider: route53} (or exec with a command, or manual)",
+                    cert->dns.provider == CONF_DNS_NONE && !conf_get(n, "dns"))
+                        conf_err_at(L, n, "missing", "add dns: {provider: route53} (or exec with a command, or manual)",
                                "certificate '%s' uses DNS validation but has no dns provider", cert->name ? cert->name : "?");
                 break;
         case CONF_ISSUER_IMPORT:
                 break;
         }
         if ((cert->output.files & CONF_OUT_PKCS12) && !cert->output.pkcs12_passphrase_file) {
-                cnode *o = get(n, "output");
-                err_at(L, o ? o : n, "conflict", "add output.pkcs12_passphrase_file: /etc/acm-agent/p12.pass (a file holding the passphrase)",
+                cnode *o = conf_get(n, "output");
+                conf_err_at(L, o ? o : n, "conflict", "add output.pkcs12_passphrase_file: /etc/acm-agent/p12.pass (a file holding the passphrase)",
                        "output file pkcs12 is selected without pkcs12_passphrase_file");
         }
         if (cert->schedule.retry_min > cert->schedule.retry_max) {
-                const cnode *r = get(n, "retry_min") ? get(n, "retry_min") : n;
-                err_at(L, r, "range", "make retry_min at most retry_max", "retry_min is larger than retry_max");
+                const cnode *r = conf_get(n, "retry_min") ? conf_get(n, "retry_min") : n;
+                conf_err_at(L, r, "range", "make retry_min at most retry_max", "retry_min is larger than retry_max");
         }
 }
 
@@ -1318,9 +1039,9 @@ static conf_cert *cert_parse(loadctx *x, cnode *raw) {
         conf_cert *cert;
         cnode *n, *v;
 
-        if (!want_map(L, raw, "a certificate"))
+        if (!conf_want_map(L, raw, "a certificate"))
                 return NULL;
-        check_keys(L, raw, cert_keys, "a certificate");
+        conf_check_keys(L, raw, cert_keys, "a certificate");
         n = merge_map(L, raw, x->defaults, false);
 
         cert = calloc(1, sizeof(conf_cert));
@@ -1335,49 +1056,49 @@ static conf_cert *cert_parse(loadctx *x, cnode *raw) {
         cert->hooks.timeout = 60;
         cert->schedule = (conf_schedule) { .renew_fraction = 0.33, .jitter = 12 * 3600, .retry_min = 300, .retry_max = 6 * 3600 };
 
-        if ((v = get(raw, "name"))) {
-                const char *s = scalar(L, v, "name");
+        if ((v = conf_get(raw, "name"))) {
+                const char *s = conf_scalar(L, v, "name");
                 if (s && !state_name_valid(s))
-                        err_at(L, v, "name", "use 1-128 letters, digits, '.', '_' or '-', not starting with '.'",
+                        conf_err_at(L, v, "name", "use 1-128 letters, digits, '.', '_' or '-', not starting with '.'",
                                "certificate name '%s' is not a safe file name", s);
                 else if (s)
                         cert->name = xstrdup(L, s);
         } else
-                err_at(L, raw, "missing", "add name: web (a stable id for files, state and logs)",
+                conf_err_at(L, raw, "missing", "add name: web (a stable id for files, state and logs)",
                        "a certificate needs a 'name'");
 
-        if ((v = get(n, "issuer"))) {
+        if ((v = conf_get(n, "issuer"))) {
                 size_t before = L->n_errs;
                 parse_issuer(L, cert, v);
                 issuer_ok = L->n_errs == before;
         }
         else
-                err_at(L, raw, "missing", "add issuer: {type: pca, ca_arn: ..., validity: 30d} (or acm, import)",
+                conf_err_at(L, raw, "missing", "add issuer: {type: pca, ca_arn: ..., validity: 30d} (or acm, import)",
                        "certificate '%s' has no issuer", cert->name ? cert->name : "?");
-        if ((v = get(n, "subject")))
+        if ((v = conf_get(n, "subject")))
                 parse_subject(L, &cert->subject, v);
-        if ((v = get(n, "dns_names")))
+        if ((v = conf_get(n, "dns_names")))
                 cert->dns_names = parse_names(L, v, "dns_names", NAME_DNS);
-        if ((v = get(n, "ip_addresses")))
+        if ((v = conf_get(n, "ip_addresses")))
                 cert->ip_addresses = parse_names(L, v, "ip_addresses", NAME_IP);
-        if ((v = get(n, "email_addresses")))
+        if ((v = conf_get(n, "email_addresses")))
                 cert->email_addresses = parse_names(L, v, "email_addresses", NAME_EMAIL);
-        if ((v = get(n, "uris")))
+        if ((v = conf_get(n, "uris")))
                 cert->uris = parse_names(L, v, "uris", NAME_URI);
-        if ((v = get(n, "key")))
+        if ((v = conf_get(n, "key")))
                 parse_key(L, &cert->key, v);
         if (cert->key.type == CONF_KEY_RSA && !cert->key.bits)
                 cert->key.bits = 2048;
-        if ((v = get(n, "dns")))
+        if ((v = conf_get(n, "dns")))
                 parse_dns(L, &cert->dns, v);
-        if ((v = get(n, "output")))
+        if ((v = conf_get(n, "output")))
                 parse_output(L, &cert->output, v);
-        if ((v = get(n, "reload"))) {
+        if ((v = conf_get(n, "reload"))) {
                 if (v->kind != CNODE_SEQ)
-                        err_at(L, v, "type", "write a list such as [nginx] or [{systemd: myapp.service}]",
+                        conf_err_at(L, v, "type", "write a list such as [nginx] or [{systemd: myapp.service}]",
                                "reload must be a list, not %s", conf_node_type_name(v));
                 else if (v->n_items > 32)
-                        err_at(L, v, "too-large", "use at most 32 reload targets", "too many reload targets");
+                        conf_err_at(L, v, "too-large", "use at most 32 reload targets", "too many reload targets");
                 else {
                         cert->reload = calloc(v->n_items + 1, sizeof(conf_reload *));
                         if (!cert->reload)
@@ -1391,27 +1112,27 @@ static conf_cert *cert_parse(loadctx *x, cnode *raw) {
                                 for (size_t j = 0; j < k; j++)
                                         dup |= cert->reload[j] == r;
                                 if (dup)
-                                        err_at(L, v->items[i], "duplicate", "list each target once", "reload target '%s' is listed twice", r->id);
+                                        conf_err_at(L, v->items[i], "duplicate", "list each target once", "reload target '%s' is listed twice", r->id);
                                 else
                                         cert->reload[k++] = r;
                         }
                 }
         }
-        if ((v = get(n, "hooks")))
+        if ((v = conf_get(n, "hooks")))
                 parse_hooks(L, &cert->hooks, v);
 
         /* renew_before and renew_fraction may both be set (DESIGN §2's example does): renew_before wins. */
-        if ((v = get(n, "renew_fraction"))) {
-                const char *s = scalar(L, v, "renew_fraction");
+        if ((v = conf_get(n, "renew_fraction"))) {
+                const char *s = conf_scalar(L, v, "renew_fraction");
                 char *end = NULL;
                 double d = 0;
                 if (s) {
                         errno = 0;
                         d = strtod(s, &end);
                         if (errno || end == s || *end || !isfinite(d))
-                                err_at(L, v, "type", "write a number between 0 and 1, such as 0.33", "renew_fraction '%s' is not a number", s);
+                                conf_err_at(L, v, "type", "write a number between 0 and 1, such as 0.33", "renew_fraction '%s' is not a number", s);
                         else if (d <= 0 || d >= 1)
-                                err_at(L, v, "range", "write a number between 0 and 1 (exclusive), such as 0.33", "renew_fraction %s is not between 0 and 1", s);
+                                conf_err_at(L, v, "range", "write a number between 0 and 1 (exclusive), such as 0.33", "renew_fraction %s is not between 0 and 1", s);
                         else
                                 cert->schedule.renew_fraction = d;
                 }
@@ -1433,57 +1154,57 @@ static void parse_aws(L_t *L, conf_aws *a, const cnode *n) {
         static const char *const services[] = { "acm", "acm-pca", "route53", "sts", NULL };
         cnode *v;
         const char *why;
-        if (!want_map(L, n, "aws"))
+        if (!conf_want_map(L, n, "aws"))
                 return;
-        check_keys(L, n, keys, "aws");
-        if ((v = get(n, "region")) && nonempty(L, v, "region")) {
+        conf_check_keys(L, n, keys, "aws");
+        if ((v = conf_get(n, "region")) && nonempty(L, v, "region")) {
                 if ((why = conf_check_region(v->str)))
-                        err_at(L, v, "region", "write a region such as eu-west-1", "region '%s': %s", v->str, why);
+                        conf_err_at(L, v, "region", "write a region such as eu-west-1", "region '%s': %s", v->str, why);
                 else
                         a->region = xstrdup(L, v->str);
         }
         get_str(L, n, "profile", &a->profile);
         get_arn(L, n, "role_arn", CONF_ARN_IAM_ROLE, &a->role_arn);
-        if ((v = get(n, "role_session_name")) && nonempty(L, v, "role_session_name")) {
+        if ((v = conf_get(n, "role_session_name")) && nonempty(L, v, "role_session_name")) {
                 size_t l = strlen(v->str);
                 if (l < 2 || l > 64 || strspn(v->str, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+=,.@_-") != l)
-                        err_at(L, v, "range", "use 2-64 letters, digits and + = , . @ _ -", "role_session_name '%s' is not valid", v->str);
+                        conf_err_at(L, v, "range", "use 2-64 letters, digits and + = , . @ _ -", "role_session_name '%s' is not valid", v->str);
                 else
                         a->role_session_name = xstrdup(L, v->str);
         }
         if (!a->role_session_name)
                 a->role_session_name = xstrdup(L, "acm-agent");
-        if ((v = get(n, "external_id")) && nonempty(L, v, "external_id")) {
+        if ((v = conf_get(n, "external_id")) && nonempty(L, v, "external_id")) {
                 size_t l = strlen(v->str);
                 if (l < 2 || l > 1224)
-                        err_at(L, v, "range", "use 2 to 1224 characters", "external_id has %zu characters", l);
+                        conf_err_at(L, v, "range", "use 2 to 1224 characters", "external_id has %zu characters", l);
                 else
                         a->external_id = xstrdup(L, v->str);
         }
-        if ((v = get(n, "endpoints")) && want_map(L, v, "endpoints")) {
+        if ((v = conf_get(n, "endpoints")) && conf_want_map(L, v, "endpoints")) {
                 a->endpoints = calloc(v->n_pairs ? v->n_pairs : 1, sizeof(conf_endpoint));
                 if (!a->endpoints)
                         L->oom = true;
                 for (size_t i = 0; a->endpoints && i < v->n_pairs; i++) {
                         const cpair *p = &v->pairs[i];
-                        int si = get_enum(L, p->key, "endpoint service", services);
+                        int si = conf_get_enum(L, p->key, "endpoint service", services);
                         const char *url = nonempty(L, p->value, "endpoint URL");
                         if (si < 0 || !url)
                                 continue;
                         if ((why = conf_check_endpoint_url(url))) {
-                                err_at(L, p->value, "url", "write https://HOST[:PORT] (http only to 127.0.0.1, localhost or [::1])",
+                                conf_err_at(L, p->value, "url", "write https://HOST[:PORT] (http only to 127.0.0.1, localhost or [::1])",
                                        "endpoint %s '%s': %s", services[si], url, why);
                                 continue;
                         }
                         for (size_t j = 0; j < a->n_endpoints; j++)
                                 if (streq(a->endpoints[j].service, services[si]))
-                                        err_at(L, p->key, "duplicate", "give each service one endpoint", "endpoint for %s is set twice", services[si]);
+                                        conf_err_at(L, p->key, "duplicate", "give each service one endpoint", "endpoint for %s is set twice", services[si]);
                         a->endpoints[a->n_endpoints].service = xstrdup(L, services[si]);
                         a->endpoints[a->n_endpoints++].url = xstrdup(L, url);
                 }
         }
         if (get_path(L, n, "ca_bundle", &a->ca_bundle) && access(a->ca_bundle, R_OK) < 0) {
-                err_at(L, get(n, "ca_bundle"), "io", "install the bundle (ca-certificates) or fix the path",
+                conf_err_at(L, conf_get(n, "ca_bundle"), "io", "install the bundle (ca-certificates) or fix the path",
                        "ca_bundle %s is not readable: %s", a->ca_bundle, strerror(errno));
         }
         get_bool(L, n, "use_fips", &a->use_fips);
@@ -1495,14 +1216,14 @@ static void parse_aws(L_t *L, conf_aws *a, const cnode *n) {
         uint64_t ma;
         if (get_uint(L, n, "max_attempts", &ma, 1, 20))
                 a->max_attempts = (unsigned) ma;
-        if ((v = get(n, "rate_limits")) && want_map(L, v, "rate_limits")) {
+        if ((v = conf_get(n, "rate_limits")) && conf_want_map(L, v, "rate_limits")) {
                 a->rate_limits = calloc(v->n_pairs ? v->n_pairs : 1, sizeof(conf_rate_limit));
                 if (!a->rate_limits)
                         L->oom = true;
                 for (size_t i = 0; a->rate_limits && i < v->n_pairs; i++) {
                         const cpair *p = &v->pairs[i];
-                        const char *op = scalar(L, p->key, "rate limit operation"), *val, *colon;
-                        if (!op || !(val = scalar(L, p->value, "rate limit")))
+                        const char *op = conf_scalar(L, p->key, "rate limit operation"), *val, *colon;
+                        if (!op || !(val = conf_scalar(L, p->value, "rate limit")))
                                 continue;
                         colon = strchr(op, ':');
                         bool svc_ok = false;
@@ -1511,7 +1232,7 @@ static void parse_aws(L_t *L, conf_aws *a, const cnode *n) {
                                         svc_ok |= strlen(*s) == (size_t) (colon - op) && strneq(*s, op, (size_t) (colon - op));
                         if (!colon || !svc_ok || !isupper((unsigned char) colon[1]) || strlen(colon + 1) > 64 ||
                             strspn(colon + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") != strlen(colon + 1)) {
-                                err_at(L, p->key, "enum", "write service:Operation, such as acm-pca:IssueCertificate (services: acm, acm-pca, route53, sts)",
+                                conf_err_at(L, p->key, "enum", "write service:Operation, such as acm-pca:IssueCertificate (services: acm, acm-pca, route53, sts)",
                                        "rate limit key '%s' is not service:Operation", op);
                                 continue;
                         }
@@ -1519,7 +1240,7 @@ static void parse_aws(L_t *L, conf_aws *a, const cnode *n) {
                         errno = 0;
                         double d = strtod(val, &end);
                         if (errno || end == val || *end || !isfinite(d) || d <= 0 || d > 1000) {
-                                err_at(L, p->value, "range", "write requests per second, a number above 0 and at most 1000",
+                                conf_err_at(L, p->value, "range", "write requests per second, a number above 0 and at most 1000",
                                        "rate limit for %s: '%s' is not a rate", op, val);
                                 continue;
                         }
@@ -1531,9 +1252,9 @@ static void parse_aws(L_t *L, conf_aws *a, const cnode *n) {
 
 static void parse_daemon(L_t *L, conf_daemon *d, const cnode *n) {
         static keylist keys = { "reload_debounce", "acm_poll_interval", "metrics_textfile", NULL };
-        if (!want_map(L, n, "daemon"))
+        if (!conf_want_map(L, n, "daemon"))
                 return;
-        check_keys(L, n, keys, "daemon");
+        conf_check_keys(L, n, keys, "daemon");
         get_duration(L, n, "reload_debounce", &d->reload_debounce, 0, 3600);
         get_duration(L, n, "acm_poll_interval", &d->acm_poll_interval, 60, 7 * 86400);
         get_path(L, n, "metrics_textfile", &d->metrics_textfile);
@@ -1598,14 +1319,14 @@ static void include_glob(L_t *L, const cnode *e, const char *dir, const char *ma
                         if (seen)
                                 continue;
                         if (*n_docs >= CONF_MAX_FILES) {
-                                err_at(L, e, "too-large", "merge drop-in files", "more than %d configuration files", CONF_MAX_FILES);
+                                conf_err_at(L, e, "too-large", "merge drop-in files", "more than %d configuration files", CONF_MAX_FILES);
                                 break;
                         }
                         cnode *d = read_doc(L, g.gl_pathv[k], e);
                         docs[(*n_docs)++] = (file_doc) { .file = conf_loader_intern(L, g.gl_pathv[k]), .root = d, .ref = e };
                 }
         } else if (gr != GLOB_NOMATCH)
-                err_at(L, e, "io", "check the directory's permissions", "include '%s': cannot read the directory", pat);
+                conf_err_at(L, e, "io", "check the directory's permissions", "include '%s': cannot read the directory", pat);
         globfree(&g);
 }
 
@@ -1634,27 +1355,27 @@ int conf_load(const char *path, conf **ret, conf_errors *errs) {
         c->daemon = (conf_daemon) { .reload_debounce = 5, .acm_poll_interval = 6 * 3600 };
 
         /* Top-level sections of the main file. */
-        if (root && root->kind != CNODE_NULL && want_map(&L, root, "the configuration file")) {
+        if (root && root->kind != CNODE_NULL && conf_want_map(&L, root, "the configuration file")) {
                 cnode *v;
-                check_keys(&L, root, top_keys, "the main configuration");
-                if ((v = get(root, "aws")))
+                conf_check_keys(&L, root, top_keys, "the main configuration");
+                if ((v = conf_get(root, "aws")))
                         parse_aws(&L, &c->aws, v);
                 else
                         parse_aws(&L, &c->aws, &(cnode) { .kind = CNODE_MAP, .loc = root->loc });
                 get_path(&L, root, "state_dir", &c->state_dir);
                 get_path(&L, root, "output_root", &c->output_root);
-                if ((v = get(root, "daemon")))
+                if ((v = conf_get(root, "daemon")))
                         parse_daemon(&L, &c->daemon, v);
-                if ((v = get(root, "reloaders")) && want_map(&L, v, "reloaders")) {
+                if ((v = conf_get(root, "reloaders")) && conf_want_map(&L, v, "reloaders")) {
                         static keylist rk = { "nginx", "haproxy", NULL };
-                        check_keys(&L, v, rk, "reloaders");
+                        conf_check_keys(&L, v, rk, "reloaders");
                         x.reloaders = v;
                         for (size_t i = 0; i < v->n_pairs; i++)
                                 if (v->pairs[i].key->kind == CNODE_SCALAR &&
                                     (streq(v->pairs[i].key->str, "nginx") || streq(v->pairs[i].key->str, "haproxy")))
                                         reloader_named(&x, v->pairs[i].key->str);
                 }
-                if ((v = get(root, "defaults")) && want_map(&L, v, "defaults")) {
+                if ((v = conf_get(root, "defaults")) && conf_want_map(&L, v, "defaults")) {
                         static const char *dk[ELEMENTSOF(cert_keys) + 1];
                         size_t k = 0;
                         for (size_t i = 0; cert_keys[i]; i++)
@@ -1663,14 +1384,14 @@ int conf_load(const char *path, conf **ret, conf_errors *errs) {
                         dk[k++] = "output_root";
                         dk[k++] = "name";   /* reported below with a better hint */
                         dk[k] = NULL;
-                        check_keys(&L, v, dk, "defaults");
-                        if (get(v, "name"))
-                                err_at(&L, get(v, "name"), "conflict", "names are per certificate: remove it from defaults",
+                        conf_check_keys(&L, v, dk, "defaults");
+                        if (conf_get(v, "name"))
+                                conf_err_at(&L, conf_get(v, "name"), "conflict", "names are per certificate: remove it from defaults",
                                        "'name' cannot be a default");
                         x.defaults = v;
-                        if (get(v, "output_root")) {
-                                if (get(root, "output_root"))
-                                        err_at(&L, get(v, "output_root"), "conflict", "set output_root in one place",
+                        if (conf_get(v, "output_root")) {
+                                if (conf_get(root, "output_root"))
+                                        conf_err_at(&L, conf_get(v, "output_root"), "conflict", "set output_root in one place",
                                                "output_root is set both at the top level and in defaults");
                                 get_path(&L, v, "output_root", &c->output_root);
                         }
@@ -1724,14 +1445,14 @@ int conf_load(const char *path, conf **ret, conf_errors *errs) {
                         cnode *d = read_doc(&L, paths[i], NULL);
                         docs[n_docs++] = (file_doc) { .file = conf_loader_intern(&L, paths[i]), .root = d };
                 }
-        cnode *inc = root && root->kind == CNODE_MAP ? get(root, "include") : NULL;
+        cnode *inc = root && root->kind == CNODE_MAP ? conf_get(root, "include") : NULL;
         if (inc && inc->kind == CNODE_SCALAR)
                 include_glob(&L, inc, dir, path, docs, &n_docs);
         else if (inc && inc->kind == CNODE_SEQ)
                 for (size_t ii = 0; ii < inc->n_items; ii++)
                         include_glob(&L, inc->items[ii], dir, path, docs, &n_docs);
         else if (inc)
-                err_at(&L, inc, "type", "write include: [\"extra/*.yaml\"]", "include must be a glob or a list of globs");
+                conf_err_at(&L, inc, "type", "write include: [\"extra/*.yaml\"]", "include must be a glob or a list of globs");
         for (size_t i = 0; i < n_paths; i++)
                 free(paths[i]);
         free(paths);
@@ -1743,7 +1464,7 @@ int conf_load(const char *path, conf **ret, conf_errors *errs) {
                 if (!dr || dr->kind == CNODE_NULL)
                         continue;
                 if (d > 0) {
-                        if (!want_map(&L, dr, "a drop-in file"))
+                        if (!conf_want_map(&L, dr, "a drop-in file"))
                                 continue;
                         for (size_t i = 0; i < dr->n_pairs; i++) {
                                 const cnode *k = dr->pairs[i].key;
@@ -1753,25 +1474,25 @@ int conf_load(const char *path, conf **ret, conf_errors *errs) {
                                 for (const char **t = top_keys; *t; t++)
                                         top |= streq(*t, k->str);
                                 if (top)
-                                        err_at(&L, k, "misplaced", "move it to the main configuration file",
+                                        conf_err_at(&L, k, "misplaced", "move it to the main configuration file",
                                                "'%s' belongs in the main file (%s), not in a drop-in", k->str, mainf);
                                 else {
                                         static keylist dk = { "certificates", NULL };
                                         cnode tmp = { .kind = CNODE_MAP, .pairs = &dr->pairs[i], .n_pairs = 1 };
-                                        check_keys(&L, &tmp, dk, "a drop-in file");
+                                        conf_check_keys(&L, &tmp, dk, "a drop-in file");
                                 }
                         }
                 }
-                if (!(list = get(dr, "certificates")))
+                if (!(list = conf_get(dr, "certificates")))
                         continue;
                 if (list->kind != CNODE_SEQ) {
-                        err_at(&L, list, "type", "write a list: one '- name: ...' entry per certificate",
+                        conf_err_at(&L, list, "type", "write a list: one '- name: ...' entry per certificate",
                                "certificates must be a list, not %s", conf_node_type_name(list));
                         continue;
                 }
                 for (size_t i = 0; i < list->n_items; i++) {
                         if (c->n_certs >= CONF_MAX_CERTS) {
-                                err_at(&L, list->items[i], "too-large", "split the certificates over several agents",
+                                conf_err_at(&L, list->items[i], "too-large", "split the certificates over several agents",
                                        "more than %d certificates", CONF_MAX_CERTS);
                                 break;
                         }
@@ -1795,7 +1516,7 @@ int conf_load(const char *path, conf **ret, conf_errors *errs) {
                                         char hint[512];
                                         snprintf(hint, sizeof hint, "rename one of them (the other is at %s:%u:%u)", o->loc.file,
                                                  o->loc.line, o->loc.column);
-                                        err_at(&L, list->items[i], "duplicate", hint,
+                                        conf_err_at(&L, list->items[i], "duplicate", hint,
                                                "certificate name '%s' is also defined at %s:%u:%u", cert->name, o->loc.file,
                                                o->loc.line, o->loc.column);
                                         break;
@@ -1804,7 +1525,7 @@ int conf_load(const char *path, conf **ret, conf_errors *errs) {
                                         char hint[512];
                                         snprintf(hint, sizeof hint, "give each certificate its own output.dir (the other is '%s' at %s:%u:%u)",
                                                  o->name ? o->name : "?", o->loc.file, o->loc.line, o->loc.column);
-                                        err_at(&L, list->items[i], "duplicate", hint,
+                                        conf_err_at(&L, list->items[i], "duplicate", hint,
                                                "certificate '%s' writes to %s, as does '%s' at %s:%u:%u", cert->name,
                                                cert->output.dir, o->name ? o->name : "?", o->loc.file, o->loc.line, o->loc.column);
                                         break;

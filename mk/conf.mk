@@ -1,10 +1,11 @@
-# Configuration: YAML nodes with locations (conf-node.c), value validators
-# (conf-check.c), the schema and structures (conf.c), JSON output
-# (conf-json.c), and `acm-agent check`.
+# Configuration: YAML nodes with locations and error-reporting accessors
+# (conf-node.c), value validators (conf-check.c), ApiPassthrough against the
+# acm-pca model (conf-passthrough.c), the schema, files and structures
+# (conf.c), JSON output (conf-json.c), and `acm-agent check`.
 libacmagent_a_SOURCES += agent/cli.h agent/cmd-check.c agent/conf.h \
 	agent/conf-internal.h agent/conf-node.c \
 	agent/conf-check.h agent/conf-check.c \
-	agent/conf.c agent/conf-json.c
+	agent/conf-passthrough.c agent/conf.c agent/conf-json.c
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test-conf
