@@ -1284,7 +1284,11 @@ static cnode *read_doc(L_t *L, const char *file, const cnode *ref) {
         if (r == -ENOMEM)
                 return L->oom = true, NULL;
         if (r < 0) {
-                conf_loader_error(L, ref ? &ref->loc : &loc, "io", r == -ENOENT ? "create the file or fix the path" : "check the file's permissions (the agent runs as root)",
+                conf_loader_error(L, ref ? &ref->loc : &loc, "io",
+                                  r == -ENOENT   ? "create the file or fix the path"
+                                  : r == -EISDIR ? "name a regular file, not a directory"
+                                  : r == -EACCES ? "check the file's permissions (the agent runs as root)"
+                                                 : "check the file and the file system",
                                   "cannot read %s: %s", file, strerror(-r));
                 return NULL;
         }

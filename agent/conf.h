@@ -291,7 +291,8 @@ typedef struct conf_error {
         char *klass;               /* short stable id: "syntax", "unknown-key", "type", "missing",
                                     * "duration", "mode", "user", "group", "name", "dns-name",
                                     * "arn", "enum", "conflict", "io", "too-large", "alias",
-                                    * "duplicate", "range", ... */
+                                    * "duplicate", "range", "path", "misplaced", "region", "url",
+                                    * "ip", "email", "uri", "oid", "tag" (conf/REFERENCE.md) */
         char *message;             /* what is wrong */
         char *hint;                /* how to fix it, may be NULL */
 } conf_error;

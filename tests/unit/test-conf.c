@@ -255,6 +255,17 @@ static void test_missing_file(void **state) {
         expect_one(p, p, 1, 1, "io");
 }
 
+static void test_unreadable_dropin(void **state) {
+        (void) state;
+        _cleanup_(freep) char *dir = new_dir();
+        _cleanup_(freep) char *p = path_join(dir, "acm-agent.yaml");
+        _cleanup_(freep) char *sub = path_join(dir, "certs.d/x.yaml");
+        write_at(dir, "acm-agent.yaml", "certificates: []\n");
+        write_at(dir, "certs.d/keep", "");
+        assert_int_equal(mkdir(sub, 0755), 0);   /* matches *.yaml but cannot be read as a file */
+        expect_one(p, sub, 1, 1, "io");
+}
+
 static void test_too_large_file(void **state) {
         (void) state;
         _cleanup_(freep) char *dir = new_dir();
@@ -754,6 +765,7 @@ static int teardown(void **state) {
 int main(void) {
         const struct CMUnitTest fixed[] = {
                 cmocka_unit_test(test_missing_file),
+                cmocka_unit_test(test_unreadable_dropin),
                 cmocka_unit_test(test_too_large_file),
                 cmocka_unit_test(test_too_many_nodes),
                 cmocka_unit_test(test_too_many_files),
