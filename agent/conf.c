@@ -1380,7 +1380,7 @@ int conf_load(const char *path, conf **ret, conf_errors *errs) {
                                         reloader_named(&x, v->pairs[i].key->str);
                 }
                 if ((v = conf_get(root, "defaults")) && conf_want_map(&L, v, "defaults")) {
-                        static const char *dk[ELEMENTSOF(cert_keys) + 1];
+                        const char *dk[ELEMENTSOF(cert_keys) + 1];
                         size_t k = 0;
                         for (size_t i = 0; cert_keys[i]; i++)
                                 if (!streq(cert_keys[i], "name"))
@@ -1400,9 +1400,9 @@ int conf_load(const char *path, conf **ret, conf_errors *errs) {
                                 get_path(&L, v, "output_root", &c->output_root);
                         }
                 }
-        } else if (!root)
-                c->aws = (conf_aws) {};
+        }
         if (!c->aws.role_session_name) {
+                /* No (valid) aws: section: the defaults. */
                 parse_aws(&L, &c->aws, &(cnode) { .kind = CNODE_MAP, .loc = { .file = mainf, .line = 1, .column = 1 } });
         }
         if (!c->state_dir)
