@@ -86,7 +86,8 @@ verify_files web
 expect_rc 1 "status after the failure" -- agent status
 expect_grep "last error: +CA .* is DISABLED" "status shows the last error"
 emu_ctl POST /ca "{\"arn\":\"$SUB_CA\",\"status\":\"ACTIVE\"}" >/dev/null
-expect_rc 0 "renew once the CA is active again" -- agent renew web --force
+expect_rc 0 "the failed forced renewal is retried by the next --once" -- agent --once
+expect_grep "web: renewed" "renewed without --force once the CA is active again"
 expect_rc 0 "status clean again" -- agent status
 
 # a file size limit (as good as a full disk for the agent): clear error, old files stay
