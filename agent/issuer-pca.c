@@ -620,14 +620,60 @@ static uint64_t poll_deadline_sec(void) {
         return PCA_POLL_DEADLINE_SEC;
 }
 
+void issuer_pca_expect_done(pca_expect *e) {
+        for (size_t i = 0; i < ELEMENTSOF(e->names); i++)
+                e->names[i] = (free(e->names[i]), NULL);
+}
+
+int issuer_pca_expect(const conf_cert *cert, pca_expect *ret) {
+        /* GeneralName members that map to the names we verify, in the
+         * order of pca_expect.names */
+        static const char *const members[] = { "DnsName", "IpAddress", "Rfc822Name", "UniformResourceIdentifier" };
+        pca_expect e = { .want = *cert };
+        json_t *pt = cert->issuer.pca.api_passthrough, *sans, *gn;
+        const char *cn;
+        size_t i;
+
+        cn = json_string_value(json_object_get(json_object_get(pt, "Subject"), "CommonName"));
+        if (cn)
+                e.want.subject.common_name = (char *) cn;
+        sans = json_object_get(json_object_get(pt, "Extensions"), "SubjectAlternativeNames");
+        if (json_is_array(sans)) {
+                for (size_t k = 0; k < ELEMENTSOF(members); k++) {
+                        size_t n = 0;
+                        e.names[k] = calloc(json_array_size(sans) + 1, sizeof(char *));
+                        if (!e.names[k]) {
+                                issuer_pca_expect_done(&e);
+                                return -ENOMEM;
+                        }
+                        json_array_foreach(sans, i, gn) {
+                                const char *v = json_string_value(json_object_get(gn, members[k]));
+                                if (v)
+                                        e.names[k][n++] = (char *) v;
+                        }
+                }
+                e.want.dns_names = e.names[0];
+                e.want.ip_addresses = e.names[1];
+                e.want.email_addresses = e.names[2];
+                e.want.uris = e.names[3];
+        }
+        *ret = e;
+        return 0;
+}
+
 static void step_verify(pca *p) {
         machine *m = p->m;
         ca_entry *ca = machine_cache_get(m, m->cert->issuer.pca.ca_arn);
         _cleanup_(freep) char *reason = NULL;
+        pca_expect want;
         int r;
 
-        r = crypto_verify_issued(m->cert, p->key, p->cert_pem, p->chain_pem, ca ? ca->ca_pem : NULL, clock_now(),
+        r = issuer_pca_expect(m->cert, &want);
+        if (r < 0)
+                return pca_fail(p, "oom", "cannot verify the certificate: %s", strerror(-r));
+        r = crypto_verify_issued(&want.want, p->key, p->cert_pem, p->chain_pem, ca ? ca->ca_pem : NULL, clock_now(),
                                  &reason);
+        issuer_pca_expect_done(&want);
         if (r < 0) {
                 /* that certificate is unusable: do not poll it again */
                 _cleanup_(freep) char *arn = TAKE_PTR(m->st->pending_arn);

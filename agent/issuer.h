@@ -81,3 +81,19 @@ int issuer_pca_build_request(const conf_cert *cert, const char *csr_pem, const c
  * configured is NULL (auto); configured itself when its family fits;
  * NULL when it does not fit or the family is unknown. */
 const char *issuer_pca_signing_algorithm(const char *ca_key_algorithm, const char *configured);
+
+/*
+ * What a certificate issued for cert must carry, for verification. AWS
+ * applies ApiPassthrough over the CSR (template > API > CSR): a passthrough
+ * Subject.CommonName replaces the common name we asked for, and passthrough
+ * Extensions.SubjectAlternativeNames replace the CSR's names. ret->want is a
+ * shallow copy of cert with those overrides; its strings are borrowed from
+ * cert (which must outlive ret). Free with issuer_pca_expect_done().
+ * Returns 0 or -ENOMEM.
+ */
+typedef struct pca_expect {
+        conf_cert want;
+        char **names[4];  /* owned pointer arrays: dns, ip, email, uri overrides */
+} pca_expect;
+int issuer_pca_expect(const conf_cert *cert, pca_expect *ret);
+void issuer_pca_expect_done(pca_expect *e);

@@ -15,7 +15,7 @@ end=$(( $(date +%s) + 5 * 86400 + 3600 ))
 nb=$(( $(date +%s) - 1800 ))
 cert ec521 "$EC_CA" "\"key\":{\"type\":\"ec\",\"curve\":\"P-521\"},\"validity\":{\"type\":\"ABSOLUTE\",\"value\":$end},\"validity_not_before\":{\"type\":\"ABSOLUTE\",\"value\":$nb}"
 cert dur "$EC_CA" '"validity":{"type":"DURATION","value":129600}'
-cert passthru "$EC_CA" '"validity":{"type":"DAYS","value":3},"template_arn":"arn:aws:acm-pca:::template/EndEntityCertificate_APIPassthrough/V1","api_passthrough":{"Subject":{"Organization":"Passthrough Org","CommonName":"passthru.example.com"},"Extensions":{"KeyUsage":{"DigitalSignature":true}}}'
+cert passthru "$EC_CA" '"validity":{"type":"DAYS","value":3},"template_arn":"arn:aws:acm-pca:::template/EndEntityCertificate_APIPassthrough/V1","api_passthrough":{"Subject":{"Organization":"Passthrough Org","CommonName":"api-subject.example.com"},"Extensions":{"KeyUsage":{"DigitalSignature":true},"SubjectAlternativeNames":[{"DnsName":"api-subject.example.com"},{"DnsName":"passthru.example.com"}]}}'
 cert sans "$EC_CA" '"validity":{"type":"DAYS","value":3},"organization":"Example Ltd","ip_addresses":["192.0.2.7","2001:db8::1"],"email_addresses":["ops@example.com"],"uris":["spiffe://example.com/web"]' '"files":["cert","chain","fullchain","key","haproxy_bundle","pkcs12"],"pkcs12_passphrase_file":"'"$TMP"'/p12pass","mode":"0640","key_mode":"0400"'
 echo "s3cret-pass" >"$TMP/p12pass"
 write_conf
@@ -59,8 +59,12 @@ for c in json.load(open(sys.argv[1]))["calls"]:
 PY
 expect_grep '"v": \{"Type": "END_DATE", "Value": [0-9]{14}\}' "duration went out as END_DATE" "$TMP/issue.txt"
 expect_grep '"tok": "[0-9a-f]{32}"' "IdempotencyToken sent" "$TMP/issue.txt"
-expect_grep '"a": \{"Extensions": \{"KeyUsage": \{"DigitalSignature": true\}\}, "Subject": \{"CommonName": "passthru.example.com", "Organization": "Passthrough Org"\}\}' "ApiPassthrough sent as configured" "$TMP/issue.txt"
+expect_grep '"a": \{"Extensions": \{"KeyUsage": \{"DigitalSignature": true\}, "SubjectAlternativeNames": \[\{"DnsName": "api-subject.example.com"\}, \{"DnsName": "passthru.example.com"\}\]\}, "Subject": \{"CommonName": "api-subject.example.com", "Organization": "Passthrough Org"\}\}' "ApiPassthrough sent as configured" "$TMP/issue.txt"
 openssl x509 -in "$OUT/passthru/cert.pem" -noout -subject | grep -q "O = Passthrough Org" && ok "ApiPassthrough subject applied" || not_ok "passthrough subject: $(openssl x509 -in "$OUT/passthru/cert.pem" -noout -subject)"
+# The passthrough CN and SANs replace the CSR's (template > API > CSR): the
+# agent verifies the certificate against what it asked AWS for, and deploys it.
+openssl x509 -in "$OUT/passthru/cert.pem" -noout -subject | grep -q "CN = api-subject.example.com" && ok "ApiPassthrough CN (not the CSR's) is served" || not_ok "passthrough CN: $(openssl x509 -in "$OUT/passthru/cert.pem" -noout -subject)"
+openssl x509 -in "$OUT/passthru/cert.pem" -noout -ext subjectAltName | grep -q "DNS:api-subject.example.com, DNS:passthru.example.com" && ok "ApiPassthrough SANs applied" || not_ok "passthrough SANs: $(openssl x509 -in "$OUT/passthru/cert.pem" -noout -ext subjectAltName)"
 
 # SANs of every kind and the subject
 openssl x509 -in "$OUT/sans/cert.pem" -noout -ext subjectAltName >"$TMP/san.txt"

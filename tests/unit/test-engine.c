@@ -109,6 +109,39 @@ static void test_request_forms(void **s _unused_) {
         json_decref(c.issuer.pca.api_passthrough);
 }
 
+/* ApiPassthrough's Subject.CommonName and SubjectAlternativeNames replace
+ * what the CSR asked for (template > API > CSR), so verification expects
+ * them; without them the configured names stay expected. */
+static void test_expect_passthrough(void **s _unused_) {
+        conf_cert c = make_cert("web", (char *) "/nonexistent");
+        pca_expect e;
+
+        assert_int_equal(issuer_pca_expect(&c, &e), 0);
+        assert_ptr_equal(e.want.dns_names, c.dns_names);
+        assert_null(e.want.subject.common_name);
+        issuer_pca_expect_done(&e);
+
+        c.issuer.pca.api_passthrough = json_loads(
+                "{\"Subject\":{\"CommonName\":\"api.example.com\",\"Organization\":\"X\"},"
+                "\"Extensions\":{\"SubjectAlternativeNames\":[{\"DnsName\":\"api.example.com\"},"
+                "{\"IpAddress\":\"192.0.2.1\"},{\"Rfc822Name\":\"a@example.com\"},"
+                "{\"UniformResourceIdentifier\":\"spiffe://x/y\"},{\"DnsName\":\"b.example.com\"}]}}", 0, NULL);
+        assert_non_null(c.issuer.pca.api_passthrough);
+        assert_int_equal(issuer_pca_expect(&c, &e), 0);
+        assert_string_equal(e.want.subject.common_name, "api.example.com");
+        assert_string_equal(e.want.dns_names[0], "api.example.com");
+        assert_string_equal(e.want.dns_names[1], "b.example.com");
+        assert_null(e.want.dns_names[2]);
+        assert_string_equal(e.want.ip_addresses[0], "192.0.2.1");
+        assert_null(e.want.ip_addresses[1]);
+        assert_string_equal(e.want.email_addresses[0], "a@example.com");
+        assert_string_equal(e.want.uris[0], "spiffe://x/y");
+        /* the configured certificate is untouched */
+        assert_string_equal(c.dns_names[0], "www.example.com");
+        issuer_pca_expect_done(&e);
+        json_decref(c.issuer.pca.api_passthrough);
+}
+
 static void test_signing_algorithm(void **s _unused_) {
         assert_string_equal(issuer_pca_signing_algorithm("RSA_2048", NULL), "SHA256WITHRSA");
         assert_string_equal(issuer_pca_signing_algorithm("RSA_4096", NULL), "SHA256WITHRSA");
@@ -272,6 +305,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_request_forms),
                 cmocka_unit_test(test_signing_algorithm),
+                cmocka_unit_test(test_expect_passthrough),
                 cmocka_unit_test_setup_teardown(test_pass_all_valid, setup_root, teardown_root),
                 cmocka_unit_test_setup_teardown(test_pass_dry_run, setup_root, teardown_root),
                 cmocka_unit_test_setup_teardown(test_pass_locked_and_corrupt, setup_root, teardown_root),
