@@ -258,6 +258,47 @@ static int read_pid_file(const char *path, pid_t *ret) {
         return 0;
 }
 
+int reload_cgroup_has_unit(const char *cgroup_path, const char *unit) {
+        _cleanup_(freep) char *data = NULL, *want = NULL;
+        int r;
+
+        r = read_full_file(cgroup_path, 64 * 1024, &data, NULL);
+        if (r < 0)
+                return r;
+        want = strprintf("/%s%s", unit, strchr(unit, '.') ? "" : ".service");
+        if (!want)
+                return -ENOMEM;
+        /* lines "ID:CONTROLLERS:PATH"; the unit is one path component */
+        for (char *line = data, *next; line && *line; line = next) {
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = 0;
+                for (const char *p = strstr(line, want); p; p = strstr(p + 1, want)) {
+                        char after = p[strlen(want)];
+                        if (after == 0 || after == '/')
+                                return 1;
+                }
+        }
+        return 0;
+}
+
+/* systemctl for nginx/haproxy when systemd runs the host and a unit is set,
+ * unless the pid file names a master that runs outside that unit (started
+ * by hand): then the unit is not what serves, and a signal is right. */
+static bool reload_via_systemd(const conf_reload *rl) {
+        char path[64];
+        pid_t pid;
+
+        if (rl->kind == CONF_RELOAD_SYSTEMD)
+                return true;
+        if (!rl->unit || sd_booted() <= 0)
+                return false;
+        if (!rl->pid_file || read_pid_file(rl->pid_file, &pid) < 0)
+                return true;
+        snprintf(path, sizeof(path), "/proc/%d/cgroup", (int) pid);
+        return reload_cgroup_has_unit(path, rl->unit) != 0;
+}
+
 /* Starts the reload (or, in the re-apply round, reload again) of target t.
  * Returns 1 when a process was started, 0 when done synchronously, -errno
  * with *reason set on failure. */
@@ -274,7 +315,7 @@ static int target_reload(reload_pass *pass, pass_target *t, char *reason, size_t
                 r = run_argv(pass, rl->reload_command, rl->timeout);
                 goto started;
         }
-        if (rl->kind == CONF_RELOAD_SYSTEMD || (sd_booted() > 0 && rl->unit)) {
+        if (reload_via_systemd(rl)) {
                 char *argv[] = { (char *) "systemctl",
                                  (char *) (rl->kind == CONF_RELOAD_SYSTEMD ? "reload-or-restart" : "reload"),
                                  rl->unit, NULL };
@@ -285,20 +326,25 @@ static int target_reload(reload_pass *pass, pass_target *t, char *reason, size_t
                 r = run_argv(pass, argv, rl->timeout);
                 goto started;
         }
-        if (rl->kind == CONF_RELOAD_NGINX && rl->pid_file) {
+        if ((rl->kind == CONF_RELOAD_NGINX || rl->kind == CONF_RELOAD_HAPROXY) && rl->pid_file) {
+                /* nginx reloads on SIGHUP to its master; haproxy in
+                 * master-worker mode (-W, Debian's default) on SIGUSR2 to
+                 * its master, which keeps its pid */
+                int sig = rl->kind == CONF_RELOAD_NGINX ? SIGHUP : SIGUSR2;
                 pid_t pid;
                 r = read_pid_file(rl->pid_file, &pid);
                 if (r < 0) {
-                        snprintf(reason, size, "cannot read pid file %s: %s", rl->pid_file, strerror(-r));
+                        snprintf(reason, size, "cannot read pid file %s: %s (is %s running? set reloaders.%s.pid_file "
+                                 "or reload_command)", rl->pid_file, strerror(-r), rl->id, rl->id);
                         return r;
                 }
-                if (kill(pid, SIGHUP) < 0) {
+                if (kill(pid, sig) < 0) {
                         r = -errno;
                         snprintf(reason, size, "cannot signal master pid %d from %s: %s", (int) pid,
                                  rl->pid_file, strerror(errno));
                         return r;
                 }
-                log_internal(LOG_DEBUG, 0, NULL, "reload %s: SIGHUP to master %d", rl->id, (int) pid);
+                log_internal(LOG_DEBUG, 0, NULL, "reload %s: %s to master %d", rl->id, strsignal(sig), (int) pid);
                 return 0;
         }
         snprintf(reason, size, "no reload method: systemd is not running and no reload_command is set");

@@ -85,3 +85,13 @@ reload_debounce *reload_debounce_free(reload_debounce *d);
  * again before the pass runs keeps its oldest previous_version.
  * Errors: -ENOMEM, -errno from sd-event. */
 int reload_debounce_add(reload_debounce *d, const conf_cert *cert, const char *previous_version);
+
+/*
+ * Whether the process whose cgroup file is cgroup_path (normally
+ * /proc/PID/cgroup) runs inside systemd unit `unit` ("nginx" means
+ * "nginx.service"). Used to choose between `systemctl reload UNIT` and a
+ * signal to the master: a server started by hand on a systemd host is not
+ * reloaded through a unit that is not running it. Returns 1 inside, 0 not
+ * inside, -errno when the file cannot be read.
+ */
+int reload_cgroup_has_unit(const char *cgroup_path, const char *unit);

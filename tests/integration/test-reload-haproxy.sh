@@ -58,4 +58,25 @@ expect_rc 0 "reload pass without socket succeeds" -- "$DRIVER" --haproxy --reloa
 	"$TMP/haproxy.pid" "$OUT" v2 1 -- haproxy -c -q -f "$TMP/haproxy.cfg"
 [ "$(grep -c reload "$TMP/reloads.log" 2>/dev/null)" = 1 ] && ok "exactly one reload" || not_ok "reloads: $(cat "$TMP/reloads.log" 2>/dev/null | wc -l)"
 wait_serial 1003 && ok "new serial 1003 served after reload" || not_ok "serial after reload (got $(serial))"
+stop_haproxy
+
+# Master-worker mode (-W, as Debian runs it), no socket, no reload_command,
+# no systemd: the agent sends SIGUSR2 to the master from the pid file; the
+# master keeps its pid and its new worker serves the new certificate.
+ln -sfn v1 "$OUT/current"
+rm -f "$TMP/haproxy.pid"
+haproxy -W -D -f "$TMP/haproxy.cfg" -p "$TMP/haproxy.pid" || { not_ok "haproxy -W does not start"; finish; }
+wait_serial 1001 && ok "master-worker haproxy serves v1" || not_ok "master-worker serves v1 (got $(serial))"
+master=$(cat "$TMP/haproxy.pid")
+ln -sfn v2 "$OUT/current"
+expect_rc 0 "reload pass by SIGUSR2 to the master succeeds" -- "$DRIVER" --haproxy \
+	"$TMP/haproxy.pid" "$OUT" v1 1 -- haproxy -c -q -f "$TMP/haproxy.cfg"
+wait_serial 1002 && ok "new serial 1002 served after SIGUSR2" || not_ok "serial after SIGUSR2 (got $(serial))"
+[ "$(cat "$TMP/haproxy.pid")" = "$master" ] && kill -0 "$master" && ok "master pid $master unchanged" || not_ok "master pid changed"
+# A pid file that names nobody is a clear failure (and the pass rolls back).
+echo 999999 >"$TMP/haproxy.pid.gone"
+ln -sfn v3 "$OUT/current"
+expect_rc 1 "a dead master pid fails the pass" -- "$DRIVER" --haproxy \
+	"$TMP/haproxy.pid.gone" "$OUT" v2 1 -- haproxy -c -q -f "$TMP/haproxy.cfg"
+expect_grep "cannot signal master pid 999999" "the failure names the pid and the file"
 finish

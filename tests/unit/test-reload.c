@@ -214,9 +214,36 @@ static void test_debounce(void **state _unused_) {
         sd_event_unref(e);
 }
 
+/* Which unit a master runs in decides between systemctl and a signal. */
+static void test_cgroup_has_unit(void **state _unused_) {
+        char path[] = "/tmp/test-reload-cgroup-XXXXXX";
+        int fd = mkstemp(path);
+        const char *v2 = "0::/system.slice/nginx.service\n";
+        const char *v1 = "12:pids:/user.slice/user-0.slice/session-3.scope\n"
+                         "1:name=systemd:/system.slice/haproxy.service/worker\n";
+
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, v2, strlen(v2)), (ssize_t) strlen(v2));
+        close(fd);
+        assert_int_equal(reload_cgroup_has_unit(path, "nginx"), 1);
+        assert_int_equal(reload_cgroup_has_unit(path, "nginx.service"), 1);
+        assert_int_equal(reload_cgroup_has_unit(path, "nginx-debug"), 0);
+        assert_int_equal(reload_cgroup_has_unit(path, "ginx.service"), 0);
+        assert_int_equal(reload_cgroup_has_unit(path, "haproxy"), 0);
+
+        assert_int_equal(write_file_atomic(path, v1, strlen(v1), 0600, (uid_t) -1, (gid_t) -1), 0);
+        assert_int_equal(reload_cgroup_has_unit(path, "haproxy.service"), 1);
+        assert_int_equal(reload_cgroup_has_unit(path, "nginx"), 0);
+        /* started by hand in a login session: not in the unit */
+        assert_int_equal(reload_cgroup_has_unit(path, "session-3.scope"), 1);
+        unlink(path);
+        assert_int_equal(reload_cgroup_has_unit(path, "nginx"), -ENOENT);
+}
+
 int main(void) {
         sigset_t ss;
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_cgroup_has_unit),
                 cmocka_unit_test_setup_teardown(test_dedup_20_certs, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_config_test_fails, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_reload_fails_reapply, setup, teardown),
