@@ -10,6 +10,8 @@
 #   agent ARGS...              runs $ACM_AGENT -c $CONF ARGS..., output in
 #                              $TMP/out (stdout) and $TMP/err (stderr); $rc
 #   P ...                      tests/integration/proof.py (emulator/state queries)
+# `... | agent_conf DIR` must set CONF in this shell.
+shopt -s lastpipe
 PROOF_PY="$ABS_TOP_SRCDIR/tests/integration/proof.py"
 PY=${PYTHON3:-/usr/bin/python3}
 CA_ROOT=arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/22222222-2222-4222-8222-222222222222
@@ -38,13 +40,14 @@ need_engine() {
 # pca_cert NAME [EXTRA]: a certificate item; EXTRA is appended (already
 # indented by 4 spaces, one key per line).
 pca_cert() {
-	_d=${CERT_DIR_ROOT:-$CONF_DIR/out}
+	# output.dir defaults to output_root/NAME unless CERT_DIR_ROOT is set
+	_d=; [ -n "${CERT_DIR_ROOT:-}" ] && _d="dir: \"$CERT_DIR_ROOT/$1\", "
 	cat <<EOY
   - name: $1
     issuer: {type: pca, ca_arn: "$CA_SUB", validity: 30d}
     dns_names: [localhost, $1.example.com]
     key: {type: ec, curve: P-256}
-    output: {dir: "$_d/$1", files: [cert, chain, fullchain, key${OUT_EXTRA_FILES:-}]}
+    output: {${_d}files: [cert, chain, fullchain, key${OUT_EXTRA_FILES:-}]}
 ${2:-}
 EOY
 }
@@ -95,7 +98,8 @@ key_matches() { # CERT KEY
 # through chain.pem, key matches, fullchain = cert + chain.
 verify_deployed() {
 	_o=$1
-	openssl verify -CAfile "$ROOT_PEM" -untrusted "$_o/chain.pem" "$_o/cert.pem" >/dev/null 2>&1 || return 1
+	openssl verify -attime $(($(date +%s) + ${ACM_AGENT_CLOCK_OFFSET:-0})) -CAfile "$ROOT_PEM" \
+		-untrusted "$_o/chain.pem" "$_o/cert.pem" >/dev/null 2>&1 || return 1
 	key_matches "$_o/cert.pem" "$_o/key.pem" || return 2
 	[ "$(cat "$_o/cert.pem" "$_o/chain.pem" | grep -c BEGIN)" = "$(grep -c BEGIN "$_o/fullchain.pem")" ] || return 3
 	[ "$(serial_of "$_o/fullchain.pem")" = "$(serial_of "$_o/cert.pem")" ] || return 4
@@ -105,6 +109,14 @@ fetch_root() { # writes ROOT_PEM (the EC root CA certificate, via the agent-inde
 	ROOT_PEM=$TMP/root.pem
 	P root-pem "$CA_ROOT" >"$ROOT_PEM" && grep -q BEGIN "$ROOT_PEM"
 }
+
+# at_offset SECONDS: moves the agent's clock (ACM_AGENT_CLOCK_OFFSET, see
+# clock.h) and the emulator's clock (which also checks SigV4 dates) together.
+at_offset() {
+	export ACM_AGENT_CLOCK_OFFSET=$1
+	emu_ctl POST /clock "{\"set\": $(($(date +%s) + $1))}" >/dev/null
+}
+DAY=86400
 
 # wait_for SECONDS COMMAND...: bounded polling.
 wait_for() {

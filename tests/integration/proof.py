@@ -13,6 +13,9 @@ files, the agent's JSON). Runs with Debian's /usr/bin/python3.
   proof.py state FILE KEY               a field of a state file ('' when null/absent)
   proof.py future FILE KEY              exit 0 when the RFC 3339 time KEY of FILE is in the future
   proof.py status-json FILE NAME KEY..  first present KEY of certificate NAME in a status/once JSON doc
+  proof.py facts SEQ [STATEFILE]       shell assignments, one query for many checks:
+                                        SEQ_NOW ISSUED TOKENS ICALLS GCALLS RIP THROTTLES ARN ARN_SERIAL
+                                        and ST_<field> of the state file (ST_NEXT_FUTURE=1 when next_attempt > now)
   proof.py json-ok FILE                 exit 0 when FILE holds exactly one JSON document
 """
 import calendar
@@ -107,6 +110,40 @@ def main(a):
                 print("")
                 return 0
         return 1
+    elif cmd == "facts":
+        import shlex
+        seq = int(a[1])
+        calls = ctl("/calls")["calls"]
+        new = [c for c in calls if c["seq"] > seq]
+        iss = [c for c in new if c["operation"] == "acm-pca:IssueCertificate"]
+        arns = sorted({c["result_CertificateArn"] for c in iss if c.get("result_CertificateArn")})
+        out = {"SEQ_NOW": max([c["seq"] for c in calls] or [0]),
+               "ISSUED": len(arns),
+               "TOKENS": len({(c.get("parameters") or {}).get("IdempotencyToken") for c in iss}),
+               "ICALLS": len(iss),
+               "GCALLS": len([c for c in new if c["operation"] == "acm-pca:GetCertificate"]),
+               "RIP": len([c for c in new if c.get("error") == "RequestInProgressException"]),
+               "THROTTLES": len([c for c in new if c.get("error") == "ThrottlingException"]),
+               "ARN": arns[0] if arns else "", "ARN_SERIAL": ""}
+        if arns:
+            for c in ctl("/certificates")["pca"]:
+                if c["arn"] == arns[0]:
+                    out["ARN_SERIAL"] = c["serial"].replace(":", "").upper().lstrip("0") or "0"
+        st = {}
+        if len(a) > 2:
+            try:
+                st = json.load(open(a[2]))
+            except FileNotFoundError:
+                st = {}
+        for k in ("phase", "arn", "pending_arn", "serial", "idempotency_token", "failures", "last_error", "next_attempt"):
+            v = st.get(k)
+            out["ST_" + k.upper()] = "" if v is None else str(v)
+        ser = out["ST_SERIAL"].replace(":", "").upper().lstrip("0")
+        out["ST_SERIAL"] = ser
+        na = st.get("next_attempt")
+        out["ST_NEXT_FUTURE"] = 1 if na and parse_time(na) > time.time() else 0
+        for k, v in out.items():
+            print("%s=%s" % (k, shlex.quote(str(v))))
     elif cmd == "json-ok":
         try:
             json.load(open(a[1]))

@@ -44,24 +44,23 @@ in_progress() { emu_ctl POST /settings "{\"pca_in_progress_seconds\": $1}" >/dev
 # Checks at the moment of the kill: the agent really stopped where the
 # contract says (so the rerun is tested from that state).
 check_at_kill() { # POINT LABEL DIR SEQ OLD_SERIAL
-	p=$1 l=$2 d=$3 seq=$4 old=$5 o=$3/out/web sf=$3/state/certs/web.json
-	issues=$(P calls "$seq" acm-pca:IssueCertificate)
+	p=$1 l=$2 d=$3 seq=$4 old=$5 o=$3/out/web
+	eval "$(P facts "$seq" "$d/state/certs/web.json")"
 	case $p in
 	key-generated)
-		[ -s "$d/state/keys/web.pending.pem" ] && [ "$issues" = 0 ] && ok "$l: pending key saved, nothing sent" ||
-			not_ok "$l: pending key saved, nothing sent (pending key: $(ls "$d/state/keys" 2>&1), IssueCertificate calls: $issues)" ;;
+		[ -s "$d/state/keys/web.pending.pem" ] && [ "$ICALLS" = 0 ] && ok "$l: pending key saved, nothing sent" ||
+			not_ok "$l: pending key saved, nothing sent (keys: $(ls "$d/state/keys" 2>&1 | tr '\n' ' '), IssueCertificate calls: $ICALLS)" ;;
 	token-persisted)
-		[ -n "$(P state "$sf" idempotency_token)" ] && [ "$issues" = 0 ] && ok "$l: token persisted, IssueCertificate not sent" ||
-			not_ok "$l: token persisted, not sent (token '$(P state "$sf" idempotency_token)', calls $issues)" ;;
+		[ -n "$ST_IDEMPOTENCY_TOKEN" ] && [ "$ICALLS" = 0 ] && ok "$l: token persisted, IssueCertificate not sent" ||
+			not_ok "$l: token persisted, not sent (token '$ST_IDEMPOTENCY_TOKEN', calls $ICALLS)" ;;
 	issue-answered)
-		[ "$issues" = 1 ] && [ -z "$(P state "$sf" pending_arn)" ] && ok "$l: IssueCertificate answered, ARN not persisted" ||
-			not_ok "$l: answered, ARN not persisted (calls $issues, pending_arn '$(P state "$sf" pending_arn)')" ;;
+		[ "$ICALLS" = 1 ] && [ -z "$ST_PENDING_ARN" ] && ok "$l: IssueCertificate answered, ARN not persisted" ||
+			not_ok "$l: answered, ARN not persisted (calls $ICALLS, pending_arn '$ST_PENDING_ARN')" ;;
 	arn-persisted)
-		[ -n "$(P state "$sf" pending_arn)" ] && [ "$(P calls "$seq" acm-pca:GetCertificate)" = 0 ] && ok "$l: ARN persisted, no GetCertificate" ||
-			not_ok "$l: ARN persisted, no GetCertificate (pending_arn '$(P state "$sf" pending_arn)')" ;;
+		[ -n "$ST_PENDING_ARN" ] && [ "$GCALLS" = 0 ] && ok "$l: ARN persisted, no GetCertificate" ||
+			not_ok "$l: ARN persisted, no GetCertificate (pending_arn '$ST_PENDING_ARN', GetCertificate calls $GCALLS)" ;;
 	polling)
-		[ "$(P calls "$seq" acm-pca:GetCertificate RequestInProgressException)" -ge 1 ] && ok "$l: killed while RequestInProgress" ||
-			not_ok "$l: killed while RequestInProgress (none seen)" ;;
+		[ "$RIP" -ge 1 ] && ok "$l: killed while RequestInProgress" || not_ok "$l: killed while RequestInProgress (none seen)" ;;
 	deploy-written)
 		if [ -n "$old" ]; then
 			[ "$(serial_of "$o/cert.pem")" = "$old" ] && ok "$l: new version written, old one still current" ||
@@ -72,34 +71,32 @@ check_at_kill() { # POINT LABEL DIR SEQ OLD_SERIAL
 		fi ;;
 	deploy-switched)
 		new=$(serial_of "$o/cert.pem")
-		[ -n "$new" ] && [ "$new" != "$old" ] && [ "$(P state "$sf" serial | tr a-f A-F | sed 's/://g; s/^0*//')" != "$new" ] &&
-			ok "$l: switched to $new, state not yet saved" ||
-			not_ok "$l: switched, state not saved (files $new, old '$old', state '$(P state "$sf" serial)')" ;;
+		[ -n "$new" ] && [ "$new" != "$old" ] && [ "$ST_SERIAL" != "$new" ] && ok "$l: switched to $new, state not yet saved" ||
+			not_ok "$l: switched, state not saved (files $new, old '$old', state '$ST_SERIAL')" ;;
 	reload-pending)
-		[ "$(reloads_of web-$l)" = 0 ] && [ -n "$(P state "$sf" serial)" ] && ok "$l: state saved, reload not run" ||
-			not_ok "$l: state saved, reload not run (reloads $(reloads_of web-$l), state serial '$(P state "$sf" serial)')" ;;
+		[ "$(reloads_of "web-$l")" = 0 ] && [ "$ST_SERIAL" = "$(serial_of "$o/cert.pem")" ] && ok "$l: state saved, reload not run" ||
+			not_ok "$l: state saved, reload not run (reloads $(reloads_of "web-$l"), state serial '$ST_SERIAL')" ;;
 	esac
 }
 
 # After the rerun: one certificate issued, deployed, consistent, valid.
 check_final() { # LABEL DIR SEQ OLD_SERIAL RELOAD_ID [ALLOW_RESEND]
-	l=$1 d=$2 seq=$3 old=$4 rid=$5 o=$2/out/web sf=$2/state/certs/web.json
+	l=$1 d=$2 seq=$3 old=$4 rid=$5 o=$2/out/web
 	verify_deployed "$o"; v=$?
 	[ $v = 0 ] && ok "$l: deployed certificate verifies, key matches, fullchain consistent" ||
 		not_ok "$l: deployed certificate consistent (check $v failed)"
-	n=$(P issued "$seq"); t=$(P tokens "$seq"); c=$(P calls "$seq" acm-pca:IssueCertificate)
+	eval "$(P facts "$seq" "$d/state/certs/web.json")"
 	maxc=1; [ -n "${6:-}" ] && maxc=2
-	[ "$n" = 1 ] && [ "$t" = 1 ] && [ "$c" -ge 1 ] && [ "$c" -le $maxc ] &&
-		ok "$l: exactly one certificate issued ($c IssueCertificate call(s), one token)" ||
-		not_ok "$l: exactly one certificate issued (certificates $n, tokens $t, calls $c)"
-	arn=$(P issued-arns "$seq" | head -n1)
-	want=$(P pca-serial "$arn" 2>/dev/null); got=$(serial_of "$o/cert.pem")
-	[ -n "$got" ] && [ "$got" = "$want" ] && [ "$got" != "$old" ] && ok "$l: files serve the issued serial $got" ||
-		not_ok "$l: files serve the issued serial (files '$got', issued '$want', old '$old')"
+	[ "$ISSUED" = 1 ] && [ "$TOKENS" = 1 ] && [ "$ICALLS" -ge 1 ] && [ "$ICALLS" -le $maxc ] &&
+		ok "$l: exactly one certificate issued ($ICALLS IssueCertificate call(s), one token)" ||
+		not_ok "$l: exactly one certificate issued (certificates $ISSUED, tokens $TOKENS, calls $ICALLS)"
+	got=$(serial_of "$o/cert.pem")
+	[ -n "$got" ] && [ "$got" = "$ARN_SERIAL" ] && [ "$got" != "$old" ] && ok "$l: files serve the issued serial $got" ||
+		not_ok "$l: files serve the issued serial (files '$got', issued '$ARN_SERIAL', old '$old')"
 	[ ! -e "$d/state/keys/web.pending.pem" ] && ok "$l: pending key gone" || not_ok "$l: pending key still there"
-	[ "$(P state "$sf" phase)" = valid ] && [ "$(P state "$sf" arn)" = "$arn" ] && [ -z "$(P state "$sf" pending_arn)" ] &&
-		ok "$l: state valid with the new ARN" ||
-		not_ok "$l: state valid (phase '$(P state "$sf" phase)', arn '$(P state "$sf" arn)', pending '$(P state "$sf" pending_arn)')"
+	[ "$ST_PHASE" = valid ] && [ "$ST_ARN" = "$ARN" ] && [ -z "$ST_PENDING_ARN" ] && [ "$ST_SERIAL" = "$got" ] &&
+		ok "$l: state valid with the new ARN and serial" ||
+		not_ok "$l: state valid (phase '$ST_PHASE', arn '$ST_ARN', pending '$ST_PENDING_ARN', serial '$ST_SERIAL')"
 	agent status --json
 	st=$(P status-json "$TMP/out" web phase state 2>/dev/null)
 	[ "$rc" = 0 ] && [ "$st" = valid ] && ok "$l: status says valid" || { not_ok "$l: status says valid (exit $rc, '$st')"; show_err; }
@@ -172,13 +169,14 @@ for i in 1 2 3 4 5 6 7 8; do
 	o=$TMP/random/out/web
 	verify_deployed "$o"; v=$?
 	[ $v = 0 ] && ok "$l: deployed certificate consistent" || not_ok "$l: deployed certificate consistent (check $v)"
-	n=$(P issued "$seq"); got=$(serial_of "$o/cert.pem")
-	if [ "$n" = 1 ]; then want=$(P pca-serial "$(P issued-arns "$seq")"); else want=$old; fi
-	[ "$n" -le 1 ] && [ "$(P tokens "$seq")" -le 1 ] && [ "$got" = "$want" ] &&
-		ok "$l: at most one certificate issued ($n) and it is the one served" ||
-		not_ok "$l: at most one issued and served (issued $n, serves '$got', want '$want', tokens $(P tokens "$seq"))"
-	[ ! -e "$TMP/random/state/keys/web.pending.pem" ] && [ "$(P state "$TMP/random/state/certs/web.json" phase)" = valid ] &&
-		ok "$l: no pending key, state valid" || not_ok "$l: no pending key, state valid ($(P state "$TMP/random/state/certs/web.json" phase))"
+	eval "$(P facts "$seq" "$TMP/random/state/certs/web.json")"
+	got=$(serial_of "$o/cert.pem")
+	if [ "$ISSUED" = 1 ]; then want=$ARN_SERIAL; else want=$old; fi
+	[ "$ISSUED" -le 1 ] && [ "$TOKENS" -le 1 ] && [ "$got" = "$want" ] &&
+		ok "$l: at most one certificate issued ($ISSUED) and it is the one served" ||
+		not_ok "$l: at most one issued and served (issued $ISSUED, serves '$got', want '$want', tokens $TOKENS)"
+	[ ! -e "$TMP/random/state/keys/web.pending.pem" ] && [ "$ST_PHASE" = valid ] && [ "$ST_SERIAL" = "$got" ] &&
+		ok "$l: no pending key, state valid" || not_ok "$l: no pending key, state valid (phase '$ST_PHASE', serial '$ST_SERIAL')"
 done
 [ $killed -ge 4 ] && ok "random: $killed of 8 runs were really killed mid-way" || not_ok "random: only $killed of 8 runs were killed mid-way"
 

@@ -60,36 +60,47 @@ transient "one reset" '{"operation": "acm-pca:IssueCertificate", "kind": "reset"
 transient "reset on GetCertificate" '{"operation": "acm-pca:GetCertificate", "kind": "reset", "count": 1}'
 
 # 3. Persistent faults: failure with the old files kept, then recovery.
-# fails LABEL ERROR_REGEX [ENV...]: a forced renewal that must fail.
+# The certificate becomes due the way it does in production: time passes.
+# Both clocks (agent: ACM_AGENT_CLOCK_OFFSET, emulator: /clock) move 25 days
+# (validity 30d, renewal at two thirds), then 7 hours more (past any
+# backoff, retry_max is 6h) for the retry.
+OFF=0
+# fails LABEL ERROR_REGEX [ENV...]: the renewal of the now due certificate fails.
 fails() {
 	l=$1 re=$2; shift 2
+	OFF=$((OFF + 25 * DAY)); at_offset $OFF
 	old=$(serial_of "$O/cert.pem"); oldfail=$(P state "$SF" failures)
 	FAIL_SEQ=$(P seq)
-	env "$@" "$ACM_AGENT" -c "$CONF" renew web --force >"$TMP/out" 2>"$TMP/err"; rc=$?
+	env "$@" "$ACM_AGENT" -c "$CONF" --once >"$TMP/out" 2>"$TMP/err"; rc=$?
 	[ "$rc" = 1 ] && ok "$l: fails with exit 1" || { not_ok "$l: fails with exit 1 (exit $rc)"; show_err; }
-	grep -E 'error' "$TMP/err" | grep -E 'web' | grep -qE -- "$re" && ok "$l: the error line names the cause" ||
+	grep -E 'error' "$TMP/err" | grep -E "${CERT:-web}" | grep -qE -- "$re" && ok "$l: the error line names the cause" ||
 		{ not_ok "$l: an error line naming /$re/"; show_err; }
 	[ "$(serial_of "$O/cert.pem")" = "$old" ] && verify_deployed "$O" && ok "$l: old files kept and consistent (serial $old)" ||
 		not_ok "$l: old files kept (now '$(serial_of "$O/cert.pem")', was $old)"
-	f=$(P state "$SF" failures)
-	[ "${f:-0}" -gt "${oldfail:-0}" ] && P future "$SF" next_attempt && ok "$l: state counts the failure ($f) with a next attempt in the future" ||
-		not_ok "$l: state failures '$f' (was '$oldfail'), next_attempt '$(P state "$SF" next_attempt)'"
-	P state "$SF" last_error | grep -qE -- "$re" && ok "$l: state keeps the error" || not_ok "$l: state last_error '$(P state "$SF" last_error)'"
+	eval "$(P facts "$FAIL_SEQ" "$SF")"
+	# next_attempt is on the agent's clock: compare with the offset applied.
+	na=$(date -d "$ST_NEXT_ATTEMPT" +%s 2>/dev/null || echo 0)
+	[ "${ST_FAILURES:-0}" -gt "${oldfail:-0}" ] && [ "$na" -gt $(($(date +%s) + OFF)) ] &&
+		ok "$l: state counts the failure ($ST_FAILURES) with a next attempt in the future ($ST_NEXT_ATTEMPT)" ||
+		not_ok "$l: state failures '$ST_FAILURES' (was '$oldfail'), next_attempt '$ST_NEXT_ATTEMPT'"
+	echo "$ST_LAST_ERROR" | grep -qE -- "$re" && ok "$l: state keeps the error" || not_ok "$l: state last_error '$ST_LAST_ERROR'"
 	agent status --json
-	P status-json "$TMP/out" web last_error error | grep -qE -- "$re" && ok "$l: status --json shows the error" ||
+	P status-json "$TMP/out" "${CERT:-web}" last_error error | grep -qE -- "$re" && ok "$l: status --json shows the error" ||
 		{ not_ok "$l: status --json shows the error"; show_err; }
 }
 # recovers LABEL: after the fault is gone, the next run renews.
 recovers() {
 	l=$1 old=$(serial_of "$O/cert.pem")
+	OFF=$((OFF + 7 * 3600)); at_offset $OFF
 	agent --once
 	[ "$rc" = 0 ] && ok "$l: next run succeeds (exit 0)" || { not_ok "$l: next run succeeds (exit $rc)"; show_err; }
 	new=$(serial_of "$O/cert.pem")
 	[ "$new" != "$old" ] && verify_deployed "$O" && ok "$l: the retried renewal is deployed ($new)" || not_ok "$l: retried renewal deployed (old $old, now $new)"
-	[ "$(P state "$SF" failures)" = 0 ] && [ "$(P state "$SF" phase)" = valid ] && ok "$l: state valid, failures reset" ||
-		not_ok "$l: state $(P state "$SF" phase), failures $(P state "$SF" failures)"
-	[ "$(P issued "$FAIL_SEQ")" = 1 ] && ok "$l: one certificate issued for the failed + retried renewal" ||
-		not_ok "$l: $(P issued "$FAIL_SEQ") certificates issued for the failed + retried renewal"
+	eval "$(P facts "$FAIL_SEQ" "$SF")"
+	[ "$ST_FAILURES" = 0 ] && [ "$ST_PHASE" = valid ] && ok "$l: state valid, failures reset" ||
+		not_ok "$l: state $ST_PHASE, failures $ST_FAILURES"
+	[ "$ISSUED" = 1 ] && [ "$ARN_SERIAL" = "$new" ] && ok "$l: one certificate issued for the failed + retried renewal" ||
+		not_ok "$l: $ISSUED certificates issued for the failed + retried renewal"
 }
 
 fault '{"operation": "acm-pca:IssueCertificate", "kind": "500", "count": -1}'
@@ -146,24 +157,11 @@ if mount -t tmpfs -o size=64k,mode=0755 tmpfs "$FULL" 2>"$TMP/mount.err"; then
 	O=$FULL/small SF=$TMP/disk/state/certs/small.json
 	nver=$(ls "$O/.versions" | wc -l)
 	dd if=/dev/zero of="$FULL/filler" bs=1k count=1024 2>/dev/null
-	old=$(serial_of "$O/cert.pem"); FAIL_SEQ=$(P seq); oldfail=$(P state "$SF" failures)
-	agent renew small --force
-	[ "$rc" = 1 ] && ok "disk full: fails with exit 1" || { not_ok "disk full: exit 1 (exit $rc)"; show_err; }
-	grep -E 'error' "$TMP/err" | grep -E 'small' | grep -qiE 'no space|ENOSPC' && ok "disk full: the error names the full disk" ||
-		{ not_ok "disk full: error names ENOSPC"; show_err; }
-	[ "$(serial_of "$O/cert.pem")" = "$old" ] && verify_deployed "$O" && ok "disk full: old files kept and consistent" ||
-		not_ok "disk full: old files kept (now '$(serial_of "$O/cert.pem")', was $old)"
+	CERT=small fails "disk full" 'No space|no space|ENOSPC'
 	[ "$(ls "$O/.versions" | wc -l)" = "$nver" ] && ok "disk full: no half-written version left" ||
 		not_ok "disk full: versions $(ls "$O/.versions" | tr '\n' ' ') (had $nver)"
-	f=$(P state "$SF" failures)
-	[ "${f:-0}" -gt "${oldfail:-0}" ] && P future "$SF" next_attempt && ok "disk full: failure counted, next attempt in the future" ||
-		not_ok "disk full: failures '$f', next_attempt '$(P state "$SF" next_attempt)'"
 	rm -f "$FULL/filler"
-	agent --once
-	[ "$rc" = 0 ] && [ "$(serial_of "$O/cert.pem")" != "$old" ] && verify_deployed "$O" &&
-		ok "disk full: after space is freed the next run deploys the renewal" || { not_ok "disk full: recovery (exit $rc)"; show_err; }
-	[ "$(P issued "$FAIL_SEQ")" = 1 ] && ok "disk full: one certificate issued for the failed + retried renewal" ||
-		not_ok "disk full: $(P issued "$FAIL_SEQ") certificates issued"
+	recovers "disk full"
 else
 	echo "# SKIP disk full: cannot mount a tmpfs ($(cat "$TMP/mount.err")); these checks did not run"
 fi
