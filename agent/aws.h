@@ -10,7 +10,7 @@
  *
  * The client resolves credentials (environment → web identity → shared
  * files/profiles/credential_process → ECS → IMDSv2, then aws.role_arn on
- * top), signs with SigV4, retries in AWS's "standard" mode (exponential
+ * top; details below at aws_client_resolve_credentials()), signs with SigV4, retries in AWS's "standard" mode (exponential
  * backoff with full jitter, capped) and rate-limits itself per operation
  * with a token bucket that slows further on ThrottlingException.
  *
@@ -124,6 +124,24 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(aws_client *, aws_client_unref);
 int aws_call(aws_client *c, aws_service svc, const char *operation, json_t *request, unsigned flags,
              aws_callback cb, void *userdata, aws_request **ret_req);
 
+/*
+ * Calls operation of a REST-XML service (only ROUTE53): method "GET",
+ * "POST" or "DELETE"; path the request path as sent (already
+ * percent-encoded, starting with "/2013-04-01/"); query the query string
+ * without '?' (keys and values encoded with sigv4_uri_encode(), may be
+ * NULL); body the XML document (may be NULL). Signed for the service's
+ * signing name in us-east-1; retried, rate-limited and reported like
+ * aws_call(). On success the callback gets the answer's root element
+ * converted by aws_xml_to_json() (the object under the root name: for
+ * <GetChangeResponse><ChangeInfo>… it is {"ChangeInfo": {…}}); a repeated
+ * element is an array, a single one an object. AWS errors come from
+ * <ErrorResponse> (or Route 53's <InvalidChangeBatch>). Returns 0, -ENOMEM,
+ * or -EINVAL (not a REST service, bad method, path or query).
+ */
+int aws_call_rest(aws_client *c, aws_service svc, const char *operation, const char *method, const char *path,
+                  const char *query, const char *body, unsigned flags, aws_callback cb, void *userdata,
+                  aws_request **ret_req);
+
 /* Cancels a pending request: its callback is not called, the handle is freed.
  * Accepts NULL; returns NULL. */
 aws_request *aws_request_cancel(aws_request *r);
@@ -149,15 +167,51 @@ typedef void (*aws_credentials_callback)(const aws_error *err, const aws_credent
  * call other than those the chain needs (STS AssumeRole*, IMDS, ECS). The
  * callback runs from the loop, exactly once unless cancelled via *ret_req.
  * Returns 0 or -ENOMEM.
+ *
+ * The chain, first match wins:
+ *  1. AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY [+ AWS_SESSION_TOKEN];
+ *  2. AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN [+ AWS_ROLE_SESSION_NAME]
+ *     (AssumeRoleWithWebIdentity, unsigned);
+ *  3. the profile (aws.profile, AWS_PROFILE, "default") in AWS_CONFIG_FILE /
+ *     AWS_SHARED_CREDENTIALS_FILE (~/.aws/config, ~/.aws/credentials):
+ *     static keys, credential_process, web_identity_token_file, or
+ *     credential_source (Environment, EcsContainer, Ec2InstanceMetadata),
+ *     then role_arn through source_profile chains; a named profile that
+ *     does not exist is an error, not a fall-through;
+ *  4. AWS_CONTAINER_CREDENTIALS_RELATIVE_URI (http://169.254.170.2 + uri)
+ *     or _FULL_URI (https, or http to loopback / 169.254.170.2 / .23), with
+ *     AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE or _TOKEN as Authorization;
+ *  5. EC2 IMDSv2 (PUT /latest/api/token first; AWS_EC2_METADATA_SERVICE_ENDPOINT,
+ *     AWS_EC2_METADATA_DISABLED=true; 1 s connect, 2 attempts);
+ * then aws.role_arn (AssumeRole) on top. When nothing matches, the error
+ * (NoCredentials) lists every source tried.
+ *
+ * credential_process runs without a shell (argv split like a POSIX
+ * shell), inherits the agent's environment, stdout bounded to 64 KiB,
+ * killed after ACM_AGENT_CREDENTIAL_PROCESS_TIMEOUT seconds (default 60);
+ * its errors (CredentialProcessFailed) name the profile and the command
+ * and carry the first stderr line.
+ *
+ * Credentials are cached and refreshed 5 minutes before they expire;
+ * requests arriving during a refresh wait for that one refresh. When a
+ * refresh fails while the cached credentials are still valid (more than
+ * 10 s left), those stay in use and the refresh is retried 30 s later.
+ * Credentials that are already expired when handed out are an error
+ * (ExpiredCredentials). Secrets are never logged.
  */
 int aws_client_resolve_credentials(aws_client *c, aws_credentials_callback cb, void *userdata,
                                    aws_request **ret_req);
 
-/* The region in use, or NULL while it still has to come from IMDS. */
+/* The region in use, or NULL while it still has to come from IMDS (asked
+ * at the first call that needs a region: every service but Route 53). When
+ * IMDS cannot tell, those calls fail with NoRegion naming the settings. */
 const char *aws_client_region(aws_client *c);
 
 /* The endpoint base URL for svc ("https://acm-pca.eu-west-1.amazonaws.com"),
- * or NULL while the region is unknown. */
+ * or NULL while the region is unknown. In order: aws.endpoints for the
+ * service, AWS_ENDPOINT_URL_<SERVICE> (ACM, ACM_PCA, STS, ROUTE_53),
+ * AWS_ENDPOINT_URL, else the standard regional name ("-fips" with
+ * aws.use_fips; ".amazonaws.com.cn" in cn- regions; Route 53 is global). */
 const char *aws_client_endpoint(aws_client *c, aws_service svc);
 
 /* Per-operation counters, for metrics and benchmarks. */

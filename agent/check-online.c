@@ -5,6 +5,7 @@
 #include "aws.h"
 #include "check-online.h"
 #include "macro.h"
+#include "route53.h"
 #include "util.h"
 
 typedef struct check_ctx {
@@ -16,11 +17,15 @@ typedef struct check_item {
         check_ctx *ctx;
         char *what;            /* "CA arn:… (certificate web)" */
         char *signing_algorithm;
+        aws_client *client;    /* zone look-up by name: the next query */
+        char *name;            /* the name whose zone is looked for, without trailing dot */
+        const char *suffix;    /* the candidate zone now asked for (points into name) */
 } check_item;
 
 static void item_free(check_item *it) {
         free(it->what);
         free(it->signing_algorithm);
+        free(it->name);
         free(it);
 }
 
@@ -109,6 +114,73 @@ static void on_acm(const aws_error *err, json_t *resp, void *userdata) {
         item_free(it);
 }
 
+static void on_zone(const aws_error *err, json_t *resp, void *userdata) {
+        check_item *it = userdata;
+        it->ctx->pending--;
+        if (err) {
+                report_error(it, err);
+                item_free(it);
+                return;
+        }
+        /* The apex SOA/NS come first: the first record's name is the zone's. */
+        json_t *rrs = json_object_get(json_object_get(resp, "ResourceRecordSets"), "ResourceRecordSet");
+        const char *apex = json_string_value(json_object_get(route53_list_get(rrs, 0), "Name"));
+        printf("ok   %s: %s, records readable\n", it->what, apex ? apex : "(empty zone)");
+        item_free(it);
+}
+
+static int zone_by_name_next(check_item *it);
+
+static void on_zone_by_name(const aws_error *err, json_t *resp, void *userdata) {
+        check_item *it = userdata;
+        it->ctx->pending--;
+        if (err) {
+                report_error(it, err);
+                item_free(it);
+                return;
+        }
+        json_t *zones = json_object_get(json_object_get(resp, "HostedZones"), "HostedZone");
+        json_t *z = route53_list_get(zones, 0);
+        const char *zn = json_string_value(json_object_get(z, "Name"));
+        size_t sl = strlen(it->suffix);
+        if (zn && strncasecmp(zn, it->suffix, sl) == 0 && streq(zn + sl, ".")) {
+                printf("ok   %s: zone %s (%s)\n", it->what, zn,
+                       json_string_value(json_object_get(z, "Id")) ?: "?");
+                item_free(it);
+                return;
+        }
+        /* Not this suffix: try the parent. */
+        const char *dot = strchr(it->suffix, '.');
+        if (!dot || !strchr(dot + 1, '.')) {
+                printf("FAIL %s: no Route 53 hosted zone for %s in this account\n"
+                       "     hint: create the zone, or set dns.hosted_zone_id\n", it->what, it->name);
+                it->ctx->failures++;
+                item_free(it);
+                return;
+        }
+        it->suffix = dot + 1;
+        if (zone_by_name_next(it) < 0) {
+                printf("FAIL %s: out of memory\n", it->what);
+                it->ctx->failures++;
+                item_free(it);
+        }
+}
+
+static int zone_by_name_next(check_item *it) {
+        int r = route53_list_hosted_zones_by_name(it->client, it->suffix, NULL, 1, on_zone_by_name, it, NULL);
+        if (r >= 0)
+                it->ctx->pending++;
+        return r;
+}
+
+static bool zone_already(const conf *c, size_t upto, const char *zone_id) {
+        for (size_t i = 0; i < upto; i++)
+                if (c->certs[i]->dns.provider == CONF_DNS_ROUTE53 && c->certs[i]->dns.hosted_zone_id &&
+                    streq(c->certs[i]->dns.hosted_zone_id, zone_id))
+                        return true;
+        return false;
+}
+
 static check_item *item_new(check_ctx *ctx, char *what) {
         check_item *it = calloc(1, sizeof *it);
         if (!it || !what) {
@@ -150,7 +222,7 @@ int check_online(const conf *c, const cli_options *o) {
                 sd_event_unref(e);
                 return EXIT_USAGE;
         }
-        printf("region: %s\n", aws_client_region(client) ?: "(none: set aws.region or AWS_REGION)");
+        printf("region: %s\n", aws_client_region(client) ?: "(not configured: asking EC2 instance metadata)");
 
         /* Credentials first, then everything else runs concurrently. */
         it = item_new(&ctx, strdup("credentials"));
@@ -196,7 +268,53 @@ int check_online(const conf *c, const cli_options *o) {
                         ctx.pending++;
                 }
         }
-        /* TODO(route53): check each configured hosted zone once route53.h lands. */
+        /* Route 53 zones of certificates validated through DNS: each zone
+         * named by id once (exists and readable), or the zone that would
+         * be found by name. */
+        for (size_t i = 0; c->certs && c->certs[i]; i++) {
+                const conf_cert *cert = c->certs[i];
+                if (cert->dns.provider != CONF_DNS_ROUTE53)
+                        continue;
+                if (cert->dns.hosted_zone_id) {
+                        if (zone_already(c, i, cert->dns.hosted_zone_id))
+                                continue;
+                        it = item_new(&ctx, strprintf("Route 53 zone %s (certificate %s)", cert->dns.hosted_zone_id,
+                                                      cert->name));
+                        if (!it)
+                                goto oom;
+                        r = route53_list_resource_record_sets(client, cert->dns.hosted_zone_id, NULL, NULL, 2, on_zone,
+                                                              it, NULL);
+                        if (r == -EINVAL) {
+                                printf("FAIL %s: not a hosted zone id (Z followed by letters and digits)\n", it->what);
+                                ctx.failures++;
+                                item_free(it);
+                                continue;
+                        }
+                        if (r < 0) {
+                                item_free(it);
+                                goto oom;
+                        }
+                        ctx.pending++;
+                } else if (cert->dns_names && cert->dns_names[0]) {
+                        const char *n = cert->dns_names[0];
+                        if (strneq(n, "*.", 2))
+                                n += 2;
+                        it = item_new(&ctx, strprintf("Route 53 zone for %s (certificate %s)", n, cert->name));
+                        if (!it || !(it->name = strdup(n)))
+                                goto oom;
+                        size_t l = strlen(it->name);
+                        if (l > 0 && it->name[l - 1] == '.')
+                                it->name[l - 1] = 0;
+                        it->client = client;
+                        it->suffix = it->name;
+                        r = zone_by_name_next(it);
+                        if (r < 0) {
+                                printf("FAIL %s: %s is not a usable DNS name\n", it->what, n);
+                                ctx.failures++;
+                                item_free(it);
+                        }
+                }
+        }
 
         while (ctx.pending > 0) {
                 r = sd_event_run(e, UINT64_MAX);

@@ -8,8 +8,11 @@
  * AWS credentials (prints their source and, via STS GetCallerIdentity, the
  * identity), then checks every Private CA named by a pca certificate with
  * DescribeCertificateAuthority (exists, ACTIVE, key family matching a
- * configured signing_algorithm) and every tracked ACM ARN with
- * DescribeCertificate. Prints one line per check on stdout ("ok" / "FAIL"
+ * configured signing_algorithm), every tracked ACM ARN with
+ * DescribeCertificate, and the Route 53 zone of every certificate with
+ * dns.provider route53 (a hosted_zone_id: exists and its records are
+ * readable, ListResourceRecordSets; no id: a zone for the first DNS name
+ * is found with ListHostedZonesByName). Prints one line per check on stdout ("ok" / "FAIL"
  * with the AWS error line and a hint) and runs its own event loop. Returns
  * the exit code: 0 every check passed, 1 a check failed, 2 the AWS client
  * cannot be set up from the configuration.

@@ -458,7 +458,7 @@ int creds_split_command(const char *cmd, char ***ret) {
         if (!cmd)
                 return -EINVAL;
         for (;;) {
-                while (*p == ' ' || *p == '\t' || *p == '\n')
+                while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
                         p++;
                 if (!*p)
                         break;
@@ -466,7 +466,7 @@ int creds_split_command(const char *cmd, char ***ret) {
                 size_t k = 0;
                 if (!w)
                         return -ENOMEM;
-                while (*p && *p != ' ' && *p != '\t' && *p != '\n') {
+                while (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
                         if (*p == '\'') {
                                 const char *e = strchr(p + 1, '\'');
                                 if (!e)
@@ -477,7 +477,8 @@ int creds_split_command(const char *cmd, char ***ret) {
                         } else if (*p == '"') {
                                 p++;
                                 while (*p && *p != '"') {
-                                        if (*p == '\\' && (p[1] == '"' || p[1] == '\\' || p[1] == '$' || p[1] == '`'))
+                                        /* As Python's shlex.split (botocore): only \" and \\. */
+                                        if (*p == '\\' && (p[1] == '"' || p[1] == '\\'))
                                                 p++;
                                         w[k++] = *p++;
                                 }

@@ -96,8 +96,10 @@ void creds_value_done(creds_value *v);
 int creds_process_parse_output(const char *text, size_t len, creds_value *ret, char **ret_msg);
 
 /*
- * Splits a credential_process command line into argv the way the SDKs do
- * (POSIX shell words: whitespace, '…', "…", backslash). Returns 0 and sets
+ * Splits a credential_process command line into argv the way botocore
+ * does (Python's shlex.split in POSIX mode: whitespace, '…' literal, "…"
+ * where only \" and \\ are escapes, backslash outside quotes; no
+ * expansion, no comments). Returns 0 and sets
  * *ret (NULL-terminated, strv_free), -EINVAL for an unterminated quote or an
  * empty command.
  */

@@ -9,6 +9,8 @@ libacmagent_a_SOURCES += \
 	agent/aws-policy.c agent/aws-policy.h \
 	agent/creds-file.c agent/creds-file.h \
 	agent/aws.c agent/aws-xml.c agent/aws-xml.h \
+	agent/aws-proc.c agent/aws-proc.h \
+	agent/route53.c agent/route53.h \
 	agent/check-online.c agent/check-online.h
 
 if HAVE_CMOCKA
@@ -27,6 +29,16 @@ TESTS += tests/unit/test-creds-file
 tests_unit_test_creds_file_SOURCES = tests/unit/test-creds-file.c
 tests_unit_test_creds_file_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_creds_file_LDADD = $(UNIT_LDADD)
+check_PROGRAMS += tests/unit/test-route53
+TESTS += tests/unit/test-route53
+tests_unit_test_route53_SOURCES = tests/unit/test-route53.c
+tests_unit_test_route53_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_route53_LDADD = $(UNIT_LDADD)
+check_PROGRAMS += tests/unit/test-aws-proc
+TESTS += tests/unit/test-aws-proc
+tests_unit_test_aws_proc_SOURCES = tests/unit/test-aws-proc.c
+tests_unit_test_aws_proc_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_aws_proc_LDADD = $(UNIT_LDADD)
 check_PROGRAMS += tests/unit/test-aws-client
 TESTS += tests/unit/test-aws-client
 tests_unit_test_aws_client_SOURCES = tests/unit/test-aws-client.c
@@ -41,3 +53,5 @@ tests_integration_aws_call_SOURCES = tests/integration/aws-call.c
 tests_integration_aws_call_LDADD = $(AGENT_LIBS)
 TESTS += tests/integration/test-aws-emulator.sh
 EXTRA_DIST += tests/integration/test-aws-emulator.sh
+TESTS += tests/integration/test-aws-credentials.sh
+EXTRA_DIST += tests/integration/test-aws-credentials.sh

@@ -49,6 +49,7 @@ DEFAULT_SETTINGS = {
     "signature_max_skew_seconds": 300,
     "ecs_authorization_token": None,
     "route53_insync_seconds": 0.0,
+    "imds_role": "acm-agent-role",
 }
 
 
@@ -1067,12 +1068,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.send(401, "", "text/plain")
         if self.command != "GET":
             return self.send(405, "", "text/plain")
-        role = "acm-agent-role"
+        role = st.settings.get("imds_role")
         if path == "/latest/meta-data/placement/region":
             return self.send(200, REGION, "text/plain")
         if path == "/latest/meta-data/iam/security-credentials/":
-            return self.send(200, role, "text/plain")
-        if path == "/latest/meta-data/iam/security-credentials/" + role:
+            # No instance profile attached: 404, as EC2 answers.
+            return self.send(200, role, "text/plain") if role else self.send(404, "", "text/plain")
+        if role and path == "/latest/meta-data/iam/security-credentials/" + role:
             c = self.role_creds(st, "imds")
             return self.send(200, json.dumps({"Code": "Success", "LastUpdated": iso(st.now()), "Type": "AWS-HMAC",
                                               "AccessKeyId": c[0], "SecretAccessKey": c[1], "Token": c[2],

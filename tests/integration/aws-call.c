@@ -2,9 +2,15 @@
 /*
  * Test helper: one AWS client, N concurrent calls of one operation through
  * the real event loop. Usage:
- *   aws-call [--repeat N] [--max-attempts N] SERVICE OPERATION [JSON]
- *   aws-call --credentials
- *   aws-call --check-online [pca:ARN[=SIGNING_ALG] | acm:ARN]...
+ *   aws-call [OPTIONS] SERVICE OPERATION [JSON]
+ *   aws-call [OPTIONS] --credentials
+ *   aws-call [OPTIONS] route53 list-zones NAME | upsert ZONE NAME VALUE | delete ZONE NAME VALUE |
+ *            get-change ID | list-rrs ZONE [NAME]
+ *   aws-call --check-online [pca:ARN[=SIGNING_ALG] | acm:ARN | zone:ZONE_ID]...
+ * OPTIONS: --repeat N (concurrent calls), --sequential N --interval-ms MS
+ * (one after another), --max-attempts N, --role-arn ARN (aws.role_arn),
+ * --region R (aws.region), --fips (aws.use_fips), --endpoint SVC=URL
+ * (aws.endpoints), --print-endpoints (print region and endpoints, no call).
  * Prints each response on stdout, each error's operator line (and
  * "kind=KIND") on stderr, then "throttles=N calls=N http=N". Exit 0 when
  * every call succeeded, 1 otherwise, 2 on usage errors. The configuration
@@ -15,8 +21,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "aws.h"
 #include "check-online.h"
+#include "route53.h"
 #include "macro.h"
 #include "util.h"
 
@@ -53,13 +62,16 @@ int main(int argc, char **argv) {
         sd_event *e = NULL;
         aws_client *c = NULL;
         conf_aws cfg = {};
-        uint32_t repeat = 1;
-        int i = 1, r;
+        conf_endpoint eps[8];
+        uint32_t repeat = 1, sequential = 0, interval_ms = 0;
+        bool print_endpoints = false;
+        int i = 1, r = 0;
         aws_service svc;
 
         if (argc >= 2 && streq(argv[1], "--check-online")) {
                 /* A configuration built by hand, as the loader would. */
                 static conf_cert certs[16];
+                static char *zone_ids[16];
                 static conf_cert *ptrs[17];
                 conf cf = {};
                 int n = 0;
@@ -76,6 +88,12 @@ int main(int argc, char **argv) {
                         } else if (strneq(v, "acm:", 4)) {
                                 certs[n].issuer_type = CONF_ISSUER_ACM;
                                 certs[n].issuer.acm.arn = v + 4;
+                        } else if (strneq(v, "zone:", 5)) {
+                                /* An ACM certificate validated through Route 53. */
+                                certs[n].issuer_type = CONF_ISSUER_ACM;
+                                certs[n].dns.provider = CONF_DNS_ROUTE53;
+                                zone_ids[n] = v + 5;
+                                certs[n].dns.hosted_zone_id = zone_ids[n];
                         } else
                                 return 2;
                         ptrs[n] = &certs[n];
@@ -96,14 +114,71 @@ int main(int argc, char **argv) {
                         cfg.max_attempts = m;
                 } else if (streq(argv[i], "--credentials")) {
                         repeat = 0;
+                } else if (streq(argv[i], "--sequential") && i + 1 < argc) {
+                        if (parse_uint32(argv[++i], &sequential) < 0 || sequential == 0)
+                                return 2;
+                } else if (streq(argv[i], "--interval-ms") && i + 1 < argc) {
+                        if (parse_uint32(argv[++i], &interval_ms) < 0)
+                                return 2;
+                } else if (streq(argv[i], "--role-arn") && i + 1 < argc) {
+                        cfg.role_arn = argv[++i];
+                } else if (streq(argv[i], "--region") && i + 1 < argc) {
+                        cfg.region = argv[++i];
+                } else if (streq(argv[i], "--fips")) {
+                        cfg.use_fips = true;
+                } else if (streq(argv[i], "--endpoint") && i + 1 < argc && cfg.n_endpoints < ELEMENTSOF(eps)) {
+                        char *v = argv[++i], *eq = strchr(v, '=');
+                        if (!eq)
+                                return 2;
+                        *eq = 0;
+                        eps[cfg.n_endpoints++] = (conf_endpoint) { .service = v, .url = eq + 1 };
+                        cfg.endpoints = eps;
+                } else if (streq(argv[i], "--print-endpoints")) {
+                        print_endpoints = true;
                 } else
                         return 2;
         }
-        if (sd_event_default(&e) < 0 || aws_client_new(e, &cfg, &c) < 0) {
-                fprintf(stderr, "cannot create the client\n");
+        if (sd_event_default(&e) < 0 || (r = aws_client_new(e, &cfg, &c)) < 0) {
+                fprintf(stderr, "cannot create the client: %s\n", strerror(-r));
                 return 1;
         }
-        if (repeat == 0) {
+        if (print_endpoints) {
+                printf("region=%s\n", aws_client_region(c) ?: "(none)");
+                for (int s = 0; s < _AWS_SERVICE_MAX; s++)
+                        printf("%s=%s\n", aws_service_to_string((aws_service) s),
+                               aws_client_endpoint(c, (aws_service) s) ?: "(none)");
+                aws_client_unref(c);
+                sd_event_unref(e);
+                return 0;
+        }
+        if (argc - i >= 2 && streq(argv[i], "route53")) {
+                const char *op = argv[i + 1];
+                int na = argc - i - 2;
+                char **a = argv + i + 2;
+                route53_change ch = { .type = "CNAME", .ttl = 300 };
+                if (streq(op, "list-zones") && na == 1) {
+                        for (uint32_t k = 0; k < repeat && r >= 0; k++, pending++)
+                                r = route53_list_hosted_zones_by_name(c, a[0], NULL, 10, on_done, NULL, NULL);
+                        pending--;
+                } else if ((streq(op, "upsert") || streq(op, "delete")) && na == 3) {
+                        ch.action = streq(op, "upsert") ? ROUTE53_UPSERT : ROUTE53_DELETE;
+                        ch.name = a[1];
+                        ch.value = a[2];
+                        r = route53_change_resource_record_sets(c, a[0], &ch, 1, "acm-agent test", on_done, NULL,
+                                                                NULL);
+                } else if (streq(op, "get-change") && na == 1)
+                        r = route53_get_change(c, a[0], on_done, NULL, NULL);
+                else if (streq(op, "list-rrs") && (na == 1 || na == 2))
+                        r = route53_list_resource_record_sets(c, a[0], na == 2 ? a[1] : NULL, NULL, 0, on_done, NULL,
+                                                              NULL);
+                else
+                        return 2;
+                if (r < 0) {
+                        fprintf(stderr, "route53 %s: %s\n", op, strerror(-r));
+                        return 1;
+                }
+                pending++;
+        } else if (repeat == 0) {
                 if (aws_client_resolve_credentials(c, on_creds, NULL, NULL) < 0)
                         return 1;
                 pending = 1;
@@ -124,7 +199,18 @@ int main(int argc, char **argv) {
                         if (!req)
                                 return 2;
                 }
-                for (uint32_t k = 0; k < repeat; k++) {
+                for (uint32_t n = 0; n < sequential; n++) {
+                        /* One call at a time, a pause between them. */
+                        if (n > 0 && interval_ms > 0)
+                                (void) usleep((useconds_t) interval_ms * 1000);
+                        if (aws_call(c, svc, argv[i + 1], req, 0, on_done, NULL, NULL) < 0)
+                                return 1;
+                        pending = 1;
+                        while (pending > 0)
+                                if (sd_event_run(e, UINT64_MAX) < 0)
+                                        return 1;
+                }
+                for (uint32_t k = 0; sequential == 0 && k < repeat; k++) {
                         r = aws_call(c, svc, argv[i + 1], req, 0, on_done, NULL, NULL);
                         if (r < 0)
                                 return 1;
@@ -140,6 +226,8 @@ int main(int argc, char **argv) {
                 calls += aws_client_stats(c, k)->calls;
                 http += aws_client_stats(c, k)->http_requests;
         }
+        if (aws_client_region(c))
+                fprintf(stderr, "region=%s\n", aws_client_region(c));
         fprintf(stderr, "throttles=%llu calls=%llu http=%llu\n", (unsigned long long) aws_client_throttle_count(c),
                 (unsigned long long) calls, (unsigned long long) http);
         aws_client_unref(c);

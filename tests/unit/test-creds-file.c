@@ -204,7 +204,16 @@ static void test_split(void **state) {
         assert_string_equal(argv[4], "e f");
         assert_string_equal(argv[5], "q\"x");
         strv_free(argv);
+        /* shlex.split: inside "…" only \" and \\ escape; no expansion; CR is whitespace. */
+        assert_int_equal(creds_split_command("h \"a\\$b\\\\c\"\r'$HOME' \"\"", &argv), 0);
+        assert_int_equal(strv_length(argv), 4);
+        assert_string_equal(argv[1], "a\\$b\\c");
+        assert_string_equal(argv[2], "$HOME");
+        assert_string_equal(argv[3], "");
+        strv_free(argv);
         assert_int_equal(creds_split_command("helper 'unterminated", &argv), -EINVAL);
+        assert_int_equal(creds_split_command("helper \"unterminated", &argv), -EINVAL);
+        assert_int_equal(creds_split_command("helper trailing\\", &argv), -EINVAL);
         assert_int_equal(creds_split_command("   ", &argv), -EINVAL);
 }
 
