@@ -26,3 +26,18 @@ typedef struct cli_options {
  * (argv[0] is the command name) and returns an exit code above.
  */
 int cmd_check(const cli_options *o, int argc, char **argv);
+int cmd_once(const cli_options *o, int argc, char **argv);     /* --once, also without a command */
+int cmd_status(const cli_options *o, int argc, char **argv);
+int cmd_renew(const cli_options *o, int argc, char **argv);
+int cmd_revoke(const cli_options *o, int argc, char **argv);
+
+struct conf;
+/*
+ * Loads o->config_path for a command. Returns 0 and sets *ret; on failure
+ * prints every configuration error on stderr and returns -EINVAL (or
+ * -errno), for which the command exits EXIT_USAGE.
+ */
+int cli_conf_load(const cli_options *o, struct conf **ret);
+/* Frees a configuration from cli_conf_load(); accepts NULL. */
+void cli_conf_free(struct conf *c);
+static inline void cli_conf_freep(struct conf **c) { cli_conf_free(*c); }

@@ -11,6 +11,7 @@
 
 #include "clock.h"
 #include "deploy.h"
+#include "testpoint.h"
 #include "log.h"
 #include "macro.h"
 #include "util.h"
@@ -458,6 +459,7 @@ int deploy_install(const conf_output *out, const char *name,
                 r = -errno;
                 goto fail_errno;
         }
+        testpoint_hit("deploy-written", name);
         r = switch_current(dfd, id);
         if (r < 0)
                 goto fail_errno;

@@ -17,6 +17,9 @@ typedef struct command {
 
 static const command commands[] = {
         { "check", cmd_check, "check [--json]          validate the configuration and print what is managed" },
+        { "status", cmd_status, "status [--json]         state, serial, expiry, next renewal, last error of each certificate" },
+        { "renew", cmd_renew, "renew NAME [--force]    renew one certificate now if due (or always with --force)" },
+        { "revoke", cmd_revoke, "revoke NAME --reason R  revoke the deployed certificate at its Private CA; the next run replaces it" },
 };
 
 static void help(void) {
@@ -126,8 +129,15 @@ int main(int argc, char **argv) {
         }
 
         if (optind >= argc) {
-                fprintf(stderr, "acm-agent: no command given; the daemon and --once arrive with issuance.\n"
+                if (o.once)
+                        return cmd_once(&o, 1, (char *[]) { (char *) "--once", NULL });
+                fprintf(stderr, "acm-agent: no command given, and the daemon is not part of this build yet: "
+                                "run 'acm-agent --once' (e.g. from acm-agent-once.timer).\n"
                                 "Try 'acm-agent --help' for more information.\n");
+                return EXIT_USAGE;
+        }
+        if (o.once) {
+                fprintf(stderr, "acm-agent: --once does not take a command ('%s')\n", argv[optind]);
                 return EXIT_USAGE;
         }
         for (size_t i = 0; i < ELEMENTSOF(commands); i++)
