@@ -418,6 +418,12 @@ static void finish_failed_phase(mach *x, const char *kind, const char *msg, stat
         (void) state_set_string(&st->last_error_kind, kind);
         (void) random_bytes(&rnd, sizeof(rnd));
         st->next_attempt = sched_retry_at(&x->m.cert->schedule, st->failures, now, rnd);
+        /* A forced renewal (renew --force) that failed stays wanted: the
+         * next pass retries it even though the old certificate is not due
+         * (hooks/README.md: "retried later with backoff"). mark_valid()
+         * clears the flag once a renewal succeeds. */
+        if (x->m.engine->opts.force)
+                st->force_renewal = true;
         r = state_save(x->m.state_dir, x->m.cert->name, st);
         if (r < 0)
                 log_cert(LOG_ERR, x->m.cert->name, "cannot save the state: %s", strerror(-r));
