@@ -18,7 +18,7 @@ TIME=/usr/bin/time
 [ -x "$TIME" ] || { echo "bench: /usr/bin/time is needed (sh tools/install-deps.sh installs package time)"; exit 1; }
 . "$ABS_TOP_SRCDIR/tests/emulator/emu.sh"
 W=$(mktemp -d /tmp/acm-bench.XXXXXX)
-cleanup() { emu_stop; rm -rf "$W"; }
+cleanup() { emu_stop; [ -n "${BENCH_KEEP:-}" ] && echo "kept $W" || rm -rf "$W"; }
 trap cleanup EXIT
 emu_start --tls >/dev/null || exit 1
 CA=arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/33333333-3333-4333-8333-333333333333
@@ -63,8 +63,10 @@ import json, os, re, sys, urllib.request
 w, n, rate, rc = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
 t = open(os.path.join(w, "time.1")).read()
 def field(name):
-    m = re.search(re.escape(name) + r": (.*)", t)
-    return m.group(1).strip() if m else "?"
+    for line in t.splitlines():
+        if line.strip().startswith(name):
+            return line.rsplit(": ", 1)[1].strip()
+    return "?"
 def secs(s):
     parts = [float(p) for p in s.split(":")]
     v = 0.0
@@ -109,18 +111,16 @@ ncalls() { emu_ctl GET /calls | "$PY" -c 'import json,sys; print(len(json.load(s
 calls0=$(ncalls)
 i=0
 while [ $i -lt "$RUNS" ]; do
+	t0=$(date +%s%N)
 	"$TIME" -v -o "$W/time.r" "$ACM_AGENT" -c "$W/acm-agent.yaml" --once >/dev/null 2>"$W/r.err"
-	echo "$? $(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$W/time.r") $(sed -n 's/.*Maximum resident set size (kbytes): //p' "$W/time.r")" >>"$W/runs"
+	rc=$?; t1=$(date +%s%N)
+	echo "$rc $(((t1 - t0) / 1000)) $(sed -n 's/.*Maximum resident set size (kbytes): //p' "$W/time.r")" >>"$W/runs"
 	i=$((i + 1))
 done
 "$PY" - "$W/runs" <<'PY'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
-def secs(s):
-    v = 0.0
-    for p in s.split(":"): v = v * 60 + float(p)
-    return v
-wall = [secs(r[1]) for r in rows]
+wall = [int(r[1]) / 1e6 for r in rows]  # date +%s%N around /usr/bin/time (microseconds)
 rss = [int(r[2]) for r in rows]
 rcs = sorted({r[0] for r in rows})
 print("exit statuses %s; wall median %.3f s, min %.3f s, max %.3f s; peak RSS median %d KiB, min %d, max %d" %
