@@ -10,6 +10,10 @@
 #   agent ARGS...              runs $ACM_AGENT -c $CONF ARGS..., output in
 #                              $TMP/out (stdout) and $TMP/err (stderr); $rc
 #   P ...                      tests/integration/proof.py (emulator/state queries)
+# A test stopped by make (SIGTERM) or ^C still runs lib.sh's EXIT cleanup:
+# servers, the emulator, mounts.
+trap 'exit 143' TERM
+trap 'exit 130' INT
 # `... | agent_conf DIR` must set CONF in this shell.
 shopt -s lastpipe
 PROOF_PY="$ABS_TOP_SRCDIR/tests/integration/proof.py"
