@@ -7,24 +7,11 @@
 #include "conf.h"
 #include "log.h"
 
-/* The configuration loader lives in conf*.c, which lands separately from
- * the engine; until it is linked in, every command says so and exits 2
- * instead of failing to link. */
-#pragma weak conf_load
-#pragma weak conf_errors_print
-#pragma weak conf_errors_done
-#pragma weak conf_free
-
 int cli_conf_load(const cli_options *o, conf **ret) {
         conf_errors errs = {};
         conf *c = NULL;
         int r;
 
-        if (!conf_load) {
-                log_error("%s: the configuration loader is not part of this build; nothing was done.",
-                          o->config_path);
-                return -EOPNOTSUPP;
-        }
         r = conf_load(o->config_path, &c, &errs);
         if (r < 0) {
                 if (errs.n > 0)
@@ -40,6 +27,5 @@ int cli_conf_load(const cli_options *o, conf **ret) {
 }
 
 void cli_conf_free(conf *c) {
-        if (c && conf_free)
-                conf_free(c);
+        conf_free(c);
 }

@@ -104,7 +104,8 @@ typedef struct conf_issuer_pca {
         char *signing_algorithm;      /* NULL = auto (SHA256 of the CA's family) */
         conf_validity validity;       /* required (IssueCertificate requires it): "30d" or {type, value} */
         conf_validity validity_not_before;
-        json_t *api_passthrough;      /* ApiPassthrough in AWS's JSON shape, validated; NULL if unset */
+        json_t *api_passthrough;      /* ApiPassthrough in AWS's JSON shape (the config writes it in
+                                       * AWS's PascalCase), validated against the acm-pca model; NULL if unset */
 } conf_issuer_pca;
 
 typedef enum conf_validation {
@@ -227,14 +228,14 @@ typedef struct conf_cert {
                 conf_issuer_import import;
         } issuer;
         conf_subject subject;      /* common_name defaults to dns_names[0] */
-        char **dns_names;          /* NULL-terminated, may be empty */
-        char **ip_addresses;
+        char **dns_names;          /* NULL-terminated, may be empty, never NULL */
+        char **ip_addresses;       /* validated with inet_pton, as written */
         char **email_addresses;
         char **uris;
         conf_key key;
         conf_dns dns;
         conf_output output;
-        conf_reload **reload;      /* NULL-terminated, pointers into conf->reloaders */
+        conf_reload **reload;      /* NULL-terminated, pointers into conf->reloaders; NULL when none */
         conf_hooks hooks;
         conf_schedule schedule;
 } conf_cert;
@@ -284,13 +285,14 @@ typedef struct conf {
         size_t n_certs;
 } conf;
 
-/* One diagnostic. */
+/* One diagnostic. In a conf_errors list, loc.file is owned by the error (a copy). */
 typedef struct conf_error {
         conf_loc loc;
         char *klass;               /* short stable id: "syntax", "unknown-key", "type", "missing",
                                     * "duration", "mode", "user", "group", "name", "dns-name",
                                     * "arn", "enum", "conflict", "io", "too-large", "alias",
-                                    * "duplicate", "range", ... */
+                                    * "duplicate", "range", "path", "misplaced", "region", "url",
+                                    * "ip", "email", "uri", "oid", "tag" (conf/REFERENCE.md) */
         char *message;             /* what is wrong */
         char *hint;                /* how to fix it, may be NULL */
 } conf_error;

@@ -192,6 +192,10 @@ int engine_new(const conf *c, const engine_options *o, engine **ret) {
         r = -pthread_sigmask(SIG_BLOCK, &ss, NULL);
         if (r < 0)
                 return r;
+        /* a full file system / file size limit must be an error we report
+         * (EFBIG, EPIPE), never a signal that kills the agent mid-deploy */
+        (void) signal(SIGXFSZ, SIG_IGN);
+        (void) signal(SIGPIPE, SIG_IGN);
         if (o)
                 e->opts = *o;
         r = sd_event_new(&e->loop);

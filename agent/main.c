@@ -16,10 +16,10 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-        { "check", cmd_check, "check [--json]          validate the configuration and print what is managed" },
-        { "status", cmd_status, "status [--json]         state, serial, expiry, next renewal, last error of each certificate" },
-        { "renew", cmd_renew, "renew NAME [--force]    renew one certificate now if due (or always with --force)" },
-        { "revoke", cmd_revoke, "revoke NAME --reason R  revoke the deployed certificate at its Private CA; the next run replaces it" },
+        { "check", cmd_check, "check [--json] [--online]  validate the configuration (and AWS access) and print what is managed" },
+        { "status", cmd_status, "status [--json]            state, serial, expiry, next renewal, last error of each certificate" },
+        { "renew", cmd_renew, "renew NAME [--force]       renew one certificate now if due (or always with --force)" },
+        { "revoke", cmd_revoke, "revoke NAME --reason R     revoke the deployed certificate at its Private CA; the next run replaces it" },
 };
 
 static void help(void) {

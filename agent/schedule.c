@@ -79,6 +79,10 @@ time_t sched_retry_at(const conf_schedule *s, unsigned failures, time_t now, uin
 }
 
 bool sched_in_flight(const cert_state *st) {
+        /* an issued certificate not fetched yet (e.g. the poll deadline
+         * passed): fetch it rather than wait until the old one is due */
+        if (st->pending_arn)
+                return true;
         switch (st->phase) {
         case STATE_KEY_PENDING:
         case STATE_REQUESTING:

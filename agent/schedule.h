@@ -54,5 +54,6 @@ sched_action sched_decide(const conf_schedule *s, const cert_state *st, bool hav
                           uint64_t hash, bool force, time_t *ret_when);
 
 /* True when st is in an in-flight phase (an issuance, deploy or reload was
- * started and must be resumed rather than restarted). */
+ * started and must be resumed rather than restarted), or holds the ARN of
+ * an issued certificate not deployed yet (whatever the phase). */
 bool sched_in_flight(const cert_state *st);

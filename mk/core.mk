@@ -24,3 +24,7 @@ EXTRA_DIST += units/acm-agent-once.service.in
 CLEANFILES += units/acm-agent-once.service
 units/acm-agent-once.service: $(srcdir)/units/acm-agent-once.service.in Makefile
 	$(AM_V_GEN)$(MKDIR_P) units && sed -e 's|@bindir[@]|$(bindir)|g' $(srcdir)/units/acm-agent-once.service.in > $@
+
+# Manual page and the configuration reference.
+dist_man_MANS = man/acm-agent.8
+dist_doc_DATA = conf/REFERENCE.md

@@ -23,13 +23,8 @@ tests_unit_test_engine_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_engine_LDADD = $(UNIT_LDADD)
 endif
 
-# The real CLI (agent/main.c) with a JSON test double of the configuration
-# loader, so the engine's integration tests run before conf.c is built in.
-check_PROGRAMS += tests/integration/acm-agent-json
-tests_integration_acm_agent_json_SOURCES = agent/main.c tests/integration/conf-json.c
-tests_integration_acm_agent_json_CPPFLAGS = $(AM_CPPFLAGS)
-tests_integration_acm_agent_json_LDADD = $(AGENT_LIBS)
 
-TESTS += tests/integration/test-pca-issue.sh tests/integration/test-pca-cli.sh tests/integration/test-pca-resume.sh
+TESTS += tests/integration/test-pca-issue.sh tests/integration/test-pca-cli.sh tests/integration/test-pca-resume.sh \
+	tests/integration/test-pca-errors.sh
 EXTRA_DIST += tests/integration/pca-lib.sh tests/integration/test-pca-issue.sh \
-	tests/integration/test-pca-cli.sh tests/integration/test-pca-resume.sh
+	tests/integration/test-pca-cli.sh tests/integration/test-pca-resume.sh tests/integration/test-pca-errors.sh

@@ -1,23 +1,13 @@
 # Shared by tests/integration/test-pca-*.sh: starts the emulator over TLS and
 # writes configurations for the agent. Source after lib.sh.
 #
-# The tests describe certificates in the flat JSON of the loader's test
-# double (tests/integration/conf-json.c). When the real YAML loader (conf.c)
-# is in the build, write_conf translates that into the YAML configuration of
-# DESIGN.md §2 (JSON flow style is YAML) and the tests run the real
-# acm-agent; until then they run tests/integration/acm-agent-json
-# (agent/main.c + the test double).
+# The tests describe certificates in a compact flat JSON (cert() below);
+# write_conf turns it into the YAML configuration of conf/REFERENCE.md (JSON
+# flow style is YAML) for the real acm-agent.
 . "$ABS_TOP_SRCDIR/tests/emulator/emu.sh"
-printf 'state_dir: %s/probe-state\ncertificates: []\n' "$TMP" >"$TMP/probe.yaml"
-if "$ACM_AGENT" -c "$TMP/probe.yaml" check >/dev/null 2>&1; then
-	AGENT="$ACM_AGENT"
-	CONF_FORMAT=yaml
-else
-	AGENT="$ABS_TOP_BUILDDIR/tests/integration/acm-agent-json"
-	CONF_FORMAT=json
-	[ -x "$AGENT" ] || { echo "acm-agent-json not built"; exit 77; }
-fi
-echo "# configuration format: $CONF_FORMAT ($AGENT)"
+AGENT="$ACM_AGENT"
+CONF_FORMAT=yaml
+[ -x "$AGENT" ] || { echo "acm-agent not built"; exit 77; }
 RSA_CA=arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/11111111-1111-4111-8111-111111111111
 EC_CA=arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/22222222-2222-4222-8222-222222222222
 SUB_CA=arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/33333333-3333-4333-8333-333333333333
@@ -35,7 +25,6 @@ cert() {
 write_conf() {
 	CONF=${1:-$TMP/agent.$CONF_FORMAT}
 	printf '{"state_dir":"%s","certs":[%s]}\n' "$STATE" "$CERTS" >"$CONF"
-	[ $CONF_FORMAT = yaml ] || return 0
 	"$PYTHON3" - "$CONF" <<'PY'
 import json, sys
 src = json.load(open(sys.argv[1]))

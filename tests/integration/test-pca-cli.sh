@@ -86,8 +86,17 @@ verify_files web
 expect_rc 1 "status after the failure" -- agent status
 expect_grep "last error: +CA .* is DISABLED" "status shows the last error"
 emu_ctl POST /ca "{\"arn\":\"$SUB_CA\",\"status\":\"ACTIVE\"}" >/dev/null
-expect_rc 0 "renew once the CA is active again" -- agent renew web --force
+expect_rc 0 "the failed forced renewal is retried by the next --once" -- agent --once
+expect_grep "web: renewed" "renewed without --force once the CA is active again"
 expect_rc 0 "status clean again" -- agent status
+
+# a file size limit (as good as a full disk for the agent): clear error, old files stay
+serial=$(serial_of web)
+expect_rc 1 "renew under a zero file size limit fails" -- bash -c 'set -o pipefail; (ulimit -f 0; exec "$0" "$@") 2>&1 | cat' "$AGENT" -c "$CONF" renew web --force
+expect_grep "File too large" "the error says why"
+[ "$(serial_of web)" = "$serial" ] && ok "old files stay after the write failure" || not_ok "files changed"
+verify_files web
+expect_rc 0 "renew works again without the limit" -- agent renew web --force
 
 # a lock held by another process: exit 3, action locked
 "$PYTHON3" -c 'import fcntl,sys,time; f=open(sys.argv[1],"a"); fcntl.flock(f, fcntl.LOCK_EX); open(sys.argv[2],"w").close(); time.sleep(30)' "$STATE/certs/web.lock" "$TMP/locked" &

@@ -133,6 +133,11 @@ static void test_decide(void **s _unused_) {
         }
         st->phase = STATE_FAILED;
         assert_int_equal(sched_decide(&nj, st, true, nb + DAY, 1, false, &when), SCHED_NONE);
+        /* failed while the issued certificate was still in progress: fetch it next time */
+        st->pending_arn = strdup("arn:aws:acm-pca:x/certificate/y");
+        assert_int_equal(sched_decide(&nj, st, true, nb + DAY, 1, false, &when), SCHED_RESUME);
+        free(st->pending_arn);
+        st->pending_arn = NULL;
         assert_int_equal(sched_decide(&nj, st, true, na + 1, 1, false, &when), SCHED_RENEW);
         assert_string_equal(sched_action_to_string(SCHED_RESUME), "resume");
 }
