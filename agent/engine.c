@@ -352,8 +352,24 @@ static void on_hook_done(hook_process *p _unused_, const hook_result *r, void *u
         engine *e = x->m.engine;
         char buf[128];
 
-        if (r->outcome != HOOK_EXITED || r->status != 0)
+        if (r->outcome != HOOK_EXITED || r->status != 0) {
                 log_cert(LOG_WARNING, x->m.cert->name, "hook failed: %s", hook_result_describe(r, buf, sizeof(buf)));
+                /* hooks/README.md: a failed hook is shown in `status`. A
+                 * failed deploy hook leaves the certificate valid; keep the
+                 * reason as its last error (cleared by the next success). A
+                 * failed failure hook is logged only: the failure itself
+                 * stays the last error. */
+                if (x->res.action != ENGINE_ACTION_FAILED) {
+                        _cleanup_(freep) char *msg = strprintf("deploy hook failed: %s", buf);
+                        int k;
+
+                        (void) state_set_string(&x->m.st->last_error, msg ? msg : "deploy hook failed");
+                        (void) state_set_string(&x->m.st->last_error_kind, "hook");
+                        k = state_save(x->m.state_dir, x->m.cert->name, x->m.st);
+                        if (k < 0)
+                                log_cert(LOG_ERR, x->m.cert->name, "cannot save the state: %s", strerror(-k));
+                }
+        }
         x->hook = hook_process_unref(x->hook);
         x->stage = STAGE_DONE;
         unlock(x);

@@ -1,0 +1,10 @@
+# Fragment owned by the proof area; see Makefile.am.
+# `make bench`: figures, not pass/fail, not part of `make check`.
+# BENCH_N (default 1000) certificates, BENCH_RUNS (default 21) idle passes.
+BENCH_N = 1000
+BENCH_RUNS = 21
+bench: all
+	$(AM_TESTS_ENVIRONMENT) BENCH_N=$(BENCH_N) BENCH_RUNS=$(BENCH_RUNS) \
+		$(SHELL) $(srcdir)/bench/pca-once.sh
+.PHONY: bench
+EXTRA_DIST += bench/pca-once.sh

@@ -1,0 +1,160 @@
+#!/usr/bin/python3
+"""Queries for the agent-level integration tests (emulator control API, state
+files, the agent's JSON). Runs with Debian's /usr/bin/python3.
+
+  proof.py seq                          highest call seq in the emulator log
+  proof.py calls SEQ OP [ERROR]         calls of OP after SEQ (optionally only with __type ERROR)
+  proof.py issued SEQ                   distinct certificate ARNs IssueCertificate returned after SEQ
+  proof.py issued-arns SEQ              those ARNs, one a line
+  proof.py tokens SEQ                   distinct IdempotencyTokens sent to IssueCertificate after SEQ
+  proof.py pca-serial ARN               the emulator's serial of ARN (uppercase hex, no colons)
+  proof.py pca-count                    number of certificates the emulated PCA issued
+  proof.py root-pem CA_ARN              the CA certificate (GetCertificateAuthorityCertificate via botocore)
+  proof.py state FILE KEY               a field of a state file ('' when null/absent)
+  proof.py future FILE KEY              exit 0 when the RFC 3339 time KEY of FILE is in the future
+  proof.py status-json FILE NAME KEY..  first present KEY of certificate NAME in a status/once JSON doc
+  proof.py facts SEQ [STATEFILE]       shell assignments, one query for many checks:
+                                        SEQ_NOW ISSUED TOKENS ICALLS GCALLS RIP THROTTLES ARN ARN_SERIAL
+                                        and ST_<field> of the state file (ST_NEXT_FUTURE=1 when next_attempt > now)
+  proof.py json-ok FILE                 exit 0 when FILE holds exactly one JSON document
+"""
+import calendar
+import json
+import os
+import sys
+import time
+import urllib.request
+
+
+def ctl(path):
+    with urllib.request.urlopen(os.environ["EMU_CONTROL_URL"] + path, timeout=30) as r:
+        return json.load(r)
+
+
+def calls_after(seq, op=None):
+    q = "/calls" + ("?operation=" + op if op else "")
+    return [c for c in ctl(q)["calls"] if c["seq"] > seq]
+
+
+def parse_time(s):
+    return calendar.timegm(time.strptime(s, "%Y-%m-%dT%H:%M:%SZ"))
+
+
+def cert_entries(doc):
+    if isinstance(doc, dict):
+        for k in ("certificates", "certs"):
+            if isinstance(doc.get(k), list):
+                return doc[k]
+            if isinstance(doc.get(k), dict):
+                return [dict(v, name=n) for n, v in doc[k].items()]
+    if isinstance(doc, list):
+        return doc
+    return []
+
+
+def main(a):
+    cmd = a[0]
+    if cmd == "seq":
+        calls = ctl("/calls")["calls"]
+        print(max([c["seq"] for c in calls] or [0]))
+    elif cmd == "calls":
+        cs = calls_after(int(a[1]), a[2])
+        if len(a) > 3:
+            cs = [c for c in cs if c.get("error") == a[3]]
+        print(len(cs))
+    elif cmd == "issued":
+        cs = calls_after(int(a[1]), "acm-pca:IssueCertificate")
+        print(len({c["result_CertificateArn"] for c in cs if c.get("result_CertificateArn")}))
+    elif cmd == "issued-arns":
+        cs = calls_after(int(a[1]), "acm-pca:IssueCertificate")
+        for arn in sorted({c["result_CertificateArn"] for c in cs if c.get("result_CertificateArn")}):
+            print(arn)
+    elif cmd == "tokens":
+        cs = calls_after(int(a[1]), "acm-pca:IssueCertificate")
+        print(len({(c.get("parameters") or {}).get("IdempotencyToken") for c in cs}))
+    elif cmd == "pca-serial":
+        for c in ctl("/certificates")["pca"]:
+            if c["arn"] == a[1]:
+                print(c["serial"].replace(":", "").upper().lstrip("0") or "0")
+                return 0
+        return 1
+    elif cmd == "pca-count":
+        print(len(ctl("/certificates")["pca"]))
+    elif cmd == "root-pem":
+        import botocore.session
+        s = botocore.session.get_session()
+        c = s.create_client("acm-pca", region_name=os.environ["AWS_REGION"], endpoint_url=os.environ["EMU_URL"],
+                            verify=os.environ.get("EMU_CA_BUNDLE") or None,
+                            aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
+                            aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"])
+        r = c.get_certificate_authority_certificate(CertificateAuthorityArn=a[1])
+        print(r["Certificate"].strip())
+    elif cmd == "state":
+        try:
+            v = json.load(open(a[1])).get(a[2])
+        except FileNotFoundError:
+            v = None
+        print("" if v is None else (json.dumps(v) if isinstance(v, (dict, list)) else str(v).lower() if isinstance(v, bool) else v))
+    elif cmd == "future":
+        v = json.load(open(a[1])).get(a[2])
+        return 0 if v and parse_time(v) > time.time() else 1
+    elif cmd == "status-json":
+        doc = json.load(open(a[1]))
+        for e in cert_entries(doc):
+            if e.get("name") == a[2]:
+                for k in a[3:]:
+                    if e.get(k) is not None:
+                        v = e[k]
+                        print(json.dumps(v) if isinstance(v, (dict, list)) else str(v).lower() if isinstance(v, bool) else v)
+                        return 0
+                print("")
+                return 0
+        return 1
+    elif cmd == "facts":
+        import shlex
+        seq = int(a[1])
+        calls = ctl("/calls")["calls"]
+        new = [c for c in calls if c["seq"] > seq]
+        iss = [c for c in new if c["operation"] == "acm-pca:IssueCertificate"]
+        arns = sorted({c["result_CertificateArn"] for c in iss if c.get("result_CertificateArn")})
+        out = {"SEQ_NOW": max([c["seq"] for c in calls] or [0]),
+               "ISSUED": len(arns),
+               "TOKENS": len({(c.get("parameters") or {}).get("IdempotencyToken") for c in iss}),
+               "ICALLS": len(iss),
+               "GCALLS": len([c for c in new if c["operation"] == "acm-pca:GetCertificate"]),
+               "RIP": len([c for c in new if c.get("error") == "RequestInProgressException"]),
+               "THROTTLES": len([c for c in new if c.get("error") == "ThrottlingException"]),
+               "ARN": arns[0] if arns else "", "ARN_SERIAL": ""}
+        if arns:
+            for c in ctl("/certificates")["pca"]:
+                if c["arn"] == arns[0]:
+                    out["ARN_SERIAL"] = c["serial"].replace(":", "").upper().lstrip("0") or "0"
+        st = {}
+        if len(a) > 2:
+            try:
+                st = json.load(open(a[2]))
+            except FileNotFoundError:
+                st = {}
+        for k in ("phase", "arn", "pending_arn", "serial", "idempotency_token", "failures", "last_error", "next_attempt"):
+            v = st.get(k)
+            out["ST_" + k.upper()] = "" if v is None else str(v)
+        ser = out["ST_SERIAL"].replace(":", "").upper().lstrip("0")
+        out["ST_SERIAL"] = ser
+        na = st.get("next_attempt")
+        out["ST_NEXT_FUTURE"] = 1 if na and parse_time(na) > time.time() else 0
+        for k, v in out.items():
+            print("%s=%s" % (k, shlex.quote(str(v))))
+    elif cmd == "json-ok":
+        try:
+            json.load(open(a[1]))
+        except ValueError as e:
+            print(e)
+            return 1
+    else:
+        print(__doc__, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
