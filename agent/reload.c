@@ -344,7 +344,8 @@ static int target_reload(reload_pass *pass, pass_target *t, char *reason, size_t
                                  rl->pid_file, strerror(errno));
                         return r;
                 }
-                log_internal(LOG_DEBUG, 0, NULL, "reload %s: %s to master %d", rl->id, strsignal(sig), (int) pid);
+                log_internal(LOG_DEBUG, 0, NULL, "reload %s: %s to master %d", rl->id,
+                             sig == SIGHUP ? "SIGHUP" : "SIGUSR2", (int) pid);
                 return 0;
         }
         snprintf(reason, size, "no reload method: systemd is not running and no reload_command is set");
