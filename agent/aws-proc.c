@@ -9,10 +9,10 @@
 #include <unistd.h>
 
 #include "aws-proc.h"
+#include "spawn.h"
 #include "util.h"
 
 #define ERR_KEEP 512
-#define PATH_CANDIDATES_MAX 64
 
 
 struct aws_proc {
@@ -164,69 +164,12 @@ static int on_child(sd_event_source *s, const siginfo_t *si, void *userdata) {
         return 0;
 }
 
-static char **build_candidates(const char *argv0) {
-        _cleanup_(strv_freep) char **l = calloc(PATH_CANDIDATES_MAX + 1, sizeof(char *));
-        if (!l)
-                return NULL;
-        if (strchr(argv0, '/')) {
-                if (!(l[0] = strdup(argv0)))
-                        return NULL;
-                return TAKE_PTR(l);
-        }
-        const char *d = getenv("PATH");
-        if (isempty(d))
-                d = "/usr/local/bin:/usr/bin:/bin";
-        size_t n = 0;
-        while (*d && n < PATH_CANDIDATES_MAX) {
-                size_t k = strcspn(d, ":");
-                if (!(l[n++] = k == 0 ? strprintf("./%s", argv0) : strprintf("%.*s/%s", (int) k, d, argv0)))
-                        return NULL;
-                d += k;
-                if (*d == ':')
-                        d++;
-        }
-        return TAKE_PTR(l);
-}
-
-_Noreturn static void child_exec(char *const argv[], char **candidates, int out_fd, int err_fd, int exec_fd) {
-        sigset_t ss;
-        int e = ENOENT, nullfd;
-
-        for (int sig = 1; sig < 32; sig++)
-                if (sig != SIGKILL && sig != SIGSTOP)
-                        (void) signal(sig, SIG_DFL);
-        sigemptyset(&ss);
-        (void) sigprocmask(SIG_SETMASK, &ss, NULL);
-        (void) setpgid(0, 0);
-        nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        if (nullfd < 0 || dup2(nullfd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0) {
-                e = errno;
-                goto fail;
-        }
-        if (exec_fd != 3) {
-                if (dup3(exec_fd, 3, O_CLOEXEC) < 0) {
-                        e = errno;
-                        goto fail;
-                }
-                exec_fd = 3;
-        }
-        (void) close_range(4, ~0U, 0);
-        for (char **c = candidates; *c; c++) {
-                execve(*c, argv, environ);
-                if (errno != ENOENT && errno != ENOTDIR)
-                        e = errno;
-        }
-fail:
-        (void) !write(exec_fd, &e, sizeof e);
-        _exit(127);
-}
-
 int aws_proc_run(sd_event *e, char *const argv[], uint64_t timeout_usec, size_t max_out, aws_proc_callback cb,
                  void *userdata, aws_proc **ret) {
         _cleanup_(aws_proc_freep) aws_proc *p = NULL;
-        _cleanup_(strv_freep) char **candidates = NULL;
-        int out[2] = { -1, -1 }, err[2] = { -1, -1 }, ex[2] = { -1, -1 };
+        const char *path = getenv("PATH");
         sigset_t ss;
+        pid_t pid;
         int r;
 
         if (!e || !argv || isempty(argv[0]) || !cb || !ret)
@@ -239,33 +182,17 @@ int aws_proc_run(sd_event *e, char *const argv[], uint64_t timeout_usec, size_t 
         p->max_out = max_out;
         p->cb = cb;
         p->userdata = userdata;
-        candidates = build_candidates(argv[0]);
-        if (!candidates)
-                return -ENOMEM;
-
         sigemptyset(&ss);
         sigaddset(&ss, SIGCHLD);
         if (pthread_sigmask(SIG_BLOCK, &ss, NULL) != 0)
                 return -EIO;
 
-        if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || pipe2(ex, O_CLOEXEC) < 0) {
-                r = -errno;
-                goto fail;
-        }
-        pid_t pid = fork();
-        if (pid < 0) {
-                r = -errno;
-                goto fail;
-        }
-        if (pid == 0)
-                child_exec(argv, candidates, out[1], err[1], ex[1]);
+        /* As the AWS CLI does: the agent's environment and its PATH. */
+        r = spawn_child(argv, NULL, isempty(path) ? "/usr/local/bin:/usr/bin:/bin" : path, &pid, &p->out_fd,
+                        &p->err_fd, &p->exec_fd);
+        if (r < 0)
+                return r;
         p->pid = pid;
-        safe_close(out[1]);
-        safe_close(err[1]);
-        safe_close(ex[1]);
-        p->out_fd = out[0];
-        p->err_fd = err[0];
-        p->exec_fd = ex[0];
 
         r = sd_event_add_child(e, &p->child, pid, WEXITED, on_child, p);
         if (r < 0) {
@@ -292,13 +219,4 @@ int aws_proc_run(sd_event *e, char *const argv[], uint64_t timeout_usec, size_t 
         }
         *ret = TAKE_PTR(p);
         return 0;
-
-fail:
-        safe_close(out[0]);
-        safe_close(out[1]);
-        safe_close(err[0]);
-        safe_close(err[1]);
-        safe_close(ex[0]);
-        safe_close(ex[1]);
-        return r;
 }

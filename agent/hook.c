@@ -14,12 +14,12 @@
 #include "hook.h"
 #include "log.h"
 #include "macro.h"
+#include "spawn.h"
 #include "util.h"
 
 /* Size of one read from a hook's pipe; output is streamed through this
  * buffer and the current line, never accumulated. */
 #define HOOK_READ_CHUNK 65536
-#define HOOK_MAX_CANDIDATES 16
 
 typedef struct hook_stream {
         hook_process *p;
@@ -233,78 +233,12 @@ fail:
         return NULL;
 }
 
-static char **build_candidates(const char *argv0) {
-        _cleanup_(strv_freep) char **l = calloc(HOOK_MAX_CANDIDATES + 1, sizeof(char *));
-        if (!l)
-                return NULL;
-        if (strchr(argv0, '/')) {
-                if (!(l[0] = strdup(argv0)))
-                        return NULL;
-                return TAKE_PTR(l);
-        }
-        const char *d = HOOK_PATH;
-        size_t n = 0;
-        while (*d && n < HOOK_MAX_CANDIDATES) {
-                size_t k = strcspn(d, ":");
-                if (!(l[n++] = strprintf("%.*s/%s", (int) k, d, argv0)))
-                        return NULL;
-                d += k;
-                if (*d == ':')
-                        d++;
-        }
-        return TAKE_PTR(l);
-}
-
-_Noreturn static void child_exec(char *const argv[], char **candidates, char **envp, int out_fd, int err_fd,
-                                 int exec_fd) {
-        sigset_t ss;
-        int e = ENOENT, nullfd;
-
-        /* Not the agent's signal mask or dispositions. */
-        for (int sig = 1; sig < NSIG; sig++) {
-                if (sig == SIGKILL || sig == SIGSTOP)
-                        continue;
-                /* glibc refuses its reserved signals (32, 33), which a parent
-                 * may have ignored: reset those with the raw system call. */
-                if (signal(sig, SIG_DFL) == SIG_ERR) {
-                        struct { void *handler; unsigned long flags; void *restorer; uint64_t mask; } ksa = {};
-                        (void) syscall(SYS_rt_sigaction, sig, &ksa, NULL, sizeof ksa.mask);
-                }
-        }
-        sigemptyset(&ss);
-        (void) sigprocmask(SIG_SETMASK, &ss, NULL);
-        (void) setpgid(0, 0);
-
-        nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        if (nullfd < 0 || dup2(nullfd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0) {
-                e = errno;
-                goto fail;
-        }
-        /* The exec-errno pipe moves to fd 3 (close-on-exec); everything else goes. */
-        if (exec_fd != 3) {
-                if (dup3(exec_fd, 3, O_CLOEXEC) < 0) {
-                        e = errno;
-                        goto fail;
-                }
-                exec_fd = 3;
-        }
-        (void) close_range(4, ~0U, 0);
-
-        for (char **c = candidates; *c; c++) {
-                execve(*c, argv, envp);
-                if (errno != ENOENT && errno != ENOTDIR)
-                        e = errno;
-        }
-fail:
-        (void) !write(exec_fd, &e, sizeof e);
-        _exit(127);
-}
-
 int hook_run(sd_event *e, char *const argv[], char *const env[], uint64_t timeout_usec, const char *cert_name,
              hook_callback cb, void *userdata, hook_process **ret) {
         _cleanup_(hook_process_unrefp) hook_process *p = NULL;
-        _cleanup_(strv_freep) char **envp = NULL, **candidates = NULL;
-        int out[2] = { -1, -1 }, err[2] = { -1, -1 }, ex[2] = { -1, -1 };
+        _cleanup_(strv_freep) char **envp = NULL;
+        int out_fd = -1, err_fd = -1;
+        pid_t pid;
         int r;
 
         if (!e || !argv || isempty(argv[0]) || !ret)
@@ -321,49 +255,35 @@ int hook_run(sd_event *e, char *const argv[], char *const env[], uint64_t timeou
         if ((cert_name && !(p->tag = strdup(cert_name))) || !(p->argv0 = strdup(argv[0])))
                 return -ENOMEM;
         envp = build_env(env);
-        candidates = build_candidates(argv[0]);
-        if (!envp || !candidates)
+        if (!envp)
                 return -ENOMEM;
 
-        if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || pipe2(ex, O_CLOEXEC) < 0) {
-                r = -errno;
-                goto fail;
-        }
-
         p->start_usec = now_monotonic();
-        pid_t pid = fork();
-        if (pid < 0) {
-                r = -errno;
-                goto fail;
-        }
-        if (pid == 0)
-                child_exec(argv, candidates, envp, out[1], err[1], ex[1]);
-
+        r = spawn_child(argv, envp, HOOK_PATH, &pid, &out_fd, &err_fd, &p->exec_fd);
+        if (r < 0)
+                return r;
         p->pid = pid;
-        safe_close(out[1]);
-        safe_close(err[1]);
-        safe_close(ex[1]);
-        p->exec_fd = ex[0];
 
         /* From here the child source owns the process: an error below kills it. */
         r = sd_event_add_child(e, &p->child, pid, WEXITED, on_child, p);
         if (r < 0) {
                 (void) kill(pid, SIGKILL);
                 (void) waitpid(pid, NULL, 0);
-                safe_close(out[0]);
-                safe_close(err[0]);
+                p->pid = 0;
+                safe_close(out_fd);
+                safe_close(err_fd);
                 return r;
         }
         (void) sd_event_source_set_child_process_own(p->child, 1);
         /* Reap only after output was read, so the last lines come first. */
         (void) sd_event_source_set_priority(p->child, SD_EVENT_PRIORITY_NORMAL + 10);
 
-        r = stream_setup(p, &p->out, out[0], "stdout");
+        r = stream_setup(p, &p->out, out_fd, "stdout");
         if (r < 0) {
-                safe_close(err[0]);
+                safe_close(err_fd);
                 return r;
         }
-        r = stream_setup(p, &p->err, err[0], "stderr");
+        r = stream_setup(p, &p->err, err_fd, "stderr");
         if (r < 0)
                 return r;
         if (timeout_usec > 0) {
@@ -374,15 +294,6 @@ int hook_run(sd_event *e, char *const argv[], char *const env[], uint64_t timeou
         log_internal(LOG_DEBUG, 0, p->tag, "started %s[%d]", p->argv0, (int) pid);
         *ret = TAKE_PTR(p);
         return 0;
-
-fail:
-        safe_close(out[0]);
-        safe_close(out[1]);
-        safe_close(err[0]);
-        safe_close(err[1]);
-        safe_close(ex[0]);
-        safe_close(ex[1]);
-        return r;
 }
 
 const char *hook_result_describe(const hook_result *r, char *buf, size_t size) {

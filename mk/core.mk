@@ -3,7 +3,8 @@ libacmagent_a_SOURCES += \
 	agent/macro.h \
 	agent/log.c agent/log.h \
 	agent/clock.c agent/clock.h \
-	agent/util.c agent/util.h
+	agent/util.c agent/util.h \
+	agent/spawn.c agent/spawn.h
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test-util
