@@ -6,7 +6,8 @@ pkgs="build-essential autoconf automake pkg-config git ca-certificates
 libcurl4-openssl-dev libssl-dev openssl libyaml-dev libsystemd-dev libjansson-dev
 libexpat1-dev libcmocka-dev
 python3 python3-botocore python3-cryptography awscli
-nginx-light haproxy bind9 bind9-utils bind9-dnsutils dnsutils curl procps psmisc iproute2 valgrind time"
+nginx-light haproxy bind9 bind9-utils bind9-dnsutils dnsutils curl procps psmisc iproute2 valgrind time
+dpkg-dev debhelper fakeroot rpm cpio"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing="$missing $p"
