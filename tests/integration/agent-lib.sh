@@ -1,8 +1,6 @@
 # Shared helpers for the agent-level integration tests (the real acm-agent
 # binary against the emulator). Source after lib.sh and emu.sh.
 #
-#   need_engine [FEATURE...]   exit 77 (with the reason) unless the binary has
-#                              --once / status / renew / revoke / check
 #   agent_conf DIR [CERT_YAML...]  writes DIR/acm-agent.yaml (state in
 #                              DIR/state, output under DIR/out); each CERT_YAML
 #                              is a list item, see pca_cert
@@ -22,27 +20,6 @@ CA_ROOT=arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/22222222-22
 CA_SUB=arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/33333333-3333-4333-8333-333333333333
 P() { "$PY" "$PROOF_PY" "$@"; }
 
-# need_engine [once] [status] [renew] [revoke] [check] [kill]
-need_engine() {
-	[ -x "$ACM_AGENT" ] || { echo "skip: $ACM_AGENT not built"; exit 77; }
-	_help=$("$ACM_AGENT" --help 2>&1)
-	for f in "$@"; do
-		case $f in
-		once) echo "$_help" | grep -q -- '--once' || { echo "skip: acm-agent has no --once"; exit 77; }
-		      # the help text always listed --once; the engine replaces the
-		      # "no command given" refusal with the real pass.
-		      "$ACM_AGENT" -c /nonexistent/acm-agent.yaml --once >/dev/null 2>"$TMP/probe"
-		      if grep -q 'arrive with issuance' "$TMP/probe"; then echo "skip: acm-agent --once is not implemented yet"; exit 77; fi
-		      if grep -q 'loader is not part of this build' "$TMP/probe"; then
-			      echo "skip: the YAML configuration loader is not in this build yet"; exit 77
-		      fi ;;
-		status|renew|revoke|check)
-		      echo "$_help" | grep -qE "^ +$f( |$)" || { echo "skip: acm-agent has no '$f' command"; exit 77; } ;;
-		kill) grep -q ACM_AGENT_TEST_KILL_AT "$ACM_AGENT" 2>/dev/null ||
-		      { echo "skip: acm-agent has no ACM_AGENT_TEST_KILL_AT crash points"; exit 77; } ;;
-		esac
-	done
-}
 
 # pca_cert NAME [EXTRA]: a certificate item; EXTRA is appended (already
 # indented by 4 spaces, one key per line).

@@ -7,7 +7,6 @@
 . "$ABS_TOP_SRCDIR/tests/integration/lib.sh"
 . "$ABS_TOP_SRCDIR/tests/emulator/emu.sh"
 . "$ABS_TOP_SRCDIR/tests/integration/agent-lib.sh"
-need_engine once renew
 command -v haproxy >/dev/null || { echo "skip: no haproxy"; exit 77; }
 command -v openssl >/dev/null || { echo "skip: no openssl"; exit 77; }
 

@@ -6,7 +6,6 @@
 . "$ABS_TOP_SRCDIR/tests/integration/lib.sh"
 . "$ABS_TOP_SRCDIR/tests/emulator/emu.sh"
 . "$ABS_TOP_SRCDIR/tests/integration/agent-lib.sh"
-need_engine once renew status
 [ -x /usr/bin/time ] || { echo "skip: /usr/bin/time (package time) is needed to measure peak RSS"; exit 77; }
 
 emu_start --tls || exit 1

@@ -11,7 +11,6 @@
 . "$ABS_TOP_SRCDIR/tests/integration/lib.sh"
 . "$ABS_TOP_SRCDIR/tests/emulator/emu.sh"
 . "$ABS_TOP_SRCDIR/tests/integration/agent-lib.sh"
-need_engine once renew status
 command -v nginx >/dev/null || { echo "skip: no nginx"; exit 77; }
 command -v openssl >/dev/null || { echo "skip: no openssl"; exit 77; }
 [ "$(id -u)" = 0 ] || { echo "skip: nginx with user root needs root"; exit 77; }

@@ -12,7 +12,6 @@
 . "$ABS_TOP_SRCDIR/tests/integration/lib.sh"
 . "$ABS_TOP_SRCDIR/tests/emulator/emu.sh"
 . "$ABS_TOP_SRCDIR/tests/integration/agent-lib.sh"
-need_engine once renew status kill
 command -v openssl >/dev/null || { echo "skip: no openssl"; exit 77; }
 
 emu_start --tls || exit 1
