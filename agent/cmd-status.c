@@ -68,7 +68,7 @@ int cmd_status(const cli_options *o, int argc, char **argv) {
 
                 if (o->json) {
                         json_t *e = json_pack("{s:s,s:s,s:s,s:s?,s:s?,s:s?,s:s?,s:s?,s:s?,s:i,s:b}", "name", cert->name,
-                                              "issuer", engine_issuer_name(cert->issuer_type), "state", phase,
+                                              "issuer", conf_issuer_type_to_string(cert->issuer_type), "state", phase,
                                               "serial", st->serial, "arn", st->arn,
                                               "not_after", fmt_time(st->not_after, na),
                                               "next_renewal", fmt_time(renew_at, nr),
@@ -82,7 +82,7 @@ int cmd_status(const cli_options *o, int argc, char **argv) {
                                 return EXIT_FAILED;
                         continue;
                 }
-                printf("%s (%s): %s\n", cert->name, engine_issuer_name(cert->issuer_type), phase);
+                printf("%s (%s): %s\n", cert->name, conf_issuer_type_to_string(cert->issuer_type), phase);
                 if (st->serial)
                         printf("  serial:       %s\n  not after:    %s\n", st->serial, fmt_time(st->not_after, na));
                 if (st->arn)

@@ -78,19 +78,6 @@ struct engine {
         char machine_id[64];
 };
 
-const char *engine_issuer_name(conf_issuer_type t) {
-        switch (t) {
-        case CONF_ISSUER_PCA:
-                return "pca";
-        case CONF_ISSUER_ACM:
-                return "acm";
-        case CONF_ISSUER_IMPORT:
-                return "import";
-        default:
-                return "unknown";
-        }
-}
-
 const char *engine_action_to_string(engine_action a) {
         static const char *const names[_ENGINE_ACTION_MAX] = {
                 [ENGINE_ACTION_NONE] = "none",
@@ -387,7 +374,7 @@ static void run_hook_then_done(mach *x, hook_event ev) {
                 .serial = st->serial,
                 .not_after = st->not_after ? clock_format_rfc3339(st->not_after, na) : NULL,
                 .arn = st->arn,
-                .issuer = engine_issuer_name(x->m.cert->issuer_type),
+                .issuer = conf_issuer_type_to_string(x->m.cert->issuer_type),
                 .error = ev == HOOK_EVENT_FAILED ? x->res.error : NULL,
         };
         int r;
@@ -968,7 +955,7 @@ static void start_machine(mach *x) {
         x->ops = ops_for(cert);
         if (!x->ops) {
                 _cleanup_(freep) char *msg = strprintf("issuer %s is not supported by this build yet",
-                                                       engine_issuer_name(cert->issuer_type));
+                                                       conf_issuer_type_to_string(cert->issuer_type));
                 return finish_failed(x, "config", msg ? msg : "unsupported issuer");
         }
         if (sched_in_flight(x->m.st))
@@ -1006,7 +993,7 @@ int engine_run_once(engine *e) {
                 x->m.state_dir = e->conf->state_dir;
                 x->lock_fd = -1;
                 x->res.name = (*c)->name;
-                x->res.issuer = engine_issuer_name((*c)->issuer_type);
+                x->res.issuer = conf_issuer_type_to_string((*c)->issuer_type);
                 e->machines[e->n_machines++] = x;
         }
 

@@ -91,9 +91,6 @@ json_t *engine_aws_stats_json(const engine *e);
 engine *engine_free(engine *e);
 DEFINE_TRIVIAL_CLEANUP_FUNC(engine *, engine_free);
 
-/* "pca", "acm", "import" (independent of the configuration loader). */
-const char *engine_issuer_name(conf_issuer_type t);
-
 /* Raises RLIMIT_NOFILE's soft limit to the hard limit (1000 certificates
  * need locks, state files and connections). Returns 0 or -errno. */
 int engine_raise_fd_limit(void);
