@@ -696,6 +696,24 @@ static const char *json_target_prefix(aws_service s) {
         }
 }
 
+/* What every request of the client sets on its easy handle: headers, user
+ * agent, the body sink, and TLS verification that is never switched off. */
+static void easy_setup_common(aws_request *r) {
+        aws_client *c = r->client;
+
+        curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers);
+        curl_easy_setopt(r->easy, CURLOPT_USERAGENT, c->user_agent);
+        curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, on_write);
+        curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
+        curl_easy_setopt(r->easy, CURLOPT_ERRORBUFFER, r->errbuf);
+        curl_easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(r->easy, CURLOPT_SSL_VERIFYPEER, 1L);
+        curl_easy_setopt(r->easy, CURLOPT_SSL_VERIFYHOST, 2L);
+        curl_easy_setopt(r->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+        if (c->ca_bundle)
+                curl_easy_setopt(r->easy, CURLOPT_CAINFO, c->ca_bundle);
+}
+
 static void request_send(aws_request *r) {
         static const creds_value no_creds = {};
         aws_client *c = r->client;
@@ -818,21 +836,11 @@ static void request_send(aws_request *r) {
                 curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, r->body);
                 curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE, (long) strlen(r->body));
         }
-        curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers);
-        curl_easy_setopt(r->easy, CURLOPT_USERAGENT, c->user_agent);
-        curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, on_write);
-        curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
+        easy_setup_common(r);
         curl_easy_setopt(r->easy, CURLOPT_HEADERFUNCTION, on_header);
         curl_easy_setopt(r->easy, CURLOPT_HEADERDATA, r);
-        curl_easy_setopt(r->easy, CURLOPT_ERRORBUFFER, r->errbuf);
-        curl_easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(r->easy, CURLOPT_SSL_VERIFYPEER, 1L);
-        curl_easy_setopt(r->easy, CURLOPT_SSL_VERIFYHOST, 2L);
-        curl_easy_setopt(r->easy, CURLOPT_PROTOCOLS_STR, "http,https");
         curl_easy_setopt(r->easy, CURLOPT_CONNECTTIMEOUT, (long) connect_timeout);
         curl_easy_setopt(r->easy, CURLOPT_TIMEOUT, (long) total_timeout);
-        if (c->ca_bundle)
-                curl_easy_setopt(r->easy, CURLOPT_CAINFO, c->ca_bundle);
         if (curl_multi_add_handle(c->multi, r->easy) != CURLM_OK)
                 return fail_simple(r, AWS_ERROR_OTHER, "CurlError", "cannot start the HTTP request", -EIO);
         op_entry *op = op_get(c, r->service, r->operation);
@@ -876,21 +884,11 @@ static void raw_send(aws_request *r) {
                 curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE, 0L);
         } else
                 curl_easy_setopt(r->easy, CURLOPT_HTTPGET, 1L);
-        curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers);
-        curl_easy_setopt(r->easy, CURLOPT_USERAGENT, c->user_agent);
-        curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, on_write);
-        curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
-        curl_easy_setopt(r->easy, CURLOPT_ERRORBUFFER, r->errbuf);
-        curl_easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(r->easy, CURLOPT_SSL_VERIFYPEER, 1L);
-        curl_easy_setopt(r->easy, CURLOPT_SSL_VERIFYHOST, 2L);
-        curl_easy_setopt(r->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+        easy_setup_common(r);
         /* Metadata endpoints are link-local: never through a proxy. */
         curl_easy_setopt(r->easy, CURLOPT_NOPROXY, "*");
         curl_easy_setopt(r->easy, CURLOPT_CONNECTTIMEOUT_MS, r->raw_connect_ms);
         curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, r->raw_timeout_ms);
-        if (c->ca_bundle)
-                curl_easy_setopt(r->easy, CURLOPT_CAINFO, c->ca_bundle);
         if (curl_multi_add_handle(c->multi, r->easy) != CURLM_OK) {
                 r->raw_cb(c, CURLE_FAILED_INIT, 0, "", 0, "cannot start the HTTP request", r->userdata);
                 request_free(r);
