@@ -4,6 +4,7 @@
 
 #include "aws.h"
 #include "check-online.h"
+#include "issuer.h"
 #include "macro.h"
 #include "route53.h"
 #include "util.h"
@@ -62,18 +63,6 @@ static void on_credentials(const aws_error *err, const aws_credentials_info *inf
         item_free(it);
 }
 
-static const char *family_of(const char *alg) {
-        if (!alg)
-                return NULL;
-        if (strstr(alg, "ECDSA") || strneq(alg, "EC_", 3))
-                return "EC";
-        if (strstr(alg, "RSA"))
-                return "RSA";
-        if (strstr(alg, "SM2"))
-                return "SM2";
-        return NULL;
-}
-
 static void on_ca(const aws_error *err, json_t *resp, void *userdata) {
         check_item *it = userdata;
         it->ctx->pending--;
@@ -90,11 +79,12 @@ static void on_ca(const aws_error *err, json_t *resp, void *userdata) {
                 printf("FAIL %s: status %s, not ACTIVE\n     hint: activate the CA (or restore it) before rollout\n",
                        it->what, status ? status : "unknown");
                 it->ctx->failures++;
-        } else if (it->signing_algorithm && family_of(key) && family_of(it->signing_algorithm) &&
-                   !streq(family_of(key), family_of(it->signing_algorithm))) {
+        } else if (it->signing_algorithm && key && !issuer_pca_signing_algorithm(key, it->signing_algorithm)) {
+                /* the same rule the pca issuer applies before IssueCertificate */
                 printf("FAIL %s: signing_algorithm %s does not match the CA's %s key\n"
-                       "     hint: set issuer.signing_algorithm to auto or a %s algorithm\n",
-                       it->what, it->signing_algorithm, key, family_of(key));
+                       "     hint: set issuer.signing_algorithm to auto or %s\n",
+                       it->what, it->signing_algorithm, key,
+                       issuer_pca_signing_algorithm(key, NULL) ?: "an algorithm of the CA's key family");
                 it->ctx->failures++;
         } else
                 printf("ok   %s: ACTIVE, %s\n", it->what, key ? key : "key algorithm unknown");

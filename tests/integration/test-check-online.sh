@@ -37,6 +37,7 @@ expect_grep "ok   CA .*22222222.*ACTIVE" "the EC CA is checked"
 write_conf SHA256WITHRSA
 expect_rc 1 "check --online fails on a key family mismatch" -- "$ACM_AGENT" -c "$TMP/acm-agent.yaml" check --online
 expect_grep "FAIL CA .*signing_algorithm SHA256WITHRSA does not match" "names the mismatch"
+expect_grep "hint: set issuer.signing_algorithm to auto or SHA256WITHECDSA" "the hint names the algorithm that fits"
 
 echo "bogus: 1" >>"$TMP/acm-agent.yaml"
 expect_rc 2 "a configuration error stops before AWS" -- "$ACM_AGENT" -c "$TMP/acm-agent.yaml" check --online
