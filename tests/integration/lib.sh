@@ -22,4 +22,17 @@ expect_grep() {
 	pattern=$1; desc=$2; file=${3:-$TMP/out}
 	if grep -qE -- "$pattern" "$file"; then ok "$desc"; else not_ok "$desc (no /$pattern/)"; sed 's/^/# /' "$file"; fi
 }
+# free_port: a TCP port on 127.0.0.1 that nothing listens on right now.
+free_port() { "${PYTHON3:-/usr/bin/python3}" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# served_serial PORT SNI: the serial (hex, no leading zeros) that the TLS
+# server on 127.0.0.1:PORT presents for SNI; empty when none.
+served_serial() {
+	echo | timeout 10 openssl s_client -connect "127.0.0.1:$1" -servername "$2" 2>/dev/null |
+		openssl x509 -noout -serial 2>/dev/null | sed 's/^serial=0*//'
+}
+# wait_served_serial PORT SNI HEX: polls up to 30 s (workers are replaced
+# after a reload); returns 1 when HEX is never served.
+wait_served_serial() {
+	_i=0; while [ $_i -lt 60 ]; do [ "$(served_serial "$1" "$2")" = "$3" ] && return 0; sleep 0.5; _i=$((_i + 1)); done; return 1
+}
 finish() { echo "1..$checks"; [ "$failures" -eq 0 ]; exit $?; }

@@ -14,7 +14,7 @@ emu_start --tls || exit 1
 on_exit emu_stop
 fetch_root || { not_ok "fetch the emulator's root CA certificate"; finish; }
 
-PORT=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 O=$TMP/certs/out/h1
 RELOAD_LOG=$TMP/reloads.log
 cat >"$TMP/haproxy.cfg" <<EOC
@@ -56,9 +56,8 @@ on_exit stop_haproxy
 wait_for 10 test -s "$TMP/haproxy.pid"
 pid=$(cat "$TMP/haproxy.pid")
 
-served() { echo | timeout 10 openssl s_client -connect "127.0.0.1:$PORT" -servername localhost 2>/dev/null |
-	openssl x509 -noout -serial 2>/dev/null | sed 's/^serial=0*//'; }
-wait_served() { i=0; while [ $i -lt 60 ]; do [ "$(served)" = "$1" ] && return 0; sleep 0.5; i=$((i + 1)); done; return 1; }
+served() { served_serial "$PORT" localhost; }
+wait_served() { wait_served_serial "$PORT" localhost "$1"; }
 s1=$(serial_of "$O/cert.pem")
 wait_served "$s1" && ok "haproxy serves $s1" || not_ok "haproxy serves $s1 (got '$(served)')"
 

@@ -20,7 +20,7 @@ on_exit emu_stop
 fetch_root || { not_ok "fetch the emulator's root CA certificate"; finish; }
 
 N=20
-PORT=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 mkdir -p "$TMP/nginx-tmp"
 : >"$TMP/extra.conf"
 : >"$TMP/servers.conf"
@@ -82,13 +82,8 @@ EOC
 } | agent_conf "$TMP/certs" "reloaders:
   nginx: {test_command: [\"$TMP/nginx-test\"], pid_file: \"$TMP/nginx.pid\"}"
 
-served() { # NAME: the serial nginx serves for NAME
-	echo | timeout 10 openssl s_client -connect "127.0.0.1:$PORT" -servername "$1.example.com" 2>/dev/null |
-		openssl x509 -noout -serial 2>/dev/null | sed 's/^serial=0*//'
-}
-wait_served() { # NAME SERIAL: up to 30 s (workers are replaced after SIGHUP)
-	i=0; while [ $i -lt 60 ]; do [ "$(served "$1")" = "$2" ] && return 0; sleep 0.5; i=$((i + 1)); done; return 1
-}
+served() { served_serial "$PORT" "$1.example.com"; }          # NAME: the serial nginx serves for NAME
+wait_served() { wait_served_serial "$PORT" "$1.example.com" "$2"; }  # NAME SERIAL
 count_tests() { grep -c . "$TMP/tests.log" 2>/dev/null || echo 0; }
 count_reloads() { grep -c 'signal 1 (SIGHUP) received' "$TMP/error.log" 2>/dev/null || echo 0; }
 O=$TMP/certs/out

@@ -19,7 +19,7 @@ mkver v1 4097; mkver v2 4098; mkver v3 4099
 ln -s v1 "$OUT/current"
 ln -s current/haproxy.pem "$OUT/haproxy.pem"
 
-PORT=$($PYTHON3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 cat >"$TMP/haproxy.cfg" <<EOC
 global
 	stats socket $TMP/admin.sock level admin
@@ -36,9 +36,8 @@ stop_haproxy() { [ -s "$TMP/haproxy.pid" ] && kill $(cat "$TMP/haproxy.pid") 2>/
 haproxy -D -f "$TMP/haproxy.cfg" -p "$TMP/haproxy.pid" || { echo "haproxy does not start"; exit 1; }
 on_exit stop_haproxy
 
-serial() { echo | timeout 10 openssl s_client -connect "127.0.0.1:$PORT" -servername localhost 2>/dev/null |
-	openssl x509 -noout -serial 2>/dev/null | sed 's/serial=//'; }
-wait_serial() { i=0; while [ $i -lt 60 ]; do [ "$(serial)" = "$1" ] && return 0; sleep 0.5; i=$((i + 1)); done; return 1; }
+serial() { served_serial "$PORT" localhost; }
+wait_serial() { wait_served_serial "$PORT" localhost "$1"; }
 wait_serial 1001 && ok "haproxy serves v1 (serial 1001)" || not_ok "haproxy serves v1 (got $(serial))"
 pid=$(cat "$TMP/haproxy.pid")
 RELOAD="echo reload >> $TMP/reloads.log; haproxy -D -f $TMP/haproxy.cfg -p $TMP/haproxy.pid -sf \$(cat $TMP/haproxy.pid)"

@@ -20,7 +20,7 @@ ln -s v1 "$OUT/current"
 ln -s current/fullchain.pem "$OUT/fullchain.pem"
 ln -s current/key.pem "$OUT/key.pem"
 
-PORT=$($PYTHON3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 : >"$TMP/extra.conf"
 cat >"$TMP/nginx.conf" <<EOC
 daemon on;
@@ -62,11 +62,8 @@ stop_nginx() { [ -s "$TMP/nginx.pid" ] && kill "$(cat "$TMP/nginx.pid")" 2>/dev/
 nginx -c "$TMP/nginx.conf" -e "$TMP/error.log" || { echo "nginx does not start"; cat "$TMP/error.log"; exit 1; }
 on_exit stop_nginx
 
-serial() { echo | timeout 10 openssl s_client -connect "127.0.0.1:$PORT" -servername localhost 2>/dev/null |
-	openssl x509 -noout -serial 2>/dev/null | sed 's/serial=//'; }
-wait_serial() { # HEX: poll up to 30 s (workers restart after SIGHUP)
-	i=0; while [ $i -lt 60 ]; do [ "$(serial)" = "$1" ] && return 0; sleep 0.5; i=$((i + 1)); done; return 1
-}
+serial() { served_serial "$PORT" localhost; }
+wait_serial() { wait_served_serial "$PORT" localhost "$1"; }
 wait_serial 1001 && ok "nginx serves v1 (serial 1001)" || not_ok "nginx serves v1 (got $(serial))"
 master=$(cat "$TMP/nginx.pid")
 
