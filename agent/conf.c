@@ -1300,21 +1300,42 @@ static int path_cmp(const void *a, const void *b) {
 }
 
 /* Reads the files one include: pattern matches (relative to dir), sorted, skipping files already read. */
-static void include_glob(L_t *L, const cnode *e, const char *dir, const char *mainpath, file_doc *docs, size_t *n_docs) {
-        const char *pat = nonempty(L, e, "include");
-        _cleanup_(freep) char *full = NULL;
+/* glob(3) reports a directory it cannot open only through this callback
+ * (it has no user data: the loader runs on one thread at a time). */
+static __thread int glob_errno;
+static __thread char glob_errpath[256];
+
+static int on_glob_error(const char *epath, int eerrno) {
+        if (eerrno == ENOENT || eerrno == ENOTDIR)
+                return 0;  /* no such directory: nothing to read */
+        glob_errno = eerrno;
+        snprintf(glob_errpath, sizeof(glob_errpath), "%s", epath);
+        return 1;
+}
+
+/*
+ * Reads every file matching the absolute pattern full, in sorted order,
+ * skipping the main file and files already read. e is the include: entry
+ * that named the pattern; NULL for certs.d/ beside the main file, whose
+ * errors point at the main file.
+ */
+static void read_glob(L_t *L, const char *full, const cnode *e, const char *mainf, const char *mainpath,
+                      file_doc *docs, size_t *n_docs) {
+        conf_loc at = { .file = mainf, .line = 1, .column = 1 };
         glob_t g = {};
         int gr;
 
-        if (!pat)
-                return;
-        full = pat[0] == '/' ? strdup(pat) : path_join(dir, pat);
-        if (!full) {
+        if (e)
+                at = e->loc;
+        glob_errno = 0;
+        gr = glob(full, 0, on_glob_error, &g);
+        if (gr == GLOB_NOSPACE)
                 L->oom = true;
-                return;
-        }
-        gr = glob(full, 0, NULL, &g);
-        if (gr == 0) {
+        else if (gr == GLOB_ABORTED)
+                conf_loader_error(L, &at, "io", "make the directory readable by the agent (it runs as root)",
+                                  "%s: cannot read the directory %s: %s", full, glob_errpath,
+                                  strerror(glob_errno ?: EIO));
+        else if (gr == 0) {
                 qsort(g.gl_pathv, g.gl_pathc, sizeof(char *), path_cmp);
                 for (size_t k = 0; k < g.gl_pathc; k++) {
                         bool seen = streq(g.gl_pathv[k], mainpath);
@@ -1323,15 +1344,29 @@ static void include_glob(L_t *L, const cnode *e, const char *dir, const char *ma
                         if (seen)
                                 continue;
                         if (*n_docs >= CONF_MAX_FILES) {
-                                conf_err_at(L, e, "too-large", "merge drop-in files", "more than %d configuration files", CONF_MAX_FILES);
+                                conf_loader_error(L, &at, "too-large", "merge drop-in files",
+                                                  "more than %d configuration files", CONF_MAX_FILES);
                                 break;
                         }
                         cnode *d = read_doc(L, g.gl_pathv[k], e);
                         docs[(*n_docs)++] = (file_doc) { .file = conf_loader_intern(L, g.gl_pathv[k]), .root = d, .ref = e };
                 }
-        } else if (gr != GLOB_NOMATCH)
-                conf_err_at(L, e, "io", "check the directory's permissions", "include '%s': cannot read the directory", pat);
+        }
         globfree(&g);
+}
+
+static void include_glob(L_t *L, const cnode *e, const char *dir, const char *mainpath, file_doc *docs, size_t *n_docs) {
+        const char *pat = nonempty(L, e, "include");
+        _cleanup_(freep) char *full = NULL;
+
+        if (!pat)
+                return;
+        full = pat[0] == '/' ? strdup(pat) : path_join(dir, pat);
+        if (!full) {
+                L->oom = true;
+                return;
+        }
+        read_glob(L, full, e, NULL, mainpath, docs, n_docs);
 }
 
 int conf_load(const char *path, conf **ret, conf_errors *errs) {
@@ -1420,35 +1455,13 @@ int conf_load(const char *path, conf **ret, conf_errors *errs) {
                 return -ENOMEM;
         }
         const char *dir = dirname(pcopy);
-        char **paths = NULL;
-        size_t n_paths = 0;
         {
                 _cleanup_(freep) char *pattern = strprintf("%s/certs.d/*.yaml", dir);
-                glob_t g = {};
-                if (pattern && glob(pattern, 0, NULL, &g) == 0) {
-                        for (size_t i = 0; i < g.gl_pathc; i++) {
-                                char **np = realloc(paths, (n_paths + 1) * sizeof(char *));
-                                if (!np)
-                                        break;
-                                paths = np;
-                                paths[n_paths++] = strdup(g.gl_pathv[i]);
-                        }
-                }
-                globfree(&g);
-                if (n_paths)
-                        qsort(paths, n_paths, sizeof(char *), path_cmp);
+                if (pattern)
+                        read_glob(&L, pattern, NULL, mainf, path, docs, &n_docs);
+                else
+                        L.oom = true;
         }
-        size_t certsd = n_paths;
-        for (size_t i = 0; i < certsd; i++)
-                if (n_docs >= CONF_MAX_FILES) {
-                        conf_loc loc = { .file = mainf, .line = 1, .column = 1 };
-                        conf_loader_error(&L, &loc, "too-large", "merge drop-in files",
-                                          "more than %d configuration files (certs.d/ has %zu)", CONF_MAX_FILES, certsd);
-                        break;
-                } else if (paths[i]) {
-                        cnode *d = read_doc(&L, paths[i], NULL);
-                        docs[n_docs++] = (file_doc) { .file = conf_loader_intern(&L, paths[i]), .root = d };
-                }
         cnode *inc = root && root->kind == CNODE_MAP ? conf_get(root, "include") : NULL;
         if (inc && inc->kind == CNODE_SCALAR)
                 include_glob(&L, inc, dir, path, docs, &n_docs);
@@ -1457,9 +1470,6 @@ int conf_load(const char *path, conf **ret, conf_errors *errs) {
                         include_glob(&L, inc->items[ii], dir, path, docs, &n_docs);
         else if (inc)
                 conf_err_at(&L, inc, "type", "write include: [\"extra/*.yaml\"]", "include must be a glob or a list of globs");
-        for (size_t i = 0; i < n_paths; i++)
-                free(paths[i]);
-        free(paths);
 
         /* Certificates of every file, in file order. */
         size_t cap = 0;

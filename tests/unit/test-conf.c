@@ -266,6 +266,35 @@ static void test_unreadable_dropin(void **state) {
         expect_one(p, sub, 1, 1, "io");
 }
 
+/* A drop-in directory that cannot be listed is an error, never "no drop-ins"
+ * (its certificates would silently vanish): for certs.d/ at the main file,
+ * for an include: at its entry. A symlink loop fails opendir even for root. */
+static void test_unlistable_dropin_dir(void **state) {
+        (void) state;
+        _cleanup_(freep) char *dir = new_dir();
+        _cleanup_(freep) char *p = path_join(dir, "acm-agent.yaml");
+        _cleanup_(freep) char *certsd = path_join(dir, "certs.d");
+        _cleanup_(freep) char *loop = path_join(dir, "loop");
+        conf_errors errs;
+        conf *cf = NULL;
+
+        write_at(dir, "acm-agent.yaml", "certificates: []\n");
+        assert_int_equal(symlink("certs.d", certsd), 0);
+        expect_one(p, p, 1, 1, "io");
+        assert_int_equal(unlink(certsd), 0);
+
+        write_at(dir, "acm-agent.yaml", "certificates: []\ninclude: [\"loop/*.yaml\"]\n");
+        assert_int_equal(symlink("loop", loop), 0);
+        assert_int_equal(conf_load(p, &cf, &errs), -EINVAL);
+        assert_int_equal(errs.n, 1);
+        assert_string_equal(errs.items[0].loc.file, p);
+        assert_int_equal(errs.items[0].loc.line, 2);
+        assert_int_equal(errs.items[0].loc.column, 11);
+        assert_string_equal(errs.items[0].klass, "io");
+        assert_non_null(strstr(errs.items[0].message, "cannot read the directory"));
+        conf_errors_done(&errs);
+}
+
 static void test_too_large_file(void **state) {
         (void) state;
         _cleanup_(freep) char *dir = new_dir();
@@ -766,6 +795,7 @@ int main(void) {
         const struct CMUnitTest fixed[] = {
                 cmocka_unit_test(test_missing_file),
                 cmocka_unit_test(test_unreadable_dropin),
+                cmocka_unit_test(test_unlistable_dropin_dir),
                 cmocka_unit_test(test_too_large_file),
                 cmocka_unit_test(test_too_many_nodes),
                 cmocka_unit_test(test_too_many_files),
