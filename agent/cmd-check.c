@@ -60,6 +60,12 @@ int cmd_check(const cli_options *o, int argc, char **argv) {
                 log_error("check: unexpected argument '%s'.", argv[1]);
                 return EXIT_USAGE;
         }
+        if (o->json && o->online) {
+                /* the online report is lines for people: mixed into the JSON
+                 * document it would break every consumer of --json */
+                log_error("check: --json and --online cannot be combined; run 'check --json' and 'check --online' separately.");
+                return EXIT_USAGE;
+        }
         r = conf_load(path, &c, &errs);
         if (r == -EINVAL) {
                 if (o->json) {

@@ -201,44 +201,67 @@ static char **get_argv(L_t *L, const cnode *n, const char *what, bool allow_stri
         return get_strv(L, n, what, 256);
 }
 
-static void lookup_user(L_t *L, const cnode *n, uid_t *uid, char **name) {
-        const char *s = nonempty(L, n, "owner");
-        uint32_t id;
-        struct passwd pw, *res = NULL;
-        char buf[16384];
-        if (!s)
-                return;
-        if (parse_uint32(s, &id) >= 0 && id != UINT32_MAX) {
-                *uid = (uid_t) id;
-                return;
+/* Looks up a user (group false) or group name through NSS. Returns 1 and
+ * sets *ret_id when found, 0 when there is no such name, -errno when the
+ * lookup itself failed (NSS/LDAP unreachable...), so that the operator is
+ * not told "unknown user" for an outage. ERANGE grows the buffer. */
+static int lookup_id(const char *s, bool group, uint32_t *ret_id) {
+        for (size_t size = 16384; size <= 4 * 1024 * 1024; size *= 4) {
+                _cleanup_(freep) char *buf = malloc(size);
+                int r;
+                if (!buf)
+                        return -ENOMEM;
+                if (group) {
+                        struct group gr, *res = NULL;
+                        r = getgrnam_r(s, &gr, buf, size, &res);
+                        if (r == 0 && res) {
+                                *ret_id = res->gr_gid;
+                                return 1;
+                        }
+                } else {
+                        struct passwd pw, *res = NULL;
+                        r = getpwnam_r(s, &pw, buf, size, &res);
+                        if (r == 0 && res) {
+                                *ret_id = res->pw_uid;
+                                return 1;
+                        }
+                }
+                /* glibc reports "no such name" as 0 or, from some NSS
+                 * modules, as one of these */
+                if (r == 0 || r == ENOENT || r == ESRCH || r == EBADF || r == EPERM)
+                        return 0;
+                if (r != ERANGE)
+                        return -r;
         }
-        if (getpwnam_r(s, &pw, buf, sizeof buf, &res) != 0 || !res) {
-                conf_err_at(L, n, "user", "create the user first or name an existing one (getent passwd NAME)",
-                       "unknown user '%s'", s);
-                return;
-        }
-        *uid = res->pw_uid;
-        free(*name);
-        *name = xstrdup(L, s);
+        return -ERANGE;
 }
 
-static void lookup_group(L_t *L, const cnode *n, gid_t *gid, char **name) {
-        const char *s = nonempty(L, n, "group");
-        uint32_t id;
-        struct group gr, *res = NULL;
-        char buf[16384];
+/* owner: / group: as a name or a numeric id. */
+static void lookup_owner(L_t *L, const cnode *n, bool group, uint32_t *id, char **name) {
+        const char *what = group ? "group" : "user";
+        const char *s = nonempty(L, n, group ? "group" : "owner");
+        uint32_t v;
+        int r;
+
         if (!s)
                 return;
-        if (parse_uint32(s, &id) >= 0 && id != UINT32_MAX) {
-                *gid = (gid_t) id;
+        if (parse_uint32(s, &v) >= 0 && v != UINT32_MAX) {
+                *id = v;
                 return;
         }
-        if (getgrnam_r(s, &gr, buf, sizeof buf, &res) != 0 || !res) {
-                conf_err_at(L, n, "group", "create the group first or name an existing one (getent group NAME)",
-                       "unknown group '%s'", s);
+        r = lookup_id(s, group, &v);
+        if (r == 0) {
+                conf_err_at(L, n, what, group ? "create the group first or name an existing one (getent group NAME)"
+                                              : "create the user first or name an existing one (getent passwd NAME)",
+                            "unknown %s '%s'", what, s);
                 return;
         }
-        *gid = res->gr_gid;
+        if (r < 0) {
+                conf_err_at(L, n, what, "check the name service (nsswitch.conf, LDAP/SSSD) or use a numeric id",
+                            "cannot look up %s '%s': %s", what, s, strerror(-r));
+                return;
+        }
+        *id = v;
         free(*name);
         *name = xstrdup(L, s);
 }
@@ -671,10 +694,17 @@ static void parse_output(L_t *L, conf_output *o, const cnode *n) {
                 return;
         conf_check_keys(L, n, keys, "output");
         get_path(L, n, "dir", &o->dir);
-        if ((v = conf_get(n, "owner")))
-                lookup_user(L, v, &o->owner, &o->owner_name);
-        if ((v = conf_get(n, "group")))
-                lookup_group(L, v, &o->group, &o->group_name);
+        uint32_t id;
+        if ((v = conf_get(n, "owner"))) {
+                id = o->owner;
+                lookup_owner(L, v, false, &id, &o->owner_name);
+                o->owner = (uid_t) id;
+        }
+        if ((v = conf_get(n, "group"))) {
+                id = o->group;
+                lookup_owner(L, v, true, &id, &o->group_name);
+                o->group = (gid_t) id;
+        }
         const char *mk[] = { "mode", "key_mode" };
         mode_t *mp[] = { &o->mode, &o->key_mode };
         for (size_t i = 0; i < 2; i++) {

@@ -55,4 +55,8 @@ if [ $rc = 0 ] && cmp -s "$TMP/rt1.json" "$TMP/rt2.json"; then ok "check --json 
 if "$PYTHON3" -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d["certificates"]) >= 3' "$TMP/rt1.json"; then
 	ok "--json lists the certificates"; else not_ok "--json lists the certificates"; fi
 expect_rc 2 "unexpected argument exits 2" -- "$ACM_AGENT" -c "$EX" check extra
+# --json promises one JSON document: the online report (lines for people)
+# is refused with it rather than appended to the document.
+expect_rc 2 "check --json --online is refused" -- "$ACM_AGENT" -c "$ABS_TOP_SRCDIR/conf/acm-agent.yaml" check --json --online
+expect_grep "cannot be combined" "says why and what to run instead"
 finish
