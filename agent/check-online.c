@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -41,77 +42,85 @@ static void report_error(check_item *it, const aws_error *err) {
         it->ctx->failures++;
 }
 
+/* An answer arrived for it: it is no longer pending. Returns true when err
+ * is set: the check failed, was reported and it is freed (the callback stops). */
+static bool item_answered(check_item *it, const aws_error *err) {
+        it->ctx->pending--;
+        if (!err)
+                return false;
+        report_error(it, err);
+        item_free(it);
+        return true;
+}
+
+/* The check failed for a reason found here: "FAIL what: message" and the
+ * hint on the next line; it is freed. */
+_printf_(3, 4) static void item_fail(check_item *it, const char *hint, const char *fmt, ...) {
+        va_list ap;
+
+        printf("FAIL %s: ", it->what);
+        va_start(ap, fmt);
+        vprintf(fmt, ap);
+        va_end(ap);
+        printf("\n%s%s%s", hint ? "     hint: " : "", hint ? hint : "", hint ? "\n" : "");
+        it->ctx->failures++;
+        item_free(it);
+}
+
 static void on_identity(const aws_error *err, json_t *resp, void *userdata) {
         check_item *it = userdata;
-        it->ctx->pending--;
-        if (err)
-                report_error(it, err);
-        else
-                printf("ok   identity: %s (account %s)\n", json_string_value(json_object_get(resp, "Arn")) ?: "?",
-                       json_string_value(json_object_get(resp, "Account")) ?: "?");
+        if (item_answered(it, err))
+                return;
+        printf("ok   identity: %s (account %s)\n", json_string_value(json_object_get(resp, "Arn")) ?: "?",
+               json_string_value(json_object_get(resp, "Account")) ?: "?");
         item_free(it);
 }
 
 static void on_credentials(const aws_error *err, const aws_credentials_info *info, void *userdata) {
         check_item *it = userdata;
-        it->ctx->pending--;
-        if (err)
-                report_error(it, err);
-        else
-                printf("ok   credentials: %s (key %s%s)\n", info->source, info->access_key_id,
-                       info->temporary ? ", temporary" : "");
+        if (item_answered(it, err))
+                return;
+        printf("ok   credentials: %s (key %s%s)\n", info->source, info->access_key_id, info->temporary ? ", temporary" : "");
         item_free(it);
 }
 
 static void on_ca(const aws_error *err, json_t *resp, void *userdata) {
         check_item *it = userdata;
-        it->ctx->pending--;
-        if (err) {
-                report_error(it, err);
-                item_free(it);
+        if (item_answered(it, err))
                 return;
-        }
         json_t *ca = json_object_get(resp, "CertificateAuthority");
         const char *status = json_string_value(json_object_get(ca, "Status"));
         const char *key = json_string_value(
                 json_object_get(json_object_get(ca, "CertificateAuthorityConfiguration"), "KeyAlgorithm"));
-        if (!status || !streq(status, "ACTIVE")) {
-                printf("FAIL %s: status %s, not ACTIVE\n     hint: activate the CA (or restore it) before rollout\n",
-                       it->what, status ? status : "unknown");
-                it->ctx->failures++;
-        } else if (it->signing_algorithm && key && !issuer_pca_signing_algorithm(key, it->signing_algorithm)) {
-                /* the same rule the pca issuer applies before IssueCertificate */
-                printf("FAIL %s: signing_algorithm %s does not match the CA's %s key\n"
-                       "     hint: set issuer.signing_algorithm to auto or %s\n",
-                       it->what, it->signing_algorithm, key,
-                       issuer_pca_signing_algorithm(key, NULL) ?: "an algorithm of the CA's key family");
-                it->ctx->failures++;
-        } else
-                printf("ok   %s: ACTIVE, %s\n", it->what, key ? key : "key algorithm unknown");
+        if (!status || !streq(status, "ACTIVE"))
+                return item_fail(it, "activate the CA (or restore it) before rollout", "status %s, not ACTIVE",
+                                 status ? status : "unknown");
+        /* the same rule the pca issuer applies before IssueCertificate */
+        if (it->signing_algorithm && key && !issuer_pca_signing_algorithm(key, it->signing_algorithm)) {
+                char hint[128];
+                snprintf(hint, sizeof(hint), "set issuer.signing_algorithm to auto or %s",
+                         issuer_pca_signing_algorithm(key, NULL) ?: "an algorithm of the CA's key family");
+                return item_fail(it, hint, "signing_algorithm %s does not match the CA's %s key",
+                                 it->signing_algorithm, key);
+        }
+        printf("ok   %s: ACTIVE, %s\n", it->what, key ? key : "key algorithm unknown");
         item_free(it);
 }
 
 static void on_acm(const aws_error *err, json_t *resp, void *userdata) {
         check_item *it = userdata;
-        it->ctx->pending--;
-        if (err)
-                report_error(it, err);
-        else {
-                json_t *cert = json_object_get(resp, "Certificate");
-                printf("ok   %s: %s, %s\n", it->what, json_string_value(json_object_get(cert, "Status")) ?: "?",
-                       json_string_value(json_object_get(cert, "DomainName")) ?: "?");
-        }
+        if (item_answered(it, err))
+                return;
+        json_t *cert = json_object_get(resp, "Certificate");
+        printf("ok   %s: %s, %s\n", it->what, json_string_value(json_object_get(cert, "Status")) ?: "?",
+               json_string_value(json_object_get(cert, "DomainName")) ?: "?");
         item_free(it);
 }
 
 static void on_zone(const aws_error *err, json_t *resp, void *userdata) {
         check_item *it = userdata;
-        it->ctx->pending--;
-        if (err) {
-                report_error(it, err);
-                item_free(it);
+        if (item_answered(it, err))
                 return;
-        }
         /* The apex SOA/NS come first: the first record's name is the zone's. */
         json_t *rrs = json_object_get(json_object_get(resp, "ResourceRecordSets"), "ResourceRecordSet");
         const char *apex = json_string_value(json_object_get(route53_list_get(rrs, 0), "Name"));
@@ -123,12 +132,8 @@ static int zone_by_name_next(check_item *it);
 
 static void on_zone_by_name(const aws_error *err, json_t *resp, void *userdata) {
         check_item *it = userdata;
-        it->ctx->pending--;
-        if (err) {
-                report_error(it, err);
-                item_free(it);
+        if (item_answered(it, err))
                 return;
-        }
         json_t *zones = json_object_get(json_object_get(resp, "HostedZones"), "HostedZone");
         json_t *z = route53_list_get(zones, 0);
         const char *zn = json_string_value(json_object_get(z, "Name"));
@@ -141,19 +146,12 @@ static void on_zone_by_name(const aws_error *err, json_t *resp, void *userdata) 
         }
         /* Not this suffix: try the parent. */
         const char *dot = strchr(it->suffix, '.');
-        if (!dot || !strchr(dot + 1, '.')) {
-                printf("FAIL %s: no Route 53 hosted zone for %s in this account\n"
-                       "     hint: create the zone, or set dns.hosted_zone_id\n", it->what, it->name);
-                it->ctx->failures++;
-                item_free(it);
-                return;
-        }
+        if (!dot || !strchr(dot + 1, '.'))
+                return item_fail(it, "create the zone, or set dns.hosted_zone_id",
+                                 "no Route 53 hosted zone for %s in this account", it->name);
         it->suffix = dot + 1;
-        if (zone_by_name_next(it) < 0) {
-                printf("FAIL %s: out of memory\n", it->what);
-                it->ctx->failures++;
-                item_free(it);
-        }
+        if (zone_by_name_next(it) < 0)
+                item_fail(it, NULL, "out of memory");
 }
 
 static int zone_by_name_next(check_item *it) {
@@ -275,9 +273,8 @@ int check_online(const conf *c, const cli_options *o) {
                         r = route53_list_resource_record_sets(client, cert->dns.hosted_zone_id, NULL, NULL, 2, on_zone,
                                                               it, NULL);
                         if (r == -EINVAL) {
-                                printf("FAIL %s: not a hosted zone id (Z followed by letters and digits)\n", it->what);
-                                ctx.failures++;
-                                item_free(it);
+                                item_fail(it, "write the id as Route 53 shows it, e.g. Z0123456789ABCDEFGHIJ",
+                                          "not a hosted zone id (Z followed by letters and digits)");
                                 continue;
                         }
                         if (r < 0) {
@@ -298,11 +295,11 @@ int check_online(const conf *c, const cli_options *o) {
                         it->client = client;
                         it->suffix = it->name;
                         r = zone_by_name_next(it);
-                        if (r < 0) {
-                                printf("FAIL %s: %s is not a usable DNS name\n", it->what, n);
-                                ctx.failures++;
-                                item_free(it);
-                        }
+                        if (r == -ENOMEM)
+                                item_fail(it, NULL, "out of memory");
+                        else if (r < 0)
+                                item_fail(it, "set dns.hosted_zone_id", "%s is not a usable DNS name: %s", n,
+                                          strerror(-r));
                 }
         }
 
