@@ -168,24 +168,28 @@ static json_t *ap_value(conf_loader *L, const cnode *n, const ap_field *f) {
         }
         if (!(s = conf_scalar(L, n, f->name)))
                 return NULL;
+        /* the model's length bound first, for every string member */
+        if (f->max > 0 && strlen(s) > f->max) {
+                char hint[64];
+                snprintf(hint, sizeof hint, "shorten it to %u characters", f->max);
+                conf_err_at(L, n, "range", hint, "%s is longer than %u characters", f->name, f->max);
+                return NULL;
+        }
         if (f->type == AP_OID)
                 why = conf_check_oid(s);
         else if (f->type == AP_B64)
                 why = conf_check_base64(s);
         else if (f->type == AP_COUNTRY && (strlen(s) != 2 || !isalpha((unsigned char) s[0]) || !isalpha((unsigned char) s[1])))
                 why = "a country is a two-letter code such as DE or US";
-        else if (strlen(s) > f->max) {
-                char hint[64];
-                snprintf(hint, sizeof hint, "shorten it to %u characters", f->max);
-                conf_err_at(L, n, "range", hint, "%s is longer than %u characters", f->name, f->max);
-                return NULL;
-        }
         if (why) {
                 conf_err_at(L, n, f->type == AP_OID ? "oid" : "type", "see the ApiPassthrough shape in the ACM-PCA API reference",
                        "%s: %s", f->name, why);
                 return NULL;
         }
-        return json_string(s);
+        json_t *j = json_string(s);
+        if (!j)
+                L->oom = true;
+        return j;
 }
 
 json_t *conf_api_passthrough_parse(conf_loader *L, const cnode *n) {

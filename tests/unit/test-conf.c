@@ -175,6 +175,8 @@ static const ecase cases[] = {
           NULL, "main", 7, 80, "enum", 0, "SERVER_AUTH" },
         { "passthrough-required", BASE0 "      api_passthrough: {Extensions: {CustomExtensions: [{ObjectIdentifier: 1.2.3}]}}\n    dns_names: [a.b]\n",
           NULL, "main", 7, 57, "missing", 0, "Value" },
+        { "passthrough-length", BASE0 "      api_passthrough: {Subject: {Country: DEU}}\n    dns_names: [a.b]\n",
+          NULL, "main", 7, 44, "range", 0, "shorten it to 2" },
         /* acm issuer */
         { "acm-arn-conflict", "certificates:\n  - name: api\n    issuer:\n      type: acm\n      arn: " ACM_ARN "\n      validation: dns\n",
           NULL, "main", 6, 7, "conflict", 0, NULL },
