@@ -693,6 +693,24 @@ static void on_get_certificate(const aws_error *err, json_t *resp, void *userdat
 
         p->req = NULL;
         if (err) {
+                if (err->kind == AWS_ERROR_NOT_FOUND || err->kind == AWS_ERROR_INVALID) {
+                        /* that ARN can never be fetched: polling it again on
+                         * every run would block renewal until the old
+                         * certificate expires. Forget the request (the
+                         * pending key stays); transient kinds (throttling,
+                         * server, network, auth) keep the ARN. */
+                        _cleanup_(freep) char *line = aws_error_format(err);
+                        _cleanup_(freep) char *arn = TAKE_PTR(m->st->pending_arn);
+                        char kind[64];
+                        m->st->idempotency_token = (free(m->st->idempotency_token), NULL);
+                        m->st->token_created = 0;
+                        m->st->pending_csr = (free(m->st->pending_csr), NULL);
+                        snprintf(kind, sizeof(kind), "aws:%s", aws_error_kind_to_string(err->kind));
+                        return pca_fail(p, kind,
+                                        "GetCertificate %s cannot be fetched (%s); the request is abandoned and a new "
+                                        "certificate will be requested at the next run",
+                                        arn ? arn : "?", line ? line : err->type);
+                }
                 if (err->kind != AWS_ERROR_IN_PROGRESS)
                         return pca_fail_aws(p, err);
                 testpoint_hit("polling", m->cert->name);

@@ -19,4 +19,20 @@ expect_rc 1 "SHA256WITHRSA on an EC CA" -- agent renew web --force
 expect_grep "signing_algorithm SHA256WITHRSA does not fit CA .*EC_prime256v1" "names the mismatch"
 keep "algorithm mismatch"
 
+# An ARN that can never be fetched (ResourceNotFoundException: the emulator
+# forgot it) fails the run once with a clear message; the following run
+# requests a new certificate instead of polling that ARN forever.
+STATE="$TMP/state-lost"; OUT="$TMP/certs-lost"; CERTS=""
+cert lost "$SUB_CA" '"validity":{"type":"DAYS","value":30}'
+write_conf
+ACM_AGENT_TEST_KILL_AT=arn-persisted agent --once >/dev/null 2>&1
+grep -q '"pending_arn"' "$STATE/certs/lost.json" && ok "ARN persisted before the kill" || not_ok "no pending ARN in the state"
+emu_ctl POST /reset >/dev/null
+expect_rc 1 "an unknown ARN fails the run" -- agent --once
+expect_grep "cannot be fetched .*ResourceNotFoundException.*a new certificate will be requested" "says a new certificate will be requested"
+grep -q '"pending_arn"' "$STATE/certs/lost.json" && not_ok "the unfetchable ARN is still pending" || ok "the unfetchable ARN is forgotten"
+expect_rc 0 "the following run issues a fresh certificate" -- agent --once
+[ "$(calls acm-pca:IssueCertificate)" = 1 ] && ok "one new IssueCertificate" || not_ok "IssueCertificate calls: $(calls acm-pca:IssueCertificate)"
+verify_files lost
+
 finish
