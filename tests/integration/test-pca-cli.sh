@@ -75,6 +75,15 @@ emu_ctl GET /certificates | grep -qE '"revoked": ?\{"reason": ?"KEY_COMPROMISE"'
 expect_rc 0 "next --once replaces the revoked certificate" -- agent --once
 expect_grep "web: renewed" "revoked certificate renewed"
 [ "$(serial_of web)" != "$serial" ] && ok "new serial after revoke" || not_ok "same serial after revoke"
+# a revoked key.reuse certificate: the replacement gets a new key
+reusekey=$(openssl pkey -in "$OUT/reuse/key.pem" -pubout | sha256sum)
+expect_rc 0 "revoke --reason key-compromise a key.reuse certificate" -- agent revoke reuse --reason key-compromise
+expect_grep "key is discarded" "revoke says the key is discarded"
+[ -e "$STATE/keys/reuse.pem" ] && not_ok "the revoked key is still in the state dir" || ok "the revoked key is deleted"
+expect_rc 0 "next --once replaces it" -- agent --once
+expect_grep "reuse: renewed" "the revoked key.reuse certificate renewed"
+[ "$(openssl pkey -in "$OUT/reuse/key.pem" -pubout | sha256sum)" != "$reusekey" ] && ok "key.reuse after key-compromise: a new key" || not_ok "the compromised key was reused"
+verify_files reuse
 
 # CA not ACTIVE: clear error, old files stay, exit 1
 serial=$(serial_of web)
