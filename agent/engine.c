@@ -565,13 +565,14 @@ static void await_reload(mach *x) {
         }
         if (!e->pass) {
                 e->pass = reload_pass_new(e->loop);
-                if (!e->pass)
-                        return finish_failed(x, "oom", "out of memory");
+                if (!e->pass)  /* the reload stays pending for the next run */
+                        return finish_failed_phase(x, "oom", "out of memory", STATE_DEPLOYING);
         }
         r = reload_pass_add(e->pass, x->m.cert, x->prev.version);
         if (r < 0) {
-                _cleanup_(freep) char *m = strprintf("cannot queue the reload: %s", strerror(-r));
-                return finish_failed(x, "reload", m ? m : "cannot queue the reload");
+                _cleanup_(freep) char *m = strprintf("cannot queue the reload (retried at the next run): %s",
+                                                     strerror(-r));
+                return finish_failed_phase(x, "reload", m ? m : "cannot queue the reload", STATE_DEPLOYING);
         }
         e->n_pass++;
         x->stage = STAGE_RELOAD;
@@ -694,7 +695,7 @@ static int deploy_run(void *arg) {
                 st->phase = STATE_DEPLOYING;
         } else
                 mark_valid(st);
-        j->r_save = state_save(x->m.state_dir, cert->name, st);
+        j->r_save = testpoint_fail("deploy-save", cert->name) ? -EIO : state_save(x->m.state_dir, cert->name, st);
         if (j->r_save >= 0 && j->reload)
                 testpoint_hit("reload-pending", cert->name);
         return 0;
@@ -711,10 +712,19 @@ static void deploy_done(int r, void *arg) {
                 return finish_failed(x, "deploy", msg ? msg : "deploy failed");
         }
         if (j->r_save < 0) {
-                _cleanup_(freep) char *msg = strprintf("cannot save the state after deploying %s: %s", j->dr.version,
-                                                       strerror(-j->r_save));
+                /* The new files are in place. With a reload still to run the
+                 * state must stay in flight (DEPLOYING, reload_pending) so the
+                 * next run redoes the reload: a plain FAILED that names the
+                 * new serial would make it think nothing is left to do while
+                 * the server still serves the old certificate. */
+                bool pending = j->reload && json_is_true(json_object_get(x->m.st->extra, "reload_pending"));
+                _cleanup_(freep) char *msg = strprintf("cannot save the state after deploying %s: %s%s", j->dr.version,
+                                                       strerror(-j->r_save),
+                                                       pending ? "; the reload runs at the next run" : "");
                 deploy_job_free(j);
-                return finish_failed(x, "io", msg ? msg : "cannot save the state");
+                x->res.changed = true;
+                return finish_failed_phase(x, "io", msg ? msg : "cannot save the state",
+                                           pending ? STATE_DEPLOYING : STATE_FAILED);
         }
         log_cert(LOG_INFO, cert->name, "deployed version %s (serial %s)", j->dr.version, j->info->serial_hex);
         x->saved_valid = !j->reload;

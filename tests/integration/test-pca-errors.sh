@@ -35,4 +35,22 @@ expect_rc 0 "the following run issues a fresh certificate" -- agent --once
 [ "$(calls acm-pca:IssueCertificate)" = 1 ] && ok "one new IssueCertificate" || not_ok "IssueCertificate calls: $(calls acm-pca:IssueCertificate)"
 verify_files lost
 
+# The state save right after a deploy fails (test hook: EIO): the new files
+# are in place, so the state stays in flight with the reload pending, and the
+# next run runs the reload (without a new IssueCertificate) instead of taking
+# the new serial as served.
+STATE="$TMP/state-save"; OUT="$TMP/certs-save"; CERTS=""
+cert rl "$SUB_CA" '"validity":{"type":"DAYS","value":30},"reload":[["/bin/sh","-c","echo reload >>'"$TMP"'/rl-reloads"]]'
+write_conf
+emu_ctl POST /reset >/dev/null
+expect_rc 1 "the state save after the deploy fails" -- env ACM_AGENT_TEST_FAIL_AT=deploy-save:rl "$AGENT" -c "$CONF" --once
+expect_grep "cannot save the state after deploying .*the reload runs at the next run" "the error says the reload runs at the next run"
+[ ! -e "$TMP/rl-reloads" ] && ok "no reload in the failed run" || not_ok "reloaded in the failed run"
+grep -q '"phase": "deploying"' "$STATE/certs/rl.json" && ok "the state stays in flight (deploying)" || not_ok "state phase: $(grep phase "$STATE/certs/rl.json")"
+expect_rc 0 "the next run finishes" -- agent --once
+expect_grep "resuming: the reload" "it resumes the reload"
+[ "$(wc -l <"$TMP/rl-reloads" 2>/dev/null)" = 1 ] && ok "the reload ran once" || not_ok "reloads: $(cat "$TMP/rl-reloads" 2>/dev/null)"
+[ "$(calls acm-pca:IssueCertificate)" = 1 ] && ok "no second IssueCertificate" || not_ok "IssueCertificate calls: $(calls acm-pca:IssueCertificate)"
+grep -q '"phase": "valid"' "$STATE/certs/rl.json" && ok "valid afterwards" || not_ok "state phase: $(grep phase "$STATE/certs/rl.json")"
+
 finish
