@@ -462,9 +462,18 @@ static void finish_valid(mach *x) {
 
         if (!x->saved_valid) {
                 mark_valid(st);
-                r = state_save(x->m.state_dir, x->m.cert->name, st);
-                if (r < 0)
-                        log_cert(LOG_ERR, x->m.cert->name, "cannot save the state after deploying: %s", strerror(-r));
+                r = testpoint_fail("final-save", x->m.cert->name) ? -EIO
+                                                                   : state_save(x->m.state_dir, x->m.cert->name, st);
+                if (r < 0) {
+                        /* the disk still says "reload pending": the next run
+                         * would reload and report again, so this is no success */
+                        _cleanup_(freep) char *msg = strprintf(
+                                "serial %s is deployed and reloaded, but the state file %s/certs/%s.json cannot be "
+                                "saved: %s", st->serial ? st->serial : "?", x->m.state_dir, x->m.cert->name,
+                                strerror(-r));
+                        x->res.changed = true;
+                        return finish_failed(x, "io", msg ? msg : "cannot save the state");
+                }
         }
         set_result_cert(x);
         x->res.action = x->had_cert ? ENGINE_ACTION_RENEWED : ENGINE_ACTION_ISSUED;

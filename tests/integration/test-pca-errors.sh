@@ -53,4 +53,10 @@ expect_grep "resuming: the reload" "it resumes the reload"
 [ "$(calls acm-pca:IssueCertificate)" = 1 ] && ok "no second IssueCertificate" || not_ok "IssueCertificate calls: $(calls acm-pca:IssueCertificate)"
 grep -q '"phase": "valid"' "$STATE/certs/rl.json" && ok "valid afterwards" || not_ok "state phase: $(grep phase "$STATE/certs/rl.json")"
 
+# The final save (valid after the reload) fails: that is a failure (exit 1,
+# kind io, naming the state file), not a success the disk does not know of.
+expect_rc 1 "the final state save fails" -- env ACM_AGENT_TEST_FAIL_AT=final-save:rl "$AGENT" -c "$CONF" renew rl --force
+expect_grep "deployed and reloaded, but the state file $STATE/certs/rl.json cannot be saved" "the error names the state file"
+grep -q '"last_error_kind": "io"' "$STATE/certs/rl.json" && ok "kind io" || not_ok "kind: $(grep last_error_kind "$STATE/certs/rl.json")"
+
 finish
