@@ -913,6 +913,16 @@ static void start_machine(mach *x) {
                 log_cert(LOG_ERR, cert->name, "%s", x->res.error);
                 return;
         }
+        if (sched_renew_before_ignored(&cert->schedule, x->m.st->not_before, x->m.st->not_after)) {
+                char b[32], l[32];
+                log_cert(LOG_WARNING, cert->name,
+                         "renew_before %s is not shorter than the certificate's lifetime %s; renewing at "
+                         "renew_fraction %.2f of the lifetime instead (set a shorter renew_before)",
+                         format_duration(cert->schedule.renew_before, b, sizeof(b)),
+                         format_duration((uint64_t) (x->m.st->not_after - x->m.st->not_before), l, sizeof(l)),
+                         cert->schedule.renew_fraction > 0 && cert->schedule.renew_fraction <= 1
+                                 ? cert->schedule.renew_fraction : 0.33);
+        }
         a = sched_decide(&cert->schedule, x->m.st, have_current(cert), clock_now(), hash, e->opts.force, &when);
         set_result_cert(x);
         if (e->opts.dry_run) {
