@@ -546,6 +546,20 @@ static void step_issue(pca *p) {
 
         if (!ca || ca->status != CA_READY)
                 return pca_fail(p, "ca", "internal error: CA %s not described", c->ca_arn);
+        /* A persisted token is re-sent unchanged while AWS still honours it,
+         * so a request that may have arrived before a crash is not issued
+         * twice. An expired token goes with its CSR: the request is built
+         * afresh (same pending key) from the configuration as it is now, so
+         * names changed in between are not issued (and billed) only to be
+         * rejected by the verification. */
+        if (m->st->idempotency_token && m->st->token_created + PCA_TOKEN_LIFETIME_SEC < now) {
+                log_cert(LOG_WARNING, m->cert->name,
+                         "the idempotency token of the interrupted request is older than a minute; "
+                         "a certificate issued by that request (if any) is abandoned and a new one requested");
+                m->st->idempotency_token = (free(m->st->idempotency_token), NULL);
+                m->st->pending_csr = (free(m->st->pending_csr), NULL);
+                p->csr_pem = (free(p->csr_pem), NULL);
+        }
         if (!p->csr_pem && m->st->pending_csr && m->st->idempotency_token) {
                 /* resumed: re-send the persisted request unchanged */
                 p->csr_pem = strdup(m->st->pending_csr);
@@ -571,14 +585,6 @@ static void step_issue(pca *p) {
         if (!p->signing_algorithm)
                 return pca_fail(p, "oom", "out of memory");
 
-        /* A persisted token is re-sent unchanged while AWS still honours it,
-         * so a request that may have arrived before a crash is not issued twice. */
-        if (m->st->idempotency_token && m->st->token_created + PCA_TOKEN_LIFETIME_SEC < now) {
-                log_cert(LOG_WARNING, m->cert->name,
-                         "the idempotency token of the interrupted request is older than a minute; "
-                         "a certificate issued by that request (if any) is abandoned and a new one requested");
-                m->st->idempotency_token = (free(m->st->idempotency_token), NULL);
-        }
         if (!m->st->idempotency_token) {
                 uint8_t raw[16];
                 char hex[33];
