@@ -490,18 +490,49 @@ static mach *find_mach(engine *e, const conf_cert *cert) {
         return NULL;
 }
 
-static int on_rollback(const conf_cert *cert, const char *previous_version, void *userdata _unused_) {
+/* The state describes what is served again after a rollback: the previous
+ * certificate, no reload pending. */
+static void restore_previous(mach *x) {
+        cert_state *st = x->m.st;
+
+        (void) state_set_string(&st->serial, x->prev.serial);
+        (void) state_set_string(&st->arn, x->prev.arn);
+        (void) state_set_string(&st->current_version, x->prev.version);
+        st->not_before = x->prev.not_before;
+        st->not_after = x->prev.not_after;
+        if (st->extra) {
+                json_object_del(st->extra, "reload_pending");
+                json_object_del(st->extra, "previous");
+        }
+}
+
+static int on_rollback(const conf_cert *cert, const char *previous_version, void *userdata) {
+        engine *e = userdata;
+        mach *x = find_mach(e, cert);
         char err[512] = "";
         int r = deploy_rollback(&cert->output, previous_version, err, sizeof(err));
-        if (r < 0)
+        if (r < 0) {
                 log_cert(LOG_ERR, cert->name, "rollback to %s failed: %s", previous_version, err);
-        return r;
+                return r;
+        }
+        if (x && x->stage == STAGE_RELOAD) {
+                /* saved at once: a kill before the pass ends must not leave
+                 * the new serial recorded as served (with its reload pending) */
+                int k;
+                restore_previous(x);
+                x->m.st->phase = STATE_FAILED;
+                k = machine_save(&x->m);
+                if (k < 0)
+                        log_cert(LOG_ERR, cert->name, "cannot save the state after the rollback to %s: %s",
+                                 previous_version, strerror(-k));
+        }
+        testpoint_hit("rolled-back", cert->name);
+        return 0;
 }
 
 static void on_cert_reloaded(const conf_cert *cert, int r, const char *reason, bool rolled_back, void *userdata) {
         engine *e = userdata;
         mach *x = find_mach(e, cert);
-        cert_state *st;
         _cleanup_(freep) char *msg = NULL;
 
         if (!x || x->stage != STAGE_RELOAD)
@@ -510,14 +541,10 @@ static void on_cert_reloaded(const conf_cert *cert, int r, const char *reason, b
         if (r >= 0)
                 return finish_valid(x);
 
-        st = x->m.st;
         if (rolled_back) {
-                /* the state describes what is served again */
-                (void) state_set_string(&st->serial, x->prev.serial);
-                (void) state_set_string(&st->arn, x->prev.arn);
-                (void) state_set_string(&st->current_version, x->prev.version);
-                st->not_before = x->prev.not_before;
-                st->not_after = x->prev.not_after;
+                /* the state describes what is served again (on_rollback
+                 * saved it already) */
+                restore_previous(x);
                 msg = strprintf("reload failed, rolled back to version %s: %s", x->prev.version ? x->prev.version : "?",
                                 reason ? reason : "unknown reason");
         } else {
@@ -527,10 +554,6 @@ static void on_cert_reloaded(const conf_cert *cert, int r, const char *reason, b
                                 reason ? reason : "unknown reason");
                 x->res.changed = true;
                 return finish_failed_phase(x, "reload", msg ? msg : "reload failed", STATE_DEPLOYING);
-        }
-        if (st->extra) {
-                json_object_del(st->extra, "reload_pending");
-                json_object_del(st->extra, "previous");
         }
         finish_failed(x, "reload", msg ? msg : "reload failed");
 }

@@ -10,7 +10,8 @@
  * reaches that point (for that certificate). The variable is read once; when
  * it is unset each call costs one comparison. Points, in flow order:
  * key-generated, token-persisted, issue-answered, arn-persisted, polling,
- * deploy-written, deploy-switched, reload-pending.
+ * deploy-written, deploy-switched, reload-pending, rolled-back (a failed
+ * reload rolled back and the state saved, the reload pass not finished).
  */
 
 /* Kills the process when point (and name, if the variable names one) match.

@@ -126,4 +126,11 @@ expect_grep "rolled back" "says it rolled back"
 expect_rc 1 "status --json" -- agent status --json
 [ "$(J 'd["certificates"][0]["serial"]')" = "$serial" ] && ok "state describes the served serial" || not_ok "state serial $(J 'd["certificates"][0]["serial"]')"
 expect_grep "^failed web$" "failure hook ran" "$TMP/hooks"
+# killed right after the rollback, before the reload pass ends: the state on
+# disk already describes the certificate served again
+expect_rc 137 "killed right after the rollback" -- env ACM_AGENT_TEST_KILL_AT=rolled-back "$AGENT" -c "$CONF" renew web --force
+[ "$(serial_of web)" = "$serial" ] && ok "rolled back before the kill" || not_ok "not rolled back"
+grep -q reload_pending "$STATE/certs/web.json" && not_ok "a reload is still pending in the state" || ok "no reload pending in the state"
+agent status --json >"$TMP/out" 2>/dev/null
+[ "$(J 'd["certificates"][0]["serial"]')" = "$serial" ] && ok "after the kill the state describes the served serial" || not_ok "state serial $(J 'd["certificates"][0]["serial"]')"
 finish
