@@ -244,11 +244,15 @@ sd_event *machine_loop(machine *m) {
         return m->engine->loop;
 }
 
-worker_pool *machine_workers(machine *m) {
+int machine_workers(machine *m, worker_pool **ret) {
         engine *e = m->engine;
-        if (!e->workers && worker_pool_new(e->loop, ENGINE_WORKERS, &e->workers) < 0)
-                return NULL;
-        return e->workers;
+        if (!e->workers) {
+                int r = worker_pool_new(e->loop, ENGINE_WORKERS, &e->workers);
+                if (r < 0)
+                        return r;
+        }
+        *ret = e->workers;
+        return 0;
 }
 
 int machine_aws(machine *m, aws_client **ret) {
@@ -856,7 +860,13 @@ void machine_issued(machine *m, EVP_PKEY *key_in, const char *cert_in, const cha
                 return machine_fail(m, "config", "output.files selects nothing to write");
         }
         j->reload = cert->reload && cert->reload[0];
-        r = worker_pool_submit(machine_workers(m), deploy_run, deploy_done, j);
+        worker_pool *pool;
+        r = machine_workers(m, &pool);
+        if (r < 0) {
+                deploy_job_free(j);
+                return machine_fail(m, "deploy", "cannot start worker threads: %s", strerror(-r));
+        }
+        r = worker_pool_submit(pool, deploy_run, deploy_done, j);
         if (r < 0) {
                 deploy_job_free(j);
                 return machine_fail(m, "deploy", "cannot start the deploy: %s", strerror(-r));

@@ -224,7 +224,14 @@ static void step_key(pca *p) {
         }
         j->owner = p;
         j->spec = m->cert->key;
-        r = worker_pool_submit(machine_workers(m), keygen_run, keygen_done, j);
+        worker_pool *pool;
+        r = machine_workers(m, &pool);
+        if (r < 0) {
+                free(j);
+                pca_fail(p, "key", "cannot start worker threads: %s", strerror(-r));
+                return;
+        }
+        r = worker_pool_submit(pool, keygen_run, keygen_done, j);
         if (r < 0) {
                 free(j);
                 pca_fail(p, "key", "cannot start key generation: %s", strerror(-r));
@@ -246,7 +253,7 @@ static void ca_notify(ca_entry *c) {
                         continue;
                 w[i]->ca = NULL;
                 if (c->status == CA_FAILED)
-                        pca_fail(w[i], "ca", "%s", c->error);
+                        pca_fail(w[i], "ca", "%s", c->error ? c->error : "out of memory");
                 else
                         step_after_ca(w[i]);
         }
@@ -303,6 +310,12 @@ static void on_describe_ca(const aws_error *err, json_t *resp, void *userdata) {
         }
         c->ca_status = strdup(status);
         c->key_algorithm = strdup(alg);
+        if (!c->ca_status || !c->key_algorithm) {
+                c->status = CA_FAILED;
+                c->error = strdup("out of memory");
+                ca_notify(c);
+                return;
+        }
         if (!streq(status, "ACTIVE")) {
                 c->status = CA_FAILED;
                 c->error = strprintf("CA %s is %s, not ACTIVE: it cannot issue certificates; activate or restore it "
@@ -353,7 +366,7 @@ static void step_ca(pca *p) {
                         return;
                 }
                 if (c->status == CA_FAILED)
-                        return pca_fail(p, "ca", "%s", c->error);
+                        return pca_fail(p, "ca", "%s", c->error ? c->error : "out of memory");
                 return step_after_ca(p);
         }
 
@@ -750,7 +763,7 @@ static void on_get_certificate(const aws_error *err, json_t *resp, void *userdat
                 return;
         }
         if (ca->status == CA_FAILED)
-                return pca_fail(p, "ca", "%s", ca->error);
+                return pca_fail(p, "ca", "%s", ca->error ? ca->error : "out of memory");
         step_verify(p);
 }
 
