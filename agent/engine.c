@@ -50,7 +50,6 @@ typedef struct mach {
         const issuer_ops *ops;
         previous prev;
         bool had_cert;
-        bool saved_valid;         /* the deploy worker already saved the valid state */
         hook_process *hook;
 } mach;
 
@@ -145,13 +144,16 @@ engine *engine_free(engine *e) {
         return NULL;
 }
 
-static void read_machine_id(engine *e) {
+void engine_machine_id(char *buf, size_t len) {
         _cleanup_(freep) char *s = NULL;
 
+        if (len == 0)
+                return;
+        buf[0] = 0;
         if (read_full_file("/etc/machine-id", 128, &s, NULL) < 0)
                 return;  /* no machine id: the name alone spreads the jitter */
         s[strcspn(s, "\r\n")] = 0;
-        snprintf(e->machine_id, sizeof(e->machine_id), "%s", s);
+        snprintf(buf, len, "%s", s);
 }
 
 int engine_new(const conf *c, const engine_options *o, engine **ret) {
@@ -193,7 +195,7 @@ int engine_new(const conf *c, const engine_options *o, engine **ret) {
                 if (r < 0)
                         return r;
         }
-        read_machine_id(e);
+        engine_machine_id(e->machine_id, sizeof(e->machine_id));
         *ret = TAKE_PTR(e);
         return 0;
 }
@@ -356,7 +358,7 @@ static void on_hook_done(hook_process *p _unused_, const hook_result *r, void *u
 
                         (void) state_set_string(&x->m.st->last_error, msg ? msg : "deploy hook failed");
                         (void) state_set_string(&x->m.st->last_error_kind, "hook");
-                        k = state_save(x->m.state_dir, x->m.cert->name, x->m.st);
+                        k = machine_save(&x->m);
                         if (k < 0)
                                 log_cert(LOG_ERR, x->m.cert->name, "cannot save the state: %s", strerror(-k));
                 }
@@ -419,7 +421,7 @@ static void finish_failed_phase(mach *x, const char *kind, const char *msg, stat
          * clears the flag once a renewal succeeds. */
         if (x->m.engine->opts.force)
                 st->force_renewal = true;
-        r = state_save(x->m.state_dir, x->m.cert->name, st);
+        r = machine_save(&x->m);
         if (r < 0)
                 log_cert(LOG_ERR, x->m.cert->name, "cannot save the state: %s", strerror(-r));
         set_result_cert(x);
@@ -464,10 +466,9 @@ static void finish_valid(mach *x) {
         cert_state *st = x->m.st;
         int r;
 
-        if (!x->saved_valid) {
+        if (st->phase != STATE_VALID) {  /* else the deploy worker saved it valid already */
                 mark_valid(st);
-                r = testpoint_fail("final-save", x->m.cert->name) ? -EIO
-                                                                   : state_save(x->m.state_dir, x->m.cert->name, st);
+                r = testpoint_fail("final-save", x->m.cert->name) ? -EIO : machine_save(&x->m);
                 if (r < 0) {
                         /* the disk still says "reload pending": the next run
                          * would reload and report again, so this is no success */
@@ -731,7 +732,7 @@ static int deploy_run(void *arg) {
                 st->phase = STATE_DEPLOYING;
         } else
                 mark_valid(st);
-        j->r_save = testpoint_fail("deploy-save", cert->name) ? -EIO : state_save(x->m.state_dir, cert->name, st);
+        j->r_save = testpoint_fail("deploy-save", cert->name) ? -EIO : machine_save(&x->m);
         if (j->r_save >= 0 && j->reload)
                 testpoint_hit("reload-pending", cert->name);
         return 0;
@@ -763,7 +764,6 @@ static void deploy_done(int r, void *arg) {
                                            pending ? STATE_DEPLOYING : STATE_FAILED);
         }
         log_cert(LOG_INFO, cert->name, "deployed version %s (serial %s)", j->dr.version, j->info->serial_hex);
-        x->saved_valid = !j->reload;
         deploy_job_free(j);
         await_reload(x);
 }

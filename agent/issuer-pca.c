@@ -43,7 +43,6 @@ typedef struct ca_entry {
         aws_client *client;     /* the engine's, borrowed for the pass */
         ca_status status;
         char *key_algorithm;    /* "EC_prime256v1" */
-        char *ca_status;        /* "ACTIVE" */
         char *ca_pem;           /* GetCertificateAuthorityCertificate: Certificate */
         char *error;            /* CA_FAILED */
         pca **waiters;
@@ -82,7 +81,6 @@ static void ca_entry_free(void *v) {
                 return;
         free(c->arn);
         free(c->key_algorithm);
-        free(c->ca_status);
         free(c->ca_pem);
         free(c->error);
         free(c->waiters);
@@ -308,9 +306,8 @@ static void on_describe_ca(const aws_error *err, json_t *resp, void *userdata) {
                 ca_notify(c);
                 return;
         }
-        c->ca_status = strdup(status);
         c->key_algorithm = strdup(alg);
-        if (!c->ca_status || !c->key_algorithm) {
+        if (!c->key_algorithm) {
                 c->status = CA_FAILED;
                 c->error = strdup("out of memory");
                 ca_notify(c);
