@@ -59,4 +59,16 @@ expect_rc 1 "the final state save fails" -- env ACM_AGENT_TEST_FAIL_AT=final-sav
 expect_grep "deployed and reloaded, but the state file $STATE/certs/rl.json cannot be saved" "the error names the state file"
 grep -q '"last_error_kind": "io"' "$STATE/certs/rl.json" && ok "kind io" || not_ok "kind: $(grep last_error_kind "$STATE/certs/rl.json")"
 
+# renew_before 30d with 1-day certificates: not "due on every run" (a new
+# billed certificate each time) but renew_fraction, with a warning.
+STATE="$TMP/state-short"; OUT="$TMP/certs-short"; CERTS=""
+cert short "$SUB_CA" '"validity":{"type":"DAYS","value":1},"renew_before":2592000'
+write_conf
+emu_ctl POST /reset >/dev/null
+expect_rc 0 "a 1-day certificate with renew_before 30d is issued" -- agent --once
+expect_rc 0 "the next run" -- agent --once
+expect_grep "renew_before 30d is not shorter than the certificate's lifetime 1d.*renew_fraction 0.33" "warns naming both values"
+[ "$(calls acm-pca:IssueCertificate)" = 1 ] && ok "no second certificate" || not_ok "IssueCertificate calls: $(calls acm-pca:IssueCertificate)"
+[ "$(grep -c "is not shorter than" "$TMP/out")" = 1 ] && ok "warned once" || not_ok "warnings: $(grep -c "is not shorter than" "$TMP/out")"
+
 finish
