@@ -156,7 +156,7 @@ int cmd_revoke(const cli_options *o, int argc, char **argv) {
                 return EXIT_FAILED;
         }
         if (o->dry_run) {
-                printf("%s: would revoke serial %s (%s) at %s and replace it at the next run\n", cert->name, st->serial,
+                printf("%s: would revoke serial %s (%s) at %s, discard its key and replace it at the next run\n", cert->name, st->serial,
                        reason, cert->issuer.pca.ca_arn);
                 return EXIT_OK;
         }
@@ -184,6 +184,14 @@ int cmd_revoke(const cli_options *o, int argc, char **argv) {
                 return EXIT_FAILED;
         }
 
+        /* The key of a revoked certificate is never used again, whatever the
+         * reason (after key-compromise it must not be): with key.reuse the
+         * replacement would otherwise be issued for keys/<name>.pem. */
+        int r_key = state_key_delete(c->state_dir, cert->name, true);
+        if (r_key < 0)
+                log_error("revoke %s: revoked, but the key %s/keys/%s.pem could not be deleted (%s): delete it before "
+                          "the next run, or the replacement may reuse it", cert->name, c->state_dir, cert->name,
+                          strerror(-r_key));
         st->force_renewal = true;
         r = state_save(c->state_dir, cert->name, st);
         if (r < 0) {
@@ -191,7 +199,7 @@ int cmd_revoke(const cli_options *o, int argc, char **argv) {
                           cert->name, strerror(-r), cert->name);
                 return EXIT_FAILED;
         }
-        printf("%s: serial %s %s (%s); the next run issues a replacement\n", cert->name, st->serial,
-               ctx.already ? "was already revoked" : "revoked", reason);
-        return EXIT_OK;
+        printf("%s: serial %s %s (%s); its key is discarded and the next run issues a replacement with a new key\n",
+               cert->name, st->serial, ctx.already ? "was already revoked" : "revoked", reason);
+        return r_key < 0 ? EXIT_FAILED : EXIT_OK;
 }

@@ -23,7 +23,7 @@ static const char *fmt_time(time_t t, char buf[static 21]) {
 
 int cmd_status(const cli_options *o, int argc, char **argv) {
         _cleanup_(cli_conf_freep) conf *c = NULL;
-        _cleanup_(freep) char *machine_id = NULL;
+        char machine_id[64];
         json_t *list = NULL;
         int r, rc = EXIT_OK;
 
@@ -34,8 +34,7 @@ int cmd_status(const cli_options *o, int argc, char **argv) {
         r = cli_conf_load(o, &c);
         if (r < 0)
                 return EXIT_USAGE;
-        if (read_full_file("/etc/machine-id", 128, &machine_id, NULL) >= 0)
-                machine_id[strcspn(machine_id, "\r\n")] = 0;
+        engine_machine_id(machine_id, sizeof(machine_id));
         if (o->json && !(list = json_array()))
                 return log_error_errno(-ENOMEM, "out of memory"), EXIT_FAILED;
 

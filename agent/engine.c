@@ -50,7 +50,6 @@ typedef struct mach {
         const issuer_ops *ops;
         previous prev;
         bool had_cert;
-        bool saved_valid;         /* the deploy worker already saved the valid state */
         hook_process *hook;
 } mach;
 
@@ -145,13 +144,16 @@ engine *engine_free(engine *e) {
         return NULL;
 }
 
-static void read_machine_id(engine *e) {
+void engine_machine_id(char *buf, size_t len) {
         _cleanup_(freep) char *s = NULL;
 
+        if (len == 0)
+                return;
+        buf[0] = 0;
         if (read_full_file("/etc/machine-id", 128, &s, NULL) < 0)
                 return;  /* no machine id: the name alone spreads the jitter */
         s[strcspn(s, "\r\n")] = 0;
-        snprintf(e->machine_id, sizeof(e->machine_id), "%s", s);
+        snprintf(buf, len, "%s", s);
 }
 
 int engine_new(const conf *c, const engine_options *o, engine **ret) {
@@ -193,7 +195,7 @@ int engine_new(const conf *c, const engine_options *o, engine **ret) {
                 if (r < 0)
                         return r;
         }
-        read_machine_id(e);
+        engine_machine_id(e->machine_id, sizeof(e->machine_id));
         *ret = TAKE_PTR(e);
         return 0;
 }
@@ -244,11 +246,15 @@ sd_event *machine_loop(machine *m) {
         return m->engine->loop;
 }
 
-worker_pool *machine_workers(machine *m) {
+int machine_workers(machine *m, worker_pool **ret) {
         engine *e = m->engine;
-        if (!e->workers && worker_pool_new(e->loop, ENGINE_WORKERS, &e->workers) < 0)
-                return NULL;
-        return e->workers;
+        if (!e->workers) {
+                int r = worker_pool_new(e->loop, ENGINE_WORKERS, &e->workers);
+                if (r < 0)
+                        return r;
+        }
+        *ret = e->workers;
+        return 0;
 }
 
 int machine_aws(machine *m, aws_client **ret) {
@@ -352,7 +358,7 @@ static void on_hook_done(hook_process *p _unused_, const hook_result *r, void *u
 
                         (void) state_set_string(&x->m.st->last_error, msg ? msg : "deploy hook failed");
                         (void) state_set_string(&x->m.st->last_error_kind, "hook");
-                        k = state_save(x->m.state_dir, x->m.cert->name, x->m.st);
+                        k = machine_save(&x->m);
                         if (k < 0)
                                 log_cert(LOG_ERR, x->m.cert->name, "cannot save the state: %s", strerror(-k));
                 }
@@ -415,7 +421,7 @@ static void finish_failed_phase(mach *x, const char *kind, const char *msg, stat
          * clears the flag once a renewal succeeds. */
         if (x->m.engine->opts.force)
                 st->force_renewal = true;
-        r = state_save(x->m.state_dir, x->m.cert->name, st);
+        r = machine_save(&x->m);
         if (r < 0)
                 log_cert(LOG_ERR, x->m.cert->name, "cannot save the state: %s", strerror(-r));
         set_result_cert(x);
@@ -460,11 +466,19 @@ static void finish_valid(mach *x) {
         cert_state *st = x->m.st;
         int r;
 
-        if (!x->saved_valid) {
+        if (st->phase != STATE_VALID) {  /* else the deploy worker saved it valid already */
                 mark_valid(st);
-                r = state_save(x->m.state_dir, x->m.cert->name, st);
-                if (r < 0)
-                        log_cert(LOG_ERR, x->m.cert->name, "cannot save the state after deploying: %s", strerror(-r));
+                r = testpoint_fail("final-save", x->m.cert->name) ? -EIO : machine_save(&x->m);
+                if (r < 0) {
+                        /* the disk still says "reload pending": the next run
+                         * would reload and report again, so this is no success */
+                        _cleanup_(freep) char *msg = strprintf(
+                                "serial %s is deployed and reloaded, but the state file %s/certs/%s.json cannot be "
+                                "saved: %s", st->serial ? st->serial : "?", x->m.state_dir, x->m.cert->name,
+                                strerror(-r));
+                        x->res.changed = true;
+                        return finish_failed(x, "io", msg ? msg : "cannot save the state");
+                }
         }
         set_result_cert(x);
         x->res.action = x->had_cert ? ENGINE_ACTION_RENEWED : ENGINE_ACTION_ISSUED;
@@ -481,18 +495,49 @@ static mach *find_mach(engine *e, const conf_cert *cert) {
         return NULL;
 }
 
-static int on_rollback(const conf_cert *cert, const char *previous_version, void *userdata _unused_) {
+/* The state describes what is served again after a rollback: the previous
+ * certificate, no reload pending. */
+static void restore_previous(mach *x) {
+        cert_state *st = x->m.st;
+
+        (void) state_set_string(&st->serial, x->prev.serial);
+        (void) state_set_string(&st->arn, x->prev.arn);
+        (void) state_set_string(&st->current_version, x->prev.version);
+        st->not_before = x->prev.not_before;
+        st->not_after = x->prev.not_after;
+        if (st->extra) {
+                json_object_del(st->extra, "reload_pending");
+                json_object_del(st->extra, "previous");
+        }
+}
+
+static int on_rollback(const conf_cert *cert, const char *previous_version, void *userdata) {
+        engine *e = userdata;
+        mach *x = find_mach(e, cert);
         char err[512] = "";
         int r = deploy_rollback(&cert->output, previous_version, err, sizeof(err));
-        if (r < 0)
+        if (r < 0) {
                 log_cert(LOG_ERR, cert->name, "rollback to %s failed: %s", previous_version, err);
-        return r;
+                return r;
+        }
+        if (x && x->stage == STAGE_RELOAD) {
+                /* saved at once: a kill before the pass ends must not leave
+                 * the new serial recorded as served (with its reload pending) */
+                int k;
+                restore_previous(x);
+                x->m.st->phase = STATE_FAILED;
+                k = machine_save(&x->m);
+                if (k < 0)
+                        log_cert(LOG_ERR, cert->name, "cannot save the state after the rollback to %s: %s",
+                                 previous_version, strerror(-k));
+        }
+        testpoint_hit("rolled-back", cert->name);
+        return 0;
 }
 
 static void on_cert_reloaded(const conf_cert *cert, int r, const char *reason, bool rolled_back, void *userdata) {
         engine *e = userdata;
         mach *x = find_mach(e, cert);
-        cert_state *st;
         _cleanup_(freep) char *msg = NULL;
 
         if (!x || x->stage != STAGE_RELOAD)
@@ -501,14 +546,10 @@ static void on_cert_reloaded(const conf_cert *cert, int r, const char *reason, b
         if (r >= 0)
                 return finish_valid(x);
 
-        st = x->m.st;
         if (rolled_back) {
-                /* the state describes what is served again */
-                (void) state_set_string(&st->serial, x->prev.serial);
-                (void) state_set_string(&st->arn, x->prev.arn);
-                (void) state_set_string(&st->current_version, x->prev.version);
-                st->not_before = x->prev.not_before;
-                st->not_after = x->prev.not_after;
+                /* the state describes what is served again (on_rollback
+                 * saved it already) */
+                restore_previous(x);
                 msg = strprintf("reload failed, rolled back to version %s: %s", x->prev.version ? x->prev.version : "?",
                                 reason ? reason : "unknown reason");
         } else {
@@ -518,10 +559,6 @@ static void on_cert_reloaded(const conf_cert *cert, int r, const char *reason, b
                                 reason ? reason : "unknown reason");
                 x->res.changed = true;
                 return finish_failed_phase(x, "reload", msg ? msg : "reload failed", STATE_DEPLOYING);
-        }
-        if (st->extra) {
-                json_object_del(st->extra, "reload_pending");
-                json_object_del(st->extra, "previous");
         }
         finish_failed(x, "reload", msg ? msg : "reload failed");
 }
@@ -565,13 +602,14 @@ static void await_reload(mach *x) {
         }
         if (!e->pass) {
                 e->pass = reload_pass_new(e->loop);
-                if (!e->pass)
-                        return finish_failed(x, "oom", "out of memory");
+                if (!e->pass)  /* the reload stays pending for the next run */
+                        return finish_failed_phase(x, "oom", "out of memory", STATE_DEPLOYING);
         }
         r = reload_pass_add(e->pass, x->m.cert, x->prev.version);
         if (r < 0) {
-                _cleanup_(freep) char *m = strprintf("cannot queue the reload: %s", strerror(-r));
-                return finish_failed(x, "reload", m ? m : "cannot queue the reload");
+                _cleanup_(freep) char *m = strprintf("cannot queue the reload (retried at the next run): %s",
+                                                     strerror(-r));
+                return finish_failed_phase(x, "reload", m ? m : "cannot queue the reload", STATE_DEPLOYING);
         }
         e->n_pass++;
         x->stage = STAGE_RELOAD;
@@ -694,7 +732,7 @@ static int deploy_run(void *arg) {
                 st->phase = STATE_DEPLOYING;
         } else
                 mark_valid(st);
-        j->r_save = state_save(x->m.state_dir, cert->name, st);
+        j->r_save = testpoint_fail("deploy-save", cert->name) ? -EIO : machine_save(&x->m);
         if (j->r_save >= 0 && j->reload)
                 testpoint_hit("reload-pending", cert->name);
         return 0;
@@ -711,13 +749,21 @@ static void deploy_done(int r, void *arg) {
                 return finish_failed(x, "deploy", msg ? msg : "deploy failed");
         }
         if (j->r_save < 0) {
-                _cleanup_(freep) char *msg = strprintf("cannot save the state after deploying %s: %s", j->dr.version,
-                                                       strerror(-j->r_save));
+                /* The new files are in place. With a reload still to run the
+                 * state must stay in flight (DEPLOYING, reload_pending) so the
+                 * next run redoes the reload: a plain FAILED that names the
+                 * new serial would make it think nothing is left to do while
+                 * the server still serves the old certificate. */
+                bool pending = j->reload && json_is_true(json_object_get(x->m.st->extra, "reload_pending"));
+                _cleanup_(freep) char *msg = strprintf("cannot save the state after deploying %s: %s%s", j->dr.version,
+                                                       strerror(-j->r_save),
+                                                       pending ? "; the reload runs at the next run" : "");
                 deploy_job_free(j);
-                return finish_failed(x, "io", msg ? msg : "cannot save the state");
+                x->res.changed = true;
+                return finish_failed_phase(x, "io", msg ? msg : "cannot save the state",
+                                           pending ? STATE_DEPLOYING : STATE_FAILED);
         }
         log_cert(LOG_INFO, cert->name, "deployed version %s (serial %s)", j->dr.version, j->info->serial_hex);
-        x->saved_valid = !j->reload;
         deploy_job_free(j);
         await_reload(x);
 }
@@ -814,7 +860,13 @@ void machine_issued(machine *m, EVP_PKEY *key_in, const char *cert_in, const cha
                 return machine_fail(m, "config", "output.files selects nothing to write");
         }
         j->reload = cert->reload && cert->reload[0];
-        r = worker_pool_submit(machine_workers(m), deploy_run, deploy_done, j);
+        worker_pool *pool;
+        r = machine_workers(m, &pool);
+        if (r < 0) {
+                deploy_job_free(j);
+                return machine_fail(m, "deploy", "cannot start worker threads: %s", strerror(-r));
+        }
+        r = worker_pool_submit(pool, deploy_run, deploy_done, j);
         if (r < 0) {
                 deploy_job_free(j);
                 return machine_fail(m, "deploy", "cannot start the deploy: %s", strerror(-r));
@@ -893,6 +945,16 @@ static void start_machine(mach *x) {
                 x->res.action = ENGINE_ACTION_FAILED;
                 log_cert(LOG_ERR, cert->name, "%s", x->res.error);
                 return;
+        }
+        if (sched_renew_before_ignored(&cert->schedule, x->m.st->not_before, x->m.st->not_after)) {
+                char b[32], l[32];
+                log_cert(LOG_WARNING, cert->name,
+                         "renew_before %s is not shorter than the certificate's lifetime %s; renewing at "
+                         "renew_fraction %.2f of the lifetime instead (set a shorter renew_before)",
+                         format_duration(cert->schedule.renew_before, b, sizeof(b)),
+                         format_duration((uint64_t) (x->m.st->not_after - x->m.st->not_before), l, sizeof(l)),
+                         cert->schedule.renew_fraction > 0 && cert->schedule.renew_fraction <= 1
+                                 ? cert->schedule.renew_fraction : 0.33);
         }
         a = sched_decide(&cert->schedule, x->m.st, have_current(cert), clock_now(), hash, e->opts.force, &when);
         set_result_cert(x);

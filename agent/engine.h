@@ -87,6 +87,11 @@ int engine_exit_code(const engine *e);
  * Returns a new reference or NULL on OOM. */
 json_t *engine_aws_stats_json(const engine *e);
 
+/* The host's machine id (/etc/machine-id, first line, truncated to len - 1)
+ * into buf, "" when there is none: the per-host input of the renewal jitter
+ * (sched_hash), shared by the engine and status. */
+void engine_machine_id(char *buf, size_t len);
+
 /* Frees; accepts NULL; returns NULL. */
 engine *engine_free(engine *e);
 DEFINE_TRIVIAL_CLEANUP_FUNC(engine *, engine_free);

@@ -43,7 +43,6 @@ typedef struct ca_entry {
         aws_client *client;     /* the engine's, borrowed for the pass */
         ca_status status;
         char *key_algorithm;    /* "EC_prime256v1" */
-        char *ca_status;        /* "ACTIVE" */
         char *ca_pem;           /* GetCertificateAuthorityCertificate: Certificate */
         char *error;            /* CA_FAILED */
         pca **waiters;
@@ -82,7 +81,6 @@ static void ca_entry_free(void *v) {
                 return;
         free(c->arn);
         free(c->key_algorithm);
-        free(c->ca_status);
         free(c->ca_pem);
         free(c->error);
         free(c->waiters);
@@ -224,7 +222,14 @@ static void step_key(pca *p) {
         }
         j->owner = p;
         j->spec = m->cert->key;
-        r = worker_pool_submit(machine_workers(m), keygen_run, keygen_done, j);
+        worker_pool *pool;
+        r = machine_workers(m, &pool);
+        if (r < 0) {
+                free(j);
+                pca_fail(p, "key", "cannot start worker threads: %s", strerror(-r));
+                return;
+        }
+        r = worker_pool_submit(pool, keygen_run, keygen_done, j);
         if (r < 0) {
                 free(j);
                 pca_fail(p, "key", "cannot start key generation: %s", strerror(-r));
@@ -246,7 +251,7 @@ static void ca_notify(ca_entry *c) {
                         continue;
                 w[i]->ca = NULL;
                 if (c->status == CA_FAILED)
-                        pca_fail(w[i], "ca", "%s", c->error);
+                        pca_fail(w[i], "ca", "%s", c->error ? c->error : "out of memory");
                 else
                         step_after_ca(w[i]);
         }
@@ -301,8 +306,13 @@ static void on_describe_ca(const aws_error *err, json_t *resp, void *userdata) {
                 ca_notify(c);
                 return;
         }
-        c->ca_status = strdup(status);
         c->key_algorithm = strdup(alg);
+        if (!c->key_algorithm) {
+                c->status = CA_FAILED;
+                c->error = strdup("out of memory");
+                ca_notify(c);
+                return;
+        }
         if (!streq(status, "ACTIVE")) {
                 c->status = CA_FAILED;
                 c->error = strprintf("CA %s is %s, not ACTIVE: it cannot issue certificates; activate or restore it "
@@ -353,7 +363,7 @@ static void step_ca(pca *p) {
                         return;
                 }
                 if (c->status == CA_FAILED)
-                        return pca_fail(p, "ca", "%s", c->error);
+                        return pca_fail(p, "ca", "%s", c->error ? c->error : "out of memory");
                 return step_after_ca(p);
         }
 
@@ -546,6 +556,20 @@ static void step_issue(pca *p) {
 
         if (!ca || ca->status != CA_READY)
                 return pca_fail(p, "ca", "internal error: CA %s not described", c->ca_arn);
+        /* A persisted token is re-sent unchanged while AWS still honours it,
+         * so a request that may have arrived before a crash is not issued
+         * twice. An expired token goes with its CSR: the request is built
+         * afresh (same pending key) from the configuration as it is now, so
+         * names changed in between are not issued (and billed) only to be
+         * rejected by the verification. */
+        if (m->st->idempotency_token && m->st->token_created + PCA_TOKEN_LIFETIME_SEC < now) {
+                log_cert(LOG_WARNING, m->cert->name,
+                         "the idempotency token of the interrupted request is older than a minute; "
+                         "a certificate issued by that request (if any) is abandoned and a new one requested");
+                m->st->idempotency_token = (free(m->st->idempotency_token), NULL);
+                m->st->pending_csr = (free(m->st->pending_csr), NULL);
+                p->csr_pem = (free(p->csr_pem), NULL);
+        }
         if (!p->csr_pem && m->st->pending_csr && m->st->idempotency_token) {
                 /* resumed: re-send the persisted request unchanged */
                 p->csr_pem = strdup(m->st->pending_csr);
@@ -571,14 +595,6 @@ static void step_issue(pca *p) {
         if (!p->signing_algorithm)
                 return pca_fail(p, "oom", "out of memory");
 
-        /* A persisted token is re-sent unchanged while AWS still honours it,
-         * so a request that may have arrived before a crash is not issued twice. */
-        if (m->st->idempotency_token && m->st->token_created + PCA_TOKEN_LIFETIME_SEC < now) {
-                log_cert(LOG_WARNING, m->cert->name,
-                         "the idempotency token of the interrupted request is older than a minute; "
-                         "a certificate issued by that request (if any) is abandoned and a new one requested");
-                m->st->idempotency_token = (free(m->st->idempotency_token), NULL);
-        }
         if (!m->st->idempotency_token) {
                 uint8_t raw[16];
                 char hex[33];
@@ -693,6 +709,24 @@ static void on_get_certificate(const aws_error *err, json_t *resp, void *userdat
 
         p->req = NULL;
         if (err) {
+                if (err->kind == AWS_ERROR_NOT_FOUND || err->kind == AWS_ERROR_INVALID) {
+                        /* that ARN can never be fetched: polling it again on
+                         * every run would block renewal until the old
+                         * certificate expires. Forget the request (the
+                         * pending key stays); transient kinds (throttling,
+                         * server, network, auth) keep the ARN. */
+                        _cleanup_(freep) char *line = aws_error_format(err);
+                        _cleanup_(freep) char *arn = TAKE_PTR(m->st->pending_arn);
+                        char kind[64];
+                        m->st->idempotency_token = (free(m->st->idempotency_token), NULL);
+                        m->st->token_created = 0;
+                        m->st->pending_csr = (free(m->st->pending_csr), NULL);
+                        snprintf(kind, sizeof(kind), "aws:%s", aws_error_kind_to_string(err->kind));
+                        return pca_fail(p, kind,
+                                        "GetCertificate %s cannot be fetched (%s); the request is abandoned and a new "
+                                        "certificate will be requested at the next run",
+                                        arn ? arn : "?", line ? line : err->type);
+                }
                 if (err->kind != AWS_ERROR_IN_PROGRESS)
                         return pca_fail_aws(p, err);
                 testpoint_hit("polling", m->cert->name);
@@ -726,7 +760,7 @@ static void on_get_certificate(const aws_error *err, json_t *resp, void *userdat
                 return;
         }
         if (ca->status == CA_FAILED)
-                return pca_fail(p, "ca", "%s", ca->error);
+                return pca_fail(p, "ca", "%s", ca->error ? ca->error : "out of memory");
         step_verify(p);
 }
 

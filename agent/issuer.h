@@ -46,7 +46,9 @@ struct machine {
 };
 
 sd_event *machine_loop(machine *m);
-worker_pool *machine_workers(machine *m);
+/* The pass's worker pool, created at first use. 0 or -errno (e.g. no
+ * eventfd: -EMFILE); *ret set only on success. */
+int machine_workers(machine *m, worker_pool **ret);
 /* The pass's AWS client, created at first use. 0 or -errno (logged). */
 int machine_aws(machine *m, aws_client **ret);
 /* Saves m->st atomically. 0 or -errno. */

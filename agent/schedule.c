@@ -48,13 +48,20 @@ uint64_t sched_jitter(const conf_schedule *s, uint64_t hash, time_t lifetime) {
         return hash % cap;
 }
 
+bool sched_renew_before_ignored(const conf_schedule *s, time_t not_before, time_t not_after) {
+        return s->renew_before > 0 && not_after > 0 && not_after > not_before &&
+               s->renew_before >= (uint64_t) (not_after - not_before);
+}
+
 time_t sched_renew_at(const conf_schedule *s, time_t not_before, time_t not_after, uint64_t hash) {
         time_t lifetime, before;
 
         if (not_after <= 0)
                 return 0;
         lifetime = not_after > not_before ? not_after - not_before : 0;
-        if (s->renew_before > 0)
+        /* a renew_before as long as the lifetime would make every new
+         * certificate due at once (a new billed certificate on every run) */
+        if (s->renew_before > 0 && !sched_renew_before_ignored(s, not_before, not_after))
                 before = s->renew_before > (uint64_t) INT32_MAX * 4 ? (time_t) INT32_MAX * 4 : (time_t) s->renew_before;
         else {
                 double f = s->renew_fraction;

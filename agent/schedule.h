@@ -6,7 +6,8 @@
  * clock, no I/O) so they can be tested exhaustively.
  *
  * Renewal: at not_after - before - jitter, where before is renew_before when
- * set, else renew_fraction of the lifetime (not_after - not_before); jitter
+ * set and shorter than the lifetime, else renew_fraction of the lifetime
+ * (not_after - not_before); jitter
  * is deterministic per host and certificate (hash of the machine id and the
  * name) in [0, min(schedule.jitter, lifetime / 10)), and only ever makes the
  * renewal earlier, never later.
@@ -37,8 +38,13 @@ uint64_t sched_hash(const char *machine_id, const char *name);
 /* The jitter (seconds) for a certificate of the given lifetime. */
 uint64_t sched_jitter(const conf_schedule *s, uint64_t hash, time_t lifetime);
 
+/* True when renew_before is set but not shorter than the lifetime
+ * not_after - not_before: sched_renew_at then uses renew_fraction instead. */
+bool sched_renew_before_ignored(const conf_schedule *s, time_t not_before, time_t not_after);
+
 /* When a certificate valid from not_before to not_after is due for renewal.
- * not_after == 0 (nothing issued) gives 0 (due now). */
+ * not_after == 0 (nothing issued) gives 0 (due now). A renew_before that is
+ * not shorter than the lifetime is ignored (renew_fraction applies). */
 time_t sched_renew_at(const conf_schedule *s, time_t not_before, time_t not_after, uint64_t hash);
 
 /* When to retry after the failures-th consecutive failure (failures >= 1)

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
+#include <stdbool.h>
+
 /*
  * Test-only crash points (a test hook, documented in notes/engine-contract):
  * when the environment variable ACM_AGENT_TEST_KILL_AT is "<point>" or
@@ -8,9 +10,23 @@
  * reaches that point (for that certificate). The variable is read once; when
  * it is unset each call costs one comparison. Points, in flow order:
  * key-generated, token-persisted, issue-answered, arn-persisted, polling,
- * deploy-written, deploy-switched, reload-pending.
+ * deploy-written, deploy-switched, reload-pending, rolled-back (a failed
+ * reload rolled back and the state saved, the reload pass not finished).
  */
 
 /* Kills the process when point (and name, if the variable names one) match.
  * Returns normally otherwise. name may be NULL. */
 void testpoint_hit(const char *point, const char *name);
+
+/*
+ * Test-only failure points (the same kind of hook): when ACM_AGENT_TEST_FAIL_AT
+ * is "<point>" or "<point>:<cert name>", the first call for that point (and
+ * certificate) returns true and the caller fails the step as if the disk had
+ * refused it (EIO). Points: deploy-save (the state save right after a
+ * deploy), final-save (the state save that marks a certificate valid after
+ * its reload).
+ */
+
+/* True once, the first time point (and name) match the variable; false
+ * otherwise. name may be NULL. Thread-safe. */
+bool testpoint_fail(const char *point, const char *name);

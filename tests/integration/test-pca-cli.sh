@@ -75,6 +75,15 @@ emu_ctl GET /certificates | grep -qE '"revoked": ?\{"reason": ?"KEY_COMPROMISE"'
 expect_rc 0 "next --once replaces the revoked certificate" -- agent --once
 expect_grep "web: renewed" "revoked certificate renewed"
 [ "$(serial_of web)" != "$serial" ] && ok "new serial after revoke" || not_ok "same serial after revoke"
+# a revoked key.reuse certificate: the replacement gets a new key
+reusekey=$(openssl pkey -in "$OUT/reuse/key.pem" -pubout | sha256sum)
+expect_rc 0 "revoke --reason key-compromise a key.reuse certificate" -- agent revoke reuse --reason key-compromise
+expect_grep "key is discarded" "revoke says the key is discarded"
+[ -e "$STATE/keys/reuse.pem" ] && not_ok "the revoked key is still in the state dir" || ok "the revoked key is deleted"
+expect_rc 0 "next --once replaces it" -- agent --once
+expect_grep "reuse: renewed" "the revoked key.reuse certificate renewed"
+[ "$(openssl pkey -in "$OUT/reuse/key.pem" -pubout | sha256sum)" != "$reusekey" ] && ok "key.reuse after key-compromise: a new key" || not_ok "the compromised key was reused"
+verify_files reuse
 
 # CA not ACTIVE: clear error, old files stay, exit 1
 serial=$(serial_of web)
@@ -117,4 +126,11 @@ expect_grep "rolled back" "says it rolled back"
 expect_rc 1 "status --json" -- agent status --json
 [ "$(J 'd["certificates"][0]["serial"]')" = "$serial" ] && ok "state describes the served serial" || not_ok "state serial $(J 'd["certificates"][0]["serial"]')"
 expect_grep "^failed web$" "failure hook ran" "$TMP/hooks"
+# killed right after the rollback, before the reload pass ends: the state on
+# disk already describes the certificate served again
+expect_rc 137 "killed right after the rollback" -- env ACM_AGENT_TEST_KILL_AT=rolled-back "$AGENT" -c "$CONF" renew web --force
+[ "$(serial_of web)" = "$serial" ] && ok "rolled back before the kill" || not_ok "not rolled back"
+grep -q reload_pending "$STATE/certs/web.json" && not_ok "a reload is still pending in the state" || ok "no reload pending in the state"
+agent status --json >"$TMP/out" 2>/dev/null
+[ "$(J 'd["certificates"][0]["serial"]')" = "$serial" ] && ok "after the kill the state describes the served serial" || not_ok "state serial $(J 'd["certificates"][0]["serial"]')"
 finish

@@ -5,12 +5,14 @@
  * signing algorithm choice, and whole passes where nothing needs AWS (all
  * valid, dry run, a lock held by another process, a corrupt state file).
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -301,6 +303,39 @@ static void test_pass_locked_and_corrupt(void **s _unused_) {
         close(pfd[0]);
 }
 
+/* The worker pool cannot be created (no descriptor for its eventfd): the
+ * real cause comes back, not a NULL pool that callers report as EINVAL. */
+static void test_workers_error(void **s _unused_) {
+        fixture f;
+        _cleanup_(engine_freep) engine *e = NULL;
+        struct rlimit old, lim;
+        worker_pool *pool = (worker_pool *) &f;  /* must stay untouched on failure */
+        int fd, r;
+
+        fixture_init(&f);
+        assert_int_equal(engine_new(&f.c, NULL, &e), 0);
+        machine m = { .engine = e, .cert = &f.certs[0], .state_dir = f.state_dir };
+
+        fd = dup(0);  /* the lowest free descriptor */
+        assert_true(fd >= 0);
+        close(fd);
+        assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+        lim = old;
+        lim.rlim_cur = (rlim_t) fd;
+        assert_int_equal(setrlimit(RLIMIT_NOFILE, &lim), 0);
+        r = machine_workers(&m, &pool);
+        assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+        assert_int_equal(r, -EMFILE);
+        assert_ptr_equal(pool, (worker_pool *) &f);
+
+        /* with descriptors available again the pool is created (and kept) */
+        assert_int_equal(machine_workers(&m, &pool), 0);
+        assert_non_null(pool);
+        worker_pool *again = NULL;
+        assert_int_equal(machine_workers(&m, &again), 0);
+        assert_ptr_equal(again, pool);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_request_forms),
@@ -309,6 +344,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_pass_all_valid, setup_root, teardown_root),
                 cmocka_unit_test_setup_teardown(test_pass_dry_run, setup_root, teardown_root),
                 cmocka_unit_test_setup_teardown(test_pass_locked_and_corrupt, setup_root, teardown_root),
+                cmocka_unit_test_setup_teardown(test_workers_error, setup_root, teardown_root),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

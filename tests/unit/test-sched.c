@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -82,6 +83,37 @@ static void test_renew_at_before(void **s _unused_) {
         assert_true(t <= na - 3600 && t > na - 3600 - 720);
 }
 
+static void test_renew_before_not_shorter_than_lifetime(void **s _unused_) {
+        /* renew_before: 30d with 1-day certificates: renew_fraction applies,
+         * not "due at once" (a new billed certificate on every run) */
+        conf_schedule c = defaults;
+        c.renew_before = 30 * DAY;
+        c.jitter = 0;
+        time_t nb = 1800000000, na = nb + DAY, when = -1;
+        cert_state st = { .phase = STATE_VALID, .serial = (char *) "01", .not_before = nb, .not_after = na };
+
+        assert_true(sched_renew_before_ignored(&c, nb, na));
+        assert_int_equal(sched_renew_at(&c, nb, na, 99), na - (time_t) llround(DAY * 0.33));
+        assert_int_equal(sched_decide(&c, &st, true, nb + 60, 99, false, &when), SCHED_NONE);
+        assert_int_equal(when, na - (time_t) llround(DAY * 0.33));
+        assert_int_equal(sched_decide(&c, &st, true, na - 3600, 99, false, &when), SCHED_RENEW);
+        /* exactly the lifetime: ignored too */
+        c.renew_before = DAY;
+        assert_true(sched_renew_before_ignored(&c, nb, na));
+        assert_int_equal(sched_decide(&c, &st, true, nb + 60, 99, false, &when), SCHED_NONE);
+        /* a second shorter: used as configured */
+        c.renew_before = DAY - 1;
+        assert_false(sched_renew_before_ignored(&c, nb, na));
+        assert_int_equal(sched_renew_at(&c, nb, na, 99), na - (DAY - 1));
+        /* an invalid fraction falls back to 0.33 here as well */
+        c.renew_before = 30 * DAY;
+        c.renew_fraction = 0;
+        assert_int_equal(sched_renew_at(&c, nb, na, 99), na - (time_t) llround(DAY * 0.33));
+        /* unset renew_before is never "ignored" */
+        c.renew_before = 0;
+        assert_false(sched_renew_before_ignored(&c, nb, na));
+}
+
 static void test_retry_bounds(void **s _unused_) {
         time_t now = 1800000000;
         for (uint64_t rnd = 0; rnd < 5000; rnd += 13) {
@@ -149,6 +181,7 @@ int main(void) {
                 cmocka_unit_test(test_jitter_spreads),
                 cmocka_unit_test(test_renew_at_fraction),
                 cmocka_unit_test(test_renew_at_before),
+                cmocka_unit_test(test_renew_before_not_shorter_than_lifetime),
                 cmocka_unit_test(test_retry_bounds),
                 cmocka_unit_test(test_decide),
         };
