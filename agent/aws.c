@@ -143,8 +143,10 @@ struct aws_client {
         uint64_t imds_token_expiry_usec;
         unsigned ecs_attempt;
         char *ecs_url, *ecs_auth;
-        /* Region from IMDS */
+        /* Region from IMDS: after a failure, calls fail fast with
+         * region_error until region_retry_after_usec, then it is asked again. */
         bool region_resolving, region_failed;
+        uint64_t region_retry_after_usec;
         char *region_error;
 };
 
@@ -905,7 +907,7 @@ static void request_start(aws_request *r) {
         /* Everything but Route 53 (global, us-east-1) needs the region, for
          * the endpoint and for the signature (even with an endpoint override). */
         if (!r->creds_cb && r->service != AWS_SERVICE_ROUTE53 && !c->region) {
-                if (c->region_failed)
+                if (c->region_failed && clock_now_usec() < c->region_retry_after_usec)
                         return fail_simple(r, AWS_ERROR_INVALID, "NoRegion",
                                            c->region_error ? c->region_error : "no AWS region", -EINVAL);
                 r->waiting_region = true;
@@ -1454,9 +1456,14 @@ static void region_done(aws_client *c, const char *region, const char *error) {
                         if (set_endpoint(c, (aws_service) s) < 0)
                                 break;
         }
+        free(c->region_error);
+        c->region_error = NULL;
+        c->region_failed = !c->region;
         if (!c->region) {
-                c->region_failed = true;
-                free(c->region_error);
+                /* Not forever: a metadata hiccup at boot must not break a
+                 * long-lived client. Waiting calls (and those until the retry
+                 * time) fail fast; the next one after it asks again. */
+                c->region_retry_after_usec = clock_now_usec() + CREDS_RETRY_USEC;
                 c->region_error = strprintf("no AWS region: set aws.region in the configuration, AWS_REGION, or "
                                             "region in the profile (EC2 instance metadata: %s)",
                                             error ? error : "out of memory");

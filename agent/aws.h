@@ -204,7 +204,8 @@ int aws_client_resolve_credentials(aws_client *c, aws_credentials_callback cb, v
 
 /* The region in use, or NULL while it still has to come from IMDS (asked
  * at the first call that needs a region: every service but Route 53). When
- * IMDS cannot tell, those calls fail with NoRegion naming the settings. */
+ * IMDS cannot tell, those calls fail with NoRegion naming the settings for
+ * 30 s; the first call after that asks IMDS again. */
 const char *aws_client_region(aws_client *c);
 
 /* The endpoint base URL for svc ("https://acm-pca.eu-west-1.amazonaws.com"),
