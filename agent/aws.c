@@ -1785,36 +1785,6 @@ static void creds_from_imds(aws_client *c) {
 
 /* ---- ECS container credentials ---- */
 
-/* botocore's rule: a full URI must be https, or http to a loopback or the
- * ECS/EKS link-local addresses. */
-static bool ecs_host_allowed(const char *url) {
-        if (strneq(url, "https://", 8))
-                return true;
-        if (!strneq(url, "http://", 7))
-                return false;
-        const char *h = url + 7;
-        size_t n;
-        if (*h == '[') {
-                n = strcspn(h, "]");
-                return (n == 4 && strneq(h + 1, "::1", 3)) || (n == 12 && strncasecmp(h + 1, "fd00:ec2::23", 11) == 0);
-        }
-        n = strcspn(h, ":/?#");
-        if ((n == 9 && strncasecmp(h, "localhost", 9) == 0) || (n == 12 && strneq(h, "169.254.170.2", 12)) ||
-            (n == 13 && strneq(h, "169.254.170.23", 13)))
-                return true;
-        /* 127.0.0.0/8 written as a dotted quad. */
-        if (n < 9 || n > 15 || !strneq(h, "127.", 4))
-                return false;
-        unsigned dots = 0;
-        for (size_t i = 0; i < n; i++) {
-                if (h[i] == '.')
-                        dots++;
-                else if (h[i] < '0' || h[i] > '9')
-                        return false;
-        }
-        return dots == 3;
-}
-
 static void ecs_send(aws_client *c);
 
 static void on_ecs(aws_client *c, CURLcode code, long status, const char *body, size_t len, const char *errbuf,
@@ -1877,10 +1847,13 @@ static void creds_from_ecs(aws_client *c) {
                                          "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI must be a path starting with /");
                 c->ecs_url = strprintf("%s%s", ECS_RELATIVE_HOST, rel);
         } else if (!isempty(full)) {
-                if (strlen(full) > 2048 || strpbrk(full, " \t\r\n") || !ecs_host_allowed(full)) {
+                /* botocore's rule: https, or http to a loopback or the
+                 * ECS/EKS link-local addresses; never a user@ part. */
+                const char *why = strpbrk(full, " \t\r\n") ? "it contains spaces"
+                                                             : url_check_host(full, URL_HTTP_ECS);
+                if (why) {
                         _cleanup_(freep) char *m = strprintf(
-                                "AWS_CONTAINER_CREDENTIALS_FULL_URI %.200s is not allowed: use https, or http to a "
-                                "loopback address (127.0.0.1, ::1, localhost) or 169.254.170.2/.23", full);
+                                "AWS_CONTAINER_CREDENTIALS_FULL_URI %.200s is not allowed: %s", full, why);
                         return base_fail(c, "CredentialsError", "container credentials", m ? m : "bad URI");
                 }
                 c->ecs_url = strdup(full);

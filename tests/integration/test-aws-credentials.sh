@@ -133,6 +133,9 @@ expect_grep "container credentials: http://169.254.170.2/v2/credentials/abc" "na
 expect_rc 1 "ECS full URI to a non-loopback http host is refused" -- nocreds \
 	AWS_CONTAINER_CREDENTIALS_FULL_URI=http://192.0.2.10/creds "$CALL" --credentials
 expect_grep "AWS_CONTAINER_CREDENTIALS_FULL_URI http://192.0.2.10/creds is not allowed" "says why"
+expect_rc 1 "ECS full URI with a user@ part before another host is refused" -- nocreds \
+	AWS_CONTAINER_CREDENTIALS_FULL_URI=http://169.254.170.2:80@evil.example/creds "$CALL" --credentials
+expect_grep "is not allowed: the URL has a user name or password part" "says why (user@host)"
 
 # ---- EC2 IMDSv2 (the emulator answers 401 to any request without a token)
 expect_rc 0 "IMDSv2 credentials (token first)" -- nocreds AWS_EC2_METADATA_SERVICE_ENDPOINT="$EMU_URL/" "$CALL" --credentials
