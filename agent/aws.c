@@ -1906,6 +1906,9 @@ static void on_process(aws_proc *p, const aws_proc_result *res, void *userdata) 
         aws_client *c = userdata;
         _cleanup_(freep) char *d = NULL, *msg = NULL, *src = NULL;
         creds_value v = {};
+        /* Failure is this flag, never whether a message could be formatted:
+         * an out-of-memory message must not turn into empty credentials. */
+        bool failed = true;
 
         if (res->exec_errno)
                 d = strprintf("cannot be started: %s", strerror(res->exec_errno));
@@ -1921,9 +1924,13 @@ static void on_process(aws_proc *p, const aws_proc_result *res, void *userdata) 
                               res->err_line[0] ? res->err_line : " (no message on stderr)");
         else if (creds_process_parse_output(res->out, res->out_len, &v, &msg) < 0)
                 d = strprintf("printed unusable credentials: %s", msg ? msg : "out of memory");
+        else
+                failed = false;
         c->proc = aws_proc_free(c->proc);
-        if (d || !res->exited)
-                return process_fail(c, d ? d : "failed");
+        if (failed) {
+                creds_value_done(&v);
+                return process_fail(c, d ? d : "failed (out of memory while describing how)");
+        }
         src = strprintf("profile '%s' (credential_process)", strempty(c->base_profile));
         if (!src) {
                 creds_value_done(&v);
