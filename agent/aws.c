@@ -1649,7 +1649,13 @@ static void creds_roles_next(aws_client *c) {
                 c->creds.source = c->pending_source;
                 c->pending_source = NULL;
                 c->creds.valid = true;
-                c->refresh_after_usec = 0;
+                /* Credentials that already expire within the refresh window
+                 * (IMDS during a rotation) are used until the retry time,
+                 * not fetched again for every request. */
+                c->refresh_after_usec = c->creds.v.expiration_usec != 0 &&
+                                                        c->creds.v.expiration_usec <= now + CREDS_REFRESH_USEC
+                                                ? now + CREDS_RETRY_USEC
+                                                : 0;
                 log_debug("aws: credentials from %s", c->creds.source ? c->creds.source : "?");
                 return creds_finish(c, NULL);
         }

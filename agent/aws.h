@@ -196,6 +196,9 @@ typedef void (*aws_credentials_callback)(const aws_error *err, const aws_credent
  * requests arriving during a refresh wait for that one refresh. When a
  * refresh fails while the cached credentials are still valid (more than
  * 10 s left), those stay in use and the refresh is retried 30 s later.
+ * Credentials that already come with less than 5 minutes left (IMDS during
+ * a rotation) are likewise used and asked for again 30 s later, not once
+ * per request.
  * Credentials that are already expired when handed out are an error
  * (ExpiredCredentials). Secrets are never logged.
  */

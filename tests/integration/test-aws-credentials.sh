@@ -193,6 +193,18 @@ expect_rc 0 "a failed refresh keeps the still-valid session" -- nocreds AWS_CONF
 	AWS_PROFILE=mint "$CALL" --sequential 2 --interval-ms 3500 sts GetCallerIdentity
 if [ "$(wc -l <"$TMP/mint.log")" = 2 ]; then ok "refresh was attempted once"; else not_ok "runs: $(wc -l <"$TMP/mint.log")"; fi
 
+# ---- credentials that already come inside the refresh window (IMDS during a
+# rotation hands out ones with < 5 min left) are not fetched again per call
+sed -e 's/"expires_in_seconds": 303/"expires_in_seconds": 120/' -e 's/mint\.log/short.log/g' -e '/mint-fail/d' \
+	"$TMP/proc-mint" >"$TMP/proc-short"
+chmod +x "$TMP/proc-short"
+printf '[profile short]\ncredential_process = %s\n' "$TMP/proc-short" >"$TMP/config-short"
+rm -f "$TMP/short.log"
+expect_rc 0 "sessions with 2 minutes left: 5 calls one after another succeed" -- nocreds \
+	AWS_CONFIG_FILE="$TMP/config-short" AWS_PROFILE=short "$CALL" --sequential 5 --interval-ms 200 sts GetCallerIdentity
+if [ "$(wc -l <"$TMP/short.log")" = 1 ]; then ok "one credential fetch for 5 calls (not one per call)"
+else not_ok "the process ran $(wc -l <"$TMP/short.log") times for 5 calls"; fi
+
 # ---- an expired session gives a clear error
 sess=$(emu_ctl POST /credentials '{"expires_in_seconds": 3600}')
 skey=$(echo "$sess" | "$PYTHON3" -c 'import json,sys; print(json.load(sys.stdin)["access_key_id"])')
