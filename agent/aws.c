@@ -20,6 +20,7 @@
 #include "aws.h"
 #include "clock.h"
 #include "creds-file.h"
+#include "crypto.h"
 #include "log.h"
 #include "macro.h"
 #include "sigv4.h"
@@ -475,13 +476,9 @@ aws_client *aws_client_unref(aws_client *c) {
         free(c->base_profile);
         free(c->imds_creds.path);
         free(c->imds_region.path);
-        if (c->imds_token)
-                explicit_bzero(c->imds_token, strlen(c->imds_token));
-        free(c->imds_token);
+        crypto_secret_free(c->imds_token);
         free(c->ecs_url);
-        if (c->ecs_auth)
-                explicit_bzero(c->ecs_auth, strlen(c->ecs_auth));
-        free(c->ecs_auth);
+        crypto_secret_free(c->ecs_auth);
         free(c->region_error);
         free(c);
         return NULL;
@@ -785,7 +782,7 @@ static void request_send(aws_request *r) {
         r->headers = NULL;
         _cleanup_(freep) char *h_auth = r->unsigned_req ? NULL : strprintf("Authorization: %s", sig.authorization);
         _cleanup_(freep) char *h_date = r->unsigned_req ? NULL : strprintf("X-Amz-Date: %s", sig.amz_date);
-        _cleanup_(freep) char *h_tok = cr->session_token ? strprintf("X-Amz-Security-Token: %s", cr->session_token) : NULL;
+        _cleanup_(crypto_secret_freep) char *h_tok = cr->session_token ? strprintf("X-Amz-Security-Token: %s", cr->session_token) : NULL;
         _cleanup_(freep) char *h0 = nh > 0 ? strprintf("%s: %s", hdrs[0].name, hdrs[0].value) : NULL;
         _cleanup_(freep) char *h1 = nh > 1 ? strprintf("%s: %s", hdrs[1].name, hdrs[1].value) : NULL;
         sigv4_result_done(&sig);
@@ -801,8 +798,6 @@ static void request_send(aws_request *r) {
                         return fail_simple(r, AWS_ERROR_OTHER, "OutOfMemory", "out of memory", -ENOMEM);
                 r->headers = n;
         }
-        if (h_tok)
-                explicit_bzero(h_tok, strlen(h_tok));
 
         if (r->easy) {
                 curl_multi_remove_handle(c->multi, r->easy);
@@ -1355,9 +1350,7 @@ static void on_imds_token(aws_client *c, bool region, CURLcode code, long status
                 len--;
         if (len == 0 || len > 1024 || memchr(body, '\n', len) || memchr(body, '\r', len))
                 return imds_finish(c, region, "the instance metadata service answered an unusable token", NULL, 0);
-        if (c->imds_token)
-                explicit_bzero(c->imds_token, strlen(c->imds_token));
-        free(c->imds_token);
+        crypto_secret_free(c->imds_token);
         c->imds_token = strndup(body, len);
         if (!c->imds_token)
                 return imds_finish(c, region, "out of memory", NULL, 0);
@@ -1373,7 +1366,7 @@ static void on_imds_get(aws_client *c, bool region, CURLcode code, long status, 
                 /* The token expired (or the instance restarted): a new one, once. */
                 op->retried_token = true;
                 op->attempt = 0;
-                free(c->imds_token);
+                crypto_secret_free(c->imds_token);
                 c->imds_token = NULL;
                 return imds_fetch(c, region);
         }
@@ -1404,7 +1397,8 @@ static void on_imds_get_region(aws_client *c, CURLcode code, long status, const 
 /* Sends the next request of op: the token when there is none, else the GET. */
 static void imds_fetch(aws_client *c, bool region) {
         imds_op *op = imds_op_of(c, region);
-        _cleanup_(freep) char *base = imds_base(), *url = NULL, *hdr = NULL;
+        _cleanup_(freep) char *base = imds_base(), *url = NULL;
+        _cleanup_(crypto_secret_freep) char *hdr = NULL;
         int k;
 
         if (!base)
@@ -1426,8 +1420,6 @@ static void imds_fetch(aws_client *c, bool region) {
                                          region ? on_imds_get_region : on_imds_get_creds)
                                : -ENOMEM;
         }
-        if (hdr)
-                explicit_bzero(hdr, strlen(hdr));
         if (k < 0)
                 imds_finish(c, region, "out of memory", NULL, 0);
 }
@@ -1699,7 +1691,9 @@ static int pending_from_metadata(aws_client *c, const char *body, size_t len, co
         const char *code = json_string_value(json_object_get(j, "Code"));
         time_t exp = 0;
         if (!j) {
-                *ret_msg = strprintf("the answer is not JSON (line %d: %s)", jerr.line, jerr.text);
+                /* Line and column only: jansson's text can quote the input
+                 * (a short token). */
+                *ret_msg = strprintf("the answer is not JSON (line %d, column %d)", jerr.line, jerr.column);
                 return -EBADMSG;
         }
         if (code && !streq(code, "Success")) {
@@ -1821,14 +1815,12 @@ static void on_ecs(aws_client *c, CURLcode code, long status, const char *body, 
 }
 
 static void ecs_send(aws_client *c) {
-        _cleanup_(freep) char *auth = c->ecs_auth ? strprintf("Authorization: %s", c->ecs_auth) : NULL;
+        _cleanup_(crypto_secret_freep) char *auth = c->ecs_auth ? strprintf("Authorization: %s", c->ecs_auth) : NULL;
         const char *h[] = { "Accept: application/json", auth };
         c->ecs_attempt++;
         if ((c->ecs_auth && !auth) ||
             raw_new(c, "GET", c->ecs_url, h, auth ? 2 : 1, ECS_CONNECT_MS, ECS_TIMEOUT_MS, on_ecs) < 0)
                 creds_fail(c, "OutOfMemory", "out of memory");
-        if (auth)
-                explicit_bzero(auth, strlen(auth));
 }
 
 static bool ecs_configured(void) {
@@ -1843,9 +1835,8 @@ static void creds_from_ecs(aws_client *c) {
         const char *tok_file = getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
 
         c->ecs_url = mfree(c->ecs_url);
-        if (c->ecs_auth)
-                explicit_bzero(c->ecs_auth, strlen(c->ecs_auth));
-        c->ecs_auth = mfree(c->ecs_auth);
+        crypto_secret_free(c->ecs_auth);
+        c->ecs_auth = NULL;
         c->ecs_attempt = 0;
         if (!isempty(rel)) {
                 if (rel[0] != '/' || strlen(rel) > 1024 || strpbrk(rel, " \t\r\n"))

@@ -39,6 +39,8 @@ credential_process = sh -c "echo 'helper: token expired, run login' >&2; exit 3"
 credential_process = sleep 10
 [profile fail-json]
 credential_process = echo '{"Version": 1, "AccessKeyId": '
+[profile fail-jsontok]
+credential_process = cat $TMP/jsontok
 [profile fail-key]
 credential_process = echo '{"Version": 1, "AccessKeyId": "AKIAX", "SecretAccessKey": ""}'
 [profile fail-version]
@@ -62,6 +64,7 @@ role_arn = arn:aws:iam::111122223333:role/from-imds
 credential_source = Ec2InstanceMetadata
 EOT
 export AWS_CONFIG_FILE="$TMP/config" AWS_SHARED_CREDENTIALS_FILE="$TMP/none"
+echo '"tok-SECRET-1234"' >"$TMP/jsontok"
 
 rm -f "$TMP/proc.log"
 expect_rc 0 "credential_process: 5 concurrent calls succeed" -- nocreds AWS_PROFILE=proc ACM_TEST_MARK=inherited \
@@ -87,6 +90,8 @@ start=$(date +%s)
 failcase fail-timeout "profile 'fail-timeout' \(sleep 10\) did not finish within 1 s and was killed" "timeout"
 if [ $(( $(date +%s) - start )) -le 4 ]; then ok "timeout is prompt"; else not_ok "timeout took $(( $(date +%s) - start )) s"; fi
 failcase fail-json "profile 'fail-json' .*printed unusable credentials: output is not JSON" "bad JSON"
+failcase fail-jsontok "profile 'fail-jsontok' .*output is not JSON \(line 1, column [0-9]+\)" "bad JSON: line and column"
+if grep -q tok-SECRET "$TMP/out"; then not_ok "bad JSON: the output is not quoted"; else ok "bad JSON: the output is not quoted"; fi
 failcase fail-key "profile 'fail-key' .*no SecretAccessKey" "missing key"
 failcase fail-version "profile 'fail-version' .*no \"Version\": 1" "wrong Version"
 if grep -q s3cr3t-value "$TMP/out"; then not_ok "secret not printed"; else ok "secret not printed"; fi
