@@ -20,6 +20,7 @@
 #include "aws.h"
 #include "clock.h"
 #include "creds-file.h"
+#include "crypto.h"
 #include "log.h"
 #include "macro.h"
 #include "sigv4.h"
@@ -143,8 +144,10 @@ struct aws_client {
         uint64_t imds_token_expiry_usec;
         unsigned ecs_attempt;
         char *ecs_url, *ecs_auth;
-        /* Region from IMDS */
+        /* Region from IMDS: after a failure, calls fail fast with
+         * region_error until region_retry_after_usec, then it is asked again. */
         bool region_resolving, region_failed;
+        uint64_t region_retry_after_usec;
         char *region_error;
 };
 
@@ -473,13 +476,9 @@ aws_client *aws_client_unref(aws_client *c) {
         free(c->base_profile);
         free(c->imds_creds.path);
         free(c->imds_region.path);
-        if (c->imds_token)
-                explicit_bzero(c->imds_token, strlen(c->imds_token));
-        free(c->imds_token);
+        crypto_secret_free(c->imds_token);
         free(c->ecs_url);
-        if (c->ecs_auth)
-                explicit_bzero(c->ecs_auth, strlen(c->ecs_auth));
-        free(c->ecs_auth);
+        crypto_secret_free(c->ecs_auth);
         free(c->region_error);
         free(c);
         return NULL;
@@ -783,7 +782,7 @@ static void request_send(aws_request *r) {
         r->headers = NULL;
         _cleanup_(freep) char *h_auth = r->unsigned_req ? NULL : strprintf("Authorization: %s", sig.authorization);
         _cleanup_(freep) char *h_date = r->unsigned_req ? NULL : strprintf("X-Amz-Date: %s", sig.amz_date);
-        _cleanup_(freep) char *h_tok = cr->session_token ? strprintf("X-Amz-Security-Token: %s", cr->session_token) : NULL;
+        _cleanup_(crypto_secret_freep) char *h_tok = cr->session_token ? strprintf("X-Amz-Security-Token: %s", cr->session_token) : NULL;
         _cleanup_(freep) char *h0 = nh > 0 ? strprintf("%s: %s", hdrs[0].name, hdrs[0].value) : NULL;
         _cleanup_(freep) char *h1 = nh > 1 ? strprintf("%s: %s", hdrs[1].name, hdrs[1].value) : NULL;
         sigv4_result_done(&sig);
@@ -799,8 +798,6 @@ static void request_send(aws_request *r) {
                         return fail_simple(r, AWS_ERROR_OTHER, "OutOfMemory", "out of memory", -ENOMEM);
                 r->headers = n;
         }
-        if (h_tok)
-                explicit_bzero(h_tok, strlen(h_tok));
 
         if (r->easy) {
                 curl_multi_remove_handle(c->multi, r->easy);
@@ -905,7 +902,7 @@ static void request_start(aws_request *r) {
         /* Everything but Route 53 (global, us-east-1) needs the region, for
          * the endpoint and for the signature (even with an endpoint override). */
         if (!r->creds_cb && r->service != AWS_SERVICE_ROUTE53 && !c->region) {
-                if (c->region_failed)
+                if (c->region_failed && clock_now_usec() < c->region_retry_after_usec)
                         return fail_simple(r, AWS_ERROR_INVALID, "NoRegion",
                                            c->region_error ? c->region_error : "no AWS region", -EINVAL);
                 r->waiting_region = true;
@@ -1353,9 +1350,7 @@ static void on_imds_token(aws_client *c, bool region, CURLcode code, long status
                 len--;
         if (len == 0 || len > 1024 || memchr(body, '\n', len) || memchr(body, '\r', len))
                 return imds_finish(c, region, "the instance metadata service answered an unusable token", NULL, 0);
-        if (c->imds_token)
-                explicit_bzero(c->imds_token, strlen(c->imds_token));
-        free(c->imds_token);
+        crypto_secret_free(c->imds_token);
         c->imds_token = strndup(body, len);
         if (!c->imds_token)
                 return imds_finish(c, region, "out of memory", NULL, 0);
@@ -1371,7 +1366,7 @@ static void on_imds_get(aws_client *c, bool region, CURLcode code, long status, 
                 /* The token expired (or the instance restarted): a new one, once. */
                 op->retried_token = true;
                 op->attempt = 0;
-                free(c->imds_token);
+                crypto_secret_free(c->imds_token);
                 c->imds_token = NULL;
                 return imds_fetch(c, region);
         }
@@ -1402,7 +1397,8 @@ static void on_imds_get_region(aws_client *c, CURLcode code, long status, const 
 /* Sends the next request of op: the token when there is none, else the GET. */
 static void imds_fetch(aws_client *c, bool region) {
         imds_op *op = imds_op_of(c, region);
-        _cleanup_(freep) char *base = imds_base(), *url = NULL, *hdr = NULL;
+        _cleanup_(freep) char *base = imds_base(), *url = NULL;
+        _cleanup_(crypto_secret_freep) char *hdr = NULL;
         int k;
 
         if (!base)
@@ -1424,8 +1420,6 @@ static void imds_fetch(aws_client *c, bool region) {
                                          region ? on_imds_get_region : on_imds_get_creds)
                                : -ENOMEM;
         }
-        if (hdr)
-                explicit_bzero(hdr, strlen(hdr));
         if (k < 0)
                 imds_finish(c, region, "out of memory", NULL, 0);
 }
@@ -1454,9 +1448,14 @@ static void region_done(aws_client *c, const char *region, const char *error) {
                         if (set_endpoint(c, (aws_service) s) < 0)
                                 break;
         }
+        free(c->region_error);
+        c->region_error = NULL;
+        c->region_failed = !c->region;
         if (!c->region) {
-                c->region_failed = true;
-                free(c->region_error);
+                /* Not forever: a metadata hiccup at boot must not break a
+                 * long-lived client. Waiting calls (and those until the retry
+                 * time) fail fast; the next one after it asks again. */
+                c->region_retry_after_usec = clock_now_usec() + CREDS_RETRY_USEC;
                 c->region_error = strprintf("no AWS region: set aws.region in the configuration, AWS_REGION, or "
                                             "region in the profile (EC2 instance metadata: %s)",
                                             error ? error : "out of memory");
@@ -1642,7 +1641,13 @@ static void creds_roles_next(aws_client *c) {
                 c->creds.source = c->pending_source;
                 c->pending_source = NULL;
                 c->creds.valid = true;
-                c->refresh_after_usec = 0;
+                /* Credentials that already expire within the refresh window
+                 * (IMDS during a rotation) are used until the retry time,
+                 * not fetched again for every request. */
+                c->refresh_after_usec = c->creds.v.expiration_usec != 0 &&
+                                                        c->creds.v.expiration_usec <= now + CREDS_REFRESH_USEC
+                                                ? now + CREDS_RETRY_USEC
+                                                : 0;
                 log_debug("aws: credentials from %s", c->creds.source ? c->creds.source : "?");
                 return creds_finish(c, NULL);
         }
@@ -1686,7 +1691,9 @@ static int pending_from_metadata(aws_client *c, const char *body, size_t len, co
         const char *code = json_string_value(json_object_get(j, "Code"));
         time_t exp = 0;
         if (!j) {
-                *ret_msg = strprintf("the answer is not JSON (line %d: %s)", jerr.line, jerr.text);
+                /* Line and column only: jansson's text can quote the input
+                 * (a short token). */
+                *ret_msg = strprintf("the answer is not JSON (line %d, column %d)", jerr.line, jerr.column);
                 return -EBADMSG;
         }
         if (code && !streq(code, "Success")) {
@@ -1778,36 +1785,6 @@ static void creds_from_imds(aws_client *c) {
 
 /* ---- ECS container credentials ---- */
 
-/* botocore's rule: a full URI must be https, or http to a loopback or the
- * ECS/EKS link-local addresses. */
-static bool ecs_host_allowed(const char *url) {
-        if (strneq(url, "https://", 8))
-                return true;
-        if (!strneq(url, "http://", 7))
-                return false;
-        const char *h = url + 7;
-        size_t n;
-        if (*h == '[') {
-                n = strcspn(h, "]");
-                return (n == 4 && strneq(h + 1, "::1", 3)) || (n == 12 && strncasecmp(h + 1, "fd00:ec2::23", 11) == 0);
-        }
-        n = strcspn(h, ":/?#");
-        if ((n == 9 && strncasecmp(h, "localhost", 9) == 0) || (n == 12 && strneq(h, "169.254.170.2", 12)) ||
-            (n == 13 && strneq(h, "169.254.170.23", 13)))
-                return true;
-        /* 127.0.0.0/8 written as a dotted quad. */
-        if (n < 9 || n > 15 || !strneq(h, "127.", 4))
-                return false;
-        unsigned dots = 0;
-        for (size_t i = 0; i < n; i++) {
-                if (h[i] == '.')
-                        dots++;
-                else if (h[i] < '0' || h[i] > '9')
-                        return false;
-        }
-        return dots == 3;
-}
-
 static void ecs_send(aws_client *c);
 
 static void on_ecs(aws_client *c, CURLcode code, long status, const char *body, size_t len, const char *errbuf,
@@ -1838,14 +1815,12 @@ static void on_ecs(aws_client *c, CURLcode code, long status, const char *body, 
 }
 
 static void ecs_send(aws_client *c) {
-        _cleanup_(freep) char *auth = c->ecs_auth ? strprintf("Authorization: %s", c->ecs_auth) : NULL;
+        _cleanup_(crypto_secret_freep) char *auth = c->ecs_auth ? strprintf("Authorization: %s", c->ecs_auth) : NULL;
         const char *h[] = { "Accept: application/json", auth };
         c->ecs_attempt++;
         if ((c->ecs_auth && !auth) ||
             raw_new(c, "GET", c->ecs_url, h, auth ? 2 : 1, ECS_CONNECT_MS, ECS_TIMEOUT_MS, on_ecs) < 0)
                 creds_fail(c, "OutOfMemory", "out of memory");
-        if (auth)
-                explicit_bzero(auth, strlen(auth));
 }
 
 static bool ecs_configured(void) {
@@ -1860,9 +1835,8 @@ static void creds_from_ecs(aws_client *c) {
         const char *tok_file = getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
 
         c->ecs_url = mfree(c->ecs_url);
-        if (c->ecs_auth)
-                explicit_bzero(c->ecs_auth, strlen(c->ecs_auth));
-        c->ecs_auth = mfree(c->ecs_auth);
+        crypto_secret_free(c->ecs_auth);
+        c->ecs_auth = NULL;
         c->ecs_attempt = 0;
         if (!isempty(rel)) {
                 if (rel[0] != '/' || strlen(rel) > 1024 || strpbrk(rel, " \t\r\n"))
@@ -1870,10 +1844,13 @@ static void creds_from_ecs(aws_client *c) {
                                          "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI must be a path starting with /");
                 c->ecs_url = strprintf("%s%s", ECS_RELATIVE_HOST, rel);
         } else if (!isempty(full)) {
-                if (strlen(full) > 2048 || strpbrk(full, " \t\r\n") || !ecs_host_allowed(full)) {
+                /* botocore's rule: https, or http to a loopback or the
+                 * ECS/EKS link-local addresses; never a user@ part. */
+                const char *why = strpbrk(full, " \t\r\n") ? "it contains spaces"
+                                                             : url_check_host(full, URL_HTTP_ECS);
+                if (why) {
                         _cleanup_(freep) char *m = strprintf(
-                                "AWS_CONTAINER_CREDENTIALS_FULL_URI %.200s is not allowed: use https, or http to a "
-                                "loopback address (127.0.0.1, ::1, localhost) or 169.254.170.2/.23", full);
+                                "AWS_CONTAINER_CREDENTIALS_FULL_URI %.200s is not allowed: %s", full, why);
                         return base_fail(c, "CredentialsError", "container credentials", m ? m : "bad URI");
                 }
                 c->ecs_url = strdup(full);
@@ -1926,6 +1903,9 @@ static void on_process(aws_proc *p, const aws_proc_result *res, void *userdata) 
         aws_client *c = userdata;
         _cleanup_(freep) char *d = NULL, *msg = NULL, *src = NULL;
         creds_value v = {};
+        /* Failure is this flag, never whether a message could be formatted:
+         * an out-of-memory message must not turn into empty credentials. */
+        bool failed = true;
 
         if (res->exec_errno)
                 d = strprintf("cannot be started: %s", strerror(res->exec_errno));
@@ -1941,9 +1921,13 @@ static void on_process(aws_proc *p, const aws_proc_result *res, void *userdata) 
                               res->err_line[0] ? res->err_line : " (no message on stderr)");
         else if (creds_process_parse_output(res->out, res->out_len, &v, &msg) < 0)
                 d = strprintf("printed unusable credentials: %s", msg ? msg : "out of memory");
+        else
+                failed = false;
         c->proc = aws_proc_free(c->proc);
-        if (d || !res->exited)
-                return process_fail(c, d ? d : "failed");
+        if (failed) {
+                creds_value_done(&v);
+                return process_fail(c, d ? d : "failed (out of memory while describing how)");
+        }
         src = strprintf("profile '%s' (credential_process)", strempty(c->base_profile));
         if (!src) {
                 creds_value_done(&v);

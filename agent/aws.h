@@ -196,6 +196,9 @@ typedef void (*aws_credentials_callback)(const aws_error *err, const aws_credent
  * requests arriving during a refresh wait for that one refresh. When a
  * refresh fails while the cached credentials are still valid (more than
  * 10 s left), those stay in use and the refresh is retried 30 s later.
+ * Credentials that already come with less than 5 minutes left (IMDS during
+ * a rotation) are likewise used and asked for again 30 s later, not once
+ * per request.
  * Credentials that are already expired when handed out are an error
  * (ExpiredCredentials). Secrets are never logged.
  */
@@ -204,7 +207,8 @@ int aws_client_resolve_credentials(aws_client *c, aws_credentials_callback cb, v
 
 /* The region in use, or NULL while it still has to come from IMDS (asked
  * at the first call that needs a region: every service but Route 53). When
- * IMDS cannot tell, those calls fail with NoRegion naming the settings. */
+ * IMDS cannot tell, those calls fail with NoRegion naming the settings for
+ * 30 s; the first call after that asks IMDS again. */
 const char *aws_client_region(aws_client *c);
 
 /* The endpoint base URL for svc ("https://acm-pca.eu-west-1.amazonaws.com"),

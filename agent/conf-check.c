@@ -9,6 +9,7 @@
 
 #include "conf-check.h"
 #include "macro.h"
+#include "util.h"
 
 static bool is_ldh(char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
@@ -233,27 +234,12 @@ const char *conf_check_arn(const char *s, conf_arn_kind kind) {
 }
 
 const char *conf_check_endpoint_url(const char *s) {
-        const char *host;
-
         if (strlen(s) > 2048)
                 return "URL longer than 2048 characters";
         for (const char *p = s; *p; p++)
                 if ((unsigned char) *p <= ' ' || (unsigned char) *p >= 0x7f)
                         return "URL contains spaces or control characters";
-        if (strneq(s, "https://", 8))
-                host = s + 8;
-        else if (strneq(s, "http://", 7)) {
-                host = s + 7;
-                if (!(strneq(host, "127.0.0.1", 9) || strneq(host, "localhost", 9) || strneq(host, "[::1]", 5)))
-                        return "plain http is allowed only to the loopback address";
-                size_t hl = strneq(host, "[::1]", 5) ? 5 : 9;
-                if (host[hl] && !strchr(":/", host[hl]))
-                        return "plain http is allowed only to the loopback address";
-        } else
-                return "not an https:// URL";
-        if (!*host || *host == '/' || *host == ':')
-                return "the URL has no host";
-        return NULL;
+        return url_check_host(s, URL_HTTP_LOOPBACK);
 }
 
 const char *conf_check_oid(const char *s) {

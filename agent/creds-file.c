@@ -392,7 +392,9 @@ int creds_process_parse_output(const char *text, size_t len, creds_value *ret, c
         j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
         if (!j) {
                 if (ret_msg)
-                        *ret_msg = strprintf("output is not JSON (line %d: %s)", jerr.line, jerr.text);
+                        /* Line and column only: jansson's text can quote the
+                         * input (a secret). */
+                        *ret_msg = strprintf("output is not JSON (line %d, column %d)", jerr.line, jerr.column);
                 return -EINVAL;
         }
         if (!json_is_object(j)) {

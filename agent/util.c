@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -356,4 +358,66 @@ void hex_encode(const uint8_t *in, size_t n, char *out) {
                 out[2 * i + 1] = digits[in[i] & 15];
         }
         out[2 * n] = 0;
+}
+
+static bool host_is(const char *host, url_http_hosts hosts) {
+        struct in6_addr a6;
+        struct in_addr a4;
+        size_t n = strlen(host);
+
+        if (strcasecmp(host, "localhost") == 0)
+                return true;
+        if (n > 2 && host[0] == '[' && host[n - 1] == ']') {
+                char buf[INET6_ADDRSTRLEN + 1];
+                if (n - 2 >= sizeof buf)
+                        return false;
+                memcpy(buf, host + 1, n - 2);
+                buf[n - 2] = 0;
+                if (inet_pton(AF_INET6, buf, &a6) != 1)
+                        return false;
+                if (IN6_IS_ADDR_LOOPBACK(&a6))
+                        return true;
+                static const uint8_t eks[16] = { 0xfd, 0x00, 0x0e, 0xc2, [15] = 0x23 };
+                return hosts == URL_HTTP_ECS && memcmp(&a6, eks, 16) == 0;
+        }
+        if (inet_pton(AF_INET, host, &a4) != 1)
+                return false;
+        uint32_t ip = ntohl(a4.s_addr);
+        if ((ip >> 24) == 127)
+                return true;
+        return hosts == URL_HTTP_ECS && (ip == 0xa9feaa02 || ip == 0xa9feaa17);
+}
+
+const char *url_check_host(const char *url, url_http_hosts hosts) {
+        CURLU *u = curl_url();
+        char *scheme = NULL, *host = NULL, *user = NULL, *password = NULL, *zone = NULL;
+        const char *m = NULL;
+
+        if (!u)
+                return "out of memory";
+        if (!url || strlen(url) > 2048)
+                m = "URL missing or longer than 2048 characters";
+        else if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK)
+                m = "not a valid URL";
+        else if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+                 (strcmp(scheme, "https") != 0 && strcmp(scheme, "http") != 0))
+                m = "not an https:// URL";
+        else if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host)
+                m = "the URL has no host";
+        else if (curl_url_get(u, CURLUPART_USER, &user, 0) != CURLUE_NO_USER ||
+                 curl_url_get(u, CURLUPART_PASSWORD, &password, 0) != CURLUE_NO_PASSWORD)
+                m = "the URL has a user name or password part (user@host): not allowed";
+        else if (strcmp(scheme, "http") == 0 &&
+                 (curl_url_get(u, CURLUPART_ZONEID, &zone, 0) != CURLUE_NO_ZONEID || !host_is(host, hosts)))
+                m = hosts == URL_HTTP_ECS ? "plain http is allowed only to the loopback address (127.0.0.0/8, ::1, "
+                                            "localhost) or 169.254.170.2, 169.254.170.23, fd00:ec2::23"
+                                          : "plain http is allowed only to the loopback address (127.0.0.0/8, ::1, "
+                                            "localhost)";
+        curl_free(scheme);
+        curl_free(host);
+        curl_free(user);
+        curl_free(password);
+        curl_free(zone);
+        curl_url_cleanup(u);
+        return m;
 }

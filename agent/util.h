@@ -68,3 +68,17 @@ int random_bytes(void *buf, size_t n);
 
 /* Lowercase hex of n bytes into out (2n+1 bytes). */
 void hex_encode(const uint8_t *in, size_t n, char *out);
+
+/* Which plain-http hosts url_check_host() accepts. */
+typedef enum url_http_hosts {
+        URL_HTTP_LOOPBACK, /* 127.0.0.0/8, ::1, localhost */
+        URL_HTTP_ECS,      /* those and the ECS/EKS addresses 169.254.170.2, 169.254.170.23, fd00:ec2::23 */
+} url_http_hosts;
+
+/*
+ * Checks an endpoint URL with libcurl's own parser (the one that will
+ * connect): an https:// or http:// URL with a host and no user name or
+ * password; plain http only when the host is exactly one of hosts. Returns
+ * NULL when url is acceptable, else a static one-line reason.
+ */
+const char *url_check_host(const char *url, url_http_hosts hosts);

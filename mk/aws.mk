@@ -44,6 +44,13 @@ TESTS += tests/unit/test-aws-client
 tests_unit_test_aws_client_SOURCES = tests/unit/test-aws-client.c
 tests_unit_test_aws_client_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_aws_client_LDADD = $(UNIT_LDADD)
+# Out-of-memory paths: strprintf() fails on demand (-Wl,--wrap).
+check_PROGRAMS += tests/unit/test-aws-oom
+TESTS += tests/unit/test-aws-oom
+tests_unit_test_aws_oom_SOURCES = tests/unit/test-aws-oom.c
+tests_unit_test_aws_oom_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_aws_oom_LDFLAGS = -Wl,--wrap=strprintf
+tests_unit_test_aws_oom_LDADD = $(UNIT_LDADD)
 endif
 EXTRA_DIST += tests/integration/aws-stub.py tests/fixtures/sigv4/vectors.json tests/fixtures/sigv4/generate.py
 

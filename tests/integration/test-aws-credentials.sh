@@ -39,6 +39,8 @@ credential_process = sh -c "echo 'helper: token expired, run login' >&2; exit 3"
 credential_process = sleep 10
 [profile fail-json]
 credential_process = echo '{"Version": 1, "AccessKeyId": '
+[profile fail-jsontok]
+credential_process = cat $TMP/jsontok
 [profile fail-key]
 credential_process = echo '{"Version": 1, "AccessKeyId": "AKIAX", "SecretAccessKey": ""}'
 [profile fail-version]
@@ -62,6 +64,7 @@ role_arn = arn:aws:iam::111122223333:role/from-imds
 credential_source = Ec2InstanceMetadata
 EOT
 export AWS_CONFIG_FILE="$TMP/config" AWS_SHARED_CREDENTIALS_FILE="$TMP/none"
+echo '"tok-SECRET-1234"' >"$TMP/jsontok"
 
 rm -f "$TMP/proc.log"
 expect_rc 0 "credential_process: 5 concurrent calls succeed" -- nocreds AWS_PROFILE=proc ACM_TEST_MARK=inherited \
@@ -87,6 +90,8 @@ start=$(date +%s)
 failcase fail-timeout "profile 'fail-timeout' \(sleep 10\) did not finish within 1 s and was killed" "timeout"
 if [ $(( $(date +%s) - start )) -le 4 ]; then ok "timeout is prompt"; else not_ok "timeout took $(( $(date +%s) - start )) s"; fi
 failcase fail-json "profile 'fail-json' .*printed unusable credentials: output is not JSON" "bad JSON"
+failcase fail-jsontok "profile 'fail-jsontok' .*output is not JSON \(line 1, column [0-9]+\)" "bad JSON: line and column"
+if grep -q tok-SECRET "$TMP/out"; then not_ok "bad JSON: the output is not quoted"; else ok "bad JSON: the output is not quoted"; fi
 failcase fail-key "profile 'fail-key' .*no SecretAccessKey" "missing key"
 failcase fail-version "profile 'fail-version' .*no \"Version\": 1" "wrong Version"
 if grep -q s3cr3t-value "$TMP/out"; then not_ok "secret not printed"; else ok "secret not printed"; fi
@@ -133,6 +138,9 @@ expect_grep "container credentials: http://169.254.170.2/v2/credentials/abc" "na
 expect_rc 1 "ECS full URI to a non-loopback http host is refused" -- nocreds \
 	AWS_CONTAINER_CREDENTIALS_FULL_URI=http://192.0.2.10/creds "$CALL" --credentials
 expect_grep "AWS_CONTAINER_CREDENTIALS_FULL_URI http://192.0.2.10/creds is not allowed" "says why"
+expect_rc 1 "ECS full URI with a user@ part before another host is refused" -- nocreds \
+	AWS_CONTAINER_CREDENTIALS_FULL_URI=http://169.254.170.2:80@evil.example/creds "$CALL" --credentials
+expect_grep "is not allowed: the URL has a user name or password part" "says why (user@host)"
 
 # ---- EC2 IMDSv2 (the emulator answers 401 to any request without a token)
 expect_rc 0 "IMDSv2 credentials (token first)" -- nocreds AWS_EC2_METADATA_SERVICE_ENDPOINT="$EMU_URL/" "$CALL" --credentials
@@ -189,6 +197,18 @@ rm -f "$TMP/mint.log"; touch "$TMP/mint-fail"
 expect_rc 0 "a failed refresh keeps the still-valid session" -- nocreds AWS_CONFIG_FILE="$TMP/config-mint" \
 	AWS_PROFILE=mint "$CALL" --sequential 2 --interval-ms 3500 sts GetCallerIdentity
 if [ "$(wc -l <"$TMP/mint.log")" = 2 ]; then ok "refresh was attempted once"; else not_ok "runs: $(wc -l <"$TMP/mint.log")"; fi
+
+# ---- credentials that already come inside the refresh window (IMDS during a
+# rotation hands out ones with < 5 min left) are not fetched again per call
+sed -e 's/"expires_in_seconds": 303/"expires_in_seconds": 120/' -e 's/mint\.log/short.log/g' -e '/mint-fail/d' \
+	"$TMP/proc-mint" >"$TMP/proc-short"
+chmod +x "$TMP/proc-short"
+printf '[profile short]\ncredential_process = %s\n' "$TMP/proc-short" >"$TMP/config-short"
+rm -f "$TMP/short.log"
+expect_rc 0 "sessions with 2 minutes left: 5 calls one after another succeed" -- nocreds \
+	AWS_CONFIG_FILE="$TMP/config-short" AWS_PROFILE=short "$CALL" --sequential 5 --interval-ms 200 sts GetCallerIdentity
+if [ "$(wc -l <"$TMP/short.log")" = 1 ]; then ok "one credential fetch for 5 calls (not one per call)"
+else not_ok "the process ran $(wc -l <"$TMP/short.log") times for 5 calls"; fi
 
 # ---- an expired session gives a clear error
 sess=$(emu_ctl POST /credentials '{"expires_in_seconds": 3600}')

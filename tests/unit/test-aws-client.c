@@ -12,10 +12,11 @@
 #include <time.h>
 
 #include "aws.h"
+#include "clock.h"
 #include "macro.h"
 #include "util.h"
 
-static pid_t stub_pid;
+static pid_t stub_pid, imds_pid;
 static char stub_url[256];
 static char tmpdir[] = "/tmp/test-aws-client.XXXXXX";
 
@@ -96,6 +97,10 @@ static int teardown(void **state) {
         if (stub_pid > 0) {
                 kill(stub_pid, SIGTERM);
                 waitpid(stub_pid, NULL, 0);
+        }
+        if (imds_pid > 0) {
+                kill(imds_pid, SIGTERM);
+                waitpid(imds_pid, NULL, 0);
         }
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
         if (system(cmd) != 0)
@@ -278,12 +283,105 @@ static void test_connection_refused(void **state) {
         sd_event_unref(e);
 }
 
+/* A minimal IMDSv2 (token, then placement/region) on 127.0.0.1. */
+static const char imds_py[] =
+        "import http.server, json, sys\n"
+        "class H(http.server.BaseHTTPRequestHandler):\n"
+        "    def answer(self, code, body):\n"
+        "        self.send_response(code)\n"
+        "        self.send_header('Content-Length', str(len(body)))\n"
+        "        self.end_headers()\n"
+        "        self.wfile.write(body.encode())\n"
+        "    def do_PUT(self):\n"
+        "        self.answer(200, 'tok' if self.path == '/latest/api/token' else '')\n"
+        "    def do_GET(self):\n"
+        "        ok = self.headers.get('X-aws-ec2-metadata-token') == 'tok'\n"
+        "        ok = ok and self.path == '/latest/meta-data/placement/region'\n"
+        "        self.answer(200 if ok else 404, 'eu-west-3' if ok else '')\n"
+        "    def log_message(self, *a):\n"
+        "        pass\n"
+        "s = http.server.HTTPServer(('127.0.0.1', 0), H)\n"
+        "open(sys.argv[1] + '.tmp', 'w').write(str(s.server_address[1]))\n"
+        "import os; os.rename(sys.argv[1] + '.tmp', sys.argv[1])\n"
+        "s.serve_forever()\n";
+
+/* One IMDS failure must not break a long-lived client: calls fail fast with
+ * NoRegion for a while, then the region is asked again. */
+static void test_region_retry(void **state) {
+        const char *py = getenv("PYTHON3");
+        sd_event *e = NULL;
+        aws_client *c = NULL;
+        conf_endpoint ep = { (char *) "acm", (char *) "http://127.0.0.1:1" };
+        conf_aws cfg = { .endpoints = &ep, .n_endpoints = 1, .max_attempts = 1 };
+        result r = {};
+        char portfile[600], url[64];
+
+        snprintf(portfile, sizeof portfile, "%s/imds-port", tmpdir);
+        pid_t pid = imds_pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                execl(py ? py : "/usr/bin/python3", "python3", "-c", imds_py, portfile, NULL);
+                _exit(127);
+        }
+        _cleanup_(freep) char *port = NULL;
+        for (int i = 0; i < 600 && read_full_file(portfile, 64, &port, NULL) < 0; i++) {
+                struct timespec ts = { 0, 100 * 1000 * 1000 };
+                nanosleep(&ts, NULL);
+        }
+        assert_non_null(port);
+        snprintf(url, sizeof url, "http://127.0.0.1:%s", port);
+
+        unsetenv("AWS_REGION");
+        unsetenv("AWS_DEFAULT_REGION");
+        unsetenv("AWS_EC2_METADATA_DISABLED");
+        /* First IMDS is unreachable. */
+        setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:1", 1);
+        assert_int_equal(sd_event_new(&e), 0);
+        assert_int_equal(aws_client_new(e, &cfg, &c), 0);
+        assert_null(aws_client_region(c));
+        assert_int_equal(aws_call(c, AWS_SERVICE_ACM, "DescribeCertificate", NULL, 0, on_done, &r, NULL), 0);
+        run_until(e, &r, 1);
+        assert_non_null(r.err);
+        assert_string_equal(r.err->type, "NoRegion");
+        result_done(&r);
+
+        /* IMDS is back, but within the retry time calls still fail fast. */
+        setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", url, 1);
+        assert_int_equal(aws_call(c, AWS_SERVICE_ACM, "DescribeCertificate", NULL, 0, on_done, &r, NULL), 0);
+        run_until(e, &r, 1);
+        assert_non_null(r.err);
+        assert_string_equal(r.err->type, "NoRegion");
+        assert_null(aws_client_region(c));
+        result_done(&r);
+
+        /* After it, the region is asked again and found: the call goes on to
+         * the (refused) ACM endpoint. */
+        clock_set_offset(31);
+        assert_int_equal(aws_call(c, AWS_SERVICE_ACM, "DescribeCertificate", NULL, 0, on_done, &r, NULL), 0);
+        run_until(e, &r, 1);
+        clock_set_offset(0);
+        assert_non_null(aws_client_region(c));
+        assert_string_equal(aws_client_region(c), "eu-west-3");
+        assert_non_null(r.err);
+        assert_string_equal(r.err->type, "ConnectionError");
+        result_done(&r);
+        aws_client_unref(c);
+        sd_event_unref(e);
+
+        kill(pid, SIGTERM);
+        waitpid(pid, NULL, 0);
+        imds_pid = 0;
+        unsetenv("AWS_EC2_METADATA_SERVICE_ENDPOINT");
+        setenv("AWS_REGION", "us-east-1", 1);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_calls),
                 cmocka_unit_test(test_wrong_secret),
                 cmocka_unit_test(test_no_credentials),
                 cmocka_unit_test(test_connection_refused),
+                cmocka_unit_test(test_region_retry),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -89,6 +89,8 @@ static const ecase cases[] = {
         /* aws */
         { "aws-region", "aws: {region: Ireland}\n", NULL, "main", 1, 15, "region", 0, "eu-west-1" },
         { "aws-endpoint-http", "aws:\n  endpoints: {acm: \"http://example.com\"}\n", NULL, "main", 2, 20, "url", 0, "loopback" },
+        { "aws-endpoint-userinfo", "aws:\n  endpoints: {acm: \"http://localhost:x@evil.example/\"}\n", NULL, "main", 2, 20, "url", 0, "user name" },
+        { "aws-endpoint-v6-near", "aws:\n  endpoints: {acm: \"http://[::2]/\"}\n", NULL, "main", 2, 20, "url", 0, "loopback" },
         { "aws-endpoint-service", "aws:\n  endpoints: {s3: \"https://x\"}\n", NULL, "main", 2, 15, "enum", 0, "acm-pca" },
         { "aws-ca-bundle", "aws:\n  ca_bundle: /nonexistent/ca.pem\n", NULL, "main", 2, 14, "io", 0, NULL },
         { "aws-role-arn", "aws:\n  role_arn: arn:aws:iam::12345:role/x\n", NULL, "main", 2, 13, "arn", 0, "12 digits" },

@@ -105,11 +105,54 @@ static void test_clock(void **state) {
         assert_int_equal(clock_parse_rfc3339("2023-11-14 22:13:20", &t), -EINVAL);
 }
 
+static void test_url_check_host(void **state) {
+        static const char *const good_loopback[] = {
+                "https://acm.example", "https://acm.example:8443/x", "http://127.0.0.1:4566", "http://127.8.9.10/",
+                "http://localhost", "http://LOCALHOST:80/", "http://[::1]:8080/", "http://127.0.0.1",
+        };
+        static const char *const good_ecs[] = {
+                "http://169.254.170.2/v2/credentials/x", "http://169.254.170.23/v1/credentials",
+                "http://[fd00:ec2::23]/v1/credentials", "http://[FD00:EC2::23]:80/", "http://127.0.0.1:9/c",
+                "http://localhost/c", "http://[::1]/c", "https://creds.example/c",
+        };
+        static const char *const bad_both[] = {
+                /* userinfo: curl would connect to evil.example */
+                "http://localhost:x@evil.example/", "http://169.254.170.2:80@evil.example/",
+                "http://127.0.0.1@evil.example/", "http://[::1]:1@evil.example/", "https://user:pw@acm.example/",
+                "https://user@acm.example/",
+                /* near misses of the allowed hosts */
+                "http://[fd00:ec2::2]/", "http://[fd00:ec2::230]/", "http://169.254.170.20/", "http://169.254.170.3/",
+                "http://localhost.evil.example/", "http://127.0.0.1.evil.example/", "http://localhostx/",
+                "http://128.0.0.1/", "http://[::2]/", "http://example.com/", "http://192.0.2.10/creds",
+                /* not http(s), no host */
+                "ftp://127.0.0.1/", "file:///etc/passwd", "127.0.0.1", "https://", "",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(good_loopback); i++) {
+                print_message("%s\n", good_loopback[i]);
+                assert_null(url_check_host(good_loopback[i], URL_HTTP_LOOPBACK));
+                assert_null(url_check_host(good_loopback[i], URL_HTTP_ECS));
+        }
+        for (size_t i = 0; i < ELEMENTSOF(good_ecs); i++) {
+                print_message("%s\n", good_ecs[i]);
+                assert_null(url_check_host(good_ecs[i], URL_HTTP_ECS));
+        }
+        for (size_t i = 0; i < ELEMENTSOF(bad_both); i++) {
+                print_message("%s\n", bad_both[i]);
+                assert_non_null(url_check_host(bad_both[i], URL_HTTP_LOOPBACK));
+                assert_non_null(url_check_host(bad_both[i], URL_HTTP_ECS));
+        }
+        /* The ECS addresses are not loopback endpoints. */
+        assert_non_null(strstr(url_check_host("http://169.254.170.2/", URL_HTTP_LOOPBACK), "loopback"));
+        assert_non_null(url_check_host("http://[fd00:ec2::23]/", URL_HTTP_LOOPBACK));
+        assert_non_null(strstr(url_check_host("http://localhost:x@evil.example/", URL_HTTP_ECS), "user name"));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse_duration), cmocka_unit_test(test_format_duration),
                 cmocka_unit_test(test_parse_mode),     cmocka_unit_test(test_parse_numbers),
                 cmocka_unit_test(test_atomic_write),   cmocka_unit_test(test_clock),
+                cmocka_unit_test(test_url_check_host),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
