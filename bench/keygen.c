@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "crypto.h"
+#include "crypto/crypto.h"
 
 static int cmp(const void *a, const void *b) {
         double x = *(const double *) a, y = *(const double *) b;

@@ -8,3 +8,7 @@ bench: all
 		$(SHELL) $(srcdir)/bench/pca-once.sh
 .PHONY: bench
 EXTRA_DIST += bench/pca-once.sh
+
+noinst_PROGRAMS += bench/keygen
+bench_keygen_SOURCES = bench/keygen.c
+bench_keygen_LDADD = $(AGENT_LIBS)

@@ -23,11 +23,11 @@
 
 #include <unistd.h>
 
-#include "aws.h"
-#include "check-online.h"
-#include "route53.h"
-#include "macro.h"
-#include "util.h"
+#include "aws/aws.h"
+#include "cli/cli-check-online.h"
+#include "aws/aws-route53.h"
+#include "basic/macro.h"
+#include "basic/util.h"
 
 static unsigned pending, failed;
 

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: Apache-2.0
-"""A scripted AWS stub for tests/unit/test-aws-client.c, until the emulator
+"""A scripted AWS stub for tests/unit/aws/test-aws-client.c, until the emulator
 lands: verifies every request's SigV4 signature with botocore (recomputed
 from the request's own SignedHeaders) and answers per operation from a
 script: throttle / 500 / reset a number of times, then succeed.

@@ -20,10 +20,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "hook.h"
-#include "log.h"
-#include "reload.h"
-#include "util.h"
+#include "deploy/deploy-hook.h"
+#include "basic/log.h"
+#include "deploy/deploy-reload.h"
+#include "basic/util.h"
 
 static int rollback(const conf_cert *cert, const char *previous_version, void *userdata _unused_) {
         _cleanup_(freep) char *link = path_join(cert->output.dir, "current");

@@ -1,0 +1,31 @@
+# agent/basic/: Bottom layer, no dependencies on other folders: macros, logging, the clock,
+# strict parsing and files, child processes, worker threads, test points.
+# Fragment of Makefile.am (non-recursive build).
+libacmagent_a_SOURCES += \
+	agent/basic/macro.h \
+	agent/basic/log.c \
+	agent/basic/log.h \
+	agent/basic/clock.c \
+	agent/basic/clock.h \
+	agent/basic/util.c \
+	agent/basic/util.h \
+	agent/basic/spawn.c \
+	agent/basic/spawn.h \
+	agent/basic/worker.c \
+	agent/basic/worker.h \
+	agent/basic/testpoint.c \
+	agent/basic/testpoint.h
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/basic/test-util
+TESTS += tests/unit/basic/test-util
+tests_unit_basic_test_util_SOURCES = tests/unit/basic/test-util.c
+tests_unit_basic_test_util_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_basic_test_util_LDADD = $(UNIT_LDADD)
+
+check_PROGRAMS += tests/unit/basic/test-worker
+TESTS += tests/unit/basic/test-worker
+tests_unit_basic_test_worker_SOURCES = tests/unit/basic/test-worker.c
+tests_unit_basic_test_worker_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_basic_test_worker_LDADD = $(UNIT_LDADD)
+endif

@@ -1,0 +1,423 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "basic/util.h"
+
+int parse_int64(const char *s, int64_t *ret) {
+        char *end;
+        long long v;
+
+        if (isempty(s) || isspace((unsigned char) s[0]))
+                return -EINVAL;
+        errno = 0;
+        v = strtoll(s, &end, 10);
+        if (errno == ERANGE)
+                return -ERANGE;
+        if (errno != 0 || *end != 0)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+int parse_uint64(const char *s, uint64_t *ret) {
+        char *end;
+        unsigned long long v;
+
+        if (isempty(s) || !isdigit((unsigned char) s[0]))
+                return -EINVAL;
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno == ERANGE)
+                return -ERANGE;
+        if (errno != 0 || *end != 0)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+int parse_uint32(const char *s, uint32_t *ret) {
+        uint64_t v;
+        int r = parse_uint64(s, &v);
+
+        if (r < 0)
+                return r;
+        if (v > UINT32_MAX)
+                return -ERANGE;
+        *ret = (uint32_t) v;
+        return 0;
+}
+
+int parse_duration(const char *s, uint64_t *ret) {
+        uint64_t total = 0;
+        const char *p = s;
+
+        if (isempty(s))
+                return -EINVAL;
+        while (*p) {
+                uint64_t v = 0, mult;
+
+                if (!isdigit((unsigned char) *p))
+                        return -EINVAL;
+                while (isdigit((unsigned char) *p)) {
+                        if (v > (UINT64_MAX - 9) / 10)
+                                return -ERANGE;
+                        v = v * 10 + (uint64_t) (*p - '0');
+                        p++;
+                }
+                switch (*p) {
+                case 's': mult = 1; break;
+                case 'm': mult = 60; break;
+                case 'h': mult = 3600; break;
+                case 'd': mult = 86400; break;
+                case 'w': mult = 7 * 86400; break;
+                default: return -EINVAL;
+                }
+                p++;
+                if (v > (UINT64_MAX - total) / mult)
+                        return -ERANGE;
+                total += v * mult;
+        }
+        if (total == 0)
+                return -EINVAL;
+        *ret = total;
+        return 0;
+}
+
+char *format_duration(uint64_t sec, char *buf, size_t len) {
+        static const struct {
+                uint64_t n;
+                char unit;
+        } units[] = { { 86400, 'd' }, { 3600, 'h' }, { 60, 'm' }, { 1, 's' } };
+        size_t off = 0;
+
+        if (len == 0)
+                return buf;
+        buf[0] = 0;
+        if (sec == 0) {
+                snprintf(buf, len, "0s");
+                return buf;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(units) && sec > 0; i++) {
+                int k;
+
+                if (sec < units[i].n)
+                        continue;
+                k = snprintf(buf + off, len - off, "%" PRIu64 "%c", sec / units[i].n, units[i].unit);
+                if (k < 0 || (size_t) k >= len - off)
+                        break;
+                off += (size_t) k;
+                sec %= units[i].n;
+        }
+        return buf;
+}
+
+int parse_mode(const char *s, mode_t *ret) {
+        unsigned v = 0;
+        size_t n;
+
+        if (isempty(s))
+                return -EINVAL;
+        n = strlen(s);
+        if (n > 4)
+                return -EINVAL;
+        for (const char *p = s; *p; p++) {
+                if (*p < '0' || *p > '7')
+                        return -EINVAL;
+                v = v * 8 + (unsigned) (*p - '0');
+        }
+        if (v > 07777)
+                return -EINVAL;
+        *ret = (mode_t) v;
+        return 0;
+}
+
+int read_full_file(const char *path, size_t max, char **ret, size_t *ret_len) {
+        _cleanup_(closep) int fd = -1;
+        _cleanup_(freep) char *buf = NULL;
+        struct stat st;
+        size_t len = 0, cap;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
+        if (S_ISREG(st.st_mode) && (uint64_t) st.st_size > max)
+                return -EFBIG;
+        cap = S_ISREG(st.st_mode) ? (size_t) st.st_size + 1 : 4096;
+        buf = malloc(cap);
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                ssize_t k;
+
+                if (len + 1 >= cap) {
+                        char *nb;
+
+                        if (cap > max + 1)
+                                return -EFBIG;
+                        cap *= 2;
+                        nb = realloc(buf, cap);
+                        if (!nb)
+                                return -ENOMEM;
+                        buf = nb;
+                }
+                k = read(fd, buf + len, cap - len - 1);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        break;
+                len += (size_t) k;
+                if (len > max)
+                        return -EFBIG;
+        }
+        buf[len] = 0;
+        if (ret_len)
+                *ret_len = len;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+static int write_all(int fd, const void *data, size_t len) {
+        const char *p = data;
+
+        while (len > 0) {
+                ssize_t k = write(fd, p, len);
+
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                p += k;
+                len -= (size_t) k;
+        }
+        return 0;
+}
+
+int fsync_parent_dir(const char *path) {
+        _cleanup_(freep) char *dir = strdup(path);
+        _cleanup_(closep) int fd = -1;
+        char *slash;
+        struct stat st;
+
+        if (!dir)
+                return -ENOMEM;
+        if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
+                slash = strrchr(dir, '/');
+                if (!slash)
+                        strcpy(dir, ".");
+                else if (slash == dir)
+                        dir[1] = 0;
+                else
+                        *slash = 0;
+        }
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (fsync(fd) < 0)
+                return -errno;
+        return 0;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, uid_t uid, gid_t gid) {
+        _cleanup_(freep) char *tmp = NULL;
+        _cleanup_(closep) int fd = -1;
+        uint8_t rnd[8];
+        char hex[17];
+        int r;
+
+        r = random_bytes(rnd, sizeof rnd);
+        if (r < 0)
+                return r;
+        hex_encode(rnd, sizeof rnd, hex);
+        tmp = strprintf("%s.tmp-%s", path, hex);
+        if (!tmp)
+                return -ENOMEM;
+        /* umask must not widen or narrow the mode we were asked for: fchmod
+         * before any data is written, so there is no window with wrong bits. */
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode & 0600);
+        if (fd < 0)
+                return -errno;
+        if ((uid != (uid_t) -1 || gid != (gid_t) -1) && fchown(fd, uid, gid) < 0)
+                goto fail;
+        if (fchmod(fd, mode) < 0)
+                goto fail;
+        r = write_all(fd, data, len);
+        if (r < 0) {
+                errno = -r;
+                goto fail;
+        }
+        if (fsync(fd) < 0)
+                goto fail;
+        if (close(TAKE_FD(fd)) < 0)
+                goto fail;
+        if (rename(tmp, path) < 0)
+                goto fail;
+        return fsync_parent_dir(path);
+fail:
+        r = -errno;
+        (void) unlink(tmp);
+        return r;
+}
+
+char *path_join(const char *a, const char *b) {
+        size_t la = strlen(a);
+
+        while (la > 1 && a[la - 1] == '/')
+                la--;
+        while (*b == '/')
+                b++;
+        return strprintf("%.*s/%s", (int) la, a, b);
+}
+
+char *strprintf(const char *fmt, ...) {
+        va_list ap;
+        char *s;
+        int r;
+
+        va_start(ap, fmt);
+        r = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        return r < 0 ? NULL : s;
+}
+
+size_t strv_length(char *const *l) {
+        size_t n = 0;
+
+        if (l)
+                while (l[n])
+                        n++;
+        return n;
+}
+
+char **strv_copy(char *const *l) {
+        size_t n = strv_length(l);
+        char **c = calloc(n + 1, sizeof(char *));
+
+        if (!c)
+                return NULL;
+        for (size_t i = 0; i < n; i++) {
+                c[i] = strdup(l[i]);
+                if (!c[i]) {
+                        strv_free(c);
+                        return NULL;
+                }
+        }
+        return c;
+}
+
+void strv_free(char **l) {
+        if (!l)
+                return;
+        for (char **i = l; *i; i++)
+                free(*i);
+        free(l);
+}
+
+int random_bytes(void *buf, size_t n) {
+        uint8_t *p = buf;
+
+        while (n > 0) {
+                ssize_t k = getrandom(p, n, 0);
+
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                p += k;
+                n -= (size_t) k;
+        }
+        return 0;
+}
+
+void hex_encode(const uint8_t *in, size_t n, char *out) {
+        static const char digits[] = "0123456789abcdef";
+
+        for (size_t i = 0; i < n; i++) {
+                out[2 * i] = digits[in[i] >> 4];
+                out[2 * i + 1] = digits[in[i] & 15];
+        }
+        out[2 * n] = 0;
+}
+
+static bool host_is(const char *host, url_http_hosts hosts) {
+        struct in6_addr a6;
+        struct in_addr a4;
+        size_t n = strlen(host);
+
+        if (strcasecmp(host, "localhost") == 0)
+                return true;
+        if (n > 2 && host[0] == '[' && host[n - 1] == ']') {
+                char buf[INET6_ADDRSTRLEN + 1];
+                if (n - 2 >= sizeof buf)
+                        return false;
+                memcpy(buf, host + 1, n - 2);
+                buf[n - 2] = 0;
+                if (inet_pton(AF_INET6, buf, &a6) != 1)
+                        return false;
+                if (IN6_IS_ADDR_LOOPBACK(&a6))
+                        return true;
+                static const uint8_t eks[16] = { 0xfd, 0x00, 0x0e, 0xc2, [15] = 0x23 };
+                return hosts == URL_HTTP_ECS && memcmp(&a6, eks, 16) == 0;
+        }
+        if (inet_pton(AF_INET, host, &a4) != 1)
+                return false;
+        uint32_t ip = ntohl(a4.s_addr);
+        if ((ip >> 24) == 127)
+                return true;
+        return hosts == URL_HTTP_ECS && (ip == 0xa9feaa02 || ip == 0xa9feaa17);
+}
+
+const char *url_check_host(const char *url, url_http_hosts hosts) {
+        CURLU *u = curl_url();
+        char *scheme = NULL, *host = NULL, *user = NULL, *password = NULL, *zone = NULL;
+        const char *m = NULL;
+
+        if (!u)
+                return "out of memory";
+        if (!url || strlen(url) > 2048)
+                m = "URL missing or longer than 2048 characters";
+        else if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK)
+                m = "not a valid URL";
+        else if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+                 (strcmp(scheme, "https") != 0 && strcmp(scheme, "http") != 0))
+                m = "not an https:// URL";
+        else if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host)
+                m = "the URL has no host";
+        else if (curl_url_get(u, CURLUPART_USER, &user, 0) != CURLUE_NO_USER ||
+                 curl_url_get(u, CURLUPART_PASSWORD, &password, 0) != CURLUE_NO_PASSWORD)
+                m = "the URL has a user name or password part (user@host): not allowed";
+        else if (strcmp(scheme, "http") == 0 &&
+                 (curl_url_get(u, CURLUPART_ZONEID, &zone, 0) != CURLUE_NO_ZONEID || !host_is(host, hosts)))
+                m = hosts == URL_HTTP_ECS ? "plain http is allowed only to the loopback address (127.0.0.0/8, ::1, "
+                                            "localhost) or 169.254.170.2, 169.254.170.23, fd00:ec2::23"
+                                          : "plain http is allowed only to the loopback address (127.0.0.0/8, ::1, "
+                                            "localhost)";
+        curl_free(scheme);
+        curl_free(host);
+        curl_free(user);
+        curl_free(password);
+        curl_free(zone);
+        curl_url_cleanup(u);
+        return m;
+}

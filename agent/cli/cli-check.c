@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * acm-agent check [--json] [--online]: loads and validates the whole
+ * configuration (main file, certs.d/, include:), prints one line per
+ * certificate and exits 0, or prints every error as FILE:LINE:COLUMN and
+ * exits 2. --json prints the configuration after defaults (itself a valid
+ * configuration) or, when invalid, the errors as JSON. --online then checks
+ * credentials, CAs and tracked certificates against AWS.
+ */
+#include <stdio.h>
+
+#include "cli/cli-check-online.h"
+#include "cli/cli.h"
+#include "conf/conf.h"
+#include "basic/log.h"
+#include "basic/macro.h"
+#include "basic/util.h"
+
+static void print_cert(const conf_cert *c) {
+        char key[32];
+        size_t n = 0;
+
+        /* The key column says which key the certificate gets: ours (CSR), ACM's, or the imported one. */
+        const char *k = c->issuer_type == CONF_ISSUER_PCA ? conf_key_describe(&c->key, key, sizeof key)
+                        : c->issuer_type == CONF_ISSUER_ACM ? (c->issuer.acm.arn ? "tracked" : c->issuer.acm.key_algorithm)
+                                                            : "imported";
+        printf("%-24s %-6s %-13s ", c->name, conf_issuer_type_to_string(c->issuer_type), k);
+        char **lists[] = { c->dns_names, c->ip_addresses, c->email_addresses, c->uris };
+        for (size_t l = 0; l < ELEMENTSOF(lists); l++)
+                for (char **i = lists[l]; i && *i; i++)
+                        printf("%s%s", n++ ? "," : "", *i);
+        if (n == 0)
+                printf("%s", c->subject.common_name ? c->subject.common_name : "-");
+        printf(" -> %s\n", c->output.dir);
+}
+
+static json_t *errors_json(const conf_errors *errs) {
+        json_t *a = json_array();
+        for (size_t i = 0; a && i < errs->n; i++) {
+                const conf_error *e = &errs->items[i];
+                json_t *o = json_pack("{s:s,s:I,s:I,s:s,s:s}", "file", e->loc.file, "line", (json_int_t) e->loc.line,
+                                      "column", (json_int_t) e->loc.column, "class", e->klass, "message", e->message);
+                if (o && e->hint)
+                        json_object_set_new(o, "hint", json_string(e->hint));
+                if (!o || json_array_append_new(a, o) < 0) {
+                        json_decref(a);
+                        return NULL;
+                }
+        }
+        return a;
+}
+
+int cmd_check(const cli_options *o, int argc, char **argv) {
+        const char *path = o->config_path ? o->config_path : CONF_DEFAULT_PATH;
+        conf_errors errs = {};
+        conf *c = NULL;
+        int r;
+
+        if (argc > 1) {
+                log_error("check: unexpected argument '%s'.", argv[1]);
+                return EXIT_USAGE;
+        }
+        if (o->json && o->online) {
+                /* the online report is lines for people: mixed into the JSON
+                 * document it would break every consumer of --json */
+                log_error("check: --json and --online cannot be combined; run 'check --json' and 'check --online' separately.");
+                return EXIT_USAGE;
+        }
+        r = conf_load(path, &c, &errs);
+        if (r == -EINVAL) {
+                if (o->json) {
+                        json_t *j = json_pack("{s:b,s:o}", "valid", 0, "errors", errors_json(&errs));
+                        if (j)
+                                json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+                        putchar('\n');
+                        json_decref(j);
+                } else
+                        conf_errors_print(&errs, stdout);
+                fflush(stdout);
+                fprintf(stderr, "%s: %zu error%s; nothing was changed.\n", path, errs.n, errs.n == 1 ? "" : "s");
+                conf_errors_done(&errs);
+                return EXIT_USAGE;
+        }
+        if (r < 0) {
+                log_error("%s: cannot load the configuration: %s", path, strerror(-r));
+                return EXIT_USAGE;
+        }
+
+        if (o->json) {
+                json_t *j = conf_to_json(c);
+                if (!j || json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0) {
+                        json_decref(j);
+                        conf_free(c);
+                        log_error("check: out of memory");
+                        return EXIT_FAILED;
+                }
+                putchar('\n');
+                json_decref(j);
+        } else {
+                for (conf_cert **i = c->certs; *i; i++)
+                        print_cert(*i);
+                fflush(stdout);
+                fprintf(stderr, "%s: valid, %zu certificate%s in %zu file%s.\n", path, c->n_certs, c->n_certs == 1 ? "" : "s",
+                        strv_length(c->files), strv_length(c->files) == 1 ? "" : "s");
+        }
+        r = EXIT_OK;
+        if (o->online)
+                r = check_online(c, o);
+        conf_free(c);
+        return r;
+}

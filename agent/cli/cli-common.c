@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "conf/conf.h"
+#include "basic/log.h"
+
+int cli_conf_load(const cli_options *o, conf **ret) {
+        conf_errors errs = {};
+        conf *c = NULL;
+        int r;
+
+        r = conf_load(o->config_path, &c, &errs);
+        if (r < 0) {
+                if (errs.n > 0)
+                        conf_errors_print(&errs, stderr);
+                else
+                        log_error("%s: cannot load the configuration: %s", o->config_path, strerror(-r));
+                conf_errors_done(&errs);
+                return r;
+        }
+        conf_errors_done(&errs);
+        *ret = c;
+        return 0;
+}
+
+void cli_conf_free(conf *c) {
+        conf_free(c);
+}

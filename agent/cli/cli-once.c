@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * acm-agent --once / renew: one pass of the engine, results on stdout
+ * (a line per certificate, or one JSON document with --json).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "basic/clock.h"
+#include "conf/conf.h"
+#include "engine/engine.h"
+#include "basic/log.h"
+#include "engine/engine-sched.h"
+
+static json_t *result_json(const engine_result *r, bool dry_run) {
+        char na[21], ra[21];
+        json_t *o = json_pack("{s:s,s:s,s:s,s:b,s:s?,s:s?,s:s?,s:s?}", "name", r->name, "issuer", r->issuer, "action",
+                              engine_action_to_string(r->action), "changed", r->changed, "serial", r->serial,
+                              "not_after", r->not_after ? clock_format_rfc3339(r->not_after, na) : NULL,
+                              "next_renewal", r->renew_at ? clock_format_rfc3339(r->renew_at, ra) : NULL,
+                              "error", r->error);
+        if (o && dry_run)
+                json_object_set_new(o, "plan", json_string(r->plan ? r->plan : ""));
+        return o;
+}
+
+static int print_results(const engine *e, const cli_options *o) {
+        size_t counts[_ENGINE_ACTION_MAX] = {};
+        size_t n = engine_n_results(e);
+        char na[21];
+
+        for (size_t i = 0; i < n; i++)
+                counts[engine_result_get(e, i)->action]++;
+
+        if (o->json) {
+                json_t *doc = json_object(), *list = json_array(), *summary = json_object();
+                if (!doc || !list || !summary) {
+                        json_decref(doc);
+                        json_decref(list);
+                        json_decref(summary);
+                        return log_error_errno(-ENOMEM, "out of memory");
+                }
+                for (size_t i = 0; i < n; i++)
+                        json_array_append_new(list, result_json(engine_result_get(e, i), o->dry_run));
+                json_object_set_new(doc, "certificates", list);
+                json_object_set_new(summary, "total", json_integer((json_int_t) n));
+                for (int a = 0; a < _ENGINE_ACTION_MAX; a++)
+                        json_object_set_new(summary, engine_action_to_string(a), json_integer((json_int_t) counts[a]));
+                json_object_set_new(summary, "dry_run", json_boolean(o->dry_run));
+                json_object_set_new(summary, "exit_code", json_integer(engine_exit_code(e)));
+                json_object_set_new(summary, "aws", engine_aws_stats_json(e));
+                json_object_set_new(doc, "summary", summary);
+                if (json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0)
+                        return -EIO;
+                putchar('\n');
+                json_decref(doc);
+                return 0;
+        }
+        for (size_t i = 0; i < n; i++) {
+                const engine_result *r = engine_result_get(e, i);
+                if (o->dry_run) {
+                        printf("%s: %s\n", r->name, r->plan ? r->plan : "?");
+                        continue;
+                }
+                printf("%s: %s", r->name, engine_action_to_string(r->action));
+                if (r->serial)
+                        printf(" serial %s", r->serial);
+                if (r->not_after)
+                        printf(" until %s", clock_format_rfc3339(r->not_after, na));
+                if (r->error)
+                        printf(": %s", r->error);
+                putchar('\n');
+        }
+        if (!o->dry_run)
+                printf("%zu certificate%s: %zu issued, %zu renewed, %zu unchanged, %zu failed, %zu locked, %zu waiting\n", n,
+                       n == 1 ? "" : "s", counts[ENGINE_ACTION_ISSUED], counts[ENGINE_ACTION_RENEWED],
+                       counts[ENGINE_ACTION_NONE], counts[ENGINE_ACTION_FAILED], counts[ENGINE_ACTION_LOCKED],
+                       counts[ENGINE_ACTION_WAITING]);
+        return 0;
+}
+
+static int run_pass(const cli_options *o, const char *only, bool force) {
+        _cleanup_(cli_conf_freep) conf *c = NULL;
+        _cleanup_(engine_freep) engine *e = NULL;
+        engine_options eo = { .dry_run = o->dry_run, .force = force, .only = only };
+        int r;
+
+        (void) engine_raise_fd_limit();
+        r = cli_conf_load(o, &c);
+        if (r < 0)
+                return EXIT_USAGE;
+        r = engine_new(c, &eo, &e);
+        if (r == -ENOENT) {
+                log_error("no certificate named '%s' in %s", only, o->config_path);
+                return EXIT_USAGE;
+        }
+        if (r < 0) {
+                log_error("cannot start: %s (state directory %s)", strerror(-r), c->state_dir);
+                return EXIT_FAILED;
+        }
+        r = engine_run_once(e);
+        if (r < 0) {
+                log_error("the event loop failed: %s", strerror(-r));
+                return EXIT_FAILED;
+        }
+        if (print_results(e, o) < 0)
+                return EXIT_FAILED;
+        if (only && !force && !o->json && !o->dry_run && engine_n_results(e) == 1) {
+                const engine_result *res = engine_result_get(e, 0);
+                char t[21];
+                if (res->action == ENGINE_ACTION_NONE)
+                        printf("%s is not due for renewal until %s; use --force to renew now\n", only,
+                               clock_format_rfc3339(res->renew_at, t));
+        }
+        fflush(stdout);
+        return engine_exit_code(e);
+}
+
+int cmd_once(const cli_options *o, int argc, char **argv) {
+        if (argc > 1) {
+                log_error("--once takes no arguments (got '%s')", argv[1]);
+                return EXIT_USAGE;
+        }
+        return run_pass(o, NULL, false);
+}
+
+int cmd_renew(const cli_options *o, int argc, char **argv) {
+        if (argc != 2) {
+                log_error("usage: acm-agent renew NAME [--force]");
+                return EXIT_USAGE;
+        }
+        return run_pass(o, argv[1], o->force);
+}

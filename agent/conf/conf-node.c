@@ -1,0 +1,435 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The YAML layer of the configuration loader: libyaml events to a small
+ * node tree where every node knows its file, line and column. Aliases are
+ * refused (no expansion, so no alias bombs); depth, node count and scalar
+ * length are bounded.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <yaml.h>
+
+#include "conf/conf-internal.h"
+#include "basic/util.h"
+
+const char *conf_loader_intern(conf_loader *L, const char *file) {
+        for (size_t i = 0; i < L->n_files; i++)
+                if (streq(L->files[i], file))
+                        return L->files[i];
+        char **n = realloc(L->files, (L->n_files + 2) * sizeof(char *));
+        if (!n) {
+                L->oom = true;
+                return NULL;
+        }
+        L->files = n;
+        L->files[L->n_files] = strdup(file);
+        if (!L->files[L->n_files]) {
+                L->oom = true;
+                return NULL;
+        }
+        L->files[++L->n_files] = NULL;
+        return L->files[L->n_files - 1];
+}
+
+void conf_loader_error(conf_loader *L, const conf_loc *loc, const char *klass, const char *hint,
+                       const char *fmt, ...) {
+        va_list ap;
+        conf_error *n;
+        char *msg = NULL;
+
+        va_start(ap, fmt);
+        if (vasprintf(&msg, fmt, ap) < 0)
+                msg = NULL;
+        va_end(ap);
+        n = realloc(L->errs, (L->n_errs + 1) * sizeof(conf_error));
+        if (!msg || !n) {
+                free(msg);
+                if (n)
+                        L->errs = n;
+                L->oom = true;
+                return;
+        }
+        L->errs = n;
+        L->errs[L->n_errs] = (conf_error) {
+                .loc = loc ? *loc : (conf_loc) { .file = L->n_files ? L->files[0] : "?", .line = 1, .column = 1 },
+                .klass = strdup(klass),
+                .message = msg,
+                .hint = hint ? strdup(hint) : NULL,
+        };
+        if (!L->errs[L->n_errs].klass || (hint && !L->errs[L->n_errs].hint))
+                L->oom = true;
+        L->n_errs++;
+}
+
+cnode *conf_node_new(conf_loader *L, cnode_kind kind, const conf_loc *loc) {
+        cnode *n = calloc(1, sizeof(cnode));
+        if (!n) {
+                L->oom = true;
+                return NULL;
+        }
+        n->kind = kind;
+        if (loc)
+                n->loc = *loc;
+        n->arena_next = L->arena;
+        L->arena = n;
+        return n;
+}
+
+static void node_free(cnode *n) {
+        free(n->str);
+        free(n->items);
+        free(n->pairs);
+        free(n);
+}
+
+void conf_loader_done(conf_loader *L) {
+        while (L->arena) {
+                cnode *n = L->arena;
+                L->arena = n->arena_next;
+                node_free(n);
+        }
+        for (size_t i = 0; i < L->n_files; i++)
+                free(L->files[i]);
+        free(L->files);
+        L->files = NULL;
+        L->n_files = 0;
+        for (size_t i = 0; i < L->n_errs; i++) {
+                free(L->errs[i].klass);
+                free(L->errs[i].message);
+                free(L->errs[i].hint);
+        }
+        free(L->errs);
+        L->errs = NULL;
+        L->n_errs = 0;
+}
+
+const char *conf_node_type_name(const cnode *n) {
+        if (!n)
+                return "nothing";
+        switch (n->kind) {
+        case CNODE_NULL:
+                return "null";
+        case CNODE_SCALAR:
+                return "a scalar";
+        case CNODE_SEQ:
+                return "a list";
+        case CNODE_MAP:
+                return "a mapping";
+        }
+        return "?";
+}
+
+cnode *conf_node_get(const cnode *map, const char *key, const cpair **ret_pair) {
+        if (!map || map->kind != CNODE_MAP)
+                return NULL;
+        /* The last occurrence wins for lookups; duplicates are reported by the schema layer. */
+        for (size_t i = map->n_pairs; i > 0; i--) {
+                const cpair *p = &map->pairs[i - 1];
+                if (p->key->kind == CNODE_SCALAR && streq(p->key->str, key)) {
+                        if (ret_pair)
+                                *ret_pair = p;
+                        return p->value;
+                }
+        }
+        return NULL;
+}
+
+size_t conf_edit_distance(const char *a, const char *b) {
+        size_t la = strlen(a), lb = strlen(b);
+        size_t prev[65], cur[65];
+
+        if (la > 64 || lb > 64)
+                return SIZE_MAX;
+        for (size_t j = 0; j <= lb; j++)
+                prev[j] = j;
+        for (size_t i = 1; i <= la; i++) {
+                cur[0] = i;
+                for (size_t j = 1; j <= lb; j++) {
+                        size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+                        size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+                        cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+                }
+                memcpy(prev, cur, sizeof(size_t) * (lb + 1));
+        }
+        return prev[lb];
+}
+
+static bool is_null_text(const char *s) {
+        return streq(s, "") || streq(s, "~") || streq(s, "null") || streq(s, "Null") || streq(s, "NULL");
+}
+
+static conf_loc mark_loc(const char *file, yaml_mark_t m) {
+        return (conf_loc) { .file = file, .line = (unsigned) m.line + 1, .column = (unsigned) m.column + 1 };
+}
+
+typedef struct frame {
+        cnode *node;
+        cnode *pending_key;   /* mapping: key waiting for its value */
+} frame;
+
+static int attach(conf_loader *L, frame *stack, size_t depth, cnode *child, cnode **root) {
+        if (depth == 0) {
+                *root = child;
+                return 0;
+        }
+        frame *f = &stack[depth - 1];
+        if (f->node->kind == CNODE_SEQ) {
+                cnode **n = realloc(f->node->items, (f->node->n_items + 1) * sizeof(cnode *));
+                if (!n)
+                        return L->oom = true, -ENOMEM;
+                f->node->items = n;
+                f->node->items[f->node->n_items++] = child;
+                return 0;
+        }
+        if (!f->pending_key) {
+                f->pending_key = child;
+                return 0;
+        }
+        cpair *p = realloc(f->node->pairs, (f->node->n_pairs + 1) * sizeof(cpair));
+        if (!p)
+                return L->oom = true, -ENOMEM;
+        f->node->pairs = p;
+        f->node->pairs[f->node->n_pairs++] = (cpair) { .key = f->pending_key, .value = child };
+        f->pending_key = NULL;
+        return 0;
+}
+
+cnode *conf_node_parse(conf_loader *L, const char *file, const char *data, size_t len) {
+        yaml_parser_t parser;
+        frame stack[CONF_MAX_DEPTH];
+        size_t depth = 0, nodes = 0;
+        unsigned docs = 0;
+        cnode *root = NULL;
+        bool failed = false, done = false;
+
+        if (!yaml_parser_initialize(&parser)) {
+                L->oom = true;
+                return NULL;
+        }
+        yaml_parser_set_input_string(&parser, (const unsigned char *) data, len);
+
+        while (!done && !failed) {
+                yaml_event_t ev;
+                cnode *n = NULL;
+
+                if (!yaml_parser_parse(&parser, &ev)) {
+                        conf_loc loc = mark_loc(file, parser.problem_mark);
+                        if (parser.error == YAML_MEMORY_ERROR) {
+                                L->oom = true;
+                        } else if (parser.context)
+                                conf_loader_error(L, &loc, "syntax", "fix the YAML syntax at this place (indent with spaces, quote values containing ': ' or '#')",
+                                                  "YAML syntax error: %s %s (line %u)", parser.problem ? parser.problem : "error",
+                                                  parser.context, (unsigned) parser.context_mark.line + 1);
+                        else
+                                conf_loader_error(L, &loc, "syntax", "fix the YAML syntax at this place (indent with spaces, quote values containing ': ' or '#')",
+                                                  "YAML syntax error: %s", parser.problem ? parser.problem : "error");
+                        failed = true;
+                        break;
+                }
+                conf_loc loc = mark_loc(file, ev.start_mark);
+                switch (ev.type) {
+                case YAML_STREAM_START_EVENT:
+                case YAML_DOCUMENT_END_EVENT:
+                        break;
+                case YAML_STREAM_END_EVENT:
+                        done = true;
+                        break;
+                case YAML_DOCUMENT_START_EVENT:
+                        if (++docs > 1) {
+                                conf_loader_error(L, &loc, "syntax", "put each configuration in its own file (drop-ins go to certs.d/)",
+                                                  "more than one YAML document in one file");
+                                failed = true;
+                        }
+                        break;
+                case YAML_ALIAS_EVENT:
+                        conf_loader_error(L, &loc, "alias", "write the value out (use `defaults:` for shared settings)",
+                                          "YAML alias '*%s' is not supported", (const char *) ev.data.alias.anchor);
+                        n = conf_node_new(L, CNODE_NULL, &loc);
+                        break;
+                case YAML_SCALAR_EVENT: {
+                        const char *v = (const char *) ev.data.scalar.value;
+                        bool plain = ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+                        if (ev.data.scalar.length > CONF_MAX_SCALAR) {
+                                conf_loader_error(L, &loc, "too-large", "shorten the value",
+                                                  "value longer than %d bytes", CONF_MAX_SCALAR);
+                                failed = true;
+                                break;
+                        }
+                        if (strlen(v) != ev.data.scalar.length) {
+                                conf_loader_error(L, &loc, "syntax", "remove the NUL character", "value contains a NUL character");
+                                n = conf_node_new(L, CNODE_NULL, &loc);
+                                break;
+                        }
+                        n = conf_node_new(L, plain && is_null_text(v) ? CNODE_NULL : CNODE_SCALAR, &loc);
+                        if (n && n->kind == CNODE_SCALAR) {
+                                n->str = strdup(v);
+                                n->len = ev.data.scalar.length;
+                                n->plain = plain;
+                                if (!n->str)
+                                        L->oom = true;
+                        }
+                        break;
+                }
+                case YAML_SEQUENCE_START_EVENT:
+                case YAML_MAPPING_START_EVENT:
+                        if (depth >= CONF_MAX_DEPTH) {
+                                conf_loader_error(L, &loc, "too-large", "flatten the structure",
+                                                  "nested deeper than %d levels", CONF_MAX_DEPTH);
+                                failed = true;
+                                break;
+                        }
+                        n = conf_node_new(L, ev.type == YAML_SEQUENCE_START_EVENT ? CNODE_SEQ : CNODE_MAP, &loc);
+                        if (!n)
+                                break;
+                        if (++nodes > CONF_MAX_NODES) {
+                                conf_loader_error(L, &loc, "too-large", "split the configuration into drop-in files",
+                                                  "more than %d YAML nodes in one file", CONF_MAX_NODES);
+                                failed = true;
+                                break;
+                        }
+                        if (attach(L, stack, depth, n, &root) < 0) {
+                                failed = true;
+                                break;
+                        }
+                        stack[depth++] = (frame) { .node = n };
+                        n = NULL;
+                        break;
+                case YAML_SEQUENCE_END_EVENT:
+                case YAML_MAPPING_END_EVENT:
+                        if (depth > 0)
+                                depth--;
+                        break;
+                default:
+                        break;
+                }
+                if (n && !failed) {
+                        if (++nodes > CONF_MAX_NODES) {
+                                conf_loader_error(L, &loc, "too-large", "split the configuration into drop-in files",
+                                                  "more than %d YAML nodes in one file", CONF_MAX_NODES);
+                                failed = true;
+                        } else if (attach(L, stack, depth, n, &root) < 0)
+                                failed = true;
+                }
+                yaml_event_delete(&ev);
+                if (L->oom)
+                        failed = true;
+        }
+        yaml_parser_delete(&parser);
+        if (failed)
+                return NULL;
+        if (!root) {
+                conf_loc loc = { .file = file, .line = 1, .column = 1 };
+                root = conf_node_new(L, CNODE_NULL, &loc);
+        }
+        return root;
+}
+
+/* ---- accessors that report errors at the node's location ---- */
+
+void conf_err_at(conf_loader *L, const cnode *n, const char *klass, const char *hint, const char *fmt, ...) {
+        va_list ap;
+        char *msg = NULL;
+
+        va_start(ap, fmt);
+        if (vasprintf(&msg, fmt, ap) < 0)
+                msg = NULL;
+        va_end(ap);
+        if (!msg) {
+                L->oom = true;
+                return;
+        }
+        conf_loader_error(L, &n->loc, klass, hint, "%s", msg);
+        free(msg);
+}
+
+void conf_check_keys(conf_loader *L, const cnode *map, const char *const *keys, const char *what) {
+        for (size_t i = 0; i < map->n_pairs; i++) {
+                const cpair *p = &map->pairs[i];
+                bool found = false;
+
+                if (p->key->kind != CNODE_SCALAR) {
+                        conf_err_at(L, p->key, "type", "keys are plain words", "a key in %s must be a string, not %s", what,
+                               conf_node_type_name(p->key));
+                        continue;
+                }
+                for (size_t j = 0; j < i; j++) {
+                        const cpair *q = &map->pairs[j];
+                        if (q->from_defaults == p->from_defaults && q->key->kind == CNODE_SCALAR &&
+                            streq(q->key->str, p->key->str)) {
+                                char hint[128];
+                                snprintf(hint, sizeof hint, "remove one of them (the first is at line %u)", q->key->loc.line);
+                                conf_err_at(L, p->key, "duplicate", hint, "key '%s' appears twice in %s", p->key->str, what);
+                                break;
+                        }
+                }
+                for (const char *const *k = keys; *k; k++)
+                        if (streq(*k, p->key->str)) {
+                                found = true;
+                                break;
+                        }
+                if (found)
+                        continue;
+
+                const char *best = NULL;
+                size_t bestd = SIZE_MAX;
+                for (const char *const *k = keys; *k; k++) {
+                        size_t d = conf_edit_distance(p->key->str, *k);
+                        if (d < bestd) {
+                                bestd = d;
+                                best = *k;
+                        }
+                }
+                size_t limit = strlen(p->key->str) / 3;
+                if (limit < 2)
+                        limit = 2;
+                char hint[512];
+                if (best && bestd <= limit)
+                        snprintf(hint, sizeof hint, "did you mean '%s'?", best);
+                else {
+                        size_t o = (size_t) snprintf(hint, sizeof hint, "valid keys here:");
+                        for (const char *const *k = keys; *k && o < sizeof hint; k++)
+                                o += (size_t) snprintf(hint + o, sizeof hint - o, "%s %s", k == keys ? "" : ",", *k);
+                }
+                conf_err_at(L, p->key, "unknown-key", hint, "unknown key '%s' in %s", p->key->str, what);
+        }
+}
+
+/* Returns the node for key when present and not null. */
+cnode *conf_get(const cnode *map, const char *key) {
+        cnode *v = conf_node_get(map, key, NULL);
+        return v && v->kind != CNODE_NULL ? v : NULL;
+}
+
+bool conf_want_map(conf_loader *L, const cnode *n, const char *what) {
+        if (n->kind == CNODE_MAP)
+                return true;
+        conf_err_at(L, n, "type", "write it as a mapping of key: value pairs", "%s must be a mapping, not %s", what,
+               conf_node_type_name(n));
+        return false;
+}
+
+/* Scalar text of n or NULL with a type error. */
+const char *conf_scalar(conf_loader *L, const cnode *n, const char *what) {
+        if (n->kind == CNODE_SCALAR)
+                return n->str;
+        conf_err_at(L, n, "type", n->kind == CNODE_SEQ ? "write a single value, not a list" : "write a single value",
+               "%s must be a single value, not %s", what, conf_node_type_name(n));
+        return NULL;
+}
+
+/* Case-insensitive enum lookup; returns the index or -1 after an "enum" error. */
+int conf_get_enum(conf_loader *L, const cnode *n, const char *what, const char *const *values) {
+        const char *s = conf_scalar(L, n, what);
+        if (!s)
+                return -1;
+        for (int i = 0; values[i]; i++)
+                if (strcasecmp(values[i], s) == 0)
+                        return i;
+        char hint[512];
+        size_t o = (size_t) snprintf(hint, sizeof hint, "use one of:");
+        for (int i = 0; values[i] && o < sizeof hint; i++)
+                o += (size_t) snprintf(hint + o, sizeof hint - o, "%s %s", i ? "," : "", values[i]);
+        conf_err_at(L, n, "enum", hint, "%s: unknown value '%s'", what, s);
+        return -1;
+}

@@ -1,0 +1,21 @@
+# agent/conf/: The only code that reads YAML: nodes with locations (conf-node.c), value
+# validators (conf-check.c), ApiPassthrough against the acm-pca model
+# (conf-passthrough.c), the schema and files (conf.c), JSON output (conf-json.c).
+# Fragment of Makefile.am (non-recursive build).
+libacmagent_a_SOURCES += \
+	agent/conf/conf.h \
+	agent/conf/conf-internal.h \
+	agent/conf/conf-node.c \
+	agent/conf/conf-check.h \
+	agent/conf/conf-check.c \
+	agent/conf/conf-passthrough.c \
+	agent/conf/conf.c \
+	agent/conf/conf-json.c
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/conf/test-conf
+TESTS += tests/unit/conf/test-conf
+tests_unit_conf_test_conf_SOURCES = tests/unit/conf/test-conf.c
+tests_unit_conf_test_conf_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_conf_test_conf_LDADD = $(UNIT_LDADD)
+endif

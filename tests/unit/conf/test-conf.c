@@ -1,0 +1,828 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The configuration loader: every error class at its exact file, line,
+ * column; several errors reported together; valid configurations parsed to
+ * the expected values (defaults merge, drop-in order, include globs, every
+ * issuer and reload form); conf_to_json round trip.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <ftw.h>
+#include <sys/stat.h>
+
+#include "conf/conf.h"
+#include "basic/util.h"
+
+static char tmp_root[] = "/tmp/test-conf.XXXXXX";
+static unsigned case_no;
+
+static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *f) {
+        (void) st;
+        (void) flag;
+        (void) f;
+        return remove(p);
+}
+
+/* A fresh directory per case. */
+static char *new_dir(void) {
+        char *d = strprintf("%s/case%u", tmp_root, case_no++);
+        assert_non_null(d);
+        assert_int_equal(mkdir(d, 0755), 0);
+        return d;
+}
+
+static void write_at(const char *dir, const char *rel, const char *text) {
+        _cleanup_(freep) char *p = path_join(dir, rel);
+        char *slash;
+        assert_non_null(p);
+        slash = strrchr(p, '/');
+        *slash = 0;
+        (void) mkdir(p, 0755);
+        *slash = '/';
+        FILE *f = fopen(p, "we");
+        assert_non_null(f);
+        assert_int_equal(fputs(text, f) >= 0, 1);
+        assert_int_equal(fclose(f), 0);
+}
+
+#define CA "arn:aws:acm-pca:eu-west-1:111122223333:certificate-authority/11111111-2222-3333-4444-555555555555"
+#define ACM_ARN "arn:aws:acm:eu-west-1:111122223333:certificate/abcdef01-2345-6789-abcd-ef0123456789"
+/* 6 lines; a certificate's further keys start on line 7 with 4 spaces. */
+#define BASE0 "certificates:\n  - name: web\n    issuer:\n      type: pca\n      ca_arn: " CA "\n      validity: 30d\n"
+/* 7 lines; extras on line 8. */
+#define BASE BASE0 "    dns_names: [www.example.com]\n"
+/* An acm issuer: lines 3-5; extras on line 6 (inside the issuer at 6 spaces, or the cert at 4). */
+#define ACM0 "certificates:\n  - name: api\n    issuer:\n      type: acm\n      key_algorithm: RSA_2048\n"
+#define L40 "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define L64 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+
+typedef struct ecase {
+        const char *name;
+        const char *main;
+        const char *dropin;        /* certs.d/50-drop.yaml */
+        const char *file;          /* "main", "dropin" or a relative path */
+        unsigned line, column;
+        const char *klass;
+        size_t n;                  /* errors expected in total (0 means 1) */
+        const char *hint_has;      /* substring of the hint or the message */
+} ecase;
+
+static const ecase cases[] = {
+        /* syntax and YAML layer */
+        { "syntax-tab", "certificates:\n\t- name: web\n", NULL, "main", 2, 1, "syntax", 0, NULL },
+        { "syntax-two-documents", "certificates: []\n---\ncertificates: []\n", NULL, "main", 2, 1, "syntax", 0, NULL },
+        { "syntax-unclosed-flow", "state_dir: [/a\nfoo: bar\n", NULL, "main", 2, 4, "syntax", 0, NULL },
+        { "alias-refused", "defaults:\n  jitter: &j 1h\n  retry_min: *j\n", NULL, "main", 3, 14, "alias", 0, "write the value out" },
+        { "too-deep", "a: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\n", NULL, "main", 1, 67, "too-large", 0, NULL },
+        { "duplicate-key", "state_dir: /a\nstate_dir: /b\n", NULL, "main", 2, 1, "duplicate", 0, "line 1" },
+        /* top level */
+        { "unknown-top-key", "certificats: []\n", NULL, "main", 1, 1, "unknown-key", 0, "did you mean 'certificates'?" },
+        { "certificates-not-list", "certificates: {}\n", NULL, "main", 1, 15, "type", 0, NULL },
+        { "cert-not-mapping", "certificates:\n  - web\n", NULL, "main", 2, 5, "type", 0, NULL },
+        { "state-dir-list", "state_dir: [a]\n", NULL, "main", 1, 12, "type", 0, NULL },
+        { "state-dir-relative", "state_dir: var/lib\n", NULL, "main", 1, 12, "path", 0, "absolute" },
+        { "include-type", "include: {a: b}\n", NULL, "main", 1, 10, "type", 0, NULL },
+        { "empty-string", "aws: {profile: \"\"}\n", NULL, "main", 1, 16, "type", 0, NULL },
+        /* aws */
+        { "aws-region", "aws: {region: Ireland}\n", NULL, "main", 1, 15, "region", 0, "eu-west-1" },
+        { "aws-endpoint-http", "aws:\n  endpoints: {acm: \"http://example.com\"}\n", NULL, "main", 2, 20, "url", 0, "loopback" },
+        { "aws-endpoint-userinfo", "aws:\n  endpoints: {acm: \"http://localhost:x@evil.example/\"}\n", NULL, "main", 2, 20, "url", 0, "user name" },
+        { "aws-endpoint-v6-near", "aws:\n  endpoints: {acm: \"http://[::2]/\"}\n", NULL, "main", 2, 20, "url", 0, "loopback" },
+        { "aws-endpoint-service", "aws:\n  endpoints: {s3: \"https://x\"}\n", NULL, "main", 2, 15, "enum", 0, "acm-pca" },
+        { "aws-ca-bundle", "aws:\n  ca_bundle: /nonexistent/ca.pem\n", NULL, "main", 2, 14, "io", 0, NULL },
+        { "aws-role-arn", "aws:\n  role_arn: arn:aws:iam::12345:role/x\n", NULL, "main", 2, 13, "arn", 0, "12 digits" },
+        { "aws-max-attempts", "aws:\n  max_attempts: 0\n", NULL, "main", 2, 17, "range", 0, NULL },
+        { "aws-rate-key", "aws:\n  rate_limits: {\"acm:describe\": 5}\n", NULL, "main", 2, 17, "enum", 0, "service:Operation" },
+        { "aws-rate-value", "aws:\n  rate_limits:\n    acm:DescribeCertificate: -1\n", NULL, "main", 3, 30, "range", 0, NULL },
+        { "aws-timeout", "aws:\n  connect_timeout: 10\n", NULL, "main", 2, 20, "duration", 0, "30d, 12h, 90m or 45s" },
+        /* daemon, reloaders */
+        { "daemon-typo", "daemon: {reload_debounc: 5s}\n", NULL, "main", 1, 10, "unknown-key", 0, "did you mean 'reload_debounce'?" },
+        { "reloaders-unknown", "reloaders: {apache: {}}\n", NULL, "main", 1, 13, "unknown-key", 0, NULL },
+        { "reloaders-timeout", "reloaders:\n  nginx: {timeout: 5}\n", NULL, "main", 2, 20, "duration", 0, NULL },
+        /* defaults */
+        { "defaults-location", "defaults:\n  renew_before: 3 days\n" BASE "  - name: b\n    issuer: {type: import, cert: /c, key: /k}\n",
+          NULL, "main", 2, 17, "duration", 0, NULL },
+        { "defaults-name", "defaults:\n  name: x\n", NULL, "main", 2, 9, "conflict", 0, NULL },
+        { "defaults-typo", "defaults:\n  jiter: 1h\n", NULL, "main", 2, 3, "unknown-key", 0, "did you mean 'jitter'?" },
+        /* certificate keys */
+        { "cert-unknown-key", BASE "    renew_befor: 30d\n", NULL, "main", 8, 5, "unknown-key", 0, "did you mean 'renew_before'?" },
+        { "cert-name-missing", "certificates:\n  - issuer: {type: import, cert: /c, key: /k}\n", NULL, "main", 2, 5, "missing", 0, NULL },
+        { "cert-name-unsafe", "certificates:\n  - name: ../etc\n    issuer: {type: import, cert: /c, key: /k}\n", NULL, "main", 2, 11, "name", 0, NULL },
+        { "cert-issuer-missing", "certificates:\n  - name: web\n    dns_names: [a.example.com]\n", NULL, "main", 2, 5, "missing", 0, NULL },
+        { "cert-no-names", BASE0, NULL, "main", 2, 5, "missing", 0, "dns_names" },
+        { "renew-before-bad", BASE "    renew_before: 30x\n", NULL, "main", 8, 19, "duration", 0, "30d, 12h, 90m or 45s" },
+        { "renew-fraction-range", BASE "    renew_fraction: 1.5\n", NULL, "main", 8, 21, "range", 0, NULL },
+        { "renew-fraction-type", BASE "    renew_fraction: lots\n", NULL, "main", 8, 21, "type", 0, NULL },
+        { "dns-zone-exec", ACM0 "    dns_names: [a.example.com]\n    dns: {provider: exec, command: [/x], hosted_zone_id: Z1}\n", NULL, "main", 7, 58, "conflict", 0, "route53" },
+        { "jitter-range", BASE "    jitter: 30d\n", NULL, "main", 8, 13, "range", 0, NULL },
+        { "retry-order", BASE "    retry_min: 2h\n    retry_max: 1h\n", NULL, "main", 8, 16, "range", 0, NULL },
+        /* names */
+        { "dns-underscore", BASE0 "    dns_names: [www.example.com, bad_name.example.com]\n", NULL, "main", 7, 34, "dns-name", 0, NULL },
+        { "dns-wildcard-middle", BASE0 "    dns_names: [a.*.example.com]\n", NULL, "main", 7, 17, "dns-name", 0, "leftmost" },
+        { "dns-label-64", BASE0 "    dns_names: [" L64 ".example.com]\n", NULL, "main", 7, 17, "dns-name", 0, "63" },
+        { "dns-is-ip", BASE0 "    dns_names: [192.0.2.1]\n", NULL, "main", 7, 17, "dns-name", 0, "ip_addresses" },
+        { "dns-duplicate", BASE0 "    dns_names: [a.example.com, A.example.com]\n", NULL, "main", 7, 32, "duplicate", 0, NULL },
+        { "dns-not-list", BASE0 "    dns_names: www.example.com\n", NULL, "main", 7, 16, "type", 0, NULL },
+        { "ip-bad", BASE0 "    ip_addresses: [300.1.1.1]\n", NULL, "main", 7, 20, "ip", 0, NULL },
+        { "email-bad", BASE0 "    email_addresses: [not-an-email]\n", NULL, "main", 7, 23, "email", 0, NULL },
+        { "uri-bad", BASE0 "    uris: [no scheme]\n", NULL, "main", 7, 12, "uri", 0, NULL },
+        /* subject */
+        { "subject-country", BASE "    subject: {country: Germany}\n", NULL, "main", 8, 24, "range", 0, NULL },
+        { "subject-cn-long", BASE "    subject: {common_name: " L64 "x}\n", NULL, "main", 8, 28, "range", 0, "64" },
+        { "subject-oid", BASE "    subject: {custom_attributes: [{oid: 9.9, value: x}]}\n", NULL, "main", 8, 41, "oid", 0, NULL },
+        /* key */
+        { "key-rsa-curve", BASE "    key: {type: rsa, curve: P-256}\n", NULL, "main", 8, 29, "conflict", 0, NULL },
+        { "key-rsa-bits", BASE "    key: {type: rsa, bits: 1024}\n", NULL, "main", 8, 28, "enum", 0, "2048" },
+        { "key-type", BASE "    key: {type: dsa}\n", NULL, "main", 8, 17, "enum", 0, "ec, rsa" },
+        { "key-curve", BASE "    key: {curve: P-192}\n", NULL, "main", 8, 18, "enum", 0, "P-256" },
+        { "key-reuse-bool", BASE "    key: {reuse: yes}\n", NULL, "main", 8, 18, "type", 0, "true or false" },
+        /* output */
+        { "output-mode", BASE "    output: {mode: \"999\"}\n", NULL, "main", 8, 20, "mode", 0, "octal" },
+        { "output-key-mode-world", BASE "    output: {key_mode: \"0644\"}\n", NULL, "main", 8, 24, "mode", 0, NULL },
+        { "output-owner", BASE "    output: {owner: no-such-user-xyz}\n", NULL, "main", 8, 21, "user", 0, NULL },
+        { "output-group", BASE "    output: {group: no-such-group-xyz}\n", NULL, "main", 8, 21, "group", 0, NULL },
+        { "output-pkcs12", BASE "    output: {files: [cert, pkcs12]}\n", NULL, "main", 8, 13, "conflict", 0, "pkcs12_passphrase_file" },
+        { "output-file-enum", BASE "    output: {files: [cert, pem]}\n", NULL, "main", 8, 28, "enum", 0, "haproxy_bundle" },
+        { "output-dir-relative", BASE "    output: {dir: relative/dir}\n", NULL, "main", 8, 19, "path", 0, NULL },
+        { "output-keep-versions", BASE "    output: {keep_versions: 99}\n", NULL, "main", 8, 29, "range", 0, NULL },
+        /* hooks, reload */
+        { "hook-relative", BASE "    hooks: {deploy: notify.sh}\n", NULL, "main", 8, 21, "path", 0, "absolute" },
+        { "hook-empty", BASE "    hooks: {failure: []}\n", NULL, "main", 8, 22, "type", 0, NULL },
+        { "reload-unknown", BASE "    reload: [apache]\n", NULL, "main", 8, 14, "enum", 0, "systemd" },
+        { "reload-both", BASE "    reload: [{systemd: a.service, command: [x]}]\n", NULL, "main", 8, 14, "conflict", 0, NULL },
+        { "reload-not-list", BASE "    reload: nginx\n", NULL, "main", 8, 13, "type", 0, NULL },
+        { "reload-unit", BASE "    reload: [{systemd: \"bad unit\"}]\n", NULL, "main", 8, 24, "range", 0, NULL },
+        /* pca issuer */
+        { "issuer-type", "certificates:\n  - name: web\n    issuer: {type: digicert}\n", NULL, "main", 3, 20, "enum", 0, "pca, acm, import" },
+        { "pca-validity-missing", "certificates:\n  - name: web\n    issuer:\n      type: pca\n      ca_arn: " CA "\n    dns_names: [a.b]\n",
+          NULL, "main", 4, 7, "missing", 0, "validity" },
+        { "pca-ca-arn-service", "certificates:\n  - name: web\n    issuer:\n      type: pca\n      ca_arn: " ACM_ARN "\n      validity: 1d\n    dns_names: [a.b]\n",
+          NULL, "main", 5, 15, "arn", 0, "certificate-authority" },
+        { "pca-partition", "certificates:\n  - name: web\n    issuer:\n      type: pca\n      ca_arn: arn:aws-xx:acm-pca:eu-west-1:111122223333:certificate-authority/1\n      validity: 1d\n    dns_names: [a.b]\n",
+          NULL, "main", 5, 15, "arn", 0, "partition" },
+        { "pca-template-region", BASE0 "      template_arn: arn:aws:acm-pca:eu-west-1::template/EndEntityCertificate/V1\n    dns_names: [a.b]\n",
+          NULL, "main", 7, 21, "arn", 0, NULL },
+        { "pca-signing", BASE0 "      signing_algorithm: SHA1WITHRSA\n    dns_names: [a.b]\n", NULL, "main", 7, 26, "enum", 0, "SHA256WITHRSA" },
+        { "pca-validity-type", "certificates:\n  - name: web\n    issuer:\n      type: pca\n      ca_arn: " CA "\n      validity: {type: WEEKS, value: 2}\n    dns_names: [a.b]\n",
+          NULL, "main", 6, 24, "enum", 0, "END_DATE" },
+        { "pca-validity-duration", "certificates:\n  - name: web\n    issuer:\n      type: pca\n      ca_arn: " CA "\n      validity: 30 days\n    dns_names: [a.b]\n",
+          NULL, "main", 6, 17, "duration", 0, NULL },
+        { "pca-end-date", "certificates:\n  - name: web\n    issuer:\n      type: pca\n      ca_arn: " CA "\n      validity: {type: END_DATE, value: 20301340000000}\n    dns_names: [a.b]\n",
+          NULL, "main", 6, 41, "range", 0, NULL },
+        { "passthrough-typo", BASE0 "      api_passthrough: {Extension: {}}\n    dns_names: [a.b]\n", NULL, "main", 7, 25, "unknown-key", 0, "did you mean 'Extensions'?" },
+        { "passthrough-eku", BASE0 "      api_passthrough: {Extensions: {ExtendedKeyUsage: [{ExtendedKeyUsageType: WEB}]}}\n    dns_names: [a.b]\n",
+          NULL, "main", 7, 80, "enum", 0, "SERVER_AUTH" },
+        { "passthrough-required", BASE0 "      api_passthrough: {Extensions: {CustomExtensions: [{ObjectIdentifier: 1.2.3}]}}\n    dns_names: [a.b]\n",
+          NULL, "main", 7, 57, "missing", 0, "Value" },
+        { "passthrough-length", BASE0 "      api_passthrough: {Subject: {Country: DEU}}\n    dns_names: [a.b]\n",
+          NULL, "main", 7, 44, "range", 0, "shorten it to 2" },
+        /* acm issuer */
+        { "acm-arn-conflict", "certificates:\n  - name: api\n    issuer:\n      type: acm\n      arn: " ACM_ARN "\n      validation: dns\n",
+          NULL, "main", 6, 7, "conflict", 0, NULL },
+        { "cert-duplicate-issuer", ACM0 "      validation: email\n      validation_domain: example.com\n    dns_names: [a.example.com]\n    issuer: {}\n",
+          NULL, "main", 9, 5, "duplicate", 2, "twice" },
+        { "acm-key-algorithm-enum", "certificates:\n  - name: api\n    issuer:\n      type: acm\n      key_algorithm: RSA_512\n      validation: email\n    dns_names: [a.example.com]\n",
+          NULL, "main", 5, 22, "enum", 0, "EC_prime256v1" },
+        { "acm-no-dns-provider", ACM0 "    dns_names: [a.example.com]\n", NULL, "main", 2, 5, "missing", 0, "route53" },
+        { "acm-tag-reserved", ACM0 "      validation: email\n      tags: {\"aws:x\": y}\n    dns_names: [a.example.com]\n", NULL, "main", 7, 14, "tag", 0, "reserved" },
+        { "acm-ip", ACM0 "      validation: email\n    dns_names: [a.example.com]\n    ip_addresses: [192.0.2.1]\n", NULL, "main", 2, 5, "conflict", 0, NULL },
+        { "acm-cn-64", ACM0 "      validation: email\n    dns_names: [" L40 "." L40 ".example.com]\n", NULL, "main", 7, 17, "dns-name", 0, "64 octets" },
+        { "dns-exec-command", ACM0 "    dns_names: [a.example.com]\n    dns: {provider: exec}\n", NULL, "main", 7, 10, "missing", 0, "command" },
+        { "dns-provider-enum", ACM0 "    dns_names: [a.example.com]\n    dns: {provider: godaddy}\n", NULL, "main", 7, 21, "enum", 0, "route53" },
+        /* import issuer */
+        { "import-key-missing", "certificates:\n  - name: x\n    issuer:\n      type: import\n      cert: /c.pem\n", NULL, "main", 4, 7, "missing", 0, NULL },
+        /* files */
+        { "dropin-top-key", "", "aws: {region: eu-west-1}\n", "dropin", 1, 1, "misplaced", 0, "main file" },
+        { "dropin-unknown", "", "certficates: []\n", "dropin", 1, 1, "unknown-key", 0, "did you mean 'certificates'?" },
+        { "dropin-duplicate-name", BASE, "certificates:\n  - name: web\n    issuer: {type: import, cert: /c, key: /k}\n",
+          "dropin", 2, 5, "duplicate", 0, "acm-agent.yaml:2:5" },
+        { "duplicate-output-dir", "output_root: /srv\n" BASE "  - name: b\n    issuer: {type: import, cert: /c, key: /k}\n    output: {dir: /srv/web}\n",
+          NULL, "main", 9, 5, "duplicate", 0, "web" },
+        { "several-errors", "state_dir: rel\ndaemon: {reload_debounce: x}\naws: {region: nowhere}\n", NULL, "main", 1, 12, "path", 3, NULL },
+};
+
+static void test_error_case(void **state) {
+        const ecase *c = *state;
+        _cleanup_(freep) char *dir = new_dir();
+        _cleanup_(freep) char *mainp = path_join(dir, "acm-agent.yaml");
+        _cleanup_(freep) char *want = NULL;
+        conf_errors errs;
+        conf *cf = NULL;
+
+        write_at(dir, "acm-agent.yaml", c->main);
+        if (c->dropin)
+                write_at(dir, "certs.d/50-drop.yaml", c->dropin);
+        want = streq(c->file, "main") ? strdup(mainp) : streq(c->file, "dropin") ? path_join(dir, "certs.d/50-drop.yaml") : path_join(dir, c->file);
+        assert_int_equal(conf_load(mainp, &cf, &errs), -EINVAL);
+        assert_null(cf);
+        if (errs.n != (c->n ? c->n : 1) || !streq(errs.items[0].loc.file, want) || errs.items[0].loc.line != c->line ||
+            errs.items[0].loc.column != c->column || !streq(errs.items[0].klass, c->klass)) {
+                print_message("case %s: want %s:%u:%u [%s] (%zu errors), got:\n", c->name, want, c->line, c->column, c->klass,
+                              c->n ? c->n : 1);
+                for (size_t i = 0; i < errs.n; i++)
+                        print_message("  %s:%u:%u [%s] %s\n", errs.items[i].loc.file, errs.items[i].loc.line,
+                                      errs.items[i].loc.column, errs.items[i].klass, errs.items[i].message);
+                fail();
+        }
+        if (c->hint_has) {
+                const conf_error *e = &errs.items[0];
+                if (!strstr(e->message, c->hint_has) && !(e->hint && strstr(e->hint, c->hint_has))) {
+                        print_message("case %s: '%s' not in message '%s' / hint '%s'\n", c->name, c->hint_has, e->message,
+                                      e->hint ? e->hint : "");
+                        fail();
+                }
+        }
+        conf_errors_done(&errs);
+}
+
+/* ---- errors not expressible as a table row ---- */
+
+static void expect_one(const char *path, const char *file, unsigned line, unsigned col, const char *klass) {
+        conf_errors errs;
+        conf *cf = NULL;
+        assert_int_equal(conf_load(path, &cf, &errs), -EINVAL);
+        assert_int_equal(errs.n, 1);
+        assert_string_equal(errs.items[0].loc.file, file);
+        assert_int_equal(errs.items[0].loc.line, line);
+        assert_int_equal(errs.items[0].loc.column, col);
+        assert_string_equal(errs.items[0].klass, klass);
+        conf_errors_done(&errs);
+}
+
+static void test_missing_file(void **state) {
+        (void) state;
+        _cleanup_(freep) char *dir = new_dir();
+        _cleanup_(freep) char *p = path_join(dir, "nope.yaml");
+        expect_one(p, p, 1, 1, "io");
+}
+
+static void test_unreadable_dropin(void **state) {
+        (void) state;
+        _cleanup_(freep) char *dir = new_dir();
+        _cleanup_(freep) char *p = path_join(dir, "acm-agent.yaml");
+        _cleanup_(freep) char *sub = path_join(dir, "certs.d/x.yaml");
+        write_at(dir, "acm-agent.yaml", "certificates: []\n");
+        write_at(dir, "certs.d/keep", "");
+        assert_int_equal(mkdir(sub, 0755), 0);   /* matches *.yaml but cannot be read as a file */
+        expect_one(p, sub, 1, 1, "io");
+}
+
+/* A drop-in directory that cannot be listed is an error, never "no drop-ins"
+ * (its certificates would silently vanish): for certs.d/ at the main file,
+ * for an include: at its entry. A symlink loop fails opendir even for root. */
+static void test_unlistable_dropin_dir(void **state) {
+        (void) state;
+        _cleanup_(freep) char *dir = new_dir();
+        _cleanup_(freep) char *p = path_join(dir, "acm-agent.yaml");
+        _cleanup_(freep) char *certsd = path_join(dir, "certs.d");
+        _cleanup_(freep) char *loop = path_join(dir, "loop");
+        conf_errors errs;
+        conf *cf = NULL;
+
+        write_at(dir, "acm-agent.yaml", "certificates: []\n");
+        assert_int_equal(symlink("certs.d", certsd), 0);
+        expect_one(p, p, 1, 1, "io");
+        assert_int_equal(unlink(certsd), 0);
+
+        write_at(dir, "acm-agent.yaml", "certificates: []\ninclude: [\"loop/*.yaml\"]\n");
+        assert_int_equal(symlink("loop", loop), 0);
+        assert_int_equal(conf_load(p, &cf, &errs), -EINVAL);
+        assert_int_equal(errs.n, 1);
+        assert_string_equal(errs.items[0].loc.file, p);
+        assert_int_equal(errs.items[0].loc.line, 2);
+        assert_int_equal(errs.items[0].loc.column, 11);
+        assert_string_equal(errs.items[0].klass, "io");
+        assert_non_null(strstr(errs.items[0].message, "cannot read the directory"));
+        conf_errors_done(&errs);
+}
+
+static void test_too_large_file(void **state) {
+        (void) state;
+        _cleanup_(freep) char *dir = new_dir();
+        _cleanup_(freep) char *p = path_join(dir, "acm-agent.yaml");
+        size_t n = 1024 * 1024 + 10;
+        char *big = malloc(n + 1);
+        assert_non_null(big);
+        memset(big, '#', n);
+        big[n] = 0;
+        write_at(dir, "acm-agent.yaml", big);
+        free(big);
+        expect_one(p, p, 1, 1, "too-large");
+}
+
+static void test_too_many_nodes(void **state) {
+        (void) state;
+        _cleanup_(freep) char *dir = new_dir();
+        _cleanup_(freep) char *p = path_join(dir, "acm-agent.yaml");
+        size_t items = 100005;
+        char *y = malloc(4 + items * 2 + 3);
+        size_t o = 0;
+        assert_non_null(y);
+        o += (size_t) sprintf(y, "x: [");
+        for (size_t i = 0; i < items; i++)
+                o += (size_t) sprintf(y + o, "1,");
+        sprintf(y + o - 1, "]\n");
+        write_at(dir, "acm-agent.yaml", y);
+        free(y);
+        /* root map, key, list = 3 nodes; item k is node 3+k: the 99998th item is too many */
+        expect_one(p, p, 1, 5 + 2 * (99998 - 1), "too-large");
+}
+
+static void test_too_many_files(void **state) {
+        (void) state;
+        _cleanup_(freep) char *dir = new_dir();
+        _cleanup_(freep) char *p = path_join(dir, "acm-agent.yaml");
+        write_at(dir, "acm-agent.yaml", "# main\n");
+        for (unsigned i = 0; i < 256; i++) {
+                char name[64];
+                snprintf(name, sizeof name, "certs.d/%03u.yaml", i);
+                write_at(dir, name, "# empty\n");
+        }
+        expect_one(p, p, 1, 1, "too-large");
+}
+
+static void test_too_many_certs(void **state) {
+        (void) state;
+        _cleanup_(freep) char *dir = new_dir();
+        _cleanup_(freep) char *p = path_join(dir, "acm-agent.yaml");
+        size_t n = 4097, o = 0;
+        char *y = malloc(16 + n * 80);
+        assert_non_null(y);
+        o += (size_t) sprintf(y, "certificates:\n");
+        for (size_t i = 0; i < n; i++)
+                o += (size_t) sprintf(y + o, "  - {name: c%zu, issuer: {type: import, cert: /c, key: /k}}\n", i);
+        write_at(dir, "acm-agent.yaml", y);
+        free(y);
+        /* the 4097th entry, on line 4098 */
+        expect_one(p, p, 4098, 5, "too-large");
+}
+
+static void test_include_error_and_order(void **state) {
+        (void) state;
+        _cleanup_(freep) char *dir = new_dir();
+        _cleanup_(freep) char *p = path_join(dir, "acm-agent.yaml");
+        _cleanup_(freep) char *inc = path_join(dir, "extra/a.yaml");
+        _cleanup_(freep) char *drop = path_join(dir, "certs.d/10.yaml");
+        conf_errors errs;
+        conf *cf = NULL;
+
+        write_at(dir, "acm-agent.yaml", "include: [\"extra/*.yaml\"]\nstate_dir: rel\n");
+        write_at(dir, "extra/a.yaml", "certificates:\n  - name: x\n    bogus: 1\n    issuer: {type: import, cert: /c, key: /k}\n");
+        write_at(dir, "certs.d/10.yaml", "certificates:\n  - name: y\n    issuer: {type: import, cert: c, key: /k}\n");
+        assert_int_equal(conf_load(p, &cf, &errs), -EINVAL);
+        /* every file's errors, in file order: main, certs.d, include */
+        assert_int_equal(errs.n, 3);
+        assert_string_equal(errs.items[0].loc.file, p);
+        assert_int_equal(errs.items[0].loc.line, 2);
+        assert_string_equal(errs.items[0].klass, "path");
+        assert_string_equal(errs.items[1].loc.file, drop);
+        assert_int_equal(errs.items[1].loc.line, 3);
+        assert_int_equal(errs.items[1].loc.column, 34);
+        assert_string_equal(errs.items[1].klass, "path");
+        assert_string_equal(errs.items[2].loc.file, inc);
+        assert_int_equal(errs.items[2].loc.line, 3);
+        assert_int_equal(errs.items[2].loc.column, 5);
+        assert_string_equal(errs.items[2].klass, "unknown-key");
+        conf_errors_done(&errs);
+}
+
+static void test_several_in_one_file(void **state) {
+        (void) state;
+        _cleanup_(freep) char *dir = new_dir();
+        _cleanup_(freep) char *p = path_join(dir, "acm-agent.yaml");
+        conf_errors errs;
+        conf *cf = NULL;
+
+        write_at(dir, "acm-agent.yaml", BASE "    jitter: 1x\n    key: {type: rsa, bits: 1000}\n    output: {mode: abc, owner: no-such-user-xyz}\n");
+        assert_int_equal(conf_load(p, &cf, &errs), -EINVAL);
+        assert_int_equal(errs.n, 4);
+        unsigned want[4][2] = { { 8, 13 }, { 9, 28 }, { 10, 20 }, { 10, 32 } };
+        const char *klass[4] = { "duration", "enum", "mode", "user" };
+        for (size_t i = 0; i < 4; i++) {
+                assert_int_equal(errs.items[i].loc.line, want[i][0]);
+                assert_int_equal(errs.items[i].loc.column, want[i][1]);
+                assert_string_equal(errs.items[i].klass, klass[i]);
+        }
+        /* the printed form */
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        assert_non_null(f);
+        conf_errors_print(&errs, f);
+        fclose(f);
+        _cleanup_(freep) char *first = strprintf("%s:8:13: jitter: '1x' is not a duration\n  hint: use a duration such as 30d, 12h, 90m or 45s\n", p);
+        assert_true(strneq(buf, first, strlen(first)));
+        free(buf);
+        conf_errors_done(&errs);
+}
+
+/* ---- valid configurations ---- */
+
+static conf *load_ok(const char *path) {
+        conf_errors errs;
+        conf *cf = NULL;
+        int r = conf_load(path, &cf, &errs);
+        if (r < 0) {
+                conf_errors_print(&errs, stdout);
+                conf_errors_done(&errs);
+        }
+        assert_int_equal(r, 0);
+        assert_int_equal(errs.n, 0);
+        return cf;
+}
+
+static void test_defaults_merge(void **state) {
+        (void) state;
+        _cleanup_(freep) char *dir = new_dir();
+        _cleanup_(freep) char *p = path_join(dir, "acm-agent.yaml");
+        write_at(dir, "acm-agent.yaml",
+                 "output_root: /srv/certs\n"
+                 "defaults:\n"
+                 "  issuer: {type: pca, ca_arn: " CA ", validity: 7d}\n"
+                 "  output: {group: root, mode: \"0640\", files: [cert, key]}\n"
+                 "  renew_before: 10d\n"
+                 "  jitter: 1h\n"
+                 "  key: {type: rsa, bits: 3072}\n"
+                 "certificates:\n"
+                 "  - name: a\n"
+                 "    dns_names: [a.example.com, b.example.com]\n"
+                 "    output: {mode: \"0600\"}\n"
+                 "    jitter: 0s\n"
+                 "  - name: b\n"
+                 "    issuer: {type: pca, validity: {type: DAYS, value: 3}}\n"
+                 "    dns_names: [\"*.example.com\"]\n"
+                 "    renew_before: null\n"
+                 "    renew_fraction: 0.5\n"
+                 "    key: {type: ec}\n"
+                 "  - name: c\n"
+                 "    issuer: {type: import, cert: /c.pem, key: /k.pem}\n");
+        conf *c = load_ok(p);
+        assert_int_equal(c->n_certs, 3);
+        const conf_cert *a = conf_find_cert(c, "a"), *b = conf_find_cert(c, "b"), *ci = conf_find_cert(c, "c");
+        assert_non_null(a);
+        assert_int_equal(a->issuer_type, CONF_ISSUER_PCA);
+        assert_string_equal(a->issuer.pca.ca_arn, CA);
+        assert_int_equal(a->issuer.pca.validity.type, CONF_VALIDITY_DURATION);
+        assert_int_equal(a->issuer.pca.validity.value, 7 * 86400);
+        assert_string_equal(a->output.dir, "/srv/certs/a");
+        assert_int_equal(a->output.mode, 0600);           /* own value wins */
+        assert_int_equal(a->output.key_mode, 0600);       /* built-in default */
+        assert_int_equal(a->output.group, 0);
+        assert_int_equal(a->output.files, CONF_OUT_CERT | CONF_OUT_KEY);
+        assert_int_equal(a->schedule.renew_before, 10 * 86400);
+        assert_true(a->schedule.renew_fraction > 0.32 && a->schedule.renew_fraction < 0.34);
+        assert_int_equal(a->schedule.jitter, 0);
+        assert_int_equal(a->key.type, CONF_KEY_RSA);
+        assert_int_equal(a->key.bits, 3072);
+        assert_string_equal(a->subject.common_name, "a.example.com");
+        /* b: per-key merge inside issuer keeps ca_arn; null clears the default renew_before */
+        assert_string_equal(b->issuer.pca.ca_arn, CA);
+        assert_int_equal(b->issuer.pca.validity.type, CONF_VALIDITY_DAYS);
+        assert_int_equal(b->issuer.pca.validity.value, 3);
+        assert_int_equal(b->schedule.renew_before, 0);
+        assert_true(b->schedule.renew_fraction > 0.49 && b->schedule.renew_fraction < 0.51);
+        assert_int_equal(b->key.type, CONF_KEY_EC);       /* another type replaces the default key */
+        assert_int_equal(b->key.curve, CONF_CURVE_P256);
+        assert_int_equal(b->schedule.jitter, 3600);
+        /* c: another issuer type replaces the default issuer */
+        assert_int_equal(ci->issuer_type, CONF_ISSUER_IMPORT);
+        assert_string_equal(ci->issuer.import.cert, "/c.pem");
+        assert_null(ci->issuer.import.arn);
+        assert_non_null(ci->dns_names);           /* empty lists are never NULL */
+        assert_null(ci->dns_names[0]);
+        assert_non_null(ci->uris);
+        assert_null(ci->reload);
+        assert_int_equal(ci->schedule.retry_min, 300);
+        assert_int_equal(ci->schedule.retry_max, 6 * 3600);
+        conf_free(c);
+}
+
+static void test_dropins_and_includes(void **state) {
+        (void) state;
+        _cleanup_(freep) char *dir = new_dir();
+        _cleanup_(freep) char *p = path_join(dir, "acm-agent.yaml");
+        write_at(dir, "acm-agent.yaml", "include: [\"more/*.yaml\", \"none/*.yaml\"]\ncertificates:\n  - name: m\n    issuer: {type: import, cert: /c, key: /k}\n");
+        write_at(dir, "certs.d/20-b.yaml", "certificates:\n  - name: b\n    issuer: {type: import, cert: /c, key: /k}\n");
+        write_at(dir, "certs.d/10-a.yaml", "certificates:\n  - name: a\n    issuer: {type: import, cert: /c, key: /k}\n");
+        write_at(dir, "certs.d/ignored.txt", "not yaml: [\n");
+        write_at(dir, "more/x.yaml", "certificates:\n  - name: x\n    issuer: {type: import, cert: /c, key: /k}\n");
+        write_at(dir, "more/empty.yaml", "# nothing yet\n");
+        conf *c = load_ok(p);
+        assert_int_equal(c->n_certs, 4);
+        assert_string_equal(c->certs[0]->name, "m");
+        assert_string_equal(c->certs[1]->name, "a");
+        assert_string_equal(c->certs[2]->name, "b");
+        assert_string_equal(c->certs[3]->name, "x");
+        assert_null(c->certs[4]);
+        assert_int_equal(strv_length(c->files), 5);
+        assert_string_equal(c->files[0], p);
+        assert_non_null(strstr(c->files[1], "certs.d/10-a.yaml"));
+        assert_non_null(strstr(c->files[4], "more/x.yaml"));
+        assert_string_equal(c->certs[3]->loc.file, c->files[4]);
+        assert_int_equal(c->certs[3]->loc.line, 2);
+        assert_int_equal(c->certs[3]->loc.column, 5);
+        assert_string_equal(c->state_dir, CONF_DEFAULT_STATE_DIR);
+        conf_free(c);
+}
+
+static const char *full_config =
+        "aws:\n"
+        "  region: us-gov-west-1\n"
+        "  profile: ops\n"
+        "  role_arn: arn:aws-us-gov:iam::111122223333:role/path/cert-agent\n"
+        "  external_id: xyz123\n"
+        "  endpoints: {acm: \"https://acm.example\", acm-pca: \"http://127.0.0.1:4566\"}\n"
+        "  use_fips: true\n"
+        "  max_attempts: 3\n"
+        "  rate_limits:\n"
+        "    acm-pca:IssueCertificate: 2.5\n"
+        "state_dir: /var/lib/x\n"
+        "daemon: {reload_debounce: 0s, acm_poll_interval: 1h, metrics_textfile: /var/lib/node/acm.prom}\n"
+        "reloaders:\n"
+        "  haproxy: {runtime_socket: /run/haproxy/admin.sock, config: /etc/haproxy/h.cfg, timeout: 30s}\n"
+        "certificates:\n"
+        "  - name: web\n"
+        "    issuer:\n"
+        "      type: pca\n"
+        "      ca_arn: " CA "\n"
+        "      template_arn: arn:aws:acm-pca:::template/EndEntityCertificate_APIPassthrough/V1\n"
+        "      signing_algorithm: sha384withecdsa\n"
+        "      validity: {type: END_DATE, value: 20301231235959}\n"
+        "      validity_not_before: {type: ABSOLUTE, value: 1700000000}\n"
+        "      api_passthrough:\n"
+        "        Subject: {Country: DE, CustomAttributes: [{ObjectIdentifier: 1.3.6.1.4.1.99999.1, Value: x}]}\n"
+        "        Extensions:\n"
+        "          KeyUsage: {DigitalSignature: true}\n"
+        "          CertificatePolicies: [{CertPolicyId: 2.23.140.1.2.1, PolicyQualifiers: [{PolicyQualifierId: CPS, Qualifier: {CpsUri: \"https://cps\"}}]}]\n"
+        "          SubjectAlternativeNames: [{DnsName: alt.example.com}, {IpAddress: 10.0.0.1}]\n"
+        "          CustomExtensions: [{ObjectIdentifier: 1.2.3.4, Value: AQID, Critical: false}]\n"
+        "    subject: {common_name: web, organization: Example, custom_attributes: [{oid: 2.5.4.45, value: u1}]}\n"
+        "    dns_names: [web.example.com]\n"
+        "    ip_addresses: [10.0.0.1, \"2001:db8::1\"]\n"
+        "    email_addresses: [ops@example.com]\n"
+        "    uris: [\"spiffe://example.org/web\"]\n"
+        "    key: {type: ec, curve: P-521, reuse: true}\n"
+        "    output: {owner: 0, group: root, files: [cert, fullchain, key, pkcs12, haproxy_bundle], pkcs12_passphrase_file: /etc/p12, keep_versions: 5}\n"
+        "    reload: [nginx, haproxy, {systemd: app.service}, {command: [/usr/bin/kill, -HUP, \"1\"], timeout: 10s}]\n"
+        "    hooks: {deploy: /bin/true, failure: [/bin/echo, failed], pending_validation: /bin/true, timeout: 2m}\n"
+        "    renew_fraction: 0.25\n"
+        "  - name: api\n"
+        "    issuer: {type: acm, validation: dns, key_algorithm: ec_secp384r1, export: false, transparency_logging: disabled,\n"
+        "             certificate_authority_arn: " CA ", tags: {team: api, \"cost center\": \"42\"}}\n"
+        "    dns_names: [api.example.com]\n"
+        "    dns: {provider: exec, command: [/usr/local/bin/dns, set], propagation_timeout: 5m, ttl: 60}\n"
+        "    reload: [nginx, {systemd: app.service}]\n"
+        "    renew_before: 20d\n"
+        "  - name: tracked\n"
+        "    issuer: {type: acm, arn: " ACM_ARN "}\n"
+        "  - name: mail\n"
+        "    issuer: {type: acm, validation: email, validation_domain: example.com}\n"
+        "    dns_names: [mail.example.com]\n"
+        "  - name: r53\n"
+        "    issuer: {type: acm}\n"
+        "    dns_names: [r53.example.com]\n"
+        "    dns: {provider: route53, hosted_zone_id: Z123ABC}\n"
+        "  - name: imp\n"
+        "    issuer: {type: import, cert: /c.pem, key: /k.pem, chain: /ch.pem, arn: " ACM_ARN ", tags: {a: b}}\n"
+        "    output: {dir: /srv/imp}\n";
+
+static void test_every_issuer_and_reload(void **state) {
+        (void) state;
+        _cleanup_(freep) char *dir = new_dir();
+        _cleanup_(freep) char *p = path_join(dir, "acm-agent.yaml");
+        write_at(dir, "acm-agent.yaml", full_config);
+        conf *c = load_ok(p);
+        const conf_cert *w = conf_find_cert(c, "web"), *api = conf_find_cert(c, "api"), *t = conf_find_cert(c, "tracked");
+        const conf_cert *mail = conf_find_cert(c, "mail"), *r53 = conf_find_cert(c, "r53"), *imp = conf_find_cert(c, "imp");
+        char buf[32];
+
+        assert_string_equal(c->aws.region, "us-gov-west-1");
+        assert_string_equal(c->aws.role_session_name, "acm-agent");
+        assert_int_equal(c->aws.n_endpoints, 2);
+        assert_string_equal(c->aws.endpoints[1].service, "acm-pca");
+        assert_true(c->aws.use_fips);
+        assert_int_equal(c->aws.max_attempts, 3);
+        assert_int_equal(c->aws.connect_timeout, 10);
+        assert_string_equal(c->aws.rate_limits[0].operation, "acm-pca:IssueCertificate");
+        assert_true(c->aws.rate_limits[0].per_second == 2.5);
+        assert_int_equal(c->daemon.reload_debounce, 0);
+        assert_int_equal(c->daemon.acm_poll_interval, 3600);
+
+        assert_string_equal(w->issuer.pca.signing_algorithm, "SHA384WITHECDSA");
+        assert_int_equal(w->issuer.pca.validity.type, CONF_VALIDITY_END_DATE);
+        assert_int_equal(w->issuer.pca.validity.value, 20301231235959LL);
+        assert_int_equal(w->issuer.pca.validity_not_before.type, CONF_VALIDITY_ABSOLUTE);
+        json_t *ap = w->issuer.pca.api_passthrough;
+        assert_non_null(ap);
+        assert_string_equal(json_string_value(json_object_get(json_object_get(ap, "Subject"), "Country")), "DE");
+        assert_true(json_is_true(json_object_get(json_object_get(json_object_get(ap, "Extensions"), "KeyUsage"), "DigitalSignature")));
+        assert_int_equal(json_array_size(json_object_get(json_object_get(ap, "Extensions"), "SubjectAlternativeNames")), 2);
+        assert_string_equal(w->subject.common_name, "web");
+        assert_string_equal(w->subject.custom_attributes[0].oid, "2.5.4.45");
+        assert_string_equal(w->ip_addresses[1], "2001:db8::1");
+        assert_string_equal(conf_key_describe(&w->key, buf, sizeof buf), "ec-P-521");
+        assert_true(w->key.reuse);
+        assert_int_equal(w->output.owner, 0);
+        assert_string_equal(w->output.group_name, "root");
+        assert_int_equal(w->output.files, CONF_OUT_CERT | CONF_OUT_FULLCHAIN | CONF_OUT_KEY | CONF_OUT_PKCS12 | CONF_OUT_HAPROXY_BUNDLE);
+        assert_int_equal(w->output.keep_versions, 5);
+        assert_string_equal(w->hooks.deploy[0], "/bin/true");
+        assert_null(w->hooks.deploy[1]);
+        assert_string_equal(w->hooks.failure[1], "failed");
+        assert_int_equal(w->hooks.timeout, 120);
+
+        /* reload targets: resolved, shared between certificates */
+        assert_int_equal(strv_length((char **) w->reload), 4);
+        assert_int_equal(w->reload[0]->kind, CONF_RELOAD_NGINX);
+        assert_string_equal(w->reload[0]->test_command[0], "nginx");
+        assert_string_equal(w->reload[0]->pid_file, "/run/nginx.pid");
+        assert_int_equal(w->reload[1]->kind, CONF_RELOAD_HAPROXY);
+        assert_string_equal(w->reload[1]->runtime_socket, "/run/haproxy/admin.sock");
+        assert_string_equal(w->reload[1]->test_command[3], "/etc/haproxy/h.cfg");
+        assert_int_equal(w->reload[1]->timeout, 30);
+        assert_int_equal(w->reload[2]->kind, CONF_RELOAD_SYSTEMD);
+        assert_string_equal(w->reload[2]->id, "systemd:app.service");
+        assert_string_equal(w->reload[2]->unit, "app.service");
+        assert_int_equal(w->reload[3]->kind, CONF_RELOAD_COMMAND);
+        assert_string_equal(w->reload[3]->id, "command:/usr/bin/kill -HUP 1");
+        assert_int_equal(w->reload[3]->timeout, 10);
+        assert_ptr_equal(api->reload[0], w->reload[0]);
+        assert_ptr_equal(api->reload[1], w->reload[2]);
+        assert_int_equal(strv_length((char **) c->reloaders), 4);
+
+        assert_int_equal(api->issuer_type, CONF_ISSUER_ACM);
+        assert_string_equal(api->issuer.acm.key_algorithm, "EC_secp384r1");
+        assert_false(api->issuer.acm.export);
+        assert_false(api->issuer.acm.transparency_logging);
+        assert_int_equal(api->issuer.acm.n_tags, 2);
+        assert_string_equal(api->issuer.acm.tags[1].key, "cost center");
+        assert_int_equal(api->dns.provider, CONF_DNS_EXEC);
+        assert_string_equal(api->dns.command[1], "set");
+        assert_int_equal(api->dns.ttl, 60);
+        assert_int_equal(api->schedule.renew_before, 20 * 86400);
+        assert_string_equal(t->issuer.acm.arn, ACM_ARN);
+        assert_true(t->issuer.acm.export);
+        assert_int_equal(mail->issuer.acm.validation, CONF_VALIDATION_EMAIL);
+        assert_string_equal(mail->issuer.acm.validation_domain, "example.com");
+        assert_string_equal(mail->issuer.acm.key_algorithm, "RSA_2048");
+        assert_true(mail->issuer.acm.transparency_logging);
+        assert_int_equal(r53->dns.provider, CONF_DNS_ROUTE53);
+        assert_string_equal(r53->dns.hosted_zone_id, "Z123ABC");
+        assert_int_equal(r53->dns.propagation_timeout, 600);
+        assert_string_equal(imp->issuer.import.chain, "/ch.pem");
+        assert_string_equal(imp->issuer.import.arn, ACM_ARN);
+        assert_string_equal(imp->output.dir, "/srv/imp");
+        assert_string_equal(conf_issuer_type_to_string(imp->issuer_type), "import");
+        conf_free(c);
+}
+
+static void test_round_trip(void **state) {
+        (void) state;
+        _cleanup_(freep) char *dir = new_dir();
+        _cleanup_(freep) char *p = path_join(dir, "acm-agent.yaml");
+        _cleanup_(freep) char *dir2 = new_dir();
+        _cleanup_(freep) char *p2 = path_join(dir2, "from-json.yaml");
+        write_at(dir, "acm-agent.yaml", full_config);
+        write_at(dir, "certs.d/x.yaml", "certificates:\n  - name: dropped\n    issuer: {type: pca, ca_arn: " CA ", validity: 36h}\n    dns_names: [d.example.com]\n");
+        conf *c = load_ok(p);
+        json_t *j1 = conf_to_json(c);
+        assert_non_null(j1);
+        char *text = json_dumps(j1, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+        assert_non_null(text);
+        write_at(dir2, "from-json.yaml", text);
+        free(text);
+        conf *c2 = load_ok(p2);
+        json_t *j2 = conf_to_json(c2);
+        assert_non_null(j2);
+        if (!json_equal(j1, j2)) {
+                char *a = json_dumps(j1, JSON_INDENT(1) | JSON_PRESERVE_ORDER), *b = json_dumps(j2, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+                print_message("first:\n%s\nsecond:\n%s\n", a, b);
+                free(a);
+                free(b);
+                fail();
+        }
+        assert_int_equal(c2->n_certs, 7);
+        assert_int_equal(conf_find_cert(c2, "dropped")->issuer.pca.validity.value, 36 * 3600);
+        /* the renew_fraction of web survives, renew_before of api survives */
+        assert_true(conf_find_cert(c2, "web")->schedule.renew_fraction == 0.25);
+        assert_int_equal(conf_find_cert(c2, "api")->schedule.renew_before, 20 * 86400);
+        json_decref(j1);
+        json_decref(j2);
+        conf_free(c);
+        conf_free(c2);
+}
+
+/* The JSON uses the configuration's keys and spellings (not only self-consistent). */
+static void test_json_shape(void **state) {
+        (void) state;
+        _cleanup_(freep) char *dir = new_dir();
+        _cleanup_(freep) char *p = path_join(dir, "acm-agent.yaml");
+        write_at(dir, "acm-agent.yaml", full_config);
+        conf *c = load_ok(p);
+        json_t *j = conf_to_json(c);
+        assert_non_null(j);
+        assert_string_equal(json_string_value(json_object_get(json_object_get(j, "aws"), "region")), "us-gov-west-1");
+        assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(j, "aws"), "endpoints"), "acm-pca")),
+                            "http://127.0.0.1:4566");
+        assert_true(json_real_value(json_object_get(json_object_get(json_object_get(j, "aws"), "rate_limits"), "acm-pca:IssueCertificate")) == 2.5);
+        assert_string_equal(json_string_value(json_object_get(json_object_get(j, "daemon"), "acm_poll_interval")), "1h");
+        assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(j, "reloaders"), "haproxy"), "runtime_socket")),
+                            "/run/haproxy/admin.sock");
+        json_t *certs = json_object_get(j, "certificates");
+        assert_int_equal(json_array_size(certs), 6);
+        json_t *w = json_array_get(certs, 0);
+        assert_string_equal(json_string_value(json_object_get(w, "name")), "web");
+        json_t *is = json_object_get(w, "issuer");
+        assert_string_equal(json_string_value(json_object_get(is, "type")), "pca");
+        assert_string_equal(json_string_value(json_object_get(is, "signing_algorithm")), "SHA384WITHECDSA");
+        assert_string_equal(json_string_value(json_object_get(json_object_get(is, "validity"), "type")), "END_DATE");
+        assert_true(json_object_get(json_object_get(json_object_get(is, "api_passthrough"), "Extensions"), "CustomExtensions") != NULL);
+        assert_string_equal(json_string_value(json_object_get(json_object_get(w, "key"), "curve")), "P-521");
+        json_t *out = json_object_get(w, "output");
+        assert_string_equal(json_string_value(json_object_get(out, "mode")), "0644");
+        assert_string_equal(json_string_value(json_object_get(out, "key_mode")), "0600");
+        assert_string_equal(json_string_value(json_object_get(out, "group")), "root");
+        assert_int_equal(json_integer_value(json_object_get(out, "owner")), 0);
+        assert_string_equal(json_string_value(json_array_get(json_object_get(out, "files"), 4)), "pkcs12");
+        json_t *rl = json_object_get(w, "reload");
+        assert_string_equal(json_string_value(json_array_get(rl, 0)), "nginx");
+        assert_string_equal(json_string_value(json_object_get(json_array_get(rl, 2), "systemd")), "app.service");
+        assert_string_equal(json_string_value(json_array_get(json_object_get(json_array_get(rl, 3), "command"), 2)), "1");
+        assert_string_equal(json_string_value(json_array_get(json_object_get(json_object_get(w, "hooks"), "failure"), 1)), "failed");
+        assert_true(json_real_value(json_object_get(w, "renew_fraction")) == 0.25);
+        assert_null(json_object_get(w, "renew_before"));
+        json_t *api = json_array_get(certs, 1);
+        assert_string_equal(json_string_value(json_object_get(json_object_get(api, "issuer"), "transparency_logging")), "disabled");
+        assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(api, "issuer"), "tags"), "cost center")), "42");
+        assert_string_equal(json_string_value(json_object_get(api, "renew_before")), "20d");
+        assert_string_equal(json_string_value(json_object_get(json_object_get(api, "dns"), "provider")), "exec");
+        /* a tracked ACM certificate: the request settings are not written (they would conflict with arn) */
+        json_t *t = json_object_get(json_array_get(certs, 2), "issuer");
+        assert_string_equal(json_string_value(json_object_get(t, "arn")), ACM_ARN);
+        assert_null(json_object_get(t, "key_algorithm"));
+        assert_null(json_object_get(t, "validation"));
+        json_decref(j);
+        conf_free(c);
+}
+
+static void test_empty_main(void **state) {
+        (void) state;
+        _cleanup_(freep) char *dir = new_dir();
+        _cleanup_(freep) char *p = path_join(dir, "acm-agent.yaml");
+        write_at(dir, "acm-agent.yaml", "# nothing\n");
+        conf *c = load_ok(p);
+        assert_int_equal(c->n_certs, 0);
+        assert_non_null(c->certs);
+        assert_null(c->certs[0]);
+        assert_non_null(c->reloaders);
+        assert_string_equal(c->output_root, CONF_DEFAULT_OUTPUT_ROOT);
+        assert_int_equal(c->aws.max_attempts, 5);
+        assert_int_equal(c->daemon.reload_debounce, 5);
+        assert_null(conf_find_cert(c, "x"));
+        conf_free(c);
+}
+
+static int setup(void **state) {
+        (void) state;
+        return mkdtemp(tmp_root) ? 0 : -1;
+}
+
+static int teardown(void **state) {
+        (void) state;
+        return nftw(tmp_root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int main(void) {
+        const struct CMUnitTest fixed[] = {
+                cmocka_unit_test(test_missing_file),
+                cmocka_unit_test(test_unreadable_dropin),
+                cmocka_unit_test(test_unlistable_dropin_dir),
+                cmocka_unit_test(test_too_large_file),
+                cmocka_unit_test(test_too_many_nodes),
+                cmocka_unit_test(test_too_many_files),
+                cmocka_unit_test(test_too_many_certs),
+                cmocka_unit_test(test_include_error_and_order),
+                cmocka_unit_test(test_several_in_one_file),
+                cmocka_unit_test(test_defaults_merge),
+                cmocka_unit_test(test_dropins_and_includes),
+                cmocka_unit_test(test_every_issuer_and_reload),
+                cmocka_unit_test(test_round_trip),
+                cmocka_unit_test(test_json_shape),
+                cmocka_unit_test(test_empty_main),
+        };
+        size_t n = ELEMENTSOF(cases) + ELEMENTSOF(fixed);
+        struct CMUnitTest *tests = calloc(n, sizeof(struct CMUnitTest));
+        if (!tests)
+                return 1;
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++)
+                tests[i] = (struct CMUnitTest) { .name = cases[i].name, .test_func = test_error_case,
+                                                 .initial_state = (void *) &cases[i] };
+        for (size_t i = 0; i < ELEMENTSOF(fixed); i++)
+                tests[ELEMENTSOF(cases) + i] = fixed[i];
+        int r = _cmocka_run_group_tests("conf", tests, n, setup, teardown);
+        free(tests);
+        return r;
+}
