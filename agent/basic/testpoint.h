@@ -4,14 +4,19 @@
 #include <stdbool.h>
 
 /*
- * Test-only crash points (a test hook, documented in notes/engine-contract):
- * when the environment variable ACM_AGENT_TEST_KILL_AT is "<point>" or
- * "<point>:<cert name>", the agent raise(SIGKILL)s itself the first time it
- * reaches that point (for that certificate). The variable is read once; when
- * it is unset each call costs one comparison. Points, in flow order:
- * key-generated, token-persisted, issue-answered, arn-persisted, polling,
- * deploy-written, deploy-switched, reload-pending, rolled-back (a failed
- * reload rolled back and the state saved, the reload pass not finished).
+ * Test-only crash points: when the environment variable
+ * ACM_AGENT_TEST_KILL_AT is "<point>" or "<point>:<cert name>", the agent
+ * raise(SIGKILL)s itself the first time it reaches that point (for that
+ * certificate). ACM_AGENT_TEST_KILL_AFTER=N kills it at the N-th point it
+ * reaches, whichever it is (seeded random kills that need no timing);
+ * ACM_AGENT_TEST_TRACE=FILE appends "<point> <name>" for every point reached
+ * (to learn how many an undisturbed run has). The variables are read once;
+ * unset, each call costs one comparison. Points, in flow order:
+ * issue-started (the intent saved), key-generated, token-persisted,
+ * issue-answered, arn-persisted, polling, deploy-saved (the verified
+ * certificate saved), deploy-written, deploy-switched, reload-pending,
+ * rolled-back (a failed reload rolled back and the state saved, the reload
+ * batch not finished), valid-saved.
  */
 
 /* Kills the process when point (and name, if the variable names one) match.

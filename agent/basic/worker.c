@@ -171,12 +171,16 @@ worker_pool *worker_pool_free(worker_pool *p) {
         pthread_mutex_unlock(&p->lock);
         for (unsigned i = 0; i < p->n_threads; i++)
                 pthread_join(p->threads[i], NULL);
-        for (job *j = p->queue_head, *n; j; j = n) {
-                n = j->next;
-                free(j);
-        }
+        /* every job gets its done callback exactly once, so its owner can
+         * wipe and free what it holds: queued ones were never run */
         for (job *j = p->done_head, *n; j; j = n) {
                 n = j->next;
+                j->done(-ECANCELED, j->arg);
+                free(j);
+        }
+        for (job *j = p->queue_head, *n; j; j = n) {
+                n = j->next;
+                j->done(-ECANCELED, j->arg);
                 free(j);
         }
         sd_event_source_disable_unref(p->source);

@@ -27,14 +27,17 @@ typedef void (*worker_done)(int r, void *arg);
 int worker_pool_new(sd_event *e, unsigned n_threads, worker_pool **ret);
 
 /*
- * Queues fn(arg); done(r, arg) is called once on the loop unless the pool is
- * freed first (then done is never called; fn may still be running and is
- * waited for). Returns 0, -ENOMEM, or -errno from pthread_create.
+ * Queues fn(arg); done(r, arg) is called exactly once: on the loop with fn's
+ * result, or, when the pool is freed first, from worker_pool_free() with
+ * -ECANCELED (fn ran or never will; a running fn is waited for) so that the
+ * owner can wipe and free what the job holds. Returns 0, -ENOMEM, or -errno
+ * from pthread_create.
  */
 int worker_pool_submit(worker_pool *p, worker_fn fn, worker_done done, void *arg);
 
-/* Stops the threads (waiting for running jobs), drops queued and finished
- * jobs without calling done. Accepts NULL; returns NULL. */
+/* Stops the threads (waiting for running jobs), then calls done(-ECANCELED)
+ * for every job finished or queued but not delivered. Accepts NULL; returns
+ * NULL. */
 worker_pool *worker_pool_free(worker_pool *p);
 
 /* Number of threads started so far (for tests). */
