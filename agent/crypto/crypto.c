@@ -27,6 +27,10 @@
 static void bio_freep(BIO **b) { BIO_free(*b); }
 static void x509_freep(X509 **x) { X509_free(*x); }
 static void x509_req_freep(X509_REQ **x) { X509_REQ_free(*x); }
+static void x509_stack_shallow_freep(STACK_OF(X509) **s) {
+        sk_X509_free(*s);
+}
+
 static void x509_stack_freep(STACK_OF(X509) **s) { sk_X509_pop_free(*s, X509_free); }
 static void x509_store_freep(X509_STORE **s) { X509_STORE_free(*s); }
 static void x509_store_ctx_freep(X509_STORE_CTX **s) { X509_STORE_CTX_free(*s); }
@@ -651,9 +655,23 @@ static int verify_names(const conf_cert *want, const crypto_cert_info *info, cha
         return 0;
 }
 
+int crypto_key_matches_cert(EVP_PKEY *key, const char *cert_pem) {
+        _cleanup_(x509_stack_freep) STACK_OF(X509) *leaf = NULL;
+        int r;
+
+        if (!key || !cert_pem)
+                return -EINVAL;
+        r = certs_parse(cert_pem, 1, &leaf);
+        if (r < 0)
+                return r;
+        r = EVP_PKEY_eq(X509_get0_pubkey(sk_X509_value(leaf, 0)), key) == 1;
+        ERR_clear_error();
+        return r;
+}
+
 int crypto_verify_issued(const conf_cert *want, EVP_PKEY *key, const char *cert_pem,
-                         const char *chain_pem, const char *ca_cert_pem, time_t now,
-                         char **ret_reason) {
+                         const char *chain_pem, const char *ca_cert_pem, const char *trust_store, time_t now,
+                         char **ret_chain, char **ret_reason) {
         _cleanup_(x509_stack_freep) STACK_OF(X509) *leaf = NULL, *chain = NULL, *ca = NULL;
         _cleanup_(crypto_cert_info_freep) crypto_cert_info *info = NULL;
         char when[32];
@@ -706,32 +724,66 @@ int crypto_verify_issued(const conf_cert *want, EVP_PKEY *key, const char *cert_
         if (r < 0)
                 return r;
 
-        /* Trust anchor: the given CA, else the chain's last self-signed certificate. */
+        /* Trust anchor: the given CA (Private CA), else the trust store
+         * (ACM public certificates: the system's roots unless a bundle is
+         * given). Never the chain's own last certificate: that would be
+         * trusting the bytes we are checking. */
         _cleanup_(x509_store_freep) X509_STORE *store = X509_STORE_new();
         if (!store)
                 return -ENOMEM;
-        int nanchors = 0;
+        /* shallow: its certificates belong to chain and ca */
+        _cleanup_(x509_stack_shallow_freep) STACK_OF(X509) *untrusted = sk_X509_new_null();
+        if (!untrusted)
+                return -ENOMEM;
+        for (int k = 0; chain && k < sk_X509_num(chain); k++)
+                if (!sk_X509_push(untrusted, sk_X509_value(chain, k)))
+                        return -ENOMEM;
+        bool partial = false;
         if (ca) {
-                for (int k = 0; k < sk_X509_num(ca); k++)
-                        if (X509_STORE_add_cert(store, sk_X509_value(ca, k)) == 1)
-                                nanchors++;
-        } else if (chain) {
-                X509 *last = sk_X509_value(chain, sk_X509_num(chain) - 1);
-                if (X509_check_issued(last, last) == X509_V_OK && X509_STORE_add_cert(store, last) == 1)
-                        nanchors++;
+                /* ca_cert_pem is the CA's certificate and, when AWS gave it,
+                 * the chain above it: its self-signed root is the anchor and
+                 * the rest may link to it; without a root the CA certificate
+                 * itself is trusted (a subordinate as the anchor) */
+                int nanchors = 0;
+                for (int k = 0; k < sk_X509_num(ca); k++) {
+                        X509 *c = sk_X509_value(ca, k);
+                        if (X509_check_issued(c, c) == X509_V_OK) {
+                                if (X509_STORE_add_cert(store, c) == 1)
+                                        nanchors++;
+                        } else if (!sk_X509_push(untrusted, c))
+                                return -ENOMEM;
+                }
+                if (nanchors == 0) {
+                        partial = true;
+                        for (int k = 0; k < sk_X509_num(ca); k++)
+                                if (X509_STORE_add_cert(store, sk_X509_value(ca, k)) == 1)
+                                        nanchors++;
+                }
+                if (nanchors == 0) {
+                        ERR_clear_error();
+                        set_reason(ret_reason, strdup("the CA certificate cannot be used as a trust anchor"));
+                        return -EKEYREJECTED;
+                }
+        } else if (trust_store) {
+                if (X509_STORE_load_file(store, trust_store) != 1) {
+                        ERR_clear_error();
+                        set_reason(ret_reason, strprintf("cannot load the trust store %s", trust_store));
+                        return -EINVAL;
+                }
+        } else if (X509_STORE_set_default_paths(store) != 1) {
+                ERR_clear_error();
+                set_reason(ret_reason, strdup("cannot load the system's trusted certificates"));
+                return -EINVAL;
         }
         ERR_clear_error();
-        if (nanchors == 0) {
-                set_reason(ret_reason, strdup("chain does not verify: no trust anchor (no CA certificate and the chain does not end in a self-signed root)"));
-                return -EKEYREJECTED;
-        }
         _cleanup_(x509_store_ctx_freep) X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-        if (!ctx || X509_STORE_CTX_init(ctx, store, x, chain) != 1)
+        if (!ctx || X509_STORE_CTX_init(ctx, store, x, untrusted) != 1)
                 return -ENOMEM;
         /* A leaf issued a moment ago may start slightly in the future. */
         X509_STORE_CTX_set_time(ctx, 0, info->not_before > now ? info->not_before : now);
-        /* A configured CA is trusted even when it is itself a subordinate. */
-        if (ca)
+        /* A configured CA without its root is trusted even when it is itself
+         * a subordinate. */
+        if (partial)
                 X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_PARTIAL_CHAIN);
         if (X509_verify_cert(ctx) != 1) {
                 int err = X509_STORE_CTX_get_error(ctx);
@@ -740,6 +792,39 @@ int crypto_verify_issued(const conf_cert *want, EVP_PKEY *key, const char *cert_
                                                  X509_STORE_CTX_get_error_depth(ctx)));
                 ERR_clear_error();
                 return -EKEYREJECTED;
+        }
+        /* The chain to deploy is the path OpenSSL built: leaf excluded,
+         * anchor included. A given certificate that is not on it does not
+         * belong to this certificate. */
+        _cleanup_(x509_stack_freep) STACK_OF(X509) *path = X509_STORE_CTX_get1_chain(ctx);
+        if (!path)
+                return -ENOMEM;
+        for (int k = 0; chain && k < sk_X509_num(chain); k++) {
+                bool on_path = false;
+                for (int p = 1; p < sk_X509_num(path) && !on_path; p++)
+                        on_path = X509_cmp(sk_X509_value(chain, k), sk_X509_value(path, p)) == 0;
+                if (!on_path) {
+                        char *subj = X509_NAME_oneline(X509_get_subject_name(sk_X509_value(chain, k)), NULL, 0);
+                        set_reason(ret_reason, strprintf("the chain holds a certificate that is not on the path "
+                                                         "to the trust anchor (%s): not deployed", subj ? subj : "?"));
+                        OPENSSL_free(subj);
+                        return -EKEYREJECTED;
+                }
+        }
+        if (ret_chain) {
+                _cleanup_(bio_freep) BIO *b = BIO_new(BIO_s_mem());
+                if (!b)
+                        return -ENOMEM;
+                for (int p = 1; p < sk_X509_num(path); p++)
+                        if (PEM_write_bio_X509(b, sk_X509_value(path, p)) != 1)
+                                return -ENOMEM;
+                if (sk_X509_num(path) <= 1)
+                        *ret_chain = NULL;
+                else {
+                        r = bio_to_string(b, ret_chain);
+                        if (r < 0)
+                                return r;
+                }
         }
         return 0;
 }

@@ -40,6 +40,9 @@ int crypto_key_from_pem(const char *pem, size_t len, EVP_PKEY **ret);
 int crypto_key_load_file(const char *path, EVP_PKEY **ret);
 /* True when key is of the type/size/curve k asks for. */
 bool crypto_key_matches_conf(EVP_PKEY *key, const conf_key *k);
+/* 1 when key is the private key of the (first) certificate in cert_pem, 0
+ * when not, -EBADMSG when cert_pem holds no certificate. */
+int crypto_key_matches_cert(EVP_PKEY *key, const char *cert_pem);
 
 /* CSR (PEM) with c->subject (CN defaults to dns_names[0]) and SANs from
  * dns_names, ip_addresses (v4/v6), email_addresses, uris; SHA-256. */
@@ -68,14 +71,19 @@ void crypto_cert_info_free(crypto_cert_info *i);
 static inline void crypto_cert_info_freep(crypto_cert_info **i) { crypto_cert_info_free(*i); }
 
 /* Checks an issued certificate before deploying: the public key is key's, the
- * chain verifies at `now` up to ca_cert_pem (or the chain's last, self-signed
- * certificate when ca_cert_pem is NULL), every requested SAN is present, the
- * CN matches, not_after > now and not_before <= now + CRYPTO_SKEW_SEC.
- * On failure returns -EKEYREJECTED (or -EBADMSG/-E2BIG for bad input) and, if
- * ret_reason, a one-line reason (malloc'd) naming what is wrong. */
+ * chain verifies at `now` up to ca_cert_pem (Private CA) or, without one, to
+ * the trust store (a PEM bundle path; NULL: the system's default verify
+ * paths) — never to a root the chain itself brings; every requested SAN is
+ * present, the CN matches, not_after > now and not_before <= now +
+ * CRYPTO_SKEW_SEC; every certificate of chain_pem is on the verified path.
+ * On success *ret_chain (if not NULL) is the verified path as PEM, leaf
+ * excluded, anchor included (so a leaf issued by the anchor itself gets the
+ * anchor alone; NULL only for a self-signed leaf). On failure returns
+ * -EKEYREJECTED (or -EBADMSG/-E2BIG for bad input, -EINVAL for an unusable
+ * trust store) and, if ret_reason, a one-line reason (malloc'd). */
 int crypto_verify_issued(const conf_cert *want, EVP_PKEY *key, const char *cert_pem,
-                         const char *chain_pem, const char *ca_cert_pem, time_t now,
-                         char **ret_reason);
+                         const char *chain_pem, const char *ca_cert_pem, const char *trust_store, time_t now,
+                         char **ret_chain, char **ret_reason);
 
 /* Normalises a PEM list of certificates: each block ends in exactly one
  * newline, nothing but whitespace between blocks, at most max certificates. */

@@ -325,10 +325,28 @@ static void test_cert_info(void **state) {
 
 /* ---- verify ---- */
 
-static int verify(const char *leaf, const char *chain, const char *ca, EVP_PKEY *key, conf_cert *c, char **reason) {
+/* The trust store for certificates without a CA certificate (ACM public):
+ * a bundle holding the test root. */
+static char trust_path[64];
+
+static int verify_chain(const char *leaf, const char *chain, const char *ca, const char *trust, EVP_PKEY *key,
+                        conf_cert *c, char **reason, char **ret_chain) {
         free(*reason);
         *reason = NULL;
-        return crypto_verify_issued(c, key, leaf, chain, ca, NOW, reason);
+        return crypto_verify_issued(c, key, leaf, chain, ca, ca ? NULL : trust, NOW, ret_chain, reason);
+}
+
+static int verify(const char *leaf, const char *chain, const char *ca, EVP_PKEY *key, conf_cert *c, char **reason) {
+        return verify_chain(leaf, chain, ca, trust_path, key, c, reason, NULL);
+}
+
+static void write_trust(const char *pem) {
+        int fd;
+        strcpy(trust_path, "/tmp/test-crypto-trust-XXXXXX");
+        fd = mkstemp(trust_path);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, pem, strlen(pem)), (ssize_t) strlen(pem));
+        close(fd);
 }
 
 static void test_verify(void **state) {
@@ -337,6 +355,7 @@ static void test_verify(void **state) {
         char *reason = NULL;
         char *good = leaf_pem("www.example.com", P.leaf_key, GOOD_SAN, NOW - 60, NOW + 90 * DAY);
 
+        write_trust(P.root_pem);
         /* happy: chain ends in root; also with explicit CA; and with sub-only chain + CA */
         assert_int_equal(verify(good, P.chain_pem, NULL, P.leaf_key, &c, &reason), 0);
         assert_null(reason);
@@ -388,9 +407,15 @@ static void test_verify(void **state) {
         char *r2pem = pem_of(r2);
         assert_int_equal(verify(good, P.sub_pem, r2pem, P.leaf_key, &c, &reason), -EKEYREJECTED);
         assert_string_equal(reason, "chain does not verify: unable to get local issuer certificate (depth 1)");
-        /* no trust anchor */
-        assert_int_equal(verify(good, P.sub_pem, NULL, P.leaf_key, &c, &reason), -EKEYREJECTED);
-        assert_non_null(strstr(reason, "no trust anchor"));
+        /* a trust store that does not hold the chain's root: the root the
+         * chain brings along is not trusted for being there */
+        char other_trust[64];
+        strcpy(other_trust, trust_path);
+        write_trust(r2pem);
+        assert_int_equal(verify(good, P.chain_pem, NULL, P.leaf_key, &c, &reason), -EKEYREJECTED);
+        assert_string_equal(reason, "chain does not verify: self-signed certificate in certificate chain (depth 2)");
+        unlink(trust_path);
+        strcpy(trust_path, other_trust);
         X509_free(r2);
         free(r2pem);
         EVP_PKEY_free(k2);
@@ -417,6 +442,48 @@ static void test_verify(void **state) {
 
         free(reason);
         free(good);
+        unlink(trust_path);
+}
+
+/* The chain deployed is the path verification built, never the bytes AWS
+ * sent: a certificate that is not on the path is refused, a missing chain
+ * is rebuilt from the anchor, the right chain comes back as it was. */
+static void test_verify_chain(void **state) {
+        (void) state;
+        conf_cert c = want_cert();
+        char *reason = NULL, *chain = NULL;
+        char *good = leaf_pem("www.example.com", P.leaf_key, GOOD_SAN, NOW - 60, NOW + 90 * DAY);
+
+        write_trust(P.root_pem);
+        /* right chain: sub + root, as sent */
+        assert_int_equal(verify_chain(good, P.chain_pem, NULL, trust_path, P.leaf_key, &c, &reason, &chain), 0);
+        assert_non_null(chain);
+        assert_string_equal(chain, P.chain_pem);
+        chain = (free(chain), NULL);
+        /* no chain at all, CA certificate + its chain from the CA: rebuilt */
+        char *ca_full = cat(P.sub_pem, P.root_pem);
+        assert_int_equal(verify_chain(good, NULL, ca_full, NULL, P.leaf_key, &c, &reason, &chain), 0);
+        assert_string_equal(chain, P.chain_pem);
+        chain = (free(chain), NULL);
+        /* an unrelated self-signed CA appended to the chain: refused */
+        EVP_PKEY *k2 = ec_key();
+        X509 *r2 = make_cert("Unrelated Root", k2, NULL, k2, true, NULL, NOW - DAY, NOW + DAY * 100, 11);
+        char *r2pem = pem_of(r2);
+        char *bad = cat(P.chain_pem, r2pem);
+        assert_int_equal(verify_chain(good, bad, ca_full, NULL, P.leaf_key, &c, &reason, &chain), -EKEYREJECTED);
+        assert_non_null(strstr(reason, "not on the path"));
+        assert_null(chain);
+        /* the unrelated CA as the whole chain: refused */
+        assert_int_equal(verify_chain(good, r2pem, ca_full, NULL, P.leaf_key, &c, &reason, &chain), -EKEYREJECTED);
+        assert_null(chain);
+        free(bad);
+        free(r2pem);
+        X509_free(r2);
+        EVP_PKEY_free(k2);
+        free(ca_full);
+        free(reason);
+        free(good);
+        unlink(trust_path);
 }
 
 /* ---- output builders ---- */
@@ -523,6 +590,7 @@ int main(void) {
                 cmocka_unit_test(test_csr),
                 cmocka_unit_test(test_cert_info),
                 cmocka_unit_test(test_verify),
+                cmocka_unit_test(test_verify_chain),
                 cmocka_unit_test(test_fullchain_and_bundle),
                 cmocka_unit_test(test_pkcs12),
                 cmocka_unit_test(test_pkcs8),
