@@ -18,8 +18,24 @@
 
 #include "conf/conf-check.h"
 #include "conf/conf-internal.h"
-#include "store/store-state.h"
 #include "basic/util.h"
+
+bool conf_cert_name_valid(const char *name) {
+        size_t n;
+
+        if (isempty(name) || name[0] == '.')
+                return false;
+        n = strlen(name);
+        if (n > 128)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                char c = name[i];
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                      c == '_' || c == '-'))
+                        return false;
+        }
+        return true;
+}
 
 #define DURATION_HINT "use a duration such as 30d, 12h, 90m or 45s"
 
@@ -1088,7 +1104,7 @@ static conf_cert *cert_parse(loadctx *x, cnode *raw) {
 
         if ((v = conf_get(raw, "name"))) {
                 const char *s = conf_scalar(L, v, "name");
-                if (s && !state_name_valid(s))
+                if (s && !conf_cert_name_valid(s))
                         conf_err_at(L, v, "name", "use 1-128 letters, digits, '.', '_' or '-', not starting with '.'",
                                "certificate name '%s' is not a safe file name", s);
                 else if (s)

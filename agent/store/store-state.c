@@ -1,90 +1,138 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <dirent.h>
-#include <unistd.h>
 
-#include "basic/log.h"
 #include "basic/macro.h"
-#include "store/store-state.h"
 #include "basic/util.h"
+#include "store/store-state.h"
 
-#define STATE_FILE_MAX (1024 * 1024)
-
-static const char *const phase_names[_STATE_PHASE_MAX] = {
-        [STATE_IDLE] = "idle",
-        [STATE_KEY_PENDING] = "key_pending",
-        [STATE_REQUESTING] = "requesting",
-        [STATE_AWAITING_VALIDATION] = "awaiting_validation",
-        [STATE_ISSUING] = "issuing",
-        [STATE_AWAITING_ISSUE] = "awaiting_issue",
-        [STATE_DEPLOYING] = "deploying",
-        [STATE_VALID] = "valid",
-        [STATE_FAILED] = "failed",
+static const char *const phase_names[_PHASE_MAX] = {
+        [PHASE_NEW] = "new",
+        [PHASE_VALID] = "valid",
+        [PHASE_BACKOFF] = "backoff",
+        [PHASE_WAITING] = "waiting",
+        [PHASE_REVOKED] = "revoked",
+        [PHASE_KEY] = "key",
+        [PHASE_REQUEST] = "request",
+        [PHASE_VALIDATE] = "validate",
+        [PHASE_ISSUE] = "issue",
+        [PHASE_FETCH] = "fetch",
+        [PHASE_DEPLOY] = "deploy",
+        [PHASE_RELOAD] = "reload",
 };
 
-const char *state_phase_to_string(state_phase p) {
-        if ((unsigned) p >= _STATE_PHASE_MAX)
+const char *cert_phase_to_string(cert_phase p) {
+        if ((unsigned) p >= _PHASE_MAX)
                 return NULL;
         return phase_names[p];
 }
 
-int state_phase_from_string(const char *s) {
+cert_phase cert_phase_from_string(const char *s) {
         if (!s)
-                return -EINVAL;
-        for (int i = 0; i < _STATE_PHASE_MAX; i++)
+                return _PHASE_INVALID;
+        for (int i = 0; i < _PHASE_MAX; i++)
                 if (streq(s, phase_names[i]))
-                        return i;
-        return -EINVAL;
+                        return (cert_phase) i;
+        return _PHASE_INVALID;
 }
 
-bool state_name_valid(const char *name) {
-        size_t n;
-
-        if (isempty(name) || name[0] == '.')
-                return false;
-        n = strlen(name);
-        if (n > 128)
-                return false;
-        for (size_t i = 0; i < n; i++) {
-                char c = name[i];
-                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                      c == '.' || c == '_' || c == '-'))
-                        return false;
-        }
-        return true;
+bool cert_phase_in_flight(cert_phase p) {
+        return p >= PHASE_KEY && p < _PHASE_MAX;
 }
 
-cert_state *state_new(void) {
+cert_state *cert_state_new(void) {
         cert_state *s = calloc(1, sizeof(*s));
-        if (!s)
-                return NULL;
-        s->schema = STATE_SCHEMA_VERSION;
-        s->phase = STATE_IDLE;
+        if (s)
+                s->phase = PHASE_NEW;
         return s;
 }
 
-void state_free(cert_state *s) {
-        if (!s)
+void cert_version_done(cert_version *v) {
+        free(v->serial);
+        free(v->arn);
+        free(v->version);
+        free(v->cert_pem);
+        free(v->chain_pem);
+        *v = (cert_version) {};
+}
+
+void cert_version_move(cert_version *dst, cert_version *src) {
+        if (dst == src)
                 return;
-        free(s->idempotency_token);
-        free(s->pending_arn);
-        free(s->pending_key_path);
-        free(s->pending_csr);
-        free(s->arn);
-        free(s->serial);
-        free(s->current_version);
-        free(s->previous_version);
+        cert_version_done(dst);
+        *dst = *src;
+        *src = (cert_version) {};
+}
+
+static int dup_str(char **dst, const char *src) {
+        *dst = NULL;
+        if (!src)
+                return 0;
+        *dst = strdup(src);
+        return *dst ? 0 : -ENOMEM;
+}
+
+int cert_version_copy(cert_version *dst, const cert_version *src) {
+        cert_version n = { .not_before = src->not_before, .not_after = src->not_after };
+
+        if (dup_str(&n.serial, src->serial) < 0 || dup_str(&n.arn, src->arn) < 0 ||
+            dup_str(&n.version, src->version) < 0 || dup_str(&n.cert_pem, src->cert_pem) < 0 ||
+            dup_str(&n.chain_pem, src->chain_pem) < 0) {
+                cert_version_done(&n);
+                return -ENOMEM;
+        }
+        cert_version_done(dst);
+        *dst = n;
+        return 0;
+}
+
+cert_state *cert_state_free(cert_state *s) {
+        if (!s)
+                return NULL;
+        free(s->wait_reason);
+        cert_version_done(&s->served);
+        cert_version_done(&s->previous);
+        cert_version_done(&s->pending);
+        free(s->issued_for);
+        free(s->deployed_for);
         free(s->last_error);
         free(s->last_error_kind);
-        json_decref(s->extra);
+        free(s->revoked_serial);
+        free(s->revoke_reason);
+        free(s->issuer_type);
+        json_decref(s->issuer);
         free(s);
+        return NULL;
+}
+
+cert_state *cert_state_copy(const cert_state *s) {
+        _cleanup_(cert_state_freep) cert_state *n = cert_state_new();
+
+        if (!n)
+                return NULL;
+        n->phase = s->phase;
+        n->wake_at = s->wake_at;
+        n->last_success = s->last_success;
+        n->last_attempt = s->last_attempt;
+        n->failures = s->failures;
+        n->force_renewal = s->force_renewal;
+        n->revoked_at = s->revoked_at;
+        if (dup_str(&n->wait_reason, s->wait_reason) < 0 || cert_version_copy(&n->served, &s->served) < 0 ||
+            cert_version_copy(&n->previous, &s->previous) < 0 || cert_version_copy(&n->pending, &s->pending) < 0 ||
+            dup_str(&n->issued_for, s->issued_for) < 0 || dup_str(&n->deployed_for, s->deployed_for) < 0 ||
+            dup_str(&n->last_error, s->last_error) < 0 || dup_str(&n->last_error_kind, s->last_error_kind) < 0 ||
+            dup_str(&n->revoked_serial, s->revoked_serial) < 0 || dup_str(&n->revoke_reason, s->revoke_reason) < 0 ||
+            dup_str(&n->issuer_type, s->issuer_type) < 0)
+                return NULL;
+        if (s->issuer) {
+                n->issuer = json_deep_copy(s->issuer);
+                if (!n->issuer)
+                        return NULL;
+        }
+        return TAKE_PTR(n);
 }
 
 int state_set_string(char **field, const char *v) {
@@ -127,160 +175,7 @@ int state_parse_time(const char *s, time_t *ret) {
         return 0;
 }
 
-static int mkdir_0700(const char *p) {
-        struct stat st;
-
-        if (mkdir(p, 0700) < 0 && errno != EEXIST)
-                return -errno;
-        if (lstat(p, &st) < 0)
-                return -errno;
-        if (!S_ISDIR(st.st_mode))
-                return -ENOTDIR;
-        return 0;
-}
-
-int state_dir_prepare(const char *state_dir) {
-        _cleanup_(freep) char *c = NULL, *k = NULL;
-        int r;
-
-        if (isempty(state_dir))
-                return -EINVAL;
-        r = mkdir_0700(state_dir);
-        if (r < 0)
-                return r;
-        c = path_join(state_dir, "certs");
-        k = path_join(state_dir, "keys");
-        if (!c || !k)
-                return -ENOMEM;
-        r = mkdir_0700(c);
-        if (r < 0)
-                return r;
-        return mkdir_0700(k);
-}
-
-static char *state_file(const char *state_dir, const char *name, const char *sub, const char *suffix) {
-        if (!state_name_valid(name) || isempty(state_dir))
-                return NULL;
-        return strprintf("%s/%s/%s%s", state_dir, sub, name, suffix);
-}
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...) _printf_(3, 4);
-static void seterr(char *err, size_t errlen, const char *fmt, ...) {
-        va_list ap;
-        if (!err || errlen == 0)
-                return;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-}
-
-static int get_str(json_t *o, const char *k, char **field) {
-        json_t *v = json_object_get(o, k);
-        if (!v || json_is_null(v))
-                return 0;
-        if (!json_is_string(v))
-                return -EBADMSG;
-        return state_set_string(field, json_string_value(v));
-}
-
-static int get_time(json_t *o, const char *k, time_t *field) {
-        json_t *v = json_object_get(o, k);
-        if (!v || json_is_null(v))
-                return 0;
-        if (!json_is_string(v))
-                return -EBADMSG;
-        return state_parse_time(json_string_value(v), field) < 0 ? -EBADMSG : 0;
-}
-
-int state_load(const char *state_dir, const char *name, cert_state **ret, char *err, size_t errlen) {
-        _cleanup_(freep) char *path = NULL, *buf = NULL;
-        _cleanup_(state_freep) cert_state *s = NULL;
-        json_error_t je;
-        json_t *o, *v;
-        size_t len;
-        int r;
-
-        path = state_file(state_dir, name, "certs", ".json");
-        if (!path)
-                return -EINVAL;
-        r = read_full_file(path, STATE_FILE_MAX, &buf, &len);
-        if (r == -ENOENT)
-                return r;
-        if (r < 0) {
-                seterr(err, errlen, "%s: cannot read state file: %s", path, strerror(-r));
-                return r;
-        }
-        o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
-        if (!o) {
-                seterr(err, errlen, "%s:%d:%d: corrupt state file (%s); move it aside to start this certificate afresh",
-                       path, je.line, je.column, je.text);
-                return -EBADMSG;
-        }
-        s = state_new();
-        if (!s) {
-                json_decref(o);
-                return -ENOMEM;
-        }
-        r = -EBADMSG;
-        if (!json_is_object(o))
-                goto bad;
-        v = json_object_get(o, "schema");
-        if (!json_is_integer(v) || json_integer_value(v) < 1)
-                goto bad;
-        if (json_integer_value(v) > STATE_SCHEMA_VERSION) {
-                seterr(err, errlen, "%s: state schema %lld is newer than this agent supports (%d)", path,
-                       (long long) json_integer_value(v), STATE_SCHEMA_VERSION);
-                json_decref(o);
-                return -EPROTONOSUPPORT;
-        }
-        v = json_object_get(o, "phase");
-        if (!json_is_string(v) || (r = state_phase_from_string(json_string_value(v))) < 0) {
-                r = -EBADMSG;
-                goto bad;
-        }
-        s->phase = r;
-        r = -EBADMSG;
-        if (get_str(o, "idempotency_token", &s->idempotency_token) < 0 ||
-            get_time(o, "token_created", &s->token_created) < 0 ||
-            get_str(o, "pending_arn", &s->pending_arn) < 0 ||
-            get_str(o, "pending_key_path", &s->pending_key_path) < 0 ||
-            get_str(o, "pending_csr", &s->pending_csr) < 0 ||
-            get_str(o, "arn", &s->arn) < 0 ||
-            get_str(o, "serial", &s->serial) < 0 ||
-            get_time(o, "not_before", &s->not_before) < 0 ||
-            get_time(o, "not_after", &s->not_after) < 0 ||
-            get_str(o, "current_version", &s->current_version) < 0 ||
-            get_str(o, "previous_version", &s->previous_version) < 0 ||
-            get_time(o, "last_success", &s->last_success) < 0 ||
-            get_time(o, "last_attempt", &s->last_attempt) < 0 ||
-            get_time(o, "next_attempt", &s->next_attempt) < 0 ||
-            get_str(o, "last_error", &s->last_error) < 0 ||
-            get_str(o, "last_error_kind", &s->last_error_kind) < 0)
-                goto bad;
-        v = json_object_get(o, "failures");
-        if (v) {
-                if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 1000000)
-                        goto bad;
-                s->failures = (unsigned) json_integer_value(v);
-        }
-        v = json_object_get(o, "force_renewal");
-        if (v) {
-                if (!json_is_boolean(v))
-                        goto bad;
-                s->force_renewal = json_is_true(v);
-        }
-        v = json_object_get(o, "extra");
-        if (v && !json_is_null(v))
-                s->extra = json_incref(v);
-        json_decref(o);
-        *ret = TAKE_PTR(s);
-        return 0;
-bad:
-        json_decref(o);
-        seterr(err, errlen, "%s: corrupt state file (a field has the wrong type or value); move it aside to start this certificate afresh",
-               path);
-        return -EBADMSG;
-}
+/* ---- writing ---- */
 
 static int put_str(json_t *o, const char *k, const char *v) {
         if (!v)
@@ -290,6 +185,7 @@ static int put_str(json_t *o, const char *k, const char *v) {
 
 static int put_time(json_t *o, const char *k, time_t t) {
         char buf[32];
+
         if (t == 0)
                 return 0;
         if (!state_format_time(t, buf, sizeof(buf)))
@@ -297,201 +193,312 @@ static int put_time(json_t *o, const char *k, time_t t) {
         return json_object_set_new(o, k, json_string(buf)) < 0 ? -ENOMEM : 0;
 }
 
-int state_save(const char *state_dir, const char *name, const cert_state *s) {
-        _cleanup_(freep) char *path = NULL, *txt = NULL;
-        json_t *o;
+static int put_version(json_t *o, const char *k, const cert_version *v) {
+        json_t *x;
         int r = 0;
 
-        if (!s || !state_phase_to_string(s->phase))
-                return -EINVAL;
-        path = state_file(state_dir, name, "certs", ".json");
-        if (!path)
-                return -EINVAL;
-        r = state_dir_prepare(state_dir);
-        if (r < 0)
+        if (!v->serial)
+                return 0;
+        x = json_object();
+        if (!x)
+                return -ENOMEM;
+        if ((r = put_str(x, "serial", v->serial)) < 0 || (r = put_str(x, "arn", v->arn)) < 0 ||
+            (r = put_str(x, "version", v->version)) < 0 || (r = put_time(x, "not_before", v->not_before)) < 0 ||
+            (r = put_time(x, "not_after", v->not_after)) < 0 || (r = put_str(x, "cert", v->cert_pem)) < 0 ||
+            (r = put_str(x, "chain", v->chain_pem)) < 0) {
+                json_decref(x);
                 return r;
+        }
+        return json_object_set_new(o, k, x) < 0 ? -ENOMEM : 0;
+}
+
+int cert_state_to_text(const cert_state *s, char **ret) {
+        _cleanup_(json_decrefp) json_t *o = NULL;
+        char *txt;
+        int r;
+
+        if (!s || !cert_phase_to_string(s->phase))
+                return -EINVAL;
         o = json_object();
         if (!o)
                 return -ENOMEM;
-        if (json_object_set_new(o, "schema", json_integer(STATE_SCHEMA_VERSION)) < 0 ||
-            json_object_set_new(o, "phase", json_string(state_phase_to_string(s->phase))) < 0)
-                r = -ENOMEM;
-        if (r >= 0)
-                r = put_str(o, "idempotency_token", s->idempotency_token);
-        if (r >= 0) r = put_time(o, "token_created", s->token_created);
-        if (r >= 0) r = put_str(o, "pending_arn", s->pending_arn);
-        if (r >= 0) r = put_str(o, "pending_key_path", s->pending_key_path);
-        if (r >= 0) r = put_str(o, "pending_csr", s->pending_csr);
-        if (r >= 0) r = put_str(o, "arn", s->arn);
-        if (r >= 0) r = put_str(o, "serial", s->serial);
-        if (r >= 0) r = put_time(o, "not_before", s->not_before);
-        if (r >= 0) r = put_time(o, "not_after", s->not_after);
-        if (r >= 0) r = put_str(o, "current_version", s->current_version);
-        if (r >= 0) r = put_str(o, "previous_version", s->previous_version);
-        if (r >= 0) r = put_time(o, "last_success", s->last_success);
-        if (r >= 0) r = put_time(o, "last_attempt", s->last_attempt);
-        if (r >= 0) r = put_time(o, "next_attempt", s->next_attempt);
-        if (r >= 0) r = put_str(o, "last_error", s->last_error);
-        if (r >= 0) r = put_str(o, "last_error_kind", s->last_error_kind);
-        if (r >= 0 && (json_object_set_new(o, "failures", json_integer(s->failures)) < 0 ||
-                       json_object_set_new(o, "force_renewal", json_boolean(s->force_renewal)) < 0))
-                r = -ENOMEM;
-        if (r >= 0 && s->extra && json_object_set(o, "extra", s->extra) < 0)
-                r = -ENOMEM;
-        if (r >= 0) {
-                txt = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
-                if (!txt)
-                        r = -ENOMEM;
-        }
-        json_decref(o);
-        if (r < 0)
+        if (json_object_set_new(o, "schema", json_integer(STORE_SCHEMA_VERSION)) < 0 ||
+            json_object_set_new(o, "phase", json_string(cert_phase_to_string(s->phase))) < 0 ||
+            json_object_set_new(o, "failures", json_integer(s->failures)) < 0 ||
+            json_object_set_new(o, "force_renewal", json_boolean(s->force_renewal)) < 0)
+                return -ENOMEM;
+        if ((r = put_time(o, "wake_at", s->wake_at)) < 0 || (r = put_str(o, "wait_reason", s->wait_reason)) < 0 ||
+            (r = put_version(o, "served", &s->served)) < 0 || (r = put_version(o, "previous", &s->previous)) < 0 ||
+            (r = put_version(o, "pending", &s->pending)) < 0 || (r = put_str(o, "issued_for", s->issued_for)) < 0 ||
+            (r = put_str(o, "deployed_for", s->deployed_for)) < 0 ||
+            (r = put_time(o, "last_success", s->last_success)) < 0 ||
+            (r = put_time(o, "last_attempt", s->last_attempt)) < 0 ||
+            (r = put_str(o, "last_error", s->last_error)) < 0 ||
+            (r = put_str(o, "last_error_kind", s->last_error_kind)) < 0)
                 return r;
-        return write_file_atomic(path, txt, strlen(txt), 0600, (uid_t) -1, (gid_t) -1);
-}
-
-int state_remove(const char *state_dir, const char *name) {
-        _cleanup_(freep) char *path = state_file(state_dir, name, "certs", ".json");
-        if (!path)
-                return -EINVAL;
-        if (unlink(path) < 0 && errno != ENOENT)
-                return -errno;
+        if (s->revoked_serial) {
+                json_t *rv = json_object();
+                if (!rv || json_object_set_new(o, "revoked", rv) < 0)
+                        return -ENOMEM;
+                if ((r = put_str(rv, "serial", s->revoked_serial)) < 0 || (r = put_str(rv, "reason", s->revoke_reason)) < 0 ||
+                    (r = put_time(rv, "at", s->revoked_at)) < 0)
+                        return r;
+        }
+        if (s->issuer_type) {
+                json_t *is = s->issuer ? json_deep_copy(s->issuer) : json_object();
+                if (!is || json_object_set_new(is, "type", json_string(s->issuer_type)) < 0 ||
+                    json_object_set_new(o, "issuer", is) < 0)
+                        return -ENOMEM;
+        }
+        txt = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
+        if (!txt)
+                return -ENOMEM;
+        *ret = txt;
         return 0;
 }
 
-static int cmp_str(const void *a, const void *b) {
-        return strcmp(*(char *const *) a, *(char *const *) b);
+/* ---- reading ---- */
+
+typedef struct reader {
+        char *error;    /* first error, malloc'd */
+} reader;
+
+static int bad(reader *rd, const char *fmt, ...) _printf_(2, 3);
+static int bad(reader *rd, const char *fmt, ...) {
+        va_list ap;
+
+        if (!rd->error) {
+                va_start(ap, fmt);
+                if (vasprintf(&rd->error, fmt, ap) < 0)
+                        rd->error = NULL;
+                va_end(ap);
+        }
+        return -EBADMSG;
 }
 
-int state_list(const char *state_dir, char ***ret) {
-        _cleanup_(freep) char *c = NULL;
-        _cleanup_(strv_freep) char **l = NULL;
-        DIR *d;
-        struct dirent *de;
-        size_t n = 0;
+static int get_str(reader *rd, json_t *o, const char *k, char **field) {
+        json_t *v = json_object_get(o, k);
 
-        c = path_join(state_dir, "certs");
-        if (!c)
-                return -ENOMEM;
-        l = calloc(1, sizeof(char *));
-        if (!l)
-                return -ENOMEM;
-        d = opendir(c);
-        if (!d) {
-                if (errno != ENOENT)
-                        return -errno;
-                *ret = TAKE_PTR(l);
+        if (!v || json_is_null(v))
                 return 0;
-        }
-        while ((de = readdir(d))) {
-                size_t len = strlen(de->d_name);
-                char **nl;
-                if (len <= 5 || !streq(de->d_name + len - 5, ".json"))
-                        continue;
-                nl = realloc(l, (n + 2) * sizeof(char *));
-                if (!nl) {
-                        closedir(d);
-                        return -ENOMEM;
-                }
-                l = nl;
-                l[n] = strndup(de->d_name, len - 5);
-                if (!l[n]) {
-                        closedir(d);
-                        return -ENOMEM;
-                }
-                if (!state_name_valid(l[n])) {
-                        free(l[n]);
-                        l[n] = NULL;
-                        continue;
-                }
-                l[++n] = NULL;
-        }
-        closedir(d);
-        qsort(l, n, sizeof(char *), cmp_str);
-        *ret = TAKE_PTR(l);
+        if (!json_is_string(v))
+                return bad(rd, "field \"%s\" is not a string", k);
+        return state_set_string(field, json_string_value(v));
+}
+
+static int get_time(reader *rd, json_t *o, const char *k, time_t *field) {
+        json_t *v = json_object_get(o, k);
+
+        if (!v || json_is_null(v))
+                return 0;
+        if (!json_is_string(v) || state_parse_time(json_string_value(v), field) < 0)
+                return bad(rd, "field \"%s\" is not an RFC 3339 UTC time", k);
         return 0;
 }
 
-char *state_key_path(const char *state_dir, const char *name, bool current) {
-        return state_file(state_dir, name, "keys", current ? ".pem" : ".pending.pem");
-}
+static int get_uint(reader *rd, json_t *o, const char *k, unsigned *field) {
+        json_t *v = json_object_get(o, k);
 
-int state_key_write(const char *state_dir, const char *name, bool current, const void *pem, size_t len) {
-        _cleanup_(freep) char *p = state_key_path(state_dir, name, current);
-        int r;
-        if (!p || !pem)
-                return -EINVAL;
-        r = state_dir_prepare(state_dir);
-        if (r < 0)
-                return r;
-        return write_file_atomic(p, pem, len, 0600, (uid_t) -1, (gid_t) -1);
-}
-
-int state_key_read(const char *state_dir, const char *name, bool current, char **ret, size_t *ret_len) {
-        _cleanup_(freep) char *p = state_key_path(state_dir, name, current);
-        if (!p)
-                return -EINVAL;
-        return read_full_file(p, 1024 * 1024, ret, ret_len);
-}
-
-int state_key_promote(const char *state_dir, const char *name) {
-        _cleanup_(freep) char *a = state_key_path(state_dir, name, false);
-        _cleanup_(freep) char *b = state_key_path(state_dir, name, true);
-        if (!a || !b)
-                return -EINVAL;
-        if (rename(a, b) < 0)
-                return -errno;
-        return fsync_parent_dir(b);
-}
-
-int state_key_delete(const char *state_dir, const char *name, bool current) {
-        _cleanup_(freep) char *p = state_key_path(state_dir, name, current);
-        if (!p)
-                return -EINVAL;
-        if (unlink(p) < 0 && errno != ENOENT)
-                return -errno;
+        if (!v || json_is_null(v))
+                return 0;
+        if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 1000000)
+                return bad(rd, "field \"%s\" is not a count", k);
+        *field = (unsigned) json_integer_value(v);
         return 0;
 }
 
-int state_lock(const char *state_dir, const char *name, bool wait, int *ret_fd) {
-        _cleanup_(freep) char *p = NULL;
-        _cleanup_(closep) int fd = -1;
-        char buf[32];
-        int r, n;
+static int get_bool(reader *rd, json_t *o, const char *k, bool *field) {
+        json_t *v = json_object_get(o, k);
 
-        p = state_file(state_dir, name, "certs", ".lock");
-        if (!p)
-                return -EINVAL;
-        r = state_dir_prepare(state_dir);
-        if (r < 0)
-                return r;
-        fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0)
-                return -errno;
-        if (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0)
-                return errno == EWOULDBLOCK ? -EWOULDBLOCK : -errno;
-        n = snprintf(buf, sizeof(buf), "%ld\n", (long) getpid());
-        if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, (size_t) n, 0) != n)
-                return -errno;
-        *ret_fd = TAKE_FD(fd);
+        if (!v || json_is_null(v))
+                return 0;
+        if (!json_is_boolean(v))
+                return bad(rd, "field \"%s\" is not a boolean", k);
+        *field = json_is_true(v);
         return 0;
 }
 
-int state_lock_holder(const char *state_dir, const char *name, pid_t *ret_pid) {
-        _cleanup_(freep) char *p = NULL, *buf = NULL;
-        int64_t v;
-        size_t len;
+static int get_version(reader *rd, json_t *o, const char *k, cert_version *v) {
+        json_t *x = json_object_get(o, k);
         int r;
 
-        p = state_file(state_dir, name, "certs", ".lock");
-        if (!p)
-                return -EINVAL;
-        r = read_full_file(p, 64, &buf, &len);
-        if (r < 0)
+        if (!x || json_is_null(x))
+                return 0;
+        if (!json_is_object(x))
+                return bad(rd, "field \"%s\" is not an object", k);
+        if ((r = get_str(rd, x, "serial", &v->serial)) < 0 || (r = get_str(rd, x, "arn", &v->arn)) < 0 ||
+            (r = get_str(rd, x, "version", &v->version)) < 0 || (r = get_time(rd, x, "not_before", &v->not_before)) < 0 ||
+            (r = get_time(rd, x, "not_after", &v->not_after)) < 0 || (r = get_str(rd, x, "cert", &v->cert_pem)) < 0 ||
+            (r = get_str(rd, x, "chain", &v->chain_pem)) < 0)
                 return r;
-        while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
-                buf[--len] = 0;
-        if (parse_int64(buf, &v) < 0 || v <= 0 || v > INT32_MAX)
-                return -EBADMSG;
-        *ret_pid = (pid_t) v;
+        if (!v->serial)
+                return bad(rd, "field \"%s\" has no serial", k);
         return 0;
+}
+
+static int parse_v2(reader *rd, json_t *o, cert_state *s) {
+        json_t *v;
+        int r;
+
+        v = json_object_get(o, "phase");
+        if (!json_is_string(v) || (int) (s->phase = cert_phase_from_string(json_string_value(v))) < 0)
+                return bad(rd, "field \"phase\" is missing or not a known phase");
+        if ((r = get_time(rd, o, "wake_at", &s->wake_at)) < 0 || (r = get_str(rd, o, "wait_reason", &s->wait_reason)) < 0 ||
+            (r = get_version(rd, o, "served", &s->served)) < 0 || (r = get_version(rd, o, "previous", &s->previous)) < 0 ||
+            (r = get_version(rd, o, "pending", &s->pending)) < 0 ||
+            (r = get_str(rd, o, "issued_for", &s->issued_for)) < 0 ||
+            (r = get_str(rd, o, "deployed_for", &s->deployed_for)) < 0 ||
+            (r = get_time(rd, o, "last_success", &s->last_success)) < 0 ||
+            (r = get_time(rd, o, "last_attempt", &s->last_attempt)) < 0 ||
+            (r = get_uint(rd, o, "failures", &s->failures)) < 0 ||
+            (r = get_str(rd, o, "last_error", &s->last_error)) < 0 ||
+            (r = get_str(rd, o, "last_error_kind", &s->last_error_kind)) < 0 ||
+            (r = get_bool(rd, o, "force_renewal", &s->force_renewal)) < 0)
+                return r;
+        v = json_object_get(o, "revoked");
+        if (v && !json_is_null(v)) {
+                if (!json_is_object(v))
+                        return bad(rd, "field \"revoked\" is not an object");
+                if ((r = get_str(rd, v, "serial", &s->revoked_serial)) < 0 ||
+                    (r = get_str(rd, v, "reason", &s->revoke_reason)) < 0 || (r = get_time(rd, v, "at", &s->revoked_at)) < 0)
+                        return r;
+        }
+        v = json_object_get(o, "issuer");
+        if (v && !json_is_null(v)) {
+                if (!json_is_object(v) || !json_is_string(json_object_get(v, "type")))
+                        return bad(rd, "field \"issuer\" is not an object with a \"type\"");
+                if (state_set_string(&s->issuer_type, json_string_value(json_object_get(v, "type"))) < 0)
+                        return -ENOMEM;
+                s->issuer = json_deep_copy(v);
+                if (!s->issuer)
+                        return -ENOMEM;
+                (void) json_object_del(s->issuer, "type");
+        }
+        if (s->phase == PHASE_DEPLOY && !s->pending.serial)
+                return bad(rd, "phase \"deploy\" without a pending certificate");
+        return 0;
+}
+
+/* Schema 1 (acm-agent 0.1): a flat object, PCA fields at the top. */
+static int parse_v1(reader *rd, json_t *o, cert_state *s) {
+        _cleanup_(freep) char *phase = NULL, *token = NULL, *csr = NULL, *arn = NULL;
+        time_t token_time = 0, next_attempt = 0;
+        json_t *extra;
+        int r;
+
+        if ((r = get_str(rd, o, "phase", &phase)) < 0)
+                return r;
+        if (!phase)
+                return bad(rd, "field \"phase\" is missing");
+        if ((r = get_str(rd, o, "idempotency_token", &token)) < 0 ||
+            (r = get_time(rd, o, "token_created", &token_time)) < 0 || (r = get_str(rd, o, "pending_csr", &csr)) < 0 ||
+            (r = get_str(rd, o, "pending_arn", &arn)) < 0 || (r = get_str(rd, o, "serial", &s->served.serial)) < 0 ||
+            (r = get_str(rd, o, "arn", &s->served.arn)) < 0 ||
+            (r = get_str(rd, o, "current_version", &s->served.version)) < 0 ||
+            (r = get_time(rd, o, "not_before", &s->served.not_before)) < 0 ||
+            (r = get_time(rd, o, "not_after", &s->served.not_after)) < 0 ||
+            (r = get_time(rd, o, "last_success", &s->last_success)) < 0 ||
+            (r = get_time(rd, o, "last_attempt", &s->last_attempt)) < 0 ||
+            (r = get_time(rd, o, "next_attempt", &next_attempt)) < 0 ||
+            (r = get_uint(rd, o, "failures", &s->failures)) < 0 ||
+            (r = get_str(rd, o, "last_error", &s->last_error)) < 0 ||
+            (r = get_str(rd, o, "last_error_kind", &s->last_error_kind)) < 0 ||
+            (r = get_bool(rd, o, "force_renewal", &s->force_renewal)) < 0)
+                return r;
+        if (!s->served.serial) {
+                /* nothing was served: the other served fields mean nothing */
+                cert_version_done(&s->served);
+        }
+        extra = json_object_get(o, "extra");
+        if (streq(phase, "idle"))
+                s->phase = s->served.serial ? PHASE_VALID : PHASE_NEW;
+        else if (streq(phase, "key_pending"))
+                s->phase = PHASE_KEY;
+        else if (streq(phase, "requesting") || streq(phase, "issuing"))
+                s->phase = PHASE_REQUEST;
+        else if (streq(phase, "awaiting_validation"))
+                s->phase = PHASE_VALIDATE;
+        else if (streq(phase, "awaiting_issue"))
+                s->phase = PHASE_ISSUE;
+        else if (streq(phase, "valid"))
+                s->phase = PHASE_VALID;
+        else if (streq(phase, "failed")) {
+                s->phase = PHASE_BACKOFF;
+                s->wake_at = next_attempt;
+        } else if (streq(phase, "deploying")) {
+                if (json_is_true(json_object_get(extra, "reload_pending"))) {
+                        json_t *p = json_object_get(extra, "previous");
+                        s->phase = PHASE_RELOAD;
+                        s->wake_at = next_attempt;
+                        if (json_is_object(p) && json_is_string(json_object_get(p, "serial")) &&
+                            ((r = get_version(rd, extra, "previous", &s->previous)) < 0))
+                                return r;
+                } else
+                        /* 0.1 never left this without a reload pending; the
+                         * issuance is resumed from the PCA part below */
+                        s->phase = PHASE_BACKOFF;
+        } else
+                return bad(rd, "field \"phase\" is not a known phase (\"%s\")", phase);
+
+        if (token || arn || csr) {
+                json_t *p = json_object();
+                char t[32];
+
+                if (!p)
+                        return -ENOMEM;
+                s->issuer = p;
+                if (state_set_string(&s->issuer_type, "pca") < 0 ||
+                    (token && json_object_set_new(p, "token", json_string(token)) < 0) ||
+                    (token_time && state_format_time(token_time, t, sizeof(t)) &&
+                     json_object_set_new(p, "token_time", json_string(t)) < 0) ||
+                    (csr && json_object_set_new(p, "csr", json_string(csr)) < 0) ||
+                    (arn && json_object_set_new(p, "arn", json_string(arn)) < 0))
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+int cert_state_from_text(const char *text, size_t len, cert_state **ret, char **ret_error) {
+        _cleanup_(cert_state_freep) cert_state *s = NULL;
+        _cleanup_(json_decrefp) json_t *o = NULL;
+        reader rd = {};
+        json_error_t je;
+        json_t *v;
+        int r;
+
+        o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+        if (!o) {
+                /* line and column only: jansson's text may quote the input */
+                r = bad(&rd, "not valid JSON (line %d, column %d)", je.line, je.column);
+                goto fail;
+        }
+        if (!json_is_object(o)) {
+                r = bad(&rd, "not a JSON object");
+                goto fail;
+        }
+        s = cert_state_new();
+        if (!s)
+                return -ENOMEM;
+        v = json_object_get(o, "schema");
+        if (!json_is_integer(v) || json_integer_value(v) < 1) {
+                r = bad(&rd, "field \"schema\" is missing or not a positive integer");
+                goto fail;
+        }
+        if (json_integer_value(v) > STORE_SCHEMA_VERSION) {
+                if (ret_error && asprintf(ret_error, "state schema %lld is newer than this agent supports (%d): "
+                                          "a newer acm-agent wrote it", (long long) json_integer_value(v),
+                                          STORE_SCHEMA_VERSION) < 0)
+                        *ret_error = NULL;
+                return -EPROTONOSUPPORT;
+        }
+        r = json_integer_value(v) == 1 ? parse_v1(&rd, o, s) : parse_v2(&rd, o, s);
+        if (r < 0)
+                goto fail;
+        *ret = TAKE_PTR(s);
+        return 0;
+fail:
+        if (ret_error)
+                *ret_error = TAKE_PTR(rd.error);
+        free(rd.error);
+        return r;
 }

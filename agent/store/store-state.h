@@ -1,126 +1,152 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
 /*
- * Per-certificate state, pending keys and locks, under state_dir (0700):
+ * The persisted state of one certificate: the record the engine's machine
+ * changes (engine-machine.c is the only writer) and `status` reads.
  *
- *   <state_dir>/certs/<name>.json          state, replaced atomically (0600)
- *   <state_dir>/certs/<name>.lock          flock target (stable file: the
- *                                          JSON is replaced by rename so it
- *                                          cannot carry the lock); holds
- *                                          the holder's pid as text
- *   <state_dir>/keys/<name>.pending.pem    key generated, not yet deployed
- *   <state_dir>/keys/<name>.pem            key in use (reused on renewal)
+ * A certificate is always in exactly one phase. Stable phases wait for
+ * their wake time; in-flight phases were interrupted in the middle of a step
+ * and are resumed at start-up:
  *
- * Names must match [A-Za-z0-9._-]{1,128} and not start with '.'.
- * Times are RFC 3339 UTC strings in the file ("2026-11-23T00:30:00Z"),
- * time_t in C, 0 = unset. Unknown fields are ignored on load; a corrupt
- * file is an error naming the file (-EBADMSG), never silently reset.
+ *   stable     NEW       nothing issued, nothing in flight
+ *              VALID     served; wake_at is the issuer's next watch (0: none);
+ *                        the renewal time is derived (engine-sched.h)
+ *              BACKOFF   the last attempt failed; wake_at is the next attempt
+ *              WAITING   waiting on something outside the agent (DNS,
+ *                        validation, an operator): wake_at and wait_reason
+ *              REVOKED   revoked without a replacement (`revoke --no-replace`);
+ *                        only an operator's `renew NAME` acts on it
+ *   in flight  KEY       a key is being made for a new request
+ *              REQUEST   the request's idempotency token is persisted; the
+ *                        request may have reached AWS
+ *              VALIDATE  the request is accepted; domain validation runs (acm)
+ *              ISSUE     the CA is issuing (pca RequestInProgress, acm PENDING)
+ *              FETCH     fetching / exporting the issued certificate
+ *              DEPLOY    a verified certificate (pending) is being written
+ *              RELOAD    deployed (served = new, previous = rollback target);
+ *                        the servers' reload is pending. wake_at > 0 here
+ *                        means a failed reload is retried at that time.
+ *
+ * What an issuer needs to resume (tokens, ARNs, validation records) is in
+ * its own typed part, which the store keeps as an opaque JSON object
+ * (`issuer`); the issuer (engine-issuer.h) parses and writes it.
+ *
+ * Times are time_t (0 = unset), RFC 3339 UTC strings in the file.
  */
 
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <sys/types.h>
 #include <time.h>
 
-#define STATE_SCHEMA_VERSION 1
+#include "basic/macro.h"
 
-typedef enum state_phase {
-        STATE_IDLE,
-        STATE_KEY_PENDING,
-        STATE_REQUESTING,
-        STATE_AWAITING_VALIDATION,
-        STATE_ISSUING,
-        STATE_AWAITING_ISSUE,
-        STATE_DEPLOYING,
-        STATE_VALID,
-        STATE_FAILED,
-        _STATE_PHASE_MAX,
-} state_phase;
+/* 1: the single-file layout up to 0.1 (certs/<name>.json, keys/<name>.pem);
+ * 2: one directory per certificate, phases above, typed issuer part. */
+#define STORE_SCHEMA_VERSION 2
+#define STORE_STATE_MAX (1024u * 1024u)
+
+typedef enum cert_phase {
+        PHASE_NEW,
+        PHASE_VALID,
+        PHASE_BACKOFF,
+        PHASE_WAITING,
+        PHASE_REVOKED,
+        PHASE_KEY,
+        PHASE_REQUEST,
+        PHASE_VALIDATE,
+        PHASE_ISSUE,
+        PHASE_FETCH,
+        PHASE_DEPLOY,
+        PHASE_RELOAD,
+        _PHASE_MAX,
+        _PHASE_INVALID = -EINVAL,
+} cert_phase;
+
+/* "new", "valid", "backoff", "waiting", "revoked", "key", "request",
+ * "validate", "issue", "fetch", "deploy", "reload"; NULL out of range. */
+const char *cert_phase_to_string(cert_phase p);
+cert_phase cert_phase_from_string(const char *s);
+/* True for KEY .. RELOAD. */
+bool cert_phase_in_flight(cert_phase p);
+
+/* One certificate as deployed (served / previous) or about to be (pending). */
+typedef struct cert_version {
+        char *serial;            /* uppercase hex, no colons; NULL = empty record */
+        char *arn;               /* the issuer's ARN of this certificate, may be NULL */
+        char *version;           /* the output directory's version id, NULL when not deployed */
+        time_t not_before, not_after;
+        char *cert_pem;          /* the certificate, normalised PEM */
+        char *chain_pem;         /* the verified chain (anchor included), may be NULL */
+} cert_version;
 
 typedef struct cert_state {
-        unsigned schema;
-        state_phase phase;
-        /* in-flight issuance */
-        char *idempotency_token;
-        time_t token_created;
-        char *pending_arn;
-        char *pending_key_path;
-        char *pending_csr;         /* PEM */
-        /* what is deployed */
-        char *arn;
-        char *serial;
-        time_t not_before, not_after;
-        char *current_version, *previous_version;
-        /* scheduling */
-        time_t last_success, last_attempt, next_attempt;
-        char *last_error;
-        char *last_error_kind;
+        cert_phase phase;
+        time_t wake_at;
+        char *wait_reason;       /* WAITING: why, for the operator */
+
+        cert_version served;     /* what the output directory serves */
+        cert_version previous;   /* RELOAD: the rollback target (serial NULL: none) */
+        cert_version pending;    /* DEPLOY: verified, not yet written */
+
+        /* What the served (or pending) certificate was made for: hex digests
+         * of the settings that need a new certificate (names, key, issuer)
+         * or a new deploy (output, reload targets) when they change. */
+        char *issued_for;
+        char *deployed_for;
+
+        time_t last_success, last_attempt;
         unsigned failures;
-        bool force_renewal;
-        json_t *extra;             /* opaque (ACM renewal_status, DNS records...), owned */
+        char *last_error, *last_error_kind;
+        bool force_renewal;      /* an operator asked for a renewal that has not succeeded yet */
+
+        char *revoked_serial;    /* the last certificate revoked by `revoke`, for status */
+        char *revoke_reason;
+        time_t revoked_at;
+
+        char *issuer_type;       /* "pca", "acm", "import": whose part `issuer` is */
+        json_t *issuer;          /* the issuer's typed part as JSON, owned; NULL when none */
 } cert_state;
 
-const char *state_phase_to_string(state_phase p);
-/* Returns the phase or -EINVAL. */
-int state_phase_from_string(const char *s);
+/* A new NEW state. NULL on OOM. */
+cert_state *cert_state_new(void);
+cert_state *cert_state_free(cert_state *s);
+DEFINE_TRIVIAL_CLEANUP_FUNC(cert_state *, cert_state_free);
+/* Deep copy. NULL on OOM. */
+cert_state *cert_state_copy(const cert_state *s);
 
-/* Returns true if name is a valid certificate name for file names. */
-bool state_name_valid(const char *name);
+void cert_version_done(cert_version *v);
+/* Deep copy of src into *dst (dst's old contents freed). 0 or -ENOMEM. */
+int cert_version_copy(cert_version *dst, const cert_version *src);
+/* Moves src into *dst (dst's old contents freed) and empties src. */
+void cert_version_move(cert_version *dst, cert_version *src);
 
-/* Allocates an empty (idle) state. Returns NULL on OOM. */
-cert_state *state_new(void);
-void state_free(cert_state *s);
-static inline void state_freep(cert_state **s) { state_free(*s); *s = NULL; }
-
-/* Creates state_dir (0700), certs/ and keys/ (0700) when missing. Returns 0/-errno. */
-int state_dir_prepare(const char *state_dir);
-
-/*
- * Loads <state_dir>/certs/<name>.json into *ret. Returns 0; -ENOENT when
- * there is none (caller starts with state_new()); -EBADMSG when corrupt
- * (err names the file and the problem); -errno.
- */
-int state_load(const char *state_dir, const char *name, cert_state **ret, char *err, size_t errlen);
-
-/* Writes the state atomically (0600, fsync'd). Returns 0/-errno. */
-int state_save(const char *state_dir, const char *name, const cert_state *s);
-
-/* Removes the state file. Returns 0 (also when absent)/-errno. */
-int state_remove(const char *state_dir, const char *name);
-
-/*
- * Sets *ret to the NULL-terminated strv of certificate names with a state
- * file, sorted. Returns 0/-errno.
- */
-int state_list(const char *state_dir, char ***ret);
-
-/* Sets a string field: frees the old value, copies v (NULL clears). Returns 0/-ENOMEM. */
+/* Sets a string field: frees the old value, copies v (NULL clears). 0 or -ENOMEM. */
 int state_set_string(char **field, const char *v);
 
-/* RFC 3339 helpers. format: buf >= 21 bytes. parse returns 0/-EINVAL. */
-char *state_format_time(time_t t, char *buf, size_t len);
-int state_parse_time(const char *s, time_t *ret);
-
-/* Keys. which: false = pending, true = current. */
-char *state_key_path(const char *state_dir, const char *name, bool current);
-/* Writes the key atomically 0600; caller's buffer untouched. Returns 0/-errno. */
-int state_key_write(const char *state_dir, const char *name, bool current, const void *pem, size_t len);
-/* Reads the key; *ret must be wiped (explicit_bzero) and freed by the caller. */
-int state_key_read(const char *state_dir, const char *name, bool current, char **ret, size_t *ret_len);
-/* Renames pending -> current (atomic, dir fsync'd). Returns 0/-ENOENT/-errno. */
-int state_key_promote(const char *state_dir, const char *name);
-/* Deletes a key file; 0 also when absent. */
-int state_key_delete(const char *state_dir, const char *name, bool current);
+/*
+ * Serialises s as the state file's JSON text (schema STORE_SCHEMA_VERSION,
+ * keys sorted, 2-space indent). Returns 0 and a malloc'd string, -EINVAL
+ * for an invalid phase, -ENOMEM.
+ */
+int cert_state_to_text(const cert_state *s, char **ret);
 
 /*
- * Takes the per-certificate lock (flock LOCK_EX on certs/<name>.lock,
- * created 0600). wait=false: -EWOULDBLOCK when another process holds it.
- * On success writes our pid into the file and sets *ret_fd (close it to
- * release). Returns 0/-errno.
+ * Parses a state file's text (len bytes, need not be NUL-terminated) of
+ * schema 1 or 2 into a new state. A schema-1 document (what acm-agent 0.1
+ * wrote) is migrated: its phases map to the new ones, its PCA fields
+ * (idempotency_token, token_created, pending_csr, pending_arn) become the
+ * "pca" issuer part, extra.reload_pending/extra.previous become RELOAD with
+ * its previous version. Unknown fields are ignored.
+ * Errors: -EBADMSG (not JSON, wrong type or value; *ret_error says which
+ * field, with line and column for syntax errors, never quoting the input),
+ * -EPROTONOSUPPORT (a newer schema), -ENOMEM. ret_error may be NULL;
+ * otherwise it is set (malloc'd) on -EBADMSG/-EPROTONOSUPPORT.
  */
-int state_lock(const char *state_dir, const char *name, bool wait, int *ret_fd);
+int cert_state_from_text(const char *text, size_t len, cert_state **ret, char **ret_error);
 
-/* Sets *ret_pid to the pid written by the current holder. 0/-ENOENT/-EBADMSG. */
-int state_lock_holder(const char *state_dir, const char *name, pid_t *ret_pid);
+/* RFC 3339 UTC helpers ("2026-11-23T00:30:00Z"). format: buf >= 21 bytes,
+ * returns buf or NULL; parse returns 0 or -EINVAL. */
+char *state_format_time(time_t t, char *buf, size_t len);
+int state_parse_time(const char *s, time_t *ret);

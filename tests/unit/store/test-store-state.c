@@ -1,168 +1,205 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The state record and its file: round trip, the schema-1 files acm-agent
+ * 0.1 wrote (tests/fixtures/state-v1/, made by that release at each point of
+ * its flow), corrupt and newer files.
+ */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 #include <cmocka.h>
 
 #include "basic/macro.h"
-#include "store/store-state.h"
 #include "basic/util.h"
+#include "store/store-state.h"
 
-static char tmpl[64];
+static cert_state *parse(const char *text, char **err) {
+        cert_state *s = NULL;
+        int r;
 
-static int setup(void **st) {
-        (void) st;
-        strcpy(tmpl, "/tmp/test-state-XXXXXX");
-        assert_non_null(mkdtemp(tmpl));
-        strcat(tmpl, "/s");
-        return 0;
+        free(*err);
+        *err = NULL;
+        r = cert_state_from_text(text, strlen(text), &s, err);
+        if (r < 0)
+                return NULL;
+        return s;
 }
 
-static int teardown(void **st) {
-        char cmd[128];
-        (void) st;
-        snprintf(cmd, sizeof(cmd), "rm -rf '%.*s'", (int) (strlen(tmpl) - 2), tmpl);
-        return system(cmd) == 0 ? 0 : -1;
+static cert_state *fixture(const char *name) {
+        _cleanup_(freep) char *path = strprintf("%s/tests/fixtures/state-v1/%s.json", ABS_TOP_SRCDIR, name);
+        _cleanup_(freep) char *buf = NULL, *err = NULL;
+        cert_state *s = NULL;
+        size_t len;
+
+        assert_non_null(path);
+        assert_int_equal(read_full_file(path, 1 << 20, &buf, &len), 0);
+        assert_int_equal(cert_state_from_text(buf, len, &s, &err), 0);
+        assert_null(err);
+        return s;
 }
 
-static void test_roundtrip(void **st) {
-        _cleanup_(state_freep) cert_state *s = state_new(), *l = NULL;
-        char err[512] = "";
-        struct stat sb;
-        (void) st;
+static void test_roundtrip(void **st _unused_) {
+        _cleanup_(cert_state_freep) cert_state *s = cert_state_new(), *l = NULL;
+        _cleanup_(freep) char *txt = NULL, *txt2 = NULL, *err = NULL;
 
         assert_non_null(s);
-        s->phase = STATE_AWAITING_ISSUE;
-        assert_int_equal(state_set_string(&s->idempotency_token, "tok123"), 0);
-        assert_int_equal(state_set_string(&s->pending_arn, "arn:aws:acm-pca:x"), 0);
-        s->token_created = 1795393800;
-        s->not_after = 1800000000;
+        s->phase = PHASE_RELOAD;
+        s->wake_at = 1795393800;
+        s->served = (cert_version) { strdup("0A"), strdup("arn:x"), strdup("v2"), 1795000000, 1797000000,
+                                     strdup("CERT\n"), strdup("CHAIN\n") };
+        s->previous = (cert_version) { strdup("09"), NULL, strdup("v1"), 1794000000, 1796000000, NULL, NULL };
+        s->issued_for = strdup("abc");
+        s->deployed_for = strdup("def");
+        s->last_success = 1795000001;
         s->failures = 3;
+        s->last_error = strdup("it broke\nbadly");
+        s->last_error_kind = strdup("aws:server");
         s->force_renewal = true;
-        s->extra = json_pack("{s:s}", "renewal_status", "PENDING");
-        assert_int_equal(state_save(tmpl, "web", s), 0);
-        assert_int_equal(state_load(tmpl, "web", &l, err, sizeof(err)), 0);
-        assert_int_equal(l->phase, STATE_AWAITING_ISSUE);
-        assert_string_equal(l->idempotency_token, "tok123");
-        assert_string_equal(l->pending_arn, "arn:aws:acm-pca:x");
-        assert_int_equal(l->token_created, 1795393800);
-        assert_int_equal(l->not_after, 1800000000);
-        assert_int_equal(l->failures, 3);
-        assert_true(l->force_renewal);
-        assert_null(l->arn);
-        assert_string_equal(json_string_value(json_object_get(l->extra, "renewal_status")), "PENDING");
-        assert_int_equal(stat(tmpl, &sb), 0);
-        assert_int_equal(sb.st_mode & 0777, 0700);
-
-        _cleanup_(freep) char *p = strprintf("%s/certs/web.json", tmpl);
-        assert_int_equal(stat(p, &sb), 0);
-        assert_int_equal(sb.st_mode & 0777, 0600);
-
-        /* unknown fields ignored */
-        const char *j = "{\"schema\":1,\"phase\":\"valid\",\"future\":[1,2],\"serial\":\"ab\"}";
-        assert_int_equal(write_file_atomic(p, j, strlen(j), 0600, (uid_t) -1, (gid_t) -1), 0);
-        state_free(l);
-        l = NULL;
-        assert_int_equal(state_load(tmpl, "web", &l, err, sizeof(err)), 0);
-        assert_int_equal(l->phase, STATE_VALID);
-        assert_string_equal(l->serial, "ab");
-
-        _cleanup_(strv_freep) char **names = NULL;
-        assert_int_equal(state_save(tmpl, "api", s), 0);
-        assert_int_equal(state_list(tmpl, &names), 0);
-        assert_int_equal(strv_length(names), 2);
-        assert_string_equal(names[0], "api");
-        assert_string_equal(names[1], "web");
-}
-
-static void test_corrupt(void **st) {
-        _cleanup_(state_freep) cert_state *l = NULL, *s = state_new();
-        char err[512] = "";
-        (void) st;
-
-        assert_int_equal(state_load(tmpl, "none", &l, err, sizeof(err)), -ENOENT);
-        assert_int_equal(state_save(tmpl, "ok", s), 0);
-        _cleanup_(freep) char *p = strprintf("%s/certs/bad.json", tmpl);
-        assert_int_equal(write_file_atomic(p, "{\"schema\":1,", 12, 0600, (uid_t) -1, (gid_t) -1), 0);
-        assert_int_equal(state_load(tmpl, "bad", &l, err, sizeof(err)), -EBADMSG);
-        assert_non_null(strstr(err, p));
-        assert_null(l);
-        err[0] = 0;
-        const char *j = "{\"schema\":1,\"phase\":\"bogus\"}";
-        assert_int_equal(write_file_atomic(p, j, strlen(j), 0600, (uid_t) -1, (gid_t) -1), 0);
-        assert_int_equal(state_load(tmpl, "bad", &l, err, sizeof(err)), -EBADMSG);
-        assert_non_null(strstr(err, "bad.json"));
-        /* file untouched, other cert still loads */
-        _cleanup_(freep) char *c = NULL;
-        assert_int_equal(read_full_file(p, 4096, &c, NULL), 0);
-        assert_string_equal(c, j);
-        assert_int_equal(state_load(tmpl, "ok", &l, err, sizeof(err)), 0);
-        assert_int_equal(state_load(tmpl, "../x", &l, err, sizeof(err)), -EINVAL);
-}
-
-static void test_keys(void **st) {
-        _cleanup_(freep) char *k = NULL;
-        size_t len;
-        (void) st;
-        assert_int_equal(state_key_write(tmpl, "web", false, "KEY", 3), 0);
-        assert_int_equal(state_key_read(tmpl, "web", true, &k, &len), -ENOENT);
-        assert_int_equal(state_key_promote(tmpl, "web"), 0);
-        assert_int_equal(state_key_read(tmpl, "web", true, &k, &len), 0);
-        assert_int_equal(len, 3);
-        assert_memory_equal(k, "KEY", 3);
-        assert_int_equal(state_key_promote(tmpl, "web"), -ENOENT);
-        assert_int_equal(state_key_delete(tmpl, "web", true), 0);
-        assert_int_equal(state_key_delete(tmpl, "web", true), 0);
-}
-
-static void test_lock(void **st) {
-        int fd = -1, p[2];
-        pid_t pid, holder = 0;
-        char c;
-        (void) st;
-
-        assert_int_equal(pipe(p), 0);
-        pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-                int cfd;
-                if (state_lock(tmpl, "web", false, &cfd) < 0)
-                        _exit(1);
-                if (write(p[1], "x", 1) != 1)
-                        _exit(2);
-                pause();
-                _exit(0);
+        s->revoked_serial = strdup("08");
+        s->revoke_reason = strdup("KEY_COMPROMISE");
+        s->revoked_at = 1795000002;
+        s->issuer_type = strdup("pca");
+        s->issuer = json_pack("{s:s,s:s}", "token", "tok", "arn", "arn:y");
+        assert_int_equal(cert_state_to_text(s, &txt), 0);
+        l = parse(txt, &err);
+        if (!l) {
+                fail_msg("round trip: %s", err ? err : "?");
+                abort();
         }
-        assert_int_equal(read(p[0], &c, 1), 1);
-        assert_int_equal(state_lock(tmpl, "web", false, &fd), -EWOULDBLOCK);
-        assert_int_equal(state_lock_holder(tmpl, "web", &holder), 0);
-        assert_int_equal(holder, pid);
-        /* another certificate is independent */
-        assert_int_equal(state_lock(tmpl, "api", false, &fd), 0);
-        close(fd);
-        kill(pid, SIGKILL);
-        waitpid(pid, NULL, 0);
-        assert_int_equal(state_lock(tmpl, "web", false, &fd), 0);
-        assert_int_equal(state_lock_holder(tmpl, "web", &holder), 0);
-        assert_int_equal(holder, getpid());
-        close(fd);
-        close(p[0]);
-        close(p[1]);
+        assert_int_equal(l->phase, PHASE_RELOAD);
+        assert_int_equal(l->wake_at, 1795393800);
+        assert_string_equal(l->served.serial, "0A");
+        assert_string_equal(l->served.chain_pem, "CHAIN\n");
+        assert_string_equal(l->previous.version, "v1");
+        assert_null(l->previous.arn);
+        assert_null(l->pending.serial);
+        assert_int_equal(l->failures, 3);
+        assert_string_equal(l->last_error, "it broke\nbadly");
+        assert_true(l->force_renewal);
+        assert_string_equal(l->revoke_reason, "KEY_COMPROMISE");
+        assert_int_equal(l->revoked_at, 1795000002);
+        assert_string_equal(l->issuer_type, "pca");
+        assert_string_equal(json_string_value(json_object_get(l->issuer, "token")), "tok");
+        assert_null(json_object_get(l->issuer, "type"));
+        /* stable text: what is read writes the same */
+        assert_int_equal(cert_state_to_text(l, &txt2), 0);
+        assert_string_equal(txt, txt2);
+        /* a copy is deep */
+        _cleanup_(cert_state_freep) cert_state *c = cert_state_copy(l);
+        assert_non_null(c);
+        assert_ptr_not_equal(c->served.serial, l->served.serial);
+        assert_string_equal(c->served.cert_pem, "CERT\n");
+}
+
+/* The files 0.1 wrote load and resume at the step they were at. */
+static void test_v1_fixtures(void **st _unused_) {
+        cert_state *s;
+
+        s = fixture("valid");
+        assert_int_equal(s->phase, PHASE_VALID);
+        assert_string_equal(s->served.serial, "1103088537215527FE7B8B6CD513B808");
+        assert_string_equal(s->served.version, "20261201T220403Z-1103088537215527");
+        assert_non_null(s->served.arn);
+        assert_true(s->served.not_after > s->served.not_before);
+        assert_null(s->issuer_type);
+        cert_state_free(s);
+
+        /* killed after the ARN was saved: the pca part resumes the fetch */
+        s = fixture("arn");
+        assert_int_equal(s->phase, PHASE_ISSUE);
+        assert_null(s->served.serial);
+        assert_string_equal(s->issuer_type, "pca");
+        assert_non_null(strstr(json_string_value(json_object_get(s->issuer, "arn")), "/certificate/7b9ce766"));
+        assert_string_equal(json_string_value(json_object_get(s->issuer, "token")), "132e8ec27a56e2a239ff0059ca43aa2b");
+        assert_string_equal(json_string_value(json_object_get(s->issuer, "token_time")), "2026-12-01T22:04:04Z");
+        assert_non_null(strstr(json_string_value(json_object_get(s->issuer, "csr")), "BEGIN CERTIFICATE REQUEST"));
+        cert_state_free(s);
+
+        /* killed after the token was saved, before IssueCertificate */
+        s = fixture("token");
+        assert_int_equal(s->phase, PHASE_REQUEST);
+        assert_null(json_object_get(s->issuer, "arn"));
+        assert_string_equal(json_string_value(json_object_get(s->issuer, "token")), "d12638639889ed208d9228f422795777");
+        cert_state_free(s);
+
+        /* killed with the reload pending: RELOAD with the rollback target */
+        s = fixture("reload");
+        assert_int_equal(s->phase, PHASE_RELOAD);
+        assert_int_equal(s->wake_at, 0);
+        assert_string_equal(s->served.serial, "47E14BCC2DCE7BB6E73FCE818D8D71E8");
+        assert_string_equal(s->previous.serial, "496AAF6C0747C07E5C65666D7C48A66B");
+        assert_string_equal(s->previous.version, "20261201T220406Z-496AAF6C0747C07E");
+        cert_state_free(s);
+
+        /* a first deploy whose reload failed: nothing to roll back to, retried later */
+        s = fixture("failed");
+        assert_int_equal(s->phase, PHASE_RELOAD);
+        assert_null(s->previous.serial);
+        assert_int_equal(s->failures, 1);
+        assert_string_equal(s->last_error_kind, "reload");
+        assert_true(s->wake_at > 0);
+        cert_state_free(s);
+
+        /* failed (CA disabled) during a forced renewal: backoff, still forced */
+        s = fixture("cafail");
+        assert_int_equal(s->phase, PHASE_BACKOFF);
+        assert_true(s->wake_at > 0);
+        assert_true(s->force_renewal);
+        assert_string_equal(s->last_error_kind, "ca");
+        assert_non_null(s->served.serial);
+        cert_state_free(s);
+}
+
+static void test_corrupt(void **st _unused_) {
+        _cleanup_(freep) char *err = NULL;
+        cert_state *s = NULL;
+
+        assert_null(parse("{\"schema\": 2, \"phase\": \"valid\", \"secret\": tru", &err));
+        assert_non_null(strstr(err, "line 1"));
+        assert_null(strstr(err, "secret"));  /* never quotes the input */
+        assert_null(parse("[]", &err));
+        assert_null(parse("{\"phase\": \"valid\"}", &err));
+        assert_non_null(strstr(err, "schema"));
+        assert_null(parse("{\"schema\": 2, \"phase\": \"sleeping\"}", &err));
+        assert_non_null(strstr(err, "phase"));
+        assert_null(parse("{\"schema\": 2, \"phase\": \"valid\", \"failures\": -1}", &err));
+        assert_null(parse("{\"schema\": 2, \"phase\": \"valid\", \"wake_at\": \"tomorrow\"}", &err));
+        assert_non_null(strstr(err, "wake_at"));
+        assert_null(parse("{\"schema\": 2, \"phase\": \"valid\", \"served\": {\"version\": \"v\"}}", &err));
+        assert_non_null(strstr(err, "serial"));
+        assert_null(parse("{\"schema\": 2, \"phase\": \"deploy\"}", &err));
+        assert_null(parse("{\"schema\": 2, \"phase\": \"valid\", \"issuer\": {\"token\": \"x\"}}", &err));
+        assert_null(parse("{\"schema\": 2, \"phase\": \"valid\", \"force_renewal\": 1}", &err));
+        assert_null(parse("{\"schema\": 1, \"phase\": \"flying\"}", &err));
+        assert_int_equal(cert_state_from_text("{\"schema\": 3, \"phase\": \"valid\"}", 31, &s, &err), -EPROTONOSUPPORT);
+        assert_non_null(strstr(err, "newer"));
+        assert_null(s);
+        /* a duplicate key is refused, not resolved silently */
+        assert_null(parse("{\"schema\": 2, \"phase\": \"valid\", \"phase\": \"new\"}", &err));
+}
+
+static void test_phases(void **st _unused_) {
+        for (int p = 0; p < _PHASE_MAX; p++) {
+                assert_non_null(cert_phase_to_string((cert_phase) p));
+                assert_int_equal(cert_phase_from_string(cert_phase_to_string((cert_phase) p)), p);
+        }
+        assert_int_equal(cert_phase_from_string("nope"), _PHASE_INVALID);
+        assert_null(cert_phase_to_string(_PHASE_MAX));
+        assert_false(cert_phase_in_flight(PHASE_VALID));
+        assert_false(cert_phase_in_flight(PHASE_WAITING));
+        assert_true(cert_phase_in_flight(PHASE_KEY));
+        assert_true(cert_phase_in_flight(PHASE_RELOAD));
 }
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_corrupt, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_keys, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
+                cmocka_unit_test(test_roundtrip),
+                cmocka_unit_test(test_v1_fixtures),
+                cmocka_unit_test(test_corrupt),
+                cmocka_unit_test(test_phases),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

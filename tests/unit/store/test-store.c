@@ -1,0 +1,340 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The state directory: layout, modes whatever the umask, refusals, locks,
+ * migration of the 0.1 layout (including the name collision it had), temp
+ * file cleaning, removal; the keystore from generation to promotion.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "basic/macro.h"
+#include "basic/util.h"
+#include "basic/worker.h"
+#include "crypto/crypto.h"
+#include "store/store-keys.h"
+#include "store/store.h"
+
+static char base[64];
+static char dir[96];
+
+static int setup(void **st _unused_) {
+        strcpy(base, "/tmp/test-store-XXXXXX");
+        assert_non_null(mkdtemp(base));
+        snprintf(dir, sizeof(dir), "%s/state", base);
+        return 0;
+}
+
+static int teardown(void **st _unused_) {
+        char cmd[160];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
+        return system(cmd) == 0 ? 0 : -1;
+}
+
+static mode_t mode_of(const char *p) {
+        struct stat s;
+        assert_int_equal(lstat(p, &s), 0);
+        return s.st_mode & 07777;
+}
+
+static void write_text(const char *path, const char *text, mode_t mode) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, text, strlen(text)), (ssize_t) strlen(text));
+        assert_int_equal(fchmod(fd, mode), 0);
+        close(fd);
+}
+
+static void test_prepare(void **st _unused_) {
+        char err[512] = "", p[160];
+        mode_t old = umask(0);
+
+        /* modes never depend on the caller's umask */
+        assert_int_equal(store_prepare(dir, err, sizeof(err)), 0);
+        assert_int_equal(mode_of(dir), 0700);
+        snprintf(p, sizeof(p), "%s/certs", dir);
+        assert_int_equal(mode_of(p), 0700);
+        umask(0777);
+        assert_int_equal(store_save(dir, "web", &(cert_state) { .phase = PHASE_NEW }), 0);
+        umask(old);
+        snprintf(p, sizeof(p), "%s/certs/web", dir);
+        assert_int_equal(mode_of(p), 0700);
+        snprintf(p, sizeof(p), "%s/certs/web/state.json", dir);
+        assert_int_equal(mode_of(p), 0600);
+
+        /* refusals, each naming the path and the fix */
+        assert_int_equal(store_prepare("/", err, sizeof(err)), -EINVAL);
+        assert_non_null(strstr(err, "state_dir \"/\""));
+        assert_int_equal(chmod(dir, 0777), 0);
+        assert_int_equal(store_prepare(dir, err, sizeof(err)), -EPERM);
+        assert_non_null(strstr(err, "chmod 0700"));
+        assert_int_equal(chmod(dir, 0700), 0);
+        snprintf(p, sizeof(p), "%s/file", base);
+        write_text(p, "x", 0600);
+        assert_int_equal(store_prepare(p, err, sizeof(err)), -ENOTDIR);
+        snprintf(p, sizeof(p), "%s/link", base);
+        assert_int_equal(symlink(dir, p), 0);
+        assert_int_equal(store_prepare(p, err, sizeof(err)), -ELOOP);
+        assert_int_equal(store_prepare("relative", err, sizeof(err)), -EINVAL);
+        /* a world-writable parent (not sticky) lets anyone swap the directory */
+        snprintf(p, sizeof(p), "%s/open", base);
+        assert_int_equal(mkdir(p, 0777), 0);
+        assert_int_equal(chmod(p, 0777), 0);
+        snprintf(p, sizeof(p), "%s/open/state", base);
+        assert_int_equal(store_prepare(p, err, sizeof(err)), -EPERM);
+        assert_non_null(strstr(err, "writable by everyone"));
+}
+
+static void test_save_load_list(void **st _unused_) {
+        _cleanup_(cert_state_freep) cert_state *s = cert_state_new(), *l = NULL;
+        _cleanup_(strv_freep) char **names = NULL;
+        _cleanup_(freep) char *err = NULL;
+        char p[160];
+
+        assert_int_equal(store_prepare(dir, NULL, 0), 0);
+        assert_int_equal(store_load(dir, "web", &l, &err), -ENOENT);
+        s->phase = PHASE_VALID;
+        s->served.serial = strdup("0A");
+        assert_int_equal(store_save(dir, "web", s), 0);
+        assert_int_equal(store_save(dir, "web.pending", s), 0);
+        assert_int_equal(store_load(dir, "web", &l, &err), 0);
+        assert_string_equal(l->served.serial, "0A");
+        /* invalid names never reach the file system */
+        assert_int_equal(store_save(dir, "../x", s), -EINVAL);
+        assert_int_equal(store_save(dir, ".hidden", s), -EINVAL);
+        /* a corrupt file names itself and the fix */
+        snprintf(p, sizeof(p), "%s/certs/web/state.json", dir);
+        write_text(p, "{\"schema\": 2, \"phase\": \"valid\", \"failures\": \"many\"}", 0600);
+        cert_state_free(TAKE_PTR(l));
+        assert_int_equal(store_load(dir, "web", &l, &err), -EBADMSG);
+        assert_non_null(strstr(err, p));
+        assert_non_null(strstr(err, "move it aside"));
+        /* a layout-1 state is listed (once) and loads */
+        snprintf(p, sizeof(p), "%s/certs/old.json", dir);
+        write_text(p, "{\"schema\": 1, \"phase\": \"valid\", \"serial\": \"0B\"}", 0600);
+        snprintf(p, sizeof(p), "%s/certs/web.pending.json", dir);
+        write_text(p, "{\"schema\": 1, \"phase\": \"valid\", \"serial\": \"0C\"}", 0600);
+        assert_int_equal(store_list(dir, &names), 0);
+        assert_int_equal(strv_length(names), 3);
+        assert_string_equal(names[0], "old");
+        assert_string_equal(names[1], "web");
+        assert_string_equal(names[2], "web.pending");
+        free(err);
+        err = NULL;
+        assert_int_equal(store_load(dir, "old", &l, &err), 0);
+        assert_string_equal(l->served.serial, "0B");
+}
+
+static void test_lock(void **st _unused_) {
+        _cleanup_(closep) int fd = -1;
+        pid_t holder = 0, child;
+        int status;
+
+        assert_int_equal(store_prepare(dir, NULL, 0), 0);
+        assert_int_equal(store_lock(dir, "web", false, &fd), 0);
+        assert_int_equal(store_lock_holder(dir, "web", &holder), 0);
+        assert_int_equal(holder, getpid());
+        child = fork();
+        assert_true(child >= 0);
+        if (child == 0) {
+                int f2 = -1;
+                _exit(store_lock(dir, "web", false, &f2) == -EWOULDBLOCK ? 0 : 1);
+        }
+        assert_int_equal(waitpid(child, &status, 0), child);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* Layout 1 kept keys/<name>.pem and keys/<name>.pending.pem: the pending key
+ * of "web" was the served key of "web.pending". The migration moves each
+ * key where it belongs and keeps the state. */
+static void test_migrate(void **st _unused_) {
+        _cleanup_(cert_state_freep) cert_state *l = NULL;
+        _cleanup_(freep) char *err = NULL;
+        char p[200], e[512] = "";
+
+        assert_int_equal(store_prepare(dir, NULL, 0), 0);
+        snprintf(p, sizeof(p), "%s/keys", dir);
+        assert_int_equal(mkdir(p, 0700), 0);
+        snprintf(p, sizeof(p), "%s/certs/web.json", dir);
+        write_text(p, "{\"schema\": 1, \"phase\": \"valid\", \"serial\": \"0A\", \"current_version\": \"v1\"}", 0600);
+        snprintf(p, sizeof(p), "%s/certs/web.lock", dir);
+        write_text(p, "1\n", 0600);
+        snprintf(p, sizeof(p), "%s/certs/web.pending.json", dir);
+        write_text(p, "{\"schema\": 1, \"phase\": \"awaiting_issue\", \"pending_arn\": \"arn:x\", "
+                      "\"pending_key_path\": \"/x/keys/web.pending.pending.pem\"}", 0600);
+        snprintf(p, sizeof(p), "%s/keys/web.pem", dir);
+        write_text(p, "KEY-OF-WEB", 0600);
+        snprintf(p, sizeof(p), "%s/keys/web.pending.pem", dir);
+        write_text(p, "KEY-OF-WEB.PENDING", 0600);
+        snprintf(p, sizeof(p), "%s/keys/web.pending.pending.pem", dir);
+        write_text(p, "PENDING-KEY-OF-WEB.PENDING", 0600);
+
+        assert_int_equal(store_migrate(dir, "web", e, sizeof(e)), 1);
+        assert_int_equal(store_migrate(dir, "web", e, sizeof(e)), 0);  /* done once */
+        assert_int_equal(store_migrate(dir, "web.pending", e, sizeof(e)), 1);
+
+        _cleanup_(freep) char *k = NULL;
+        snprintf(p, sizeof(p), "%s/certs/web/key.pem", dir);
+        assert_int_equal(read_full_file(p, 100, &k, NULL), 0);
+        assert_string_equal(k, "KEY-OF-WEB");
+        k = (free(k), NULL);
+        /* web had no pending key: keys/web.pending.pem was web.pending's */
+        snprintf(p, sizeof(p), "%s/certs/web/key.pending.pem", dir);
+        assert_int_equal(access(p, F_OK), -1);
+        snprintf(p, sizeof(p), "%s/certs/web.pending/key.pem", dir);
+        assert_int_equal(read_full_file(p, 100, &k, NULL), 0);
+        assert_string_equal(k, "KEY-OF-WEB.PENDING");
+        k = (free(k), NULL);
+        snprintf(p, sizeof(p), "%s/certs/web.pending/key.pending.pem", dir);
+        assert_int_equal(read_full_file(p, 100, &k, NULL), 0);
+        assert_string_equal(k, "PENDING-KEY-OF-WEB.PENDING");
+        /* the old files are gone, the states are schema 2 */
+        snprintf(p, sizeof(p), "%s/certs/web.json", dir);
+        assert_int_equal(access(p, F_OK), -1);
+        snprintf(p, sizeof(p), "%s/certs/web.lock", dir);
+        assert_int_equal(access(p, F_OK), -1);
+        assert_int_equal(store_load(dir, "web", &l, &err), 0);
+        assert_int_equal(l->phase, PHASE_VALID);
+        assert_string_equal(l->served.version, "v1");
+        cert_state_free(TAKE_PTR(l));
+        assert_int_equal(store_load(dir, "web.pending", &l, &err), 0);
+        assert_int_equal(l->phase, PHASE_ISSUE);
+        assert_string_equal(json_string_value(json_object_get(l->issuer, "arn")), "arn:x");
+        _cleanup_(freep) char *txt = NULL;
+        snprintf(p, sizeof(p), "%s/certs/web.pending/state.json", dir);
+        assert_int_equal(read_full_file(p, 1 << 20, &txt, NULL), 0);
+        assert_non_null(strstr(txt, "\"schema\": 2"));
+}
+
+static void test_clean_remove(void **st _unused_) {
+        char p[200];
+
+        assert_int_equal(store_prepare(dir, NULL, 0), 0);
+        assert_int_equal(store_save(dir, "web", &(cert_state) { .phase = PHASE_NEW }), 0);
+        snprintf(p, sizeof(p), "%s/certs/web/" STORE_TEMP_PREFIX "abc", dir);
+        write_text(p, "half a key", 0600);
+        snprintf(p, sizeof(p), "%s/certs/web/state.json.tmp-0123", dir);
+        write_text(p, "{", 0600);
+        assert_int_equal(store_clean_temp(dir, "web"), 2);
+        snprintf(p, sizeof(p), "%s/certs/web/state.json", dir);
+        assert_int_equal(access(p, F_OK), 0);
+        assert_int_equal(store_clean_temp(dir, "web"), 0);
+        assert_int_equal(store_remove(dir, "web"), 0);
+        snprintf(p, sizeof(p), "%s/certs/web", dir);
+        assert_int_equal(access(p, F_OK), -1);
+        assert_int_equal(store_remove(dir, "web"), 0);
+}
+
+/* ---- keystore ---- */
+
+typedef struct key_result {
+        int calls, r;
+        EVP_PKEY *key;
+        bool fresh;
+} key_result;
+
+static void on_key(int r, EVP_PKEY *key, bool fresh, const char *what _unused_, void *userdata) {
+        key_result *k = userdata;
+        k->calls++;
+        k->r = r;
+        EVP_PKEY_free(k->key);
+        k->key = key;
+        k->fresh = fresh;
+}
+
+static void acquire(sd_event *loop, worker_pool *pool, const conf_key *spec, bool reuse, key_result *k) {
+        int before = k->calls;
+        assert_int_equal(store_key_acquire(pool, dir, "web", spec, reuse, on_key, k, NULL), 0);
+        assert_int_equal(k->calls, before);  /* never from inside the call */
+        while (k->calls == before)
+                assert_true(sd_event_run(loop, UINT64_MAX) >= 0);
+        assert_int_equal(k->r, 0);
+}
+
+static void test_keystore(void **st _unused_) {
+        const conf_key p256 = { .type = CONF_KEY_EC, .curve = CONF_CURVE_P256 };
+        const conf_key p384 = { .type = CONF_KEY_EC, .curve = CONF_CURVE_P384 };
+        sd_event *loop = NULL;
+        worker_pool *pool = NULL;
+        key_result k = {};
+        EVP_PKEY *first, *again = NULL;
+        char p[200];
+
+        assert_int_equal(store_prepare(dir, NULL, 0), 0);
+        assert_int_equal(sd_event_new(&loop), 0);
+        assert_int_equal(worker_pool_new(loop, 2, &pool), 0);
+
+        /* nothing yet: generated off the loop and saved as pending, 0600 */
+        acquire(loop, pool, &p256, false, &k);
+        assert_true(k.fresh);
+        assert_true(crypto_key_matches_conf(k.key, &p256));
+        snprintf(p, sizeof(p), "%s/certs/web/key.pending.pem", dir);
+        assert_int_equal(mode_of(p), 0600);
+        first = k.key;
+        k.key = NULL;
+        /* an interrupted request resumes with the same pending key */
+        acquire(loop, pool, &p256, false, &k);
+        assert_false(k.fresh);
+        assert_int_equal(EVP_PKEY_eq(first, k.key), 1);
+        /* promoted when served; reused with key.reuse, not without */
+        assert_int_equal(store_key_promote(dir, "web"), 0);
+        assert_int_equal(store_key_promote(dir, "web"), -ENOENT);
+        acquire(loop, pool, &p256, true, &k);
+        assert_false(k.fresh);
+        assert_int_equal(EVP_PKEY_eq(first, k.key), 1);
+        acquire(loop, pool, &p256, false, &k);
+        assert_true(k.fresh);
+        assert_int_equal(EVP_PKEY_eq(first, k.key), 0);
+        /* the settings changed: a pending key that does not fit is replaced */
+        acquire(loop, pool, &p384, true, &k);
+        assert_true(k.fresh);
+        assert_true(crypto_key_matches_conf(k.key, &p384));
+        assert_int_equal(store_key_load(dir, "web", STORE_KEY_PENDING, &again), 0);
+        assert_int_equal(EVP_PKEY_eq(again, k.key), 1);
+        EVP_PKEY_free(again);
+        again = NULL;
+        /* deleted: both slots */
+        assert_int_equal(store_key_delete(dir, "web", STORE_KEY_SERVED), 0);
+        assert_int_equal(store_key_delete(dir, "web", STORE_KEY_PENDING), 0);
+        assert_int_equal(store_key_load(dir, "web", STORE_KEY_SERVED, &again), -ENOENT);
+        assert_int_equal(store_key_delete(dir, "web", STORE_KEY_SERVED), 0);
+        /* a key readable by others is refused: it has leaked already */
+        assert_int_equal(store_key_save(dir, "web", STORE_KEY_SERVED, first), 0);
+        snprintf(p, sizeof(p), "%s/certs/web/key.pem", dir);
+        assert_int_equal(chmod(p, 0644), 0);
+        assert_int_equal(store_key_load(dir, "web", STORE_KEY_SERVED, &again), -EPERM);
+
+        /* a cancelled job never calls back; freeing the pool frees its key */
+        store_key_job *j = NULL;
+        int before = k.calls;
+        assert_int_equal(store_key_acquire(pool, dir, "web", &p384, false, on_key, &k, &j), 0);
+        store_key_job_cancel(j);
+        worker_pool_free(pool);
+        (void) sd_event_run(loop, 0);
+        assert_int_equal(k.calls, before);
+
+        EVP_PKEY_free(first);
+        EVP_PKEY_free(k.key);
+        sd_event_unref(loop);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_prepare, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_save_load_list, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_migrate, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_clean_remove, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_keystore, setup, teardown),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
