@@ -570,3 +570,77 @@ int deploy_list_versions(const conf_output *out, char ***ret) {
                 return r;
         return list_versions_fd(vfd, ret);
 }
+
+int deploy_check_dir(const conf_output *out, char *err, size_t errlen) {
+        _cleanup_(freep) char *p = NULL;
+        struct stat st;
+        size_t n;
+        int r;
+
+        if (!out || isempty(out->dir) || out->dir[0] != '/') {
+                seterr(err, errlen, "output dir \"%s\" must be an absolute path", out && out->dir ? out->dir : "");
+                return -EINVAL;
+        }
+        p = strdup(out->dir);
+        if (!p)
+                return -ENOMEM;
+        n = strlen(p);
+        while (n > 1 && p[n - 1] == '/')
+                p[--n] = 0;
+        r = check_ancestor("/", err, errlen);
+        if (r < 0)
+                return r;
+        /* every existing ancestor; the first missing one ends the walk (the
+         * install creates the rest 0755) */
+        for (char *s = p + 1;; s++) {
+                bool last = (*s == 0);
+                if (*s != '/' && !last)
+                        continue;
+                *s = 0;
+                if (lstat(p, &st) < 0) {
+                        if (errno == ENOENT)
+                                return 0;
+                        r = -errno;
+                        seterr(err, errlen, "%s: %s", p, strerror(errno));
+                        return r;
+                }
+                if (last)
+                        break;
+                r = check_ancestor(p, err, errlen);
+                if (r < 0)
+                        return r;
+                *s = '/';
+        }
+        if (!S_ISDIR(st.st_mode)) {
+                seterr(err, errlen, "%s: output dir is not a directory (a symlink?); refusing", p);
+                return -ELOOP;
+        }
+        if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & 0022)) {
+                seterr(err, errlen, "%s: output dir must be owned by root and not group/world-writable", p);
+                return -EPERM;
+        }
+        return 0;
+}
+
+int deploy_version_remove(const conf_output *out, const char *id, char *err, size_t errlen) {
+        _cleanup_(closep) int dfd = -1, vfd = -1;
+        char cur[DEPLOY_ID_MAX];
+        int r;
+
+        if (!out || !id || !id_valid(id)) {
+                seterr(err, errlen, "deploy: invalid version id");
+                return -EINVAL;
+        }
+        r = open_dirs(out, false, &dfd, &vfd, err, errlen);
+        if (r < 0)
+                return r;
+        r = read_current(dfd, out->dir, cur, err, errlen);
+        if (r < 0)
+                return r;
+        if (streq(cur, id)) {
+                seterr(err, errlen, "%s: version %s is current; not removed", out->dir, id);
+                return -EBUSY;
+        }
+        remove_version(vfd, id);
+        return fsync(vfd) < 0 ? -errno : 0;
+}

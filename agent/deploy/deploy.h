@@ -92,3 +92,19 @@ int deploy_current(const conf_output *out, char **ret_id);
  * strv_free) to the version ids present. Empty list when none.
  */
 int deploy_list_versions(const conf_output *out, char ***ret);
+
+/*
+ * Checks what deploy_install() would check about out->dir (every existing
+ * ancestor, the directory itself) without creating or writing anything: for
+ * a preflight before the first AWS call, and for `check`. Returns 0,
+ * -EPERM/-ELOOP/-ENOTDIR (unsafe) or -errno, with err naming the path and
+ * the fix.
+ */
+int deploy_check_dir(const conf_output *out, char *err, size_t errlen);
+
+/*
+ * Removes version id (its files and directory) unless it is current
+ * (-EBUSY): a revoked version must never be a rollback target. 0 also when
+ * it does not exist. -errno otherwise.
+ */
+int deploy_version_remove(const conf_output *out, const char *id, char *err, size_t errlen);

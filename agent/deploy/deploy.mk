@@ -3,6 +3,8 @@
 libacmagent_a_SOURCES += \
 	agent/deploy/deploy.h \
 	agent/deploy/deploy-install.c \
+	agent/deploy/deploy-build.h \
+	agent/deploy/deploy-build.c \
 	agent/deploy/deploy-hook.c \
 	agent/deploy/deploy-hook.h \
 	agent/deploy/deploy-reload.c \
