@@ -5,7 +5,7 @@
 
 #include "aws/aws.h"
 #include "cli/cli-check-online.h"
-#include "engine/engine-issuer.h"
+#include "issuer/issuer-pca.h"
 #include "basic/macro.h"
 #include "aws/aws-route53.h"
 #include "basic/util.h"

@@ -11,16 +11,18 @@
 #include "basic/clock.h"
 #include "conf/conf.h"
 #include "engine/engine.h"
+#include "issuer/issuer.h"
 #include "basic/log.h"
-#include "engine/engine-sched.h"
 
 static json_t *result_json(const engine_result *r, bool dry_run) {
-        char na[21], ra[21];
-        json_t *o = json_pack("{s:s,s:s,s:s,s:b,s:s?,s:s?,s:s?,s:s?}", "name", r->name, "issuer", r->issuer, "action",
-                              engine_action_to_string(r->action), "changed", r->changed, "serial", r->serial,
+        char na[21], ra[21], nx[21];
+        json_t *o = json_pack("{s:s,s:s,s:s,s:b,s:s?,s:s?,s:s?,s:s?,s:s?,s:s?,s:s?}", "name", r->name, "issuer",
+                              r->issuer, "action", engine_action_to_string(r->action), "changed", r->changed,
+                              "state", r->phase, "serial", r->serial,
                               "not_after", r->not_after ? clock_format_rfc3339(r->not_after, na) : NULL,
                               "next_renewal", r->renew_at ? clock_format_rfc3339(r->renew_at, ra) : NULL,
-                              "error", r->error);
+                              "next_attempt", r->next_attempt ? clock_format_rfc3339(r->next_attempt, nx) : NULL,
+                              "waiting_for", r->wait_reason, "error", r->error);
         if (o && dry_run)
                 json_object_set_new(o, "plan", json_string(r->plan ? r->plan : ""));
         return o;
@@ -71,33 +73,43 @@ static int print_results(const engine *e, const cli_options *o) {
                         printf(" until %s", clock_format_rfc3339(r->not_after, na));
                 if (r->error)
                         printf(": %s", r->error);
+                else if (r->wait_reason)
+                        printf(": %s", r->wait_reason);
                 putchar('\n');
         }
         if (!o->dry_run)
-                printf("%zu certificate%s: %zu issued, %zu renewed, %zu unchanged, %zu failed, %zu locked, %zu waiting\n", n,
-                       n == 1 ? "" : "s", counts[ENGINE_ACTION_ISSUED], counts[ENGINE_ACTION_RENEWED],
+                printf("%zu certificate%s: %zu issued, %zu renewed, %zu unchanged, %zu failed, %zu locked, %zu waiting, "
+                       "%zu revoked\n", n, n == 1 ? "" : "s", counts[ENGINE_ACTION_ISSUED], counts[ENGINE_ACTION_RENEWED],
                        counts[ENGINE_ACTION_NONE], counts[ENGINE_ACTION_FAILED], counts[ENGINE_ACTION_LOCKED],
-                       counts[ENGINE_ACTION_WAITING]);
+                       counts[ENGINE_ACTION_WAITING], counts[ENGINE_ACTION_REVOKED]);
         return 0;
 }
 
-static int run_pass(const cli_options *o, const char *only, bool force) {
-        _cleanup_(cli_conf_freep) conf *c = NULL;
+/*
+ * One pass of the engine for --once, renew and revoke; prints the results
+ * and returns the exit code.
+ */
+int cli_run_pass(const cli_options *o, const engine_options *eo_in) {
         _cleanup_(engine_freep) engine *e = NULL;
-        engine_options eo = { .dry_run = o->dry_run, .force = force, .only = only };
+        engine_options eo = *eo_in;
+        conf *c = NULL;
+        char err[512] = "";
         int r;
 
         (void) engine_raise_fd_limit();
         r = cli_conf_load(o, &c);
         if (r < 0)
                 return EXIT_USAGE;
-        r = engine_new(c, &eo, &e);
+        eo.mode = ENGINE_ONCE;
+        eo.dry_run = o->dry_run;
+        eo.issuer_lookup = issuer_lookup;
+        r = engine_new(NULL, c, &eo, &e, err, sizeof(err));  /* takes c */
         if (r == -ENOENT) {
-                log_error("no certificate named '%s' in %s", only, o->config_path);
+                log_error("no certificate named '%s' in %s", eo.only, o->config_path);
                 return EXIT_USAGE;
         }
         if (r < 0) {
-                log_error("cannot start: %s (state directory %s)", strerror(-r), c->state_dir);
+                log_error("cannot start: %s", err[0] ? err : strerror(-r));
                 return EXIT_FAILED;
         }
         r = engine_run_once(e);
@@ -107,11 +119,11 @@ static int run_pass(const cli_options *o, const char *only, bool force) {
         }
         if (print_results(e, o) < 0)
                 return EXIT_FAILED;
-        if (only && !force && !o->json && !o->dry_run && engine_n_results(e) == 1) {
+        if (eo.command == ENGINE_CMD_RENEW && !eo.force && !o->json && !o->dry_run && engine_n_results(e) == 1) {
                 const engine_result *res = engine_result_get(e, 0);
                 char t[21];
-                if (res->action == ENGINE_ACTION_NONE)
-                        printf("%s is not due for renewal until %s; use --force to renew now\n", only,
+                if (res->action == ENGINE_ACTION_NONE && res->renew_at)
+                        printf("%s is not due for renewal until %s; use --force to renew now\n", res->name,
                                clock_format_rfc3339(res->renew_at, t));
         }
         fflush(stdout);
@@ -123,7 +135,7 @@ int cmd_once(const cli_options *o, int argc, char **argv) {
                 log_error("--once takes no arguments (got '%s')", argv[1]);
                 return EXIT_USAGE;
         }
-        return run_pass(o, NULL, false);
+        return cli_run_pass(o, &(engine_options) { .command = ENGINE_CMD_CONVERGE });
 }
 
 int cmd_renew(const cli_options *o, int argc, char **argv) {
@@ -131,5 +143,5 @@ int cmd_renew(const cli_options *o, int argc, char **argv) {
                 log_error("usage: acm-agent renew NAME [--force]");
                 return EXIT_USAGE;
         }
-        return run_pass(o, argv[1], o->force);
+        return cli_run_pass(o, &(engine_options) { .command = ENGINE_CMD_RENEW, .only = argv[1], .force = o->force });
 }

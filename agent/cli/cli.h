@@ -19,6 +19,7 @@ typedef struct cli_options {
         bool online;               /* --online (check) */
         bool force;                /* --force (renew) */
         const char *reason;        /* --reason (revoke) */
+        bool no_replace;           /* --no-replace (revoke) */
 } cli_options;
 
 /*
@@ -41,3 +42,9 @@ int cli_conf_load(const cli_options *o, struct conf **ret);
 /* Frees a configuration from cli_conf_load(); accepts NULL. */
 void cli_conf_free(struct conf *c);
 static inline void cli_conf_freep(struct conf **c) { cli_conf_free(*c); }
+
+struct engine_options;
+/* Runs one engine pass (--once, renew, revoke) with the given command
+ * options on the configuration of o; prints the results (a line per
+ * certificate and a summary, or JSON) and returns the exit code. */
+int cli_run_pass(const cli_options *o, const struct engine_options *eo);

@@ -19,7 +19,8 @@ static const command commands[] = {
         { "check", cmd_check, "check [--json] [--online]  validate the configuration (and AWS access) and print what is managed" },
         { "status", cmd_status, "status [--json]            state, serial, expiry, next renewal, last error of each certificate" },
         { "renew", cmd_renew, "renew NAME [--force]       renew one certificate now if due (or always with --force)" },
-        { "revoke", cmd_revoke, "revoke NAME --reason R     revoke the deployed certificate at its Private CA; the next run replaces it" },
+        { "revoke", cmd_revoke, "revoke NAME --reason R [--no-replace]\n"
+                                "                             revoke the served certificate and replace it at once (new key)" },
 };
 
 static void help(void) {
@@ -65,6 +66,7 @@ enum {
         ARG_ONLINE,
         ARG_FORCE,
         ARG_REASON,
+        ARG_NO_REPLACE,
 };
 
 int main(int argc, char **argv) {
@@ -77,6 +79,7 @@ int main(int argc, char **argv) {
                 { "online", no_argument, NULL, ARG_ONLINE },
                 { "force", no_argument, NULL, ARG_FORCE },
                 { "reason", required_argument, NULL, ARG_REASON },
+                { "no-replace", no_argument, NULL, ARG_NO_REPLACE },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },
                 {}
@@ -115,6 +118,9 @@ int main(int argc, char **argv) {
                         break;
                 case ARG_REASON:
                         o.reason = optarg;
+                        break;
+                case ARG_NO_REPLACE:
+                        o.no_replace = true;
                         break;
                 case 'h':
                         help();

@@ -5,16 +5,6 @@
 #include "basic/macro.h"
 #include "engine/engine-sched.h"
 
-const char *sched_action_to_string(sched_action a) {
-        static const char *const names[_SCHED_ACTION_MAX] = {
-                [SCHED_NONE] = "none",
-                [SCHED_ISSUE] = "issue",
-                [SCHED_RENEW] = "renew",
-                [SCHED_RESUME] = "resume",
-        };
-        return a >= 0 && a < _SCHED_ACTION_MAX ? names[a] : NULL;
-}
-
 /* FNV-1a 64, then a splitmix finaliser so nearby inputs spread. */
 uint64_t sched_hash(const char *machine_id, const char *name) {
         uint64_t h = UINT64_C(0xcbf29ce484222325);
@@ -72,52 +62,157 @@ time_t sched_renew_at(const conf_schedule *s, time_t not_before, time_t not_afte
         return not_after - before - (time_t) sched_jitter(s, hash, lifetime);
 }
 
-time_t sched_retry_at(const conf_schedule *s, unsigned failures, time_t now, uint64_t rnd) {
+const char *sched_danger_to_string(sched_danger d) {
+        static const char *const names[] = {
+                [SCHED_SAFE] = "safe",
+                [SCHED_WARNING] = "warning",
+                [SCHED_CRITICAL] = "critical",
+                [SCHED_EXPIRED] = "expired",
+        };
+        return (unsigned) d < ELEMENTSOF(names) ? names[d] : NULL;
+}
+
+sched_danger sched_danger_at(time_t not_before, time_t not_after, time_t renew_at, time_t now) {
+        time_t lifetime, left, critical;
+
+        if (not_after <= 0)
+                return SCHED_SAFE;
+        if (now >= not_after)
+                return SCHED_EXPIRED;
+        if (now < renew_at)
+                return SCHED_SAFE;  /* not even due: renewing is not late */
+        lifetime = not_after > not_before ? not_after - not_before : 0;
+        left = not_after - now;
+        critical = 86400;
+        if (lifetime / 20 < critical)
+                critical = lifetime / 20;
+        if (left <= critical)
+                return SCHED_CRITICAL;
+        if (left <= lifetime / 10 || left <= SCHED_DANGER_DAYS * 86400)
+                return SCHED_WARNING;
+        return SCHED_SAFE;
+}
+
+time_t sched_retry_at(const conf_schedule *s, unsigned failures, time_t now, uint64_t rnd, sched_danger danger) {
         uint64_t lo = s->retry_min > 0 ? s->retry_min : 300;
         uint64_t hi = s->retry_max >= lo ? s->retry_max : lo;
         uint64_t d = lo;
 
+        if (danger != SCHED_SAFE && hi > SCHED_DANGER_RETRY_CAP)
+                hi = SCHED_DANGER_RETRY_CAP > lo ? SCHED_DANGER_RETRY_CAP : lo;
         for (unsigned i = 1; i < failures && d < hi; i++)
                 d = d > hi / 2 ? hi : d * 2;
         if (d > hi)
                 d = hi;
-        d -= (d / 4 > 0) ? rnd % (d / 4 + 1) : 0;
+        /* uniform in [lo, d]: spread, but never sooner than retry_min */
+        if (d > lo)
+                d = lo + rnd % (d - lo + 1);
         return now + (time_t) d;
 }
 
-bool sched_in_flight(const cert_state *st) {
-        /* an issued certificate not fetched yet (e.g. the poll deadline
-         * passed): fetch it rather than wait until the old one is due */
-        if (st->pending_arn)
-                return true;
-        switch (st->phase) {
-        case STATE_KEY_PENDING:
-        case STATE_REQUESTING:
-        case STATE_AWAITING_VALIDATION:
-        case STATE_ISSUING:
-        case STATE_AWAITING_ISSUE:
-        case STATE_DEPLOYING:
-                return true;
-        default:
-                return false;
-        }
+const char *sched_action_to_string(sched_action a) {
+        static const char *const names[_SCHED_ACTION_MAX] = {
+                [SCHED_NONE] = "none",
+                [SCHED_ISSUE] = "issue",
+                [SCHED_DEPLOY] = "deploy",
+                [SCHED_REDEPLOY] = "redeploy",
+                [SCHED_RELOAD] = "reload",
+                [SCHED_WATCH] = "watch",
+                [SCHED_REVOKE] = "revoke",
+                [SCHED_BACKOFF] = "backoff",
+                [SCHED_WAIT] = "wait",
+                [SCHED_REVOKED] = "revoked",
+        };
+        return (unsigned) a < _SCHED_ACTION_MAX ? names[a] : NULL;
 }
 
-sched_action sched_decide(const conf_schedule *s, const cert_state *st, bool have_current, time_t now,
-                          uint64_t hash, bool force, time_t *ret_when) {
-        time_t when;
+bool sched_served_revoked(const cert_state *st) {
+        return st->served.serial && st->revoked_serial && streq(st->served.serial, st->revoked_serial);
+}
 
-        if (sched_in_flight(st)) {
-                *ret_when = 0;
-                return SCHED_RESUME;
+static void set(sched_decision *d, sched_action a, issue_reason reason, time_t when, const char *why) {
+        d->action = a;
+        d->reason = reason;
+        d->when = when;
+        d->why = why;
+}
+
+static time_t earliest(time_t a, time_t b) {
+        if (a <= 0)
+                return b > 0 ? b : 0;
+        if (b <= 0)
+                return a;
+        return a < b ? a : b;
+}
+
+void sched_decide(const sched_input *in, sched_decision *ret) {
+        const cert_state *st = in->st;
+        bool served = st->served.serial != NULL;
+        bool urgent = in->force || in->ignore_backoff;
+        time_t now = in->now;
+
+        *ret = (sched_decision) {};
+        ret->renew_at = served && in->renews ? sched_renew_at(in->schedule, st->served.not_before,
+                                                              st->served.not_after, in->hash) : 0;
+        if (in->revoke) {
+                if (served)
+                        set(ret, SCHED_REVOKE, ISSUE_REPLACE, 0, "revoke requested");
+                else
+                        set(ret, SCHED_NONE, ISSUE_NEW, 0, "nothing is served, nothing to revoke");
+                return;
         }
-        if (!st->serial || st->not_after <= 0 || !have_current) {
-                *ret_when = 0;
-                return SCHED_ISSUE;
+
+        switch (st->phase) {
+        case PHASE_RELOAD:
+                if (st->wake_at > now && !urgent)
+                        return set(ret, SCHED_BACKOFF, ISSUE_NEW, st->wake_at, "the reload failed and is retried later");
+                return set(ret, SCHED_RELOAD, ISSUE_NEW, 0, "resume: the reload after a deploy");
+        case PHASE_DEPLOY:
+                return set(ret, SCHED_DEPLOY, ISSUE_NEW, 0, "resume: deploy the verified certificate");
+        case PHASE_KEY:
+        case PHASE_REQUEST:
+        case PHASE_VALIDATE:
+        case PHASE_ISSUE:
+        case PHASE_FETCH:
+                return set(ret, SCHED_ISSUE, ISSUE_RESUME, 0, "resume: an interrupted issuance");
+        case PHASE_BACKOFF:
+                if (st->wake_at > now && !urgent)
+                        return set(ret, SCHED_BACKOFF, ISSUE_NEW, st->wake_at, "the last attempt failed");
+                if (st->pending.serial)
+                        return set(ret, SCHED_DEPLOY, ISSUE_NEW, 0, "retry: deploy the verified certificate");
+                break;
+        case PHASE_WAITING:
+                if (st->wake_at > now && !urgent)
+                        return set(ret, SCHED_WAIT, ISSUE_NEW, st->wake_at, "waiting");
+                break;
+        case PHASE_REVOKED:
+                if (!urgent)
+                        return set(ret, SCHED_REVOKED, ISSUE_NEW, 0, "revoked; renew it to issue a replacement");
+                return set(ret, SCHED_ISSUE, ISSUE_REPLACE, 0, "replace the revoked certificate");
+        default:
+                break;
         }
-        when = sched_renew_at(s, st->not_before, st->not_after, hash);
-        *ret_when = when;
-        if (force || st->force_renewal || now >= when || now >= st->not_after)
-                return SCHED_RENEW;
-        return SCHED_NONE;
+
+        if (in->issuer_in_flight)
+                return set(ret, SCHED_ISSUE, ISSUE_RESUME, 0, "resume: an issuance in flight");
+        if (!served)
+                return set(ret, SCHED_ISSUE, ISSUE_NEW, 0, "no certificate served yet");
+        if (sched_served_revoked(st))
+                return set(ret, SCHED_ISSUE, ISSUE_REPLACE, 0, "the served certificate was revoked");
+        if (in->issued_for_changed)
+                return set(ret, SCHED_ISSUE, ISSUE_RENEW, 0, "names, key or issuer settings changed");
+        if (in->force || st->force_renewal)
+                return set(ret, SCHED_ISSUE, ISSUE_RENEW, 0, "renewal forced");
+        if (in->deploys && !in->have_current) {
+                if (st->served.cert_pem)
+                        return set(ret, SCHED_REDEPLOY, ISSUE_NEW, 0, "the output directory does not serve the certificate");
+                return set(ret, SCHED_ISSUE, ISSUE_RENEW, 0, "the output directory does not serve the certificate");
+        }
+        if (in->deploys && in->deployed_for_changed)
+                return set(ret, SCHED_REDEPLOY, ISSUE_NEW, 0, "output or reload settings changed");
+        if (in->renews && now >= ret->renew_at)
+                return set(ret, SCHED_ISSUE, ISSUE_RENEW, 0, "due for renewal");
+        if (in->watches && (st->phase != PHASE_VALID || st->wake_at <= now || in->watch_now))
+                return set(ret, SCHED_WATCH, ISSUE_NEW, 0, "the issuer's check is due");
+        set(ret, SCHED_NONE, ISSUE_NEW, earliest(ret->renew_at, in->watches ? st->wake_at : 0), "valid");
 }

@@ -2,97 +2,199 @@
 #pragma once
 
 /*
- * engine: one pass over the configured certificates, every certificate a
- * small state machine, all of them concurrently on one sd-event loop.
+ * engine: every configured certificate is one machine (engine-machine.c)
+ * with one persisted state (store-state.h) and its own wake time, all on
+ * one sd-event loop. The same engine serves two modes:
  *
- * A machine reads its state file, decides (sched.h) and, when there is
- * something to do, takes the certificate's lock (never waits: a lock held by
- * another process gives the action "locked"), runs its issuer's steps
- * (issuer.h), then the common deploy step (build the selected files,
- * deploy_install, state saved with the reload pending), then after the
- * pass's single reload (reload.h) the deploy or failure hook, and the final
- * state (valid, or failed with a backoff time). Every transition is saved
- * before its side effect, so a killed agent resumes where it stopped.
+ *   ENGINE_ONCE    `--once`, `renew`, `revoke`: every machine is woken once
+ *                  (honouring backoff unless forced), runs until it is
+ *                  stable (valid, backoff, waiting, revoked), and the loop
+ *                  exits; waits shorter than once_wait_max are waited for in
+ *                  the process.
+ *   ENGINE_DAEMON  the service: machines wake on their own timers for as long
+ *                  as the loop runs; the configuration can be swapped
+ *                  (engine_reconfigure) while machines are in flight;
+ *                  engine_stop() finishes the atomic steps and stops.
  *
- * The AWS client (and so credentials and TLS) is created only when a machine
- * needs AWS; a pass where every certificate is valid makes no network call
- * and starts no thread.
+ * A machine that has something to do takes its certificate's lock (another
+ * process holding it gives "locked"), asks its issuer (engine-issuer.h) for a
+ * certificate, verifies it (the issuer says what it must carry), deploys it
+ * (deploy.h), and joins the next reload batch: every certificate deployed
+ * within the batch window shares one reload per server (--once: one batch
+ * when every machine has settled; daemon: daemon.reload_debounce after the
+ * last deploy). Each state is saved before the side effect that follows it,
+ * and saved on worker threads, so a kill anywhere resumes without a second
+ * issuance and the loop never waits for the disk.
+ *
+ * Threads: machines change only on the loop thread; workers compute (keys,
+ * deploys, state writes) and hand results back. engine_free() joins the
+ * workers before freeing machines.
  */
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
 #include <time.h>
-#include <jansson.h>
 
-#include "conf/conf.h"
 #include "basic/macro.h"
+#include "conf/conf.h"
+#include "engine/engine-issuer.h"
 
 typedef struct engine engine;
 
+typedef enum engine_mode {
+        ENGINE_ONCE,
+        ENGINE_DAEMON,
+} engine_mode;
+
+/* The outcome of one certificate in a --once pass (or its latest in the
+ * daemon). */
 typedef enum engine_action {
-        ENGINE_ACTION_NONE,
-        ENGINE_ACTION_ISSUED,
-        ENGINE_ACTION_RENEWED,
-        ENGINE_ACTION_FAILED,
-        ENGINE_ACTION_WAITING,
-        ENGINE_ACTION_LOCKED,
+        ENGINE_ACTION_NONE,       /* nothing was due */
+        ENGINE_ACTION_ISSUED,     /* a first certificate is served */
+        ENGINE_ACTION_RENEWED,    /* a new certificate replaced the served one */
+        ENGINE_ACTION_FAILED,     /* failed now, or backing off after a failure (no AWS call) */
+        ENGINE_ACTION_WAITING,    /* waiting on something outside the agent */
+        ENGINE_ACTION_LOCKED,     /* another acm-agent process holds the lock */
+        ENGINE_ACTION_REVOKED,    /* revoked (revoke --no-replace, or left revoked) */
         _ENGINE_ACTION_MAX,
 } engine_action;
 
-/* "none", "issued", "renewed", "failed", "waiting", "locked". */
+/* "none", "issued", "renewed", "failed", "waiting", "locked", "revoked". */
 const char *engine_action_to_string(engine_action a);
 
+typedef enum engine_command {
+        ENGINE_CMD_CONVERGE,      /* --once / daemon: do what is due */
+        ENGINE_CMD_RENEW,         /* renew NAME: due or not (force), and before a backoff ends */
+        ENGINE_CMD_REVOKE,        /* revoke NAME: revoke the served certificate, then replace it */
+} engine_command;
+
 typedef struct engine_options {
-        bool dry_run;          /* decide and describe only: no lock, no AWS, no write */
-        bool force;            /* renew even when not due */
-        const char *only;      /* restrict the pass to this certificate (NULL: all) */
+        engine_mode mode;
+        engine_command command;
+        bool dry_run;               /* decide and describe only: no lock, no AWS, no write */
+        bool force;                 /* RENEW: renew even when not due */
+        const char *only;           /* restrict to this certificate (NULL: all) */
+        const char *revoke_reason;  /* REVOKE: AWS's RevocationReason spelling */
+        bool revoke_no_replace;     /* REVOKE: mark revoked, issue no replacement */
+        uint64_t once_wait_max;     /* ONCE: a wait ending within this many seconds is waited for (0: 300) */
+        /* The issuer for a type (issuer/issuer.h: issuer_lookup). Required. */
+        const issuer_ops *(*issuer_lookup)(conf_issuer_type type);
 } engine_options;
 
-/* The outcome of one certificate in a pass. Strings owned by the engine. */
+/* The result / latest view of one certificate. Strings owned by the engine,
+ * valid until the next engine call that runs the loop or reconfigures. */
 typedef struct engine_result {
         const char *name;
-        const char *issuer;    /* "pca", "acm", "import" */
+        const char *issuer;         /* "pca", "acm", "import" */
         engine_action action;
-        bool changed;          /* a new certificate is being served */
-        const char *serial;    /* uppercase hex, NULL when none */
-        time_t not_after;      /* 0 when none */
-        time_t renew_at;       /* next renewal time, 0 unknown */
-        const char *error;     /* NULL when fine */
-        const char *plan;      /* dry run: what would be done and why */
+        bool changed;               /* a new certificate is being served */
+        const char *phase;          /* cert_phase_to_string() */
+        const char *serial;         /* served, uppercase hex, NULL when none */
+        const char *arn;
+        time_t not_after;           /* served, 0 when none */
+        time_t renew_at;            /* next renewal of the served certificate, 0 unknown */
+        time_t next_attempt;        /* backoff: when it is retried, else 0 */
+        time_t wake_at;             /* when the machine acts next on its own, 0 never */
+        const char *error;          /* NULL when fine */
+        const char *wait_reason;    /* WAITING: why */
+        const char *plan;           /* dry run: what would be done and why */
+        /* details for status */
+        time_t last_success;
+        unsigned failures;
+        const char *last_error;     /* the persisted last error (this or an earlier run) */
+        const char *danger;         /* sched_danger_to_string() of the served certificate */
+        const char *revoked_serial; /* the last certificate revoke revoked, NULL none */
+        bool in_flight;             /* an issuance / deploy / reload is in progress or interrupted */
+        json_t *issuer_state;       /* the issuer's saved part (borrowed), NULL none */
 } engine_result;
 
 /*
- * Creates an engine for configuration c (which must outlive it). Prepares
- * the state directory. Returns 0 and sets *ret; -ENOENT when o->only names
- * no configured certificate; -ENOMEM; -errno (state dir, sd-event).
+ * Creates an engine for configuration c on loop (NULL: the engine creates
+ * its own). Takes ownership of c (freed with the engine, or when a later
+ * configuration replaced it and no machine uses it any more). Prepares and
+ * checks the state directory (not in dry-run mode; err gets the reason).
+ * Returns 0 and *ret; -ENOENT when o->only names no certificate; -EINVAL;
+ * -ENOMEM; -errno from the state directory or sd-event.
  */
-int engine_new(const conf *c, const engine_options *o, engine **ret);
+int engine_new(sd_event *loop, conf *c, const engine_options *o, engine **ret, char *err, size_t errlen);
 
 /*
- * Runs one pass to completion (blocks running the loop; all certificates
- * concurrently). Afterwards the results are available. Returns 0 when the
- * pass ran (individual failures are in the results), -errno when the loop
- * itself failed.
+ * ONCE: runs the pass to completion (runs the loop). Afterwards the results
+ * are available. Returns 0 when the pass ran (failures are in the results),
+ * -errno when the loop failed.
  */
 int engine_run_once(engine *e);
 
+/*
+ * DAEMON: loads every state, resumes in-flight machines, arms the timers.
+ * The caller runs the loop. Returns 0 or -errno.
+ */
+int engine_start(engine *e);
+
+/*
+ * DAEMON: reconciles with a new configuration c (ownership taken):
+ * certificates added start; removed ones stop being managed (their work in
+ * progress is finished first; daemon.on_remove decides about their files);
+ * changed ones are reconciled when they are next stable: names, key or
+ * issuer changed → a new certificate; output or reload changed → the served
+ * certificate is deployed again; schedule changed → a new wake time.
+ * Returns 0 or -ENOMEM (then the running configuration stays and c is freed).
+ */
+int engine_reconfigure(engine *e, conf *c);
+
+/* The configuration in force (borrowed). */
+const conf *engine_conf(const engine *e);
+
+/*
+ * DAEMON: stops starting work; machines in the middle of an atomic step
+ * (a request whose answer must be persisted, a deploy, a state write, a
+ * reload) finish it and save; then done(userdata) is called from the loop.
+ * Waiting timers are dropped (a restart resumes from the saved states).
+ */
+void engine_stop(engine *e, void (*done)(void *userdata), void *userdata);
+
+/* Wakes name now (e.g. the import source changed, `renew` through the
+ * daemon). -ENOENT when unknown. */
+int engine_poke(engine *e, const char *name);
+
+/* Number of machines, and the i-th result/view (configuration order). */
 size_t engine_n_results(const engine *e);
 const engine_result *engine_result_get(const engine *e, size_t i);
 
-/* The process exit code for the results: 0 all valid, 1 any failed, 3 any
- * locked/waiting (and none failed). */
+/* The process exit code for the results: 0 all valid, 1 any failed or
+ * revoked, 3 any locked/waiting (and none failed). */
 int engine_exit_code(const engine *e);
 
-/* AWS request counters of the pass, as a JSON object (for --json summary and
- * benchmarks): {"calls": {"acm-pca:IssueCertificate": N, ...}, "throttles": N}.
- * Returns a new reference or NULL on OOM. */
+/* The earliest wake time of any machine (0: none), and its name. */
+time_t engine_next_wake(const engine *e, const char **ret_name);
+
+/* Counts by state for a daemon's status line. */
+typedef struct engine_counts {
+        size_t total, valid, busy, waiting, failed, revoked, in_danger;
+} engine_counts;
+void engine_get_counts(const engine *e, engine_counts *ret);
+
+/*
+ * Called (on the loop) whenever a machine's state or result changed, after
+ * it was saved; name is the certificate. For the daemon's metrics, status
+ * line and journal. NULL to remove.
+ */
+void engine_set_observer(engine *e, void (*changed)(engine *e, const char *name, void *userdata), void *userdata);
+
+/* AWS request counters of the engine's client, as a JSON object
+ * {"calls": {"acm-pca:IssueCertificate": N, ...}, "throttles": N,
+ *  "errors": {...}}. A new reference, or NULL on OOM. */
 json_t *engine_aws_stats_json(const engine *e);
 
-/* The host's machine id (/etc/machine-id, first line, truncated to len - 1)
- * into buf, "" when there is none: the per-host input of the renewal jitter
- * (sched_hash), shared by the engine and status. */
-void engine_machine_id(char *buf, size_t len);
+/* Per-operation AWS counters (for metrics); NULL client → 0. The pointer is
+ * valid until the next engine call. */
+size_t engine_aws_n_stats(const engine *e);
+const struct aws_op_stats *engine_aws_stats(const engine *e, size_t i);
 
-/* Frees; accepts NULL; returns NULL. */
+/* Frees: cancels what runs, joins the workers, then frees the machines.
+ * Accepts NULL; returns NULL. */
 engine *engine_free(engine *e);
 DEFINE_TRIVIAL_CLEANUP_FUNC(engine *, engine_free);
 

@@ -1,11 +1,16 @@
 # agent/engine/: The per-certificate machine, the schedule and the issuer interface.
 # Fragment of Makefile.am (non-recursive build).
 libacmagent_a_SOURCES += \
-	agent/engine/engine.c \
 	agent/engine/engine.h \
+	agent/engine/engine-issuer.h \
+	agent/engine/engine-internal.h \
+	agent/engine/engine.c \
+	agent/engine/engine-machine.c \
+	agent/engine/engine-persist.c \
+	agent/engine/engine-reload.c \
+	agent/engine/engine-fingerprint.c \
 	agent/engine/engine-sched.c \
-	agent/engine/engine-sched.h \
-	agent/engine/engine-issuer.h
+	agent/engine/engine-sched.h
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/engine/test-engine-sched

@@ -74,3 +74,5 @@ verify_files() {
 	fi
 }
 serial_of() { openssl x509 -in "$OUT/$1/cert.pem" -noout -serial | sed 's/^serial=//'; }
+# P ...: tests/integration/proof.py (emulator log and state file queries).
+P() { "$PYTHON3" "$ABS_TOP_SRCDIR/tests/integration/proof.py" "$@"; }

@@ -10,7 +10,8 @@ files, the agent's JSON). Runs with Debian's /usr/bin/python3.
   proof.py pca-serial ARN               the emulator's serial of ARN (uppercase hex, no colons)
   proof.py pca-count                    number of certificates the emulated PCA issued
   proof.py root-pem CA_ARN              the CA certificate (GetCertificateAuthorityCertificate via botocore)
-  proof.py state FILE KEY               a field of a state file ('' when null/absent)
+  proof.py state FILE KEY               a field of a state file ('' when null/absent; schema 2 flattened:
+                                        serial, arn, pending_arn, idempotency_token, next_attempt)
   proof.py future FILE KEY              exit 0 when the RFC 3339 time KEY of FILE is in the future
   proof.py status-json FILE NAME KEY..  first present KEY of certificate NAME in a status/once JSON doc
   proof.py facts SEQ [STATEFILE]       shell assignments, one query for many checks:
@@ -38,6 +39,28 @@ def calls_after(seq, op=None):
 
 def parse_time(s):
     return calendar.timegm(time.strptime(s, "%Y-%m-%dT%H:%M:%SZ"))
+
+
+def load_state(path):
+    """A state file as a flat dict with the names the tests use: schema 2's
+    served/issuer parts flattened (serial, arn, pending_arn,
+    idempotency_token, next_attempt = wake_at of a failed phase)."""
+    try:
+        st = json.load(open(path))
+    except FileNotFoundError:
+        return {}
+    if st.get("schema", 1) < 2:
+        return st
+    flat = dict(st)
+    served = st.get("served") or {}
+    issuer = st.get("issuer") or {}
+    flat["serial"] = served.get("serial")
+    flat["arn"] = served.get("arn")
+    flat["current_version"] = served.get("version")
+    flat["pending_arn"] = issuer.get("arn")
+    flat["idempotency_token"] = issuer.get("token")
+    flat["next_attempt"] = st.get("wake_at") if st.get("phase") in ("backoff", "reload") else None
+    return flat
 
 
 def cert_entries(doc):
@@ -90,13 +113,10 @@ def main(a):
         r = c.get_certificate_authority_certificate(CertificateAuthorityArn=a[1])
         print(r["Certificate"].strip())
     elif cmd == "state":
-        try:
-            v = json.load(open(a[1])).get(a[2])
-        except FileNotFoundError:
-            v = None
+        v = load_state(a[1]).get(a[2])
         print("" if v is None else (json.dumps(v) if isinstance(v, (dict, list)) else str(v).lower() if isinstance(v, bool) else v))
     elif cmd == "future":
-        v = json.load(open(a[1])).get(a[2])
+        v = load_state(a[1]).get(a[2])
         return 0 if v and parse_time(v) > time.time() else 1
     elif cmd == "status-json":
         doc = json.load(open(a[1]))
@@ -129,12 +149,7 @@ def main(a):
             for c in ctl("/certificates")["pca"]:
                 if c["arn"] == arns[0]:
                     out["ARN_SERIAL"] = c["serial"].replace(":", "").upper().lstrip("0") or "0"
-        st = {}
-        if len(a) > 2:
-            try:
-                st = json.load(open(a[2]))
-            except FileNotFoundError:
-                st = {}
+        st = load_state(a[2]) if len(a) > 2 else {}
         for k in ("phase", "arn", "pending_arn", "serial", "idempotency_token", "failures", "last_error", "next_attempt"):
             v = st.get(k)
             out["ST_" + k.upper()] = "" if v is None else str(v)

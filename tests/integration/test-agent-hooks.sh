@@ -39,7 +39,7 @@ on_exit kill_leftovers
 hook_conf() { # HOOK
 	{ pca_cert web "    hooks: {deploy: \"$1\", timeout: 2s}"; } | agent_conf "$TMP/c"
 }
-O=$TMP/c/out/web SF=$TMP/c/state/certs/web.json
+O=$TMP/c/out/web SF=$TMP/c/state/certs/web/state.json
 
 # Hanging hook.
 hook_conf "$TMP/hang"

@@ -109,7 +109,7 @@ s0b=$(serial_of "$O/c00/cert.pem")
 # All 20 due in one pass: the state's force_renewal flag (state.h), which is
 # what a due / forced renewal leaves for the next pass.
 for i in $(seq -f %02g 0 $((N - 1))); do
-	$PY - "$TMP/certs/state/certs/c$i.json" <<'PY'
+	$PY - "$TMP/certs/state/certs/c$i/state.json" <<'PY'
 import json, os, sys
 p = sys.argv[1]; d = json.load(open(p)); d["force_renewal"] = True
 open(p + ".tmp", "w").write(json.dumps(d)); os.rename(p + ".tmp", p)
@@ -163,9 +163,12 @@ fi
 agent status --json
 P status-json "$TMP/out" c00 last_error error | grep -qi nginx && ok "status shows the reason" || { not_ok "status shows the reason"; show_err; }
 
-# Configuration repaired: the next pass retries and succeeds.
+# Configuration repaired: the next pass honours the backoff (no attempt),
+# `renew c00` retries at once and succeeds (the forced renewal stayed wanted).
 : >"$TMP/extra.conf"
-expect_agent 0 "after the config is repaired the next pass renews c00 (exit 0)" --once
+expect_agent 1 "the next pass after the failure honours the backoff (exit 1)" --once
+grep -q "c00: failed.*next attempt at" "$TMP/out" && ok "it says when the next attempt is" || { not_ok "next attempt not shown"; show_err; }
+expect_agent 0 "after the config is repaired renew c00 retries at once (exit 0)" renew c00
 s=$(serial_of "$O/c00/cert.pem")
 [ "$s" != "$old" ] && wait_served c00 "$s" && ok "nginx serves the retried renewal ($s)" || not_ok "retried renewal served (files '$s', serves '$(served c00)')"
 finish

@@ -66,24 +66,39 @@ expect_rc 2 "revoke without --reason" -- agent revoke web
 expect_grep "key-compromise" "lists the reasons"
 expect_rc 2 "revoke with a bad reason" -- agent revoke web --reason stolen
 serial=$(serial_of web)
-expect_rc 0 "revoke --reason key-compromise" -- agent revoke web --reason key-compromise
+expect_rc 0 "revoke --reason key-compromise replaces it at once" -- agent revoke web --reason key-compromise
 emu_ctl GET "/calls?operation=acm-pca:RevokeCertificate" >"$TMP/rev.json"
 "$PYTHON3" -c 'import json,sys; p=json.load(open(sys.argv[1]))["calls"][0]["parameters"]; print(p["CertificateSerial"].replace(":","").upper(), p["RevocationReason"], p["CertificateAuthorityArn"])' "$TMP/rev.json" >"$TMP/rev.txt"
 expect_grep "^$serial KEY_COMPROMISE $SUB_CA$" "RevokeCertificate got the serial, reason and CA" "$TMP/rev.txt"
 grep -q ":" <<<"$("$PYTHON3" -c 'import json,sys; print(json.load(open(sys.argv[1]))["calls"][0]["parameters"]["CertificateSerial"])' "$TMP/rev.json")" && ok "serial sent in colon hex" || not_ok "serial form"
 emu_ctl GET /certificates | grep -qE '"revoked": ?\{"reason": ?"KEY_COMPROMISE"' && ok "emulator has it revoked (KEY_COMPROMISE)" || not_ok "not revoked"
-expect_rc 0 "next --once replaces the revoked certificate" -- agent --once
-expect_grep "web: renewed" "revoked certificate renewed"
-[ "$(serial_of web)" != "$serial" ] && ok "new serial after revoke" || not_ok "same serial after revoke"
+expect_grep "web: renewed" "the replacement is reported in the same command"
+[ "$(serial_of web)" != "$serial" ] && ok "new serial served right after revoke" || not_ok "the revoked certificate is still served"
+verify_files web
+grep -q "\"$serial\"" "$STATE/certs/web/state.json" && ok "the state records the revoked serial" || not_ok "revoked serial not recorded"
+for v in "$OUT/web/.versions"/*; do
+	[ "$(openssl x509 -in "$v/cert.pem" -noout -serial 2>/dev/null | sed 's/^serial=//')" = "$serial" ] && not_ok "the revoked version is still kept ($v)" && break
+done && ok "the revoked version is removed (never a rollback target)"
+expect_rc 0 "the next --once has nothing to do" -- agent --once
+expect_grep "web: none" "nothing left to do"
 # a revoked key.reuse certificate: the replacement gets a new key
 reusekey=$(openssl pkey -in "$OUT/reuse/key.pem" -pubout | sha256sum)
 expect_rc 0 "revoke --reason key-compromise a key.reuse certificate" -- agent revoke reuse --reason key-compromise
 expect_grep "key is discarded" "revoke says the key is discarded"
-[ -e "$STATE/keys/reuse.pem" ] && not_ok "the revoked key is still in the state dir" || ok "the revoked key is deleted"
-expect_rc 0 "next --once replaces it" -- agent --once
-expect_grep "reuse: renewed" "the revoked key.reuse certificate renewed"
+expect_grep "reuse: renewed" "the revoked key.reuse certificate is replaced"
 [ "$(openssl pkey -in "$OUT/reuse/key.pem" -pubout | sha256sum)" != "$reusekey" ] && ok "key.reuse after key-compromise: a new key" || not_ok "the compromised key was reused"
+[ "$(openssl pkey -in "$STATE/certs/reuse/key.pem" -pubout | sha256sum)" != "$reusekey" ] && ok "the revoked key is gone from the state dir" || not_ok "the revoked key is still kept"
 verify_files reuse
+# --no-replace: revoked and left so until renew
+serial=$(serial_of reuse)
+expect_rc 1 "revoke --no-replace" -- agent revoke reuse --reason superseded --no-replace
+expect_grep "reuse: revoked" "reported as revoked"
+expect_rc 1 "status says revoked (exit 1)" -- agent status
+expect_grep "reuse \(pca\): revoked" "status shows it revoked"
+expect_rc 1 "--once leaves it revoked" -- agent --once
+[ "$(serial_of reuse)" = "$serial" ] && ok "not replaced by --once" || not_ok "replaced although --no-replace"
+expect_rc 0 "renew replaces it" -- agent renew reuse
+[ "$(serial_of reuse)" != "$serial" ] && ok "replaced by renew" || not_ok "not replaced by renew"
 
 # CA not ACTIVE: clear error, old files stay, exit 1
 serial=$(serial_of web)
@@ -95,8 +110,12 @@ verify_files web
 expect_rc 1 "status after the failure" -- agent status
 expect_grep "last error: +CA .* is DISABLED" "status shows the last error"
 emu_ctl POST /ca "{\"arn\":\"$SUB_CA\",\"status\":\"ACTIVE\"}" >/dev/null
-expect_rc 0 "the failed forced renewal is retried by the next --once" -- agent --once
-expect_grep "web: renewed" "renewed without --force once the CA is active again"
+n0=$(calls acm-pca:IssueCertificate)
+expect_rc 1 "the next --once honours the backoff" -- agent --once
+expect_grep "web: failed.*next attempt at" "it says when the next attempt is"
+[ "$(calls acm-pca:IssueCertificate)" = "$n0" ] && ok "no AWS call before the next attempt" || not_ok "IssueCertificate during the backoff"
+expect_rc 0 "renew (no --force) retries the forced renewal at once" -- agent renew web
+expect_grep "web: renewed" "renewed without --force: the forced renewal stayed wanted"
 expect_rc 0 "status clean again" -- agent status
 
 # a file size limit (as good as a full disk for the agent): clear error, old files stay
@@ -108,7 +127,7 @@ verify_files web
 expect_rc 0 "renew works again without the limit" -- agent renew web --force
 
 # a lock held by another process: exit 3, action locked
-"$PYTHON3" -c 'import fcntl,sys,time; f=open(sys.argv[1],"a"); fcntl.flock(f, fcntl.LOCK_EX); open(sys.argv[2],"w").close(); time.sleep(30)' "$STATE/certs/web.lock" "$TMP/locked" &
+"$PYTHON3" -c 'import fcntl,sys,time; f=open(sys.argv[1],"a"); fcntl.flock(f, fcntl.LOCK_EX); open(sys.argv[2],"w").close(); time.sleep(30)' "$STATE/certs/web/lock" "$TMP/locked" &
 lockpid=$!
 for i in $(seq 100); do [ -e "$TMP/locked" ] && break; sleep 0.05; done
 expect_rc 3 "renew while locked exits 3" -- agent renew web --force --json
@@ -130,7 +149,7 @@ expect_grep "^failed web$" "failure hook ran" "$TMP/hooks"
 # disk already describes the certificate served again
 expect_rc 137 "killed right after the rollback" -- env ACM_AGENT_TEST_KILL_AT=rolled-back "$AGENT" -c "$CONF" renew web --force
 [ "$(serial_of web)" = "$serial" ] && ok "rolled back before the kill" || not_ok "not rolled back"
-grep -q reload_pending "$STATE/certs/web.json" && not_ok "a reload is still pending in the state" || ok "no reload pending in the state"
+grep -q '"phase": "reload"' "$STATE/certs/web/state.json" && not_ok "a reload is still pending in the state" || ok "no reload pending in the state"
 agent status --json >"$TMP/out" 2>/dev/null
 [ "$(J 'd["certificates"][0]["serial"]')" = "$serial" ] && ok "after the kill the state describes the served serial" || not_ok "state serial $(J 'd["certificates"][0]["serial"]')"
 finish

@@ -38,7 +38,7 @@ emu_ctl POST /quota '{"operation": "acm-pca:IssueCertificate", "per_second": 25,
 MAX_ATTEMPTS=3
 pca_cert web | agent_conf "$TMP/main"
 expect_agent 0 "initial issuance (exit 0)" --once
-O=$TMP/main/out/web SF=$TMP/main/state/certs/web.json
+O=$TMP/main/out/web SF=$TMP/main/state/certs/web/state.json
 
 # 2. Transient faults: absorbed by retries.
 transient() { # LABEL FAULT_JSON [FAULT_JSON...]
@@ -96,7 +96,7 @@ recovers() {
 	new=$(serial_of "$O/cert.pem")
 	[ "$new" != "$old" ] && verify_deployed "$O" && ok "$l: the retried renewal is deployed ($new)" || not_ok "$l: retried renewal deployed (old $old, now $new)"
 	eval "$(P facts "$FAIL_SEQ" "$SF")"
-	[ "$ST_FAILURES" = 0 ] && [ "$ST_PHASE" = valid ] && ok "$l: state valid, failures reset" ||
+	[ "${ST_FAILURES:-0}" = 0 ] && [ "$ST_PHASE" = valid ] && ok "$l: state valid, failures reset" ||
 		not_ok "$l: state $ST_PHASE, failures $ST_FAILURES"
 	[ "$ISSUED" = 1 ] && [ "$ARN_SERIAL" = "$new" ] && ok "$l: one certificate issued for the failed + retried renewal" ||
 		not_ok "$l: $ISSUED certificates issued for the failed + retried renewal"
@@ -115,13 +115,27 @@ fails "persistent reset" '[Rr]eset|[Cc]onnection|[Rr]ecv|receiv'
 clear_faults; recovers "persistent reset"
 
 # RequestInProgress for longer than the poll deadline (shortened for the
-# test by ACM_AGENT_PCA_POLL_DEADLINE): clear error, then the next run polls
-# the same ARN.
+# test by ACM_AGENT_PCA_POLL_DEADLINE): the run reports the certificate as
+# waiting (exit 3, the reason named), keeps the ARN, and the next run after
+# the wait fetches the same ARN.
 in_progress 3600
-fails "RequestInProgress past the deadline" 'RequestInProgress|in progress' ACM_AGENT_PCA_POLL_DEADLINE=2
+OFF=$((OFF + 25 * DAY)); at_offset $OFF
+FAIL_SEQ=$(P seq)
+old=$(serial_of "$O/cert.pem")
+env ACM_AGENT_PCA_POLL_DEADLINE=2 "$ACM_AGENT" -c "$CONF" --once >"$TMP/out" 2>"$TMP/err"; rc=$?
+[ "$rc" = 3 ] && ok "RequestInProgress past the deadline: waiting (exit 3)" || { not_ok "RequestInProgress: exit $rc, want 3"; show_err; }
+grep -q "web: waiting.*still being issued.*RequestInProgressException" "$TMP/out" && ok "RequestInProgress: the reason is reported" ||
+	{ not_ok "RequestInProgress: reason"; show_err; }
+[ "$(serial_of "$O/cert.pem")" = "$old" ] && verify_deployed "$O" && ok "RequestInProgress: old files kept" || not_ok "RequestInProgress: files changed"
 arn=$(P state "$SF" pending_arn)
-[ -n "$arn" ] && [ "$(P issued "$FAIL_SEQ")" = 1 ] && ok "RequestInProgress: the ARN is kept for the next run" ||
-	not_ok "RequestInProgress: pending_arn '$arn', issued $(P issued "$FAIL_SEQ")"
+[ -n "$arn" ] && [ "$(P state "$SF" phase)" = waiting ] && [ "$(P issued "$FAIL_SEQ")" = 1 ] &&
+	ok "RequestInProgress: the ARN is kept for the next run" ||
+	not_ok "RequestInProgress: pending_arn '$arn', phase $(P state "$SF" phase), issued $(P issued "$FAIL_SEQ")"
+agent status
+# overdue and under 7 days left: in danger, so status exits 1 (not 3)
+[ "$rc" = 1 ] && grep -q "waiting for: .*RequestInProgressException" "$TMP/out" && grep -q "DANGER: *warning" "$TMP/out" &&
+	ok "RequestInProgress: status says what it waits for, and the danger (exit 1)" ||
+	{ not_ok "RequestInProgress: status (exit $rc)"; sed 's/^/# /' "$TMP/out"; }
 in_progress 0
 seq=$(P seq)
 recovers "RequestInProgress"
@@ -153,7 +167,7 @@ if mount -t tmpfs -o size=64k,mode=0755 tmpfs "$FULL" 2>"$TMP/mount.err"; then
 	on_exit umount_full
 	CERT_DIR_ROOT=$FULL pca_cert small | agent_conf "$TMP/disk"
 	expect_agent 0 "disk: first issuance onto the tmpfs (exit 0)" --once
-	O=$FULL/small SF=$TMP/disk/state/certs/small.json
+	O=$FULL/small SF=$TMP/disk/state/certs/small/state.json
 	nver=$(ls "$O/.versions" | wc -l)
 	dd if=/dev/zero of="$FULL/filler" bs=1k count=1024 2>/dev/null
 	CERT=small fails "disk full" 'No space|no space|ENOSPC'

@@ -82,5 +82,6 @@ done
 openssl pkcs12 -in "$OUT/sans/cert.p12" -passin file:"$TMP/p12pass" -nokeys 2>/dev/null | grep -q "BEGIN CERTIFICATE" && ok "pkcs12 opens with the passphrase" || not_ok "pkcs12"
 [ "$(grep -c BEGIN "$OUT/sans/haproxy.pem")" = 3 ] && ok "haproxy bundle: cert, CA, key" || not_ok "haproxy bundle blocks: $(grep -c BEGIN "$OUT/sans/haproxy.pem")"
 [ "$(stat -c %a "$STATE")" = 700 ] && ok "state dir 0700" || not_ok "state dir mode"
-[ ! -e "$STATE/keys/ec256.pending.pem" ] && [ "$(stat -c %a "$STATE/keys/ec256.pem")" = 600 ] && ok "key promoted to keys/NAME.pem 0600" || not_ok "keys dir: $(ls -l "$STATE/keys")"
+[ ! -e "$STATE/certs/ec256/key.pending.pem" ] && [ "$(stat -c %a "$STATE/certs/ec256/key.pem")" = 600 ] && ok "key promoted to certs/NAME/key.pem 0600" || not_ok "key files: $(ls -l "$STATE/certs/ec256")"
+[ "$(stat -c %a "$STATE/certs/ec256")" = 700 ] && ok "certificate state dir 0700" || not_ok "certificate state dir mode"
 finish

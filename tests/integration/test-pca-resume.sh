@@ -12,8 +12,9 @@ STATE="$TMP/state-old"; OUT="$TMP/certs-old"; CERTS=""
 cert web "$SUB_CA" '"validity":{"type":"DAYS","value":30}'
 write_conf
 ACM_AGENT_TEST_KILL_AT=token-persisted agent --once >/dev/null 2>&1
-tok=$(grep -o '"idempotency_token": "[0-9a-f]*"' "$STATE/certs/web.json")
-key=$(openssl pkey -in "$STATE/keys/web.pending.pem" -pubout | sha256sum)
+tok=$(grep -o '"token": "[0-9a-f]*"' "$STATE/certs/web/state.json")
+[ -n "$tok" ] && ok "the token is in the state before the request" || not_ok "no token in the state"
+key=$(openssl pkey -in "$STATE/certs/web/key.pending.pem" -pubout | sha256sum)
 # the operator changes the names meanwhile: the expired token goes with its
 # CSR, the fresh request carries the new names (same pending key)
 CERTS=""
@@ -34,7 +35,8 @@ STATE="$TMP/state-tok"; OUT="$TMP/certs-tok"; CERTS=""
 cert web "$SUB_CA" '"validity":{"type":"DAYS","value":30}'
 write_conf
 ACM_AGENT_TEST_KILL_AT=issue-answered agent --once >/dev/null 2>&1
-tok=$(grep -o '"idempotency_token": "[0-9a-f]*"' "$STATE/certs/web.json" | sed 's/.*: //')
+tok=$(grep -o '"token": "[0-9a-f]*"' "$STATE/certs/web/state.json" | sed 's/.*: //')
+[ -n "$tok" ] && ok "the token is in the state" || not_ok "no token in the state"
 expect_rc 0 "resume after issue-answered" -- agent --once
 emu_ctl GET "/calls?operation=acm-pca:IssueCertificate" >"$TMP/c.json"
 [ "$(grep -o "$(echo $tok | tr -d '"')" "$TMP/c.json" | wc -l)" = 2 ] && ok "the persisted token was re-sent unchanged" || not_ok "token not re-sent"

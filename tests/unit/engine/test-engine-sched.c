@@ -83,24 +83,49 @@ static void test_renew_at_before(void **s _unused_) {
         assert_true(t <= na - 3600 && t > na - 3600 - 720);
 }
 
+/* A valid, served certificate as the engine keeps it. */
+static cert_state served_state(time_t nb, time_t na) {
+        cert_state st = { .phase = PHASE_VALID };
+        st.served.serial = (char *) "0A";
+        st.served.version = (char *) "v1";
+        st.served.not_before = nb;
+        st.served.not_after = na;
+        return st;
+}
+
+static sched_input input(const conf_schedule *c, const cert_state *st, time_t now) {
+        return (sched_input) { .schedule = c, .st = st, .hash = 99, .now = now, .renews = true, .deploys = true,
+                               .have_current = true };
+}
+
+static sched_action decide(const sched_input *in, sched_decision *d) {
+        sched_decide(in, d);
+        return d->action;
+}
+
 static void test_renew_before_not_shorter_than_lifetime(void **s _unused_) {
         /* renew_before: 30d with 1-day certificates: renew_fraction applies,
          * not "due at once" (a new billed certificate on every run) */
         conf_schedule c = defaults;
         c.renew_before = 30 * DAY;
         c.jitter = 0;
-        time_t nb = 1800000000, na = nb + DAY, when = -1;
-        cert_state st = { .phase = STATE_VALID, .serial = (char *) "01", .not_before = nb, .not_after = na };
+        time_t nb = 1800000000, na = nb + DAY;
+        cert_state st = served_state(nb, na);
+        sched_input in = input(&c, &st, nb + 60);
+        sched_decision d;
 
         assert_true(sched_renew_before_ignored(&c, nb, na));
         assert_int_equal(sched_renew_at(&c, nb, na, 99), na - (time_t) llround(DAY * 0.33));
-        assert_int_equal(sched_decide(&c, &st, true, nb + 60, 99, false, &when), SCHED_NONE);
-        assert_int_equal(when, na - (time_t) llround(DAY * 0.33));
-        assert_int_equal(sched_decide(&c, &st, true, na - 3600, 99, false, &when), SCHED_RENEW);
+        assert_int_equal(decide(&in, &d), SCHED_NONE);
+        assert_int_equal(d.when, na - (time_t) llround(DAY * 0.33));
+        in.now = na - 3600;
+        assert_int_equal(decide(&in, &d), SCHED_ISSUE);
+        assert_int_equal(d.reason, ISSUE_RENEW);
         /* exactly the lifetime: ignored too */
         c.renew_before = DAY;
         assert_true(sched_renew_before_ignored(&c, nb, na));
-        assert_int_equal(sched_decide(&c, &st, true, nb + 60, 99, false, &when), SCHED_NONE);
+        in.now = nb + 60;
+        assert_int_equal(decide(&in, &d), SCHED_NONE);
         /* a second shorter: used as configured */
         c.renew_before = DAY - 1;
         assert_false(sched_renew_before_ignored(&c, nb, na));
@@ -114,64 +139,193 @@ static void test_renew_before_not_shorter_than_lifetime(void **s _unused_) {
         assert_false(sched_renew_before_ignored(&c, nb, na));
 }
 
+/* Backoff: exponential above the floor, jittered, capped; never a tight
+ * loop; at most an hour while the certificate is in danger. */
 static void test_retry_bounds(void **s _unused_) {
         time_t now = 1800000000;
         for (uint64_t rnd = 0; rnd < 5000; rnd += 13) {
-                time_t t1 = sched_retry_at(&defaults, 1, now, rnd);
-                assert_true(t1 - now <= 300 && t1 - now >= 300 - 75);
-                time_t t3 = sched_retry_at(&defaults, 3, now, rnd);
-                assert_true(t3 - now <= 1200 && t3 - now >= 900);
-                time_t t30 = sched_retry_at(&defaults, 30, now, rnd);
-                assert_true(t30 - now <= 6 * 3600 && t30 - now >= 6 * 3600 * 3 / 4);
+                time_t t1 = sched_retry_at(&defaults, 1, now, rnd, SCHED_SAFE);
+                assert_int_equal(t1 - now, 300);
+                time_t t3 = sched_retry_at(&defaults, 3, now, rnd, SCHED_SAFE);
+                assert_true(t3 - now <= 1200 && t3 - now >= 300);
+                time_t t30 = sched_retry_at(&defaults, 30, now, rnd, SCHED_SAFE);
+                assert_true(t30 - now <= 6 * 3600 && t30 - now >= 300);
+                time_t d30 = sched_retry_at(&defaults, 30, now, rnd, SCHED_WARNING);
+                assert_true(d30 - now <= 3600 && d30 - now >= 300);
         }
-        /* grows monotonically up to the cap (upper bound without jitter) */
+        /* the spread covers the range: full jitter above the floor */
+        time_t lo = now + 6 * 3600, hi = now;
+        for (uint64_t rnd = 0; rnd < 20000; rnd += 7) {
+                time_t t = sched_retry_at(&defaults, 30, now, rnd * 0x9e3779b97f4a7c15ULL, SCHED_SAFE);
+                lo = t < lo ? t : lo;
+                hi = t > hi ? t : hi;
+        }
+        assert_true(lo - now < 3600 && hi - now > 5 * 3600);
+        /* the upper bound grows monotonically up to the cap */
         time_t prev = 0;
         for (unsigned f = 1; f < 40; f++) {
-                time_t t = sched_retry_at(&defaults, f, now, 0);
+                /* rnd = d - lo hits the top of the range [lo, d] */
+                time_t t = 0;
+                for (uint64_t rnd = 0; rnd <= 6 * 3600; rnd += 300) {
+                        time_t x = sched_retry_at(&defaults, f, now, rnd, SCHED_SAFE);
+                        t = x > t ? x : t;
+                }
                 assert_true(t >= prev);
                 prev = t;
         }
         assert_int_equal(prev - now, 6 * 3600);
-        assert_true(sched_retry_at(&defaults, UINT32_MAX, now, 7) - now <= 6 * 3600);
+        assert_true(sched_retry_at(&defaults, UINT32_MAX, now, 7, SCHED_SAFE) - now <= 6 * 3600);
+        /* a retry_min above an hour stays the floor in danger */
+        conf_schedule slow = defaults;
+        slow.retry_min = 2 * 3600;
+        assert_int_equal(sched_retry_at(&slow, 5, now, 0, SCHED_CRITICAL) - now, 2 * 3600);
+}
+
+static void test_danger(void **s _unused_) {
+        time_t nb = 1800000000, na = nb + 90 * DAY, renew = na - 30 * DAY;
+
+        assert_int_equal(sched_danger_at(0, 0, 0, nb), SCHED_SAFE);
+        assert_int_equal(sched_danger_at(nb, na, renew, nb + DAY), SCHED_SAFE);
+        /* overdue but far from expiry: late, not yet dangerous */
+        assert_int_equal(sched_danger_at(nb, na, renew, renew + DAY), SCHED_SAFE);
+        /* under 9 days (a tenth of 90 days) */
+        assert_int_equal(sched_danger_at(nb, na, renew, na - 8 * DAY), SCHED_WARNING);
+        assert_int_equal(sched_danger_at(nb, na, renew, na - DAY + 1), SCHED_CRITICAL);
+        assert_int_equal(sched_danger_at(nb, na, renew, na), SCHED_EXPIRED);
+        /* a 1-day certificate: in danger once its renewal is overdue,
+         * critical in its last twentieth */
+        na = nb + DAY;
+        renew = na - 8 * 3600;
+        assert_int_equal(sched_danger_at(nb, na, renew, renew - 1), SCHED_SAFE);
+        assert_int_equal(sched_danger_at(nb, na, renew, renew + 1), SCHED_WARNING);
+        assert_int_equal(sched_danger_at(nb, na, renew, na - 3600), SCHED_CRITICAL);
+        assert_string_equal(sched_danger_to_string(SCHED_EXPIRED), "expired");
 }
 
 static void test_decide(void **s _unused_) {
-        _cleanup_(state_freep) cert_state *st = state_new();
-        time_t when, nb = 1800000000, na = nb + 90 * DAY;
+        time_t nb = 1800000000, na = nb + 90 * DAY;
         conf_schedule nj = defaults;
+        cert_state empty = { .phase = PHASE_NEW };
+        sched_decision d;
         nj.jitter = 0;
 
-        assert_int_equal(sched_decide(&nj, st, false, nb, 1, false, &when), SCHED_ISSUE);
-        st->serial = strdup("0A");
-        st->not_before = nb;
-        st->not_after = na;
-        st->phase = STATE_VALID;
-        assert_int_equal(sched_decide(&nj, st, true, nb + DAY, 1, false, &when), SCHED_NONE);
-        assert_int_equal(when, na - (time_t) (0.33 * 90 * DAY + 0.5));
-        time_t due = when;
-        assert_int_equal(sched_decide(&nj, st, true, due - 1, 1, false, &when), SCHED_NONE);
-        assert_int_equal(sched_decide(&nj, st, true, due, 1, false, &when), SCHED_RENEW);
-        /* the files are gone: issue again */
-        assert_int_equal(sched_decide(&nj, st, false, nb + DAY, 1, false, &when), SCHED_ISSUE);
-        assert_int_equal(when, 0);
-        assert_int_equal(sched_decide(&nj, st, true, nb + DAY, 1, true, &when), SCHED_RENEW);
-        st->force_renewal = true;
-        assert_int_equal(sched_decide(&nj, st, true, nb + DAY, 1, false, &when), SCHED_RENEW);
-        st->force_renewal = false;
+        sched_input in = input(&nj, &empty, nb);
+        assert_int_equal(decide(&in, &d), SCHED_ISSUE);
+        assert_int_equal(d.reason, ISSUE_NEW);
+
+        cert_state st = served_state(nb, na);
+        in = input(&nj, &st, nb + DAY);
+        assert_int_equal(decide(&in, &d), SCHED_NONE);
+        assert_int_equal(d.when, na - (time_t) (0.33 * 90 * DAY + 0.5));
+        time_t due = d.when;
+        in.now = due - 1;
+        assert_int_equal(decide(&in, &d), SCHED_NONE);
+        in.now = due;
+        assert_int_equal(decide(&in, &d), SCHED_ISSUE);
+        assert_int_equal(d.reason, ISSUE_RENEW);
+        /* the files are gone: deployed again from the state when it has the
+         * certificate, else issued again */
+        in.now = nb + DAY;
+        in.have_current = false;
+        assert_int_equal(decide(&in, &d), SCHED_ISSUE);
+        st.served.cert_pem = (char *) "PEM";
+        assert_int_equal(decide(&in, &d), SCHED_REDEPLOY);
+        in.have_current = true;
+        /* the configuration changed */
+        in.deployed_for_changed = true;
+        assert_int_equal(decide(&in, &d), SCHED_REDEPLOY);
+        in.issued_for_changed = true;
+        assert_int_equal(decide(&in, &d), SCHED_ISSUE);
+        assert_int_equal(d.reason, ISSUE_RENEW);
+        in.issued_for_changed = in.deployed_for_changed = false;
+        /* forced */
+        in.force = true;
+        assert_int_equal(decide(&in, &d), SCHED_ISSUE);
+        in.force = false;
+        st.force_renewal = true;
+        assert_int_equal(decide(&in, &d), SCHED_ISSUE);
+        st.force_renewal = false;
         /* in-flight phases resume whatever the dates */
-        for (state_phase p = STATE_KEY_PENDING; p <= STATE_DEPLOYING; p++) {
-                st->phase = p;
-                assert_int_equal(sched_decide(&nj, st, true, nb + DAY, 1, false, &when), SCHED_RESUME);
+        for (cert_phase p = PHASE_KEY; p <= PHASE_FETCH; p++) {
+                st.phase = p;
+                assert_int_equal(decide(&in, &d), SCHED_ISSUE);
+                assert_int_equal(d.reason, ISSUE_RESUME);
         }
-        st->phase = STATE_FAILED;
-        assert_int_equal(sched_decide(&nj, st, true, nb + DAY, 1, false, &when), SCHED_NONE);
-        /* failed while the issued certificate was still in progress: fetch it next time */
-        st->pending_arn = strdup("arn:aws:acm-pca:x/certificate/y");
-        assert_int_equal(sched_decide(&nj, st, true, nb + DAY, 1, false, &when), SCHED_RESUME);
-        free(st->pending_arn);
-        st->pending_arn = NULL;
-        assert_int_equal(sched_decide(&nj, st, true, na + 1, 1, false, &when), SCHED_RENEW);
-        assert_string_equal(sched_action_to_string(SCHED_RESUME), "resume");
+        st.phase = PHASE_DEPLOY;
+        assert_int_equal(decide(&in, &d), SCHED_DEPLOY);
+        st.phase = PHASE_RELOAD;
+        assert_int_equal(decide(&in, &d), SCHED_RELOAD);
+        /* a failed reload waits for its retry time */
+        st.wake_at = nb + 2 * DAY;
+        assert_int_equal(decide(&in, &d), SCHED_BACKOFF);
+        assert_int_equal(d.when, nb + 2 * DAY);
+        in.ignore_backoff = true;
+        assert_int_equal(decide(&in, &d), SCHED_RELOAD);
+        in.ignore_backoff = false;
+
+        /* backoff is enforced: nothing before the next attempt */
+        st.phase = PHASE_BACKOFF;
+        assert_int_equal(decide(&in, &d), SCHED_BACKOFF);
+        in.now = nb + 2 * DAY;
+        assert_int_equal(decide(&in, &d), SCHED_NONE);   /* not due: the failure is over */
+        in.now = nb + DAY;
+        in.issuer_in_flight = true;                      /* a request to resume: after the backoff */
+        assert_int_equal(decide(&in, &d), SCHED_BACKOFF);
+        in.ignore_backoff = true;                        /* renew NAME */
+        assert_int_equal(decide(&in, &d), SCHED_ISSUE);
+        assert_int_equal(d.reason, ISSUE_RESUME);
+        in.ignore_backoff = false;
+        in.now = nb + 2 * DAY;
+        assert_int_equal(decide(&in, &d), SCHED_ISSUE);
+        in.issuer_in_flight = false;
+        /* a verified certificate that could not be written: deployed without AWS */
+        st.pending.serial = (char *) "0B";
+        assert_int_equal(decide(&in, &d), SCHED_DEPLOY);
+        st.pending.serial = NULL;
+
+        /* waiting */
+        st.phase = PHASE_WAITING;
+        st.wake_at = nb + 3 * DAY;
+        assert_int_equal(decide(&in, &d), SCHED_WAIT);
+        assert_int_equal(d.when, nb + 3 * DAY);
+        in.now = nb + 3 * DAY;
+        in.issuer_in_flight = true;
+        assert_int_equal(decide(&in, &d), SCHED_ISSUE);
+        assert_int_equal(d.reason, ISSUE_RESUME);
+        in.issuer_in_flight = false;
+
+        /* watching (acm, import): due when its time comes */
+        st.phase = PHASE_VALID;
+        st.wake_at = nb + 4 * DAY;
+        in.watches = true;
+        in.now = nb + 3 * DAY;
+        assert_int_equal(decide(&in, &d), SCHED_NONE);
+        assert_int_equal(d.when, nb + 4 * DAY);
+        in.now = nb + 4 * DAY;
+        assert_int_equal(decide(&in, &d), SCHED_WATCH);
+        in.renews = false;  /* renewed elsewhere: no renewal time */
+        in.now = na + DAY;
+        assert_int_equal(decide(&in, &d), SCHED_WATCH);
+        in.watches = false;
+        in.renews = true;
+
+        /* revoked */
+        st.revoked_serial = (char *) "0A";
+        in.now = nb + DAY;
+        assert_int_equal(decide(&in, &d), SCHED_ISSUE);
+        assert_int_equal(d.reason, ISSUE_REPLACE);
+        st.phase = PHASE_REVOKED;
+        assert_int_equal(decide(&in, &d), SCHED_REVOKED);
+        in.ignore_backoff = true;
+        assert_int_equal(decide(&in, &d), SCHED_ISSUE);
+        assert_int_equal(d.reason, ISSUE_REPLACE);
+        in.ignore_backoff = false;
+        st.revoked_serial = NULL;
+        st.phase = PHASE_VALID;
+        in.revoke = true;
+        assert_int_equal(decide(&in, &d), SCHED_REVOKE);
+        in.revoke = false;
+        assert_string_equal(sched_action_to_string(SCHED_REDEPLOY), "redeploy");
 }
 
 int main(void) {
@@ -183,6 +337,7 @@ int main(void) {
                 cmocka_unit_test(test_renew_at_before),
                 cmocka_unit_test(test_renew_before_not_shorter_than_lifetime),
                 cmocka_unit_test(test_retry_bounds),
+                cmocka_unit_test(test_danger),
                 cmocka_unit_test(test_decide),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,288 +1,1043 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Engine pieces that need no AWS: the IssueCertificate request built from the
- * configuration (every Validity form, ApiPassthrough, TemplateArn), the
- * signing algorithm choice, and whole passes where nothing needs AWS (all
- * valid, dry run, a lock held by another process, a corrupt state file).
+ * The engine driven by a fake issuer (no AWS): every transition — issue,
+ * wait, watch, fail + backoff, cancel mid-job, deploy, reload, rollback,
+ * revoke + replace, a configuration swapped while machines are in flight —
+ * with the persisted state checked after each step. Real files, a real
+ * reload command, a real keystore; certificates signed by a CA made here.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "basic/clock.h"
+#include "basic/macro.h"
+#include "basic/util.h"
+#include "conf/conf.h"
 #include "crypto/crypto.h"
 #include "deploy/deploy.h"
 #include "engine/engine.h"
-#include "engine/engine-issuer.h"
-#include "basic/macro.h"
-#include "store/store-state.h"
-#include "basic/util.h"
+#include "store/store-keys.h"
+#include "store/store.h"
 
-#define CA "arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/22222222-2222-4222-8222-222222222222"
+#define DAY 86400
 
-static char *dns[] = { (char *) "www.example.com", NULL };
+/* ---- a test CA ---- */
 
-static conf_cert make_cert(const char *name, char *dir) {
-        conf_cert c = {
-                .name = (char *) name,
-                .issuer_type = CONF_ISSUER_PCA,
-                .dns_names = dns,
-                .key = { .type = CONF_KEY_EC, .curve = CONF_CURVE_P256 },
-                .output = { .dir = dir, .owner = (uid_t) -1, .group = (gid_t) -1, .mode = 0644, .key_mode = 0600,
-                            .files = CONF_OUT_CERT | CONF_OUT_CHAIN | CONF_OUT_FULLCHAIN | CONF_OUT_KEY,
-                            .keep_versions = 2 },
-                .schedule = { .renew_fraction = 0.33, .jitter = 0, .retry_min = 300, .retry_max = 21600 },
-        };
-        c.issuer.pca.ca_arn = (char *) CA;
-        c.issuer.pca.validity = (conf_validity) { CONF_VALIDITY_DAYS, 30 };
-        return c;
+static EVP_PKEY *ca_key;
+static X509 *ca_cert;
+static char *ca_pem;
+
+static char *x509_pem(X509 *x) {
+        BIO *b = BIO_new(BIO_s_mem());
+        char *data, *s;
+        long n;
+
+        assert_non_null(b);
+        assert_int_equal(PEM_write_bio_X509(b, x), 1);
+        n = BIO_get_mem_data(b, &data);
+        s = strndup(data, (size_t) n);
+        BIO_free(b);
+        assert_non_null(s);
+        return s;
 }
 
-static void test_request_forms(void **s _unused_) {
-        char dir[] = "/nonexistent";
-        conf_cert c = make_cert("web", dir);
-        json_t *req = NULL;
-        const char *csr = "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n";
-        time_t now = 1800000000;  /* 2027-01-15T08:00:00Z */
+static X509 *sign(EVP_PKEY *key, const char *cn, char **dns, time_t nb, time_t na, bool is_ca) {
+        static long serial = 0x1000;
+        X509 *x = X509_new();
+        X509_NAME *n;
+        X509V3_CTX ctx;
 
-        assert_int_equal(issuer_pca_build_request(&c, csr, "SHA256WITHECDSA", "tok", now, &req), 0);
-        assert_string_equal(json_string_value(json_object_get(req, "CertificateAuthorityArn")), CA);
-        assert_string_equal(json_string_value(json_object_get(req, "SigningAlgorithm")), "SHA256WITHECDSA");
-        assert_string_equal(json_string_value(json_object_get(req, "IdempotencyToken")), "tok");
-        /* Csr is the PEM, base64 (a blob in the JSON protocol) */
-        const char *b64 = json_string_value(json_object_get(req, "Csr"));
-        unsigned char dec[256];
-        int n = EVP_DecodeBlock(dec, (const unsigned char *) b64, (int) strlen(b64));
-        assert_true(n >= (int) strlen(csr));
-        assert_memory_equal(dec, csr, strlen(csr));
-        assert_string_equal(json_string_value(json_object_get(json_object_get(req, "Validity"), "Type")), "DAYS");
-        assert_int_equal(json_integer_value(json_object_get(json_object_get(req, "Validity"), "Value")), 30);
-        assert_null(json_object_get(req, "TemplateArn"));
-        assert_null(json_object_get(req, "ValidityNotBefore"));
-        assert_null(json_object_get(req, "ApiPassthrough"));
-        json_decref(req);
-
-        /* DURATION: whole days → DAYS, else END_DATE = now + duration */
-        c.issuer.pca.validity = (conf_validity) { CONF_VALIDITY_DURATION, 2 * 86400 };
-        assert_int_equal(issuer_pca_build_request(&c, csr, "SHA256WITHECDSA", "tok", now, &req), 0);
-        assert_string_equal(json_string_value(json_object_get(json_object_get(req, "Validity"), "Type")), "DAYS");
-        assert_int_equal(json_integer_value(json_object_get(json_object_get(req, "Validity"), "Value")), 2);
-        json_decref(req);
-        c.issuer.pca.validity = (conf_validity) { CONF_VALIDITY_DURATION, 36 * 3600 };
-        assert_int_equal(issuer_pca_build_request(&c, csr, "SHA256WITHECDSA", "tok", now, &req), 0);
-        assert_string_equal(json_string_value(json_object_get(json_object_get(req, "Validity"), "Type")), "END_DATE");
-        assert_int_equal(json_integer_value(json_object_get(json_object_get(req, "Validity"), "Value")), 20270116200000LL);
-        json_decref(req);
-
-        /* ABSOLUTE / END_DATE / MONTHS / YEARS pass through; not-before; template; passthrough as-is */
-        c.issuer.pca.validity = (conf_validity) { CONF_VALIDITY_END_DATE, 20271231235959LL };
-        c.issuer.pca.validity_not_before = (conf_validity) { CONF_VALIDITY_ABSOLUTE, 1799990000 };
-        c.issuer.pca.template_arn = (char *) "arn:aws:acm-pca:::template/EndEntityCertificate_APIPassthrough/V1";
-        c.issuer.pca.api_passthrough = json_pack("{s:{s:[{s:s}]}}", "Subject", "CustomAttributes", "ObjectIdentifier",
-                                                 "1.2.3.4");
-        assert_int_equal(issuer_pca_build_request(&c, csr, "SHA384WITHECDSA", "tok", now, &req), 0);
-        assert_string_equal(json_string_value(json_object_get(json_object_get(req, "Validity"), "Type")), "END_DATE");
-        assert_int_equal(json_integer_value(json_object_get(json_object_get(req, "Validity"), "Value")), 20271231235959LL);
-        assert_string_equal(json_string_value(json_object_get(json_object_get(req, "ValidityNotBefore"), "Type")), "ABSOLUTE");
-        assert_int_equal(json_integer_value(json_object_get(json_object_get(req, "ValidityNotBefore"), "Value")), 1799990000);
-        assert_string_equal(json_string_value(json_object_get(req, "TemplateArn")), c.issuer.pca.template_arn);
-        assert_true(json_equal(json_object_get(req, "ApiPassthrough"), c.issuer.pca.api_passthrough));
-        json_decref(req);
-        c.issuer.pca.validity = (conf_validity) { CONF_VALIDITY_MONTHS, 6 };
-        assert_int_equal(issuer_pca_build_request(&c, csr, "SHA256WITHRSA", "tok", now, &req), 0);
-        assert_string_equal(json_string_value(json_object_get(json_object_get(req, "Validity"), "Type")), "MONTHS");
-        json_decref(req);
-        c.issuer.pca.validity = (conf_validity) { CONF_VALIDITY_YEARS, 1 };
-        assert_int_equal(issuer_pca_build_request(&c, csr, "SHA256WITHRSA", "tok", now, &req), 0);
-        assert_string_equal(json_string_value(json_object_get(json_object_get(req, "Validity"), "Type")), "YEARS");
-        json_decref(req);
-        c.issuer.pca.validity = (conf_validity) { CONF_VALIDITY_DURATION, 0 };
-        assert_int_equal(issuer_pca_build_request(&c, csr, "SHA256WITHRSA", "tok", now, &req), -EINVAL);
-        json_decref(c.issuer.pca.api_passthrough);
+        assert_non_null(x);
+        X509_set_version(x, 2);
+        ASN1_INTEGER_set(X509_get_serialNumber(x), ++serial + (long) (clock_now() % 100000) * 100);
+        ASN1_TIME_set(X509_getm_notBefore(x), nb);
+        ASN1_TIME_set(X509_getm_notAfter(x), na);
+        X509_set_pubkey(x, key);
+        n = X509_get_subject_name(x);
+        X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *) cn, -1, -1, 0);
+        X509_set_issuer_name(x, is_ca ? n : X509_get_subject_name(ca_cert));
+        X509V3_set_ctx(&ctx, is_ca ? x : ca_cert, x, NULL, NULL, 0);
+        if (is_ca) {
+                X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &ctx, NID_basic_constraints, "critical,CA:TRUE");
+                X509_add_ext(x, e, -1);
+                X509_EXTENSION_free(e);
+        } else {
+                char san[512] = "";
+                for (char **d = dns; d && *d; d++)
+                        snprintf(san + strlen(san), sizeof(san) - strlen(san), "%sDNS:%s", san[0] ? "," : "", *d);
+                X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_alt_name, san);
+                X509_add_ext(x, e, -1);
+                X509_EXTENSION_free(e);
+        }
+        assert_true(X509_sign(x, is_ca ? key : ca_key, EVP_sha256()) > 0);
+        return x;
 }
 
-/* ApiPassthrough's Subject.CommonName and SubjectAlternativeNames replace
- * what the CSR asked for (template > API > CSR), so verification expects
- * them; without them the configured names stay expected. */
-static void test_expect_passthrough(void **s _unused_) {
-        conf_cert c = make_cert("web", (char *) "/nonexistent");
-        pca_expect e;
+/* ---- the fake issuer ---- */
 
-        assert_int_equal(issuer_pca_expect(&c, &e), 0);
-        assert_ptr_equal(e.want.dns_names, c.dns_names);
-        assert_null(e.want.subject.common_name);
-        issuer_pca_expect_done(&e);
+typedef enum fake_do {
+        DO_ISSUE,        /* key, (token persisted), certificate */
+        DO_FAIL,
+        DO_WAIT,         /* wait fake.wait_for seconds */
+        DO_HANG,         /* persist a token, then nothing until cancelled */
+        DO_BAD_CERT,     /* a certificate for other names: verification fails */
+} fake_do;
 
-        c.issuer.pca.api_passthrough = json_loads(
-                "{\"Subject\":{\"CommonName\":\"api.example.com\",\"Organization\":\"X\"},"
-                "\"Extensions\":{\"SubjectAlternativeNames\":[{\"DnsName\":\"api.example.com\"},"
-                "{\"IpAddress\":\"192.0.2.1\"},{\"Rfc822Name\":\"a@example.com\"},"
-                "{\"UniformResourceIdentifier\":\"spiffe://x/y\"},{\"DnsName\":\"b.example.com\"}]}}", 0, NULL);
-        assert_non_null(c.issuer.pca.api_passthrough);
-        assert_int_equal(issuer_pca_expect(&c, &e), 0);
-        assert_string_equal(e.want.subject.common_name, "api.example.com");
-        assert_string_equal(e.want.dns_names[0], "api.example.com");
-        assert_string_equal(e.want.dns_names[1], "b.example.com");
-        assert_null(e.want.dns_names[2]);
-        assert_string_equal(e.want.ip_addresses[0], "192.0.2.1");
-        assert_null(e.want.ip_addresses[1]);
-        assert_string_equal(e.want.email_addresses[0], "a@example.com");
-        assert_string_equal(e.want.uris[0], "spiffe://x/y");
-        /* the configured certificate is untouched */
-        assert_string_equal(c.dns_names[0], "www.example.com");
-        issuer_pca_expect_done(&e);
-        json_decref(c.issuer.pca.api_passthrough);
-}
+typedef enum watch_do {
+        WATCH_FINE,
+        WATCH_RENEWED,
+        WATCH_FAIL,
+} watch_do;
 
-static void test_signing_algorithm(void **s _unused_) {
-        assert_string_equal(issuer_pca_signing_algorithm("RSA_2048", NULL), "SHA256WITHRSA");
-        assert_string_equal(issuer_pca_signing_algorithm("RSA_4096", NULL), "SHA256WITHRSA");
-        assert_string_equal(issuer_pca_signing_algorithm("EC_prime256v1", NULL), "SHA256WITHECDSA");
-        assert_string_equal(issuer_pca_signing_algorithm("EC_secp384r1", NULL), "SHA256WITHECDSA");
-        assert_string_equal(issuer_pca_signing_algorithm("EC_secp384r1", "SHA512WITHECDSA"), "SHA512WITHECDSA");
-        assert_string_equal(issuer_pca_signing_algorithm("RSA_2048", "SHA384WITHRSA"), "SHA384WITHRSA");
-        assert_null(issuer_pca_signing_algorithm("RSA_2048", "SHA256WITHECDSA"));
-        assert_null(issuer_pca_signing_algorithm("EC_prime256v1", "SHA256WITHRSA"));
-        assert_null(issuer_pca_signing_algorithm("EC_prime256v1", "RSA"));
-        assert_null(issuer_pca_signing_algorithm("FOO", NULL));
-}
+static struct {
+        fake_do next;            /* what issue does */
+        fake_do after_wait;      /* DO_WAIT: what the next issue does */
+        watch_do watch;
+        time_t wait_for;
+        time_t watch_every;      /* watch_at after issuance / next check */
+        bool has_watch;
+        int issues, resumes, replaces, watches, revokes, cancels;
+        machine *hung;           /* DO_HANG: the machine whose request never answers */
+        void *hung_run;
+        char seen_token_on_disk[64];
+} fake;
 
-/* ---- whole passes that need no AWS ---- */
+typedef struct fake_state {
+        char *token;
+} fake_state;
 
-static char root[64];
+static int fake_state_load(json_t *o, void **ret, char **ret_error) {
+        fake_state *s = calloc(1, sizeof(*s));
+        const char *t = json_string_value(json_object_get(o, "token"));
 
-static int setup_root(void **s _unused_) {
-        strcpy(root, "/tmp/test-engine-XXXXXX");
-        assert_non_null(mkdtemp(root));
+        *ret_error = NULL;
+        if (!s)
+                return -ENOMEM;
+        if (t && !(s->token = strdup(t))) {
+                free(s);
+                return -ENOMEM;
+        }
+        *ret = s;
         return 0;
 }
 
-static int teardown_root(void **s _unused_) {
+static int fake_state_save(const void *v, json_t **ret) {
+        const fake_state *s = v;
+        *ret = s->token ? json_pack("{s:s}", "token", s->token) : json_object();
+        return *ret ? 0 : -ENOMEM;
+}
+
+static void fake_state_free(void *v) {
+        fake_state *s = v;
+        if (s)
+                free(s->token);
+        free(s);
+}
+
+static bool fake_state_in_flight(const void *v) {
+        return ((const fake_state *) v)->token != NULL;
+}
+
+static void fake_state_reset(void *v) {
+        fake_state *s = v;
+        s->token = (free(s->token), NULL);
+}
+
+static int fake_expect(const conf_cert *cert, const void *state _unused_, cert_expect *ret) {
+        *ret = (cert_expect) { .want = *cert };
+        return 0;
+}
+
+typedef struct fake_run {
+        machine *m;
+        bool bad;
+} fake_run;
+
+static void on_key(machine *m, EVP_PKEY *key, void *userdata);
+
+/* The hung request answers now. */
+static void fake_release(void) {
+        machine *m = TAKE_PTR(fake.hung);
+        machine_key(m, on_key, TAKE_PTR(fake.hung_run));
+}
+
+static void fake_cancel(machine *m) {
+        fake_run *r = machine_get_data(m);
+        if (m == fake.hung)
+                fake.hung = NULL;
+        if (r) {
+                fake.cancels++;
+                free(r);
+                machine_set_data(m, NULL);
+        }
+}
+
+static void on_key(machine *m, EVP_PKEY *key, void *userdata) {
+        fake_run *run = userdata;
+        const conf_cert *c = machine_cert(m);
+        char *other[] = { (char *) "evil.example.org", NULL };
+        char **names = run->bad ? other : c->dns_names;
+        X509 *x = sign(key, names[0], names, clock_now() - 60, clock_now() + 30 * DAY, false);
+        _cleanup_(freep) char *pem = x509_pem(x);
+        issued_cert ic = {
+                .key = key,
+                .cert_pem = pem,
+                .chain_pem = ca_pem,
+                .anchor_pem = ca_pem,
+                .arn = "arn:fake",
+                .key_is_pending = true,
+                .watch_at = fake.has_watch ? clock_now() + fake.watch_every : 0,
+        };
+
+        X509_free(x);
+        machine_issued(m, &ic);
+        EVP_PKEY_free(key);
+}
+
+static void after_token(machine *m, void *userdata) {
+        fake_run *run = userdata;
+        _cleanup_(cert_state_freep) cert_state *st = NULL;
+        _cleanup_(freep) char *err = NULL;
+
+        /* persisted before the side effect: the file holds the token now */
+        assert_int_equal(store_load(machine_state_dir(m), machine_name(m), &st, &err), 0);
+        snprintf(fake.seen_token_on_disk, sizeof(fake.seen_token_on_disk), "%s",
+                 json_string_value(json_object_get(st->issuer, "token")) ?: "");
+        assert_int_equal(st->phase, PHASE_REQUEST);
+        if (fake.next == DO_HANG) {
+                fake.hung = m;  /* an AWS request that does not answer (yet) */
+                fake.hung_run = run;
+                return;
+        }
+        machine_key(m, on_key, run);
+}
+
+static int fake_issue(machine *m, issue_reason reason) {
+        fake_state *s = machine_issuer_state(m);
+        fake_run *run;
+
+        fake.issues++;
+        if (reason == ISSUE_RESUME)
+                fake.resumes++;
+        if (reason == ISSUE_REPLACE)
+                fake.replaces++;
+        switch (fake.next) {
+        case DO_FAIL:
+                machine_fail(m, "test", "the fake CA refused (scripted)");
+                return 0;
+        case DO_WAIT:
+                fake.next = fake.after_wait;
+                machine_wait(m, clock_now() + fake.wait_for, "the fake CA is thinking");
+                return 0;
+        default:
+                break;
+        }
+        run = calloc(1, sizeof(*run));
+        if (!run)
+                return -ENOMEM;
+        run->m = m;
+        run->bad = fake.next == DO_BAD_CERT;
+        machine_set_data(m, run);
+        if (!s->token && !(s->token = strdup("tok-1")))
+                return -ENOMEM;
+        machine_persist(m, PHASE_REQUEST, after_token, run);
+        return 0;
+}
+
+static int fake_watch(machine *m) {
+        fake.watches++;
+        switch (fake.watch) {
+        case WATCH_RENEWED:
+                machine_renewal_ready(m, "the fake CA renewed it");
+                break;
+        case WATCH_FAIL:
+                machine_fail(m, "test", "the fake CA cannot be asked (scripted)");
+                break;
+        default:
+                machine_watched(m, clock_now() + fake.watch_every);
+        }
+        return 0;
+}
+
+static int fake_revoke(machine *m, const char *reason) {
+        fake.revokes++;
+        assert_string_equal(reason, "KEY_COMPROMISE");
+        machine_revoked(m, false);
+        return 0;
+}
+
+static issuer_ops fake_ops = {
+        .name = "pca",
+        .state_load = fake_state_load,
+        .state_save = fake_state_save,
+        .state_free = fake_state_free,
+        .state_in_flight = fake_state_in_flight,
+        .state_reset = fake_state_reset,
+        .expect = fake_expect,
+        .issue = fake_issue,
+        .revoke = fake_revoke,
+        .cancel = fake_cancel,
+        .renews = true,
+};
+
+static const issuer_ops *lookup(conf_issuer_type t) {
+        return t == CONF_ISSUER_PCA ? &fake_ops : NULL;
+}
+
+/* ---- fixtures ---- */
+
+static char root[64], conf_path[128], state_dir[128], reload_log[128];
+
+static int setup(void **s _unused_) {
+        strcpy(root, "/tmp/test-engine-XXXXXX");
+        assert_non_null(mkdtemp(root));
+        snprintf(conf_path, sizeof(conf_path), "%s/acm-agent.yaml", root);
+        snprintf(state_dir, sizeof(state_dir), "%s/state", root);
+        snprintf(reload_log, sizeof(reload_log), "%s/reloads", root);
+        memset(&fake, 0, sizeof(fake));
+        fake.watch_every = DAY;
+        fake_ops.watch = NULL;
+        clock_set_offset(0);
+        return 0;
+}
+
+static int teardown(void **s _unused_) {
         char cmd[128];
+        clock_set_offset(0);
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
         return system(cmd) == 0 ? 0 : -1;
 }
 
-typedef struct fixture {
-        char state_dir[128];
-        char dir[2][128];
-        conf_cert certs[2];
-        conf_cert *list[3];
-        conf c;
-} fixture;
+/* Writes the configuration: certificates named in names, each with the
+ * extra YAML (already indented) and a reload command that appends its name
+ * to reload_log, or that fails when reload_fails. */
+static void write_conf(const char *const *names, const char *extra, bool reload_fails) {
+        FILE *f = fopen(conf_path, "we");
 
-static void fixture_init(fixture *f) {
-        snprintf(f->state_dir, sizeof(f->state_dir), "%s/state", root);
-        for (int i = 0; i < 2; i++) {
-                snprintf(f->dir[i], sizeof(f->dir[i]), "%s/out%d", root, i);
-                f->certs[i] = make_cert(i == 0 ? "a" : "b", f->dir[i]);
-                f->list[i] = &f->certs[i];
+        assert_non_null(f);
+        fprintf(f, "state_dir: %s\noutput_root: %s/out\ndaemon: {reload_debounce: 0s}\ncertificates:\n", state_dir, root);
+        for (const char *const *n = names; *n; n++) {
+                fprintf(f, "  - name: %s\n"
+                           "    issuer: {type: pca, ca_arn: \"arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/"
+                           "11111111-1111-4111-8111-111111111111\", validity: 30d}\n"
+                           "    dns_names: [%s.example.com]\n"
+                           "    jitter: 0s\n"
+                           "    reload: [{command: [/bin/sh, -c, \"echo %s >> %s%s\"]}]\n%s",
+                        *n, *n, *n, reload_log, reload_fails ? "; exit 1" : "", extra ? extra : "");
         }
-        f->list[2] = NULL;
-        f->c = (conf) { .state_dir = f->state_dir, .certs = f->list, .n_certs = 2 };
+        assert_int_equal(fclose(f), 0);
 }
 
-/* A deployed, valid certificate: a current version and a state saying so. */
-static void make_valid(fixture *f, int i, time_t not_after) {
-        deploy_file file = { CONF_OUT_CERT, "x\n", 2, false };
-        deploy_result dr;
-        char err[256];
-        _cleanup_(state_freep) cert_state *st = state_new();
+static conf *load_conf(void) {
+        conf_errors errs = {};
+        conf *c = NULL;
+        int r = conf_load(conf_path, &c, &errs);
 
-        assert_int_equal(state_dir_prepare(f->state_dir), 0);
-        assert_int_equal(deploy_install(&f->certs[i].output, f->certs[i].name, &file, 1, "AB", &dr, err, sizeof(err)), 0);
-        st->phase = STATE_VALID;
-        st->serial = strdup("ABCDEF01");
-        st->not_before = clock_now() - 86400;
-        st->not_after = not_after;
-        st->current_version = strdup(dr.version);
-        assert_int_equal(state_save(f->state_dir, f->certs[i].name, st), 0);
+        if (r < 0)
+                conf_errors_print(&errs, stderr);
+        conf_errors_done(&errs);
+        assert_int_equal(r, 0);
+        return c;
 }
 
-static void test_pass_all_valid(void **s _unused_) {
-        fixture f;
-        _cleanup_(engine_freep) engine *e = NULL;
-        fixture_init(&f);
-        make_valid(&f, 0, clock_now() + 30 * 86400);
-        make_valid(&f, 1, clock_now() + 30 * 86400);
+static engine *once(const engine_options *extra) {
+        engine_options o = extra ? *extra : (engine_options) {};
+        engine *e = NULL;
+        char err[256] = "";
 
-        assert_int_equal(engine_new(&f.c, NULL, &e), 0);
+        o.mode = ENGINE_ONCE;
+        o.issuer_lookup = lookup;
+        assert_int_equal(engine_new(NULL, load_conf(), &o, &e, err, sizeof(err)), 0);
         assert_int_equal(engine_run_once(e), 0);
+        return e;
+}
+
+static cert_state *state_of(const char *name) {
+        cert_state *st = NULL;
+        _cleanup_(freep) char *err = NULL;
+
+        assert_int_equal(store_load(state_dir, name, &st, &err), 0);
+        return st;
+}
+
+static int reloads(void) {
+        _cleanup_(freep) char *s = NULL;
+        int n = 0;
+
+        if (read_full_file(reload_log, 1 << 16, &s, NULL) < 0)
+                return 0;
+        for (char *p = s; *p; p++)
+                n += *p == '\n';
+        return n;
+}
+
+static char *served_serial(const char *name) {
+        char p[256];
+        _cleanup_(freep) char *pem = NULL;
+        crypto_cert_info *info = NULL;
+        char *serial;
+
+        snprintf(p, sizeof(p), "%s/out/%s/cert.pem", root, name);
+        if (read_full_file(p, 1 << 16, &pem, NULL) < 0)
+                return NULL;
+        assert_int_equal(crypto_cert_info_get(pem, strlen(pem), &info), 0);
+        serial = strdup(info->serial_hex);
+        crypto_cert_info_free(info);
+        return serial;
+}
+
+/* The deployed key is the keystore's served key and matches cert.pem. */
+static void assert_key_consistent(const char *name) {
+        char p[256];
+        _cleanup_(freep) char *pem = NULL, *kp = NULL;
+        EVP_PKEY *served = NULL, *deployed = NULL;
+        X509 *x;
+        BIO *b;
+
+        snprintf(p, sizeof(p), "%s/out/%s/cert.pem", root, name);
+        assert_int_equal(read_full_file(p, 1 << 16, &pem, NULL), 0);
+        b = BIO_new_mem_buf(pem, -1);
+        x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+        BIO_free(b);
+        assert_non_null(x);
+        snprintf(p, sizeof(p), "%s/out/%s/key.pem", root, name);
+        assert_int_equal(crypto_key_load_file(p, &deployed), 0);
+        assert_int_equal(store_key_load(state_dir, name, STORE_KEY_SERVED, &served), 0);
+        assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(x), deployed), 1);
+        assert_int_equal(EVP_PKEY_eq(served, deployed), 1);
+        X509_free(x);
+        EVP_PKEY_free(served);
+        EVP_PKEY_free(deployed);
+}
+
+/* ---- tests ---- */
+
+static void test_issue_deploy_reload(void **s _unused_) {
+        const char *names[] = { "a", "b", NULL };
+        engine *e;
+        cert_state *st;
+        char *serial;
+
+        write_conf(names, NULL, false);
+        e = once(NULL);
         assert_int_equal(engine_n_results(e), 2);
         for (size_t i = 0; i < 2; i++) {
                 const engine_result *r = engine_result_get(e, i);
-                assert_int_equal(r->action, ENGINE_ACTION_NONE);
-                assert_false(r->changed);
-                assert_string_equal(r->serial, "ABCDEF01");
+                assert_int_equal(r->action, ENGINE_ACTION_ISSUED);
+                assert_true(r->changed);
                 assert_null(r->error);
-                assert_true(r->renew_at > clock_now());
+                assert_non_null(r->serial);
+                assert_true(r->renew_at > clock_now() && r->renew_at < r->not_after);
         }
         assert_int_equal(engine_exit_code(e), 0);
-        /* no AWS client was created: no call, not even credentials */
-        json_t *stats = engine_aws_stats_json(e);
-        assert_int_equal(json_object_size(json_object_get(stats, "calls")), 0);
-        json_decref(stats);
+        engine_free(e);
+        /* one reload for the pass (both certificates share the target's batch) */
+        assert_int_equal(reloads(), 2);  /* two distinct commands: one each */
+        assert_string_equal(fake.seen_token_on_disk, "tok-1");
+
+        st = state_of("a");
+        assert_int_equal(st->phase, PHASE_VALID);
+        assert_non_null(st->served.cert_pem);
+        assert_non_null(st->served.chain_pem);
+        assert_non_null(st->served.version);
+        assert_null(st->pending.serial);
+        assert_null(st->previous.serial);
+        assert_non_null(st->issued_for);
+        assert_non_null(st->deployed_for);
+        assert_null(json_object_get(st->issuer, "token"));  /* the request is done */
+        serial = served_serial("a");
+        assert_string_equal(serial, st->served.serial);
+        free(serial);
+        assert_key_consistent("a");
+        cert_state_free(st);
+
+        /* again: nothing to do, no issuer call, no write */
+        int before = fake.issues;
+        e = once(NULL);
+        assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_NONE);
+        assert_int_equal(fake.issues, before);
+        assert_int_equal(engine_exit_code(e), 0);
+        engine_free(e);
+        assert_int_equal(reloads(), 2);
+
+        /* renew --force: a new certificate, the old version kept for rollback */
+        st = state_of("a");
+        char *old = strdup(st->served.serial);
+        cert_state_free(st);
+        e = once(&(engine_options) { .command = ENGINE_CMD_RENEW, .only = "a", .force = true });
+        assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_RENEWED);
+        engine_free(e);
+        st = state_of("a");
+        assert_string_not_equal(st->served.serial, old);
+        assert_int_equal(st->phase, PHASE_VALID);
+        assert_key_consistent("a");
+        cert_state_free(st);
+        free(old);
 }
 
-static void test_pass_dry_run(void **s _unused_) {
-        fixture f;
-        _cleanup_(engine_freep) engine *e = NULL;
-        engine_options o = { .dry_run = true };
-        struct stat sb;
-        fixture_init(&f);
-        make_valid(&f, 0, clock_now() + 30 * 86400);
-        /* b: due (expires in a day of a 31-day lifetime) */
-        make_valid(&f, 1, clock_now() + 3600);
+/* A failure backs off: the next --once makes no issuer call before the next
+ * attempt; renew NAME and a later time do. */
+static void test_fail_backoff(void **s _unused_) {
+        const char *names[] = { "a", NULL };
+        engine *e;
+        cert_state *st;
 
-        assert_int_equal(engine_new(&f.c, &o, &e), 0);
-        assert_int_equal(engine_run_once(e), 0);
-        assert_non_null(strstr(engine_result_get(e, 0)->plan, "nothing to do"));
-        assert_non_null(strstr(engine_result_get(e, 1)->plan, "renew: serial ABCDEF01 is due since"));
-        assert_int_equal(engine_result_get(e, 1)->action, ENGINE_ACTION_NONE);
-        /* nothing was locked or written */
+        write_conf(names, NULL, false);
+        fake.next = DO_FAIL;
+        e = once(NULL);
+        assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_FAILED);
+        assert_non_null(strstr(engine_result_get(e, 0)->error, "scripted"));
+        assert_int_equal(engine_exit_code(e), 1);
+        engine_free(e);
+        st = state_of("a");
+        assert_int_equal(st->phase, PHASE_BACKOFF);
+        assert_int_equal(st->failures, 1);
+        assert_string_equal(st->last_error_kind, "test");
+        assert_true(st->wake_at >= clock_now() + 300 - 1);
+        time_t retry = st->wake_at;
+        cert_state_free(st);
+        assert_int_equal(fake.issues, 1);
+
+        /* before the next attempt: reported, no call */
+        e = once(NULL);
+        assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_FAILED);
+        assert_int_equal(engine_result_get(e, 0)->next_attempt, retry);
+        assert_non_null(strstr(engine_result_get(e, 0)->error, "next attempt at"));
+        engine_free(e);
+        assert_int_equal(fake.issues, 1);
+
+        /* renew NAME bypasses the backoff; a second failure waits longer */
+        e = once(&(engine_options) { .command = ENGINE_CMD_RENEW, .only = "a" });
+        engine_free(e);
+        assert_int_equal(fake.issues, 2);
+        st = state_of("a");
+        assert_int_equal(st->failures, 2);
+        cert_state_free(st);
+
+        /* after the retry time: tried, and now it works */
+        clock_set_offset(DAY);
+        fake.next = DO_ISSUE;
+        e = once(NULL);
+        assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_ISSUED);
+        engine_free(e);
+        st = state_of("a");
+        assert_int_equal(st->phase, PHASE_VALID);
+        assert_int_equal(st->failures, 0);
+        assert_null(st->last_error);
+        cert_state_free(st);
+}
+
+/* Waiting on something outside: --once reports it (exit 3) when the wait is
+ * long, sits it out when it is short. */
+static void test_wait(void **s _unused_) {
+        const char *names[] = { "a", NULL };
+        engine *e;
+        cert_state *st;
+
+        write_conf(names, NULL, false);
+        fake.next = fake.after_wait = DO_WAIT;
+        fake.wait_for = 2 * 3600;
+        e = once(NULL);
+        assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_WAITING);
+        assert_string_equal(engine_result_get(e, 0)->wait_reason, "the fake CA is thinking");
+        assert_int_equal(engine_exit_code(e), 3);
+        engine_free(e);
+        st = state_of("a");
+        assert_int_equal(st->phase, PHASE_WAITING);
+        assert_string_equal(st->wait_reason, "the fake CA is thinking");
+        cert_state_free(st);
+        e = once(NULL);
+        assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_WAITING);
+        engine_free(e);
+        assert_int_equal(fake.issues, 1);
+
+        /* a short wait (0 s) is sat out in the same pass: issued at once */
+        clock_set_offset(3 * 3600);
+        fake.wait_for = 0;
+        fake.after_wait = DO_ISSUE;
+        e = once(NULL);
+        assert_int_equal(fake.issues, 3);
+        assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_ISSUED);
+        engine_free(e);
+
+        /* waits that never end are sat out only up to once_wait_max: the
+         * pass ends, reporting the wait */
+        clock_set_offset(60 * DAY);
+        fake.next = fake.after_wait = DO_WAIT;
+        e = once(&(engine_options) { .command = ENGINE_CMD_RENEW, .only = "a", .force = true, .once_wait_max = 5 });
+        assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_WAITING);
+        assert_int_equal(fake.issues, 3 + 6);
+        engine_free(e);
+}
+
+/* A certificate that does not carry what was asked is not deployed. */
+static void test_verify_refuses(void **s _unused_) {
+        const char *names[] = { "a", NULL };
+        engine *e;
+        cert_state *st;
         char p[256];
-        snprintf(p, sizeof(p), "%s/certs/b.lock", f.state_dir);
-        assert_int_equal(stat(p, &sb), -1);
-        e = engine_free(e);
 
-        /* the only filter, and an unknown name */
-        o.only = "nope";
-        assert_int_equal(engine_new(&f.c, &o, &e), -ENOENT);
-        o.only = "a";
-        assert_int_equal(engine_new(&f.c, &o, &e), 0);
-        assert_int_equal(engine_run_once(e), 0);
-        assert_int_equal(engine_n_results(e), 1);
-        assert_string_equal(engine_result_get(e, 0)->name, "a");
+        write_conf(names, NULL, false);
+        fake.next = DO_BAD_CERT;
+        e = once(NULL);
+        assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_FAILED);
+        assert_non_null(strstr(engine_result_get(e, 0)->error, "failed verification"));
+        engine_free(e);
+        st = state_of("a");
+        assert_int_equal(st->phase, PHASE_BACKOFF);
+        assert_string_equal(st->last_error_kind, "verify");
+        assert_null(json_object_get(st->issuer, "token"));  /* the request is not resumed */
+        assert_null(st->pending.serial);
+        cert_state_free(st);
+        snprintf(p, sizeof(p), "%s/out/a/cert.pem", root);
+        assert_int_equal(access(p, F_OK), -1);
+        assert_int_equal(reloads(), 0);
 }
 
-static void test_pass_locked_and_corrupt(void **s _unused_) {
-        fixture f;
-        _cleanup_(engine_freep) engine *e = NULL;
-        int pfd[2], fd;
-        char p[256], c;
-        pid_t pid;
-        fixture_init(&f);
-        make_valid(&f, 0, clock_now() + 60);  /* due: needs the lock */
-        make_valid(&f, 1, clock_now() + 30 * 86400);
-        snprintf(p, sizeof(p), "%s/certs/b.json", f.state_dir);
-        assert_int_equal(write_file_atomic(p, "{broken", 7, 0600, (uid_t) -1, (gid_t) -1), 0);
+/* A failing reload rolls back to the previous version, and the state says
+ * so at once; with nothing to roll back to, the reload stays pending. */
+static void test_reload_rollback(void **s _unused_) {
+        const char *names[] = { "a", NULL };
+        engine *e;
+        cert_state *st;
+        char *before, *now;
 
+        /* first deploy, reload fails: nothing to roll back to */
+        write_conf(names, NULL, true);
+        e = once(NULL);
+        assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_FAILED);
+        assert_non_null(strstr(engine_result_get(e, 0)->error, "reload failed"));
+        engine_free(e);
+        st = state_of("a");
+        assert_int_equal(st->phase, PHASE_RELOAD);
+        assert_true(st->wake_at > clock_now());
+        cert_state_free(st);
+        int tried = reloads();
+        assert_true(tried >= 1);
+        /* the retry time comes: the reload runs again (no new certificate) */
+        write_conf(names, NULL, false);
+        clock_set_offset(DAY);
+        int issues = fake.issues;
+        e = once(NULL);
+        assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_ISSUED);
+        engine_free(e);
+        assert_int_equal(fake.issues, issues);
+        assert_int_equal(reloads(), tried + 1);
+        st = state_of("a");
+        assert_int_equal(st->phase, PHASE_VALID);
+        cert_state_free(st);
+
+        /* a renewal whose reload fails: rolled back to the old version */
+        before = served_serial("a");
+        write_conf(names, NULL, true);
+        e = once(&(engine_options) { .command = ENGINE_CMD_RENEW, .only = "a", .force = true });
+        assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_FAILED);
+        assert_non_null(strstr(engine_result_get(e, 0)->error, "rolled back"));
+        engine_free(e);
+        now = served_serial("a");
+        assert_string_equal(now, before);
+        st = state_of("a");
+        assert_int_equal(st->phase, PHASE_BACKOFF);
+        assert_string_equal(st->served.serial, before);
+        assert_null(st->previous.serial);
+        assert_true(st->force_renewal);  /* a forced renewal that failed stays wanted */
+        cert_state_free(st);
+        assert_key_consistent("a");
+        free(before);
+        free(now);
+}
+
+/* revoke: the served certificate is revoked and replaced in the same
+ * command, with a new key; the revoked version is gone and is no rollback
+ * target. --no-replace leaves it revoked until renew. */
+static void test_revoke(void **s _unused_) {
+        const char *names[] = { "a", NULL };
+        engine *e;
+        cert_state *st;
+        EVP_PKEY *k1 = NULL, *k2 = NULL;
+        _cleanup_(strv_freep) char **versions = NULL;
+
+        write_conf(names, NULL, false);
+        engine_free(once(NULL));
+        st = state_of("a");
+        char *revoked = strdup(st->served.serial), *revoked_version = strdup(st->served.version);
+        cert_state_free(st);
+        assert_int_equal(store_key_load(state_dir, "a", STORE_KEY_SERVED, &k1), 0);
+
+        e = once(&(engine_options) { .command = ENGINE_CMD_REVOKE, .only = "a", .revoke_reason = "KEY_COMPROMISE" });
+        assert_int_equal(fake.revokes, 1);
+        assert_int_equal(fake.replaces, 1);
+        assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_RENEWED);
+        assert_int_equal(engine_exit_code(e), 0);
+        engine_free(e);
+        st = state_of("a");
+        assert_int_equal(st->phase, PHASE_VALID);
+        assert_string_not_equal(st->served.serial, revoked);
+        assert_string_equal(st->revoked_serial, revoked);
+        assert_string_equal(st->revoke_reason, "KEY_COMPROMISE");
+        assert_false(st->force_renewal);
+        assert_int_equal(store_key_load(state_dir, "a", STORE_KEY_SERVED, &k2), 0);
+        assert_int_equal(EVP_PKEY_eq(k1, k2), 0);  /* a new key */
+        assert_key_consistent("a");
+        conf_output out = { .dir = NULL };
+        char d[256];
+        snprintf(d, sizeof(d), "%s/out/a", root);
+        out.dir = d;
+        assert_int_equal(deploy_list_versions(&out, &versions), 0);
+        for (char **v = versions; *v; v++)
+                assert_string_not_equal(*v, revoked_version);
+        cert_state_free(st);
+        EVP_PKEY_free(k1);
+        EVP_PKEY_free(k2);
+
+        /* --no-replace: revoked and left so (exit 1) until renew */
+        e = once(&(engine_options) { .command = ENGINE_CMD_REVOKE, .only = "a", .revoke_reason = "KEY_COMPROMISE",
+                                     .revoke_no_replace = true });
+        assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_REVOKED);
+        assert_int_equal(engine_exit_code(e), 1);
+        engine_free(e);
+        st = state_of("a");
+        assert_int_equal(st->phase, PHASE_REVOKED);
+        assert_string_equal(st->revoked_serial, st->served.serial);
+        cert_state_free(st);
+        int issues = fake.issues;
+        e = once(NULL);
+        assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_REVOKED);
+        assert_int_equal(fake.issues, issues);
+        engine_free(e);
+        e = once(&(engine_options) { .command = ENGINE_CMD_RENEW, .only = "a" });
+        assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_RENEWED);
+        engine_free(e);
+        st = state_of("a");
+        assert_int_equal(st->phase, PHASE_VALID);
+        cert_state_free(st);
+        free(revoked);
+        free(revoked_version);
+}
+
+/* ---- the daemon: timers, watch, stop mid-job, configuration swap ---- */
+
+static sd_event *loop;
+
+static engine *daemon_start(void) {
+        engine_options o = { .mode = ENGINE_DAEMON, .issuer_lookup = lookup };
+        engine *e = NULL;
+        char err[256] = "";
+
+        assert_int_equal(sd_event_new(&loop), 0);
+        assert_int_equal(engine_new(loop, load_conf(), &o, &e, err, sizeof(err)), 0);
+        assert_int_equal(engine_start(e), 0);
+        return e;
+}
+
+static void daemon_end(engine *e) {
+        engine_free(e);
+        loop = sd_event_unref(loop);
+}
+
+/* Runs the loop until cond() holds (bounded by iterations, not time). */
+static bool run_until(bool (*cond)(void *), void *arg) {
+        for (int i = 0; i < 2000; i++) {
+                if (cond(arg))
+                        return true;
+                assert_true(sd_event_run(loop, 100 * 1000) >= 0);
+        }
+        return cond(arg);
+}
+
+static bool phase_is(void *arg) {
+        const char **want = arg;
+        _cleanup_(cert_state_freep) cert_state *st = NULL;
+        _cleanup_(freep) char *err = NULL;
+        return store_load(state_dir, want[0], &st, &err) >= 0 && streq(cert_phase_to_string(st->phase), want[1]);
+}
+
+static bool counter_reaches(void *arg) {
+        int *const *p = arg;
+        return *p[0] >= *p[1];
+}
+
+static bool idle(void *arg) {
+        engine *e = arg;
+        engine_counts c;
+        engine_get_counts(e, &c);
+        return c.busy == 0;
+}
+
+static void test_daemon_watch_and_renew(void **s _unused_) {
+        const char *names[] = { "a", NULL };
+        engine *e;
+        cert_state *st;
+
+        fake_ops.watch = fake_watch;
+        fake.has_watch = true;
+        fake.watch_every = 3600;
+        write_conf(names, NULL, false);
+        e = daemon_start();
+        assert_true(run_until(phase_is, (const char *[]) { "a", "valid" }));
+        assert_true(run_until(idle, e));
+        st = state_of("a");
+        time_t watch_at = st->wake_at;
+        char *first = strdup(st->served.serial);
+        cert_state_free(st);
+        assert_true(watch_at > clock_now());
+        assert_int_equal(fake.watches, 0);
+        /* the next wake is the watch, not the renewal a month away */
+        const char *next = NULL;
+        assert_int_equal(engine_next_wake(e, &next), watch_at);
+        assert_string_equal(next, "a");
+
+        /* the clock reaches the watch: checked, fine, next check an hour on */
+        clock_set_offset(3601);
+        engine_poke(e, "none");  /* unknown: no effect */
+        assert_int_equal(engine_poke(e, "nope"), -ENOENT);
+        int want = 1;
+        int *args[] = { &fake.watches, &want };
+        /* steered clock: re-arm the timer at the new "now" */
+        assert_int_equal(engine_poke(e, "a"), 0);
+        assert_true(run_until(counter_reaches, args));
+        assert_true(run_until(idle, e));
+        st = state_of("a");
+        assert_int_equal(st->phase, PHASE_VALID);
+        assert_true(st->wake_at > watch_at);
+        cert_state_free(st);
+
+        /* the issuer says a new certificate is ready: fetched and deployed */
+        fake.watch = WATCH_RENEWED;
+        int issues = fake.issues;
+        assert_int_equal(engine_poke(e, "a"), 0);
+        want = issues + 1;
+        int *args2[] = { &fake.issues, &want };
+        assert_true(run_until(counter_reaches, args2));
+        assert_true(run_until(idle, e));
+        st = state_of("a");
+        assert_string_not_equal(st->served.serial, first);
+        assert_int_equal(st->phase, PHASE_VALID);
+        cert_state_free(st);
+        free(first);
+        daemon_end(e);
+}
+
+static void stopped(void *userdata) {
+        *(bool *) userdata = true;
+}
+
+static bool flag_set(void *arg) {
+        return *(bool *) arg;
+}
+
+/* Stopped while a request is in flight: the issuer is cancelled, the saved
+ * token stays, and a restart resumes with it (no second request). */
+static void test_daemon_stop_mid_job(void **s _unused_) {
+        const char *names[] = { "a", NULL };
+        engine *e;
+        cert_state *st;
+        bool done = false;
+
+        write_conf(names, NULL, false);
+        fake.next = DO_HANG;
+        e = daemon_start();
+        assert_true(run_until(phase_is, (const char *[]) { "a", "request" }));
+        engine_stop(e, stopped, &done);
+        assert_true(run_until(flag_set, &done));
+        assert_int_equal(fake.cancels, 1);
+        daemon_end(e);
+        st = state_of("a");
+        assert_int_equal(st->phase, PHASE_REQUEST);
+        assert_string_equal(json_string_value(json_object_get(st->issuer, "token")), "tok-1");
+        cert_state_free(st);
+
+        /* restart: resumed from the saved token */
+        fake.next = DO_ISSUE;
+        e = daemon_start();
+        assert_true(run_until(phase_is, (const char *[]) { "a", "valid" }));
+        assert_int_equal(fake.resumes, 1);
+        assert_int_equal(fake.issues, 2);
+        assert_true(run_until(idle, e));
+        daemon_end(e);
+}
+
+/* A configuration swapped while machines are in flight: the busy one
+ * finishes with its old settings, then reconciles with the new ones (names
+ * changed: a new certificate); a new certificate starts; a removed one stops
+ * being managed and keeps its files. */
+static void test_daemon_reconfigure(void **s _unused_) {
+        const char *ab[] = { "a", "b", NULL }, *ac[] = { "a", "c", NULL };
+        engine *e;
+        cert_state *st;
+        char p[256];
+
+        write_conf(ab, NULL, false);
+        e = daemon_start();
+        assert_true(run_until(phase_is, (const char *[]) { "b", "valid" }));
+        assert_true(run_until(phase_is, (const char *[]) { "a", "valid" }));
+        assert_true(run_until(idle, e));
+        st = state_of("a");
+        char *a_serial = strdup(st->served.serial);
+        cert_state_free(st);
+
+        /* a is due (the clock says so) and mid-request when the
+         * configuration changes: its subject changes, b goes, c comes */
+        fake.next = DO_HANG;
+        clock_set_offset(25 * DAY);
+        assert_int_equal(engine_poke(e, "a"), 0);
+        assert_true(run_until(phase_is, (const char *[]) { "a", "request" }));
+        assert_non_null(fake.hung);
+        int issues = fake.issues;
+        write_conf(ac, "    subject: {organization: Changed}\n", false);
+        fake.next = DO_ISSUE;
+        assert_int_equal(engine_reconfigure(e, load_conf()), 0);
+        assert_true(run_until(phase_is, (const char *[]) { "c", "valid" }));
+        /* a still waits for its request, with its old settings */
+        st = state_of("a");
+        assert_int_equal(st->phase, PHASE_REQUEST);
+        cert_state_free(st);
+        assert_int_equal(fake.issues, issues + 1);  /* c only */
+        fake_release();
+        assert_true(run_until(idle, e));
+        /* a finished the old request, then was reissued for its new subject */
+        assert_int_equal(fake.issues, issues + 2);
+        st = state_of("a");
+        assert_int_equal(st->phase, PHASE_VALID);
+        assert_string_not_equal(st->served.serial, a_serial);
+        cert_state_free(st);
+        assert_int_equal(engine_n_results(e), 2);
+        assert_string_equal(engine_result_get(e, 0)->name, "a");
+        assert_string_equal(engine_result_get(e, 1)->name, "c");
+        /* b is not managed any more, its files stay */
+        snprintf(p, sizeof(p), "%s/out/b/cert.pem", root);
+        assert_int_equal(access(p, F_OK), 0);
+        free(a_serial);
+        daemon_end(e);
+}
+
+/* Output settings changed: the served certificate is deployed again (no new
+ * certificate); a deleted output directory is restored the same way. */
+static void test_redeploy(void **s _unused_) {
+        const char *names[] = { "a", NULL };
+        engine *e;
+        cert_state *st;
+        char p[256], cmd[300];
+
+        write_conf(names, NULL, false);
+        engine_free(once(NULL));
+        st = state_of("a");
+        char *serial = strdup(st->served.serial), *version = strdup(st->served.version);
+        cert_state_free(st);
+        int issues = fake.issues;
+        write_conf(names, "    output: {files: [cert, chain, fullchain, key, haproxy_bundle]}\n", false);
+        e = once(NULL);
+        engine_free(e);
+        assert_int_equal(fake.issues, issues);
+        st = state_of("a");
+        assert_string_equal(st->served.serial, serial);
+        assert_string_not_equal(st->served.version, version);
+        cert_state_free(st);
+        snprintf(p, sizeof(p), "%s/out/a/haproxy.pem", root);
+        assert_int_equal(access(p, F_OK), 0);
+        assert_key_consistent("a");
+
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s/out/a'", root);
+        assert_int_equal(system(cmd), 0);
+        engine_free(once(NULL));
+        assert_int_equal(fake.issues, issues);
+        char *now = served_serial("a");
+        assert_string_equal(now, serial);
+        assert_key_consistent("a");
+        free(now);
+        free(serial);
+        free(version);
+}
+
+/* The state 0.1 wrote resumes: its layout is migrated, a valid certificate
+ * stays valid without a call. */
+static void test_migration(void **s _unused_) {
+        const char *names[] = { "a", NULL };
+        engine *e;
+        cert_state *st;
+        char p[256], q[256];
+
+        write_conf(names, NULL, false);
+        engine_free(once(NULL));
+        /* turn the new layout back into 0.1's */
+        st = state_of("a");
+        _cleanup_(freep) char *v1 = strprintf(
+                "{\"schema\": 1, \"phase\": \"valid\", \"serial\": \"%s\", \"current_version\": \"%s\", "
+                "\"not_before\": \"2026-01-01T00:00:00Z\", \"not_after\": \"2099-01-01T00:00:00Z\", "
+                "\"failures\": 0, \"force_renewal\": false}", st->served.serial, st->served.version);
+        cert_state_free(st);
+        snprintf(p, sizeof(p), "%s/keys", state_dir);
+        assert_int_equal(mkdir(p, 0700), 0);
+        snprintf(p, sizeof(p), "%s/certs/a/key.pem", state_dir);
+        snprintf(q, sizeof(q), "%s/keys/a.pem", state_dir);
+        assert_int_equal(rename(p, q), 0);
+        snprintf(p, sizeof(p), "%s/certs/a/state.json", state_dir);
+        assert_int_equal(unlink(p), 0);
+        snprintf(p, sizeof(p), "%s/certs/a/lock", state_dir);
+        (void) unlink(p);
+        snprintf(p, sizeof(p), "%s/certs/a", state_dir);
+        assert_int_equal(rmdir(p), 0);
+        snprintf(p, sizeof(p), "%s/certs/a.json", state_dir);
+        assert_int_equal(write_file_atomic(p, v1, strlen(v1), 0600, (uid_t) -1, (gid_t) -1), 0);
+
+        int issues = fake.issues;
+        e = once(NULL);
+        assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_NONE);
+        engine_free(e);
+        assert_int_equal(fake.issues, issues);
+        /* not due: nothing locked, so nothing migrated yet; a forced renewal
+         * takes the lock and migrates */
+        e = once(&(engine_options) { .command = ENGINE_CMD_RENEW, .only = "a", .force = true });
+        assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_RENEWED);
+        engine_free(e);
+        snprintf(p, sizeof(p), "%s/certs/a.json", state_dir);
+        assert_int_equal(access(p, F_OK), -1);
+        assert_int_equal(access(q, F_OK), -1);
+        st = state_of("a");
+        assert_int_equal(st->phase, PHASE_VALID);
+        cert_state_free(st);
+        assert_key_consistent("a");
+}
+
+static void test_dry_run_locked_corrupt(void **s _unused_) {
+        const char *names[] = { "a", "b", NULL };
+        engine *e;
+        char p[256], c;
+        int pfd[2], fd;
+        pid_t pid;
+        struct stat sb;
+
+        write_conf(names, NULL, false);
+        e = once(&(engine_options) { .dry_run = true });
+        assert_non_null(strstr(engine_result_get(e, 0)->plan, "issue: no certificate deployed"));
+        engine_free(e);
+        assert_int_equal(stat(state_dir, &sb), -1);  /* nothing written */
+        assert_int_equal(fake.issues, 0);
+
+        engine_free(once(NULL));
+        /* another process holds a's lock; b's state is corrupt */
+        snprintf(p, sizeof(p), "%s/certs/b/state.json", state_dir);
+        assert_int_equal(write_file_atomic(p, "{broken", 7, 0600, (uid_t) -1, (gid_t) -1), 0);
         assert_int_equal(pipe(pfd), 0);
         pid = fork();
         assert_true(pid >= 0);
         if (pid == 0) {
                 close(pfd[0]);
-                if (state_lock(f.state_dir, "a", false, &fd) < 0)
+                if (store_lock(state_dir, "a", false, &fd) < 0)
                         _exit(1);
                 (void) !write(pfd[1], "x", 1);
                 pause();
@@ -290,61 +1045,59 @@ static void test_pass_locked_and_corrupt(void **s _unused_) {
         }
         close(pfd[1]);
         assert_int_equal(read(pfd[0], &c, 1), 1);
-
-        assert_int_equal(engine_new(&f.c, NULL, &e), 0);
-        assert_int_equal(engine_run_once(e), 0);
+        e = once(&(engine_options) { .command = ENGINE_CMD_RENEW, .only = "a", .force = true });
         assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_LOCKED);
         assert_non_null(strstr(engine_result_get(e, 0)->error, "locked by another acm-agent"));
+        assert_int_equal(engine_exit_code(e), 3);
+        engine_free(e);
+        e = once(NULL);
         assert_int_equal(engine_result_get(e, 1)->action, ENGINE_ACTION_FAILED);
-        assert_non_null(strstr(engine_result_get(e, 1)->error, "b.json"));
-        assert_int_equal(engine_exit_code(e), 1);  /* failed wins over locked */
+        assert_non_null(strstr(engine_result_get(e, 1)->error, "state.json"));
+        assert_int_equal(engine_exit_code(e), 1);
+        engine_free(e);
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
         close(pfd[0]);
+        /* an unknown name */
+        engine *x = NULL;
+        engine_options o = { .mode = ENGINE_ONCE, .only = "nope", .issuer_lookup = lookup };
+        assert_int_equal(engine_new(NULL, load_conf(), &o, &x, NULL, 0), -ENOENT);
 }
 
-/* The worker pool cannot be created (no descriptor for its eventfd): the
- * real cause comes back, not a NULL pool that callers report as EINVAL. */
-static void test_workers_error(void **s _unused_) {
-        fixture f;
-        _cleanup_(engine_freep) engine *e = NULL;
-        struct rlimit old, lim;
-        worker_pool *pool = (worker_pool *) &f;  /* must stay untouched on failure */
-        int fd, r;
+static int group_setup(void **s _unused_) {
+        EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_id(EVP_PKEY_EC, NULL);
 
-        fixture_init(&f);
-        assert_int_equal(engine_new(&f.c, NULL, &e), 0);
-        machine m = { .engine = e, .cert = &f.certs[0], .state_dir = f.state_dir };
+        assert_non_null(ctx);
+        assert_int_equal(EVP_PKEY_keygen_init(ctx), 1);
+        assert_int_equal(EVP_PKEY_CTX_set_ec_paramgen_curve_nid(ctx, NID_X9_62_prime256v1), 1);
+        assert_int_equal(EVP_PKEY_keygen(ctx, &ca_key), 1);
+        EVP_PKEY_CTX_free(ctx);
+        ca_cert = sign(ca_key, "Test Engine CA", NULL, clock_now() - DAY, clock_now() + 3650L * DAY, true);
+        ca_pem = x509_pem(ca_cert);
+        return 0;
+}
 
-        fd = dup(0);  /* the lowest free descriptor */
-        assert_true(fd >= 0);
-        close(fd);
-        assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
-        lim = old;
-        lim.rlim_cur = (rlim_t) fd;
-        assert_int_equal(setrlimit(RLIMIT_NOFILE, &lim), 0);
-        r = machine_workers(&m, &pool);
-        assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
-        assert_int_equal(r, -EMFILE);
-        assert_ptr_equal(pool, (worker_pool *) &f);
-
-        /* with descriptors available again the pool is created (and kept) */
-        assert_int_equal(machine_workers(&m, &pool), 0);
-        assert_non_null(pool);
-        worker_pool *again = NULL;
-        assert_int_equal(machine_workers(&m, &again), 0);
-        assert_ptr_equal(again, pool);
+static int group_teardown(void **s _unused_) {
+        X509_free(ca_cert);
+        EVP_PKEY_free(ca_key);
+        free(ca_pem);
+        return 0;
 }
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_request_forms),
-                cmocka_unit_test(test_signing_algorithm),
-                cmocka_unit_test(test_expect_passthrough),
-                cmocka_unit_test_setup_teardown(test_pass_all_valid, setup_root, teardown_root),
-                cmocka_unit_test_setup_teardown(test_pass_dry_run, setup_root, teardown_root),
-                cmocka_unit_test_setup_teardown(test_pass_locked_and_corrupt, setup_root, teardown_root),
-                cmocka_unit_test_setup_teardown(test_workers_error, setup_root, teardown_root),
+                cmocka_unit_test_setup_teardown(test_issue_deploy_reload, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_fail_backoff, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_wait, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_verify_refuses, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_reload_rollback, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_revoke, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_daemon_watch_and_renew, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_daemon_stop_mid_job, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_daemon_reconfigure, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_redeploy, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_migration, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_dry_run_locked_corrupt, setup, teardown),
         };
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

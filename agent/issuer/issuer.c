@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "issuer/issuer.h"
+
+const issuer_ops *issuer_lookup(conf_issuer_type type) {
+        switch (type) {
+        case CONF_ISSUER_PCA:
+                return &issuer_pca_ops;
+        default:
+                return NULL;
+        }
+}
