@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <string.h>
 
+#include "conf/conf.h"
 #include "conf/conf-check.h"
 #include "basic/macro.h"
 #include "basic/util.h"
@@ -321,4 +322,21 @@ const char *conf_check_end_date(const char *s) {
         if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || se > 59)
                 return "END_DATE is not a valid date and time";
         return NULL;
+}
+
+bool conf_cert_name_valid(const char *name) {
+        size_t n;
+
+        if (!name || !name[0] || name[0] == '.')
+                return false;
+        n = strlen(name);
+        if (n > 128)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                char c = name[i];
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+                      c == '-'))
+                        return false;
+        }
+        return true;
 }

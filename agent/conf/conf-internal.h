@@ -7,8 +7,10 @@
 #include <stdbool.h>
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "conf/conf.h"
+#include "conf/conf-check.h"
 #include "basic/macro.h"
 
 #define CONF_MAX_FILE_SIZE (1024 * 1024)   /* bytes per file */
@@ -108,3 +110,81 @@ int conf_get_enum(conf_loader *L, const cnode *n, const char *what, const char *
 
 /* Validates issuer.api_passthrough; returns the JSON to send (new reference) or NULL after errors. */
 json_t *conf_api_passthrough_parse(conf_loader *L, const cnode *n);
+
+/* ---- typed values (conf-value.c) ------------------------------------------
+ * Each getter looks key up in map (absent or null: returns false and
+ * reports nothing), reports a wrong value at its location and returns false,
+ * or stores the value in *out and returns true. */
+
+/* A key list for conf_check_keys(); NULL-terminated. */
+typedef const char *const conf_keylist[];
+
+/* strdup that records OOM on L; NULL in, NULL out. */
+char *conf_strdup(conf_loader *L, const char *s);
+
+/* The pair of key in map when present and not null, else NULL. */
+const cpair *conf_get_pair(const cnode *map, const char *key);
+
+/* The text of a scalar that is not empty, else NULL after an error. */
+const char *conf_nonempty(conf_loader *L, const cnode *n, const char *what);
+
+bool conf_get_bool(conf_loader *L, const cnode *map, const char *key, bool *out);
+bool conf_get_str(conf_loader *L, const cnode *map, const char *key, char **out);
+/* An absolute path shorter than PATH_MAX. */
+bool conf_get_path(conf_loader *L, const cnode *map, const char *key, char **out);
+/* A duration within [min, max] seconds; "0s" only when min is 0. */
+bool conf_get_duration(conf_loader *L, const cnode *map, const char *key, uint64_t *out, uint64_t min, uint64_t max);
+bool conf_get_uint(conf_loader *L, const cnode *map, const char *key, uint64_t *out, uint64_t min, uint64_t max);
+bool conf_get_arn(conf_loader *L, const cnode *map, const char *key, conf_arn_kind kind, char **out);
+
+/* A list of at most max non-empty strings (a single scalar is refused); NULL-terminated, or NULL after errors. */
+char **conf_get_strv(conf_loader *L, const cnode *n, const char *what, size_t max);
+
+/* A command: an argv list, or (when allow_string) one program string. NULL after errors. */
+char **conf_get_argv(conf_loader *L, const cnode *n, const char *what, bool allow_string);
+
+/* owner: / group: n as a name or a numeric id: sets *id (and *name for a name) when it exists on this host. */
+void conf_lookup_owner(conf_loader *L, const cnode *n, bool group, uint32_t *id, char **name);
+
+/* Reports a "conflict" when keys a and b are both set in map from the same origin; returns true then. */
+bool conf_conflict(conf_loader *L, const cnode *map, const char *a, const char *b, const char *hint);
+
+/* ---- the sections (conf-top.c, conf-cert.c, conf-issuer.c, conf-reload.c) ---- */
+
+/* What the parsers of one load share. */
+typedef struct conf_ctx {
+        conf_loader *L;
+        conf *c;                   /* the configuration being built */
+        const cnode *reloaders;    /* the `reloaders:` mapping of the main file, or NULL */
+        const cnode *defaults;     /* the `defaults:` mapping of the main file, or NULL */
+} conf_ctx;
+
+/* The keys of a certificate entry (also what `defaults:` may hold, except name). */
+extern const char *const conf_cert_keys[];
+
+/* `aws:` into *a (defaults filled in; call it with an empty mapping when absent). */
+void conf_aws_parse(conf_loader *L, conf_aws *a, const cnode *n);
+void conf_aws_done(conf_aws *a);
+
+/* `daemon:` into *d, over the defaults already in *d. */
+void conf_daemon_parse(conf_loader *L, conf_daemon *d, const cnode *n);
+
+/* One `certificates:` entry, merged with x->defaults. NULL when raw is not a mapping or on OOM. */
+conf_cert *conf_cert_parse(conf_ctx *x, cnode *raw);
+/* Frees a certificate; accepts NULL; returns NULL. */
+conf_cert *conf_cert_free(conf_cert *c);
+
+/* `issuer:` of c (sets c->issuer_type and the matching union member). */
+void conf_issuer_parse(conf_loader *L, conf_cert *c, const cnode *n);
+/* Frees the issuer part of c. */
+void conf_issuer_done(conf_cert *c);
+
+/* `hooks:` into *h. */
+void conf_hooks_parse(conf_loader *L, conf_hooks *h, const cnode *n);
+
+/* The nginx/haproxy target of that name, created from `reloaders:` on first use (shared). NULL after OOM. */
+conf_reload *conf_reloader_named(conf_ctx *x, const char *name);
+/* A `reload:` entry: the shared target it names, or NULL after errors. */
+conf_reload *conf_reload_target(conf_ctx *x, const cnode *n);
+/* Frees a NULL-terminated list of targets and the targets. */
+void conf_reloaders_free(conf_reload **l);

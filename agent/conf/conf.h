@@ -321,6 +321,13 @@ void conf_errors_done(conf_errors *errs);
 /* Prints errors as "FILE:LINE:COLUMN: message\n  hint: ..." to f. */
 void conf_errors_print(const conf_errors *errs, FILE *f);
 
+/*
+ * A certificate name that is safe as a file name: 1-128 of [A-Za-z0-9._-],
+ * not starting with '.'. The same rule names state files and output
+ * directories.
+ */
+bool conf_cert_name_valid(const char *name);
+
 /* Finds a certificate by name, NULL if absent. */
 const conf_cert *conf_find_cert(const conf *c, const char *name);
 

@@ -1,6 +1,8 @@
 # agent/conf/: The only code that reads YAML: nodes with locations (conf-node.c), value
-# validators (conf-check.c), ApiPassthrough against the acm-pca model
-# (conf-passthrough.c), the schema and files (conf.c), JSON output (conf-json.c).
+# validators (conf-check.c), typed values (conf-value.c), ApiPassthrough against the
+# acm-pca model (conf-passthrough.c), files and drop-ins (conf-load.c), aws: and
+# daemon: (conf-top.c), certificates and defaults (conf-cert.c), issuers
+# (conf-issuer.c), reload targets and hooks (conf-reload.c), JSON output (conf-json.c).
 # Fragment of Makefile.am (non-recursive build).
 libacmagent_a_SOURCES += \
 	agent/conf/conf.h \
@@ -9,7 +11,12 @@ libacmagent_a_SOURCES += \
 	agent/conf/conf-check.h \
 	agent/conf/conf-check.c \
 	agent/conf/conf-passthrough.c \
-	agent/conf/conf.c \
+	agent/conf/conf-value.c \
+	agent/conf/conf-load.c \
+	agent/conf/conf-top.c \
+	agent/conf/conf-cert.c \
+	agent/conf/conf-issuer.c \
+	agent/conf/conf-reload.c \
 	agent/conf/conf-json.c
 
 if HAVE_CMOCKA
