@@ -45,17 +45,25 @@ struct cnode {
         size_t n_items;
         cpair *pairs;       /* mapping */
         size_t n_pairs;
+        size_t alloc;       /* capacity of items or pairs while parsing */
         cnode *arena_next;  /* every node of a load is on one list, freed together */
 };
 
 typedef struct conf_loader {
         cnode *arena;
-        char **files;        /* interned file names, in read order */
-        size_t n_files;
+        char **files;        /* interned file names, in read order, NULL-terminated */
+        size_t n_files, alloc_files;
         conf_error *errs;
-        size_t n_errs;
+        size_t n_errs, alloc_errs;
         bool oom;
 } conf_loader;
+
+/*
+ * Makes room for need elements of size bytes in *p (capacity *cap),
+ * growing geometrically. Returns 0, or -ENOMEM with *p and *cap unchanged.
+ */
+int conf_grow(void **p, size_t *cap, size_t need, size_t size);
+#define CONF_GROW(p, cap, need) conf_grow((void **) &(p), &(cap), (need), sizeof(*(p)))
 
 /* Interns a file name; returns the stable pointer or NULL on OOM. */
 const char *conf_loader_intern(conf_loader *L, const char *file);
@@ -157,6 +165,7 @@ typedef struct conf_ctx {
         conf *c;                   /* the configuration being built */
         const cnode *reloaders;    /* the `reloaders:` mapping of the main file, or NULL */
         const cnode *defaults;     /* the `defaults:` mapping of the main file, or NULL */
+        size_t n_reloaders, alloc_reloaders;   /* of c->reloaders */
 } conf_ctx;
 
 /* The keys of a certificate entry (also what `defaults:` may hold, except name). */

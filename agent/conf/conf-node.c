@@ -13,16 +13,35 @@
 #include "conf/conf-internal.h"
 #include "basic/util.h"
 
+int conf_grow(void **p, size_t *cap, size_t need, size_t size) {
+        size_t n = *cap ? *cap : 8;
+        void *q;
+
+        if (need <= *cap)
+                return 0;
+        while (n < need) {
+                if (n > SIZE_MAX / 2)
+                        return -ENOMEM;
+                n *= 2;
+        }
+        if (n > SIZE_MAX / size)
+                return -ENOMEM;
+        q = realloc(*p, n * size);
+        if (!q)
+                return -ENOMEM;
+        *p = q;
+        *cap = n;
+        return 0;
+}
+
 const char *conf_loader_intern(conf_loader *L, const char *file) {
         for (size_t i = 0; i < L->n_files; i++)
                 if (streq(L->files[i], file))
                         return L->files[i];
-        char **n = realloc(L->files, (L->n_files + 2) * sizeof(char *));
-        if (!n) {
+        if (CONF_GROW(L->files, L->alloc_files, L->n_files + 2) < 0) {
                 L->oom = true;
                 return NULL;
         }
-        L->files = n;
         L->files[L->n_files] = strdup(file);
         if (!L->files[L->n_files]) {
                 L->oom = true;
@@ -35,22 +54,17 @@ const char *conf_loader_intern(conf_loader *L, const char *file) {
 void conf_loader_error(conf_loader *L, const conf_loc *loc, const char *klass, const char *hint,
                        const char *fmt, ...) {
         va_list ap;
-        conf_error *n;
         char *msg = NULL;
 
         va_start(ap, fmt);
         if (vasprintf(&msg, fmt, ap) < 0)
                 msg = NULL;
         va_end(ap);
-        n = realloc(L->errs, (L->n_errs + 1) * sizeof(conf_error));
-        if (!msg || !n) {
+        if (!msg || CONF_GROW(L->errs, L->alloc_errs, L->n_errs + 1) < 0) {
                 free(msg);
-                if (n)
-                        L->errs = n;
                 L->oom = true;
                 return;
         }
-        L->errs = n;
         L->errs[L->n_errs] = (conf_error) {
                 .loc = loc ? *loc : (conf_loc) { .file = L->n_files ? L->files[0] : "?", .line = 1, .column = 1 },
                 .klass = strdup(klass),
@@ -93,7 +107,7 @@ void conf_loader_done(conf_loader *L) {
                 free(L->files[i]);
         free(L->files);
         L->files = NULL;
-        L->n_files = 0;
+        L->n_files = L->alloc_files = 0;
         for (size_t i = 0; i < L->n_errs; i++) {
                 free(L->errs[i].klass);
                 free(L->errs[i].message);
@@ -101,7 +115,7 @@ void conf_loader_done(conf_loader *L) {
         }
         free(L->errs);
         L->errs = NULL;
-        L->n_errs = 0;
+        L->n_errs = L->alloc_errs = 0;
 }
 
 const char *conf_node_type_name(const cnode *n) {
@@ -175,10 +189,8 @@ static int attach(conf_loader *L, frame *stack, size_t depth, cnode *child, cnod
         }
         frame *f = &stack[depth - 1];
         if (f->node->kind == CNODE_SEQ) {
-                cnode **n = realloc(f->node->items, (f->node->n_items + 1) * sizeof(cnode *));
-                if (!n)
+                if (CONF_GROW(f->node->items, f->node->alloc, f->node->n_items + 1) < 0)
                         return L->oom = true, -ENOMEM;
-                f->node->items = n;
                 f->node->items[f->node->n_items++] = child;
                 return 0;
         }
@@ -186,10 +198,8 @@ static int attach(conf_loader *L, frame *stack, size_t depth, cnode *child, cnod
                 f->pending_key = child;
                 return 0;
         }
-        cpair *p = realloc(f->node->pairs, (f->node->n_pairs + 1) * sizeof(cpair));
-        if (!p)
+        if (CONF_GROW(f->node->pairs, f->node->alloc, f->node->n_pairs + 1) < 0)
                 return L->oom = true, -ENOMEM;
-        f->node->pairs = p;
         f->node->pairs[f->node->n_pairs++] = (cpair) { .key = f->pending_key, .value = child };
         f->pending_key = NULL;
         return 0;

@@ -26,14 +26,11 @@ void conf_hooks_parse(L_t *L, conf_hooks *h, const cnode *n) {
         conf_get_duration(L, n, "timeout", &h->timeout, 1, 86400);
 }
 
-static int reloaders_add(L_t *L, conf *c, conf_reload *r) {
-        size_t n = strv_length((char **) c->reloaders);
-        conf_reload **v = realloc(c->reloaders, (n + 2) * sizeof(conf_reload *));
-        if (!v)
-                return L->oom = true, -ENOMEM;
-        c->reloaders = v;
-        v[n] = r;
-        v[n + 1] = NULL;
+static int reloaders_add(conf_ctx *x, conf_reload *r) {
+        if (CONF_GROW(x->c->reloaders, x->alloc_reloaders, x->n_reloaders + 2) < 0)
+                return x->L->oom = true, -ENOMEM;
+        x->c->reloaders[x->n_reloaders++] = r;
+        x->c->reloaders[x->n_reloaders] = NULL;
         return 0;
 }
 
@@ -95,7 +92,7 @@ conf_reload *conf_reloader_named(conf_ctx *x, const char *name) {
                 r->config = conf_strdup(L, "/etc/haproxy/haproxy.cfg");
         if (!r->test_command)
                 r->test_command = haproxy ? argv_of(L, "haproxy", "-c", "-f", r->config) : argv_of(L, "nginx", "-t", NULL, NULL);
-        if (reloaders_add(L, x->c, r) < 0) {
+        if (reloaders_add(x, r) < 0) {
                 free(r->id);
                 free(r);
                 return NULL;
@@ -179,7 +176,7 @@ conf_reload *conf_reload_target(conf_ctx *x, const cnode *n) {
         *r = tmp;
         if (tmp.kind == CONF_RELOAD_SYSTEMD)
                 r->unit = conf_strdup(L, tmp.unit);
-        if (reloaders_add(L, x->c, r) < 0) {
+        if (reloaders_add(x, r) < 0) {
                 free(r->id);
                 free(r->unit);
                 strv_free(r->command);
