@@ -8,13 +8,14 @@
 #include <inttypes.h>
 #include <math.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "conf/conf-internal.h"
 #include "basic/util.h"
 
 typedef conf_loader L_t;
 
-static const char *const subject_keys[] = { "common_name", "country", "organization", "organizational_unit",
+const char *const conf_keys_subject[] = { "common_name", "country", "organization", "organizational_unit",
                                             "distinguished_name_qualifier", "state", "serial_number", "locality", "title",
                                             "surname", "given_name", "initials", "pseudonym", "generation_qualifier",
                                             "custom_attributes", NULL };
@@ -31,17 +32,17 @@ static void parse_subject(L_t *L, conf_subject *s, const cnode *n) {
         cnode *v;
         if (!conf_want_map(L, n, "subject"))
                 return;
-        conf_check_keys(L, n, subject_keys, "subject");
+        conf_check_keys(L, n, conf_keys_subject, "subject");
         for (size_t i = 0; i < ELEMENTSOF(subject_max); i++) {
-                if (!(v = conf_get(n, subject_keys[i])))
+                if (!(v = conf_get(n, conf_keys_subject[i])))
                         continue;
-                const char *str = conf_nonempty(L, v, subject_keys[i]);
+                const char *str = conf_nonempty(L, v, conf_keys_subject[i]);
                 if (!str)
                         continue;
                 if (strlen(str) > subject_max[i]) {
                         char hint[64];
                         snprintf(hint, sizeof hint, "shorten it to %u characters", subject_max[i]);
-                        conf_err_at(L, v, "range", hint, "subject.%s is longer than %u characters", subject_keys[i], subject_max[i]);
+                        conf_err_at(L, v, "range", hint, "subject.%s is longer than %u characters", conf_keys_subject[i], subject_max[i]);
                         continue;
                 }
                 if (i == 1 && (strlen(str) != 2 || !isalpha((unsigned char) str[0]) || !isalpha((unsigned char) str[1]))) {
@@ -62,12 +63,11 @@ static void parse_subject(L_t *L, conf_subject *s, const cnode *n) {
                 }
                 for (size_t i = 0; i < v->n_items; i++) {
                         const cnode *a = v->items[i];
-                        static conf_keylist ak = { "oid", "value", NULL };
                         cnode *o, *val;
                         const char *os, *vs, *why;
                         if (!conf_want_map(L, a, "a custom attribute"))
                                 continue;
-                        conf_check_keys(L, a, ak, "a custom attribute");
+                        conf_check_keys(L, a, conf_keys_custom_attribute, "a custom attribute");
                         o = conf_get(a, "oid");
                         val = conf_get(a, "value");
                         if (!o || !val) {
@@ -120,14 +120,16 @@ static char **parse_names(L_t *L, const cnode *n, const char *what, name_kind ki
         return v;
 }
 
+const char *const conf_keys_custom_attribute[] = { "oid", "value", NULL };
+const char *const conf_keys_key[] = { "type", "curve", "bits", "reuse", NULL };
+
 static void parse_key(L_t *L, conf_key *k, const cnode *n) {
-        static conf_keylist keys = { "type", "curve", "bits", "reuse", NULL };
         static const char *const types[] = { "ec", "rsa", NULL };
         static const char *const curves[] = { "P-256", "P-384", "P-521", NULL };
         cnode *v;
         if (!conf_want_map(L, n, "key"))
                 return;
-        conf_check_keys(L, n, keys, "key");
+        conf_check_keys(L, n, conf_keys_key, "key");
         if ((v = conf_get(n, "type"))) {
                 int i = conf_get_enum(L, v, "key type", types);
                 if (i >= 0)
@@ -157,13 +159,101 @@ static void parse_key(L_t *L, conf_key *k, const cnode *n) {
         conf_get_bool(L, n, "reuse", &k->reuse);
 }
 
+/*
+ * One nameserver: "IP", "IP:PORT" (IPv4) or "[IPv6]:PORT" ("[IPv6]" and a
+ * bare IPv6 address take port 53). Returns NULL and sets *ret_addr (a copy
+ * of the address) and *ret_port, or a static message.
+ */
+static const char *parse_nameserver(const char *s, char **ret_addr, uint16_t *ret_port) {
+        _cleanup_(freep) char *addr = NULL;
+        const char *port = NULL;
+        uint32_t p = 53;
+
+        if (s[0] == '[') {
+                const char *close = strchr(s, ']');
+                if (!close)
+                        return "a '[' without ']'";
+                addr = strndup(s + 1, (size_t) (close - s - 1));
+                if (!addr)
+                        return NULL;   /* OOM: the caller sees *ret_addr unset */
+                if (!strchr(addr, ':') || conf_check_ip(addr))
+                        return "brackets hold an IPv6 address: [2001:db8::53]:53";
+                if (close[1] == ':')
+                        port = close + 2;
+                else if (close[1])
+                        return "write [IPv6]:PORT";
+        } else if (strchr(s, ':') && strchr(s, ':') == strrchr(s, ':')) {
+                /* one colon: IPv4:PORT */
+                addr = strndup(s, (size_t) (strchr(s, ':') - s));
+                if (!addr)
+                        return NULL;
+                if (strchr(addr, '.') == NULL || conf_check_ip(addr))
+                        return "not an IPv4 address before ':PORT' (an IPv6 address with a port is written [IPv6]:PORT)";
+                port = strchr(s, ':') + 1;
+        } else {
+                addr = strdup(s);
+                if (!addr)
+                        return NULL;
+                if (conf_check_ip(addr))
+                        return "not an IP address (a name server is given by address, not by name)";
+        }
+        if (port && (parse_uint32(port, &p) < 0 || p < 1 || p > 65535))
+                return "the port is a number from 1 to 65535";
+        *ret_addr = TAKE_PTR(addr);
+        *ret_port = (uint16_t) p;
+        return NULL;
+}
+
+static void parse_nameservers(L_t *L, conf_dns *d, const cnode *n) {
+        char **v = conf_get_strv(L, n, "nameservers", CONF_MAX_NAMESERVERS);
+        conf_nameserver *ns;
+        size_t k = 0;
+
+        if (!v)
+                return;
+        ns = calloc(strv_length(v) + 1, sizeof(conf_nameserver));
+        if (!ns) {
+                strv_free(v);
+                L->oom = true;
+                return;
+        }
+        for (size_t i = 0; v[i]; i++) {
+                char *addr = NULL;
+                uint16_t port = 0;
+                const char *why = parse_nameserver(v[i], &addr, &port);
+                if (why) {
+                        conf_err_at(L, n->items[i], "ip", "write IP, IP:PORT or [IPv6]:PORT, such as 192.0.2.53, 192.0.2.53:5353 or [2001:db8::53]:53",
+                                    "nameservers: '%s': %s", v[i], why);
+                        continue;
+                }
+                if (!addr) {
+                        L->oom = true;
+                        continue;
+                }
+                bool dup = false;
+                for (size_t j = 0; j < k && !dup; j++)
+                        dup = ns[j].port == port && streq(ns[j].address, addr);
+                if (dup) {
+                        conf_err_at(L, n->items[i], "duplicate", "list each server once", "nameservers: '%s' is listed twice", v[i]);
+                        free(addr);
+                        continue;
+                }
+                ns[k++] = (conf_nameserver) { .address = addr, .port = port };
+        }
+        strv_free(v);
+        d->nameservers = ns;
+        d->n_nameservers = k;
+}
+
+const char *const conf_keys_dns[] = { "provider", "hosted_zone_id", "role_arn", "command", "propagation_timeout", "ttl",
+                                      "nameservers", NULL };
+
 static void parse_dns(L_t *L, conf_dns *d, const cnode *n) {
-        static conf_keylist keys = { "provider", "hosted_zone_id", "command", "propagation_timeout", "ttl", NULL };
         static const char *const providers[] = { "none", "route53", "exec", "manual", NULL };
         cnode *v;
         if (!conf_want_map(L, n, "dns"))
                 return;
-        conf_check_keys(L, n, keys, "dns");
+        conf_check_keys(L, n, conf_keys_dns, "dns");
         if ((v = conf_get(n, "provider"))) {
                 int i = conf_get_enum(L, v, "dns provider", providers);
                 if (i >= 0)
@@ -187,6 +277,11 @@ static void parse_dns(L_t *L, conf_dns *d, const cnode *n) {
                 d->command = conf_get_argv(L, v, "dns command", false);
         } else if (d->provider == CONF_DNS_EXEC)
                 conf_err_at(L, n, "missing", "add command: [/path/to/dns-hook]", "dns provider exec needs 'command'");
+        if (conf_get_arn(L, n, "role_arn", CONF_ARN_IAM_ROLE, &d->role_arn) && d->provider != CONF_DNS_ROUTE53)
+                conf_err_at(L, conf_get(n, "role_arn"), "conflict", "role_arn is for provider: route53 (the exec provider has its own credentials)",
+                            "dns role_arn is set but the provider is not route53");
+        if ((v = conf_get(n, "nameservers")))
+                parse_nameservers(L, d, v);
         conf_get_duration(L, n, "propagation_timeout", &d->propagation_timeout, 1, 86400);
         if ((v = conf_get(n, "ttl"))) {
                 uint64_t t;
@@ -202,13 +297,14 @@ static void parse_dns(L_t *L, conf_dns *d, const cnode *n) {
 
 static const char *const file_names[] = { "cert", "chain", "fullchain", "key", "haproxy_bundle", "pkcs12", NULL };
 
+const char *const conf_keys_output[] = { "dir", "owner", "group", "mode", "key_mode", "files", "pkcs12_passphrase_file",
+                                         "keep_versions", NULL };
+
 static void parse_output(L_t *L, conf_output *o, const cnode *n) {
-        static conf_keylist keys = { "dir", "owner", "group", "mode", "key_mode", "files", "pkcs12_passphrase_file",
-                                "keep_versions", NULL };
         cnode *v;
         if (!conf_want_map(L, n, "output"))
                 return;
-        conf_check_keys(L, n, keys, "output");
+        conf_check_keys(L, n, conf_keys_output, "output");
         conf_get_path(L, n, "dir", &o->dir);
         uint32_t id;
         if ((v = conf_get(n, "owner"))) {
@@ -316,16 +412,54 @@ static cnode *merge_map(L_t *L, cnode *over, const cnode *def, bool nested) {
 
 const char *const conf_cert_keys[] = { "name", "issuer", "subject", "dns_names", "ip_addresses", "email_addresses",
                                       "uris", "key", "dns", "output", "reload", "hooks", "renew_fraction",
-                                      "renew_before", "jitter", "retry_min", "retry_max", NULL };
+                                      "renew_before", "jitter", "retry_min", "retry_max", "reload_window", NULL };
 
-static const cnode *first_item(const cnode *list, const cnode *fallback) {
-        return list && list->kind == CNODE_SEQ && list->n_items > 0 ? list->items[0] : fallback;
+/*
+ * output.dir, normalised (stored so), is not "/", not in /proc, /sys or
+ * /dev (also through a symlinked ancestor), not an existing non-directory.
+ */
+static void check_output_dir(conf_ctx *x, conf_cert *cert, const cnode *n) {
+        L_t *L = x->L;
+        _cleanup_(freep) char *norm = NULL, *canon = NULL;
+        const cnode *at = conf_get(conf_get(n, "output"), "dir");
+        const char *virt;
+        struct stat st;
+        int r;
+
+        if (!at)
+                at = x->output_root ? x->output_root : n;
+        r = conf_path_normalize(cert->output.dir, &norm);
+        if (r < 0) {
+                L->oom = true;
+                return;
+        }
+        r = conf_path_canonical(norm, &canon);
+        if (r == -ENOMEM) {
+                L->oom = true;
+                return;
+        }
+        if (streq(norm, "/") || (canon && streq(canon, "/")))
+                conf_err_at(L, at, "path", "give the certificate a directory of its own, such as /etc/ssl/acm-agent/NAME",
+                            "output.dir %s is the root directory '/'", cert->output.dir);
+        else if ((virt = conf_path_virtual(norm)) || (canon && (virt = conf_path_virtual(canon))))
+                conf_err_at(L, at, "path", "write the files to a real file system, such as /etc/ssl/acm-agent/NAME",
+                            "output.dir %s is inside %s (a virtual file system)", cert->output.dir, virt);
+        else if (stat(canon ? canon : norm, &st) == 0 && !S_ISDIR(st.st_mode))
+                conf_err_at(L, at, "path", "name a directory (it is created when missing), or move the file away",
+                            "output.dir %s exists and is %s, not a directory", cert->output.dir, conf_file_kind(st.st_mode));
+        free(cert->output.dir);
+        cert->output.dir = TAKE_PTR(norm);
 }
 
-static void cert_finish(L_t *L, conf *c, conf_cert *cert, const cnode *n, bool issuer_ok) {
+static void cert_finish(conf_ctx *x, conf_cert *cert, const cnode *n, bool issuer_ok) {
+        L_t *L = x->L;
+        conf *c = x->c;
+
         /* Derived defaults. */
         if (!cert->output.dir && cert->name && c->output_root)
                 cert->output.dir = path_join(c->output_root, cert->name);
+        if (cert->output.dir)
+                check_output_dir(x, cert, n);
         if (!cert->subject.common_name && cert->dns_names && cert->dns_names[0] && cert->dns_names[0][0] != '*' &&
             strlen(cert->dns_names[0]) <= 64)
                 cert->subject.common_name = conf_strdup(L, cert->dns_names[0]);
@@ -340,37 +474,8 @@ static void cert_finish(L_t *L, conf *c, conf_cert *cert, const cnode *n, bool i
 
         /* A names key that is present but invalid was reported already. */
         bool names_written = conf_get(n, "dns_names") || conf_get(n, "ip_addresses") || conf_get(n, "email_addresses") || conf_get(n, "uris");
-        bool any_name = names_written || (cert->dns_names && cert->dns_names[0]) || (cert->ip_addresses && cert->ip_addresses[0]) ||
-                        (cert->email_addresses && cert->email_addresses[0]) || (cert->uris && cert->uris[0]);
-        switch (issuer_ok ? cert->issuer_type : CONF_ISSUER_IMPORT) {
-        case CONF_ISSUER_PCA:
-                if (!any_name && !cert->subject.common_name && !cert->issuer.pca.api_passthrough)
-                        conf_err_at(L, n, "missing", "add dns_names: [www.example.com] (or ip_addresses, email_addresses, uris)",
-                               "certificate '%s' names nothing", cert->name ? cert->name : "?");
-                break;
-        case CONF_ISSUER_ACM:
-                if (cert->issuer.acm.arn)
-                        break;
-                if (!names_written)
-                        conf_err_at(L, n, "missing", "add dns_names: [www.example.com]",
-                               "an ACM certificate needs dns_names (ACM issues DNS names only)");
-                else if (cert->dns_names && cert->dns_names[0] && strlen(cert->dns_names[0]) > 64)
-                        conf_err_at(L, first_item(conf_get(n, "dns_names"), n), "dns-name",
-                               "put a name of at most 64 octets first (it becomes the common name)",
-                               "'%s' is longer than 64 octets; ACM requires the first name (the CN) to be at most 64",
-                               cert->dns_names[0]);
-                if ((cert->ip_addresses && cert->ip_addresses[0]) || (cert->email_addresses && cert->email_addresses[0]) ||
-                    (cert->uris && cert->uris[0]))
-                        conf_err_at(L, n, "conflict", "remove ip_addresses, email_addresses and uris (or use a pca issuer)",
-                               "ACM certificates carry DNS names only");
-                if (cert->issuer.acm.validation == CONF_VALIDATION_DNS && !cert->issuer.acm.certificate_authority_arn &&
-                    cert->dns.provider == CONF_DNS_NONE && !conf_get(n, "dns"))
-                        conf_err_at(L, n, "missing", "add dns: {provider: route53} (or exec with a command, or manual)",
-                               "certificate '%s' uses DNS validation but has no dns provider", cert->name ? cert->name : "?");
-                break;
-        case CONF_ISSUER_IMPORT:
-                break;
-        }
+        if (issuer_ok)
+                conf_issuer_check_names(L, cert, n, names_written);
         if ((cert->output.files & CONF_OUT_PKCS12) && !cert->output.pkcs12_passphrase_file) {
                 cnode *o = conf_get(n, "output");
                 conf_err_at(L, o ? o : n, "conflict", "add output.pkcs12_passphrase_file: /etc/acm-agent/p12.pass (a file holding the passphrase)",
@@ -469,6 +574,8 @@ conf_cert *conf_cert_parse(conf_ctx *x, cnode *raw) {
         }
         if ((v = conf_get(n, "hooks")))
                 conf_hooks_parse(L, &cert->hooks, v);
+        if ((v = conf_get(n, "reload_window")))
+                conf_window_parse_node(L, v, &cert->reload_window, &cert->n_reload_window);
 
         /* renew_before and renew_fraction may both be set (DESIGN §2's example does): renew_before wins. */
         if ((v = conf_get(n, "renew_fraction"))) {
@@ -491,7 +598,7 @@ conf_cert *conf_cert_parse(conf_ctx *x, cnode *raw) {
         conf_get_duration(L, n, "retry_min", &cert->schedule.retry_min, 1, 86400);
         conf_get_duration(L, n, "retry_max", &cert->schedule.retry_max, 1, 7 * 86400);
 
-        cert_finish(L, x->c, cert, n, issuer_ok);
+        cert_finish(x, cert, n, issuer_ok);
         return cert;
 }
 
@@ -513,7 +620,12 @@ conf_cert *conf_cert_free(conf_cert *c) {
         strv_free(c->email_addresses);
         strv_free(c->uris);
         free(c->dns.hosted_zone_id);
+        free(c->dns.role_arn);
         strv_free(c->dns.command);
+        for (size_t i = 0; i < c->dns.n_nameservers; i++)
+                free(c->dns.nameservers[i].address);
+        free(c->dns.nameservers);
+        free(c->reload_window);
         free(c->output.dir);
         free(c->output.owner_name);
         free(c->output.group_name);

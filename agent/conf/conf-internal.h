@@ -19,6 +19,9 @@
 #define CONF_MAX_NODES 100000              /* YAML nodes per file */
 #define CONF_MAX_DEPTH 64                  /* nesting of mappings/lists */
 #define CONF_MAX_SCALAR 65536              /* bytes in one scalar */
+#define CONF_MAX_CA_BUNDLE (16 * 1024 * 1024)  /* bytes of aws.ca_bundle */
+#define CONF_MAX_WINDOWS 32                /* reload_window entries */
+#define CONF_MAX_NAMESERVERS 16
 
 typedef enum cnode_kind {
         CNODE_NULL,     /* null, ~ or an empty value */
@@ -55,6 +58,8 @@ typedef struct conf_loader {
         size_t n_files, alloc_files;
         conf_error *errs;
         size_t n_errs, alloc_errs;
+        conf_error *warns;   /* warnings: accepted, but the operator should change something */
+        size_t n_warns, alloc_warns;
         bool oom;
 } conf_loader;
 
@@ -71,6 +76,17 @@ const char *conf_loader_intern(conf_loader *L, const char *file);
 /* Records an error at loc (loc may be NULL: the file-less case is not used). */
 void conf_loader_error(conf_loader *L, const conf_loc *loc, const char *klass, const char *hint,
                        const char *fmt, ...) _printf_(5, 6);
+
+/* Records a warning at node n (it does not make the configuration invalid). */
+void conf_warn_at(conf_loader *L, const cnode *n, const char *klass, const char *hint, const char *fmt, ...) _printf_(5, 6);
+
+/*
+ * Moves the loader's errors (warnings when warnings is true) into out,
+ * sorted by file (in read order), line and column, exact repeats dropped
+ * (a default is reported once per certificate). Returns 0 or -ENOMEM (out
+ * is then empty).
+ */
+int conf_loader_take(conf_loader *L, bool warnings, conf_errors *out);
 
 /* Allocates a node on the loader's arena. Returns NULL on OOM (and sets L->oom). */
 cnode *conf_node_new(conf_loader *L, cnode_kind kind, const conf_loc *loc);
@@ -165,6 +181,7 @@ typedef struct conf_ctx {
         conf *c;                   /* the configuration being built */
         const cnode *reloaders;    /* the `reloaders:` mapping of the main file, or NULL */
         const cnode *defaults;     /* the `defaults:` mapping of the main file, or NULL */
+        const cnode *output_root;  /* where output_root was set (top level or defaults), or NULL */
         size_t n_reloaders, alloc_reloaders;   /* of c->reloaders */
 } conf_ctx;
 
@@ -185,6 +202,13 @@ conf_cert *conf_cert_free(conf_cert *c);
 
 /* `issuer:` of c (sets c->issuer_type and the matching union member). */
 void conf_issuer_parse(conf_loader *L, conf_cert *c, const cnode *n);
+/*
+ * The checks of a parsed issuer that need the certificate's names (ACM:
+ * RequestCertificate's DomainName / SubjectAlternativeNames /
+ * ValidationDomain rules; pca: something to name). names_written: a names
+ * key is set (its errors were reported already).
+ */
+void conf_issuer_check_names(conf_loader *L, conf_cert *cert, const cnode *n, bool names_written);
 /* Frees the issuer part of c. */
 void conf_issuer_done(conf_cert *c);
 
@@ -197,3 +221,69 @@ conf_reload *conf_reloader_named(conf_ctx *x, const char *name);
 conf_reload *conf_reload_target(conf_ctx *x, const cnode *n);
 /* Frees a NULL-terminated list of targets and the targets. */
 void conf_reloaders_free(conf_reload **l);
+
+/* Reports a "window" error unless n is a reload_window string or list; stores the windows. */
+void conf_window_parse_node(conf_loader *L, const cnode *n, conf_window **ret, size_t *ret_n);
+
+/*
+ * Parses one "DAYS HH:MM-HH:MM" window (DAYS: daily, Mon..Sun, ranges
+ * Mon-Fri, comma lists Sat,Sun). Returns NULL and sets *ret, or a static
+ * message saying what is wrong.
+ */
+const char *conf_window_parse(const char *s, conf_window *ret);
+
+/* ---- paths and files (conf-path.c) ---- */
+
+/*
+ * The lexically normalised form of p, made absolute against the working
+ * directory when relative: no empty, "." or ".." components ("/.." is "/"),
+ * no trailing '/'. Returns 0 and *ret, or -ENOMEM / -errno of getcwd.
+ */
+int conf_path_normalize(const char *p, char **ret);
+
+/*
+ * The form in which two paths are compared: conf_path_normalize(), then
+ * the longest prefix that exists resolved with realpath(3) (symlinks of
+ * existing ancestors), the rest appended. Returns 0 and *ret or -errno.
+ */
+int conf_path_canonical(const char *p, char **ret);
+
+/* "/proc", "/sys" or "/dev" when normalised path p is that or below it; NULL otherwise. */
+const char *conf_path_virtual(const char *p);
+
+/* "a regular file", "a directory", "a FIFO", "a character device", "a block device", "a socket", "a symbolic link" or "not a regular file". */
+const char *conf_file_kind(mode_t m);
+
+/*
+ * Reads a whole regular file of at most max bytes, NUL-terminated. The type
+ * is checked with stat before the file is opened (a device is never
+ * opened) and again with fstat on the descriptor, opened O_NONBLOCK (a FIFO
+ * never blocks). Returns 0 and sets *ret (caller frees) and *ret_len;
+ * -EFBIG when larger than max; -EISDIR or -ENODEV (another kind of file,
+ * *why names it) when not a regular file; -errno otherwise (*why is then
+ * not touched).
+ */
+int conf_read_regular_file(const char *path, size_t max, char **ret, size_t *ret_len, const char **why);
+
+/* ---- key lists, one per mapping (conf-keys.c lists every path for documentation checks) ---- */
+
+extern const char *const conf_keys_top[];
+extern const char *const conf_keys_aws[];
+extern const char *const conf_keys_daemon[];
+extern const char *const conf_keys_reloaders[];
+extern const char *const conf_keys_nginx[];
+extern const char *const conf_keys_haproxy[];
+extern const char *const conf_keys_pca[];
+extern const char *const conf_keys_validity[];
+extern const char *const conf_keys_acm[];
+extern const char *const conf_keys_import[];
+extern const char *const conf_keys_subject[];
+extern const char *const conf_keys_custom_attribute[];
+extern const char *const conf_keys_key[];
+extern const char *const conf_keys_dns[];
+extern const char *const conf_keys_output[];
+extern const char *const conf_keys_hooks[];
+extern const char *const conf_keys_reload_target[];
+
+/* "service:Operation" of the acm, acm-pca, route53 and sts models, NULL-terminated (conf-aws-ops.c). */
+extern const char *const conf_aws_operations[];

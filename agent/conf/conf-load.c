@@ -5,57 +5,116 @@
  * file order, and the sorted error list. Sections are parsed in
  * conf-top.c (aws, daemon), conf-cert.c, conf-issuer.c and conf-reload.c.
  */
+#include <fnmatch.h>
 #include <glob.h>
 #include <libgen.h>
+#include <limits.h>
+#include <sys/stat.h>
 
 #include "conf/conf-internal.h"
 #include "basic/util.h"
 
 typedef conf_loader L_t;
 
-static const char *const top_keys[] = { "aws", "state_dir", "output_root", "daemon", "reloaders", "defaults", "certificates",
-                                        "include", NULL };
+const char *const conf_keys_top[] = { "aws", "state_dir", "output_root", "daemon", "reloaders", "defaults", "certificates",
+                                      "include", NULL };
+const char *const conf_keys_reloaders[] = { "nginx", "haproxy", NULL };
 
 typedef struct file_doc {
-        const char *file;     /* interned */
+        const char *file;     /* interned: the name errors use */
         cnode *root;
         const cnode *ref;     /* the include: entry that named it, NULL for main/certs.d */
 } file_doc;
 
-static cnode *read_doc(L_t *L, const char *file, const cnode *ref) {
+/* A file a drop-in pattern matched, before it is read. */
+typedef struct entry {
+        char *path;           /* as glob named it (the --as place holder: where it would be) */
+        const cnode *ref;     /* the include: entry, NULL for certs.d/ */
+        bool is_as;           /* the place of --as PATH: read o->drop_in there */
+} entry;
+
+typedef struct loader {
+        L_t *L;
+        const conf_load_options *o;
+        const char *mainpath;
+        const char *mainf;          /* interned */
+        file_doc docs[CONF_MAX_FILES];
+        size_t n_docs;
+        struct stat *ids;           /* identity of each file read, for "never twice" */
+        bool *have_id;
+        entry *entries;
+        size_t n_entries, alloc_entries;
+        char *as_canon;             /* canonical --as PATH */
+        bool as_placed;             /* a pattern matches --as PATH */
+} loader;
+
+static void entries_free(loader *ld) {
+        for (size_t i = 0; i < ld->n_entries; i++)
+                free(ld->entries[i].path);
+        free(ld->entries);
+        ld->entries = NULL;
+        ld->n_entries = ld->alloc_entries = 0;
+}
+
+/* Reads the file at path (named name in messages) and parses it; NULL after errors. */
+static cnode *read_doc(L_t *L, const char *path, const char *name, const cnode *ref) {
         _cleanup_(freep) char *data = NULL;
+        const char *why = "not a regular file";
         size_t len = 0;
         int r;
-        const char *f = conf_loader_intern(L, file);
+        const char *f = conf_loader_intern(L, name);
         conf_loc loc = { .file = f, .line = 1, .column = 1 };
 
         if (!f)
                 return NULL;
-        r = read_full_file(file, CONF_MAX_FILE_SIZE, &data, &len);
+        r = conf_read_regular_file(path, CONF_MAX_FILE_SIZE, &data, &len, &why);
         if (r == -EFBIG) {
                 conf_loader_error(L, ref ? &ref->loc : &loc, "too-large", "split it into drop-in files under certs.d/",
-                                  "%s is larger than %d bytes", file, CONF_MAX_FILE_SIZE);
+                                  "%s is larger than %d bytes", name, CONF_MAX_FILE_SIZE);
                 return NULL;
         }
         if (r == -ENOMEM)
                 return L->oom = true, NULL;
+        if (r == -EISDIR || r == -ENODEV) {
+                conf_loader_error(L, ref ? &ref->loc : &loc, "io",
+                                  "name a regular file: a directory, FIFO, socket or device is never read as configuration",
+                                  "cannot read %s: it is %s", name, why);
+                return NULL;
+        }
         if (r < 0) {
                 conf_loader_error(L, ref ? &ref->loc : &loc, "io",
                                   r == -ENOENT   ? "create the file or fix the path"
-                                  : r == -EISDIR ? "name a regular file, not a directory"
                                   : r == -EACCES ? "check the file's permissions (the agent runs as root)"
                                                  : "check the file and the file system",
-                                  "cannot read %s: %s", file, strerror(-r));
+                                  "cannot read %s: %s", name, strerror(-r));
                 return NULL;
         }
         return conf_node_parse(L, f, data, len);
+}
+
+/* Reads one file into the next doc, remembering its identity. */
+static void add_doc(loader *ld, const char *path, const char *name, const cnode *ref) {
+        struct stat st;
+        size_t d = ld->n_docs++;
+        ld->have_id[d] = stat(path, &st) == 0;
+        if (ld->have_id[d])
+                ld->ids[d] = st;
+        ld->docs[d] = (file_doc) { .root = read_doc(ld->L, path, name, ref), .ref = ref };
+        ld->docs[d].file = conf_loader_intern(ld->L, name);
+}
+
+/* true when a file with st's identity was read already. */
+static bool already_read(const loader *ld, const struct stat *st) {
+        for (size_t d = 0; d < ld->n_docs; d++)
+                if (ld->have_id[d] && ld->ids[d].st_dev == st->st_dev && ld->ids[d].st_ino == st->st_ino)
+                        return true;
+        return false;
 }
 
 static int path_cmp(const void *a, const void *b) {
         return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
-/* Reads the files one include: pattern matches (relative to dir), sorted, skipping files already read. */
 /* glob(3) reports a directory it cannot open only through this callback
  * (it has no user data: the loader runs on one thread at a time). */
 static __thread int glob_errno;
@@ -69,15 +128,36 @@ static int on_glob_error(const char *epath, int eerrno) {
         return 1;
 }
 
+/* Would the pattern full match the (canonical) path as_canon? */
+static bool pattern_matches(const char *full, const char *as_canon) {
+        _cleanup_(freep) char *pdir = strdup(full), *canon_dir = NULL, *norm = NULL;
+        const char *slash = strrchr(full, '/'), *as_slash = strrchr(as_canon, '/');
+
+        if (!pdir || !slash || !as_slash)
+                return false;
+        pdir[slash - full] = 0;
+        if (!strpbrk(pdir, "*?[")) {
+                /* the usual case: a directory written out, a pattern for the names in it */
+                if (conf_path_canonical(*pdir ? pdir : "/", &canon_dir) < 0)
+                        return false;
+                return strlen(canon_dir) == (size_t) (as_slash - as_canon) + (as_slash == as_canon) &&
+                       strneq(canon_dir, as_canon, strlen(canon_dir)) && fnmatch(slash + 1, as_slash + 1, FNM_PERIOD) == 0;
+        }
+        return conf_path_normalize(full, &norm) >= 0 && fnmatch(norm, as_canon, FNM_PATHNAME | FNM_PERIOD) == 0;
+}
+
 /*
- * Reads every file matching the absolute pattern full, in sorted order,
- * skipping the main file and files already read. e is the include: entry
- * that named the pattern; NULL for certs.d/ beside the main file, whose
- * errors point at the main file.
+ * Lists the files the absolute pattern full matches, sorted, as entries
+ * (with the place of --as PATH when the pattern matches it). e is the
+ * include: entry that named the pattern; NULL for certs.d/ beside the main
+ * file, whose errors point at the main file.
  */
-static void read_glob(L_t *L, const char *full, const cnode *e, const char *mainf, const char *mainpath,
-                      file_doc *docs, size_t *n_docs) {
-        conf_loc at = { .file = mainf, .line = 1, .column = 1 };
+static void list_glob(loader *ld, const char *full, const cnode *e) {
+        L_t *L = ld->L;
+        conf_loc at = { .file = ld->mainf, .line = 1, .column = 1 };
+        _cleanup_(freep) char **names = NULL;
+        _cleanup_(freep) char *as_name = NULL;
+        size_t n = 0;
         glob_t g = {};
         int gr;
 
@@ -89,81 +169,212 @@ static void read_glob(L_t *L, const char *full, const cnode *e, const char *main
                 L->oom = true;
         else if (gr == GLOB_ABORTED)
                 conf_loader_error(L, &at, "io", "make the directory readable by the agent (it runs as root)",
-                                  "%s: cannot read the directory %s: %s", full, glob_errpath,
-                                  strerror(glob_errno ?: EIO));
-        else if (gr == 0) {
-                qsort(g.gl_pathv, g.gl_pathc, sizeof(char *), path_cmp);
-                for (size_t k = 0; k < g.gl_pathc; k++) {
-                        bool seen = streq(g.gl_pathv[k], mainpath);
-                        for (size_t d = 0; d < *n_docs && !seen; d++)
-                                seen = docs[d].file && streq(docs[d].file, g.gl_pathv[k]);
-                        if (seen)
-                                continue;
-                        if (*n_docs >= CONF_MAX_FILES) {
-                                conf_loader_error(L, &at, "too-large", "merge drop-in files",
-                                                  "more than %d configuration files", CONF_MAX_FILES);
-                                break;
-                        }
-                        cnode *d = read_doc(L, g.gl_pathv[k], e);
-                        docs[(*n_docs)++] = (file_doc) { .file = conf_loader_intern(L, g.gl_pathv[k]), .root = d, .ref = e };
+                                  "%s: cannot read the directory %s: %s", full, glob_errpath, strerror(glob_errno ?: EIO));
+        if (gr != 0 && gr != GLOB_NOMATCH) {
+                globfree(&g);
+                return;
+        }
+        names = calloc(g.gl_pathc + 1, sizeof(char *));
+        if (!names) {
+                globfree(&g);
+                L->oom = true;
+                return;
+        }
+        for (size_t k = 0; k < g.gl_pathc; k++)
+                names[n++] = g.gl_pathv[k];
+        /* --as PATH: its place among the matches, whether it exists or not */
+        bool as_here = ld->as_canon && !ld->as_placed && pattern_matches(full, ld->as_canon);
+        if (as_here) {
+                bool exists = false;
+                for (size_t k = 0; k < n && !exists; k++) {
+                        _cleanup_(freep) char *cn = NULL;
+                        exists = conf_path_canonical(names[k], &cn) >= 0 && streq(cn, ld->as_canon);
+                        if (exists)
+                                as_name = strdup(names[k]);
                 }
+                if (!exists) {
+                        const char *slash = strrchr(full, '/');
+                        as_name = strprintf("%.*s%s", (int) (slash - full + 1), full, strrchr(ld->as_canon, '/') + 1);
+                        if (as_name)
+                                names[n++] = as_name;
+                }
+                if (!as_name) {
+                        globfree(&g);
+                        L->oom = true;
+                        return;
+                }
+                ld->as_placed = true;
+        }
+        qsort(names, n, sizeof(char *), path_cmp);
+        if (CONF_GROW(ld->entries, ld->alloc_entries, ld->n_entries + n) < 0) {
+                globfree(&g);
+                L->oom = true;
+                return;
+        }
+        for (size_t k = 0; k < n; k++) {
+                char *p = strdup(names[k]);
+                if (!p) {
+                        L->oom = true;
+                        break;
+                }
+                ld->entries[ld->n_entries++] = (entry) { .path = p, .ref = e, .is_as = as_here && streq(names[k], as_name) };
         }
         globfree(&g);
 }
 
-static void include_glob(L_t *L, const cnode *e, const char *dir, const char *mainpath, file_doc *docs, size_t *n_docs) {
-        const char *pat = conf_nonempty(L, e, "include");
+static void list_include(loader *ld, const cnode *e, const char *dir) {
+        const char *pat = conf_nonempty(ld->L, e, "include");
         _cleanup_(freep) char *full = NULL;
 
         if (!pat)
                 return;
         full = pat[0] == '/' ? strdup(pat) : path_join(dir, pat);
         if (!full) {
-                L->oom = true;
+                ld->L->oom = true;
                 return;
         }
-        read_glob(L, full, e, NULL, mainpath, docs, n_docs);
+        list_glob(ld, full, e);
+}
+
+/*
+ * Reads the drop-ins in order: entries[0..n_certsd) are certs.d/, the rest
+ * include: matches. The file of --drop-in is read in the place of --as
+ * PATH, or else in its own place when a pattern matches it, or else right
+ * after certs.d/.
+ */
+static void read_dropins(loader *ld, size_t n_certsd) {
+        L_t *L = ld->L;
+        const char *drop_in = ld->o ? ld->o->drop_in : NULL;
+        struct stat drop_st;
+        bool drop_id = drop_in && stat(drop_in, &drop_st) == 0, extra_at_end_of_certsd = false;
+
+        if (drop_id && !ld->as_canon && already_read(ld, &drop_st)) {
+                const char *f = conf_loader_intern(L, drop_in);
+                conf_loc at = { .file = f ? f : drop_in, .line = 1, .column = 1 };
+                conf_loader_error(L, &at, "misplaced", "check the main file itself with: acm-agent -c PATH check",
+                                  "--drop-in %s is the main configuration file, not a drop-in", drop_in);
+                drop_in = NULL;
+                drop_id = false;
+        }
+        if (drop_in && !ld->as_placed) {
+                /* no place of its own? then it is an extra drop-in after certs.d/ */
+                extra_at_end_of_certsd = true;
+                for (size_t i = 0; i < ld->n_entries && drop_id && !ld->as_canon; i++) {
+                        struct stat st;
+                        if (stat(ld->entries[i].path, &st) == 0 && st.st_dev == drop_st.st_dev && st.st_ino == drop_st.st_ino)
+                                extra_at_end_of_certsd = false;
+                }
+        }
+        for (size_t i = 0; i <= ld->n_entries; i++) {
+                struct stat st;
+                bool have;
+                if (i == n_certsd && extra_at_end_of_certsd) {
+                        if (ld->n_docs >= CONF_MAX_FILES)
+                                goto too_many;
+                        add_doc(ld, drop_in, drop_in, NULL);
+                }
+                if (i == ld->n_entries)
+                        break;
+                const entry *en = &ld->entries[i];
+                have = stat(en->path, &st) == 0;
+                if (!en->is_as && have && already_read(ld, &st))
+                        continue;
+                if (ld->n_docs >= CONF_MAX_FILES)
+                        goto too_many;
+                if (en->is_as)
+                        add_doc(ld, drop_in, drop_in, en->ref);
+                else if (drop_id && !ld->as_canon && have && st.st_dev == drop_st.st_dev && st.st_ino == drop_st.st_ino)
+                        add_doc(ld, drop_in, drop_in, en->ref);   /* FILE is this drop-in: once, under its own name */
+                else
+                        add_doc(ld, en->path, en->path, en->ref);
+        }
+        return;
+
+too_many:;
+        conf_loc at = { .file = ld->mainf, .line = 1, .column = 1 };
+        conf_loader_error(L, &at, "too-large", "merge drop-in files", "more than %d configuration files", CONF_MAX_FILES);
+}
+
+/* state_dir: normalised; not "/", not in /proc, /sys, /dev, not an existing non-directory. */
+static void check_state_dir(L_t *L, const cnode *n, char **dir) {
+        _cleanup_(freep) char *norm = NULL, *canon = NULL;
+        const char *virt;
+        struct stat st;
+
+        if (conf_path_normalize(*dir, &norm) < 0 || conf_path_canonical(norm, &canon) < 0) {
+                if (!norm)
+                        L->oom = true;
+                return;
+        }
+        if (streq(canon, "/") || streq(norm, "/"))
+                conf_err_at(L, n, "path", "use a directory of its own, such as /var/lib/acm-agent",
+                            "state_dir is the root directory '/'");
+        else if ((virt = conf_path_virtual(canon)) || (virt = conf_path_virtual(norm)))
+                conf_err_at(L, n, "path", "use a directory on a real file system, such as /var/lib/acm-agent",
+                            "state_dir %s is inside %s (a virtual file system)", *dir, virt);
+        else if (stat(canon, &st) == 0 && !S_ISDIR(st.st_mode))
+                conf_err_at(L, n, "path", "name a directory (it is created when missing)",
+                            "state_dir %s exists and is %s, not a directory", *dir, conf_file_kind(st.st_mode));
+        free(*dir);
+        *dir = TAKE_PTR(norm);
 }
 
 int conf_load(const char *path, conf **ret, conf_errors *errs) {
+        return conf_load_with(path, NULL, ret, errs, NULL);
+}
+
+int conf_load_with(const char *path, const conf_load_options *o, conf **ret, conf_errors *errs, conf_errors *warnings) {
         L_t L = {};
+        _cleanup_(freep) loader *ld = NULL;
+        _cleanup_(freep) struct stat *ids = NULL;
+        _cleanup_(freep) bool *have_id = NULL;
+        _cleanup_(freep) char *pcopy = NULL;
+        char **canon = NULL;   /* canonical output dir of each certificate */
         conf *c = NULL;
-        file_doc docs[CONF_MAX_FILES];
-        size_t n_docs = 0;
         cnode *root;
         int r;
 
         if (errs)
                 *errs = (conf_errors) {};
+        if (warnings)
+                *warnings = (conf_errors) {};
+        if (o && o->drop_in_as && !o->drop_in)
+                return -EINVAL;
+        ld = calloc(1, sizeof(loader));
+        ids = calloc(CONF_MAX_FILES, sizeof(struct stat));
+        have_id = calloc(CONF_MAX_FILES, sizeof(bool));
+        canon = calloc(CONF_MAX_CERTS, sizeof(char *));
+        pcopy = strdup(path);
         c = calloc(1, sizeof(conf));
-        if (!c)
-                return -ENOMEM;
-        c->path = strdup(path);
-        if (!c->path) {
-                free(c);
+        if (!ld || !ids || !have_id || !canon || !pcopy || !c || !(c->path = strdup(path))) {
+                free(canon);
+                conf_free(c);
                 return -ENOMEM;
         }
+        *ld = (loader) { .L = &L, .o = o, .mainpath = path, .ids = ids, .have_id = have_id };
 
-        root = read_doc(&L, path, NULL);
-        const char *mainf = L.n_files ? L.files[0] : path;
+        add_doc(ld, path, path, NULL);
+        root = ld->docs[0].root;
+        const char *mainf = ld->mainf = L.n_files ? L.files[0] : path;
         conf_ctx x = { .L = &L, .c = c };
-        c->daemon = (conf_daemon) { .reload_debounce = 5, .acm_poll_interval = 6 * 3600 };
+        c->daemon = (conf_daemon) { .reload_debounce = 5, .acm_poll_interval = 6 * 3600, .dns_recheck_interval = 86400 };
 
         /* Top-level sections of the main file. */
         if (root && root->kind != CNODE_NULL && conf_want_map(&L, root, "the configuration file")) {
                 cnode *v;
-                conf_check_keys(&L, root, top_keys, "the main configuration");
+                conf_check_keys(&L, root, conf_keys_top, "the main configuration");
                 if ((v = conf_get(root, "aws")))
                         conf_aws_parse(&L, &c->aws, v);
                 else
                         conf_aws_parse(&L, &c->aws, &(cnode) { .kind = CNODE_MAP, .loc = root->loc });
-                conf_get_path(&L, root, "state_dir", &c->state_dir);
-                conf_get_path(&L, root, "output_root", &c->output_root);
+                if (conf_get_path(&L, root, "state_dir", &c->state_dir))
+                        check_state_dir(&L, conf_get(root, "state_dir"), &c->state_dir);
+                if (conf_get_path(&L, root, "output_root", &c->output_root))
+                        x.output_root = conf_get(root, "output_root");
                 if ((v = conf_get(root, "daemon")))
                         conf_daemon_parse(&L, &c->daemon, v);
                 if ((v = conf_get(root, "reloaders")) && conf_want_map(&L, v, "reloaders")) {
-                        static conf_keylist rk = { "nginx", "haproxy", NULL };
-                        conf_check_keys(&L, v, rk, "reloaders");
+                        conf_check_keys(&L, v, conf_keys_reloaders, "reloaders");
                         x.reloaders = v;
                         for (size_t i = 0; i < v->n_pairs; i++)
                                 if (v->pairs[i].key->kind == CNODE_SCALAR &&
@@ -188,7 +399,8 @@ int conf_load(const char *path, conf **ret, conf_errors *errs) {
                                 if (conf_get(root, "output_root"))
                                         conf_err_at(&L, conf_get(v, "output_root"), "conflict", "set output_root in one place",
                                                "output_root is set both at the top level and in defaults");
-                                conf_get_path(&L, v, "output_root", &c->output_root);
+                                if (conf_get_path(&L, v, "output_root", &c->output_root))
+                                        x.output_root = conf_get(v, "output_root");
                         }
                 }
         }
@@ -200,37 +412,70 @@ int conf_load(const char *path, conf **ret, conf_errors *errs) {
                 c->state_dir = conf_strdup(&L, CONF_DEFAULT_STATE_DIR);
         if (!c->output_root)
                 c->output_root = conf_strdup(&L, CONF_DEFAULT_OUTPUT_ROOT);
+        else {
+                _cleanup_(freep) char *norm = NULL;
+                if (conf_path_normalize(c->output_root, &norm) < 0)
+                        L.oom = true;
+                else {
+                        free(c->output_root);
+                        c->output_root = TAKE_PTR(norm);
+                }
+        }
 
-        docs[n_docs++] = (file_doc) { .file = mainf, .root = root };
+        /* check --drop-in FILE --as PATH: where PATH goes. */
+        if (o && o->drop_in_as) {
+                _cleanup_(freep) char *main_canon = NULL;
+                r = conf_path_canonical(o->drop_in_as, &ld->as_canon);
+                if (r == -ENOMEM || (r < 0 && conf_path_normalize(o->drop_in_as, &ld->as_canon) < 0))
+                        L.oom = true;
+                else if (conf_path_canonical(path, &main_canon) >= 0 && streq(main_canon, ld->as_canon)) {
+                        const char *f = conf_loader_intern(&L, o->drop_in);
+                        conf_loc at = { .file = f ? f : o->drop_in, .line = 1, .column = 1 };
+                        conf_loader_error(&L, &at, "misplaced", "check the main file itself with: acm-agent -c PATH check",
+                                          "--as %s names the main configuration file, not a drop-in", o->drop_in_as);
+                        free(ld->as_canon);
+                        ld->as_canon = NULL;
+                        ld->as_placed = true;   /* read FILE nowhere else */
+                }
+        }
 
         /* Drop-ins: certs.d/ *.yaml beside the main file, then include: globs. */
-        _cleanup_(freep) char *pcopy = strdup(path);
-        if (!pcopy) {
-                conf_loader_done(&L);
-                conf_free(c);
-                return -ENOMEM;
-        }
         const char *dir = dirname(pcopy);
+        size_t n_certsd;
         {
                 _cleanup_(freep) char *pattern = strprintf("%s/certs.d/*.yaml", dir);
                 if (pattern)
-                        read_glob(&L, pattern, NULL, mainf, path, docs, &n_docs);
+                        list_glob(ld, pattern, NULL);
                 else
                         L.oom = true;
         }
+        n_certsd = ld->n_entries;
         cnode *inc = root && root->kind == CNODE_MAP ? conf_get(root, "include") : NULL;
         if (inc && inc->kind == CNODE_SCALAR)
-                include_glob(&L, inc, dir, path, docs, &n_docs);
+                list_include(ld, inc, dir);
         else if (inc && inc->kind == CNODE_SEQ)
                 for (size_t ii = 0; ii < inc->n_items; ii++)
-                        include_glob(&L, inc->items[ii], dir, path, docs, &n_docs);
+                        list_include(ld, inc->items[ii], dir);
         else if (inc)
                 conf_err_at(&L, inc, "type", "write include: [\"extra/*.yaml\"]", "include must be a glob or a list of globs");
+        if (o && o->drop_in_as && ld->as_canon && !ld->as_placed) {
+                /* The agent would never read PATH: say so, and still check FILE (after certs.d/). */
+                const char *f = conf_loader_intern(&L, o->drop_in);
+                conf_loc at = { .file = f ? f : o->drop_in, .line = 1, .column = 1 };
+                char hint[PATH_MAX + 128];
+                snprintf(hint, sizeof hint, "install it as %s/certs.d/NAME.yaml, or add its directory to include:", dir);
+                conf_loader_error(&L, &at, "misplaced", hint,
+                                  "--as %s is not a drop-in of %s: it matches neither certs.d/*.yaml nor an include: pattern",
+                                  o->drop_in_as, path);
+                free(ld->as_canon);
+                ld->as_canon = NULL;
+        }
+        read_dropins(ld, n_certsd);
 
         /* Certificates of every file, in file order. */
         size_t cap = 0;
-        for (size_t d = 0; d < n_docs; d++) {
-                cnode *dr = docs[d].root, *list;
+        for (size_t d = 0; d < ld->n_docs; d++) {
+                cnode *dr = ld->docs[d].root, *list;
                 if (!dr || dr->kind == CNODE_NULL)
                         continue;
                 if (d > 0) {
@@ -241,7 +486,7 @@ int conf_load(const char *path, conf **ret, conf_errors *errs) {
                                 if (k->kind != CNODE_SCALAR || streq(k->str, "certificates"))
                                         continue;
                                 bool top = false;
-                                for (const char *const *t = top_keys; *t; t++)
+                                for (const char *const *t = conf_keys_top; *t; t++)
                                         top |= streq(*t, k->str);
                                 if (top)
                                         conf_err_at(&L, k, "misplaced", "move it to the main configuration file",
@@ -269,35 +514,41 @@ int conf_load(const char *path, conf **ret, conf_errors *errs) {
                         conf_cert *cert = conf_cert_parse(&x, list->items[i]);
                         if (!cert)
                                 continue;
-                        if (c->n_certs + 2 > cap) {
-                                size_t ncap = cap ? cap * 2 : 16;
-                                conf_cert **nv = realloc(c->certs, ncap * sizeof(conf_cert *));
-                                if (!nv) {
-                                        conf_cert_free(cert);
+                        if (CONF_GROW(c->certs, cap, c->n_certs + 2) < 0) {
+                                conf_cert_free(cert);
+                                L.oom = true;
+                                break;
+                        }
+                        /* Output directories are compared in their canonical form: /X/a, /X/a/, /X/./a,
+                         * /X/b/../a and /L/a where /L links to /X are one directory. */
+                        const char *cn = NULL;
+                        if (cert->output.dir) {
+                                r = conf_path_canonical(cert->output.dir, &canon[c->n_certs]);
+                                if (r == -ENOMEM)
                                         L.oom = true;
-                                        break;
-                                }
-                                c->certs = nv;
-                                cap = ncap;
+                                else if (r < 0)
+                                        canon[c->n_certs] = strdup(cert->output.dir);
+                                cn = canon[c->n_certs];
                         }
                         for (size_t j = 0; j < c->n_certs && cert->name; j++) {
-                                const conf_cert *o = c->certs[j];
-                                if (o->name && streq(o->name, cert->name)) {
+                                const conf_cert *oc = c->certs[j];
+                                if (oc->name && streq(oc->name, cert->name)) {
                                         char hint[512];
-                                        snprintf(hint, sizeof hint, "rename one of them (the other is at %s:%u:%u)", o->loc.file,
-                                                 o->loc.line, o->loc.column);
+                                        snprintf(hint, sizeof hint, "rename one of them (the other is at %s:%u:%u)", oc->loc.file,
+                                                 oc->loc.line, oc->loc.column);
                                         conf_err_at(&L, list->items[i], "duplicate", hint,
-                                               "certificate name '%s' is also defined at %s:%u:%u", cert->name, o->loc.file,
-                                               o->loc.line, o->loc.column);
+                                               "certificate name '%s' is also defined at %s:%u:%u", cert->name, oc->loc.file,
+                                               oc->loc.line, oc->loc.column);
                                         break;
                                 }
-                                if (o->output.dir && cert->output.dir && streq(o->output.dir, cert->output.dir)) {
+                                if (cn && canon[j] && streq(canon[j], cn)) {
                                         char hint[512];
                                         snprintf(hint, sizeof hint, "give each certificate its own output.dir (the other is '%s' at %s:%u:%u)",
-                                                 o->name ? o->name : "?", o->loc.file, o->loc.line, o->loc.column);
+                                                 oc->name ? oc->name : "?", oc->loc.file, oc->loc.line, oc->loc.column);
                                         conf_err_at(&L, list->items[i], "duplicate", hint,
-                                               "certificate '%s' writes to %s, as does '%s' at %s:%u:%u", cert->name,
-                                               cert->output.dir, o->name ? o->name : "?", o->loc.file, o->loc.line, o->loc.column);
+                                               "certificate '%s' writes to %s, as does '%s' at %s:%u:%u (%s)", cert->name,
+                                               cert->output.dir, oc->name ? oc->name : "?", oc->loc.file, oc->loc.line,
+                                               oc->loc.column, oc->output.dir);
                                         break;
                                 }
                         }
@@ -316,6 +567,11 @@ int conf_load(const char *path, conf **ret, conf_errors *errs) {
                         L.oom = true;
         }
 
+        free(ld->as_canon);
+        entries_free(ld);
+        for (size_t i = 0; i < c->n_certs; i++)
+                free(canon[i]);
+        free(canon);
         if (L.oom) {
                 r = -ENOMEM;
                 goto fail;
@@ -324,64 +580,27 @@ int conf_load(const char *path, conf **ret, conf_errors *errs) {
                 r = -EINVAL;
                 goto fail;
         }
+        if (conf_loader_take(&L, true, &c->warnings) < 0) {
+                r = -ENOMEM;
+                goto fail;
+        }
         c->files = TAKE_PTR(L.files);
-        L.n_files = 0;
+        L.n_files = L.alloc_files = 0;
         conf_loader_done(&L);
         *ret = c;
         return 0;
 
 fail:
-        if (errs && r == -EINVAL) {
-                /* Sort by file order, line, column; drop exact repeats (a default reported per certificate). */
-                size_t nf = L.n_files;
-                for (size_t i = 1; i < L.n_errs; i++)
-                        for (size_t j = i; j > 0; j--) {
-                                conf_error *a = &L.errs[j - 1], *b = &L.errs[j];
-                                size_t fa = nf, fb = nf;
-                                for (size_t k = 0; k < nf; k++) {
-                                        if (L.files[k] == a->loc.file)
-                                                fa = k;
-                                        if (L.files[k] == b->loc.file)
-                                                fb = k;
-                                }
-                                bool swap = fa > fb || (fa == fb && (a->loc.line > b->loc.line ||
-                                                                     (a->loc.line == b->loc.line && a->loc.column > b->loc.column)));
-                                if (!swap)
-                                        break;
-                                conf_error t = *a;
-                                *a = *b;
-                                *b = t;
-                        }
-                errs->items = calloc(L.n_errs, sizeof(conf_error));
-                if (!errs->items)
-                        r = -ENOMEM;
-                for (size_t i = 0; errs->items && i < L.n_errs; i++) {
-                        conf_error *e = &L.errs[i];
-                        bool dup = false;
-                        for (size_t j = 0; j < errs->n && !dup; j++) {
-                                conf_error *o = &errs->items[j];
-                                dup = streq(o->loc.file, e->loc.file) && o->loc.line == e->loc.line &&
-                                      o->loc.column == e->loc.column && streq(o->message, e->message);
-                        }
-                        if (dup)
-                                continue;
-                        conf_error *o = &errs->items[errs->n++];
-                        o->loc = e->loc;
-                        o->loc.file = strdup(e->loc.file);
-                        o->klass = TAKE_PTR(e->klass);
-                        o->message = TAKE_PTR(e->message);
-                        o->hint = TAKE_PTR(e->hint);
-                        if (!o->loc.file || !o->klass || !o->message)
-                                r = -ENOMEM;
-                }
-                if (r == -ENOMEM)
-                        conf_errors_done(errs);
+        if (r == -EINVAL && errs && conf_loader_take(&L, false, errs) < 0)
+                r = -ENOMEM;
+        if (r == -EINVAL && warnings && conf_loader_take(&L, true, warnings) < 0) {
+                conf_errors_done(errs);
+                r = -ENOMEM;
         }
         conf_loader_done(&L);
         conf_free(c);
         return r;
 }
-
 
 conf *conf_free(conf *c) {
         if (!c)
@@ -393,6 +612,7 @@ conf *conf_free(conf *c) {
         free(c->output_root);
         free(c->daemon.metrics_textfile);
         conf_reloaders_free(c->reloaders);
+        conf_errors_done(&c->warnings);
         for (conf_cert **i = c->certs; i && *i; i++)
                 conf_cert_free(*i);
         free(c->certs);
@@ -417,6 +637,15 @@ void conf_errors_print(const conf_errors *errs, FILE *f) {
         for (size_t i = 0; errs && i < errs->n; i++) {
                 const conf_error *e = &errs->items[i];
                 fprintf(f, "%s:%u:%u: %s\n", e->loc.file, e->loc.line, e->loc.column, e->message);
+                if (e->hint)
+                        fprintf(f, "  hint: %s\n", e->hint);
+        }
+}
+
+void conf_warnings_print(const conf_errors *warnings, FILE *f) {
+        for (size_t i = 0; warnings && i < warnings->n; i++) {
+                const conf_error *e = &warnings->items[i];
+                fprintf(f, "%s:%u:%u: warning: %s\n", e->loc.file, e->loc.line, e->loc.column, e->message);
                 if (e->hint)
                         fprintf(f, "  hint: %s\n", e->hint);
         }

@@ -9,19 +9,24 @@
 
 typedef conf_loader L_t;
 
+const char *const conf_keys_hooks[] = { "deploy", "failure", "pending_validation", "timeout", NULL };
+const char *const conf_keys_nginx[] = { "test_command", "reload_command", "pid_file", "unit", "timeout", NULL };
+const char *const conf_keys_haproxy[] = { "test_command", "reload_command", "pid_file", "unit", "config", "runtime_socket",
+                                          "timeout", NULL };
+const char *const conf_keys_reload_target[] = { "systemd", "command", "timeout", NULL };
+
 void conf_hooks_parse(L_t *L, conf_hooks *h, const cnode *n) {
-        static conf_keylist keys = { "deploy", "failure", "pending_validation", "timeout", NULL };
-        cnode *v;
+        static const char *const what[] = { "hooks.deploy", "hooks.failure", "hooks.pending_validation" };
         char ***dst[] = { &h->deploy, &h->failure, &h->pending_validation };
+        cnode *v;
         if (!conf_want_map(L, n, "hooks"))
                 return;
-        conf_check_keys(L, n, keys, "hooks");
-        for (size_t i = 0; i < 3; i++)
-                if ((v = conf_get(n, keys[i]))) {
-                        *dst[i] = conf_get_argv(L, v, keys[i], true);
-                        if (*dst[i] && (*dst[i])[0][0] != '/')
-                                conf_err_at(L, v, "path", "hooks run without a search path: write the absolute path of the program",
-                                       "hook %s: '%s' is not an absolute path", keys[i], (*dst[i])[0]);
+        conf_check_keys(L, n, conf_keys_hooks, "hooks");
+        /* A program is an absolute path or a bare name searched in the fixed HOOK_PATH (conf_get_argv). */
+        for (size_t i = 0; i < ELEMENTSOF(what); i++)
+                if ((v = conf_get(n, conf_keys_hooks[i]))) {
+                        strv_free(*dst[i]);
+                        *dst[i] = conf_get_argv(L, v, what[i], true);
                 }
         conf_get_duration(L, n, "timeout", &h->timeout, 1, 86400);
 }
@@ -58,9 +63,6 @@ conf_reload *conf_reloader_named(conf_ctx *x, const char *name) {
         if (r)
                 return r;
         bool haproxy = streq(name, "haproxy");
-        static conf_keylist nginx_keys = { "test_command", "reload_command", "pid_file", "unit", "timeout", NULL };
-        static conf_keylist haproxy_keys = { "test_command", "reload_command", "pid_file", "unit", "config", "runtime_socket",
-                                        "timeout", NULL };
         const cnode *n = x->reloaders ? conf_get(x->reloaders, name) : NULL;
         cnode *v;
 
@@ -71,7 +73,7 @@ conf_reload *conf_reloader_named(conf_ctx *x, const char *name) {
         r->id = conf_strdup(L, name);
         r->timeout = 60;
         if (n && conf_want_map(L, n, name)) {
-                conf_check_keys(L, n, haproxy ? haproxy_keys : nginx_keys, haproxy ? "reloaders.haproxy" : "reloaders.nginx");
+                conf_check_keys(L, n, haproxy ? conf_keys_haproxy : conf_keys_nginx, haproxy ? "reloaders.haproxy" : "reloaders.nginx");
                 if ((v = conf_get(n, "test_command")))
                         r->test_command = conf_get_argv(L, v, "test_command", false);
                 if ((v = conf_get(n, "reload_command")))
@@ -114,8 +116,7 @@ conf_reload *conf_reload_target(conf_ctx *x, const cnode *n) {
                        "a reload target must be a name or a mapping, not %s", conf_node_type_name(n));
                 return NULL;
         }
-        static conf_keylist keys = { "systemd", "command", "timeout", NULL };
-        conf_check_keys(L, n, keys, "a reload target");
+        conf_check_keys(L, n, conf_keys_reload_target, "a reload target");
         cnode *sd = conf_get(n, "systemd"), *cmd = conf_get(n, "command");
         if ((sd && cmd) || (!sd && !cmd)) {
                 conf_err_at(L, n, sd ? "conflict" : "missing", "write {systemd: UNIT} or {command: [program, args]}",

@@ -12,15 +12,65 @@
 
 typedef conf_loader L_t;
 
+const char *const conf_keys_aws[] = { "region", "profile", "role_arn", "role_session_name", "external_id", "endpoints",
+                                      "ca_bundle", "use_fips", "connect_timeout", "request_timeout", "max_attempts",
+                                      "rate_limits", NULL };
+const char *const conf_keys_daemon[] = { "reload_debounce", "acm_poll_interval", "metrics_textfile", "on_remove",
+                                         "dns_recheck_interval", NULL };
+
+/*
+ * aws.ca_bundle must be a readable regular file holding PEM certificates:
+ * the AWS client cannot start without it. Read with the same care as the
+ * configuration files (never a FIFO or a device, bounded).
+ */
+static void check_ca_bundle(L_t *L, const cnode *n, const char *path) {
+        _cleanup_(freep) char *data = NULL;
+        const char *why = NULL;
+        size_t len = 0;
+        int r;
+
+        r = conf_read_regular_file(path, CONF_MAX_CA_BUNDLE, &data, &len, &why);
+        if (r == -ENOMEM)
+                L->oom = true;
+        else if (r == -EISDIR || r == -ENODEV)
+                conf_err_at(L, n, "io", "name the PEM bundle file, such as /etc/ssl/certs/ca-certificates.crt",
+                            "ca_bundle %s is %s, not a regular file", path, why);
+        else if (r == -EFBIG)
+                conf_err_at(L, n, "too-large", "name a CA bundle of at most 16 MiB", "ca_bundle %s is larger than %d bytes", path,
+                            CONF_MAX_CA_BUNDLE);
+        else if (r < 0)
+                conf_err_at(L, n, "io", "install the bundle (ca-certificates) or fix the path", "ca_bundle %s is not readable: %s",
+                            path, strerror(-r));
+        else if (!strstr(data, "-----BEGIN CERTIFICATE-----"))
+                conf_err_at(L, n, "io", "name a file of PEM certificates (-----BEGIN CERTIFICATE-----)",
+                            "ca_bundle %s holds no PEM certificate", path);
+}
+
+/* aws.rate_limits keys: an operation of the acm, acm-pca, route53 or sts model. NULL when unknown. */
+static const char *find_operation(const char *op, const char **ret_nearest) {
+        const char *best = NULL;
+        size_t bestd = SIZE_MAX;
+
+        for (const char *const *o = conf_aws_operations; *o; o++) {
+                if (strcasecmp(*o, op) == 0)
+                        return *o;
+                size_t d = conf_edit_distance(op, *o);
+                if (d < bestd) {
+                        bestd = d;
+                        best = *o;
+                }
+        }
+        *ret_nearest = bestd <= 4 ? best : NULL;
+        return NULL;
+}
+
 void conf_aws_parse(L_t *L, conf_aws *a, const cnode *n) {
-        static conf_keylist keys = { "region", "profile", "role_arn", "role_session_name", "external_id", "endpoints", "ca_bundle",
-                                "use_fips", "connect_timeout", "request_timeout", "max_attempts", "rate_limits", NULL };
         static const char *const services[] = { "acm", "acm-pca", "route53", "sts", NULL };
         cnode *v;
         const char *why;
         if (!conf_want_map(L, n, "aws"))
                 return;
-        conf_check_keys(L, n, keys, "aws");
+        conf_check_keys(L, n, conf_keys_aws, "aws");
         if ((v = conf_get(n, "region")) && conf_nonempty(L, v, "region")) {
                 if ((why = conf_check_region(v->str)))
                         conf_err_at(L, v, "region", "write a region such as eu-west-1", "region '%s': %s", v->str, why);
@@ -67,10 +117,8 @@ void conf_aws_parse(L_t *L, conf_aws *a, const cnode *n) {
                         a->endpoints[a->n_endpoints++].url = conf_strdup(L, url);
                 }
         }
-        if (conf_get_path(L, n, "ca_bundle", &a->ca_bundle) && access(a->ca_bundle, R_OK) < 0) {
-                conf_err_at(L, conf_get(n, "ca_bundle"), "io", "install the bundle (ca-certificates) or fix the path",
-                       "ca_bundle %s is not readable: %s", a->ca_bundle, strerror(errno));
-        }
+        if (conf_get_path(L, n, "ca_bundle", &a->ca_bundle))
+                check_ca_bundle(L, conf_get(n, "ca_bundle"), a->ca_bundle);
         conf_get_bool(L, n, "use_fips", &a->use_fips);
         a->connect_timeout = 10;
         a->request_timeout = 60;
@@ -86,18 +134,24 @@ void conf_aws_parse(L_t *L, conf_aws *a, const cnode *n) {
                         L->oom = true;
                 for (size_t i = 0; a->rate_limits && i < v->n_pairs; i++) {
                         const cpair *p = &v->pairs[i];
-                        const char *op = conf_scalar(L, p->key, "rate limit operation"), *val, *colon;
+                        const char *op = conf_scalar(L, p->key, "rate limit operation"), *val, *known, *nearest = NULL;
                         if (!op || !(val = conf_scalar(L, p->value, "rate limit")))
                                 continue;
-                        colon = strchr(op, ':');
-                        bool svc_ok = false;
-                        if (colon)
-                                for (const char *const *s = services; *s; s++)
-                                        svc_ok |= strlen(*s) == (size_t) (colon - op) && strneq(*s, op, (size_t) (colon - op));
-                        if (!colon || !svc_ok || !isupper((unsigned char) colon[1]) || strlen(colon + 1) > 64 ||
-                            strspn(colon + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") != strlen(colon + 1)) {
-                                conf_err_at(L, p->key, "enum", "write service:Operation, such as acm-pca:IssueCertificate (services: acm, acm-pca, route53, sts)",
-                                       "rate limit key '%s' is not service:Operation", op);
+                        if (!(known = find_operation(op, &nearest))) {
+                                char hint[256];
+                                if (nearest)
+                                        snprintf(hint, sizeof hint, "did you mean '%s'? (service:Operation of acm, acm-pca, route53, sts)", nearest);
+                                else
+                                        snprintf(hint, sizeof hint, "write service:Operation, such as acm-pca:IssueCertificate "
+                                                                    "(an operation of acm, acm-pca, route53 or sts)");
+                                conf_err_at(L, p->key, "enum", hint, "rate limit key '%s' is not an operation of the AWS APIs the agent uses", op);
+                                continue;
+                        }
+                        bool dup = false;
+                        for (size_t j = 0; j < a->n_rate_limits && !dup; j++)
+                                dup = streq(a->rate_limits[j].operation, known);
+                        if (dup) {
+                                conf_err_at(L, p->key, "duplicate", "give each operation one rate", "rate limit for %s is set twice", known);
                                 continue;
                         }
                         char *end = NULL;
@@ -108,20 +162,27 @@ void conf_aws_parse(L_t *L, conf_aws *a, const cnode *n) {
                                        "rate limit for %s: '%s' is not a rate", op, val);
                                 continue;
                         }
-                        a->rate_limits[a->n_rate_limits].operation = conf_strdup(L, op);
+                        a->rate_limits[a->n_rate_limits].operation = conf_strdup(L, known);
                         a->rate_limits[a->n_rate_limits++].per_second = d;
                 }
         }
 }
 
 void conf_daemon_parse(L_t *L, conf_daemon *d, const cnode *n) {
-        static conf_keylist keys = { "reload_debounce", "acm_poll_interval", "metrics_textfile", NULL };
+        static const char *const on_remove[] = { "keep", "delete", NULL };
+        cnode *v;
         if (!conf_want_map(L, n, "daemon"))
                 return;
-        conf_check_keys(L, n, keys, "daemon");
+        conf_check_keys(L, n, conf_keys_daemon, "daemon");
         conf_get_duration(L, n, "reload_debounce", &d->reload_debounce, 0, 3600);
         conf_get_duration(L, n, "acm_poll_interval", &d->acm_poll_interval, 60, 7 * 86400);
         conf_get_path(L, n, "metrics_textfile", &d->metrics_textfile);
+        if ((v = conf_get(n, "on_remove"))) {
+                int i = conf_get_enum(L, v, "on_remove", on_remove);
+                if (i >= 0)
+                        d->on_remove = (conf_on_remove) i;
+        }
+        conf_get_duration(L, n, "dns_recheck_interval", &d->dns_recheck_interval, 3600, 30 * 86400);
 }
 
 void conf_aws_done(conf_aws *a) {

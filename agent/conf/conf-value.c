@@ -160,12 +160,28 @@ char **conf_get_strv(L_t *L, const cnode *n, const char *what, size_t max) {
         return v;
 }
 
-/* A command: an argv list, or (when allow_string) one path string. */
+/*
+ * A program is an absolute path or a bare name, which is searched at run
+ * time in the fixed PATH of hooks and reloads (HOOK_PATH of deploy-hook.h,
+ * never the agent's environment). A relative path with a '/' would depend
+ * on the agent's working directory.
+ */
+static bool program_ok(L_t *L, const cnode *n, const char *what, const char *prog) {
+        if (prog[0] == '/' || (!strchr(prog, '/') && !streq(prog, ".") && !streq(prog, "..")))
+                return true;
+        conf_err_at(L, n, "path",
+                    "write an absolute path (/usr/local/bin/x) or a bare program name searched in "
+                    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                    "%s: '%s' is a relative path", what, prog);
+        return false;
+}
+
+/* A command: an argv list, or (when allow_string) one program string. */
 char **conf_get_argv(L_t *L, const cnode *n, const char *what, bool allow_string) {
+        char **v;
         if (allow_string && n->kind == CNODE_SCALAR) {
                 const char *s = conf_nonempty(L, n, what);
-                char **v;
-                if (!s)
+                if (!s || !program_ok(L, n, what, s))
                         return NULL;
                 v = calloc(2, sizeof(char *));
                 if (!v) {
@@ -179,14 +195,20 @@ char **conf_get_argv(L_t *L, const cnode *n, const char *what, bool allow_string
                 conf_err_at(L, n, "type", "write the program and its arguments: [/path/to/program, arg]", "%s is an empty command", what);
                 return NULL;
         }
-        return conf_get_strv(L, n, what, 256);
+        v = conf_get_strv(L, n, what, 256);
+        if (v && !program_ok(L, n->items[0], what, v[0])) {
+                strv_free(v);
+                return NULL;
+        }
+        return v;
 }
 
-/* Looks up a user (group false) or group name through NSS. Returns 1 and
- * sets *ret_id when found, 0 when there is no such name, -errno when the
- * lookup itself failed (NSS/LDAP unreachable...), so that the operator is
- * not told "unknown user" for an outage. ERANGE grows the buffer. */
-static int lookup_id(const char *s, bool group, uint32_t *ret_id) {
+/* Looks up a user (group false) or group through NSS, by name s or, when
+ * s is NULL, by the numeric id. Returns 1 and sets *ret_id when found, 0
+ * when there is no such user or group, -errno when the lookup itself
+ * failed (NSS/LDAP unreachable...), so that the operator is not told
+ * "unknown user" for an outage. ERANGE grows the buffer. */
+static int lookup_id(const char *s, uint32_t id, bool group, uint32_t *ret_id) {
         for (size_t size = 16384; size <= 4 * 1024 * 1024; size *= 4) {
                 _cleanup_(freep) char *buf = malloc(size);
                 int r;
@@ -194,14 +216,14 @@ static int lookup_id(const char *s, bool group, uint32_t *ret_id) {
                         return -ENOMEM;
                 if (group) {
                         struct group gr, *res = NULL;
-                        r = getgrnam_r(s, &gr, buf, size, &res);
+                        r = s ? getgrnam_r(s, &gr, buf, size, &res) : getgrgid_r((gid_t) id, &gr, buf, size, &res);
                         if (r == 0 && res) {
                                 *ret_id = res->gr_gid;
                                 return 1;
                         }
                 } else {
                         struct passwd pw, *res = NULL;
-                        r = getpwnam_r(s, &pw, buf, size, &res);
+                        r = s ? getpwnam_r(s, &pw, buf, size, &res) : getpwuid_r((uid_t) id, &pw, buf, size, &res);
                         if (r == 0 && res) {
                                 *ret_id = res->pw_uid;
                                 return 1;
@@ -227,10 +249,24 @@ void conf_lookup_owner(L_t *L, const cnode *n, bool group, uint32_t *id, char **
         if (!s)
                 return;
         if (parse_uint32(s, &v) >= 0 && v != UINT32_MAX) {
-                *id = v;
+                /* A numeric id must exist too: files owned by a deleted account's id are a trap. */
+                uint32_t found;
+                r = lookup_id(NULL, v, group, &found);
+                if (r == 0)
+                        conf_err_at(L, n, what, group ? "create the group first or name an existing one (getent group GID)"
+                                                      : "create the user first or name an existing one (getent passwd UID)",
+                                    "no %s with %s %s on this host", what, group ? "gid" : "uid", s);
+                else if (r < 0)
+                        conf_err_at(L, n, what, "check the name service (nsswitch.conf, LDAP/SSSD)",
+                                    "cannot look up %s %s: %s", group ? "gid" : "uid", s, strerror(-r));
+                else {
+                        *id = v;
+                        free(*name);
+                        *name = NULL;
+                }
                 return;
         }
-        r = lookup_id(s, group, &v);
+        r = lookup_id(s, 0, group, &v);
         if (r == 0) {
                 conf_err_at(L, n, what, group ? "create the group first or name an existing one (getent group NAME)"
                                               : "create the user first or name an existing one (getent passwd NAME)",

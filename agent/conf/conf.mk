@@ -12,6 +12,10 @@ libacmagent_a_SOURCES += \
 	agent/conf/conf-check.c \
 	agent/conf/conf-passthrough.c \
 	agent/conf/conf-value.c \
+	agent/conf/conf-path.c \
+	agent/conf/conf-window.c \
+	agent/conf/conf-keys.c \
+	agent/conf/conf-aws-ops.c \
 	agent/conf/conf-load.c \
 	agent/conf/conf-top.c \
 	agent/conf/conf-cert.c \
