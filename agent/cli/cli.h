@@ -19,6 +19,8 @@ typedef struct cli_options {
         bool online;               /* --online (check) */
         bool force;                /* --force (renew) */
         const char *reason;        /* --reason (revoke) */
+        const char *drop_in;       /* --drop-in FILE (check) */
+        const char *drop_in_as;    /* --as PATH (check --drop-in) */
 } cli_options;
 
 /*

@@ -16,7 +16,8 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-        { "check", cmd_check, "check [--json] [--online]  validate the configuration (and AWS access) and print what is managed" },
+        { "check", cmd_check, "check [--json] [--online]  validate the configuration (and AWS access) and print what is managed\n"
+                              "  check --drop-in FILE [--as PATH]  validate one drop-in with the configuration (config management)" },
         { "status", cmd_status, "status [--json]            state, serial, expiry, next renewal, last error of each certificate" },
         { "renew", cmd_renew, "renew NAME [--force]       renew one certificate now if due (or always with --force)" },
         { "revoke", cmd_revoke, "revoke NAME --reason R     revoke the deployed certificate at its Private CA; the next run replaces it" },
@@ -65,6 +66,8 @@ enum {
         ARG_ONLINE,
         ARG_FORCE,
         ARG_REASON,
+        ARG_DROP_IN,
+        ARG_AS,
 };
 
 int main(int argc, char **argv) {
@@ -77,6 +80,8 @@ int main(int argc, char **argv) {
                 { "online", no_argument, NULL, ARG_ONLINE },
                 { "force", no_argument, NULL, ARG_FORCE },
                 { "reason", required_argument, NULL, ARG_REASON },
+                { "drop-in", required_argument, NULL, ARG_DROP_IN },
+                { "as", required_argument, NULL, ARG_AS },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },
                 {}
@@ -115,6 +120,12 @@ int main(int argc, char **argv) {
                         break;
                 case ARG_REASON:
                         o.reason = optarg;
+                        break;
+                case ARG_DROP_IN:
+                        o.drop_in = optarg;
+                        break;
+                case ARG_AS:
+                        o.drop_in_as = optarg;
                         break;
                 case 'h':
                         help();
