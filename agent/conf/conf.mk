@@ -30,3 +30,20 @@ tests_unit_conf_test_conf_SOURCES = tests/unit/conf/test-conf.c
 tests_unit_conf_test_conf_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_conf_test_conf_LDADD = $(UNIT_LDADD)
 endif
+
+# acm-agent.yaml(5) is generated from conf/REFERENCE.md (the one source) by
+# man/reference-to-man.py and committed, so a build from git or from the
+# tarball needs no generator and the page is reviewed with the change that
+# made it. `make update-man` regenerates it; test-reference.sh fails when it
+# is stale or when REFERENCE.md and the loader's keys differ.
+dist_man5_MANS = man/acm-agent.yaml.5
+EXTRA_DIST += man/reference-to-man.py tests/unit/conf/test-reference.sh
+check_PROGRAMS += tests/unit/conf/test-key-paths-dump
+tests_unit_conf_test_key_paths_dump_SOURCES = tests/unit/conf/test-key-paths-dump.c
+tests_unit_conf_test_key_paths_dump_LDADD = $(AGENT_LIBS)
+TESTS += tests/unit/conf/test-reference.sh
+
+update-man:
+	$(AM_V_GEN)$(PYTHON3) $(srcdir)/man/reference-to-man.py $(srcdir)/conf/REFERENCE.md > $(srcdir)/man/acm-agent.yaml.5.tmp && \
+	mv $(srcdir)/man/acm-agent.yaml.5.tmp $(srcdir)/man/acm-agent.yaml.5
+.PHONY: update-man
