@@ -447,6 +447,9 @@ static void check_output_dir(conf_ctx *x, conf_cert *cert, const cnode *n) {
         else if (stat(canon ? canon : norm, &st) == 0 && !S_ISDIR(st.st_mode))
                 conf_err_at(L, at, "path", "name a directory (it is created when missing), or move the file away",
                             "output.dir %s exists and is %s, not a directory", cert->output.dir, conf_file_kind(st.st_mode));
+        else if (stat(canon ? canon : norm, &st) < 0 && errno == ENOTDIR)
+                conf_err_at(L, at, "path", "name a directory whose parents are directories",
+                            "output.dir %s cannot be created: a parent of it is not a directory", cert->output.dir);
         free(cert->output.dir);
         cert->output.dir = TAKE_PTR(norm);
 }

@@ -298,23 +298,33 @@ too_many:;
 /* state_dir: normalised; not "/", not in /proc, /sys, /dev, not an existing non-directory. */
 static void check_state_dir(L_t *L, const cnode *n, char **dir) {
         _cleanup_(freep) char *norm = NULL, *canon = NULL;
-        const char *virt;
+        const char *virt, *at;
         struct stat st;
+        int r;
 
-        if (conf_path_normalize(*dir, &norm) < 0 || conf_path_canonical(norm, &canon) < 0) {
-                if (!norm)
-                        L->oom = true;
+        r = conf_path_normalize(*dir, &norm);
+        if (r < 0) {
+                L->oom = true;
                 return;
         }
-        if (streq(canon, "/") || streq(norm, "/"))
+        r = conf_path_canonical(norm, &canon);
+        if (r == -ENOMEM) {
+                L->oom = true;
+                return;
+        }
+        at = canon ? canon : norm;
+        if (streq(at, "/") || streq(norm, "/"))
                 conf_err_at(L, n, "path", "use a directory of its own, such as /var/lib/acm-agent",
                             "state_dir is the root directory '/'");
-        else if ((virt = conf_path_virtual(canon)) || (virt = conf_path_virtual(norm)))
+        else if ((virt = conf_path_virtual(at)) || (virt = conf_path_virtual(norm)))
                 conf_err_at(L, n, "path", "use a directory on a real file system, such as /var/lib/acm-agent",
                             "state_dir %s is inside %s (a virtual file system)", *dir, virt);
-        else if (stat(canon, &st) == 0 && !S_ISDIR(st.st_mode))
+        else if (stat(at, &st) == 0 && !S_ISDIR(st.st_mode))
                 conf_err_at(L, n, "path", "name a directory (it is created when missing)",
                             "state_dir %s exists and is %s, not a directory", *dir, conf_file_kind(st.st_mode));
+        else if (stat(at, &st) < 0 && errno == ENOTDIR)
+                conf_err_at(L, n, "path", "name a directory whose parents are directories",
+                            "state_dir %s cannot be created: a parent of it is not a directory", *dir);
         free(*dir);
         *dir = TAKE_PTR(norm);
 }

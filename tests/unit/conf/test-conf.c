@@ -266,6 +266,8 @@ static const ecase cases[] = {
         { "output-dir-sys", BASE "    output: {dir: /sys}\n", NULL, "main", 8, 19, "path", 0, "/sys" },
         { "output-dir-dev-null", BASE "    output: {dir: /dev/null}\n", NULL, "main", 8, 19, "path", 0, "/dev" },
         { "output-dir-file", BASE "    output: {dir: /etc/passwd}\n", NULL, "main", 8, 19, "path", 0, "regular file, not a directory" },
+        { "output-dir-under-file", BASE "    output: {dir: /etc/passwd/web}\n", NULL, "main", 8, 19, "path", 0, "parent of it is not a directory" },
+        { "state-dir-under-file", "state_dir: /etc/passwd/state\n", NULL, "main", 1, 12, "path", 0, "parent of it is not a directory" },
         { "output-root-proc", "output_root: /proc/acm\n" BASE, NULL, "main", 1, 14, "path", 0, "/proc" },
         { "state-dir-root", "state_dir: /\n", NULL, "main", 1, 12, "path", 0, "root directory" },
         { "state-dir-file", "state_dir: /etc/passwd\n", NULL, "main", 1, 12, "path", 0, "not a directory" },
