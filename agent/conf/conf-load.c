@@ -279,6 +279,12 @@ static void read_dropins(loader *ld, size_t n_certsd) {
                 have = stat(en->path, &st) == 0;
                 if (!en->is_as && have && already_read(ld, &st))
                         continue;
+                if (!en->is_as && ld->as_canon && have) {
+                        /* PATH matched by a second pattern: FILE took its place already */
+                        _cleanup_(freep) char *cn = NULL;
+                        if (conf_path_canonical(en->path, &cn) >= 0 && streq(cn, ld->as_canon))
+                                continue;
+                }
                 if (ld->n_docs >= CONF_MAX_FILES)
                         goto too_many;
                 if (en->is_as)

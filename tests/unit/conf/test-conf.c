@@ -1344,6 +1344,13 @@ static void test_drop_in(void **state) {
                 assert_false(streq(*f, a));
         conf_free(c);
 
+        /* ... also when a second pattern matches the same drop-in */
+        write_at(dir, "acm-agent.yaml", IMP("m") "include: [\"extra/*.yaml\", \"certs.d/1*.yaml\"]\n");
+        c = load_with_ok(p, &(conf_load_options) { .drop_in = file, .drop_in_as = a });
+        assert_int_equal(c->n_certs, 4);
+        conf_free(c);
+        write_at(dir, "acm-agent.yaml", IMP("m") "include: [\"extra/*.yaml\"]\n");
+
         /* --as a drop-in that does not exist yet: in its sorted place (20-b between 10-a and 30-c) */
         write_at(other, "tmpXYZ", IMP("b"));
         c = load_with_ok(p, &(conf_load_options) { .drop_in = file, .drop_in_as = b });
