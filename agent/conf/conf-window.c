@@ -48,7 +48,7 @@ const char *conf_window_parse(const char *s, conf_window *ret) {
         unsigned days = 0;
         int a, b;
 
-        if (!sp)
+        if (!sp || sp == s)
                 return "a window is \"DAYS HH:MM-HH:MM\"";
         times = sp + strspn(sp, " ");
         if (!*times)

@@ -971,6 +971,8 @@ static void test_window_parse(void **state) {
                 { "Mon-Fri-Sat 01:00-02:00", "days are" },
                 { "Mon 01:00-01:00", "empty" },
                 { "weekly 01:00-02:00", "days are" },
+                { " 01:00-02:00", "DAYS HH:MM-HH:MM" },
+                { "", "DAYS HH:MM-HH:MM" },
         };
         for (size_t i = 0; i < ELEMENTSOF(ok); i++) {
                 conf_window w = {};
