@@ -402,9 +402,12 @@ void conf_warnings_print(const conf_errors *warnings, FILE *f);
  * its end; else the next opening and its end. Local time of the host (TZ)
  * through localtime_r/mktime, so a window keeps its wall-clock times across
  * a DST change (a time in the spring-forward gap moves forward by the gap,
- * as mktime does). Pure: no I/O, no clock. Returns 0, -ENOENT when n == 0,
- * -EINVAL for a malformed window or when mktime fails. Outputs are set only
- * on success.
+ * as mktime does). Windows that are open without a break for more than a
+ * week (daily 00:00-24:00) close, here, at the end of the 8th day ahead:
+ * ask again then. Deterministic: now is given, no clock is read (mktime
+ * reads the time zone). Returns 0, -ENOENT when n == 0, -EINVAL for a
+ * malformed window or when mktime fails, -ENOMEM. Outputs are set only on
+ * success.
  */
 int conf_window_next(const conf_window *w, size_t n, time_t now, time_t *ret_open, time_t *ret_close);
 
