@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 /*
- * Internal to the configuration loader (conf*.c): the YAML node layer with
- * locations, and the error list. Nothing outside conf*.c includes this.
+ * Internal to the configuration loader (agent/conf/conf-*.c): the YAML node
+ * layer with locations, the error and warning lists, typed values, paths,
+ * windows, key lists and the parsers of each section. Nothing outside
+ * agent/conf/ includes this except the loader's own unit tests.
  */
 #include <stdbool.h>
 #include <jansson.h>
