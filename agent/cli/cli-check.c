@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * acm-agent check [--json] [--online]: loads and validates the whole
- * configuration (main file, certs.d/, include:), prints one line per
- * certificate and exits 0, or prints every error as FILE:LINE:COLUMN and
- * exits 2. --json prints the configuration after defaults (itself a valid
- * configuration) or, when invalid, the errors as JSON. --online then checks
- * credentials, CAs and tracked certificates against AWS.
+ * acm-agent check [--json] [--online] [--drop-in FILE [--as PATH]]: loads
+ * and validates the whole configuration (main file, certs.d/, include:),
+ * prints one line per certificate and exits 0, or prints every error as
+ * FILE:LINE:COLUMN and exits 2. Warnings (FILE:LINE:COLUMN: warning: ...)
+ * do not change the exit code. --json prints the configuration after
+ * defaults (itself a valid configuration; with a "warnings" member when
+ * there are warnings) or, when invalid, the errors as JSON. --online then
+ * checks credentials, CAs and tracked certificates against AWS. --drop-in
+ * validates one drop-in file in the context of the main file (for
+ * config management: Ansible's validate:), --as PATH in the place of the
+ * drop-in PATH it will replace.
  */
 #include <stdio.h>
 
@@ -34,6 +39,7 @@ static void print_cert(const conf_cert *c) {
         printf(" -> %s\n", c->output.dir);
 }
 
+/* [{file, line, column, class, message, hint}] */
 static json_t *errors_json(const conf_errors *errs) {
         json_t *a = json_array();
         for (size_t i = 0; a && i < errs->n; i++) {
@@ -52,7 +58,8 @@ static json_t *errors_json(const conf_errors *errs) {
 
 int cmd_check(const cli_options *o, int argc, char **argv) {
         const char *path = o->config_path ? o->config_path : CONF_DEFAULT_PATH;
-        conf_errors errs = {};
+        const conf_load_options lo = { .drop_in = o->drop_in, .drop_in_as = o->drop_in_as };
+        conf_errors errs = {}, warns = {};
         conf *c = NULL;
         int r;
 
@@ -66,19 +73,31 @@ int cmd_check(const cli_options *o, int argc, char **argv) {
                 log_error("check: --json and --online cannot be combined; run 'check --json' and 'check --online' separately.");
                 return EXIT_USAGE;
         }
-        r = conf_load(path, &c, &errs);
+        if (o->drop_in_as && !o->drop_in) {
+                log_error("check: --as PATH names the drop-in that --drop-in FILE replaces; give --drop-in FILE too.");
+                return EXIT_USAGE;
+        }
+        if ((o->drop_in && !*o->drop_in) || (o->drop_in_as && !*o->drop_in_as)) {
+                log_error("check: --drop-in and --as need a file name.");
+                return EXIT_USAGE;
+        }
+        r = conf_load_with(path, &lo, &c, &errs, &warns);
         if (r == -EINVAL) {
                 if (o->json) {
-                        json_t *j = json_pack("{s:b,s:o}", "valid", 0, "errors", errors_json(&errs));
+                        json_t *j = json_pack("{s:b,s:o,s:o}", "valid", 0, "errors", errors_json(&errs), "warnings", errors_json(&warns));
                         if (j)
                                 json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
                         putchar('\n');
                         json_decref(j);
-                } else
+                } else {
                         conf_errors_print(&errs, stdout);
+                        conf_warnings_print(&warns, stdout);
+                }
                 fflush(stdout);
-                fprintf(stderr, "%s: %zu error%s; nothing was changed.\n", path, errs.n, errs.n == 1 ? "" : "s");
+                fprintf(stderr, "%s: %zu error%s; nothing was changed.\n", o->drop_in ? o->drop_in : path, errs.n,
+                        errs.n == 1 ? "" : "s");
                 conf_errors_done(&errs);
+                conf_errors_done(&warns);
                 return EXIT_USAGE;
         }
         if (r < 0) {
@@ -88,6 +107,11 @@ int cmd_check(const cli_options *o, int argc, char **argv) {
 
         if (o->json) {
                 json_t *j = conf_to_json(c);
+                /* Warnings ride along; without them the document is itself a valid configuration. */
+                if (j && c->warnings.n > 0 && json_object_set_new(j, "warnings", errors_json(&c->warnings)) < 0) {
+                        json_decref(j);
+                        j = NULL;
+                }
                 if (!j || json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0) {
                         json_decref(j);
                         conf_free(c);
@@ -99,9 +123,13 @@ int cmd_check(const cli_options *o, int argc, char **argv) {
         } else {
                 for (conf_cert **i = c->certs; *i; i++)
                         print_cert(*i);
+                conf_warnings_print(&c->warnings, stdout);
                 fflush(stdout);
-                fprintf(stderr, "%s: valid, %zu certificate%s in %zu file%s.\n", path, c->n_certs, c->n_certs == 1 ? "" : "s",
-                        strv_length(c->files), strv_length(c->files) == 1 ? "" : "s");
+                fprintf(stderr, "%s: valid, %zu certificate%s in %zu file%s", o->drop_in ? o->drop_in : path, c->n_certs,
+                        c->n_certs == 1 ? "" : "s", strv_length(c->files), strv_length(c->files) == 1 ? "" : "s");
+                if (c->warnings.n > 0)
+                        fprintf(stderr, ", %zu warning%s", c->warnings.n, c->warnings.n == 1 ? "" : "s");
+                fprintf(stderr, ".\n");
         }
         r = EXIT_OK;
         if (o->online)

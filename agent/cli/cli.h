@@ -20,6 +20,8 @@ typedef struct cli_options {
         bool force;                /* --force (renew) */
         const char *reason;        /* --reason (revoke) */
         bool no_replace;           /* --no-replace (revoke) */
+        const char *drop_in;       /* --drop-in FILE (check) */
+        const char *drop_in_as;    /* --as PATH (check --drop-in) */
 } cli_options;
 
 /*

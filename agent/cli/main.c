@@ -16,7 +16,8 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-        { "check", cmd_check, "check [--json] [--online]  validate the configuration (and AWS access) and print what is managed" },
+        { "check", cmd_check, "check [--json] [--online]  validate the configuration (and AWS access) and print what is managed\n"
+                              "  check --drop-in FILE [--as PATH]  validate one drop-in with the configuration (config management)" },
         { "status", cmd_status, "status [--json]            state, serial, expiry, next renewal, last error of each certificate" },
         { "renew", cmd_renew, "renew NAME [--force]       renew one certificate now if due (or always with --force)" },
         { "revoke", cmd_revoke, "revoke NAME --reason R [--no-replace]\n"
@@ -67,6 +68,8 @@ enum {
         ARG_FORCE,
         ARG_REASON,
         ARG_NO_REPLACE,
+        ARG_DROP_IN,
+        ARG_AS,
 };
 
 int main(int argc, char **argv) {
@@ -80,6 +83,8 @@ int main(int argc, char **argv) {
                 { "force", no_argument, NULL, ARG_FORCE },
                 { "reason", required_argument, NULL, ARG_REASON },
                 { "no-replace", no_argument, NULL, ARG_NO_REPLACE },
+                { "drop-in", required_argument, NULL, ARG_DROP_IN },
+                { "as", required_argument, NULL, ARG_AS },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },
                 {}
@@ -121,6 +126,12 @@ int main(int argc, char **argv) {
                         break;
                 case ARG_NO_REPLACE:
                         o.no_replace = true;
+                        break;
+                case ARG_DROP_IN:
+                        o.drop_in = optarg;
+                        break;
+                case ARG_AS:
+                        o.drop_in_as = optarg;
                         break;
                 case 'h':
                         help();

@@ -5,8 +5,13 @@
  */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <locale.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/types.h>
+#include <wctype.h>
 
+#include "conf/conf.h"
 #include "conf/conf-check.h"
 #include "basic/macro.h"
 #include "basic/util.h"
@@ -268,24 +273,94 @@ const char *conf_check_oid(const char *s) {
         return NULL;
 }
 
-static bool tag_chars_ok(const char *s) {
-        for (const unsigned char *p = (const unsigned char *) s; *p; p++)
-                if (!(isalnum(*p) || *p == ' ' || strchr("_.:/=+-@", *p) || *p >= 0x80))
-                        return false;
-        return true;
+/* Decodes one UTF-8 sequence at *p (advancing it); -1 when malformed (overlong, surrogate, > U+10FFFF). */
+static int32_t utf8_next(const unsigned char **p) {
+        const unsigned char *s = *p;
+        uint32_t c;
+        int n;
+
+        if (s[0] < 0x80) {
+                *p = s + 1;
+                return s[0];
+        }
+        if ((s[0] & 0xe0) == 0xc0)
+                n = 1, c = s[0] & 0x1f;
+        else if ((s[0] & 0xf0) == 0xe0)
+                n = 2, c = s[0] & 0x0f;
+        else if ((s[0] & 0xf8) == 0xf0)
+                n = 3, c = s[0] & 0x07;
+        else
+                return -1;
+        for (int i = 1; i <= n; i++) {
+                if ((s[i] & 0xc0) != 0x80)
+                        return -1;
+                c = (c << 6) | (s[i] & 0x3f);
+        }
+        if ((n == 1 && c < 0x80) || (n == 2 && c < 0x800) || (n == 3 && c < 0x10000) || c > 0x10ffff ||
+            (c >= 0xd800 && c <= 0xdfff))
+                return -1;
+        *p = s + n + 1;
+        return (int32_t) c;
+}
+
+/* Unicode space separators (\p{Z}: Zs, Zl, Zp). */
+static bool is_unicode_space(uint32_t c) {
+        return c == 0x20 || c == 0xa0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 ||
+               c == 0x202f || c == 0x205f || c == 0x3000;
+}
+
+/* \p{L} or \p{N}, through glibc's C.UTF-8 tables (loc); without that locale any other code point passes (AWS decides). */
+static bool is_unicode_alnum(uint32_t c, locale_t loc) {
+        if (c < 0x80)
+                return isalnum((int) c);
+        return loc == (locale_t) 0 || iswalnum_l((wint_t) c, loc);
+}
+
+/* Number of code points of s when it is a tag string, else -1. */
+static ssize_t tag_length(const char *s, locale_t loc) {
+        const unsigned char *p = (const unsigned char *) s;
+        ssize_t n = 0;
+        while (*p) {
+                int32_t c = utf8_next(&p);
+                if (c < 0 || (c < 0x80 && c != ' ' && !isalnum(c) && !strchr("_.:/=+-@", c)) ||
+                    (c >= 0x80 && !is_unicode_alnum((uint32_t) c, loc) && !is_unicode_space((uint32_t) c)))
+                        return -1;
+                n++;
+        }
+        return n;
 }
 
 const char *conf_check_tag(const char *key, const char *value) {
-        if (strlen(key) < 1 || strlen(key) > 128)
+        locale_t loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t) 0);
+        ssize_t kl = tag_length(key, loc), vl = tag_length(value, loc);
+
+        if (loc != (locale_t) 0)
+                freelocale(loc);
+
+        if (kl < 0)
+                return "a tag key may hold letters, digits, spaces and _ . : / = + - @ (UTF-8)";
+        if (kl < 1 || kl > 128)
                 return "a tag key has 1 to 128 characters";
         if (strneq(key, "aws:", 4))
                 return "tag keys starting with 'aws:' are reserved by AWS";
-        if (!tag_chars_ok(key))
-                return "a tag key may hold letters, digits, spaces and _ . : / = + - @";
-        if (strlen(value) > 256)
+        if (vl < 0)
+                return "a tag value may hold letters, digits, spaces and _ . : / = + - @ (UTF-8)";
+        if (vl > 256)
                 return "a tag value has at most 256 characters";
-        if (!tag_chars_ok(value))
-                return "a tag value may hold letters, digits, spaces and _ . : / = + - @";
+        return NULL;
+}
+
+const char *conf_check_acm_domain(const char *s, bool allow_wildcard) {
+        const char *why = conf_check_dns_name(s, allow_wildcard), *last;
+
+        if (why)
+                return why;
+        /* DomainNameString: (\*\.)?(label\.)+label, the last label of 2-63 characters */
+        if (!strchr(s[0] == '*' ? s + 2 : s, '.'))
+                return "ACM needs a fully qualified name with at least two labels (example.com)";
+        last = strrchr(s, '.') + 1;
+        if (strlen(last) < 2)
+                return "ACM needs a last label (top-level domain) of at least 2 characters";
         return NULL;
 }
 
@@ -321,4 +396,21 @@ const char *conf_check_end_date(const char *s) {
         if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || se > 59)
                 return "END_DATE is not a valid date and time";
         return NULL;
+}
+
+bool conf_cert_name_valid(const char *name) {
+        size_t n;
+
+        if (!name || !name[0] || name[0] == '.')
+                return false;
+        n = strlen(name);
+        if (n > 128)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                char c = name[i];
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+                      c == '-'))
+                        return false;
+        }
+        return true;
 }

@@ -23,6 +23,9 @@ const char *conf_check_arn(const char *s, conf_arn_kind kind);
 const char *conf_check_region(const char *s);
 const char *conf_check_endpoint_url(const char *s);
 const char *conf_check_oid(const char *s);
+/* A DNS name as ACM's DomainNameString takes it: conf_check_dns_name() plus at least two labels, the last of 2-63. */
+const char *conf_check_acm_domain(const char *s, bool allow_wildcard);
+/* An ACM tag: key 1-128, value 0-256 characters (UTF-8 code points) of \p{L}\p{Z}\p{N} and _ . : / = + - @; no "aws:" keys. */
 const char *conf_check_tag(const char *key, const char *value);
 const char *conf_check_base64(const char *s);
 const char *conf_check_end_date(const char *s);

@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 /*
- * Internal to the configuration loader (conf*.c): the YAML node layer with
- * locations, and the error list. Nothing outside conf*.c includes this.
+ * Internal to the configuration loader (agent/conf/conf-*.c): the YAML node
+ * layer with locations, the error and warning lists, typed values, paths,
+ * windows, key lists and the parsers of each section. Nothing outside
+ * agent/conf/ includes this except the loader's own unit tests.
  */
 #include <stdbool.h>
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "conf/conf.h"
+#include "conf/conf-check.h"
 #include "basic/macro.h"
 
 #define CONF_MAX_FILE_SIZE (1024 * 1024)   /* bytes per file */
@@ -17,6 +21,9 @@
 #define CONF_MAX_NODES 100000              /* YAML nodes per file */
 #define CONF_MAX_DEPTH 64                  /* nesting of mappings/lists */
 #define CONF_MAX_SCALAR 65536              /* bytes in one scalar */
+#define CONF_MAX_CA_BUNDLE (16 * 1024 * 1024)  /* bytes of aws.ca_bundle */
+#define CONF_MAX_WINDOWS 32                /* reload_window entries */
+#define CONF_MAX_NAMESERVERS 16
 
 typedef enum cnode_kind {
         CNODE_NULL,     /* null, ~ or an empty value */
@@ -43,17 +50,27 @@ struct cnode {
         size_t n_items;
         cpair *pairs;       /* mapping */
         size_t n_pairs;
+        size_t alloc;       /* capacity of items or pairs while parsing */
         cnode *arena_next;  /* every node of a load is on one list, freed together */
 };
 
 typedef struct conf_loader {
         cnode *arena;
-        char **files;        /* interned file names, in read order */
-        size_t n_files;
+        char **files;        /* interned file names, in read order, NULL-terminated */
+        size_t n_files, alloc_files;
         conf_error *errs;
-        size_t n_errs;
+        size_t n_errs, alloc_errs;
+        conf_error *warns;   /* warnings: accepted, but the operator should change something */
+        size_t n_warns, alloc_warns;
         bool oom;
 } conf_loader;
+
+/*
+ * Makes room for need elements of size bytes in *p (capacity *cap),
+ * growing geometrically. Returns 0, or -ENOMEM with *p and *cap unchanged.
+ */
+int conf_grow(void **p, size_t *cap, size_t need, size_t size);
+#define CONF_GROW(p, cap, need) conf_grow((void **) &(p), &(cap), (need), sizeof(*(p)))
 
 /* Interns a file name; returns the stable pointer or NULL on OOM. */
 const char *conf_loader_intern(conf_loader *L, const char *file);
@@ -61,6 +78,17 @@ const char *conf_loader_intern(conf_loader *L, const char *file);
 /* Records an error at loc (loc may be NULL: the file-less case is not used). */
 void conf_loader_error(conf_loader *L, const conf_loc *loc, const char *klass, const char *hint,
                        const char *fmt, ...) _printf_(5, 6);
+
+/* Records a warning at node n (it does not make the configuration invalid). */
+void conf_warn_at(conf_loader *L, const cnode *n, const char *klass, const char *hint, const char *fmt, ...) _printf_(5, 6);
+
+/*
+ * Moves the loader's errors (warnings when warnings is true) into out,
+ * sorted by file (in read order), line and column, exact repeats dropped
+ * (a default is reported once per certificate). Returns 0 or -ENOMEM (out
+ * is then empty).
+ */
+int conf_loader_take(conf_loader *L, bool warnings, conf_errors *out);
 
 /* Allocates a node on the loader's arena. Returns NULL on OOM (and sets L->oom). */
 cnode *conf_node_new(conf_loader *L, cnode_kind kind, const conf_loc *loc);
@@ -108,3 +136,156 @@ int conf_get_enum(conf_loader *L, const cnode *n, const char *what, const char *
 
 /* Validates issuer.api_passthrough; returns the JSON to send (new reference) or NULL after errors. */
 json_t *conf_api_passthrough_parse(conf_loader *L, const cnode *n);
+
+/* ---- typed values (conf-value.c) ------------------------------------------
+ * Each getter looks key up in map (absent or null: returns false and
+ * reports nothing), reports a wrong value at its location and returns false,
+ * or stores the value in *out and returns true. */
+
+/* A key list for conf_check_keys(); NULL-terminated. */
+typedef const char *const conf_keylist[];
+
+/* strdup that records OOM on L; NULL in, NULL out. */
+char *conf_strdup(conf_loader *L, const char *s);
+
+/* The pair of key in map when present and not null, else NULL. */
+const cpair *conf_get_pair(const cnode *map, const char *key);
+
+/* The text of a scalar that is not empty, else NULL after an error. */
+const char *conf_nonempty(conf_loader *L, const cnode *n, const char *what);
+
+bool conf_get_bool(conf_loader *L, const cnode *map, const char *key, bool *out);
+bool conf_get_str(conf_loader *L, const cnode *map, const char *key, char **out);
+/* An absolute path shorter than PATH_MAX. */
+bool conf_get_path(conf_loader *L, const cnode *map, const char *key, char **out);
+/* A duration within [min, max] seconds; "0s" only when min is 0. */
+bool conf_get_duration(conf_loader *L, const cnode *map, const char *key, uint64_t *out, uint64_t min, uint64_t max);
+bool conf_get_uint(conf_loader *L, const cnode *map, const char *key, uint64_t *out, uint64_t min, uint64_t max);
+bool conf_get_arn(conf_loader *L, const cnode *map, const char *key, conf_arn_kind kind, char **out);
+
+/* A list of at most max non-empty strings (a single scalar is refused); NULL-terminated, or NULL after errors. */
+char **conf_get_strv(conf_loader *L, const cnode *n, const char *what, size_t max);
+
+/* A command: an argv list, or (when allow_string) one program string. NULL after errors. */
+char **conf_get_argv(conf_loader *L, const cnode *n, const char *what, bool allow_string);
+
+/* owner: / group: n as a name or a numeric id: sets *id (and *name for a name) when it exists on this host. */
+void conf_lookup_owner(conf_loader *L, const cnode *n, bool group, uint32_t *id, char **name);
+
+/* Reports a "conflict" when keys a and b are both set in map from the same origin; returns true then. */
+bool conf_conflict(conf_loader *L, const cnode *map, const char *a, const char *b, const char *hint);
+
+/* ---- the sections (conf-top.c, conf-cert.c, conf-issuer.c, conf-reload.c) ---- */
+
+/* What the parsers of one load share. */
+typedef struct conf_ctx {
+        conf_loader *L;
+        conf *c;                   /* the configuration being built */
+        const cnode *reloaders;    /* the `reloaders:` mapping of the main file, or NULL */
+        const cnode *defaults;     /* the `defaults:` mapping of the main file, or NULL */
+        const cnode *output_root;  /* where output_root was set (top level or defaults), or NULL */
+        size_t n_reloaders, alloc_reloaders;   /* of c->reloaders */
+} conf_ctx;
+
+/* The keys of a certificate entry (also what `defaults:` may hold, except name). */
+extern const char *const conf_cert_keys[];
+
+/* `aws:` into *a (defaults filled in; call it with an empty mapping when absent). */
+void conf_aws_parse(conf_loader *L, conf_aws *a, const cnode *n);
+void conf_aws_done(conf_aws *a);
+
+/* `daemon:` into *d, over the defaults already in *d. */
+void conf_daemon_parse(conf_loader *L, conf_daemon *d, const cnode *n);
+
+/* One `certificates:` entry, merged with x->defaults. NULL when raw is not a mapping or on OOM. */
+conf_cert *conf_cert_parse(conf_ctx *x, cnode *raw);
+/* Frees a certificate; accepts NULL; returns NULL. */
+conf_cert *conf_cert_free(conf_cert *c);
+
+/* `issuer:` of c (sets c->issuer_type and the matching union member). */
+void conf_issuer_parse(conf_loader *L, conf_cert *c, const cnode *n);
+/*
+ * The checks of a parsed issuer that need the certificate's names (ACM:
+ * RequestCertificate's DomainName / SubjectAlternativeNames /
+ * ValidationDomain rules; pca: something to name). names_written: a names
+ * key is set (its errors were reported already).
+ */
+void conf_issuer_check_names(conf_loader *L, conf_cert *cert, const cnode *n, bool names_written);
+/* Frees the issuer part of c. */
+void conf_issuer_done(conf_cert *c);
+
+/* `hooks:` into *h. */
+void conf_hooks_parse(conf_loader *L, conf_hooks *h, const cnode *n);
+
+/* The nginx/haproxy target of that name, created from `reloaders:` on first use (shared). NULL after OOM. */
+conf_reload *conf_reloader_named(conf_ctx *x, const char *name);
+/* A `reload:` entry: the shared target it names, or NULL after errors. */
+conf_reload *conf_reload_target(conf_ctx *x, const cnode *n);
+/* Frees a NULL-terminated list of targets and the targets. */
+void conf_reloaders_free(conf_reload **l);
+
+/* Reports a "window" error unless n is a reload_window string or list; stores the windows. */
+void conf_window_parse_node(conf_loader *L, const cnode *n, conf_window **ret, size_t *ret_n);
+
+/*
+ * Parses one "DAYS HH:MM-HH:MM" window (DAYS: daily, Mon..Sun, ranges
+ * Mon-Fri, comma lists Sat,Sun). Returns NULL and sets *ret, or a static
+ * message saying what is wrong.
+ */
+const char *conf_window_parse(const char *s, conf_window *ret);
+
+/* ---- paths and files (conf-path.c) ---- */
+
+/*
+ * The lexically normalised form of p, made absolute against the working
+ * directory when relative: no empty, "." or ".." components ("/.." is "/"),
+ * no trailing '/'. Returns 0 and *ret, or -ENOMEM / -errno of getcwd.
+ */
+int conf_path_normalize(const char *p, char **ret);
+
+/*
+ * The form in which two paths are compared: conf_path_normalize(), then
+ * the longest prefix that exists resolved with realpath(3) (symlinks of
+ * existing ancestors), the rest appended. Returns 0 and *ret or -errno.
+ */
+int conf_path_canonical(const char *p, char **ret);
+
+/* "/proc", "/sys" or "/dev" when normalised path p is that or below it; NULL otherwise. */
+const char *conf_path_virtual(const char *p);
+
+/* "a regular file", "a directory", "a FIFO", "a character device", "a block device", "a socket", "a symbolic link" or "not a regular file". */
+const char *conf_file_kind(mode_t m);
+
+/*
+ * Reads a whole regular file of at most max bytes, NUL-terminated. The type
+ * is checked with stat before the file is opened (a device is never
+ * opened) and again with fstat on the descriptor, opened O_NONBLOCK (a FIFO
+ * never blocks). Returns 0 and sets *ret (caller frees) and *ret_len;
+ * -EFBIG when larger than max; -EISDIR or -ENODEV (another kind of file,
+ * *why names it) when not a regular file; -errno otherwise (*why is then
+ * not touched).
+ */
+int conf_read_regular_file(const char *path, size_t max, char **ret, size_t *ret_len, const char **why);
+
+/* ---- key lists, one per mapping (conf-keys.c lists every path for documentation checks) ---- */
+
+extern const char *const conf_keys_top[];
+extern const char *const conf_keys_aws[];
+extern const char *const conf_keys_daemon[];
+extern const char *const conf_keys_reloaders[];
+extern const char *const conf_keys_nginx[];
+extern const char *const conf_keys_haproxy[];
+extern const char *const conf_keys_pca[];
+extern const char *const conf_keys_validity[];
+extern const char *const conf_keys_acm[];
+extern const char *const conf_keys_import[];
+extern const char *const conf_keys_subject[];
+extern const char *const conf_keys_custom_attribute[];
+extern const char *const conf_keys_key[];
+extern const char *const conf_keys_dns[];
+extern const char *const conf_keys_output[];
+extern const char *const conf_keys_hooks[];
+extern const char *const conf_keys_reload_target[];
+
+/* "service:Operation" of the acm, acm-pca, route53 and sts models, NULL-terminated (conf-aws-ops.c). */
+extern const char *const conf_aws_operations[];

@@ -104,9 +104,13 @@ static json_t *issuer_json(jctx *j, const conf_cert *c) {
                         set_str(j, o, "validation", a->validation == CONF_VALIDATION_EMAIL ? "email" : "dns");
                         set_str(j, o, "key_algorithm", a->key_algorithm);
                         set_str(j, o, "certificate_authority_arn", a->certificate_authority_arn);
-                        set_str(j, o, "transparency_logging", a->transparency_logging ? "enabled" : "disabled");
+                        /* deprecated: written only when the configuration sets it */
+                        if (a->transparency_logging_set)
+                                set_str(j, o, "transparency_logging", a->transparency_logging ? "enabled" : "disabled");
                         set_str(j, o, "validation_domain", a->validation_domain);
+                        set_str(j, o, "on_validation_timeout", a->on_validation_timeout == CONF_ACM_TIMEOUT_FAIL ? "fail" : "rerequest");
                 }
+                set_str(j, o, "on_renewal_failure", a->on_renewal_failure == CONF_ACM_RENEWAL_REISSUE ? "reissue" : "report");
                 set(j, o, "export", json_boolean(a->export));
                 if (a->n_tags)
                         set(j, o, "tags", tags_json(j, a->tags, a->n_tags));
@@ -197,9 +201,24 @@ static json_t *cert_json(jctx *j, const conf_cert *c) {
                 if (x) {
                         set_str(j, x, "provider", providers[c->dns.provider]);
                         set_str(j, x, "hosted_zone_id", c->dns.hosted_zone_id);
+                        set_str(j, x, "role_arn", c->dns.role_arn);
                         set_strv(j, x, "command", c->dns.command);
                         set_dur(j, x, "propagation_timeout", c->dns.propagation_timeout);
                         set(j, x, "ttl", json_integer((json_int_t) c->dns.ttl));
+                        if (c->dns.n_nameservers) {
+                                json_t *ns = json_array();
+                                for (size_t i = 0; ns && i < c->dns.n_nameservers; i++) {
+                                        const conf_nameserver *m = &c->dns.nameservers[i];
+                                        char buf[80];
+                                        if (strchr(m->address, ':'))
+                                                snprintf(buf, sizeof buf, "[%s]:%u", m->address, (unsigned) m->port);
+                                        else
+                                                snprintf(buf, sizeof buf, "%s:%u", m->address, (unsigned) m->port);
+                                        if (json_array_append_new(ns, json_string(buf)) < 0)
+                                                j->oom = true;
+                                }
+                                set(j, x, "nameservers", ns);
+                        }
                 }
         }
 
@@ -249,6 +268,15 @@ static json_t *cert_json(jctx *j, const conf_cert *c) {
         set_dur(j, o, "jitter", c->schedule.jitter);
         set_dur(j, o, "retry_min", c->schedule.retry_min);
         set_dur(j, o, "retry_max", c->schedule.retry_max);
+        if (c->n_reload_window) {
+                json_t *w = json_array();
+                for (size_t i = 0; w && i < c->n_reload_window; i++) {
+                        char buf[64];
+                        if (json_array_append_new(w, json_string(conf_window_format(&c->reload_window[i], buf, sizeof buf))) < 0)
+                                j->oom = true;
+                }
+                set(j, o, "reload_window", w);
+        }
         return o;
 }
 
@@ -294,6 +322,8 @@ json_t *conf_to_json(const conf *c) {
                 set_dur(&j, x, "reload_debounce", c->daemon.reload_debounce);
                 set_dur(&j, x, "acm_poll_interval", c->daemon.acm_poll_interval);
                 set_str(&j, x, "metrics_textfile", c->daemon.metrics_textfile);
+                set_str(&j, x, "on_remove", c->daemon.on_remove == CONF_ON_REMOVE_DELETE ? "delete" : "keep");
+                set_dur(&j, x, "dns_recheck_interval", c->daemon.dns_recheck_interval);
         }
 
         x = json_object();

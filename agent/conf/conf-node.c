@@ -13,16 +13,35 @@
 #include "conf/conf-internal.h"
 #include "basic/util.h"
 
+int conf_grow(void **p, size_t *cap, size_t need, size_t size) {
+        size_t n = *cap ? *cap : 8;
+        void *q;
+
+        if (need <= *cap)
+                return 0;
+        while (n < need) {
+                if (n > SIZE_MAX / 2)
+                        return -ENOMEM;
+                n *= 2;
+        }
+        if (n > SIZE_MAX / size)
+                return -ENOMEM;
+        q = realloc(*p, n * size);
+        if (!q)
+                return -ENOMEM;
+        *p = q;
+        *cap = n;
+        return 0;
+}
+
 const char *conf_loader_intern(conf_loader *L, const char *file) {
         for (size_t i = 0; i < L->n_files; i++)
                 if (streq(L->files[i], file))
                         return L->files[i];
-        char **n = realloc(L->files, (L->n_files + 2) * sizeof(char *));
-        if (!n) {
+        if (CONF_GROW(L->files, L->alloc_files, L->n_files + 2) < 0) {
                 L->oom = true;
                 return NULL;
         }
-        L->files = n;
         L->files[L->n_files] = strdup(file);
         if (!L->files[L->n_files]) {
                 L->oom = true;
@@ -32,34 +51,103 @@ const char *conf_loader_intern(conf_loader *L, const char *file) {
         return L->files[L->n_files - 1];
 }
 
+/* Appends one diagnostic (msg is taken over) to an error or warning list. */
+static void add_diag(conf_loader *L, bool warning, const conf_loc *loc, const char *klass, const char *hint, char *msg) {
+        conf_error **list = warning ? &L->warns : &L->errs;
+        size_t *n = warning ? &L->n_warns : &L->n_errs, *alloc = warning ? &L->alloc_warns : &L->alloc_errs;
+        conf_error *e;
+
+        if (!msg || conf_grow((void **) list, alloc, *n + 1, sizeof(conf_error)) < 0) {
+                free(msg);
+                L->oom = true;
+                return;
+        }
+        e = &(*list)[(*n)++];
+        *e = (conf_error) {
+                .loc = loc ? *loc : (conf_loc) { .file = L->n_files ? L->files[0] : "?", .line = 1, .column = 1 },
+                .klass = strdup(klass),
+                .message = msg,
+                .hint = hint ? strdup(hint) : NULL,
+        };
+        if (!e->klass || (hint && !e->hint))
+                L->oom = true;
+}
+
 void conf_loader_error(conf_loader *L, const conf_loc *loc, const char *klass, const char *hint,
                        const char *fmt, ...) {
         va_list ap;
-        conf_error *n;
         char *msg = NULL;
 
         va_start(ap, fmt);
         if (vasprintf(&msg, fmt, ap) < 0)
                 msg = NULL;
         va_end(ap);
-        n = realloc(L->errs, (L->n_errs + 1) * sizeof(conf_error));
-        if (!msg || !n) {
-                free(msg);
-                if (n)
-                        L->errs = n;
-                L->oom = true;
-                return;
+        add_diag(L, false, loc, klass, hint, msg);
+}
+
+void conf_warn_at(conf_loader *L, const cnode *n, const char *klass, const char *hint, const char *fmt, ...) {
+        va_list ap;
+        char *msg = NULL;
+
+        va_start(ap, fmt);
+        if (vasprintf(&msg, fmt, ap) < 0)
+                msg = NULL;
+        va_end(ap);
+        add_diag(L, true, &n->loc, klass, hint, msg);
+}
+
+static size_t file_index(const conf_loader *L, const char *f) {
+        for (size_t k = 0; k < L->n_files; k++)
+                if (L->files[k] == f)
+                        return k;
+        return L->n_files;
+}
+
+int conf_loader_take(conf_loader *L, bool warnings, conf_errors *out) {
+        conf_error *list = warnings ? L->warns : L->errs;
+        size_t n = warnings ? L->n_warns : L->n_errs;
+
+        *out = (conf_errors) {};
+        if (n == 0)
+                return 0;
+        /* Insertion sort by file order, line, column: stable, and the lists are short and nearly sorted. */
+        for (size_t i = 1; i < n; i++)
+                for (size_t j = i; j > 0; j--) {
+                        conf_error *a = &list[j - 1], *b = &list[j];
+                        size_t fa = file_index(L, a->loc.file), fb = file_index(L, b->loc.file);
+                        bool swap = fa > fb || (fa == fb && (a->loc.line > b->loc.line ||
+                                                             (a->loc.line == b->loc.line && a->loc.column > b->loc.column)));
+                        if (!swap)
+                                break;
+                        conf_error t = *a;
+                        *a = *b;
+                        *b = t;
+                }
+        out->items = calloc(n, sizeof(conf_error));
+        if (!out->items)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                conf_error *e = &list[i];
+                bool dup = false;
+                for (size_t j = 0; j < out->n && !dup; j++) {
+                        conf_error *o = &out->items[j];
+                        dup = streq(o->loc.file, e->loc.file) && o->loc.line == e->loc.line &&
+                              o->loc.column == e->loc.column && streq(o->message, e->message);
+                }
+                if (dup)
+                        continue;
+                conf_error *o = &out->items[out->n++];
+                o->loc = e->loc;
+                o->loc.file = strdup(e->loc.file);
+                o->klass = TAKE_PTR(e->klass);
+                o->message = TAKE_PTR(e->message);
+                o->hint = TAKE_PTR(e->hint);
+                if (!o->loc.file || !o->klass || !o->message) {
+                        conf_errors_done(out);
+                        return -ENOMEM;
+                }
         }
-        L->errs = n;
-        L->errs[L->n_errs] = (conf_error) {
-                .loc = loc ? *loc : (conf_loc) { .file = L->n_files ? L->files[0] : "?", .line = 1, .column = 1 },
-                .klass = strdup(klass),
-                .message = msg,
-                .hint = hint ? strdup(hint) : NULL,
-        };
-        if (!L->errs[L->n_errs].klass || (hint && !L->errs[L->n_errs].hint))
-                L->oom = true;
-        L->n_errs++;
+        return 0;
 }
 
 cnode *conf_node_new(conf_loader *L, cnode_kind kind, const conf_loc *loc) {
@@ -93,7 +181,7 @@ void conf_loader_done(conf_loader *L) {
                 free(L->files[i]);
         free(L->files);
         L->files = NULL;
-        L->n_files = 0;
+        L->n_files = L->alloc_files = 0;
         for (size_t i = 0; i < L->n_errs; i++) {
                 free(L->errs[i].klass);
                 free(L->errs[i].message);
@@ -101,7 +189,15 @@ void conf_loader_done(conf_loader *L) {
         }
         free(L->errs);
         L->errs = NULL;
-        L->n_errs = 0;
+        L->n_errs = L->alloc_errs = 0;
+        for (size_t i = 0; i < L->n_warns; i++) {
+                free(L->warns[i].klass);
+                free(L->warns[i].message);
+                free(L->warns[i].hint);
+        }
+        free(L->warns);
+        L->warns = NULL;
+        L->n_warns = L->alloc_warns = 0;
 }
 
 const char *conf_node_type_name(const cnode *n) {
@@ -175,10 +271,8 @@ static int attach(conf_loader *L, frame *stack, size_t depth, cnode *child, cnod
         }
         frame *f = &stack[depth - 1];
         if (f->node->kind == CNODE_SEQ) {
-                cnode **n = realloc(f->node->items, (f->node->n_items + 1) * sizeof(cnode *));
-                if (!n)
+                if (CONF_GROW(f->node->items, f->node->alloc, f->node->n_items + 1) < 0)
                         return L->oom = true, -ENOMEM;
-                f->node->items = n;
                 f->node->items[f->node->n_items++] = child;
                 return 0;
         }
@@ -186,10 +280,8 @@ static int attach(conf_loader *L, frame *stack, size_t depth, cnode *child, cnod
                 f->pending_key = child;
                 return 0;
         }
-        cpair *p = realloc(f->node->pairs, (f->node->n_pairs + 1) * sizeof(cpair));
-        if (!p)
+        if (CONF_GROW(f->node->pairs, f->node->alloc, f->node->n_pairs + 1) < 0)
                 return L->oom = true, -ENOMEM;
-        f->node->pairs = p;
         f->node->pairs[f->node->n_pairs++] = (cpair) { .key = f->pending_key, .value = child };
         f->pending_key = NULL;
         return 0;

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
+#include <time.h>
 
 #define CONF_DEFAULT_PATH SYSCONFDIR "/acm-agent/acm-agent.yaml"
 #define CONF_DEFAULT_STATE_DIR LOCALSTATEDIR "/lib/acm-agent"
@@ -118,6 +119,18 @@ typedef struct conf_tag {
         char *value;
 } conf_tag;
 
+/* What the acm issuer does when a request ends in VALIDATION_TIMED_OUT (72 h without validation). */
+typedef enum conf_acm_on_validation_timeout {
+        CONF_ACM_TIMEOUT_REREQUEST,   /* default: one new RequestCertificate; a second timeout fails */
+        CONF_ACM_TIMEOUT_FAIL,        /* fail the certificate (FailureReason to the operator) */
+} conf_acm_on_validation_timeout;
+
+/* What the acm issuer does when ACM's managed renewal reports RenewalStatus FAILED. */
+typedef enum conf_acm_on_renewal_failure {
+        CONF_ACM_RENEWAL_REPORT,      /* default: report RenewalStatusReason, keep serving the current certificate */
+        CONF_ACM_RENEWAL_REISSUE,     /* request a new certificate with the same settings and deploy it */
+} conf_acm_on_renewal_failure;
+
 typedef struct conf_issuer_acm {
         char *arn;                         /* track an existing certificate instead of requesting */
         conf_validation validation;        /* default dns */
@@ -125,9 +138,13 @@ typedef struct conf_issuer_acm {
         bool export;                       /* export cert + key to the host (default true) */
         char *certificate_authority_arn;   /* private ACM certificate; NULL = public */
         bool transparency_logging;         /* default true (ENABLED) */
+        bool transparency_logging_set;     /* written in the configuration (deprecated by AWS in 2026: a warning;
+                                            * send Options.CertificateTransparencyLoggingPreference only when set) */
         char *validation_domain;           /* email validation / DomainValidationOptions */
         conf_tag *tags;
         size_t n_tags;
+        conf_acm_on_validation_timeout on_validation_timeout;  /* requests only (never with arn) */
+        conf_acm_on_renewal_failure on_renewal_failure;        /* reissue never with arn */
 } conf_issuer_acm;
 
 typedef struct conf_issuer_import {
@@ -146,12 +163,21 @@ typedef enum conf_dns_provider {
         CONF_DNS_MANUAL,
 } conf_dns_provider;
 
+/* A DNS server to ask when confirming validation CNAMEs. */
+typedef struct conf_nameserver {
+        char *address;             /* numeric IPv4 or IPv6 (without brackets) */
+        uint16_t port;             /* default 53 */
+} conf_nameserver;
+
 typedef struct conf_dns {
         conf_dns_provider provider;
         char *hosted_zone_id;      /* route53; NULL = find by name */
+        char *role_arn;            /* route53: IAM role assumed (AssumeRole) for the Route 53 calls only; NULL = the agent's credentials */
         char **command;            /* exec: argv, NULL-terminated */
         uint64_t propagation_timeout;  /* seconds, default 600 */
         uint64_t ttl;              /* default 300 */
+        conf_nameserver *nameservers;  /* servers asked to confirm the CNAMEs; none = the zone's authoritative servers */
+        size_t n_nameservers;
 } conf_dns;
 
 typedef enum conf_output_file {
@@ -164,7 +190,7 @@ typedef enum conf_output_file {
 } conf_output_file;
 
 typedef struct conf_output {
-        char *dir;                 /* default output_root/name */
+        char *dir;                 /* default output_root/name; lexically normalised (no "//", ".", "..", trailing '/') */
         uid_t owner;               /* default root (0); (uid_t)-1 never */
         gid_t group;               /* default root (0) */
         char *owner_name, *group_name;  /* as written, for messages */
@@ -218,6 +244,17 @@ typedef struct conf_schedule {
         uint64_t retry_max;        /* cap, default 6h */
 } conf_schedule;
 
+/*
+ * A maintenance window in the host's local time (TZ): on each day in days,
+ * from start_min to end_min minutes after midnight. end_min <= start_min
+ * wraps past midnight into the next day ("Fri 22:00-02:00" ends Saturday
+ * 02:00); end_min 1440 is 24:00. start_min != end_min.
+ */
+typedef struct conf_window {
+        uint8_t days;              /* bit 0 = Sunday .. 6 = Saturday */
+        uint16_t start_min, end_min;
+} conf_window;
+
 typedef struct conf_cert {
         conf_loc loc;              /* where `- name:` is */
         char *name;                /* [A-Za-z0-9._-], no leading dot */
@@ -238,6 +275,8 @@ typedef struct conf_cert {
         conf_reload **reload;      /* NULL-terminated, pointers into conf->reloaders; NULL when none */
         conf_hooks hooks;
         conf_schedule schedule;
+        conf_window *reload_window;  /* deploy + reload only inside these windows; NULL/0 = any time */
+        size_t n_reload_window;
 } conf_cert;
 
 typedef struct conf_endpoint {
@@ -267,11 +306,37 @@ typedef struct conf_aws {
         size_t n_rate_limits;
 } conf_aws;
 
+/* What happens to a certificate that disappears from the configuration. */
+typedef enum conf_on_remove {
+        CONF_ON_REMOVE_KEEP,       /* default: no longer managed; its files and state stay */
+        CONF_ON_REMOVE_DELETE,     /* its output directory and its state are removed */
+} conf_on_remove;
+
 typedef struct conf_daemon {
         uint64_t reload_debounce;  /* seconds, default 5: deploys this close share one reload */
         uint64_t acm_poll_interval;  /* seconds, default 6h: DescribeCertificate of tracked ACM certs */
         char *metrics_textfile;    /* Prometheus textfile path, NULL = off */
+        conf_on_remove on_remove;  /* default keep */
+        uint64_t dns_recheck_interval;  /* seconds, default 1d (1h-30d): validation CNAMEs of tracked ACM certs re-checked */
 } conf_daemon;
+
+/* One diagnostic (an error or a warning). In a conf_errors list, loc.file is owned by the error (a copy). */
+typedef struct conf_error {
+        conf_loc loc;
+        char *klass;               /* short stable id: "syntax", "unknown-key", "type", "missing",
+                                    * "duration", "mode", "user", "group", "name", "dns-name",
+                                    * "arn", "enum", "conflict", "io", "too-large", "alias",
+                                    * "duplicate", "range", "path", "misplaced", "region", "url",
+                                    * "ip", "email", "uri", "oid", "tag", "window"; warnings: "deprecated"
+                                    * (conf/REFERENCE.md) */
+        char *message;             /* what is wrong */
+        char *hint;                /* how to fix it, may be NULL */
+} conf_error;
+
+typedef struct conf_errors {
+        conf_error *items;
+        size_t n;
+} conf_errors;
 
 typedef struct conf {
         char *path;                /* the main file */
@@ -283,24 +348,8 @@ typedef struct conf {
         conf_reload **reloaders;   /* NULL-terminated, every distinct target */
         conf_cert **certs;         /* NULL-terminated, in file order */
         size_t n_certs;
+        conf_errors warnings;      /* accepted but worth changing (deprecated keys), in file/line order */
 } conf;
-
-/* One diagnostic. In a conf_errors list, loc.file is owned by the error (a copy). */
-typedef struct conf_error {
-        conf_loc loc;
-        char *klass;               /* short stable id: "syntax", "unknown-key", "type", "missing",
-                                    * "duration", "mode", "user", "group", "name", "dns-name",
-                                    * "arn", "enum", "conflict", "io", "too-large", "alias",
-                                    * "duplicate", "range", "path", "misplaced", "region", "url",
-                                    * "ip", "email", "uri", "oid", "tag" (conf/REFERENCE.md) */
-        char *message;             /* what is wrong */
-        char *hint;                /* how to fix it, may be NULL */
-} conf_error;
-
-typedef struct conf_errors {
-        conf_error *items;
-        size_t n;
-} conf_errors;
 
 /*
  * Loads the main file at path, its drop-ins (certs.d/ *.yaml beside it and
@@ -312,6 +361,29 @@ typedef struct conf_errors {
  */
 int conf_load(const char *path, conf **ret, conf_errors *errs);
 
+/* What conf_load_with() does beyond conf_load(). */
+typedef struct conf_load_options {
+        /*
+         * check --drop-in FILE: validate FILE as a drop-in in the context of
+         * the main file. Without drop_in_as it is read after certs.d/ (in
+         * its place when it is one of the files a drop-in pattern matches,
+         * never twice); with drop_in_as it is read in place of the drop-in
+         * drop_in_as, whether that file exists or not (an error when
+         * drop_in_as is not matched by certs.d/ *.yaml or an include:
+         * pattern: the agent would never read it there). Errors in it name
+         * drop_in as given. NULL = none.
+         */
+        const char *drop_in;
+        const char *drop_in_as;
+} conf_load_options;
+
+/*
+ * conf_load() with options (o may be NULL). Warnings (deprecated keys) go to
+ * (*ret)->warnings on success; on -EINVAL they go to *warnings when
+ * warnings is not NULL (always initialised, empty on success).
+ */
+int conf_load_with(const char *path, const conf_load_options *o, conf **ret, conf_errors *errs, conf_errors *warnings);
+
 /* Frees a conf; accepts NULL; returns NULL. */
 conf *conf_free(conf *c);
 
@@ -321,9 +393,45 @@ void conf_errors_done(conf_errors *errs);
 /* Prints errors as "FILE:LINE:COLUMN: message\n  hint: ..." to f. */
 void conf_errors_print(const conf_errors *errs, FILE *f);
 
-/* True when name is a valid certificate name: 1-128 of [A-Za-z0-9._-], not
- * starting with '.' (so it is safe as a file name and never a hidden or
- * temporary one). */
+/* Prints warnings as "FILE:LINE:COLUMN: warning: message\n  hint: ..." to f. */
+void conf_warnings_print(const conf_errors *warnings, FILE *f);
+
+/*
+ * The next maintenance window among w[0..n): when now is inside one (or a
+ * run of windows that touch or overlap), *ret_open = now and *ret_close =
+ * its end; else the next opening and its end. Local time of the host (TZ)
+ * through localtime_r/mktime, so a window keeps its wall-clock times across
+ * a DST change (a time in the spring-forward gap moves forward by the gap,
+ * as mktime does). Windows that are open without a break for more than a
+ * week (daily 00:00-24:00) close, here, at the end of the 8th day ahead:
+ * ask again then. Deterministic: now is given, no clock is read (mktime
+ * reads the time zone). Returns 0, -ENOENT when n == 0, -EINVAL for a
+ * malformed window or when mktime fails, -ENOMEM. Outputs are set only on
+ * success.
+ */
+int conf_window_next(const conf_window *w, size_t n, time_t now, time_t *ret_open, time_t *ret_close);
+
+/*
+ * Formats a window in the configuration's syntax ("Mon-Fri 22:00-02:00",
+ * "daily 01:00-05:00") into buf (at least 64 bytes). Returns buf.
+ */
+char *conf_window_format(const conf_window *w, char *buf, size_t len);
+
+/*
+ * Every key path the loader accepts, one string each, for documentation
+ * checks: "aws.region", "certificates[].issuer(acm).on_renewal_failure",
+ * "defaults.jitter". Mappings whose keys are data (aws.endpoints,
+ * aws.rate_limits, tags, api_passthrough) appear as their own path only.
+ * Returns 0 and a NULL-terminated list the caller frees with strv_free(),
+ * or -ENOMEM.
+ */
+int conf_key_paths(char ***ret);
+
+/*
+ * A certificate name that is safe as a file name: 1-128 of [A-Za-z0-9._-],
+ * not starting with '.'. The same rule names state files and output
+ * directories.
+ */
 bool conf_cert_name_valid(const char *name);
 
 /* Finds a certificate by name, NULL if absent. */

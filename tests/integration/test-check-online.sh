@@ -16,7 +16,7 @@ write_conf() { # $1 = signing algorithm of the EC CA certificate
 aws:
   region: us-east-1
   endpoints: {acm: "$EMU_URL", acm-pca: "$EMU_URL", sts: "$EMU_URL", route53: "$EMU_URL"}
-output_root: $TMP/out
+output_root: $TMP/certs
 certificates:
   - name: rsa
     issuer: {type: pca, ca_arn: "$RSA_CA", validity: 7d}

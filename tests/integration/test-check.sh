@@ -1,7 +1,9 @@
 #!/bin/sh
 # acm-agent check: the shipped examples are valid; a broken configuration
 # exits 2 with FILE:LINE:COLUMN lines; check --json output loads again to
-# the same JSON (round trip through the real binary).
+# the same JSON (round trip through the real binary); warnings keep exit 0;
+# check --drop-in FILE [--as PATH] as config management runs it; special
+# files never hang the check.
 . "$ABS_TOP_SRCDIR/tests/integration/lib.sh"
 
 EX="$ABS_TOP_SRCDIR/conf/acm-agent.yaml"
@@ -59,4 +61,65 @@ expect_rc 2 "unexpected argument exits 2" -- "$ACM_AGENT" -c "$EX" check extra
 # is refused with it rather than appended to the document.
 expect_rc 2 "check --json --online is refused" -- "$ACM_AGENT" -c "$ABS_TOP_SRCDIR/conf/acm-agent.yaml" check --json --online
 expect_grep "cannot be combined" "says why and what to run instead"
+
+# Warnings: printed as FILE:LINE:COLUMN: warning:, exit 0; --json lists them.
+mkdir -p "$TMP/warn"
+cat >"$TMP/warn/acm-agent.yaml" <<'YAML'
+certificates:
+  - name: api
+    issuer: {type: acm, validation: email, transparency_logging: disabled}
+    dns_names: [api.example.com]
+YAML
+expect_rc 0 "a deprecated key is a warning, exit 0" -- "$ACM_AGENT" -c "$TMP/warn/acm-agent.yaml" check
+expect_grep "^$TMP/warn/acm-agent.yaml:3:66: warning: transparency_logging is deprecated" "the warning names the place"
+expect_grep "1 warning" "the summary counts it"
+"$ACM_AGENT" -c "$TMP/warn/acm-agent.yaml" check --json >"$TMP/warn.json" 2>/dev/null; rc=$?
+if [ $rc = 0 ] && "$PYTHON3" -c 'import json,sys; d=json.load(open(sys.argv[1])); w=d["warnings"]; assert len(w) == 1 and w[0]["line"] == 3 and w[0]["column"] == 66 and w[0]["class"] == "deprecated"; assert d["certificates"][0]["name"] == "api"' "$TMP/warn.json"; then
+	ok "check --json lists the warnings"; else not_ok "check --json lists the warnings (exit $rc)"; sed 's/^/# /' "$TMP/warn.json"; fi
+echo "state_dir: rel" >>"$TMP/warn/acm-agent.yaml"
+"$ACM_AGENT" -c "$TMP/warn/acm-agent.yaml" check --json >"$TMP/warn.json" 2>/dev/null; rc=$?
+if [ $rc = 2 ] && "$PYTHON3" -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["valid"] is False and len(d["errors"]) == 1 and len(d["warnings"]) == 1' "$TMP/warn.json"; then
+	ok "errors and warnings as JSON"; else not_ok "errors and warnings as JSON (exit $rc)"; sed 's/^/# /' "$TMP/warn.json"; fi
+
+# check --drop-in FILE [--as PATH]: Ansible's "validate: acm-agent check --drop-in %s --as DEST".
+mkdir -p "$TMP/cm/certs.d" "$TMP/cm/out"
+cat >"$TMP/cm/acm-agent.yaml" <<YAML
+state_dir: $TMP/cm/state
+output_root: $TMP/cm/out
+certificates: []
+YAML
+cat >"$TMP/cm/certs.d/web.yaml" <<'YAML'
+certificates:
+  - name: web
+    issuer: {type: import, cert: /etc/x/cert.pem, key: /etc/x/key.pem}
+YAML
+cat >"$TMP/new-web" <<'YAML'
+certificates:
+  - name: web
+    issuer: {type: import, cert: /etc/x/cert.pem, key: /etc/x/key.pem, chain: /etc/x/chain.pem}
+    reload: [nginx]
+YAML
+expect_rc 2 "without --as a changed drop-in collides with its old version" -- "$ACM_AGENT" -c "$TMP/cm/acm-agent.yaml" check --drop-in "$TMP/new-web"
+expect_grep "^$TMP/new-web:2:5: certificate name 'web' is also defined at $TMP/cm/certs.d/web.yaml:2:5" "the error names FILE"
+expect_rc 0 "--as PATH: FILE replaces the drop-in" -- "$ACM_AGENT" -c "$TMP/cm/acm-agent.yaml" check --drop-in "$TMP/new-web" --as "$TMP/cm/certs.d/web.yaml"
+expect_grep "^web +import .* -> $TMP/cm/out/web$" "the certificate is listed once"
+expect_rc 0 "--as a drop-in that does not exist yet" -- "$ACM_AGENT" -c "$TMP/cm/acm-agent.yaml" check --drop-in "$TMP/cm/certs.d/web.yaml" --as "$TMP/cm/certs.d/other.yaml"
+rm -f "$TMP/cm/certs.d/web.yaml"
+expect_rc 0 "an extra drop-in with no old version" -- "$ACM_AGENT" -c "$TMP/cm/acm-agent.yaml" check --drop-in "$TMP/new-web"
+printf 'certificates:\n  - name: web\n    issuer: {type: import, cert: relative, key: /k}\n' >"$TMP/bad-web"
+expect_rc 2 "an invalid drop-in exits 2" -- "$ACM_AGENT" -c "$TMP/cm/acm-agent.yaml" check --drop-in "$TMP/bad-web" --as "$TMP/cm/certs.d/web.yaml"
+expect_grep "^$TMP/bad-web:3:34: cert must be an absolute path" "errors in it carry FILE's path"
+expect_rc 2 "--as a path the agent never reads" -- "$ACM_AGENT" -c "$TMP/cm/acm-agent.yaml" check --drop-in "$TMP/new-web" --as /etc/web.yaml
+expect_grep "is not a drop-in of" "says the drop-in would never be read"
+expect_rc 2 "--as without --drop-in" -- "$ACM_AGENT" -c "$TMP/cm/acm-agent.yaml" check --as "$TMP/cm/certs.d/web.yaml"
+
+# Files that are not regular files are refused at once, never read (a FIFO would block).
+mkfifo "$TMP/fifo.yaml"
+expect_rc 2 "a FIFO as the configuration exits 2 (no hang)" -- timeout 20 "$ACM_AGENT" -c "$TMP/fifo.yaml" check
+expect_grep "^$TMP/fifo.yaml:1:1: cannot read $TMP/fifo.yaml: it is a FIFO" "says what it is"
+mkfifo "$TMP/cm/certs.d/zz.yaml"
+expect_rc 2 "a FIFO drop-in exits 2 (no hang)" -- timeout 20 "$ACM_AGENT" -c "$TMP/cm/acm-agent.yaml" check
+expect_rc 2 "a FIFO as --drop-in exits 2 (no hang)" -- timeout 20 "$ACM_AGENT" -c "$TMP/warn/acm-agent.yaml" check --drop-in "$TMP/fifo.yaml"
+expect_rc 2 "a device as the configuration exits 2" -- timeout 20 "$ACM_AGENT" -c /dev/zero check
+expect_grep "it is a character device" "a device is named as such"
 finish

@@ -11,9 +11,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <ftw.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "conf/conf.h"
+#include "conf/conf-internal.h"
 #include "basic/util.h"
 
 static char tmp_root[] = "/tmp/test-conf.XXXXXX";
@@ -58,6 +61,8 @@ static void write_at(const char *dir, const char *rel, const char *text) {
 #define ACM0 "certificates:\n  - name: api\n    issuer:\n      type: acm\n      key_algorithm: RSA_2048\n"
 #define L40 "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 #define L64 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define W4 "daily 01:00-02:00, daily 01:00-02:00, daily 01:00-02:00, daily 01:00-02:00, "
+#define W32 W4 W4 W4 W4 W4 W4 W4 W4
 
 typedef struct ecase {
         const char *name;
@@ -149,7 +154,11 @@ static const ecase cases[] = {
         { "output-dir-relative", BASE "    output: {dir: relative/dir}\n", NULL, "main", 8, 19, "path", 0, NULL },
         { "output-keep-versions", BASE "    output: {keep_versions: 99}\n", NULL, "main", 8, 29, "range", 0, NULL },
         /* hooks, reload */
-        { "hook-relative", BASE "    hooks: {deploy: notify.sh}\n", NULL, "main", 8, 21, "path", 0, "absolute" },
+        /* a program is an absolute path or a bare name (searched in the fixed HOOK_PATH), never relative with a '/' */
+        { "hook-relative", BASE "    hooks: {deploy: bin/notify.sh}\n", NULL, "main", 8, 21, "path", 0, "relative" },
+        { "hook-dot-relative", BASE "    hooks: {failure: [./page, x]}\n", NULL, "main", 8, 23, "path", 0, "bare program name" },
+        { "reload-command-relative", BASE "    reload: [{command: [bin/reload]}]\n", NULL, "main", 8, 25, "path", 0, NULL },
+        { "dns-command-relative", ACM0 "    dns_names: [a.example.com]\n    dns: {provider: exec, command: [x/y]}\n", NULL, "main", 7, 37, "path", 0, NULL },
         { "hook-empty", BASE "    hooks: {failure: []}\n", NULL, "main", 8, 22, "type", 0, NULL },
         { "reload-unknown", BASE "    reload: [apache]\n", NULL, "main", 8, 14, "enum", 0, "systemd" },
         { "reload-both", BASE "    reload: [{systemd: a.service, command: [x]}]\n", NULL, "main", 8, 14, "conflict", 0, NULL },
@@ -201,6 +210,83 @@ static const ecase cases[] = {
           "dropin", 2, 5, "duplicate", 0, "acm-agent.yaml:2:5" },
         { "duplicate-output-dir", "output_root: /srv\n" BASE "  - name: b\n    issuer: {type: import, cert: /c, key: /k}\n    output: {dir: /srv/web}\n",
           NULL, "main", 9, 5, "duplicate", 0, "web" },
+        /* reload_window */
+        { "window-day", BASE "    reload_window: \"Mon-Fry 22:00-02:00\"\n", NULL, "main", 8, 20, "window", 0, "Mon, Tue" },
+        { "window-hour", BASE "    reload_window: \"Mon 24:30-02:00\"\n", NULL, "main", 8, 20, "window", 0, "24:00" },
+        { "window-minute", BASE "    reload_window: \"Mon 22:5-23:00\"\n", NULL, "main", 8, 20, "window", 0, "HH:MM" },
+        { "window-empty", BASE "    reload_window: [daily 01:00-05:00, \"Sat 03:00-03:00\"]\n", NULL, "main", 8, 40, "window", 0, "00:00-24:00" },
+        { "window-no-times", BASE "    reload_window: Sat\n", NULL, "main", 8, 20, "window", 0, NULL },
+        { "window-empty-day", BASE "    reload_window: \"Sat,,Sun 01:00-02:00\"\n", NULL, "main", 8, 20, "window", 0, "empty day" },
+        { "window-type", BASE "    reload_window: {Sat: 1}\n", NULL, "main", 8, 20, "type", 0, NULL },
+        { "window-empty-list", BASE "    reload_window: []\n", NULL, "main", 8, 20, "type", 0, NULL },
+        { "window-too-many", BASE "    reload_window: [" W32 "daily 01:00-02:00]\n", NULL, "main", 8, 20, "too-large", 0, NULL },
+        { "window-in-defaults", "defaults:\n  reload_window: \"Sun-Mon 1:00-2:00x\"\n" BASE "  - name: b\n    issuer: {type: import, cert: /c, key: /k}\n",
+          NULL, "main", 2, 18, "window", 0, NULL },
+        /* acm issuer: behaviour keys and RequestCertificate's rules (2026 model) */
+        { "acm-on-validation-timeout", ACM0 "      on_validation_timeout: retry\n      validation: email\n    dns_names: [a.example.com]\n", NULL, "main", 6, 30, "enum", 0, "rerequest, fail" },
+        { "acm-on-renewal-failure", ACM0 "      on_renewal_failure: often\n      validation: email\n    dns_names: [a.example.com]\n", NULL, "main", 6, 27, "enum", 0, "report, reissue" },
+        { "acm-timeout-with-arn", "certificates:\n  - name: api\n    issuer:\n      type: acm\n      arn: " ACM_ARN "\n      on_validation_timeout: fail\n",
+          NULL, "main", 6, 7, "conflict", 0, NULL },
+        { "acm-reissue-with-arn", "certificates:\n  - name: api\n    issuer:\n      type: acm\n      arn: " ACM_ARN "\n      on_renewal_failure: reissue\n",
+          NULL, "main", 6, 27, "conflict", 0, "report" },
+        { "acm-key-algorithm-import-only", "certificates:\n  - name: api\n    issuer:\n      type: acm\n      key_algorithm: rsa_4096\n      validation: email\n    dns_names: [a.example.com]\n",
+          NULL, "main", 5, 22, "enum", 0, "imported certificates only" },
+        { "acm-single-label", ACM0 "      validation: email\n    dns_names: [a.example.com, localhost]\n", NULL, "main", 7, 32, "dns-name", 0, "two labels" },
+        { "acm-short-tld", ACM0 "      validation: email\n    dns_names: [a.example.c]\n", NULL, "main", 7, 17, "dns-name", 0, "2 characters" },
+        { "acm-tags-empty", ACM0 "      validation: email\n      tags: {}\n    dns_names: [a.example.com]\n", NULL, "main", 7, 13, "tag", 0, "1 to 50" },
+        { "acm-tag-symbol", ACM0 "      validation: email\n      tags: {\"cost\xe2\x82\xac\": x}\n    dns_names: [a.example.com]\n", NULL, "main", 7, 14, "tag", 0, "letters" },
+        { "acm-tag-control", ACM0 "      validation: email\n      tags: {team: \"a\\x07b\"}\n    dns_names: [a.example.com]\n", NULL, "main", 7, 14, "tag", 0, "tag value may hold" },
+        { "acm-tag-key-long", ACM0 "      validation: email\n      tags: {" L64 L64 "x: y}\n    dns_names: [a.example.com]\n", NULL, "main", 7, 14, "tag", 0, "1 to 128" },
+        { "acm-validation-domain-dns", ACM0 "      validation_domain: example.com\n    dns_names: [a.example.com]\n    dns: {provider: manual}\n", NULL, "main", 6, 26, "conflict", 0, "email" },
+        { "acm-validation-domain-parent", ACM0 "      validation: email\n      validation_domain: example.org\n    dns_names: [www.example.com]\n", NULL, "main", 7, 26, "conflict", 0, "parent domain" },
+        { "acm-validation-domain-label", ACM0 "      validation: email\n      validation_domain: com\n    dns_names: [www.example.com]\n", NULL, "main", 7, 26, "dns-name", 0, "two labels" },
+        /* dns: role_arn, nameservers */
+        { "dns-role-arn-exec", ACM0 "    dns_names: [a.example.com]\n    dns: {provider: exec, command: [/x], role_arn: \"arn:aws:iam::111122223333:role/r\"}\n",
+          NULL, "main", 7, 52, "conflict", 0, "route53" },
+        { "dns-role-arn-bad", ACM0 "    dns_names: [a.example.com]\n    dns: {provider: route53, role_arn: \"arn:aws:iam::1:role/r\"}\n", NULL, "main", 7, 40, "arn", 0, "12 digits" },
+        { "nameserver-name", ACM0 "    dns_names: [a.example.com]\n    dns: {provider: manual, nameservers: [ns1.example.com]}\n", NULL, "main", 7, 43, "ip", 0, "by address" },
+        { "nameserver-port", ACM0 "    dns_names: [a.example.com]\n    dns: {provider: manual, nameservers: [\"192.0.2.1:70000\"]}\n", NULL, "main", 7, 43, "ip", 0, "65535" },
+        { "nameserver-v4-brackets", ACM0 "    dns_names: [a.example.com]\n    dns: {provider: manual, nameservers: [\"[192.0.2.1]:53\"]}\n", NULL, "main", 7, 43, "ip", 0, "IPv6" },
+        { "nameserver-duplicate", ACM0 "    dns_names: [a.example.com]\n    dns: {provider: manual, nameservers: [192.0.2.1, \"192.0.2.1:53\"]}\n", NULL, "main", 7, 54, "duplicate", 0, NULL },
+        { "nameservers-not-list", ACM0 "    dns_names: [a.example.com]\n    dns: {provider: manual, nameservers: 192.0.2.1}\n", NULL, "main", 7, 42, "type", 0, NULL },
+        /* daemon */
+        { "daemon-on-remove", "daemon: {on_remove: purge}\n", NULL, "main", 1, 21, "enum", 0, "keep, delete" },
+        { "daemon-dns-recheck-min", "daemon: {dns_recheck_interval: 30m}\n", NULL, "main", 1, 32, "range", 0, "between 1h and 30d" },
+        { "daemon-dns-recheck-max", "daemon: {dns_recheck_interval: 31d}\n", NULL, "main", 1, 32, "range", 0, NULL },
+        /* values that check used to accept but that cannot work */
+        { "pca-validity-short", "certificates:\n  - name: web\n    issuer:\n      type: pca\n      ca_arn: " CA "\n      validity: 30m\n    dns_names: [a.b]\n",
+          NULL, "main", 6, 17, "range", 0, "minimum is 1h" },
+        { "pca-validity-end-past", "certificates:\n  - name: web\n    issuer:\n      type: pca\n      ca_arn: " CA "\n      validity: {type: END_DATE, value: 20010101000000}\n    dns_names: [a.b]\n",
+          NULL, "main", 6, 41, "range", 0, "in the past" },
+        { "pca-validity-absolute-past", "certificates:\n  - name: web\n    issuer:\n      type: pca\n      ca_arn: " CA "\n      validity: {type: ABSOLUTE, value: 1000}\n    dns_names: [a.b]\n",
+          NULL, "main", 6, 41, "range", 0, "1h" },
+        { "output-dir-root", BASE "    output: {dir: /}\n", NULL, "main", 8, 19, "path", 0, "root directory" },
+        { "output-dir-dotdot-root", BASE "    output: {dir: /etc/../}\n", NULL, "main", 8, 19, "path", 0, "root directory" },
+        { "output-dir-proc", BASE "    output: {dir: /proc/self/x}\n", NULL, "main", 8, 19, "path", 0, "/proc" },
+        { "output-dir-sys", BASE "    output: {dir: /sys}\n", NULL, "main", 8, 19, "path", 0, "/sys" },
+        { "output-dir-dev-null", BASE "    output: {dir: /dev/null}\n", NULL, "main", 8, 19, "path", 0, "/dev" },
+        { "output-dir-file", BASE "    output: {dir: /etc/passwd}\n", NULL, "main", 8, 19, "path", 0, "regular file, not a directory" },
+        { "output-dir-under-file", BASE "    output: {dir: /etc/passwd/web}\n", NULL, "main", 8, 19, "path", 0, "parent of it is not a directory" },
+        { "state-dir-under-file", "state_dir: /etc/passwd/state\n", NULL, "main", 1, 12, "path", 0, "parent of it is not a directory" },
+        { "output-root-proc", "output_root: /proc/acm\n" BASE, NULL, "main", 1, 14, "path", 0, "/proc" },
+        { "state-dir-root", "state_dir: /\n", NULL, "main", 1, 12, "path", 0, "root directory" },
+        { "state-dir-file", "state_dir: /etc/passwd\n", NULL, "main", 1, 12, "path", 0, "not a directory" },
+        { "state-dir-dev", "state_dir: /dev/shm/acm\n", NULL, "main", 1, 12, "path", 0, "/dev" },
+        { "ca-bundle-device", "aws:\n  ca_bundle: /dev/zero\n", NULL, "main", 2, 14, "io", 0, "character device" },
+        { "ca-bundle-dir", "aws:\n  ca_bundle: /etc\n", NULL, "main", 2, 14, "io", 0, "a directory" },
+        { "ca-bundle-not-pem", "aws:\n  ca_bundle: /etc/passwd\n", NULL, "main", 2, 14, "io", 0, "no PEM certificate" },
+        { "aws-rate-unknown-op", "aws:\n  rate_limits: {\"acm:DescribeCertificates\": 5}\n", NULL, "main", 2, 17, "enum", 0, "did you mean 'acm:DescribeCertificate'?" },
+        { "aws-rate-service", "aws:\n  rate_limits: {\"s3:GetObject\": 5}\n", NULL, "main", 2, 17, "enum", 0, "acm-pca" },
+        { "aws-rate-duplicate", "aws:\n  rate_limits: {\"acm:DescribeCertificate\": 5, \"acm:describecertificate\": 1}\n", NULL, "main", 2, 47, "duplicate", 0, NULL },
+        { "output-uid-missing", BASE "    output: {owner: \"3999999\"}\n", NULL, "main", 8, 21, "user", 0, "uid 3999999" },
+        { "output-gid-missing", BASE "    output: {group: 3999999}\n", NULL, "main", 8, 21, "group", 0, "gid 3999999" },
+        /* one output directory written differently is still one directory */
+        { "output-dir-trailing-slash", "output_root: /srv\n" BASE "  - name: b\n    issuer: {type: import, cert: /c, key: /k}\n    output: {dir: /srv/web/}\n",
+          NULL, "main", 9, 5, "duplicate", 0, "web" },
+        { "output-dir-dot-slashes", BASE "    output: {dir: /srv/shared}\n  - name: b\n    issuer: {type: import, cert: /c, key: /k}\n    output: {dir: //srv/./shared//}\n",
+          NULL, "main", 9, 5, "duplicate", 0, NULL },
+        { "output-dir-dotdot", BASE "    output: {dir: /srv/shared}\n  - name: b\n    issuer: {type: import, cert: /c, key: /k}\n    output: {dir: /srv/other/../shared}\n",
+          NULL, "main", 9, 5, "duplicate", 0, NULL },
         { "several-errors", "state_dir: rel\ndaemon: {reload_debounce: x}\naws: {region: nowhere}\n", NULL, "main", 1, 12, "path", 3, NULL },
 };
 
@@ -540,7 +626,8 @@ static const char *full_config =
         "  rate_limits:\n"
         "    acm-pca:IssueCertificate: 2.5\n"
         "state_dir: /var/lib/x\n"
-        "daemon: {reload_debounce: 0s, acm_poll_interval: 1h, metrics_textfile: /var/lib/node/acm.prom}\n"
+        "daemon: {reload_debounce: 0s, acm_poll_interval: 1h, metrics_textfile: /var/lib/node/acm.prom, on_remove: delete,\n"
+        "         dns_recheck_interval: 12h}\n"
         "reloaders:\n"
         "  haproxy: {runtime_socket: /run/haproxy/admin.sock, config: /etc/haproxy/h.cfg, timeout: 30s}\n"
         "certificates:\n"
@@ -569,22 +656,26 @@ static const char *full_config =
         "    reload: [nginx, haproxy, {systemd: app.service}, {command: [/usr/bin/kill, -HUP, \"1\"], timeout: 10s}]\n"
         "    hooks: {deploy: /bin/true, failure: [/bin/echo, failed], pending_validation: /bin/true, timeout: 2m}\n"
         "    renew_fraction: 0.25\n"
+        "    reload_window: [\"Fri 22:00-02:00\", \"sat,SUN 1:30-24:00\", \"Fri-Mon 03:00-04:00\"]\n"
         "  - name: api\n"
         "    issuer: {type: acm, validation: dns, key_algorithm: ec_secp384r1, export: false, transparency_logging: disabled,\n"
         "             certificate_authority_arn: " CA ", tags: {team: api, \"cost center\": \"42\"}}\n"
         "    dns_names: [api.example.com]\n"
-        "    dns: {provider: exec, command: [/usr/local/bin/dns, set], propagation_timeout: 5m, ttl: 60}\n"
+        "    dns: {provider: exec, command: [/usr/local/bin/dns, set], propagation_timeout: 5m, ttl: 60,\n"
+        "          nameservers: [192.0.2.53, \"192.0.2.54:5353\", \"[2001:db8::53]:53\", \"2001:db8::54\"]}\n"
         "    reload: [nginx, {systemd: app.service}]\n"
         "    renew_before: 20d\n"
+        "    reload_window: daily 00:00-24:00\n"
         "  - name: tracked\n"
-        "    issuer: {type: acm, arn: " ACM_ARN "}\n"
+        "    issuer: {type: acm, arn: " ACM_ARN ", on_renewal_failure: report}\n"
         "  - name: mail\n"
-        "    issuer: {type: acm, validation: email, validation_domain: example.com}\n"
+        "    issuer: {type: acm, validation: email, validation_domain: example.com, on_validation_timeout: fail,\n"
+        "             on_renewal_failure: reissue, tags: {\"\xc3\xa9quipe\": \"Z\xc3\xbcrich \xe6\x9d\xb1\xe4\xba\xac\"}}\n"
         "    dns_names: [mail.example.com]\n"
         "  - name: r53\n"
         "    issuer: {type: acm}\n"
         "    dns_names: [r53.example.com]\n"
-        "    dns: {provider: route53, hosted_zone_id: Z123ABC}\n"
+        "    dns: {provider: route53, hosted_zone_id: Z123ABC, role_arn: \"arn:aws:iam::444455556666:role/dns\"}\n"
         "  - name: imp\n"
         "    issuer: {type: import, cert: /c.pem, key: /k.pem, chain: /ch.pem, arn: " ACM_ARN ", tags: {a: b}}\n"
         "    output: {dir: /srv/imp}\n";
@@ -610,6 +701,8 @@ static void test_every_issuer_and_reload(void **state) {
         assert_true(c->aws.rate_limits[0].per_second == 2.5);
         assert_int_equal(c->daemon.reload_debounce, 0);
         assert_int_equal(c->daemon.acm_poll_interval, 3600);
+        assert_int_equal(c->daemon.on_remove, CONF_ON_REMOVE_DELETE);
+        assert_int_equal(c->daemon.dns_recheck_interval, 12 * 3600);
 
         assert_string_equal(w->issuer.pca.signing_algorithm, "SHA384WITHECDSA");
         assert_int_equal(w->issuer.pca.validity.type, CONF_VALIDITY_END_DATE);
@@ -633,6 +726,15 @@ static void test_every_issuer_and_reload(void **state) {
         assert_null(w->hooks.deploy[1]);
         assert_string_equal(w->hooks.failure[1], "failed");
         assert_int_equal(w->hooks.timeout, 120);
+        /* reload_window: Fri 22:00-02:00 wraps; Sat,Sun 01:30-24:00; Fri-Mon wraps the week */
+        assert_int_equal(w->n_reload_window, 3);
+        assert_int_equal(w->reload_window[0].days, 1 << 5);
+        assert_int_equal(w->reload_window[0].start_min, 22 * 60);
+        assert_int_equal(w->reload_window[0].end_min, 2 * 60);
+        assert_int_equal(w->reload_window[1].days, (1 << 6) | (1 << 0));
+        assert_int_equal(w->reload_window[1].start_min, 90);
+        assert_int_equal(w->reload_window[1].end_min, 1440);
+        assert_int_equal(w->reload_window[2].days, (1 << 5) | (1 << 6) | (1 << 0) | (1 << 1));
 
         /* reload targets: resolved, shared between certificates */
         assert_int_equal(strv_length((char **) w->reload), 4);
@@ -662,6 +764,19 @@ static void test_every_issuer_and_reload(void **state) {
         assert_int_equal(api->dns.provider, CONF_DNS_EXEC);
         assert_string_equal(api->dns.command[1], "set");
         assert_int_equal(api->dns.ttl, 60);
+        assert_int_equal(api->dns.n_nameservers, 4);
+        assert_string_equal(api->dns.nameservers[0].address, "192.0.2.53");
+        assert_int_equal(api->dns.nameservers[0].port, 53);
+        assert_int_equal(api->dns.nameservers[1].port, 5353);
+        assert_string_equal(api->dns.nameservers[2].address, "2001:db8::53");
+        assert_string_equal(api->dns.nameservers[3].address, "2001:db8::54");
+        assert_int_equal(api->dns.nameservers[3].port, 53);
+        assert_null(api->dns.role_arn);
+        assert_int_equal(api->n_reload_window, 1);
+        assert_int_equal(api->reload_window[0].days, 0x7f);
+        assert_true(api->issuer.acm.transparency_logging_set);
+        assert_int_equal(api->issuer.acm.on_validation_timeout, CONF_ACM_TIMEOUT_REREQUEST);
+        assert_int_equal(api->issuer.acm.on_renewal_failure, CONF_ACM_RENEWAL_REPORT);
         assert_int_equal(api->schedule.renew_before, 20 * 86400);
         assert_string_equal(t->issuer.acm.arn, ACM_ARN);
         assert_true(t->issuer.acm.export);
@@ -669,8 +784,22 @@ static void test_every_issuer_and_reload(void **state) {
         assert_string_equal(mail->issuer.acm.validation_domain, "example.com");
         assert_string_equal(mail->issuer.acm.key_algorithm, "RSA_2048");
         assert_true(mail->issuer.acm.transparency_logging);
+        assert_false(mail->issuer.acm.transparency_logging_set);
+        assert_int_equal(mail->issuer.acm.on_validation_timeout, CONF_ACM_TIMEOUT_FAIL);
+        assert_int_equal(mail->issuer.acm.on_renewal_failure, CONF_ACM_RENEWAL_REISSUE);
+        assert_string_equal(mail->issuer.acm.tags[0].key, "\xc3\xa9quipe");
+        assert_int_equal(mail->n_reload_window, 0);
+        assert_null(mail->reload_window);
         assert_int_equal(r53->dns.provider, CONF_DNS_ROUTE53);
         assert_string_equal(r53->dns.hosted_zone_id, "Z123ABC");
+        assert_string_equal(r53->dns.role_arn, "arn:aws:iam::444455556666:role/dns");
+        assert_int_equal(r53->dns.n_nameservers, 0);
+        assert_int_equal(t->issuer.acm.on_renewal_failure, CONF_ACM_RENEWAL_REPORT);
+        /* the deprecated transparency_logging of api is a warning at its place, not an error */
+        assert_int_equal(c->warnings.n, 1);
+        assert_string_equal(c->warnings.items[0].klass, "deprecated");
+        assert_int_equal(c->warnings.items[0].loc.line, 44);
+        assert_int_equal(c->warnings.items[0].loc.column, 108);
         assert_int_equal(r53->dns.propagation_timeout, 600);
         assert_string_equal(imp->issuer.import.chain, "/ch.pem");
         assert_string_equal(imp->issuer.import.arn, ACM_ARN);
@@ -764,6 +893,27 @@ static void test_json_shape(void **state) {
         assert_string_equal(json_string_value(json_object_get(t, "arn")), ACM_ARN);
         assert_null(json_object_get(t, "key_algorithm"));
         assert_null(json_object_get(t, "validation"));
+        assert_string_equal(json_string_value(json_object_get(t, "on_renewal_failure")), "report");
+        assert_null(json_object_get(t, "on_validation_timeout"));
+        /* the new keys in the configuration's own spelling */
+        json_t *d = json_object_get(j, "daemon");
+        assert_string_equal(json_string_value(json_object_get(d, "on_remove")), "delete");
+        assert_string_equal(json_string_value(json_object_get(d, "dns_recheck_interval")), "12h");
+        json_t *rw = json_object_get(w, "reload_window");
+        assert_int_equal(json_array_size(rw), 3);
+        assert_string_equal(json_string_value(json_array_get(rw, 0)), "Fri 22:00-02:00");
+        assert_string_equal(json_string_value(json_array_get(rw, 1)), "Sat-Sun 01:30-24:00");
+        assert_string_equal(json_string_value(json_array_get(rw, 2)), "Mon,Fri-Sun 03:00-04:00");
+        json_t *ns = json_object_get(json_object_get(api, "dns"), "nameservers");
+        assert_string_equal(json_string_value(json_array_get(ns, 0)), "192.0.2.53:53");
+        assert_string_equal(json_string_value(json_array_get(ns, 2)), "[2001:db8::53]:53");
+        assert_string_equal(json_string_value(json_array_get(json_object_get(api, "reload_window"), 0)), "daily 00:00-24:00");
+        json_t *mail = json_object_get(json_array_get(certs, 3), "issuer");
+        assert_string_equal(json_string_value(json_object_get(mail, "on_validation_timeout")), "fail");
+        assert_string_equal(json_string_value(json_object_get(mail, "on_renewal_failure")), "reissue");
+        assert_null(json_object_get(mail, "transparency_logging"));   /* deprecated: only when written */
+        assert_string_equal(json_string_value(json_object_get(json_object_get(json_array_get(certs, 4), "dns"), "role_arn")),
+                            "arn:aws:iam::444455556666:role/dns");
         json_decref(j);
         conf_free(c);
 }
@@ -783,6 +933,532 @@ static void test_empty_main(void **state) {
         assert_int_equal(c->daemon.reload_debounce, 5);
         assert_null(conf_find_cert(c, "x"));
         conf_free(c);
+}
+
+/* ---- reload_window: parsing and conf_window_next() ---- */
+
+static void test_window_parse(void **state) {
+        (void) state;
+        static const struct {
+                const char *in;
+                unsigned days, start, end;
+                const char *canonical;
+        } ok[] = {
+                { "daily 01:00-04:00", 0x7f, 60, 240, "daily 01:00-04:00" },
+                { "Mon-Fri 22:00-02:00", 0x3e, 1320, 120, "Mon-Fri 22:00-02:00" },
+                { "sat,sun 0:00-24:00", 0x41, 0, 1440, "Sat-Sun 00:00-24:00" },
+                { "Fri-Mon 03:00-04:00", 0x63, 180, 240, "Mon,Fri-Sun 03:00-04:00" },
+                { "Mon,Wed,Fri   9:05-17:30", 0x2a, 545, 1050, "Mon,Wed,Fri 09:05-17:30" },
+                { "Sun-Sat 23:59-00:00", 0x7f, 1439, 0, "daily 23:59-00:00" },
+                { "DAILY 12:00-12:01", 0x7f, 720, 721, "daily 12:00-12:01" },
+        };
+        static const struct {
+                const char *in, *why;
+        } bad[] = {
+                { "Mon", "DAYS HH:MM-HH:MM" },
+                { "Mon ", "no times" },
+                { "Mon 01:00", "HH:MM-HH:MM" },
+                { "Mon 01:00-", "HH:MM-HH:MM" },
+                { "Mon 1:0-2:00", "HH:MM-HH:MM" },
+                { "Mon 24:00-01:00", "24:00" },
+                { "Mon 01:60-02:00", "HH:MM" },
+                { "Mon 01:00-02:00x", "HH:MM" },
+                { "Mo 01:00-02:00", "days are" },
+                { "Monday 01:00-02:00", "days are" },
+                { "Mon,,Tue 01:00-02:00", "empty day" },
+                { "Mon, 01:00-02:00", "empty day" },
+                { ",Mon 01:00-02:00", "empty day" },
+                { "Mon-Fri-Sat 01:00-02:00", "days are" },
+                { "Mon 01:00-01:00", "empty" },
+                { "weekly 01:00-02:00", "days are" },
+                { " 01:00-02:00", "DAYS HH:MM-HH:MM" },
+                { "", "DAYS HH:MM-HH:MM" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(ok); i++) {
+                conf_window w = {};
+                char buf[64];
+                const char *why = conf_window_parse(ok[i].in, &w);
+                if (why)
+                        print_message("'%s': %s\n", ok[i].in, why);
+                assert_null(why);
+                assert_int_equal(w.days, ok[i].days);
+                assert_int_equal(w.start_min, ok[i].start);
+                assert_int_equal(w.end_min, ok[i].end);
+                assert_string_equal(conf_window_format(&w, buf, sizeof buf), ok[i].canonical);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                conf_window w = { .days = 0x55, .start_min = 7, .end_min = 9 };
+                const char *why = conf_window_parse(bad[i].in, &w);
+                if (!why || !strstr(why, bad[i].why))
+                        print_message("'%s': want '%s', got '%s'\n", bad[i].in, bad[i].why, why ? why : "(accepted)");
+                assert_non_null(why);
+                assert_non_null(strstr(why, bad[i].why));
+                assert_int_equal(w.days, 0x55);   /* untouched on error */
+                assert_int_equal(w.start_min, 7);
+        }
+}
+
+static time_t utc(int y, int mo, int d, int h, int mi) {
+        struct tm tm = { .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi };
+        return timegm(&tm);
+}
+
+static conf_window win(const char *s) {
+        conf_window w = {};
+        assert_null(conf_window_parse(s, &w));
+        return w;
+}
+
+static void expect_next(const conf_window *w, size_t n, time_t now, time_t open, time_t close) {
+        time_t o = 0, c = 0;
+        assert_int_equal(conf_window_next(w, n, now, &o, &c), 0);
+        if (o != open || c != close)
+                print_message("now %lld: want [%lld, %lld), got [%lld, %lld)\n", (long long) now, (long long) open, (long long) close,
+                              (long long) o, (long long) c);
+        assert_true(o == open);
+        assert_true(c == close);
+}
+
+/* Local time of the host (TZ), DST-correct: Europe/Berlin changes on 2026-03-29 (02:00 CET -> 03:00 CEST)
+ * and 2026-10-25 (03:00 CEST -> 02:00 CET). Expected instants are written in UTC. */
+static void test_window_next(void **state) {
+        (void) state;
+        char *old_tz = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
+        conf_window daily = win("daily 01:00-04:00"), w[2];
+        time_t o = 7, c = 9;
+
+        assert_int_equal(setenv("TZ", "Europe/Berlin", 1), 0);
+        tzset();
+
+        assert_int_equal(conf_window_next(&daily, 0, utc(2026, 1, 1, 0, 0), &o, &c), -ENOENT);
+        assert_int_equal(o, 7);
+        w[0] = (conf_window) { .days = 0, .start_min = 60, .end_min = 120 };
+        assert_int_equal(conf_window_next(w, 1, utc(2026, 1, 1, 0, 0), &o, &c), -EINVAL);
+        assert_int_equal(c, 9);
+
+        /* an ordinary winter night: 01:00-04:00 CET = 00:00-03:00 UTC */
+        expect_next(&daily, 1, utc(2026, 1, 6, 12, 0), utc(2026, 1, 7, 0, 0), utc(2026, 1, 7, 3, 0));
+        /* the spring night has only 2 hours between 01:00 CET and 04:00 CEST */
+        expect_next(&daily, 1, utc(2026, 3, 28, 12, 0), utc(2026, 3, 29, 0, 0), utc(2026, 3, 29, 2, 0));
+        /* the autumn night has 4: 01:00 CEST = 23:00 UTC, 04:00 CET = 03:00 UTC */
+        expect_next(&daily, 1, utc(2026, 10, 24, 12, 0), utc(2026, 10, 24, 23, 0), utc(2026, 10, 25, 3, 0));
+        /* Saturday noon CET to Sunday noon CEST is 23 hours, not 24 */
+        w[0] = win("Sun 12:00-13:00");
+        expect_next(w, 1, utc(2026, 3, 28, 11, 0), utc(2026, 3, 29, 10, 0), utc(2026, 3, 29, 11, 0));
+        /* a time in the spring-forward gap moves forward by the gap (02:30 -> 03:30 CEST) */
+        w[0] = win("daily 02:30-05:00");
+        expect_next(w, 1, utc(2026, 3, 28, 12, 0), utc(2026, 3, 29, 1, 30), utc(2026, 3, 29, 3, 0));
+        /* inside a window that wrapped midnight: open now, closes Saturday 02:00 CET */
+        w[0] = win("Fri 22:00-02:00");
+        expect_next(w, 1, utc(2026, 1, 3, 0, 30), utc(2026, 1, 3, 0, 30), utc(2026, 1, 3, 1, 0));
+        /* at the opening instant it is open; at the closing instant it is not */
+        expect_next(&daily, 1, utc(2026, 1, 7, 0, 0), utc(2026, 1, 7, 0, 0), utc(2026, 1, 7, 3, 0));
+        expect_next(&daily, 1, utc(2026, 1, 7, 3, 0), utc(2026, 1, 8, 0, 0), utc(2026, 1, 8, 3, 0));
+        /* a weekly window from the day after: next week */
+        w[0] = win("Mon 03:00-04:00");
+        expect_next(w, 1, utc(2026, 1, 6, 12, 0), utc(2026, 1, 12, 2, 0), utc(2026, 1, 12, 3, 0));
+        /* windows that touch are one opening */
+        w[0] = win("Sat 22:00-24:00");
+        w[1] = win("Sun 00:00-01:00");
+        expect_next(w, 2, utc(2026, 1, 3, 22, 30), utc(2026, 1, 3, 22, 30), utc(2026, 1, 4, 0, 0));
+        /* the earliest of several */
+        w[0] = win("Wed 05:00-06:00");
+        w[1] = win("Tue 23:00-23:30");
+        expect_next(w, 2, utc(2026, 1, 5, 12, 0), utc(2026, 1, 6, 22, 0), utc(2026, 1, 6, 22, 30));
+
+        if (old_tz)
+                setenv("TZ", old_tz, 1);
+        else
+                unsetenv("TZ");
+        tzset();
+        free(old_tz);
+}
+
+/* ---- warnings ---- */
+
+static void test_warnings(void **state) {
+        (void) state;
+        _cleanup_(freep) char *dir = new_dir();
+        _cleanup_(freep) char *p = path_join(dir, "acm-agent.yaml");
+        conf_errors errs, warns;
+        conf *c;
+
+        /* from defaults: reported once, at the default, for both certificates */
+        write_at(dir, "acm-agent.yaml",
+                 "defaults:\n"
+                 "  issuer: {type: acm, validation: email, transparency_logging: enabled}\n"
+                 "certificates:\n"
+                 "  - name: a\n"
+                 "    dns_names: [a.example.com]\n"
+                 "  - name: b\n"
+                 "    dns_names: [b.example.com]\n");
+        c = load_ok(p);
+        assert_int_equal(c->warnings.n, 1);
+        assert_string_equal(c->warnings.items[0].loc.file, p);
+        assert_int_equal(c->warnings.items[0].loc.line, 2);
+        assert_int_equal(c->warnings.items[0].loc.column, 64);
+        assert_string_equal(c->warnings.items[0].klass, "deprecated");
+        assert_non_null(strstr(c->warnings.items[0].message, "deprecated"));
+        assert_non_null(strstr(c->warnings.items[0].hint, "remove transparency_logging"));
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        assert_non_null(f);
+        conf_warnings_print(&c->warnings, f);
+        fclose(f);
+        _cleanup_(freep) char *want = strprintf("%s:2:64: warning: transparency_logging is deprecated", p);
+        assert_true(strneq(buf, want, strlen(want)));
+        free(buf);
+        conf_free(c);
+
+        /* with an error too: -EINVAL, and the warnings come back beside the errors */
+        write_at(dir, "acm-agent.yaml",
+                 "state_dir: rel\n"
+                 "certificates:\n"
+                 "  - name: a\n"
+                 "    issuer: {type: acm, validation: email, transparency_logging: false}\n"
+                 "    dns_names: [a.example.com]\n");
+        c = NULL;
+        assert_int_equal(conf_load_with(p, NULL, &c, &errs, &warns), -EINVAL);
+        assert_null(c);
+        assert_int_equal(errs.n, 1);
+        assert_int_equal(warns.n, 1);
+        assert_int_equal(warns.items[0].loc.line, 4);
+        conf_errors_done(&errs);
+        conf_errors_done(&warns);
+
+        /* none: the list is empty */
+        write_at(dir, "acm-agent.yaml", "certificates: []\n");
+        assert_int_equal(conf_load_with(p, NULL, &c, &errs, &warns), 0);
+        assert_int_equal(c->warnings.n, 0);
+        assert_int_equal(warns.n, 0);
+        conf_free(c);
+}
+
+/* ---- files that are not regular files: refused, never read (a FIFO would block forever) ---- */
+
+static void on_alarm(int sig) {
+        (void) sig;
+        static const char m[] = "test-conf: blocked on a special file\n";
+        (void) !write(2, m, sizeof m - 1);
+        _exit(1);
+}
+
+static void test_special_files(void **state) {
+        (void) state;
+        _cleanup_(freep) char *dir = new_dir();
+        _cleanup_(freep) char *p = path_join(dir, "acm-agent.yaml");
+        _cleanup_(freep) char *fifo = path_join(dir, "certs.d/f.yaml");
+        _cleanup_(freep) char *mainfifo = path_join(dir, "fifo.yaml");
+        _cleanup_(freep) char *sub = path_join(dir, "sub");
+        conf_errors errs;
+        conf *cf = NULL;
+
+        signal(SIGALRM, on_alarm);
+        alarm(30);   /* a hang is a failure, not a stuck test run */
+
+        /* the main file */
+        assert_int_equal(mkfifo(mainfifo, 0600), 0);
+        expect_one(mainfifo, mainfifo, 1, 1, "io");
+        assert_int_equal(mkdir(sub, 0755), 0);
+        expect_one(sub, sub, 1, 1, "io");
+
+        /* a drop-in */
+        write_at(dir, "acm-agent.yaml", "certificates: []\n");
+        write_at(dir, "certs.d/keep", "");
+        assert_int_equal(mkfifo(fifo, 0600), 0);
+        assert_int_equal(conf_load(p, &cf, &errs), -EINVAL);
+        assert_int_equal(errs.n, 1);
+        assert_string_equal(errs.items[0].loc.file, fifo);
+        assert_string_equal(errs.items[0].klass, "io");
+        assert_non_null(strstr(errs.items[0].message, "FIFO"));
+        conf_errors_done(&errs);
+        assert_int_equal(unlink(fifo), 0);
+
+        /* an include: a device, reported at the include: entry */
+        write_at(dir, "acm-agent.yaml", "certificates: []\ninclude: [\"/dev/nul[l]\"]\n");
+        assert_int_equal(conf_load(p, &cf, &errs), -EINVAL);
+        assert_int_equal(errs.n, 1);
+        assert_int_equal(errs.items[0].loc.line, 2);
+        assert_int_equal(errs.items[0].loc.column, 11);
+        assert_non_null(strstr(errs.items[0].message, "character device"));
+        conf_errors_done(&errs);
+
+        /* aws.ca_bundle */
+        _cleanup_(freep) char *text = strprintf("aws: {ca_bundle: %s}\n", mainfifo);
+        write_at(dir, "acm-agent.yaml", text);
+        assert_int_equal(conf_load(p, &cf, &errs), -EINVAL);
+        assert_int_equal(errs.n, 1);
+        assert_int_equal(errs.items[0].loc.column, 18);
+        assert_non_null(strstr(errs.items[0].message, "a FIFO, not a regular file"));
+        conf_errors_done(&errs);
+
+        alarm(0);
+        signal(SIGALRM, SIG_DFL);
+}
+
+/* A readable PEM bundle is accepted (the reader bounds and types it, it does not refuse good files). */
+static void test_ca_bundle_ok(void **state) {
+        (void) state;
+        _cleanup_(freep) char *dir = new_dir();
+        _cleanup_(freep) char *p = path_join(dir, "acm-agent.yaml");
+        _cleanup_(freep) char *ca = path_join(dir, "ca.pem");
+        _cleanup_(freep) char *text = strprintf("aws: {ca_bundle: %s}\n", ca);
+        write_at(dir, "ca.pem", "# a comment\n-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+        write_at(dir, "acm-agent.yaml", text);
+        conf *c = load_ok(p);
+        assert_string_equal(c->aws.ca_bundle, ca);
+        conf_free(c);
+}
+
+/* ---- output directories: stored normalised, compared canonically (symlinked ancestors too) ---- */
+
+static void test_output_dir_canonical(void **state) {
+        (void) state;
+        _cleanup_(freep) char *dir = new_dir();
+        _cleanup_(freep) char *p = path_join(dir, "acm-agent.yaml");
+        _cleanup_(freep) char *real = path_join(dir, "real");
+        _cleanup_(freep) char *link = path_join(dir, "link");
+        _cleanup_(freep) char *text = NULL, *want = NULL;
+        conf_errors errs;
+        conf *cf = NULL;
+
+        assert_int_equal(mkdir(real, 0755), 0);
+        assert_int_equal(symlink("real", link), 0);
+        text = strprintf("certificates:\n"
+                         "  - name: a\n"
+                         "    issuer: {type: import, cert: /c, key: /k}\n"
+                         "    output: {dir: \"%s//x/./y/\"}\n"
+                         "  - name: b\n"
+                         "    issuer: {type: import, cert: /c, key: /k}\n"
+                         "    output: {dir: \"%s/shared\"}\n",
+                         link, real);
+        write_at(dir, "acm-agent.yaml", text);
+        conf *c = load_ok(p);
+        want = strprintf("%s/x/y", link);   /* lexical: the symlink is kept as written */
+        assert_string_equal(conf_find_cert(c, "a")->output.dir, want);
+        conf_free(c);
+
+        /* the same directory through the symlinked ancestor */
+        free(text);
+        text = strprintf("certificates:\n"
+                         "  - name: a\n"
+                         "    issuer: {type: import, cert: /c, key: /k}\n"
+                         "    output: {dir: %s/shared}\n"
+                         "  - name: b\n"
+                         "    issuer: {type: import, cert: /c, key: /k}\n"
+                         "    output: {dir: %s/shared}\n",
+                         real, link);
+        write_at(dir, "acm-agent.yaml", text);
+        assert_int_equal(conf_load(p, &cf, &errs), -EINVAL);
+        assert_int_equal(errs.n, 1);
+        assert_int_equal(errs.items[0].loc.line, 5);
+        assert_string_equal(errs.items[0].klass, "duplicate");
+        conf_errors_done(&errs);
+
+        /* output_root/NAME against an explicit dir written differently */
+        free(text);
+        text = strprintf("output_root: %s/\n"
+                         "certificates:\n"
+                         "  - name: a\n"
+                         "    issuer: {type: import, cert: /c, key: /k}\n"
+                         "  - name: b\n"
+                         "    issuer: {type: import, cert: /c, key: /k}\n"
+                         "    output: {dir: %s/sub/../a}\n",
+                         link, real);
+        write_at(dir, "acm-agent.yaml", text);
+        assert_int_equal(conf_load(p, &cf, &errs), -EINVAL);
+        assert_int_equal(errs.n, 1);
+        assert_int_equal(errs.items[0].loc.line, 5);
+        assert_non_null(strstr(errs.items[0].message, "as does 'a'"));
+        conf_errors_done(&errs);
+}
+
+/* ---- check --drop-in FILE [--as PATH] ---- */
+
+#define IMP(n) "certificates:\n  - name: " n "\n    issuer: {type: import, cert: /c, key: /k}\n"
+
+static conf *load_with_ok(const char *path, const conf_load_options *o) {
+        conf_errors errs;
+        conf *cf = NULL;
+        int r = conf_load_with(path, o, &cf, &errs, NULL);
+        if (r < 0)
+                conf_errors_print(&errs, stdout);
+        conf_errors_done(&errs);
+        assert_int_equal(r, 0);
+        return cf;
+}
+
+static void test_drop_in(void **state) {
+        (void) state;
+        _cleanup_(freep) char *dir = new_dir();
+        _cleanup_(freep) char *other = new_dir();
+        _cleanup_(freep) char *p = path_join(dir, "acm-agent.yaml");
+        _cleanup_(freep) char *file = path_join(other, "tmpXYZ");
+        _cleanup_(freep) char *a = path_join(dir, "certs.d/10-a.yaml");
+        _cleanup_(freep) char *a_other_spelling = path_join(dir, "certs.d/./10-a.yaml");
+        _cleanup_(freep) char *b = path_join(dir, "certs.d/20-b.yaml");
+        _cleanup_(freep) char *inc_new = path_join(dir, "extra/05-n.yaml");
+        conf_errors errs, warns;
+        conf *c;
+
+        write_at(dir, "acm-agent.yaml", IMP("m") "include: [\"extra/*.yaml\"]\n");
+        write_at(dir, "certs.d/10-a.yaml", IMP("a"));
+        write_at(dir, "certs.d/30-c.yaml", IMP("c"));
+        write_at(dir, "extra/10-x.yaml", IMP("x"));
+
+        /* an extra drop-in: after certs.d/, before the includes */
+        write_at(other, "tmpXYZ", IMP("n"));
+        c = load_with_ok(p, &(conf_load_options) { .drop_in = file });
+        assert_int_equal(c->n_certs, 5);
+        assert_string_equal(c->certs[3]->name, "n");
+        assert_string_equal(c->certs[3]->loc.file, file);
+        assert_string_equal(c->certs[4]->name, "x");
+        conf_free(c);
+
+        /* ... that collides with a drop-in: the error names FILE */
+        write_at(other, "tmpXYZ", IMP("a") "    bogus: 1\n");
+        assert_int_equal(conf_load_with(p, &(conf_load_options) { .drop_in = file }, &c, &errs, NULL), -EINVAL);
+        assert_int_equal(errs.n, 2);
+        assert_string_equal(errs.items[0].loc.file, file);
+        assert_int_equal(errs.items[0].loc.line, 2);
+        assert_string_equal(errs.items[0].klass, "duplicate");
+        assert_string_equal(errs.items[1].loc.file, file);
+        assert_int_equal(errs.items[1].loc.line, 4);
+        assert_string_equal(errs.items[1].klass, "unknown-key");
+        conf_errors_done(&errs);
+
+        /* FILE is one of the drop-ins (written another way): read once, in its place, under FILE's name */
+        c = load_with_ok(p, &(conf_load_options) { .drop_in = a_other_spelling });
+        assert_int_equal(c->n_certs, 4);
+        assert_string_equal(c->certs[1]->name, "a");
+        assert_string_equal(c->certs[1]->loc.file, a_other_spelling);
+        conf_free(c);
+
+        /* --as an existing drop-in: FILE replaces it (no collision with its old version) */
+        write_at(other, "tmpXYZ", IMP("a") "    output: {dir: /srv/a2}\n");
+        c = load_with_ok(p, &(conf_load_options) { .drop_in = file, .drop_in_as = a });
+        assert_int_equal(c->n_certs, 4);
+        assert_string_equal(c->certs[1]->name, "a");
+        assert_string_equal(c->certs[1]->output.dir, "/srv/a2");
+        assert_string_equal(c->certs[1]->loc.file, file);
+        for (char **f = c->files; *f; f++)
+                assert_false(streq(*f, a));
+        conf_free(c);
+
+        /* ... also when a second pattern matches the same drop-in */
+        write_at(dir, "acm-agent.yaml", IMP("m") "include: [\"extra/*.yaml\", \"certs.d/1*.yaml\"]\n");
+        c = load_with_ok(p, &(conf_load_options) { .drop_in = file, .drop_in_as = a });
+        assert_int_equal(c->n_certs, 4);
+        conf_free(c);
+        write_at(dir, "acm-agent.yaml", IMP("m") "include: [\"extra/*.yaml\"]\n");
+
+        /* --as a drop-in that does not exist yet: in its sorted place (20-b between 10-a and 30-c) */
+        write_at(other, "tmpXYZ", IMP("b"));
+        c = load_with_ok(p, &(conf_load_options) { .drop_in = file, .drop_in_as = b });
+        assert_int_equal(c->n_certs, 5);
+        assert_string_equal(c->certs[1]->name, "a");
+        assert_string_equal(c->certs[2]->name, "b");
+        assert_string_equal(c->certs[3]->name, "c");
+        conf_free(c);
+
+        /* --as a new file of an include: pattern: in the include's order */
+        c = load_with_ok(p, &(conf_load_options) { .drop_in = file, .drop_in_as = inc_new });
+        assert_int_equal(c->n_certs, 5);
+        assert_string_equal(c->certs[3]->name, "b");
+        assert_string_equal(c->certs[4]->name, "x");
+        conf_free(c);
+
+        /* --as a path no pattern matches: the agent would never read it there */
+        assert_int_equal(conf_load_with(p, &(conf_load_options) { .drop_in = file, .drop_in_as = "/etc/elsewhere.yaml" }, &c, &errs,
+                                        &warns), -EINVAL);
+        assert_int_equal(errs.n, 1);
+        assert_string_equal(errs.items[0].loc.file, file);
+        assert_int_equal(errs.items[0].loc.line, 1);
+        assert_string_equal(errs.items[0].klass, "misplaced");
+        assert_non_null(strstr(errs.items[0].message, "/etc/elsewhere.yaml"));
+        conf_errors_done(&errs);
+        conf_errors_done(&warns);
+
+        /* the main file is not a drop-in, as FILE or as PATH */
+        assert_int_equal(conf_load_with(p, &(conf_load_options) { .drop_in = p }, &c, &errs, NULL), -EINVAL);
+        assert_int_equal(errs.n, 1);
+        assert_string_equal(errs.items[0].klass, "misplaced");
+        conf_errors_done(&errs);
+        assert_int_equal(conf_load_with(p, &(conf_load_options) { .drop_in = file, .drop_in_as = p }, &c, &errs, NULL), -EINVAL);
+        assert_int_equal(errs.n, 1);
+        assert_string_equal(errs.items[0].klass, "misplaced");
+        conf_errors_done(&errs);
+
+        /* a missing FILE */
+        _cleanup_(freep) char *missing = path_join(other, "nope");
+        assert_int_equal(conf_load_with(p, &(conf_load_options) { .drop_in = missing }, &c, &errs, NULL), -EINVAL);
+        assert_int_equal(errs.n, 1);
+        assert_string_equal(errs.items[0].loc.file, missing);
+        assert_string_equal(errs.items[0].klass, "io");
+        conf_errors_done(&errs);
+
+        /* --as without --drop-in is a caller error, not a configuration error */
+        assert_int_equal(conf_load_with(p, &(conf_load_options) { .drop_in_as = a }, &c, &errs, NULL), -EINVAL);
+        assert_int_equal(errs.n, 0);
+}
+
+/* ---- smaller behaviours ---- */
+
+static void test_hook_bare_name(void **state) {
+        (void) state;
+        _cleanup_(freep) char *dir = new_dir();
+        _cleanup_(freep) char *p = path_join(dir, "acm-agent.yaml");
+        write_at(dir, "acm-agent.yaml", BASE "    hooks: {deploy: notify-cert, failure: [logger, -t, acm-agent]}\n"
+                                            "    reload: [{command: [my-reload, now]}]\n");
+        conf *c = load_ok(p);
+        const conf_cert *w = conf_find_cert(c, "web");
+        assert_string_equal(w->hooks.deploy[0], "notify-cert");
+        assert_string_equal(w->hooks.failure[0], "logger");
+        assert_string_equal(w->reload[0]->command[0], "my-reload");
+        conf_free(c);
+}
+
+static void test_acm_names_limit(void **state) {
+        (void) state;
+        _cleanup_(freep) char *dir = new_dir();
+        _cleanup_(freep) char *p = path_join(dir, "acm-agent.yaml");
+        char y[8192];
+        size_t o = (size_t) snprintf(y, sizeof y, ACM0 "      validation: email\n    dns_names: [");
+        for (int i = 0; i < 101; i++)
+                o += (size_t) snprintf(y + o, sizeof y - o, "%sn%d.example.com", i ? ", " : "", i);
+        snprintf(y + o, sizeof y - o, "]\n");
+        write_at(dir, "acm-agent.yaml", y);
+        /* SubjectAlternativeNames takes 1-100 */
+        expect_one(p, p, 7, 16, "too-large");
+}
+
+static void test_key_paths(void **state) {
+        (void) state;
+        char **l = NULL;
+        static const char *const must[] = {
+                "aws.region", "aws.rate_limits", "daemon.on_remove", "daemon.dns_recheck_interval", "reloaders.haproxy.runtime_socket",
+                "certificates[].name", "certificates[].reload_window", "certificates[].issuer(acm).on_renewal_failure",
+                "certificates[].issuer(acm).on_validation_timeout", "certificates[].issuer(acm).transparency_logging",
+                "certificates[].issuer(pca).validity.type", "certificates[].dns.role_arn", "certificates[].dns.nameservers",
+                "certificates[].subject.custom_attributes[].oid", "certificates[].reload[].systemd", "defaults.reload_window",
+                "defaults.issuer(import).chain", "defaults.output_root", "include",
+        };
+        assert_int_equal(conf_key_paths(&l), 0);
+        for (size_t i = 0; i < ELEMENTSOF(must); i++) {
+                bool found = false;
+                for (char **k = l; *k && !found; k++)
+                        found = streq(*k, must[i]);
+                if (!found)
+                        print_message("missing %s\n", must[i]);
+                assert_true(found);
+        }
+        for (char **k = l; *k; k++) {
+                assert_false(streq(*k, "defaults.name"));
+                for (char **m = k + 1; *m; m++)
+                        assert_false(streq(*k, *m));
+        }
+        strv_free(l);
 }
 
 static int setup(void **state) {
@@ -812,6 +1488,16 @@ int main(void) {
                 cmocka_unit_test(test_round_trip),
                 cmocka_unit_test(test_json_shape),
                 cmocka_unit_test(test_empty_main),
+                cmocka_unit_test(test_window_parse),
+                cmocka_unit_test(test_window_next),
+                cmocka_unit_test(test_warnings),
+                cmocka_unit_test(test_special_files),
+                cmocka_unit_test(test_ca_bundle_ok),
+                cmocka_unit_test(test_output_dir_canonical),
+                cmocka_unit_test(test_drop_in),
+                cmocka_unit_test(test_hook_bare_name),
+                cmocka_unit_test(test_acm_names_limit),
+                cmocka_unit_test(test_key_paths),
         };
         size_t n = ELEMENTSOF(cases) + ELEMENTSOF(fixed);
         struct CMUnitTest *tests = calloc(n, sizeof(struct CMUnitTest));

@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Paths and files for the loader: lexical normalisation and the canonical
+ * form in which output directories and drop-ins are compared, and a reader
+ * that refuses anything but a regular file without ever blocking (a FIFO)
+ * or opening a device.
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
+
+#include "conf/conf-internal.h"
+#include "basic/util.h"
+
+int conf_path_normalize(const char *p, char **ret) {
+        _cleanup_(freep) char *abs = NULL, *out = NULL;
+        size_t o = 0;
+
+        if (!p || !*p)
+                return -EINVAL;
+        if (p[0] != '/') {
+                char cwd[PATH_MAX];
+                if (!getcwd(cwd, sizeof cwd))
+                        return -errno;
+                abs = path_join(cwd, p);
+        } else
+                abs = strdup(p);
+        if (!abs)
+                return -ENOMEM;
+        out = malloc(strlen(abs) + 2);
+        if (!out)
+                return -ENOMEM;
+
+        /* Components one by one: "" and "." vanish, ".." drops the previous one. */
+        for (const char *s = abs; *s;) {
+                size_t l;
+                while (*s == '/')
+                        s++;
+                l = strcspn(s, "/");
+                if (l == 0)
+                        break;
+                if (l == 1 && s[0] == '.')
+                        ;
+                else if (l == 2 && s[0] == '.' && s[1] == '.') {
+                        while (o > 0 && out[o - 1] != '/')
+                                o--;
+                        if (o > 0)
+                                o--;   /* the '/' before it */
+                } else {
+                        out[o++] = '/';
+                        memcpy(out + o, s, l);
+                        o += l;
+                }
+                s += l;
+        }
+        if (o == 0)
+                out[o++] = '/';
+        out[o] = 0;
+        *ret = TAKE_PTR(out);
+        return 0;
+}
+
+int conf_path_canonical(const char *p, char **ret) {
+        _cleanup_(freep) char *n = NULL;
+        size_t cut;
+        int r;
+
+        r = conf_path_normalize(p, &n);
+        if (r < 0)
+                return r;
+        /* The longest existing prefix, resolved; the rest as written. */
+        cut = strlen(n);
+        for (;;) {
+                char saved = n[cut];
+                char resolved[PATH_MAX];
+                n[cut] = 0;
+                bool ok = realpath(cut == 0 ? "/" : n, resolved) != NULL;
+                n[cut] = saved;
+                if (ok) {
+                        char *out;
+                        const char *rest = n + cut;
+                        if (streq(resolved, "/") && *rest)
+                                out = strdup(rest);
+                        else
+                                out = strprintf("%s%s", resolved, rest);
+                        if (!out)
+                                return -ENOMEM;
+                        *ret = out;
+                        return 0;
+                }
+                if (errno != ENOENT && errno != ENOTDIR)
+                        return -errno;
+                if (cut == 0)
+                        return -ENOENT;
+                while (cut > 0 && n[cut - 1] != '/')
+                        cut--;
+                if (cut > 0)
+                        cut--;   /* drop the '/' too */
+        }
+}
+
+const char *conf_path_virtual(const char *p) {
+        static const char *const roots[] = { "/proc", "/sys", "/dev" };
+        for (size_t i = 0; i < ELEMENTSOF(roots); i++) {
+                size_t l = strlen(roots[i]);
+                if (strneq(p, roots[i], l) && (p[l] == 0 || p[l] == '/'))
+                        return roots[i];
+        }
+        return NULL;
+}
+
+const char *conf_file_kind(mode_t m) {
+        if (S_ISREG(m))
+                return "a regular file";
+        if (S_ISDIR(m))
+                return "a directory";
+        if (S_ISFIFO(m))
+                return "a FIFO";
+        if (S_ISCHR(m))
+                return "a character device";
+        if (S_ISBLK(m))
+                return "a block device";
+        if (S_ISSOCK(m))
+                return "a socket";
+        if (S_ISLNK(m))
+                return "a symbolic link";
+        return "not a regular file";
+}
+
+int conf_read_regular_file(const char *path, size_t max, char **ret, size_t *ret_len, const char **why) {
+        _cleanup_(closep) int fd = -1;
+        _cleanup_(freep) char *buf = NULL;
+        struct stat st;
+        size_t len = 0, cap;
+
+        /* stat first: opening a device can have effects (a tape rewinds). */
+        if (stat(path, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode)) {
+                *why = conf_file_kind(st.st_mode);
+                return S_ISDIR(st.st_mode) ? -EISDIR : -ENODEV;
+        }
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return -errno;
+        /* It may have been replaced between stat and open. */
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode)) {
+                *why = conf_file_kind(st.st_mode);
+                return S_ISDIR(st.st_mode) ? -EISDIR : -ENODEV;
+        }
+        if ((uint64_t) st.st_size > max)
+                return -EFBIG;
+        cap = (size_t) st.st_size + 4096;
+        if (cap > max + 1)
+                cap = max + 1;
+        buf = malloc(cap);
+        if (!buf)
+                return -ENOMEM;
+        /* Read to the end (the file may have grown), never more than max. */
+        for (;;) {
+                ssize_t k;
+                if (len == cap) {
+                        if (cap > max)
+                                return -EFBIG;
+                        size_t ncap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+                        char *nb = realloc(buf, ncap);
+                        if (!nb)
+                                return -ENOMEM;
+                        buf = nb;
+                        cap = ncap;
+                }
+                k = read(fd, buf + len, cap - len);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        break;
+                len += (size_t) k;
+                if (len > max)
+                        return -EFBIG;
+        }
+        if (len == cap) {
+                char *nb = realloc(buf, len + 1);
+                if (!nb)
+                        return -ENOMEM;
+                buf = nb;
+        }
+        buf[len] = 0;
+        *ret = TAKE_PTR(buf);
+        if (ret_len)
+                *ret_len = len;
+        return 0;
+}
