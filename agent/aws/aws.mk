@@ -3,7 +3,15 @@
 # Fragment of Makefile.am (non-recursive build).
 libacmagent_a_SOURCES += \
 	agent/aws/aws.h \
-	agent/aws/aws.c \
+	agent/aws/aws-internal.h \
+	agent/aws/aws-client.c \
+	agent/aws/aws-transport.c \
+	agent/aws/aws-request.c \
+	agent/aws/aws-answer.c \
+	agent/aws/aws-answer.h \
+	agent/aws/aws-endpoint.c \
+	agent/aws/aws-metadata.c \
+	agent/aws/aws-creds.c \
 	agent/aws/aws-error.c \
 	agent/aws/aws-policy.c \
 	agent/aws/aws-policy.h \
@@ -48,6 +56,12 @@ TESTS += tests/unit/aws/test-aws-proc
 tests_unit_aws_test_aws_proc_SOURCES = tests/unit/aws/test-aws-proc.c
 tests_unit_aws_test_aws_proc_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_aws_test_aws_proc_LDADD = $(UNIT_LDADD)
+
+check_PROGRAMS += tests/unit/aws/test-aws-answer
+TESTS += tests/unit/aws/test-aws-answer
+tests_unit_aws_test_aws_answer_SOURCES = tests/unit/aws/test-aws-answer.c
+tests_unit_aws_test_aws_answer_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_aws_test_aws_answer_LDADD = $(UNIT_LDADD)
 
 check_PROGRAMS += tests/unit/aws/test-aws-client
 TESTS += tests/unit/aws/test-aws-client
