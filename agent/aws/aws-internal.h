@@ -101,8 +101,8 @@ struct aws_request {
         struct curl_slist *headers;
         char *body;
         char *url;
-        char *response;
-        size_t response_len;
+        char *response;                /* the body, NUL-terminated */
+        size_t response_len, response_allocated;
         bool too_large;
         char request_id[128];
         char error_type[128];          /* x-amzn-ErrorType */

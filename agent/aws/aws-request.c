@@ -577,14 +577,16 @@ int aws_call_rest(aws_client *c, aws_service svc, const char *operation, const c
 /* ---- answers ---- */
 
 /* The error of a transfer that got no (usable) HTTP answer. */
-static int transport_error(aws_request *r, CURLcode code, aws_net_failure net, char **ret_type, char **ret_message) {
+static int transport_error(aws_request *r, CURLcode code, aws_net_failure net, long *ret_status, char **ret_type,
+                           char **ret_message) {
         _cleanup_(freep) char *raw = NULL, *note = NULL;
         const char *type;
 
         if (r->too_large) {
+                curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, ret_status);
                 type = "MalformedResponse";
-                raw = strprintf("the answer is larger than %d MiB (%s)", AWS_RESPONSE_MAX / (1024 * 1024),
-                                strempty(r->url));
+                raw = strprintf("the HTTP %ld answer is larger than %d MiB (%s)", *ret_status,
+                                AWS_RESPONSE_MAX / (1024 * 1024), strempty(r->url));
         } else {
                 type = code == CURLE_OPERATION_TIMEDOUT ? "Timeout"
                        : net == AWS_NET_NOT_SENT && (code == CURLE_SSL_CONNECT_ERROR ||
@@ -651,13 +653,14 @@ void aws_request_done(aws_request *r, CURLcode code) {
                 retryable = a.retryable;
                 net = a.net;
         } else {
-                k = transport_error(r, code, net, &local_type, &local_message);
+                k = transport_error(r, code, net, &status, &local_type, &local_message);
                 if (k < 0)
                         return fail_simple(r, AWS_ERROR_OTHER, "OutOfMemory", "out of memory", k);
                 e = (aws_error) {
-                        .kind = aws_policy_classify(0, local_type, net, &retryable),
+                        .kind = aws_policy_classify(status, local_type, net, &retryable),
                         .type = local_type,
                         .message = local_message,
+                        .http_status = status,
                 };
         }
 

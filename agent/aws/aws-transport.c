@@ -111,13 +111,20 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata) {
                 r->too_large = true;
                 return 0;
         }
-        char *p = realloc(r->response, r->response_len + n + 1);
-        if (!p)
-                return 0;
-        memcpy(p + r->response_len, ptr, n);
-        r->response = p;
+        if (r->response_len + n + 1 > r->response_allocated) {
+                /* Doubling: curl hands the body over in pieces of up to 16 KiB. */
+                size_t a = r->response_allocated ? r->response_allocated : 4096;
+                while (a < r->response_len + n + 1)
+                        a *= 2;
+                char *p = realloc(r->response, a);
+                if (!p)
+                        return 0;
+                r->response = p;
+                r->response_allocated = a;
+        }
+        memcpy(r->response + r->response_len, ptr, n);
         r->response_len += n;
-        p[r->response_len] = 0;
+        r->response[r->response_len] = 0;
         return n;
 }
 
@@ -163,7 +170,7 @@ int aws_transport_reset(aws_request *r) {
                 return -ENOMEM;
         free(r->response);
         r->response = NULL;
-        r->response_len = 0;
+        r->response_len = r->response_allocated = 0;
         r->too_large = false;
         r->request_id[0] = 0;
         r->error_type[0] = 0;

@@ -36,6 +36,9 @@ SCRIPT = {
     # The 2026 ThrottlingException with throttlingReasons.
     "CertificateManager.SearchCertificates": ["throttle-reasons"],
     "route53.GetChange": ["throttle"],
+    "CertificateManager.ListTagsForResource": ["throttle"] * 5,
+    # 5 MiB of JSON: more than the client takes.
+    "CertificateManager.GetAccountConfiguration": ["huge"] * 5,
 }
 
 
@@ -103,6 +106,8 @@ class H(BaseHTTPRequestHandler):
             what = script[k - 1]
             if what == "slow":
                 return self.trickle()
+            if what == "huge":
+                return self.answer(200, '{"x": "' + "y" * (5 * 1024 * 1024) + '"}')
             if what == "garbage":
                 return self.answer(200, '{"__type": "Internal\x1b[31m\nFAKE LOG LINE')
             if what == "200error":

@@ -418,22 +418,53 @@ static void test_slow_server(void **state) {
         sd_event_unref(e);
 }
 
+/* A retry that would have to wait for the rate limiter past the call's
+ * limit is not made: the call ends with the last error at once, saying why. */
+static void test_time_limit_rate_wait(void **state) {
+        sd_event *e = NULL;
+        aws_client *c = NULL;
+        conf_rate_limit rl = { (char *) "acm:ListTagsForResource", 0.1 };
+        conf_aws cfg = { .request_timeout = 1, .max_attempts = 5, .rate_limits = &rl, .n_rate_limits = 1 };
+        result r = {};
+
+        assert_int_equal(sd_event_new(&e), 0);
+        assert_int_equal(aws_client_new(e, &cfg, &c), 0);
+        assert_int_equal(aws_call(c, AWS_SERVICE_ACM, "ListTagsForResource", NULL, 0, on_done, &r, NULL), 0);
+        run_until(e, &r, 1);
+        assert_non_null(r.err);
+        /* Throttled once; the bucket (0.05/s after the throttle) would make
+         * the retry wait 20 s, beyond the call's 2 s. */
+        assert_string_equal(r.err->type, "ThrottlingException");
+        assert_int_equal(r.err->kind, AWS_ERROR_THROTTLED);
+        assert_int_equal(r.err->attempts, 1);
+        assert_int_equal(r.err->http_status, 400);
+        assert_string_equal(r.err->message, "Rate exceeded; no time left for another attempt within the call's "
+                                            "limit of 2 s (2 x aws.request_timeout)");
+        assert_non_null(r.err->request_id);
+        result_done(&r);
+        aws_client_unref(c);
+        sd_event_unref(e);
+}
+
 /* HTTP 200 with a broken body or an error document, and a throttling answer
  * with reasons: precise messages, control characters escaped. */
 static void test_unusable_answers(void **state) {
         sd_event *e = NULL;
         aws_client *c = NULL;
         conf_aws cfg = { .max_attempts = 2 };
-        result r[3] = {};
+        result r[4] = {};
 
         assert_int_equal(sd_event_new(&e), 0);
         assert_int_equal(aws_client_new(e, &cfg, &c), 0);
+        assert_int_equal(aws_call(c, AWS_SERVICE_ACM, "GetAccountConfiguration", NULL, AWS_CALL_NO_RETRY, on_done,
+                                  &r[3], NULL),
+                         0);
         assert_int_equal(aws_call(c, AWS_SERVICE_ACM, "ExportCertificate", NULL, 0, on_done, &r[0], NULL), 0);
         assert_int_equal(aws_call(c, AWS_SERVICE_ACM, "ListTagsForCertificate", NULL, 0, on_done, &r[1], NULL), 0);
         assert_int_equal(aws_call(c, AWS_SERVICE_ACM, "SearchCertificates", NULL, AWS_CALL_NO_RETRY, on_done, &r[2],
                                   NULL),
                          0);
-        run_until(e, r, 3);
+        run_until(e, r, 4);
 
         /* Truncated JSON: the status, line and column, size and the start
          * of the body, escaped; retried like a lost answer. */
@@ -467,7 +498,15 @@ static void test_unusable_answers(void **state) {
         assert_string_equal(r[2].err->message,
                             "Rate exceeded (throttling reasons: ACCOUNT_RATE on SearchCertificates; REGION\\nLIMIT)");
 
-        for (int i = 0; i < 3; i++)
+        /* An answer beyond the bound (4 MiB) is refused, not buffered. */
+        assert_non_null(r[3].err);
+        assert_string_equal(r[3].err->type, "MalformedResponse");
+        assert_int_equal(r[3].err->kind, AWS_ERROR_NETWORK);
+        assert_int_equal(r[3].err->attempts, 1);
+        assert_int_equal(r[3].err->http_status, 200);
+        assert_non_null(strstr(r[3].err->message, "the HTTP 200 answer is larger than 4 MiB"));
+
+        for (int i = 0; i < 4; i++)
                 result_done(&r[i]);
         aws_client_unref(c);
         sd_event_unref(e);
@@ -566,6 +605,7 @@ int main(void) {
                 cmocka_unit_test(test_connection_refused),
                 cmocka_unit_test(test_region_retry),
                 cmocka_unit_test(test_slow_server),
+                cmocka_unit_test(test_time_limit_rate_wait),
                 cmocka_unit_test(test_unusable_answers),
                 cmocka_unit_test(test_route53_shared_bucket),
                 cmocka_unit_test(test_process_stderr_escaped),
