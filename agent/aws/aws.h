@@ -17,7 +17,7 @@
  * per account) that slow further on ThrottlingException.
  *
  * JSON 1.1 services (ACM, ACM-PCA, STS) are called with aws_call(); Route 53
- * (REST-XML) has its typed API in route53.h on top of the same client.
+ * (REST-XML) has its typed API in aws-route53.h on top of the same client.
  */
 #include <jansson.h>
 #include <stdbool.h>
@@ -212,7 +212,7 @@ typedef void (*aws_credentials_callback)(const aws_error *err, const aws_credent
  * shell), inherits the agent's environment, stdout bounded to 64 KiB,
  * killed after ACM_AGENT_CREDENTIAL_PROCESS_TIMEOUT seconds (default 60);
  * its errors (CredentialProcessFailed) name the profile and the command
- * and carry the first stderr line.
+ * and carry the first stderr line (escaped: aws_escape()).
  *
  * Credentials are cached and refreshed 5 minutes before they expire;
  * requests arriving during a refresh wait for that one refresh. When a
