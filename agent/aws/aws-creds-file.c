@@ -7,8 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "basic/clock.h"
 #include "aws/aws-creds-file.h"
+#include "aws/aws.h"
+#include "basic/clock.h"
 #include "basic/macro.h"
 #include "basic/util.h"
 
@@ -450,6 +451,57 @@ out:
         creds_value_done(&cv);
         json_decref(j);
         return r;
+}
+
+int creds_metadata_parse(const char *text, size_t len, creds_value *ret, char **ret_msg) {
+        json_error_t jerr;
+        _cleanup_(json_decrefp) json_t *j = NULL;
+        creds_value cv = {};
+        time_t exp = 0;
+
+        if (ret_msg)
+                *ret_msg = NULL;
+        if (!text && len > 0)
+                return -EINVAL;
+        j = json_loadb(text ? text : "", len, 0, &jerr);
+        if (!j) {
+                /* Line and column only: jansson's text can quote the input. */
+                if (ret_msg && !(*ret_msg = strprintf("the answer is not JSON (line %d, column %d)", jerr.line,
+                                                      jerr.column)))
+                        return -ENOMEM;
+                return -EBADMSG;
+        }
+        const char *a = json_string_value(json_object_get(j, "AccessKeyId"));
+        const char *s = json_string_value(json_object_get(j, "SecretAccessKey"));
+        const char *t = json_string_value(json_object_get(j, "Token"));
+        const char *x = json_string_value(json_object_get(j, "Expiration"));
+        const char *code = json_string_value(json_object_get(j, "Code"));
+        const char *why = NULL;
+        if (!json_is_object(j))
+                why = "the answer is not a JSON object";
+        else if (code && !streq(code, "Success")) {
+                if (ret_msg) {
+                        _cleanup_(freep) char *ec = aws_escape(code, 64);
+                        if (!ec || !(*ret_msg = strprintf("the answer's Code is %s, not Success", ec)))
+                                return -ENOMEM;
+                }
+                return -EBADMSG;
+        } else if (isempty(a) || isempty(s) || strlen(a) > 128 || strlen(s) > 256 || (t && strlen(t) > 8192))
+                why = "the answer has no usable AccessKeyId and SecretAccessKey";
+        else if (x && clock_parse_rfc3339(x, &exp) < 0)
+                why = "the answer's Expiration is not an RFC 3339 time";
+        if (why) {
+                if (ret_msg && !(*ret_msg = strdup(why)))
+                        return -ENOMEM;
+                return -EBADMSG;
+        }
+        cv = (creds_value) { strdup(a), strdup(s), isempty(t) ? NULL : strdup(t), (uint64_t) exp * USEC_PER_SEC };
+        if (!cv.access_key_id || !cv.secret_access_key || (!isempty(t) && !cv.session_token)) {
+                creds_value_done(&cv);
+                return -ENOMEM;
+        }
+        *ret = cv;
+        return 0;
 }
 
 int creds_split_command(const char *cmd, char ***ret) {

@@ -96,6 +96,18 @@ void creds_value_done(creds_value *v);
 int creds_process_parse_output(const char *text, size_t len, creds_value *ret, char **ret_msg);
 
 /*
+ * Parses the credentials JSON of the metadata endpoints (EC2 IMDS
+ * security-credentials/ROLE, ECS/EKS container credentials):
+ * {"Code": "Success" (optional), "AccessKeyId", "SecretAccessKey",
+ * "Token" (optional), "Expiration" (optional, RFC 3339)}. Bounded: key id
+ * 128, secret 256, token 8192 bytes. Returns 0 and fills *ret; -EBADMSG with
+ * *ret_msg (when not NULL) saying what is wrong, by line and column for a
+ * syntax error, never quoting the answer (it holds secrets) except an
+ * escaped Code of at most 64 bytes; -ENOMEM (*ret_msg NULL).
+ */
+int creds_metadata_parse(const char *text, size_t len, creds_value *ret, char **ret_msg);
+
+/*
  * Splits a credential_process command line into argv the way botocore
  * does (Python's shlex.split in POSIX mode: whitespace, '…' literal, "…"
  * where only \" and \\ are escapes, backslash outside quotes; no

@@ -40,9 +40,13 @@ bool aws_policy_is_throttle(long http_status, const char *type);
 bool aws_policy_should_retry(aws_error_kind kind, bool retryable, bool throttled, aws_net_failure net,
                              bool idempotent, unsigned attempt, unsigned max_attempts);
 
-/* True when the operation is non-idempotent without a token
- * (RequestCertificate, IssueCertificate, ImportCertificate,
- * ChangeResourceRecordSets…). */
+/* True when the operation is non-idempotent without a token: repeating it
+ * after it took effect does something again or answers an error although
+ * it worked (RequestCertificate, IssueCertificate, ImportCertificate,
+ * ChangeResourceRecordSets, RevokeCertificate of ACM and ACM-PCA,
+ * CreateCertificateAuthority). False for reads (SearchCertificates,
+ * Describe*, Get*, List*) and for ACM RenewCertificate, which acts on one
+ * ARN: a repeat only answers RequestInProgressException. */
 bool aws_policy_operation_is_mutating(const char *operation);
 
 /*
@@ -53,8 +57,19 @@ bool aws_policy_operation_is_mutating(const char *operation);
 uint64_t aws_policy_backoff_usec(unsigned attempt, uint64_t base_usec, uint64_t cap_usec, uint64_t rnd);
 
 /* AWS's published default rate (requests/s) for an operation ("acm",
- * "DescribeCertificate" → 10); a conservative default for others. */
+ * "DescribeCertificate" → 10); a conservative default (5) for others. For
+ * a service whose quota is per account (Route 53, aws_policy_shared_bucket())
+ * it is the rate of that one quota, whatever the operation. */
 double aws_policy_default_rate(const char *service, const char *operation);
+
+/* The burst (tokens the bucket holds when full) that goes with
+ * aws_policy_default_rate(): 50 for Route 53, else the rate (at least 1). */
+double aws_policy_default_burst(const char *service, const char *operation);
+
+/* True when every operation of the service shares one rate quota per
+ * account, so a client must draw them all from one bucket (Route 53: 10
+ * requests/s, burst 50, for all its API calls together). */
+bool aws_policy_shared_bucket(const char *service);
 
 /*
  * A token bucket whose rate adapts: throttling halves it (down to a floor),
@@ -62,14 +77,18 @@ double aws_policy_default_rate(const char *service, const char *operation);
  */
 typedef struct aws_bucket {
         double max_rate;      /* configured/default requests per second */
+        double max_burst;     /* configured/default burst */
         double rate;          /* current */
         double tokens;
-        double burst;
+        double burst;         /* current: max_burst at full rate, else max(1, rate) */
         uint64_t last_usec;   /* last refill */
         uint64_t last_throttle_usec;  /* last rate decrease */
 } aws_bucket;
 
+/* A full bucket of max_rate requests/s whose burst is the rate (at least 1). */
 void aws_bucket_init(aws_bucket *b, double max_rate, uint64_t now_usec);
+/* The same with its own burst (at least 1). */
+void aws_bucket_init_burst(aws_bucket *b, double max_rate, double max_burst, uint64_t now_usec);
 
 /* Takes a token when one is available and returns 0; otherwise returns the
  * microseconds to wait before trying again (> 0). */
@@ -77,6 +96,8 @@ uint64_t aws_bucket_take(aws_bucket *b, uint64_t now_usec);
 
 /* A throttling answer: empties the bucket and halves the rate, at most once
  * per token interval (1/rate, capped at 1 s): requests throttled together
- * count once. */
+ * count once. The burst shrinks to the rate. */
 void aws_bucket_on_throttle(aws_bucket *b, uint64_t now_usec);
+/* A success: the rate grows by a twentieth of max_rate, up to max_rate,
+ * where the burst is max_burst again. */
 void aws_bucket_on_success(aws_bucket *b);

@@ -107,10 +107,12 @@ static bool drain_err(aws_proc *p) {
                                         p->err_done = true;
                                 continue;
                         }
-                        if (ch == '\r' || (p->err_len == 0 && (ch == ' ' || ch == '\t')))
+                        if (p->err_len == 0 && (ch == ' ' || ch == '\t' || ch == '\r'))
                                 continue;
+                        /* As written (the caller escapes it for messages),
+                         * except NUL, which would cut the string. */
                         if (p->err_len < ERR_KEEP)
-                                p->err[p->err_len++] = (unsigned char) ch < 0x20 ? ' ' : ch;
+                                p->err[p->err_len++] = ch == 0 ? ' ' : ch;
                 }
         }
 }
@@ -155,6 +157,10 @@ static int on_child(sd_event_source *s, const siginfo_t *si, void *userdata) {
                 res.exit_status = si->si_status;
         else
                 res.signal = si->si_status;
+        /* The line end: CRLF and trailing blanks. */
+        while (p->err_len > 0 && (p->err[p->err_len - 1] == '\r' || p->err[p->err_len - 1] == ' ' ||
+                                  p->err[p->err_len - 1] == '\t'))
+                p->err_len--;
         p->err[p->err_len] = 0;
         res.err_line = p->err;
         res.out = p->out ? p->out : "";

@@ -24,7 +24,9 @@ typedef struct aws_proc_result {
         int signal;              /* killed by this signal (when !exited) */
         const char *out;         /* stdout, NUL-terminated (never NULL) */
         size_t out_len;
-        const char *err_line;    /* first non-empty stderr line, trimmed, ≤ 512 bytes ("" if none) */
+        const char *err_line;    /* first non-empty stderr line, blanks trimmed, ≤ 512 bytes ("" if
+                                  * none); the helper's bytes as written (a NUL becomes a space):
+                                  * escape it (aws_escape()) before it reaches a message */
 } aws_proc_result;
 
 /* Called once from the loop when the process is reaped; the result is

@@ -10,12 +10,14 @@
  *
  * The client resolves credentials (environment → web identity → shared
  * files/profiles/credential_process → ECS → IMDSv2, then aws.role_arn on
- * top; details below at aws_client_resolve_credentials()), signs with SigV4, retries in AWS's "standard" mode (exponential
- * backoff with full jitter, capped) and rate-limits itself per operation
- * with a token bucket that slows further on ThrottlingException.
+ * top; details below at aws_client_resolve_credentials()), signs with
+ * SigV4, retries in AWS's "standard" mode (exponential backoff with full
+ * jitter, capped) within a time limit per call, and rate-limits itself with
+ * token buckets (one per operation, one for all of Route 53, whose quota is
+ * per account) that slow further on ThrottlingException.
  *
  * JSON 1.1 services (ACM, ACM-PCA, STS) are called with aws_call(); Route 53
- * (REST-XML) has its typed API in route53.h on top of the same client.
+ * (REST-XML) has its typed API in aws-route53.h on top of the same client.
  */
 #include <jansson.h>
 #include <stdbool.h>
@@ -65,7 +67,10 @@ typedef struct aws_error {
                                   * or for local failures a short id: "ConnectionError",
                                   * "Timeout", "TLSError", "MalformedResponse", "NoCredentials",
                                   * "CredentialProcessFailed", … */
-        const char *message;     /* AWS's message or a local description; "" if none */
+        const char *message;     /* AWS's message or a local description; "" if none.
+                                  * Text from outside (AWS's message, type and
+                                  * request id, a body excerpt, a helper's
+                                  * stderr) arrives escaped (aws_escape()). */
         const char *request_id;  /* x-amzn-RequestId / RequestId, NULL if none */
         const char *principal;   /* who we were: role ARN or credential source, may be NULL */
         long http_status;        /* 0 when no HTTP response */
@@ -120,6 +125,23 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(aws_client *, aws_client_unref);
  * aws_request_cancel() is called; when NULL the request cannot be cancelled
  * except by dropping the client. Returns 0, -ENOMEM, or -EINVAL (unknown
  * service for JSON, empty operation).
+ *
+ * Time: each HTTP attempt is cut at aws.request_timeout (default 60 s,
+ * connection included, so a server that trickles its answer cannot hold
+ * it longer) and ends as a Timeout error. A call, its attempts and the
+ * backoff and rate-limit waits between them together, ends at the latest
+ * 2 × aws.request_timeout after its first attempt was sent (120 s with the
+ * defaults), whatever aws.max_attempts allows: a retry that would start
+ * later is not made, and the error says so. Time queued before the first
+ * attempt (rate limiter, credentials, region) is not counted.
+ *
+ * Answers: a 2xx answer whose body is not the expected JSON/XML is a
+ * MalformedResponse (retried like a network failure when safe); a 2xx
+ * answer that carries an AWS error document is that error; a non-2xx
+ * answer without an AWS error document is HttpError, classified by its
+ * status. Such messages give the HTTP status, what is wrong (line and
+ * column for JSON) and the first 120 bytes of the body, escaped. A
+ * ThrottlingException's throttlingReasons (ACM) are in its message.
  */
 int aws_call(aws_client *c, aws_service svc, const char *operation, json_t *request, unsigned flags,
              aws_callback cb, void *userdata, aws_request **ret_req);
@@ -190,7 +212,7 @@ typedef void (*aws_credentials_callback)(const aws_error *err, const aws_credent
  * shell), inherits the agent's environment, stdout bounded to 64 KiB,
  * killed after ACM_AGENT_CREDENTIAL_PROCESS_TIMEOUT seconds (default 60);
  * its errors (CredentialProcessFailed) name the profile and the command
- * and carry the first stderr line.
+ * and carry the first stderr line (escaped: aws_escape()).
  *
  * Credentials are cached and refreshed 5 minutes before they expire;
  * requests arriving during a refresh wait for that one refresh. When a
@@ -252,9 +274,24 @@ const char *aws_error_kind_to_string(aws_error_kind k);
  * The operator's line for an error, e.g.
  *   "AccessDeniedException on acm-pca:IssueCertificate for arn:aws:iam::1:role/x:
  *    User is not authorized … (HTTP 400, request id 1234-…)"
- * Returns a malloc'd string or NULL on OOM.
+ * Every part is passed through aws_escape() (the message up to 4096
+ * bytes, the others up to 256, the principal up to 1024), so the line
+ * holds no control character whatever the error carries. Returns a
+ * malloc'd string or NULL on OOM.
  */
 char *aws_error_format(const aws_error *e);
+
+/*
+ * A copy of s that is safe in a log line or on a terminal: \n, \r and \t
+ * become those two-character escapes; every other byte below 0x20, 0x7f,
+ * each byte of a C1 control character (U+0080-U+009F, which terminals obey
+ * like ESC) and each byte that is not part of valid UTF-8 becomes \xNN
+ * (ESC is \x1b). Valid UTF-8 text and backslashes stay as they are, so
+ * escaping twice changes nothing. At most max bytes of s are taken (never
+ * cutting a UTF-8 sequence); "..." follows when s was longer. s NULL is
+ * "". Returns a malloc'd string, NULL only on OOM.
+ */
+char *aws_escape(const char *s, size_t max);
 
 /* Deep copy of an error (to keep it past the callback); free with
  * aws_error_free(). Returns NULL on OOM. */

@@ -8,7 +8,8 @@
  *            get-change ID | list-rrs ZONE [NAME]
  *   aws-call --check-online [pca:ARN[=SIGNING_ALG] | acm:ARN | zone:ZONE_ID]...
  * OPTIONS: --repeat N (concurrent calls), --sequential N --interval-ms MS
- * (one after another), --max-attempts N, --role-arn ARN (aws.role_arn),
+ * (one after another), --max-attempts N, --request-timeout S
+ * (aws.request_timeout, seconds), --role-arn ARN (aws.role_arn),
  * --region R (aws.region), --fips (aws.use_fips), --endpoint SVC=URL
  * (aws.endpoints), --print-endpoints (print region and endpoints, no call).
  * Prints each response on stdout, each error's operator line (and
@@ -112,6 +113,11 @@ int main(int argc, char **argv) {
                         if (parse_uint32(argv[++i], &m) < 0)
                                 return 2;
                         cfg.max_attempts = m;
+                } else if (streq(argv[i], "--request-timeout") && i + 1 < argc) {
+                        uint64_t t;
+                        if (parse_uint64(argv[++i], &t) < 0 || t == 0)
+                                return 2;
+                        cfg.request_timeout = t;
                 } else if (streq(argv[i], "--credentials")) {
                         repeat = 0;
                 } else if (streq(argv[i], "--sequential") && i + 1 < argc) {

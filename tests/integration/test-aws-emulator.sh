@@ -83,6 +83,23 @@ expect_grep "kind=server" "classified as server"
 expect_grep "3 attempts" "attempt count reported"
 emu_ctl POST /reset >/dev/null
 
+# An unusable HTTP 200 body: a precise error (status, line/column, size, the
+# body's start), retried like a lost answer, never a vague message.
+emu_ctl POST /fault '{"operation": "acm:ListCertificates", "kind": "malformed", "count": 5}' >/dev/null
+expect_rc 1 "a malformed 200 answer is an error" -- "$CALL" --max-attempts 2 acm ListCertificates
+expect_grep 'MalformedResponse on acm:ListCertificates.*: HTTP 200 answer is not valid JSON \(line 1, column [0-9]+\); [0-9]+ bytes: .+ \(HTTP 200' "says what is wrong with the body"
+expect_grep "2 attempts" "retried once"
+emu_ctl POST /fault '{"operation": "*", "kind": "clear"}' >/dev/null
+
+# A server slower than aws.request_timeout: each attempt is cut at 1 s, the
+# call at 2 s (2 x request_timeout), although 5 attempts are allowed.
+emu_ctl POST /fault '{"operation": "acm:ListCertificates", "kind": "latency", "latency_ms": 4000, "count": 5}' >/dev/null
+expect_rc 1 "a slow server gives a Timeout" -- "$CALL" --request-timeout 1 --max-attempts 5 acm ListCertificates
+expect_grep "^Timeout on acm:ListCertificates" "the error is a Timeout"
+expect_grep "is used up \(no HTTP response, 2 attempts\)" "two attempts within the call's limit"
+expect_grep "kind=network" "classified as network"
+emu_ctl POST /fault '{"operation": "*", "kind": "clear"}' >/dev/null
+
 # check --online (through the helper until main.c wires it).
 EC_CA=arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/22222222-2222-4222-8222-222222222222
 expect_rc 0 "online check passes for good CAs" -- "$CALL" --check-online "pca:$RSA_CA" "pca:$EC_CA=SHA256WITHECDSA"

@@ -375,6 +375,228 @@ static void test_region_retry(void **state) {
         setenv("AWS_REGION", "us-east-1", 1);
 }
 
+/* No byte of s is a control character (the escaping worked). */
+static void assert_no_controls(const char *s) {
+        for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+                assert_true(*p >= 0x20 && *p != 0x7f);
+}
+
+static const aws_op_stats *stats_of(aws_client *c, const char *operation) {
+        for (size_t i = 0; i < aws_client_n_stats(c); i++)
+                if (streq(aws_client_stats(c, i)->operation, operation))
+                        return aws_client_stats(c, i);
+        return NULL;
+}
+
+/* A server that sends its headers, then a byte a second: each attempt is cut
+ * at aws.request_timeout, and the call ends within 2 x request_timeout with
+ * a Timeout, whatever max_attempts allows (5 here: before, 5 x 60 s). */
+static void test_slow_server(void **state) {
+        sd_event *e = NULL;
+        aws_client *c = NULL;
+        conf_aws cfg = { .request_timeout = 1, .connect_timeout = 1, .max_attempts = 5 };
+        result r = {};
+
+        assert_int_equal(sd_event_new(&e), 0);
+        assert_int_equal(aws_client_new(e, &cfg, &c), 0);
+        assert_int_equal(aws_call(c, AWS_SERVICE_ACM, "GetCertificate", NULL, 0, on_done, &r, NULL), 0);
+        run_until(e, &r, 1);
+        assert_non_null(r.err);
+        assert_int_equal(r.err->kind, AWS_ERROR_NETWORK);
+        assert_string_equal(r.err->type, "Timeout");
+        assert_int_equal(r.err->http_status, 0);
+        /* The first attempt takes the 1 s of request_timeout; the second is
+         * cut at the call's limit (2 s); no third is started. */
+        assert_int_equal(r.err->attempts, 2);
+        assert_non_null(strstr(r.err->message, "the call's limit of 2 s (2 x aws.request_timeout) is used up"));
+        const aws_op_stats *st = stats_of(c, "GetCertificate");
+        assert_non_null(st);
+        assert_int_equal(st->http_requests, 2);
+        assert_int_equal(st->errors, 1);
+        result_done(&r);
+        aws_client_unref(c);
+        sd_event_unref(e);
+}
+
+/* A retry that would have to wait for the rate limiter past the call's
+ * limit is not made: the call ends with the last error at once, saying why. */
+static void test_time_limit_rate_wait(void **state) {
+        sd_event *e = NULL;
+        aws_client *c = NULL;
+        conf_rate_limit rl = { (char *) "acm:ListTagsForResource", 0.1 };
+        conf_aws cfg = { .request_timeout = 1, .max_attempts = 5, .rate_limits = &rl, .n_rate_limits = 1 };
+        result r = {};
+
+        assert_int_equal(sd_event_new(&e), 0);
+        assert_int_equal(aws_client_new(e, &cfg, &c), 0);
+        assert_int_equal(aws_call(c, AWS_SERVICE_ACM, "ListTagsForResource", NULL, 0, on_done, &r, NULL), 0);
+        run_until(e, &r, 1);
+        assert_non_null(r.err);
+        /* Throttled once; the bucket (0.05/s after the throttle) would make
+         * the retry wait 20 s, beyond the call's 2 s. */
+        assert_string_equal(r.err->type, "ThrottlingException");
+        assert_int_equal(r.err->kind, AWS_ERROR_THROTTLED);
+        assert_int_equal(r.err->attempts, 1);
+        assert_int_equal(r.err->http_status, 400);
+        assert_string_equal(r.err->message, "Rate exceeded; no time left for another attempt within the call's "
+                                            "limit of 2 s (2 x aws.request_timeout)");
+        assert_non_null(r.err->request_id);
+        result_done(&r);
+        aws_client_unref(c);
+        sd_event_unref(e);
+}
+
+/* HTTP 200 with a broken body or an error document, and a throttling answer
+ * with reasons: precise messages, control characters escaped. */
+static void test_unusable_answers(void **state) {
+        sd_event *e = NULL;
+        aws_client *c = NULL;
+        conf_aws cfg = { .max_attempts = 2 };
+        result r[4] = {};
+
+        assert_int_equal(sd_event_new(&e), 0);
+        assert_int_equal(aws_client_new(e, &cfg, &c), 0);
+        assert_int_equal(aws_call(c, AWS_SERVICE_ACM, "GetAccountConfiguration", NULL, AWS_CALL_NO_RETRY, on_done,
+                                  &r[3], NULL),
+                         0);
+        assert_int_equal(aws_call(c, AWS_SERVICE_ACM, "ExportCertificate", NULL, 0, on_done, &r[0], NULL), 0);
+        assert_int_equal(aws_call(c, AWS_SERVICE_ACM, "ListTagsForCertificate", NULL, 0, on_done, &r[1], NULL), 0);
+        assert_int_equal(aws_call(c, AWS_SERVICE_ACM, "SearchCertificates", NULL, AWS_CALL_NO_RETRY, on_done, &r[2],
+                                  NULL),
+                         0);
+        run_until(e, r, 4);
+
+        /* Truncated JSON: the status, line and column, size and the start
+         * of the body, escaped; retried like a lost answer. */
+        assert_non_null(r[0].err);
+        assert_string_equal(r[0].err->type, "MalformedResponse");
+        assert_int_equal(r[0].err->kind, AWS_ERROR_NETWORK);
+        assert_int_equal(r[0].err->http_status, 200);
+        assert_int_equal(r[0].err->attempts, 2);
+        assert_non_null(strstr(r[0].err->message, "HTTP 200 answer is not valid JSON (line 1, column "));
+        assert_non_null(strstr(r[0].err->message, "; 39 bytes: {\"__type\": \"Internal\\x1b[31m\\nFAKE LOG LINE"));
+        assert_no_controls(r[0].err->message);
+        /* An error document with HTTP 200: that error, flagged as such. */
+        assert_non_null(r[1].err);
+        assert_string_equal(r[1].err->type, "InternalFailure");
+        assert_int_equal(r[1].err->kind, AWS_ERROR_SERVER);
+        assert_int_equal(r[1].err->http_status, 200);
+        assert_int_equal(r[1].err->attempts, 2);
+        assert_string_equal(r[1].err->message,
+                            "the HTTP 200 answer carries an error: oops\\r\\n[ERROR] forged line \\x1b[2J");
+        char *line = aws_error_format(r[1].err);
+        assert_non_null(line);
+        assert_no_controls(line);
+        assert_non_null(strstr(line, "InternalFailure on acm:ListTagsForCertificate"));
+        assert_non_null(strstr(line, "(HTTP 200, request id req-"));
+        free(line);
+        /* The 2026 ThrottlingException: its reasons are in the message. */
+        assert_non_null(r[2].err);
+        assert_string_equal(r[2].err->type, "ThrottlingException");
+        assert_int_equal(r[2].err->kind, AWS_ERROR_THROTTLED);
+        assert_int_equal(r[2].err->attempts, 1);
+        assert_string_equal(r[2].err->message,
+                            "Rate exceeded (throttling reasons: ACCOUNT_RATE on SearchCertificates; REGION\\nLIMIT)");
+
+        /* An answer beyond the bound (4 MiB) is refused, not buffered. */
+        assert_non_null(r[3].err);
+        assert_string_equal(r[3].err->type, "MalformedResponse");
+        assert_int_equal(r[3].err->kind, AWS_ERROR_NETWORK);
+        assert_int_equal(r[3].err->attempts, 1);
+        assert_int_equal(r[3].err->http_status, 200);
+        assert_non_null(strstr(r[3].err->message, "the HTTP 200 answer is larger than 4 MiB"));
+
+        for (int i = 0; i < 4; i++)
+                result_done(&r[i]);
+        aws_client_unref(c);
+        sd_event_unref(e);
+}
+
+/* Route 53's quota is per account: all its operations draw from one bucket,
+ * so a throttled GetChange slows ListResourceRecordSets too, and a
+ * rate_limits entry for one Route 53 operation sets the rate of all. */
+static void test_route53_shared_bucket(void **state) {
+        sd_event *e = NULL;
+        aws_client *c = NULL;
+        conf_aws cfg = { .max_attempts = 3 };
+        result r = {};
+
+        assert_int_equal(sd_event_new(&e), 0);
+        assert_int_equal(aws_client_new(e, &cfg, &c), 0);
+        assert_int_equal(aws_call_rest(c, AWS_SERVICE_ROUTE53, "GetChange", "GET", "/2013-04-01/change/C1", NULL,
+                                       NULL, 0, on_done, &r, NULL),
+                         0);
+        run_until(e, &r, 1);
+        assert_null(r.err);
+        assert_string_equal(json_string_value(json_object_get(json_object_get(r.resp, "ChangeInfo"), "Status")),
+                            "INSYNC");
+        result_done(&r);
+        assert_int_equal(aws_client_throttle_count(c), 1);
+        assert_int_equal(aws_call_rest(c, AWS_SERVICE_ROUTE53, "ListResourceRecordSets", "GET",
+                                       "/2013-04-01/hostedzone/Z1/rrset", "maxitems=100", NULL, 0, on_done, &r, NULL),
+                         0);
+        run_until(e, &r, 1);
+        assert_null(r.err);
+        result_done(&r);
+        const aws_op_stats *gc = stats_of(c, "GetChange"), *lr = stats_of(c, "ListResourceRecordSets");
+        assert_non_null(gc);
+        assert_non_null(lr);
+        assert_int_equal(gc->throttled, 1);
+        assert_int_equal(lr->throttled, 0);
+        /* 10/s halved by the throttle, then two successes (+0.5 each): one
+         * bucket, so both operations show the same rate. */
+        assert_true(gc->rate == 6);
+        assert_true(lr->rate == 6);
+        aws_client_unref(c);
+
+        conf_rate_limit rl = { (char *) "route53:GetChange", 2 };
+        conf_aws cfg2 = { .max_attempts = 3, .rate_limits = &rl, .n_rate_limits = 1 };
+        assert_int_equal(aws_client_new(e, &cfg2, &c), 0);
+        assert_int_equal(aws_call_rest(c, AWS_SERVICE_ROUTE53, "ListResourceRecordSets", "GET",
+                                       "/2013-04-01/hostedzone/Z1/rrset", NULL, NULL, 0, on_done, &r, NULL),
+                         0);
+        run_until(e, &r, 1);
+        assert_null(r.err);
+        result_done(&r);
+        assert_true(stats_of(c, "ListResourceRecordSets")->rate == 2);
+        aws_client_unref(c);
+        sd_event_unref(e);
+}
+
+/* A credential helper's stderr line (a terminal escape, a carriage return)
+ * reaches the error message escaped. */
+static void test_process_stderr_escaped(void **state) {
+        sd_event *e = NULL;
+        aws_client *c = NULL;
+        conf_aws cfg = {};
+        result r = {};
+        char path[600], buf[300];
+
+        snprintf(path, sizeof path, "%s/config-proc", tmpdir);
+        snprintf(buf, sizeof buf,
+                 "[profile esc]\ncredential_process = sh -c \"printf '\\033[2J\\rforged line' >&2; exit 4\"\n");
+        assert_int_equal(write_file_atomic(path, buf, strlen(buf), 0600, (uid_t) -1, (gid_t) -1), 0);
+        unsetenv("AWS_ACCESS_KEY_ID");
+        unsetenv("AWS_SECRET_ACCESS_KEY");
+        setenv("AWS_CONFIG_FILE", path, 1);
+        setenv("AWS_PROFILE", "esc", 1);
+        assert_int_equal(sd_event_new(&e), 0);
+        assert_int_equal(aws_client_new(e, &cfg, &c), 0);
+        assert_int_equal(aws_call(c, AWS_SERVICE_ACM, "DescribeCertificate", NULL, 0, on_done, &r, NULL), 0);
+        run_until(e, &r, 1);
+        assert_non_null(r.err);
+        assert_string_equal(r.err->type, "CredentialProcessFailed");
+        assert_non_null(strstr(r.err->message, "exited with status 4: \\x1b[2J\\rforged line"));
+        assert_no_controls(r.err->message);
+        result_done(&r);
+        aws_client_unref(c);
+        sd_event_unref(e);
+        unsetenv("AWS_CONFIG_FILE");
+        unsetenv("AWS_PROFILE");
+        setenv("AWS_ACCESS_KEY_ID", "AKIDSTUB", 1);
+        setenv("AWS_SECRET_ACCESS_KEY", "stub/secret+key", 1);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_calls),
@@ -382,6 +604,11 @@ int main(void) {
                 cmocka_unit_test(test_no_credentials),
                 cmocka_unit_test(test_connection_refused),
                 cmocka_unit_test(test_region_retry),
+                cmocka_unit_test(test_slow_server),
+                cmocka_unit_test(test_time_limit_rate_wait),
+                cmocka_unit_test(test_unusable_answers),
+                cmocka_unit_test(test_route53_shared_bucket),
+                cmocka_unit_test(test_process_stderr_escaped),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -153,6 +153,93 @@ static void test_error_format(void **state) {
         assert_null(aws_service_to_string(_AWS_SERVICE_MAX));
 }
 
+/* The 2026 quotas: ACM and ACM-PCA per operation, Route 53 one bucket for
+ * the whole account. */
+static void test_default_rates(void **state) {
+        static const struct {
+                const char *service, *operation;
+                double rate, burst;
+        } want[] = {
+                { "acm", "DescribeCertificate", 10, 10 },
+                { "acm", "RequestCertificate", 5, 5 },
+                { "acm", "ExportCertificate", 10, 10 },
+                { "acm", "ImportCertificate", 1, 1 },
+                { "acm", "GetCertificate", 10, 10 },
+                { "acm", "ListCertificates", 8, 8 },
+                { "acm", "RevokeCertificate", 1, 1 },
+                { "acm", "SearchCertificates", 1, 1 },
+                { "acm-pca", "IssueCertificate", 25, 25 },
+                { "acm-pca", "GetCertificate", 75, 75 },
+                { "route53", "ChangeResourceRecordSets", 10, 50 },
+                { "route53", "GetChange", 10, 50 },
+                { "route53", "ListResourceRecordSets", 10, 50 },
+                { "route53", "ListHostedZonesByName", 10, 50 },
+                { "route53", "AnyFutureOperation", 10, 50 },
+                { "acm", "SomethingNew", 5, 5 },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(want); i++) {
+                print_message("%s:%s\n", want[i].service, want[i].operation);
+                assert_true(aws_policy_default_rate(want[i].service, want[i].operation) == want[i].rate);
+                assert_true(aws_policy_default_burst(want[i].service, want[i].operation) == want[i].burst);
+        }
+        assert_true(aws_policy_shared_bucket("route53"));
+        assert_false(aws_policy_shared_bucket("acm"));
+        assert_false(aws_policy_shared_bucket("acm-pca"));
+        assert_false(aws_policy_shared_bucket(NULL));
+}
+
+static void test_mutating_2026(void **state) {
+        /* Permanent, no token: a repeat of one that worked fails. */
+        assert_true(aws_policy_operation_is_mutating("RevokeCertificate"));
+        assert_true(aws_policy_operation_is_mutating("ChangeResourceRecordSets"));
+        /* A read, and a renewal of one ARN (a repeat answers
+         * RequestInProgressException): safe to retry. */
+        assert_false(aws_policy_operation_is_mutating("SearchCertificates"));
+        assert_false(aws_policy_operation_is_mutating("RenewCertificate"));
+        assert_false(aws_policy_operation_is_mutating("ExportCertificate"));
+        /* Throttled requests are retried even when mutating: refused before
+         * any work was done. */
+        assert_true(aws_policy_should_retry(AWS_ERROR_THROTTLED, true, true, AWS_NET_NONE,
+                                            !aws_policy_operation_is_mutating("RevokeCertificate"), 1, 3));
+        assert_false(aws_policy_should_retry(AWS_ERROR_SERVER, true, false, AWS_NET_NONE,
+                                             !aws_policy_operation_is_mutating("RevokeCertificate"), 1, 3));
+        assert_true(aws_policy_should_retry(AWS_ERROR_SERVER, true, false, AWS_NET_NONE,
+                                            !aws_policy_operation_is_mutating("SearchCertificates"), 1, 3));
+}
+
+/* Route 53's bucket: 50 at once, then 10 a second; a throttle drops the
+ * burst to the rate until the rate is back at its maximum. */
+static void test_bucket_burst(void **state) {
+        aws_bucket b;
+        uint64_t now = 1000 * USEC_PER_SEC, w;
+        unsigned taken = 0;
+
+        aws_bucket_init_burst(&b, aws_policy_default_rate("route53", "GetChange"),
+                              aws_policy_default_burst("route53", "GetChange"), now);
+        while (aws_bucket_take(&b, now) == 0)
+                taken++;
+        assert_int_equal(taken, 50);
+        w = aws_bucket_take(&b, now);
+        assert_true(w > 90 * USEC_PER_MSEC && w <= 100 * USEC_PER_MSEC);
+        /* A long pause refills to 50, not more. */
+        now += 3600 * USEC_PER_SEC;
+        for (taken = 0; aws_bucket_take(&b, now) == 0;)
+                taken++;
+        assert_int_equal(taken, 50);
+        aws_bucket_on_throttle(&b, now);
+        assert_true(b.rate == 5);
+        assert_true(b.burst == 5);
+        now += 3600 * USEC_PER_SEC;
+        for (taken = 0; aws_bucket_take(&b, now) == 0;)
+                taken++;
+        assert_int_equal(taken, 5);
+        for (int i = 0; i < 9; i++)
+                aws_bucket_on_success(&b);
+        assert_true(b.rate == 9.5 && b.burst == 9.5);
+        aws_bucket_on_success(&b);
+        assert_true(b.rate == 10 && b.burst == 50);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_classify),
@@ -160,6 +247,9 @@ int main(void) {
                 cmocka_unit_test(test_backoff_bounds),
                 cmocka_unit_test(test_bucket),
                 cmocka_unit_test(test_error_format),
+                cmocka_unit_test(test_default_rates),
+                cmocka_unit_test(test_mutating_2026),
+                cmocka_unit_test(test_bucket_burst),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
