@@ -59,6 +59,7 @@ DEFAULT_SETTINGS = {
     "acm_import_limit": 2500,
     "acm_yearly_import_limit": 5000,
     "acm_domain_names_limit": 10,
+    "acm_key_pool": 0,
     "dns_server": None,
     "signature_max_skew_seconds": 300,
     "ecs_authorization_token": None,
@@ -331,6 +332,7 @@ class State:
         ec_root = CA(CA_EC, "EC", "Emulator EC Root CA", None, now)
         ec_sub = CA(CA_EC_SUB, "EC", "Emulator EC Subordinate CA", ec_root, now)
         self.cas = {c.arn: c for c in (rsa_root, ec_root, ec_sub)}
+        self.key_pool, self.key_pool_next = {}, {}   # setting acm_key_pool (kept across /reset)
         self.access_key = "AKIA" + secrets.token_hex(8).upper()
         self.secret_key = base64.b64encode(secrets.token_bytes(30)).decode()
         self.reset()
@@ -1213,6 +1215,26 @@ def gen_key(alg):
                                     "EC_secp521r1": ec.SECP521R1()}[alg])
 
 
+def acm_key(state, alg):
+    """The key pair of a new ACM certificate: a fresh one, or with setting
+    acm_key_pool N > 0 one of N per algorithm made on first use and then
+    shared round-robin (an RSA-2048 key costs ~0.25 s of CPU here: for
+    benchmarks only, certificates then share private keys)."""
+    n = int(state.settings["acm_key_pool"])
+    if n > 0:
+        with state.lock:
+            pool = state.key_pool.setdefault(alg, [])
+            if len(pool) >= n:
+                state.key_pool_next[alg] = i = (state.key_pool_next.get(alg, -1) + 1) % n
+                return pool[i]
+    key = gen_key(alg)
+    if n > 0:
+        with state.lock:
+            if len(state.key_pool[alg]) < n:
+                state.key_pool[alg].append(key)
+    return key
+
+
 def key_alg(pub):
     if isinstance(pub, rsa.RSAPublicKey):
         return "RSA_%d" % pub.key_size
@@ -1576,7 +1598,7 @@ def acm_RequestCertificate(state, p, caller):
         vdomains[next(n for n in names if n.lower() == d.lower())] = vd
     tags = p.get("Tags", [])
     check_tags(tags)
-    key = gen_key(alg)          # outside the lock: RSA takes tens of ms
+    key = acm_key(state, alg)   # outside the lock: an RSA key takes ~0.25 s
     with state.lock:
         if tok:
             hit = state.acm_idem.get(tok)

@@ -6,30 +6,54 @@
 # in one process, see tests/emulator/cli-server.py); a few run /usr/bin/aws
 # as a process to prove that path too (EMU_CLI_INPROC=0 runs them all so).
 # Prints ok/not ok lines; exit 0 pass, 77 skip, 1 fail.
+# The checks run in two independent parts, each with its own emulator and
+# CLI server, in parallel: a (the 2026 models, private and public issuance,
+# Route 53, renewals, revocation, ACM quotas) and b (STS, SigV4, validation,
+# ACM-PCA, faults, IMDS/ECS, then FAILED/EMAIL/statuses, list and search,
+# import, account limits, then reset and TLS); their TAP lines are
+# renumbered.
 . "$ABS_TOP_SRCDIR/tests/integration/lib.sh"
 . "$ABS_TOP_SRCDIR/tests/emulator/emu.sh"
 AWS=/usr/bin/aws
 [ -x "$AWS" ] || { echo "# skip: no $AWS"; exit 77; }
 command -v openssl >/dev/null || { echo "# skip: no openssl"; exit 77; }
 export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_MAX_ATTEMPTS=1 AWS_RETRY_MODE=standard AWS_PAGER=
-on_exit emu_stop
-on_exit emu_cli_stop
-emu_start || { echo "not ok 1 - emulator starts"; exit 1; }
-ok "emulator starts (pid $EMU_PID)"
 a() { emu_aws --endpoint-url "$EMU_URL" --output json "$@"; }
 jq_() { "$PYTHON3" -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
 P=arn:aws:acm-pca:us-east-1:111122223333:certificate-authority
 RSA=$P/11111111-1111-4111-8111-111111111111 EC=$P/22222222-2222-4222-8222-222222222222 SUB=$P/33333333-3333-4333-8333-333333333333
+# raw signed calls (a body/time botocore's client would not produce); prints
+# "STATUS BODY"
+RAWPY=$TMP/raw.py
+cat >"$RAWPY" <<'PY'
+import sys, json, datetime, urllib.request, botocore.auth, botocore.session
+from botocore.awsrequest import AWSRequest
+url, service, target, body, skew = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+creds = botocore.session.get_session().get_credentials()
+req = AWSRequest("POST", url + "/", data=body.encode(), headers={"X-Amz-Target": target, "Content-Type": "application/x-amz-json-1.1"})
+class Old(datetime.datetime):
+    @classmethod
+    def utcnow(cls):
+        return datetime.datetime.utcnow() + datetime.timedelta(seconds=skew)
+if hasattr(botocore.auth, "get_current_datetime"):
+    botocore.auth.get_current_datetime = lambda: datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=skew)
+else:
+    import types
+    botocore.auth.datetime = types.SimpleNamespace(datetime=Old)
+botocore.auth.SigV4Auth(creds, service, "us-east-1").add_auth(req)
+r = urllib.request.Request(url + "/", data=req.body, headers=dict(req.headers.items()), method="POST")
+try:
+    print(200, urllib.request.urlopen(r).read().decode())
+except urllib.error.HTTPError as e:
+    print(e.code, e.read().decode())
+PY
+raw() { "$PYTHON3" "$RAWPY" "$EMU_URL" "$@"; }
 
-# --- the 2026 models: the CLI only knows the new operations through them
-"$AWS" --endpoint-url "$EMU_URL" acm search-certificates >"$TMP/out" 2>&1
-expect_grep 'Invalid choice|argument operation' "Debian's CLI models lack SearchCertificates"
+part_b() {
+emu_start || { not_ok "emulator starts"; return; }
+ok "emulator starts (pid $EMU_PID)"
 export AWS_DATA_PATH=$EMU_MODELS_DIR
-emu_cli_start || { not_ok "CLI server starts"; finish; }
-expect_rc 0 "a separate /usr/bin/aws process with AWS_DATA_PATH runs acm search-certificates" -- \
-	"$AWS" --endpoint-url "$EMU_URL" --output json acm search-certificates
-expect_grep '"Results": \[\]' "search-certificates answers an empty result list"
-
+emu_cli_start || { not_ok "CLI server starts"; return; }
 # --- STS
 expect_rc 0 "sts get-caller-identity" -- a sts get-caller-identity
 expect_grep '"Account": "111122223333"' "caller identity names the account"
@@ -57,31 +81,6 @@ AWS_ACCESS_KEY_ID=AKIANOTKNOWN0000000 a sts get-caller-identity >"$TMP/out" 2>&1
 expect_grep 'InvalidClientTokenId' "unknown key id gets InvalidClientTokenId (STS)"
 a --region eu-west-1 acm-pca describe-certificate-authority --certificate-authority-arn "$EC" >"$TMP/out" 2>&1
 expect_grep 'scoped to a valid region' "wrong region scope refused"
-# raw signed calls (a body/time botocore's client would not produce); prints
-# "STATUS BODY"
-cat >"$TMP/raw.py" <<'PY'
-import sys, json, datetime, urllib.request, botocore.auth, botocore.session
-from botocore.awsrequest import AWSRequest
-url, service, target, body, skew = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
-creds = botocore.session.get_session().get_credentials()
-req = AWSRequest("POST", url + "/", data=body.encode(), headers={"X-Amz-Target": target, "Content-Type": "application/x-amz-json-1.1"})
-class Old(datetime.datetime):
-    @classmethod
-    def utcnow(cls):
-        return datetime.datetime.utcnow() + datetime.timedelta(seconds=skew)
-if hasattr(botocore.auth, "get_current_datetime"):
-    botocore.auth.get_current_datetime = lambda: datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=skew)
-else:
-    import types
-    botocore.auth.datetime = types.SimpleNamespace(datetime=Old)
-botocore.auth.SigV4Auth(creds, service, "us-east-1").add_auth(req)
-r = urllib.request.Request(url + "/", data=req.body, headers=dict(req.headers.items()), method="POST")
-try:
-    print(200, urllib.request.urlopen(r).read().decode())
-except urllib.error.HTTPError as e:
-    print(e.code, e.read().decode())
-PY
-raw() { "$PYTHON3" "$TMP/raw.py" "$EMU_URL" "$@"; }
 raw acm-pca ACMPrivateCA.DescribeCertificateAuthority "{\"CertificateAuthorityArn\": \"$EC\"}" -1200 >"$TMP/out" 2>&1
 expect_grep 'Signature expired' "stale X-Amz-Date gets 'Signature expired'"
 
@@ -100,6 +99,7 @@ raw acm CertificateManager.SearchCertificates '{"FilterStatement": {"Filter": {"
 expect_grep 'SerializationException.*exactly one member' "a 2026 union with two members set gets SerializationException"
 a acm request-certificate --domain-name o.example.com --validation-method DNS --options CertificateTransparencyLoggingPreference=DISABLED,Export=ENABLED >"$TMP/out" 2>&1
 expect_grep 'CertificateArn' "deprecated CertificateTransparencyLoggingPreference still accepted (2026 model)"
+OARN=$(jq_ "$TMP/out" 'd["CertificateArn"]' 2>/dev/null)
 
 # --- ACM-PCA
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TMP/k.pem" -out "$TMP/csr.pem" \
@@ -143,16 +143,213 @@ expect_grep 'CertificateChain' "subordinate CA certificate comes with its chain"
 emu_ctl POST /ca "{\"arn\": \"$EC\", \"status\": \"DISABLED\"}" >/dev/null
 a acm-pca issue-certificate --certificate-authority-arn "$EC" --csr "fileb://$TMP/csr.pem" --signing-algorithm SHA256WITHECDSA --validity Value=1,Type=DAYS >"$TMP/out" 2>&1
 expect_grep 'InvalidStateException' "disabled CA refuses to issue"
-a acm request-certificate --domain-name dis.example.com --certificate-authority-arn "$EC" >"$TMP/out" 2>&1
-DISARN=$(jq_ "$TMP/out" 'd["CertificateArn"]' 2>/dev/null)
-a acm describe-certificate --certificate-arn "$DISARN" >"$TMP/out" 2>&1
-expect_grep '"FailureReason": "PCA_INVALID_STATE"' "ACM request on a disabled CA: FAILED with PCA_INVALID_STATE"
 emu_ctl POST /ca "{\"arn\": \"$EC\", \"status\": \"ACTIVE\"}" >/dev/null
 emu_ctl GET '/calls?operation=acm-pca:IssueCertificate' >"$TMP/calls.json"
 expect_rc 0 "call log records each IssueCertificate" -- test "$(jq_ "$TMP/calls.json" 'len([c for c in d["calls"] if c["status"] == 200])')" = 3
 SEQ=$(jq_ "$TMP/calls.json" 'd["calls"][-1]["seq"]')
 emu_ctl GET "/calls?operation=acm-pca:IssueCertificate&since=$SEQ" >"$TMP/calls.json"
 expect_rc 0 "call log ?since=SEQ skips the calls up to SEQ" -- test "$(jq_ "$TMP/calls.json" 'len(d["calls"])')" = 0
+
+# --- faults, PCA quota
+for k in 500 503 reset truncate malformed; do
+	emu_ctl POST /fault "{\"operation\": \"sts:GetCallerIdentity\", \"kind\": \"$k\", \"count\": 1}" >/dev/null
+	a sts get-caller-identity >"$TMP/out" 2>&1
+	case $k in
+	500) expect_grep 'InternalFailure' "fault 500 answered as InternalFailure" ;;
+	503) expect_grep 'ServiceUnavailable' "fault 503 answered as ServiceUnavailable" ;;
+	*) expect_rc 1 "fault $k makes the CLI fail" -- grep -q '"Account"' "$TMP/out" ;;
+	esac
+done
+expect_rc 0 "faults are used up after count" -- a sts get-caller-identity
+emu_ctl POST /fault '{"operation": "sts:GetCallerIdentity", "kind": "latency", "latency_ms": 1500}' >/dev/null
+t0=$(date +%s%N); a sts get-caller-identity >/dev/null 2>&1; t1=$(date +%s%N)
+expect_rc 0 "latency fault delays the answer (>= 1.5 s)" -- test $(( (t1 - t0) / 1000000 )) -ge 1500
+emu_ctl POST /quota '{"operation": "acm-pca:IssueCertificate", "per_second": 0.01, "burst": 1}' >/dev/null
+a acm-pca issue-certificate --certificate-authority-arn "$SUB" --csr "fileb://$TMP/csr.pem" --signing-algorithm SHA256WITHECDSA --validity Value=1,Type=DAYS >/dev/null 2>&1
+a acm-pca issue-certificate --certificate-authority-arn "$SUB" --csr "fileb://$TMP/csr.pem" --signing-algorithm SHA256WITHECDSA --validity Value=1,Type=DAYS >"$TMP/out" 2>&1
+expect_grep 'ThrottlingException' "IssueCertificate quota gets ThrottlingException"
+
+# --- IMDSv2 and ECS credentials
+(unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+ AWS_EC2_METADATA_SERVICE_ENDPOINT=$EMU_URL/ a sts get-caller-identity) >"$TMP/out" 2>&1
+expect_grep 'assumed-role/acm-agent-role/imds' "CLI gets credentials from IMDSv2"
+(unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+ AWS_CONTAINER_CREDENTIALS_FULL_URI=$EMU_ECS_CREDENTIALS_URL a sts get-caller-identity) >"$TMP/out" 2>&1
+expect_grep 'assumed-role/acm-agent-role/ecs' "CLI gets credentials from the ECS endpoint"
+curl -s -o /dev/null -w '%{http_code}' "$EMU_URL/latest/meta-data/iam/security-credentials/" >"$TMP/out"
+expect_grep '^401$' "IMDS without a token is refused (IMDSv2 only)"
+
+emu_ctl POST /settings '{"acm_key_pool": 4}' >/dev/null   # RSA keys cost ~0.25 s of CPU each
+emu_ctl POST /ca "{\"arn\": \"$EC\", \"status\": \"DISABLED\"}" >/dev/null
+a acm request-certificate --domain-name dis.example.com --certificate-authority-arn "$EC" --query CertificateArn --output text >"$TMP/out" 2>&1
+DISARN=$(cat "$TMP/out")
+a acm describe-certificate --certificate-arn "$DISARN" >"$TMP/out" 2>&1
+expect_grep '"FailureReason": "PCA_INVALID_STATE"' "ACM request on a disabled CA: FAILED with PCA_INVALID_STATE"
+emu_ctl POST /ca "{\"arn\": \"$EC\", \"status\": \"ACTIVE\"}" >/dev/null
+
+# --- ACM: a public certificate requested without Export
+printf 'correct horse' >"$TMP/pass"
+expect_rc 0 "acm request-certificate (public, not exportable)" -- a acm request-certificate --domain-name ne.example.com --validation-method DNS --idempotency-token ne1
+NARN=$(jq_ "$TMP/out" 'd["CertificateArn"]')
+cname_of() {   # ARN -> "name value" of its first validation CNAME
+	a acm describe-certificate --certificate-arn "$1" >"$TMP/cn.json" &&
+		jq_ "$TMP/cn.json" '" ".join(d["Certificate"]["DomainValidationOptions"][0]["ResourceRecord"][k] for k in ("Name", "Value"))'
+}
+read -r NN NV < <(cname_of "$NARN")
+emu_ctl POST /dns "{\"name\":\"$NN\",\"value\":\"$NV\"}" >/dev/null
+a acm describe-certificate --certificate-arn "$NARN" >"$TMP/out"
+expect_grep '"Status": "ISSUED"' "validated through control /dns"
+a acm export-certificate --certificate-arn "$NARN" --passphrase "fileb://$TMP/pass" >"$TMP/out" 2>&1
+expect_grep 'ValidationException.*Export ENABLED' "a public certificate requested without Export ENABLED is not exportable"
+a acm revoke-certificate --certificate-arn "$NARN" --revocation-reason UNSPECIFIED >"$TMP/out" 2>&1
+expect_grep 'ValidationException.*non-exportable' "a non-exportable public certificate cannot be revoked"
+a acm update-certificate-options --certificate-arn "$NARN" --options Export=ENABLED >"$TMP/out" 2>&1
+expect_grep 'ValidationException.*cannot update the value of Export' "Export cannot be changed after the request"
+
+expect_rc 0 "acm request-certificate (private, EC)" -- a acm request-certificate --domain-name ec.example.com --certificate-authority-arn "$EC" --key-algorithm EC_prime256v1
+ECARN=$(jq_ "$TMP/out" 'd["CertificateArn"]')
+
+# --- ACM: FAILED, timeouts, EMAIL validation, statuses on command
+expect_rc 0 "acm request-certificate (to fail)" -- a acm request-certificate --domain-name f.example.com --validation-method DNS
+FARN=$(jq_ "$TMP/out" 'd["CertificateArn"]')
+emu_ctl POST /fail "{\"arn\":\"$FARN\",\"reason\":\"CAA_ERROR\"}" >/dev/null
+a acm describe-certificate --certificate-arn "$FARN" >"$TMP/out"
+expect_grep '"Status": "FAILED"' "control /fail: FAILED"
+expect_grep '"FailureReason": "CAA_ERROR"' "... with the FailureReason given"
+emu_ctl POST /fail '{"domain":"g.example.com","reason":"DOMAIN_NOT_ALLOWED"}' >/dev/null
+a acm request-certificate --domain-name g.example.com --validation-method DNS >"$TMP/out"
+GARN=$(jq_ "$TMP/out" 'd["CertificateArn"]')
+a acm describe-certificate --certificate-arn "$GARN" >"$TMP/out"
+expect_grep '"Status": "PENDING_VALIDATION"' "a domain rule waits for validation"
+read -r GN GV < <(cname_of "$GARN")
+emu_ctl POST /dns "{\"name\":\"$GN\",\"value\":\"$GV\"}" >/dev/null
+a acm describe-certificate --certificate-arn "$GARN" >"$TMP/out"
+expect_grep '"FailureReason": "DOMAIN_NOT_ALLOWED"' "... then FAILED with the rule's reason once its CNAME is seen"
+emu_ctl POST /fail '{"domain":"g.example.com","reason":null}' >/dev/null
+expect_rc 0 "acm request-certificate (never validated)" -- a acm request-certificate --domain-name t.example.com --validation-method DNS
+TARN=$(jq_ "$TMP/out" 'd["CertificateArn"]')
+expect_rc 0 "acm request-certificate (EMAIL, validation domain example.com)" -- a acm request-certificate --domain-name mail.example.com --validation-method EMAIL --domain-validation-options DomainName=mail.example.com,ValidationDomain=example.com
+EARN=$(jq_ "$TMP/out" 'd["CertificateArn"]')
+a acm describe-certificate --certificate-arn "$EARN" >"$TMP/out"
+expect_grep '"admin@example.com"' "EMAIL validation lists ValidationEmails at the validation domain"
+expect_grep '"Status": "PENDING_VALIDATION"' "EMAIL certificate waits for approval"
+emu_ctl POST /approve "{\"arn\":\"$EARN\"}" >/dev/null
+a acm describe-certificate --certificate-arn "$EARN" >"$TMP/out"
+expect_grep '"Status": "ISSUED"' "control /approve: ISSUED"
+a acm request-certificate --domain-name mail.example.com --validation-method EMAIL --domain-validation-options DomainName=mail.example.com,ValidationDomain=example.org >"$TMP/out" 2>&1
+expect_grep 'InvalidDomainValidationOptionsException' "ValidationDomain not a superdomain: InvalidDomainValidationOptionsException"
+emu_ctl POST /clock '{"advance_seconds": 260000}' >/dev/null
+a acm describe-certificate --certificate-arn "$TARN" >"$TMP/out"
+expect_grep 'VALIDATION_TIMED_OUT' "unvalidated certificate times out"
+emu_ctl POST /clock '{"advance_seconds": -260000}' >/dev/null
+for st in EXPIRED INACTIVE; do
+	emu_ctl POST /status "{\"arn\":\"$EARN\",\"status\":\"$st\"}" >/dev/null
+	a acm describe-certificate --certificate-arn "$EARN" >"$TMP/out"
+	expect_grep "\"Status\": \"$st\"" "control /status reaches $st"
+done
+emu_ctl POST /status "{\"arn\":\"$EARN\",\"status\":\"REVOKED\",\"reason\":\"KEY_COMPROMISE\"}" >/dev/null
+a acm describe-certificate --certificate-arn "$EARN" >"$TMP/out"
+expect_grep '"RevocationReason": "KEY_COMPROMISE"' "control /status reaches REVOKED with a reason"
+
+# --- ACM: list, search, tags
+a acm list-certificates >"$TMP/out"
+expect_grep "$NARN" "list-certificates lists RSA_2048 by default"
+expect_rc 1 "list-certificates omits EC keys by default, like AWS" -- grep -q "$ECARN" "$TMP/out"
+a acm list-certificates --includes keyTypes=EC_prime256v1 >"$TMP/out"
+expect_grep "$ECARN" "list-certificates --includes keyTypes=EC_prime256v1"
+a acm list-certificates --includes keyTypes=RSA_2048,exportOption=DISABLED --certificate-statuses ISSUED >"$TMP/out"
+expect_rc 0 "list-certificates Includes.exportOption and statuses: the issued non-exportable one" -- \
+	test "$(jq_ "$TMP/out" 'sorted(c["DomainName"] for c in d["CertificateSummaryList"])')" = "['ne.example.com']"
+a acm list-certificates --sort-by CREATED_AT >"$TMP/out" 2>&1
+expect_grep 'ValidationException.*together' "SortBy without SortOrder refused"
+cat >"$TMP/mine.json" <<EOF
+{"And": [{"Filter": {"X509AttributeFilter": {"SubjectAlternativeName": {"DnsName": {"Value": "ne.example.com", "ComparisonOperator": "EQUALS"}}}}},
+         {"Filter": {"X509AttributeFilter": {"KeyAlgorithm": "RSA_2048"}}},
+         {"Filter": {"AcmCertificateMetadataFilter": {"Status": "ISSUED"}}}]}
+EOF
+expect_rc 0 "acm search-certificates (SAN EQUALS and key algorithm and status)" -- a acm search-certificates --filter-statement "file://$TMP/mine.json"
+expect_grep '"SerialNumber": "([0-9a-f]{2}:)+' "... with its X509Attributes"
+expect_rc 0 "... finds exactly the one certificate" -- test "$(jq_ "$TMP/out" '[r["CertificateArn"] for r in d["Results"]]')" = "['$NARN']"
+a acm search-certificates --filter-statement '{"Not": {"Filter": {"AcmCertificateMetadataFilter": {"Type": "AMAZON_ISSUED"}}}}' >"$TMP/out"
+expect_rc 0 "search-certificates Not(Type AMAZON_ISSUED): only PRIVATE ones" -- test "$(jq_ "$TMP/out" 'sorted({r["CertificateMetadata"]["AcmCertificateMetadata"]["Type"] for r in d["Results"]})')" = "['PRIVATE']"
+a acm search-certificates --filter-statement '{"Or": [{"Filter": {"AcmCertificateMetadataFilter": {"Status": "FAILED"}}}, {"Filter": {"AcmCertificateMetadataFilter": {"Status": "REVOKED"}}}]}' --sort-by CREATED_AT --sort-order ASCENDING --max-results 1 --no-paginate >"$TMP/out"
+expect_grep '"NextToken"' "search-certificates pages with --max-results 1"
+TOK=$(jq_ "$TMP/out" 'd["NextToken"]')
+a acm search-certificates --filter-statement '{"Filter": {"AcmCertificateMetadataFilter": {"Status": "ISSUED"}}}' --next-token "$TOK" >"$TMP/out" 2>&1
+expect_grep 'ValidationException.*NextToken' "a NextToken from another query is refused"
+a acm search-certificates --filter-statement '{"Or": [{"Filter": {"AcmCertificateMetadataFilter": {"Status": "FAILED"}}}, {"Filter": {"AcmCertificateMetadataFilter": {"Status": "REVOKED"}}}]}' >"$TMP/out"
+expect_rc 0 "search-certificates Or(FAILED, REVOKED): 4" -- test "$(jq_ "$TMP/out" 'len(d["Results"])')" = 4
+expect_rc 0 "acm add-tags-to-certificate" -- a acm add-tags-to-certificate --certificate-arn "$NARN" --tags Key=team,Value=ops Key=owner,Value=agent
+expect_rc 0 "acm remove-tags-from-certificate" -- a acm remove-tags-from-certificate --certificate-arn "$NARN" --tags Key=team
+a acm list-tags-for-certificate --certificate-arn "$NARN" >"$TMP/out"
+expect_grep '"owner"' "list-tags-for-certificate shows the tag added"
+expect_rc 1 "... not the tag removed" -- grep -q '"team"' "$TMP/out"
+
+# --- ACM: import and reimport (ImportCertificate is 1/s, burst 2: lifted here)
+emu_ctl POST /quota '{"operation": "acm:ImportCertificate", "per_second": 100}' >/dev/null
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/ik.pem" -out "$TMP/ic.pem" -days 5 -subj /CN=imp.example.com 2>/dev/null
+expect_rc 0 "acm import-certificate" -- a acm import-certificate --certificate "fileb://$TMP/ic.pem" --private-key "fileb://$TMP/ik.pem" --tags Key=src,Value=file
+IARN=$(jq_ "$TMP/out" 'd["CertificateArn"]')
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/ik2.pem" -out "$TMP/ic2.pem" -days 5 -subj /CN=imp.example.com 2>/dev/null
+a acm import-certificate --certificate "fileb://$TMP/ic.pem" --private-key "fileb://$TMP/ik2.pem" >"$TMP/out" 2>&1
+expect_grep 'does not match' "import with a mismatched key refused"
+expect_rc 0 "acm import-certificate re-import to the same ARN" -- a acm import-certificate --certificate-arn "$IARN" --certificate "fileb://$TMP/ic2.pem" --private-key "fileb://$TMP/ik2.pem"
+expect_grep "\"CertificateArn\": \"$IARN\"" "re-import answers the same ARN"
+a acm get-certificate --certificate-arn "$IARN" | jq_ /dev/stdin 'd["Certificate"]' >"$TMP/got.pem"
+expect_rc 0 "the ARN now serves the re-imported certificate" -- cmp <(openssl x509 -in "$TMP/got.pem" -noout -serial) <(openssl x509 -in "$TMP/ic2.pem" -noout -serial)
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TMP/ik3.pem" -out "$TMP/ic3.pem" -days 5 -subj /CN=imp.example.com 2>/dev/null
+a acm import-certificate --certificate-arn "$IARN" --certificate "fileb://$TMP/ic3.pem" --private-key "fileb://$TMP/ik3.pem" >"$TMP/out" 2>&1
+expect_grep 'ValidationException.*key type and size cannot be changed' "re-import with another key type refused"
+a acm import-certificate --certificate-arn "$IARN" --certificate "fileb://$TMP/ic2.pem" --private-key "fileb://$TMP/ik2.pem" --tags Key=a,Value=b >"$TMP/out" 2>&1
+expect_grep 'InvalidParameterException' "tags on re-import refused"
+emu_ctl POST /quota '{"operation": "acm:ImportCertificate", "per_second": 1}' >/dev/null
+expect_rc 0 "acm delete-certificate" -- a acm delete-certificate --certificate-arn "$TARN"
+a acm describe-certificate --certificate-arn "$TARN" >"$TMP/out" 2>&1
+expect_grep 'ResourceNotFoundException' "deleted certificate is gone"
+
+# --- ACM: account limits (certificates held, requested in the last year)
+emu_ctl GET /certificates >"$TMP/c.json"
+HELD=$(jq_ "$TMP/c.json" 'd["limits"]["public"]["held"]')
+YEAR=$(jq_ "$TMP/c.json" 'd["limits"]["public"]["requested_last_year"]')
+expect_rc 0 "control /certificates counts the public certificates held" -- test "$HELD" = "$(jq_ "$TMP/c.json" 'len([c for c in d["acm"] if c["Type"] == "AMAZON_ISSUED"])')"
+expect_rc 0 "... and the deleted one among those requested this year" -- test "$YEAR" = $((HELD + 1))
+emu_ctl POST /settings "{\"acm_certificate_limit\": $HELD}" >/dev/null
+a acm request-certificate --domain-name l.example.com --validation-method DNS >"$TMP/out" 2>&1
+expect_grep 'LimitExceededException.*limit of' "beyond acm_certificate_limit: LimitExceededException"
+expect_rc 0 "private (PCA-signed) certificates do not count" -- a acm request-certificate --domain-name l.example.com --certificate-authority-arn "$RSA"
+emu_ctl POST /settings "{\"acm_certificate_limit\": 2500, \"acm_yearly_request_limit\": $((YEAR + 1))}" >/dev/null
+expect_rc 0 "one more request within the yearly limit" -- a acm request-certificate --domain-name l.example.com --validation-method DNS
+expect_rc 0 "delete it" -- a acm delete-certificate --certificate-arn "$(jq_ "$TMP/out" 'd["CertificateArn"]')"
+a acm request-certificate --domain-name l.example.com --validation-method DNS >"$TMP/out" 2>&1
+expect_grep 'LimitExceededException.*last year' "deleted certificates still count toward the rolling year"
+emu_ctl POST /clock '{"advance_seconds": 34560000}' >/dev/null   # 400 days
+expect_rc 0 "a year later the request is allowed again" -- a acm request-certificate --domain-name l.example.com --validation-method DNS
+a acm describe-certificate --certificate-arn "$NARN" >"$TMP/out"
+expect_grep '"Status": "EXPIRED"' "past its NotAfter (395 days) the certificate is EXPIRED"
+expect_grep '"RenewalEligibility": "INELIGIBLE"' "... and INELIGIBLE"
+emu_ctl POST /clock '{"advance_seconds": -34560000}' >/dev/null
+
+# --- reset and TLS
+emu_ctl POST /reset >/dev/null
+a acm describe-certificate --certificate-arn "$OARN" >"$TMP/out" 2>&1
+expect_grep 'ResourceNotFoundException' "reset forgets certificates"
+emu_stop
+emu_start --tls || not_ok "emulator starts with --tls"
+expect_rc 0 "sts over HTTPS with the test CA (a /usr/bin/aws process)" -- "$AWS" --endpoint-url "$EMU_URL" --ca-bundle "$EMU_CA_BUNDLE" sts get-caller-identity
+}
+
+part_a() {
+emu_start || { not_ok "emulator starts"; return; }
+ok "emulator starts (pid $EMU_PID)"
+export AWS_DATA_PATH=$EMU_MODELS_DIR
+emu_cli_start || { not_ok "CLI server starts"; return; }
+emu_ctl POST /settings '{"acm_key_pool": 4}' >/dev/null   # RSA keys cost ~0.25 s of CPU each; see the pool checks
+# --- the 2026 models: the CLI only knows the new operations through them
+env -u AWS_DATA_PATH "$AWS" --endpoint-url "$EMU_URL" acm search-certificates >"$TMP/out" 2>&1
+expect_grep 'Invalid choice|argument operation' "Debian's CLI models lack SearchCertificates"
+expect_rc 0 "a separate /usr/bin/aws process with AWS_DATA_PATH runs acm search-certificates" -- \
+	"$AWS" --endpoint-url "$EMU_URL" --output json acm search-certificates
+expect_grep '"Results": \[\]' "search-certificates answers an empty result list"
 
 # --- ACM: private certificates, export, RenewCertificate
 expect_rc 0 "acm request-certificate (private, EC)" -- a acm request-certificate --domain-name p.example.com --certificate-authority-arn "$EC" --key-algorithm EC_prime256v1 --idempotency-token acm1
@@ -195,6 +392,17 @@ expect_grep '"UpdatedAt"' "RenewalSummary has UpdatedAt"
 expect_grep '"RenewalEligibility": "INELIGIBLE"' "renewed, not exported since: INELIGIBLE again"
 expect_rc 0 "renewal gives a new serial" -- test "$(jq_ "$TMP/out" 'd["Certificate"]["Serial"]')" != "$OLDSER"
 emu_ctl POST /settings '{"acm_renew_in_progress_seconds": 0}' >/dev/null
+pub_of() {   # ARN -> its certificate's public key
+	a acm get-certificate --certificate-arn "$1" >"$TMP/pk.json" && jq_ "$TMP/pk.json" 'd["Certificate"]' | openssl x509 -noout -pubkey
+}
+emu_ctl POST /settings '{"acm_key_pool": 1}' >/dev/null
+K1=$(a acm request-certificate --domain-name k1.example.com --certificate-authority-arn "$EC" --key-algorithm EC_prime256v1 | jq_ /dev/stdin 'd["CertificateArn"]')
+K2=$(a acm request-certificate --domain-name k2.example.com --certificate-authority-arn "$EC" --key-algorithm EC_prime256v1 | jq_ /dev/stdin 'd["CertificateArn"]')
+emu_ctl POST /settings '{"acm_key_pool": 0}' >/dev/null
+K3=$(a acm request-certificate --domain-name k3.example.com --certificate-authority-arn "$EC" --key-algorithm EC_prime256v1 | jq_ /dev/stdin 'd["CertificateArn"]')
+expect_rc 0 "acm_key_pool 1: two certificates share one key pair (benchmarks only)" -- test "$(pub_of "$K1")" = "$(pub_of "$K2")"
+expect_rc 0 "acm_key_pool 0 (default): a fresh key pair per certificate" -- test "$(pub_of "$K3")" != "$(pub_of "$K1")"
+emu_ctl POST /settings '{"acm_key_pool": 4}' >/dev/null
 
 # --- ACM: public DNS certificates
 emu_ctl POST /settings '{"acm_record_delay_seconds": 120, "renewal_delay_seconds": 0, "acm_validation_delay_seconds": 60}' >/dev/null
@@ -314,151 +522,14 @@ a acm revoke-certificate --certificate-arn "$DARN" --revocation-reason SUPERSEDE
 expect_grep 'ValidationException.*already revoked' "revocation is permanent: a second one is refused"
 a acm export-certificate --certificate-arn "$DARN" --passphrase "fileb://$TMP/pass" >"$TMP/out" 2>&1
 expect_grep 'ValidationException.*REVOKED' "a revoked certificate cannot be exported"
-expect_rc 0 "acm request-certificate (public, not exportable)" -- a acm request-certificate --domain-name ne.example.com --validation-method DNS --idempotency-token ne1
-NARN=$(jq_ "$TMP/out" 'd["CertificateArn"]')
-cname_of() {   # ARN -> "name value" of its first validation CNAME
-	a acm describe-certificate --certificate-arn "$1" >"$TMP/cn.json" &&
-		jq_ "$TMP/cn.json" '" ".join(d["Certificate"]["DomainValidationOptions"][0]["ResourceRecord"][k] for k in ("Name", "Value"))'
-}
-read -r NN NV < <(cname_of "$NARN")
-emu_ctl POST /dns "{\"name\":\"$NN\",\"value\":\"$NV\"}" >/dev/null
-a acm describe-certificate --certificate-arn "$NARN" >"$TMP/out"
-expect_grep '"Status": "ISSUED"' "validated through control /dns"
-a acm export-certificate --certificate-arn "$NARN" --passphrase "fileb://$TMP/pass" >"$TMP/out" 2>&1
-expect_grep 'ValidationException.*Export ENABLED' "a public certificate requested without Export ENABLED is not exportable"
-a acm revoke-certificate --certificate-arn "$NARN" --revocation-reason UNSPECIFIED >"$TMP/out" 2>&1
-expect_grep 'ValidationException.*non-exportable' "a non-exportable public certificate cannot be revoked"
-a acm update-certificate-options --certificate-arn "$NARN" --options Export=ENABLED >"$TMP/out" 2>&1
-expect_grep 'ValidationException.*cannot update the value of Export' "Export cannot be changed after the request"
-
-# --- ACM: FAILED, timeouts, EMAIL validation, statuses on command
-expect_rc 0 "acm request-certificate (to fail)" -- a acm request-certificate --domain-name f.example.com --validation-method DNS
-FARN=$(jq_ "$TMP/out" 'd["CertificateArn"]')
-emu_ctl POST /fail "{\"arn\":\"$FARN\",\"reason\":\"CAA_ERROR\"}" >/dev/null
-a acm describe-certificate --certificate-arn "$FARN" >"$TMP/out"
-expect_grep '"Status": "FAILED"' "control /fail: FAILED"
-expect_grep '"FailureReason": "CAA_ERROR"' "... with the FailureReason given"
-emu_ctl POST /fail '{"domain":"g.example.com","reason":"DOMAIN_NOT_ALLOWED"}' >/dev/null
-a acm request-certificate --domain-name g.example.com --validation-method DNS >"$TMP/out"
-GARN=$(jq_ "$TMP/out" 'd["CertificateArn"]')
-a acm describe-certificate --certificate-arn "$GARN" >"$TMP/out"
-expect_grep '"Status": "PENDING_VALIDATION"' "a domain rule waits for validation"
-read -r GN GV < <(cname_of "$GARN")
-emu_ctl POST /dns "{\"name\":\"$GN\",\"value\":\"$GV\"}" >/dev/null
-a acm describe-certificate --certificate-arn "$GARN" >"$TMP/out"
-expect_grep '"FailureReason": "DOMAIN_NOT_ALLOWED"' "... then FAILED with the rule's reason once its CNAME is seen"
-emu_ctl POST /fail '{"domain":"g.example.com","reason":null}' >/dev/null
-expect_rc 0 "acm request-certificate (never validated)" -- a acm request-certificate --domain-name t.example.com --validation-method DNS
-TARN=$(jq_ "$TMP/out" 'd["CertificateArn"]')
-expect_rc 0 "acm request-certificate (EMAIL, validation domain example.com)" -- a acm request-certificate --domain-name mail.example.com --validation-method EMAIL --domain-validation-options DomainName=mail.example.com,ValidationDomain=example.com
-EARN=$(jq_ "$TMP/out" 'd["CertificateArn"]')
-a acm describe-certificate --certificate-arn "$EARN" >"$TMP/out"
-expect_grep '"admin@example.com"' "EMAIL validation lists ValidationEmails at the validation domain"
-expect_grep '"Status": "PENDING_VALIDATION"' "EMAIL certificate waits for approval"
-emu_ctl POST /approve "{\"arn\":\"$EARN\"}" >/dev/null
-a acm describe-certificate --certificate-arn "$EARN" >"$TMP/out"
-expect_grep '"Status": "ISSUED"' "control /approve: ISSUED"
-a acm request-certificate --domain-name mail.example.com --validation-method EMAIL --domain-validation-options DomainName=mail.example.com,ValidationDomain=example.org >"$TMP/out" 2>&1
-expect_grep 'InvalidDomainValidationOptionsException' "ValidationDomain not a superdomain: InvalidDomainValidationOptionsException"
-emu_ctl POST /clock '{"advance_seconds": 260000}' >/dev/null
-a acm describe-certificate --certificate-arn "$TARN" >"$TMP/out"
-expect_grep 'VALIDATION_TIMED_OUT' "unvalidated certificate times out"
-emu_ctl POST /clock '{"advance_seconds": -260000}' >/dev/null
-for st in EXPIRED INACTIVE; do
-	emu_ctl POST /status "{\"arn\":\"$EARN\",\"status\":\"$st\"}" >/dev/null
-	a acm describe-certificate --certificate-arn "$EARN" >"$TMP/out"
-	expect_grep "\"Status\": \"$st\"" "control /status reaches $st"
-done
-emu_ctl POST /status "{\"arn\":\"$EARN\",\"status\":\"REVOKED\",\"reason\":\"KEY_COMPROMISE\"}" >/dev/null
-a acm describe-certificate --certificate-arn "$EARN" >"$TMP/out"
-expect_grep '"RevocationReason": "KEY_COMPROMISE"' "control /status reaches REVOKED with a reason"
-
-# --- ACM: list, search, tags
-a acm list-certificates >"$TMP/out"
-expect_grep "$NARN" "list-certificates lists RSA_2048 by default"
-expect_rc 1 "list-certificates omits EC keys by default, like AWS" -- grep -q "$PARN" "$TMP/out"
-a acm list-certificates --includes keyTypes=EC_prime256v1 >"$TMP/out"
-expect_grep "$PARN" "list-certificates --includes keyTypes=EC_prime256v1"
-a acm list-certificates --includes keyTypes=RSA_2048,exportOption=DISABLED --certificate-statuses ISSUED >"$TMP/out"
-expect_rc 0 "list-certificates Includes.exportOption and statuses: the two issued non-exportable ones" -- \
-	test "$(jq_ "$TMP/out" 'sorted(c["DomainName"] for c in d["CertificateSummaryList"])')" = "['ne.example.com', 'www.example.com']"
-a acm list-certificates --sort-by CREATED_AT >"$TMP/out" 2>&1
-expect_grep 'ValidationException.*together' "SortBy without SortOrder refused"
-cat >"$TMP/mine.json" <<EOF
-{"And": [{"Filter": {"X509AttributeFilter": {"SubjectAlternativeName": {"DnsName": {"Value": "ne.example.com", "ComparisonOperator": "EQUALS"}}}}},
-         {"Filter": {"X509AttributeFilter": {"KeyAlgorithm": "RSA_2048"}}},
-         {"Filter": {"AcmCertificateMetadataFilter": {"Status": "ISSUED"}}}]}
-EOF
-expect_rc 0 "acm search-certificates (SAN EQUALS and key algorithm and status)" -- a acm search-certificates --filter-statement "file://$TMP/mine.json"
-expect_grep '"SerialNumber": "([0-9a-f]{2}:)+' "... with its X509Attributes"
-expect_rc 0 "... finds exactly the one certificate" -- test "$(jq_ "$TMP/out" '[r["CertificateArn"] for r in d["Results"]]')" = "['$NARN']"
-a acm search-certificates --filter-statement '{"Not": {"Filter": {"AcmCertificateMetadataFilter": {"Type": "AMAZON_ISSUED"}}}}' >"$TMP/out"
-expect_rc 0 "search-certificates Not(Type AMAZON_ISSUED): only PRIVATE ones" -- test "$(jq_ "$TMP/out" 'sorted({r["CertificateMetadata"]["AcmCertificateMetadata"]["Type"] for r in d["Results"]})')" = "['PRIVATE']"
-a acm search-certificates --filter-statement '{"Or": [{"Filter": {"AcmCertificateMetadataFilter": {"Status": "FAILED"}}}, {"Filter": {"AcmCertificateMetadataFilter": {"Status": "REVOKED"}}}]}' --sort-by CREATED_AT --sort-order ASCENDING --max-results 1 --no-paginate >"$TMP/out"
-expect_grep '"NextToken"' "search-certificates pages with --max-results 1"
-TOK=$(jq_ "$TMP/out" 'd["NextToken"]')
-a acm search-certificates --filter-statement '{"Filter": {"AcmCertificateMetadataFilter": {"Status": "ISSUED"}}}' --next-token "$TOK" >"$TMP/out" 2>&1
-expect_grep 'ValidationException.*NextToken' "a NextToken from another query is refused"
-a acm search-certificates --filter-statement '{"Or": [{"Filter": {"AcmCertificateMetadataFilter": {"Status": "FAILED"}}}, {"Filter": {"AcmCertificateMetadataFilter": {"Status": "REVOKED"}}}]}' >"$TMP/out"
-expect_rc 0 "search-certificates Or(FAILED, REVOKED): 5" -- test "$(jq_ "$TMP/out" 'len(d["Results"])')" = 5
-expect_rc 0 "acm add-tags-to-certificate" -- a acm add-tags-to-certificate --certificate-arn "$NARN" --tags Key=team,Value=ops Key=owner,Value=agent
-expect_rc 0 "acm remove-tags-from-certificate" -- a acm remove-tags-from-certificate --certificate-arn "$NARN" --tags Key=team
-a acm list-tags-for-certificate --certificate-arn "$NARN" >"$TMP/out"
-expect_grep '"owner"' "list-tags-for-certificate shows the tag added"
-expect_rc 1 "... not the tag removed" -- grep -q '"team"' "$TMP/out"
-
-# --- ACM: import and reimport (ImportCertificate is 1/s, burst 2: lifted here)
-emu_ctl POST /quota '{"operation": "acm:ImportCertificate", "per_second": 100}' >/dev/null
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/ik.pem" -out "$TMP/ic.pem" -days 5 -subj /CN=imp.example.com 2>/dev/null
-expect_rc 0 "acm import-certificate" -- a acm import-certificate --certificate "fileb://$TMP/ic.pem" --private-key "fileb://$TMP/ik.pem" --tags Key=src,Value=file
-IARN=$(jq_ "$TMP/out" 'd["CertificateArn"]')
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/ik2.pem" -out "$TMP/ic2.pem" -days 5 -subj /CN=imp.example.com 2>/dev/null
-a acm import-certificate --certificate "fileb://$TMP/ic.pem" --private-key "fileb://$TMP/ik2.pem" >"$TMP/out" 2>&1
-expect_grep 'does not match' "import with a mismatched key refused"
-expect_rc 0 "acm import-certificate re-import to the same ARN" -- a acm import-certificate --certificate-arn "$IARN" --certificate "fileb://$TMP/ic2.pem" --private-key "fileb://$TMP/ik2.pem"
-expect_grep "\"CertificateArn\": \"$IARN\"" "re-import answers the same ARN"
-a acm get-certificate --certificate-arn "$IARN" | jq_ /dev/stdin 'd["Certificate"]' >"$TMP/got.pem"
-expect_rc 0 "the ARN now serves the re-imported certificate" -- cmp <(openssl x509 -in "$TMP/got.pem" -noout -serial) <(openssl x509 -in "$TMP/ic2.pem" -noout -serial)
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TMP/ik3.pem" -out "$TMP/ic3.pem" -days 5 -subj /CN=imp.example.com 2>/dev/null
-a acm import-certificate --certificate-arn "$IARN" --certificate "fileb://$TMP/ic3.pem" --private-key "fileb://$TMP/ik3.pem" >"$TMP/out" 2>&1
-expect_grep 'ValidationException.*key type and size cannot be changed' "re-import with another key type refused"
-a acm import-certificate --certificate-arn "$IARN" --certificate "fileb://$TMP/ic2.pem" --private-key "fileb://$TMP/ik2.pem" --tags Key=a,Value=b >"$TMP/out" 2>&1
-expect_grep 'InvalidParameterException' "tags on re-import refused"
-emu_ctl POST /quota '{"operation": "acm:ImportCertificate", "per_second": 1}' >/dev/null
-expect_rc 0 "acm delete-certificate" -- a acm delete-certificate --certificate-arn "$TARN"
-a acm describe-certificate --certificate-arn "$TARN" >"$TMP/out" 2>&1
-expect_grep 'ResourceNotFoundException' "deleted certificate is gone"
-
-# --- ACM: account limits (certificates held, requested in the last year)
-emu_ctl GET /certificates >"$TMP/c.json"
-HELD=$(jq_ "$TMP/c.json" 'd["limits"]["public"]["held"]')
-YEAR=$(jq_ "$TMP/c.json" 'd["limits"]["public"]["requested_last_year"]')
-expect_rc 0 "control /certificates counts the public certificates held" -- test "$HELD" = "$(jq_ "$TMP/c.json" 'len([c for c in d["acm"] if c["Type"] == "AMAZON_ISSUED"])')"
-expect_rc 0 "... and the deleted one among those requested this year" -- test "$YEAR" = $((HELD + 1))
-emu_ctl POST /settings "{\"acm_certificate_limit\": $HELD}" >/dev/null
-a acm request-certificate --domain-name l.example.com --validation-method DNS >"$TMP/out" 2>&1
-expect_grep 'LimitExceededException.*limit of' "beyond acm_certificate_limit: LimitExceededException"
-expect_rc 0 "private (PCA-signed) certificates do not count" -- a acm request-certificate --domain-name l.example.com --certificate-authority-arn "$RSA"
-emu_ctl POST /settings "{\"acm_certificate_limit\": 2500, \"acm_yearly_request_limit\": $((YEAR + 1))}" >/dev/null
-expect_rc 0 "one more request within the yearly limit" -- a acm request-certificate --domain-name l.example.com --validation-method DNS
-expect_rc 0 "delete it" -- a acm delete-certificate --certificate-arn "$(jq_ "$TMP/out" 'd["CertificateArn"]')"
-a acm request-certificate --domain-name l.example.com --validation-method DNS >"$TMP/out" 2>&1
-expect_grep 'LimitExceededException.*last year' "deleted certificates still count toward the rolling year"
-emu_ctl POST /clock '{"advance_seconds": 34560000}' >/dev/null   # 400 days
-expect_rc 0 "a year later the request is allowed again" -- a acm request-certificate --domain-name l.example.com --validation-method DNS
-a acm describe-certificate --certificate-arn "$NARN" >"$TMP/out"
-expect_grep '"Status": "EXPIRED"' "past its NotAfter (395 days) the certificate is EXPIRED"
-expect_grep '"RenewalEligibility": "INELIGIBLE"' "... and INELIGIBLE"
-emu_ctl POST /clock '{"advance_seconds": -34560000}' >/dev/null
-
 # --- quotas and faults
 emu_ctl GET /quota >"$TMP/out"
 expect_rc 0 "default quotas: ACM 10/5/10/1/10/8 per s, Route 53 one 10/s bucket of 50" -- test "$(jq_ "$TMP/out" '(d["acm:DescribeCertificate"]["per_second"], d["acm:RequestCertificate"]["per_second"], d["acm:ExportCertificate"]["per_second"], d["acm:ImportCertificate"]["per_second"], d["acm:GetCertificate"]["per_second"], d["acm:ListCertificates"]["per_second"], d["route53"]["per_second"], d["route53"]["burst"], "route53:GetChange" in d)')" = "(10.0, 5.0, 10.0, 1.0, 10.0, 8.0, 10.0, 50.0, False)"
 emu_ctl POST /quota '{"operation": "acm:DescribeCertificate", "per_second": 0.01, "burst": 1}' >/dev/null
-a acm describe-certificate --certificate-arn "$NARN" >/dev/null 2>&1
-a acm describe-certificate --certificate-arn "$NARN" >"$TMP/out" 2>&1
+a acm describe-certificate --certificate-arn "$DARN" >/dev/null 2>&1
+a acm describe-certificate --certificate-arn "$DARN" >"$TMP/out" 2>&1
 expect_grep 'ThrottlingException' "quota exceeded gets ThrottlingException"
-raw acm CertificateManager.DescribeCertificate "{\"CertificateArn\": \"$NARN\"}" 0 >"$TMP/out" 2>&1
+raw acm CertificateManager.DescribeCertificate "{\"CertificateArn\": \"$DARN\"}" 0 >"$TMP/out" 2>&1
 expect_grep '"throttlingReasons": \[\{"reason": "[A-Z_]+", "resource": "acm:DescribeCertificate"\}\]' "ThrottlingException body carries throttlingReasons (2026 model)"
 emu_ctl POST /quota '{"operation": "acm:DescribeCertificate", "per_second": 10}' >/dev/null
 emu_ctl POST /quota '{"operation": "route53", "per_second": 0.01, "burst": 2}' >/dev/null
@@ -467,39 +538,26 @@ a route53 get-change --id "$(jq_ "$TMP/ch.json" 'd["ChangeInfo"]["Id"]')" >/dev/
 a route53 list-resource-record-sets --hosted-zone-id Z0EMULATOREXAMPLE01 >"$TMP/out" 2>&1
 expect_grep 'Throttling.*Rate exceeded' "Route 53: three different operations share one account bucket"
 emu_ctl POST /quota '{"operation": "route53", "per_second": 10, "burst": 50}' >/dev/null
-for k in 500 503 reset truncate malformed; do
-	emu_ctl POST /fault "{\"operation\": \"sts:GetCallerIdentity\", \"kind\": \"$k\", \"count\": 1}" >/dev/null
-	a sts get-caller-identity >"$TMP/out" 2>&1
-	case $k in
-	500) expect_grep 'InternalFailure' "fault 500 answered as InternalFailure" ;;
-	503) expect_grep 'ServiceUnavailable' "fault 503 answered as ServiceUnavailable" ;;
-	*) expect_rc 1 "fault $k makes the CLI fail" -- grep -q '"Account"' "$TMP/out" ;;
-	esac
+
+}
+
+
+# Each part in a subshell: its own TMP, counters, emulator and CLI server.
+run_part() {
+	(TMP=$TMP/$1; mkdir -p "$TMP"; checks=0; failures=0
+	 trap 'emu_cli_stop; emu_stop' EXIT
+	 "part_$1") >"$TMP/$1.tap" 2>&1
+}
+run_part a & a_pid=$!
+run_part b & b_pid=$!
+wait "$a_pid"; wait "$b_pid"
+for part in a b; do
+	while IFS= read -r line; do
+		case $line in
+		"ok "*) ok "${line#ok * - }" ;;
+		"not ok "*) not_ok "${line#not ok * - }" ;;
+		*) printf '%s\n' "$line" ;;
+		esac
+	done <"$TMP/$part.tap"
 done
-expect_rc 0 "faults are used up after count" -- a sts get-caller-identity
-emu_ctl POST /fault '{"operation": "sts:GetCallerIdentity", "kind": "latency", "latency_ms": 1500}' >/dev/null
-t0=$(date +%s%N); a sts get-caller-identity >/dev/null 2>&1; t1=$(date +%s%N)
-expect_rc 0 "latency fault delays the answer (>= 1.5 s)" -- test $(( (t1 - t0) / 1000000 )) -ge 1500
-emu_ctl POST /quota '{"operation": "acm-pca:IssueCertificate", "per_second": 0.01, "burst": 1}' >/dev/null
-a acm-pca issue-certificate --certificate-authority-arn "$SUB" --csr "fileb://$TMP/csr.pem" --signing-algorithm SHA256WITHECDSA --validity Value=1,Type=DAYS >/dev/null 2>&1
-a acm-pca issue-certificate --certificate-authority-arn "$SUB" --csr "fileb://$TMP/csr.pem" --signing-algorithm SHA256WITHECDSA --validity Value=1,Type=DAYS >"$TMP/out" 2>&1
-expect_grep 'ThrottlingException' "IssueCertificate quota gets ThrottlingException"
-
-# --- IMDSv2 and ECS credentials
-(unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
- AWS_EC2_METADATA_SERVICE_ENDPOINT=$EMU_URL/ a sts get-caller-identity) >"$TMP/out" 2>&1
-expect_grep 'assumed-role/acm-agent-role/imds' "CLI gets credentials from IMDSv2"
-(unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
- AWS_CONTAINER_CREDENTIALS_FULL_URI=$EMU_ECS_CREDENTIALS_URL a sts get-caller-identity) >"$TMP/out" 2>&1
-expect_grep 'assumed-role/acm-agent-role/ecs' "CLI gets credentials from the ECS endpoint"
-curl -s -o /dev/null -w '%{http_code}' "$EMU_URL/latest/meta-data/iam/security-credentials/" >"$TMP/out"
-expect_grep '^401$' "IMDS without a token is refused (IMDSv2 only)"
-
-# --- reset and TLS
-emu_ctl POST /reset >/dev/null
-a acm describe-certificate --certificate-arn "$NARN" >"$TMP/out" 2>&1
-expect_grep 'ResourceNotFoundException' "reset forgets certificates"
-emu_stop
-emu_start --tls || not_ok "emulator starts with --tls"
-expect_rc 0 "sts over HTTPS with the test CA (a /usr/bin/aws process)" -- "$AWS" --endpoint-url "$EMU_URL" --ca-bundle "$EMU_CA_BUNDLE" sts get-caller-identity
 finish
