@@ -1174,9 +1174,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
 ACM_PREFIX = "arn:aws:acm:%s:%s:certificate/" % (REGION, ACCOUNT)
 ACM_VALIDITY = 395 * 86400
 YEAR = 365 * 86400
-# Key algorithms by kind of certificate (ACM user guide, "Key algorithms").
-PUBLIC_KEY_ALGS = ("RSA_2048", "EC_prime256v1", "EC_secp384r1")
-PRIVATE_KEY_ALGS = ("RSA_2048", "RSA_3072", "RSA_4096", "EC_prime256v1", "EC_secp384r1", "EC_secp521r1")
+# Key algorithms of a RequestCertificate, public or private (RequestCertificate
+# KeyAlgorithm docs: "Other listed algorithms are for imported certificates only").
+REQUEST_KEY_ALGS = ("RSA_2048", "EC_prime256v1", "EC_secp384r1")
 IMPORT_KEY_ALGS = ("RSA_1024", "RSA_2048", "RSA_3072", "RSA_4096", "EC_prime256v1", "EC_secp384r1", "EC_secp521r1")
 # Reasons the ACM user guide allows when revoking a public certificate.
 PUBLIC_REVOCATION_REASONS = ("UNSPECIFIED", "AFFILIATION_CHANGED", "SUPERSEDED", "SUPERCEDED", "CESSATION_OF_OPERATION")
@@ -1569,10 +1569,9 @@ def acm_RequestCertificate(state, p, caller):
     if method == "HTTP":
         raise AwsError("ValidationException", "The emulator does not support HTTP validation (CloudFront only).")
     alg = p.get("KeyAlgorithm", "RSA_2048")
-    allowed = PRIVATE_KEY_ALGS if ca_arn else PUBLIC_KEY_ALGS
-    if alg not in allowed:
-        raise AwsError("ValidationException", "KeyAlgorithm %s is not supported for %s certificates; use one of %s."
-                       % (alg, "private" if ca_arn else "public", ", ".join(allowed)))
+    if alg not in REQUEST_KEY_ALGS:
+        raise AwsError("ValidationException", "KeyAlgorithm %s can only be imported; a request takes one of %s."
+                       % (alg, ", ".join(REQUEST_KEY_ALGS)))
     if len(p["DomainName"]) > 64:
         raise AwsError("ValidationException", "The DomainName %s is longer than 64 characters, the limit for the "
                        "certificate's Common Name; request it in SubjectAlternativeNames with a shorter DomainName."
@@ -1626,6 +1625,9 @@ def acm_RequestCertificate(state, p, caller):
                 acm_fail(c, "PCA_RESOURCE_NOT_FOUND")
             elif ca.status != "ACTIVE":
                 acm_fail(c, "PCA_INVALID_STATE")
+            elif ("RSA" if alg.startswith("RSA") else "ECDSA") != ca.family():
+                # "the signing algorithm family must match the CA's key"
+                acm_fail(c, "PCA_INVALID_ARGS")
             else:
                 acm_issue(state, c)
         else:

@@ -186,6 +186,11 @@ DISARN=$(cat "$TMP/out")
 a acm describe-certificate --certificate-arn "$DISARN" >"$TMP/out" 2>&1
 expect_grep '"FailureReason": "PCA_INVALID_STATE"' "ACM request on a disabled CA: FAILED with PCA_INVALID_STATE"
 emu_ctl POST /ca "{\"arn\": \"$EC\", \"status\": \"ACTIVE\"}" >/dev/null
+a acm request-certificate --domain-name fam.example.com --certificate-authority-arn "$EC" --key-algorithm RSA_2048 --query CertificateArn --output text >"$TMP/out" 2>&1
+a acm describe-certificate --certificate-arn "$(cat "$TMP/out")" >"$TMP/out" 2>&1
+expect_grep '"FailureReason": "PCA_INVALID_ARGS"' "ACM private RSA key on an EC CA: FAILED with PCA_INVALID_ARGS"
+a acm request-certificate --domain-name k.example.com --validation-method DNS --key-algorithm RSA_4096 >"$TMP/out" 2>&1
+expect_grep 'ValidationException.*imported' "RSA_4096 can only be imported, not requested"
 
 # --- ACM: a public certificate requested without Export
 printf 'correct horse' >"$TMP/pass"
@@ -278,7 +283,7 @@ TOK=$(jq_ "$TMP/out" 'd["NextToken"]')
 a acm search-certificates --filter-statement '{"Filter": {"AcmCertificateMetadataFilter": {"Status": "ISSUED"}}}' --next-token "$TOK" >"$TMP/out" 2>&1
 expect_grep 'ValidationException.*NextToken' "a NextToken from another query is refused"
 a acm search-certificates --filter-statement '{"Or": [{"Filter": {"AcmCertificateMetadataFilter": {"Status": "FAILED"}}}, {"Filter": {"AcmCertificateMetadataFilter": {"Status": "REVOKED"}}}]}' >"$TMP/out"
-expect_rc 0 "search-certificates Or(FAILED, REVOKED): 4" -- test "$(jq_ "$TMP/out" 'len(d["Results"])')" = 4
+expect_rc 0 "search-certificates Or(FAILED, REVOKED): 5" -- test "$(jq_ "$TMP/out" 'len(d["Results"])')" = 5
 expect_rc 0 "acm add-tags-to-certificate" -- a acm add-tags-to-certificate --certificate-arn "$NARN" --tags Key=team,Value=ops Key=owner,Value=agent
 expect_rc 0 "acm remove-tags-from-certificate" -- a acm remove-tags-from-certificate --certificate-arn "$NARN" --tags Key=team
 a acm list-tags-for-certificate --certificate-arn "$NARN" >"$TMP/out"
