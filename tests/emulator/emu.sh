@@ -59,9 +59,13 @@ emu_cli_start() {
 	done
 }
 emu_aws() {
-	if [ "${EMU_CLI_INPROC:-1}" = 0 ]; then /usr/bin/aws "$@"; return; fi
+	# No server (EMU_CLI_INPROC=0, or emu_cli_start not called): a process.
+	if [ "${EMU_CLI_INPROC:-1}" = 0 ] || [ -z "${EMU_CLI_DIR:-}" ]; then /usr/bin/aws "$@"; return; fi
 	local d=$EMU_CLI_DIR rc
 	env -0 >"$d/env" && printf '%s\0' "$@" >"$d/args" && pwd >"$d/cwd" || return 255
+	if ! kill -0 "$EMU_CLI_PID" 2>/dev/null; then   # else opening the FIFO would block
+		echo "emu_aws: the CLI server (pid $EMU_CLI_PID) is gone:" >&2; cat "$d/log" >&2; return 255
+	fi
 	echo run >"$d/req"
 	if ! read -r -t 300 rc <"$d/resp"; then
 		echo "emu_aws: no answer from the CLI server (pid $EMU_CLI_PID):" >&2; cat "$d/log" >&2; return 255
@@ -74,5 +78,5 @@ emu_cli_stop() {
 	echo quit >"$EMU_CLI_DIR/req"
 	wait "$EMU_CLI_PID" 2>/dev/null
 	rm -rf "$EMU_CLI_DIR"
-	EMU_CLI_PID=
+	EMU_CLI_PID= EMU_CLI_DIR=
 }
