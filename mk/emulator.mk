@@ -5,7 +5,10 @@ TESTS += tests/integration/test-emulator-aws-cli.sh tests/integration/test-emula
 EXTRA_DIST += \
 	tests/emulator/emulator.py \
 	tests/emulator/emu.sh \
-	tests/emulator/model-overlay.json \
+	tests/emulator/cli-server.py \
+	tests/emulator/models/acm/2015-12-08/service-2.json \
+	tests/emulator/models/acm-pca/2017-08-22/service-2.json \
+	tests/emulator/models/route53/2013-04-01/service-2.json \
 	tests/emulator/README.md \
 	tests/integration/test-emulator-aws-cli.sh \
 	tests/integration/test-emulator-bind.sh \

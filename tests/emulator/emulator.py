@@ -5,7 +5,7 @@ Requests are checked against botocore's own service models and SigV4
 signatures are verified with botocore's signer.  See README.md beside this
 file for the interface (ready file, control API).
 """
-import argparse, base64, datetime, hashlib, http.server, ipaddress, json, os
+import argparse, base64, bisect, datetime, hashlib, http.server, ipaddress, json, os
 import re, secrets, socket, ssl, struct, sys, threading, time, urllib.parse, uuid
 from xml.sax.saxutils import escape as xml_escape
 
@@ -26,25 +26,40 @@ CA_EC = PCA_PREFIX + "22222222-2222-4222-8222-222222222222"
 CA_EC_SUB = PCA_PREFIX + "33333333-3333-4333-8333-333333333333"
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-# AWS published default quotas (requests/s).  Burst defaults to 2x rate.
+# Default request-rate quotas (requests/s), per account like AWS's.  ACM:
+# the current published values; RevokeCertificate and SearchCertificates
+# have none published, so they get the rate of their nearest sibling
+# (RenewCertificate 5, ListCertificates 8).  Burst is 2x the rate unless
+# DEFAULT_BURSTS says otherwise.
 DEFAULT_QUOTAS = {
     "acm:DescribeCertificate": 10, "acm:RequestCertificate": 5,
-    "acm:ExportCertificate": 5, "acm:ImportCertificate": 1,
-    "acm:ListCertificates": 8, "acm:GetCertificate": 10,
-    "acm:RenewCertificate": 10, "acm:DeleteCertificate": 10,
-    "acm:AddTagsToCertificate": 10, "acm:ListTagsForCertificate": 10,
+    "acm:ExportCertificate": 10, "acm:ImportCertificate": 1,
+    "acm:GetCertificate": 10, "acm:ListCertificates": 8,
+    "acm:RenewCertificate": 5, "acm:RevokeCertificate": 5,
+    "acm:SearchCertificates": 8, "acm:ListTagsForCertificate": 10,
+    "acm:AddTagsToCertificate": 5, "acm:RemoveTagsFromCertificate": 5,
+    "acm:DeleteCertificate": 10, "acm:UpdateCertificateOptions": 5,
+    "acm:ResendValidationEmail": 1,
     "acm-pca:IssueCertificate": 25, "acm-pca:GetCertificate": 75,
     "acm-pca:RevokeCertificate": 25, "acm-pca:DescribeCertificateAuthority": 50,
     "acm-pca:GetCertificateAuthorityCertificate": 50,
-    # Route 53: five requests per second per account (per operation here).
-    "route53:ListHostedZonesByName": 5, "route53:ChangeResourceRecordSets": 5,
-    "route53:GetChange": 5, "route53:ListResourceRecordSets": 5,
+    # Route 53: one bucket for every call of the account (see quota_buckets).
+    "route53": 10,
 }
+DEFAULT_BURSTS = {"route53": 50}
 DEFAULT_SETTINGS = {
     "pca_in_progress_seconds": 0.0,
     "acm_record_delay_seconds": 0.0,
+    "acm_validation_delay_seconds": 0.0,
+    "acm_renew_in_progress_seconds": 0.0,
     "validation_timeout_seconds": 72 * 3600.0,
     "renewal_delay_seconds": 1.0,
+    "acm_certificate_limit": 2500,
+    "acm_yearly_request_limit": 5000,
+    "acm_import_limit": 2500,
+    "acm_yearly_import_limit": 5000,
+    "acm_domain_names_limit": 10,
+    "acm_key_pool": 0,
     "dns_server": None,
     "signature_max_skew_seconds": 300,
     "ecs_authorization_token": None,
@@ -54,29 +69,28 @@ DEFAULT_SETTINGS = {
 
 
 class AwsError(Exception):
-    def __init__(self, code, message, status=400):
+    def __init__(self, code, message, status=400, extra=None):
         super().__init__(message)
-        self.code, self.message, self.status = code, message, status
+        self.code, self.message, self.status, self.extra = code, message, status, extra or {}
 
 
 # ---------------------------------------------------------------- models
+# The current (2026) AWS models of ACM, ACM-PCA and Route 53, verbatim, in
+# botocore's data layout (service/api-version/service-2.json): loaded
+# through botocore's own loader, and usable as the CLI's AWS_DATA_PATH.
+MODELS_DIR = os.path.join(HERE, "models")
+MODEL_MARKERS = {"acm": ("operations", "SearchCertificates"), "acm-pca": ("shapes", "CrlDistributionPointExtensionConfiguration"),
+                 "route53": ("operations", "UpdateHostedZoneFeatures")}
+
+
 def load_models():
-    loader = botocore.loaders.create_loader()
+    loader = botocore.loaders.create_loader(MODELS_DIR)
     models = {}
     for svc in ("acm", "acm-pca", "sts", "route53"):
         models[svc] = loader.load_service_model(svc, "service-2")
-    with open(os.path.join(HERE, "model-overlay.json")) as f:
-        overlay = json.load(f)
-    for svc, ov in overlay.items():
-        if svc.startswith("_"):
-            continue
-        for name, shape in ov.get("shapes", {}).items():
-            base = models[svc]["shapes"].setdefault(name, {})
-            for k, v in shape.items():
-                if k == "members":
-                    base.setdefault("members", {}).update(v)
-                else:
-                    base[k] = v
+    for svc, (kind, name) in MODEL_MARKERS.items():
+        if name not in models[svc][kind]:
+            raise SystemExit("emulator: the %s model loaded is not the 2026 one from %s" % (svc, MODELS_DIR))
     return models
 
 
@@ -116,6 +130,14 @@ class Validator:
                 raise AwsError("SerializationException", "Expected an object at '%s'" % where)
             out = {}
             members = shape.get("members", {})
+            if shape.get("union"):
+                # A tagged union: exactly one member set (Smithy servers
+                # refuse anything else while deserializing).
+                set_ = [k for k, v in value.items() if v is not None]
+                if len(set_) != 1:
+                    raise AwsError("SerializationException",
+                                   "Union '%s' (%s) must have exactly one member set, got %d%s"
+                                   % (where, shape_name, len(set_), (": " + ", ".join(set_)) if set_ else ""))
             for k, v in value.items():
                 if k not in members:
                     raise AwsError("SerializationException",
@@ -266,14 +288,38 @@ class Bucket:
         self.rate, self.burst = float(rate), float(burst)
         self.tokens, self.t = float(burst), time.monotonic()
 
-    def take(self):
+    def peek(self):
         now = time.monotonic()
         self.tokens = min(self.burst, self.tokens + (now - self.t) * self.rate)
         self.t = now
-        if self.tokens >= 1.0:
+        return self.tokens >= 1.0
+
+    def take(self):
+        if self.peek():
             self.tokens -= 1.0
             return True
         return False
+
+
+def quota_buckets(opname):
+    """The buckets a call draws from: its own operation's (if set) and, for
+    Route 53, the account-wide one every Route 53 call shares."""
+    out = [opname]
+    if opname.startswith("route53:"):
+        out.append("route53")
+    return out
+
+
+def take_quota(st, opname):
+    """Takes one token from every bucket of the call, all or none (caller
+    holds st.lock).  Returns None, or the name of the empty bucket."""
+    bs = [(n, st.quotas[n]) for n in quota_buckets(opname) if n in st.quotas]
+    for n, b in bs:
+        if not b.peek():
+            return n
+    for _, b in bs:
+        b.take()
+    return None
 
 
 class State:
@@ -286,6 +332,7 @@ class State:
         ec_root = CA(CA_EC, "EC", "Emulator EC Root CA", None, now)
         ec_sub = CA(CA_EC_SUB, "EC", "Emulator EC Subordinate CA", ec_root, now)
         self.cas = {c.arn: c for c in (rsa_root, ec_root, ec_sub)}
+        self.key_pool, self.key_pool_next = {}, {}   # setting acm_key_pool (kept across /reset)
         self.access_key = "AKIA" + secrets.token_hex(8).upper()
         self.secret_key = base64.b64encode(secrets.token_bytes(30)).decode()
         self.reset()
@@ -297,13 +344,17 @@ class State:
         with self.lock:
             self.offset = 0.0
             self.settings = dict(DEFAULT_SETTINGS)
-            self.quotas = {op: Bucket(r, 2 * r) for op, r in DEFAULT_QUOTAS.items()}
+            self.quotas = {op: Bucket(r, DEFAULT_BURSTS.get(op, 2 * r)) for op, r in DEFAULT_QUOTAS.items()}
             self.faults = []
             self.calls = []
             self.pca_certs = {}      # arn -> dict
             self.pca_idem = {}       # (ca, token) -> (arn, time)
             self.acm = {}            # arn -> dict
-            self.acm_idem = {}
+            self.acm_idem = {}       # token -> (arn, parameters fingerprint, time)
+            self.acm_by_name = {}    # lower-case domain name -> {arn}
+            self.acm_held = {"public": 0, "imported": 0}
+            self.acm_year = {"public": [], "imported": []}   # sorted creation times
+            self.fail_rules = {}     # lower-case domain name -> FailureReason (control /fail)
             self.creds = {self.access_key: {"secret": self.secret_key, "token": None, "expires": None,
                                             "arn": "arn:aws:iam::%s:user/emulator" % ACCOUNT,
                                             "user_id": "AIDA" + self.access_key[4:]}}
@@ -319,11 +370,15 @@ class State:
         name = name.lower().rstrip(".") + "."
         zid = zid or "Z" + secrets.token_hex(10).upper()
         with self.lock:
+            # records: (name, type) -> rrset; names: name -> {types} (for
+            # CNAME conflicts without a scan); visible: (name, type) -> when
+            # the change that wrote it is INSYNC; sorted: cached AWS order.
             self.zones[zid] = {"name": name, "ref": str(uuid.uuid4()), "records": {
                 (name, "SOA"): {"Name": name, "Type": "SOA", "TTL": 900, "ResourceRecords": [
                     {"Value": "ns-1.emulator.invalid. hostmaster.emulator.invalid. 1 7200 900 1209600 86400"}]},
                 (name, "NS"): {"Name": name, "Type": "NS", "TTL": 172800, "ResourceRecords": [
-                    {"Value": "ns-1.emulator.invalid."}, {"Value": "ns-2.emulator.invalid."}]}}}
+                    {"Value": "ns-1.emulator.invalid."}, {"Value": "ns-2.emulator.invalid."}]}},
+                "names": {name: {"SOA", "NS"}}, "visible": {}, "sorted": None}
         return zid
 
     def add_session(self, arn, user_id, seconds, key=None, secret=None, token=None):
@@ -894,8 +949,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     self._fault = dict(f)
                     break
             st.faults = [f for f in st.faults if f["count"] != 0]
-            b = st.quotas.get(opname)
-            allowed = b.take() if b else True
+            throttled = take_quota(st, opname)
         f = self._fault
         if f:
             if f["kind"] == "latency":
@@ -913,8 +967,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 if f["kind"] == "500":
                     raise AwsError("InternalFailure", "The request processing has failed because of an unknown error, exception or failure.", 500)
                 raise AwsError("ServiceUnavailable", "Service is unavailable. Try again later.", 503)
-        if not allowed:
-            raise AwsError("ThrottlingException", "Rate exceeded")
+        if throttled:
+            extra = {}
+            svc = opname.split(":")[0]
+            exc = st.models.get(svc, {}).get("shapes", {}).get("ThrottlingException", {})
+            if "throttlingReasons" in exc.get("members", {}):
+                extra["throttlingReasons"] = [{"reason": "RATE_EXCEEDED", "resource": throttled}]
+            raise AwsError("ThrottlingException", "Rate exceeded", extra=extra)
 
     def log_call(self, st, opname, params, status, err, rid, caller, result):
         rec = {"seq": 0, "time": st.now(), "operation": opname, "parameters": params, "status": status,
@@ -951,7 +1010,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             out = json.dumps(result, default=json_default)
         except AwsError as e:
             status, err = e.status, e.code
-            out = json.dumps({"__type": e.code, "message": e.message})
+            out = json.dumps(dict({"__type": e.code, "message": e.message}, **e.extra))
             hdr = {"x-amzn-RequestId": rid, "x-amzn-ErrorType": e.code}
         else:
             hdr = {"x-amzn-RequestId": rid}
@@ -1043,6 +1102,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except AwsError as e:
             status, err = e.status, e.code
             code = "Throttling" if e.code == "ThrottlingException" else e.code
+            # Every error, InvalidChangeBatch included (since 2024), is an
+            # <ErrorResponse>; InvalidChangeBatch lists its messages as "[m1, m2]".
             out = ('<?xml version="1.0"?>\n<ErrorResponse xmlns="%s"><Error><Type>%s</Type><Code>%s</Code><Message>%s</Message>'
                    '</Error><RequestId>%s</RequestId></ErrorResponse>'
                    % (ns, "Receiver" if e.status >= 500 else "Sender", code, xml_escape(e.message), rid))
@@ -1112,6 +1173,29 @@ class Handler(http.server.BaseHTTPRequestHandler):
 # ---------------------------------------------------------------- ACM
 ACM_PREFIX = "arn:aws:acm:%s:%s:certificate/" % (REGION, ACCOUNT)
 ACM_VALIDITY = 395 * 86400
+YEAR = 365 * 86400
+# Key algorithms of a RequestCertificate, public or private (RequestCertificate
+# KeyAlgorithm docs: "Other listed algorithms are for imported certificates only").
+REQUEST_KEY_ALGS = ("RSA_2048", "EC_prime256v1", "EC_secp384r1")
+IMPORT_KEY_ALGS = ("RSA_1024", "RSA_2048", "RSA_3072", "RSA_4096", "EC_prime256v1", "EC_secp384r1", "EC_secp521r1")
+# Reasons the ACM user guide allows when revoking a public certificate.
+PUBLIC_REVOCATION_REASONS = ("UNSPECIFIED", "AFFILIATION_CHANGED", "SUPERSEDED", "SUPERCEDED", "CESSATION_OF_OPERATION")
+EMAIL_LOCALS = ("admin", "administrator", "hostmaster", "postmaster", "webmaster")
+KU_NAMES = (("digital_signature", "DIGITAL_SIGNATURE"), ("content_commitment", "NON_REPUDIATION"),
+            ("key_encipherment", "KEY_ENCIPHERMENT"), ("data_encipherment", "DATA_ENCIPHERMENT"),
+            ("key_agreement", "KEY_AGREEMENT"), ("key_cert_sign", "CERTIFICATE_SIGNING"), ("crl_sign", "CRL_SIGNING"))
+EKU_NAMES = {"1.3.6.1.5.5.7.3.1": "TLS_WEB_SERVER_AUTHENTICATION", "1.3.6.1.5.5.7.3.2": "TLS_WEB_CLIENT_AUTHENTICATION",
+             "1.3.6.1.5.5.7.3.3": "CODE_SIGNING", "1.3.6.1.5.5.7.3.4": "EMAIL_PROTECTION",
+             "1.3.6.1.5.5.7.3.8": "TIME_STAMPING", "1.3.6.1.5.5.7.3.9": "OCSP_SIGNING",
+             "1.3.6.1.5.5.7.3.5": "IPSEC_END_SYSTEM", "1.3.6.1.5.5.7.3.6": "IPSEC_TUNNEL",
+             "1.3.6.1.5.5.7.3.7": "IPSEC_USER", "2.5.29.37.0": "ANY"}
+DN_MEMBERS = {NameOID.COMMON_NAME: "CommonName", NameOID.COUNTRY_NAME: "Country",
+              NameOID.ORGANIZATION_NAME: "Organization", NameOID.ORGANIZATIONAL_UNIT_NAME: "OrganizationalUnit",
+              NameOID.STATE_OR_PROVINCE_NAME: "State", NameOID.LOCALITY_NAME: "Locality",
+              NameOID.SERIAL_NUMBER: "SerialNumber", NameOID.TITLE: "Title", NameOID.SURNAME: "Surname",
+              NameOID.GIVEN_NAME: "GivenName", NameOID.PSEUDONYM: "Pseudonym",
+              NameOID.DN_QUALIFIER: "DistinguishedNameQualifier", NameOID.GENERATION_QUALIFIER: "GenerationQualifier",
+              x509.ObjectIdentifier("2.5.4.43"): "Initials"}
 _amazon = {}
 
 
@@ -1131,6 +1215,26 @@ def gen_key(alg):
                                     "EC_secp521r1": ec.SECP521R1()}[alg])
 
 
+def acm_key(state, alg):
+    """The key pair of a new ACM certificate: a fresh one, or with setting
+    acm_key_pool N > 0 one of N per algorithm made on first use and then
+    shared round-robin (an RSA-2048 key costs ~0.25 s of CPU here: for
+    benchmarks only, certificates then share private keys)."""
+    n = int(state.settings["acm_key_pool"])
+    if n > 0:
+        with state.lock:
+            pool = state.key_pool.setdefault(alg, [])
+            if len(pool) >= n:
+                state.key_pool_next[alg] = i = (state.key_pool_next.get(alg, -1) + 1) % n
+                return pool[i]
+    key = gen_key(alg)
+    if n > 0:
+        with state.lock:
+            if len(state.key_pool[alg]) < n:
+                state.key_pool[alg].append(key)
+    return key
+
+
 def key_alg(pub):
     if isinstance(pub, rsa.RSAPublicKey):
         return "RSA_%d" % pub.key_size
@@ -1139,30 +1243,75 @@ def key_alg(pub):
     return None
 
 
+def dn_struct(name):
+    """An x509.Name as the 2026 model's DistinguishedName structure."""
+    out, custom, dcs = {}, [], []
+    for a in name:
+        if a.oid == NameOID.DOMAIN_COMPONENT:
+            dcs.append(a.value)
+        elif a.oid in DN_MEMBERS:
+            out[DN_MEMBERS[a.oid]] = a.value
+        else:
+            custom.append({"ObjectIdentifier": a.oid.dotted_string, "Value": str(a.value)})
+    if dcs:
+        out["DomainComponents"] = dcs
+    if custom:
+        out["CustomAttributes"] = custom
+    return out
+
+
+def cert_facts(cert):
+    """What ACM reports about a certificate body."""
+    try:
+        ku = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+        kus = [n for attr, n in KU_NAMES if getattr(ku, attr)]
+        if ku.key_agreement:
+            kus += [n for attr, n in (("encipher_only", "ENCIPHER_ONLY"), ("decipher_only", "DECIPHER_ONLY")) if getattr(ku, attr)]
+    except x509.ExtensionNotFound:
+        kus = None
+    try:
+        ekus = [(EKU_NAMES.get(o.dotted_string, "CUSTOM"), o.dotted_string)
+                for o in cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value]
+    except x509.ExtensionNotFound:
+        ekus = None
+    try:
+        sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName)
+    except x509.ExtensionNotFound:
+        sans = []
+    oid_name = getattr(cert.signature_algorithm_oid, "_name", "")
+    h = cert.signature_hash_algorithm
+    sig = "%sWITH%s" % (h.name.upper() if h else "NONE", "ECDSA" if "ecdsa" in oid_name.lower() else "RSA")
+    return {"key_usages": kus, "ext_key_usages": ekus, "sans": sans, "subject": cert.subject, "issuer": cert.issuer,
+            "serial": colon_hex(cert.serial_number),
+            "not_before": cert.not_valid_before.replace(tzinfo=datetime.timezone.utc).timestamp(),
+            "not_after": cert.not_valid_after.replace(tzinfo=datetime.timezone.utc).timestamp(),
+            "signature_algorithm": sig}
+
+
 def acm_issue(state, c):
-    """Issues (or re-issues) the certificate behind ACM record c."""
+    """Issues (or re-issues, on renewal) the certificate behind ACM record c.
+    The key was made when the certificate was requested."""
     now = state.now()
-    if c.get("key") is None:
-        c["key"] = gen_key(c["KeyAlgorithm"])
     if c["Type"] == "PRIVATE":
         ca = state.cas[c["CertificateAuthorityArn"]]
     else:
         ca = amazon_ca(state, "RSA" if c["KeyAlgorithm"].startswith("RSA") else "EC")
-    names = [c["DomainName"]] + [n for n in c["SubjectAlternativeNames"] if n != c["DomainName"]]
-    serial = new_serial()
+    names = c["SubjectAlternativeNames"]
+    rsa_key = c["KeyAlgorithm"].startswith("RSA")
     b = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, c["DomainName"])]))
-         .issuer_name(ca.name).public_key(c["key"].public_key()).serial_number(serial)
+         .issuer_name(ca.name).public_key(c["key"].public_key()).serial_number(new_serial())
          .not_valid_before(utc(now - 3600)).not_valid_after(utc(now + ACM_VALIDITY))
          .add_extension(x509.BasicConstraints(ca=False, path_length=None), True)
-         .add_extension(x509.KeyUsage(True, False, c["KeyAlgorithm"].startswith("RSA"), False, False, False, False, False, False), True)
+         .add_extension(x509.KeyUsage(True, False, rsa_key, False, False, False, False, False, False), True)
          .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]), False)
          .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), False)
          .add_extension(ca.ski, False))
     cert = b.sign(ca.key, hashes.SHA256())
-    c.update({"cert_pem": pem(cert), "chain_pem": "".join(ca.chain_pems()), "Serial": colon_hex(serial),
-              "NotBefore": now - 3600, "NotAfter": now + ACM_VALIDITY, "IssuedAt": now, "Status": "ISSUED",
+    f = cert_facts(cert)
+    c.update({"cert_pem": pem(cert), "chain_pem": "".join(ca.chain_pems()), "x509": f, "Serial": f["serial"],
+              "NotBefore": f["not_before"], "NotAfter": f["not_after"], "IssuedAt": now, "Status": "ISSUED",
               "Issuer": "Amazon" if c["Type"] != "PRIVATE" else ca.name.rfc4514_string(),
-              "SignatureAlgorithm": "SHA256WITHRSA" if ca.kind == "RSA" else "SHA256WITHECDSA"})
+              "SignatureAlgorithm": f["signature_algorithm"]})
 
 
 def dns_query_cname(server, name):
@@ -1218,46 +1367,118 @@ def dns_query_cname(server, name):
     return None
 
 
+def _norm(s):
+    return s.lower().rstrip(".") + "."
+
+
 def cname_exists(state, name, value):
-    norm = lambda s: s.lower().rstrip(".") + "."
+    """Whether the validator sees name CNAME value: control /dns, a Route 53
+    zone (once its change is INSYNC), or the dns_server setting."""
+    n, v = _norm(name), _norm(value)
+    now = state.now()
     with state.lock:
-        if norm(state.dns_records.get(norm(name), "")) == norm(value):
+        if _norm(state.dns_records.get(n, "")) == v:
             return True
         for z in state.zones.values():
-            rr = z["records"].get((norm(name), "CNAME"))
-            if rr and rr.get("ResourceRecords") and norm(rr["ResourceRecords"][0]["Value"]) == norm(value):
+            rr = z["records"].get((n, "CNAME"))
+            if rr and rr.get("ResourceRecords") and _norm(rr["ResourceRecords"][0]["Value"]) == v \
+                    and now >= z["visible"].get((n, "CNAME"), 0):
                 return True
     srv = state.settings.get("dns_server")
     if srv:
         got = dns_query_cname(srv, name)
-        return got is not None and norm(got) == norm(value)
+        return got is not None and _norm(got) == v
     return False
 
 
+def validation_record(base):
+    """The CNAME ACM asks for: one per domain name and account (apex and
+    wildcard share it; a new request for the same name gets the same one)."""
+    h = hashlib.sha256(("%s/%s" % (ACCOUNT, base.lower())).encode()).hexdigest()
+    h2 = hashlib.sha256((h + "/value").encode()).hexdigest()
+    label = "".join(chr(97 + int(h2[32 + 2 * i:34 + 2 * i], 16) % 26) for i in range(10))
+    return "_%s.%s." % (h[:32], base.lower()), "_%s.%s.acm-validations.aws." % (h2[:32], label)
+
+
+def _base(d):
+    return d[2:] if d.startswith("*.") else d
+
+
+def dns_all_visible(state, c, now, statuses=None):
+    """Checks the CNAMEs of a DNS certificate (each distinct one once);
+    records per-domain SUCCESS in statuses.  True when all are visible."""
+    if now < c["records_at"]:
+        return False
+    seen, ok = {}, True
+    for d, (n, v) in c["records"].items():
+        if statuses is not None and statuses.get(d) == "SUCCESS":
+            continue
+        if n not in seen:
+            seen[n] = cname_exists(state, n, v)
+        if seen[n]:
+            if statuses is not None:
+                statuses[d] = "SUCCESS"
+        else:
+            ok = False
+    return ok
+
+
+def renewal_validated(state, c, r, now):
+    if c["Type"] == "PRIVATE":
+        return True
+    if c["ValidationMethod"] == "EMAIL":
+        return set(c["SubjectAlternativeNames"]) <= r["approved"]
+    return dns_all_visible(state, c, now)
+
+
+def acm_fail(c, reason):
+    c["Status"], c["FailureReason"] = "FAILED", reason
+    for d in c["SubjectAlternativeNames"]:
+        if c["dv_status"].get(d) != "SUCCESS":
+            c["dv_status"][d] = "FAILED"
+
+
 def acm_refresh(state, c):
-    """Advances the asynchronous state of an ACM record to 'now'."""
+    """Advances the asynchronous state of an ACM record to 'now' (caller
+    holds state.lock)."""
     now = state.now()
+    s = state.settings
     if c["Status"] == "PENDING_VALIDATION":
-        if now >= c["CreatedAt"] + float(state.settings["validation_timeout_seconds"]):
-            c["Status"] = "VALIDATION_TIMED_OUT"
-        elif c["ValidationMethod"] == "DNS" and now >= c["records_at"]:
-            ok = True
-            for d, (n, v) in c["records"].items():
-                if c["dv_status"].get(d) != "SUCCESS":
-                    if cname_exists(state, n, v):
-                        c["dv_status"][d] = "SUCCESS"
-                    else:
-                        ok = False
-            if ok:
+        if c["validated_at"] is None:
+            if now >= c["CreatedAt"] + float(s["validation_timeout_seconds"]):
+                c["Status"] = "VALIDATION_TIMED_OUT"
+                for d in c["SubjectAlternativeNames"]:
+                    if c["dv_status"].get(d) != "SUCCESS":
+                        c["dv_status"][d] = "FAILED"
+                return
+            if c["ValidationMethod"] == "DNS":
+                done = dns_all_visible(state, c, now, c["dv_status"])
+            else:
+                done = all(c["dv_status"].get(d) == "SUCCESS" for d in c["SubjectAlternativeNames"])
+            if done:
+                c["validated_at"] = now
+        if c["validated_at"] is not None and now >= c["validated_at"] + float(s["acm_validation_delay_seconds"]):
+            reason = next((state.fail_rules[d.lower()] for d in c["SubjectAlternativeNames"]
+                           if d.lower() in state.fail_rules), None)
+            if reason:
+                acm_fail(c, reason)
+            else:
                 acm_issue(state, c)
+    if c["Status"] == "ISSUED" and now >= c["NotAfter"]:
+        c["Status"] = "EXPIRED"
     r = c.get("renewal")
-    if r and r["status"] == "PENDING_AUTO_RENEWAL" and now >= r["updated"] + float(state.settings["renewal_delay_seconds"]):
-        r["status"], r["updated"] = r["outcome"], now
-        if r["outcome"] == "SUCCESS":
+    if not r or c["Status"] != "ISSUED":
+        return
+    if r["status"] == "PENDING_AUTO_RENEWAL" and now >= r["due"]:
+        outcome = r["outcome"]
+        if outcome == "AUTO":
+            outcome = "SUCCESS" if renewal_validated(state, c, r, now) else "PENDING_VALIDATION"
+        r["status"], r["updated"] = outcome, now
+        if outcome == "SUCCESS":
             acm_issue(state, c)
-        elif r["outcome"] == "FAILED":
+        elif outcome == "FAILED":
             r["reason"] = r.get("reason") or "CAA_ERROR"
-    if r and r["status"] == "PENDING_VALIDATION" and all(cname_exists(state, n, v) for n, v in c["records"].items()):
+    if r["status"] == "PENDING_VALIDATION" and renewal_validated(state, c, r, now):
         r["status"], r["updated"] = "SUCCESS", now
         acm_issue(state, c)
 
@@ -1271,44 +1492,150 @@ def acm_get(state, arn):
         return c
 
 
+def renewal_eligibility(state, c):
+    """ACM user guide, managed renewal: issued, not expired, not imported,
+    and in use or exported since it was issued or last renewed."""
+    ok = (c["Type"] != "IMPORTED" and c["Status"] == "ISSUED" and state.now() < c["NotAfter"]
+          and (bool(c["in_use_by"]) or c["exported_serial"] == c.get("Serial")))
+    return "ELIGIBLE" if ok else "INELIGIBLE"
+
+
+def export_option(c):
+    if c["Type"] == "PRIVATE":
+        return "ENABLED"
+    if c["Type"] == "IMPORTED":
+        return "DISABLED"
+    return c["export"]
+
+
+def index_names(state, c, add=True):
+    for n in set(x.lower() for x in c["SubjectAlternativeNames"] + [c["DomainName"]]):
+        s = state.acm_by_name.setdefault(n, set())
+        if add:
+            s.add(c["CertificateArn"])
+        else:
+            s.discard(c["CertificateArn"])
+            if not s:
+                del state.acm_by_name[n]
+
+
+def limit_check(state, kind, now):
+    """LimitExceededException beyond the account's certificates held or
+    requested (imported) in the last 365 days (PCA-signed ones do not count)."""
+    s = state.settings
+    held_max, year_max = ((s["acm_certificate_limit"], s["acm_yearly_request_limit"]) if kind == "public"
+                          else (s["acm_import_limit"], s["acm_yearly_import_limit"]))
+    if state.acm_held[kind] >= held_max:
+        raise AwsError("LimitExceededException", "Error: you have reached your limit of %d %scertificates in this account."
+                       % (held_max, "imported " if kind == "imported" else ""))
+    times = state.acm_year[kind]
+    if len(times) - bisect.bisect_right(times, now - YEAR) >= year_max:
+        raise AwsError("LimitExceededException", "Error: you have reached your limit of %d %scertificates in the last year."
+                       % (year_max, "imported " if kind == "imported" else ""))
+
+
+def count_new(state, kind, now):
+    state.acm_held[kind] += 1
+    bisect.insort(state.acm_year[kind], now)
+
+
+def new_acm_record(arn, now, **kw):
+    c = {"CertificateArn": arn, "CreatedAt": now, "Status": "PENDING_VALIDATION", "records": {}, "emails": {},
+         "dv_status": {}, "validated_at": None, "records_at": now, "key": None, "exported": False,
+         "exported_serial": None, "in_use_by": [], "renewal": None, "tags": {}, "export": "DISABLED",
+         "ct": "ENABLED", "ManagedBy": None, "ValidationMethod": None, "CertificateAuthorityArn": None,
+         "limit_kind": None}
+    c.update(kw)
+    return c
+
+
 def acm_RequestCertificate(state, p, caller):
     now = state.now()
     tok = p.get("IdempotencyToken")
-    with state.lock:
-        if tok and tok in state.acm_idem and now - state.acm_idem[tok][1] < 3600:
-            return {"CertificateArn": state.acm_idem[tok][0]}
+    fp = hashlib.sha256(json.dumps({k: v for k, v in p.items() if k != "IdempotencyToken"},
+                                   sort_keys=True, default=str).encode()).hexdigest()
+    if tok:
+        with state.lock:
+            hit = state.acm_idem.get(tok)
+            if hit and hit[1] == fp and now - hit[2] < 3600:
+                return {"CertificateArn": hit[0]}
     ca_arn = p.get("CertificateAuthorityArn")
-    if ca_arn:
-        ca = pca_ca(state, ca_arn)
-        if ca.status != "ACTIVE":
-            raise AwsError("RequestInProgressException" if False else "InvalidStateException",
-                           "The certificate authority %s is not ACTIVE." % ca_arn)
-    method = p.get("ValidationMethod", "EMAIL")
+    opts = p.get("Options", {})
+    managed = p.get("ManagedBy")
+    method = None if ca_arn else p.get("ValidationMethod", "EMAIL")
+    if method == "HTTP" and managed != "CLOUDFRONT":
+        raise AwsError("ValidationException", "HTTP validation is available only for certificates managed by "
+                       "CloudFront (ManagedBy CLOUDFRONT).")
+    if method == "HTTP":
+        raise AwsError("ValidationException", "The emulator does not support HTTP validation (CloudFront only).")
     alg = p.get("KeyAlgorithm", "RSA_2048")
-    if alg in ("RSA_1024", "RSA_3072") or (alg == "RSA_4096" and not ca_arn):
-        raise AwsError("ValidationException", "KeyAlgorithm %s is not supported for this request." % alg)
-    sans = p.get("SubjectAlternativeNames") or [p["DomainName"]]
-    if p["DomainName"] not in sans:
-        sans = [p["DomainName"]] + sans
+    if alg not in REQUEST_KEY_ALGS:
+        raise AwsError("ValidationException", "KeyAlgorithm %s can only be imported; a request takes one of %s."
+                       % (alg, ", ".join(REQUEST_KEY_ALGS)))
+    if len(p["DomainName"]) > 64:
+        raise AwsError("ValidationException", "The DomainName %s is longer than 64 characters, the limit for the "
+                       "certificate's Common Name; request it in SubjectAlternativeNames with a shorter DomainName."
+                       % p["DomainName"])
+    names, seen = [], set()
+    for n in [p["DomainName"]] + list(p.get("SubjectAlternativeNames") or []):
+        if n.lower() not in seen:
+            seen.add(n.lower())
+            names.append(n)
+    if len(names) > int(state.settings["acm_domain_names_limit"]):
+        raise AwsError("LimitExceededException", "Error: the certificate request has %d domain names; the limit is %d "
+                       "per certificate." % (len(names), int(state.settings["acm_domain_names_limit"])))
+    vdomains = {d: _base(d) for d in names}
+    for o in p.get("DomainValidationOptions") or []:
+        d, vd = o["DomainName"], o["ValidationDomain"]
+        if d.lower() not in seen:
+            raise AwsError("InvalidDomainValidationOptionsException", "The DomainValidationOptions name %s is not one "
+                           "of the certificate's domain names." % d)
+        b = _base(d).lower()
+        if not (b == vd.lower() or b.endswith("." + vd.lower())):
+            raise AwsError("InvalidDomainValidationOptionsException", "The ValidationDomain %s must be %s or a "
+                           "superdomain of it." % (vd, _base(d)))
+        vdomains[next(n for n in names if n.lower() == d.lower())] = vd
     tags = p.get("Tags", [])
     check_tags(tags)
-    arn = ACM_PREFIX + str(uuid.uuid4())
-    c = {"CertificateArn": arn, "DomainName": p["DomainName"], "SubjectAlternativeNames": sans,
-         "Status": "PENDING_VALIDATION", "Type": "PRIVATE" if ca_arn else "AMAZON_ISSUED", "KeyAlgorithm": alg,
-         "CreatedAt": now, "ValidationMethod": method, "CertificateAuthorityArn": ca_arn,
-         "Options": p.get("Options", {"CertificateTransparencyLoggingPreference": "ENABLED"}),
-         "tags": {t["Key"]: t.get("Value") for t in tags}, "records": {}, "dv_status": {},
-         "records_at": now + float(state.settings["acm_record_delay_seconds"]), "key": None, "exported": False}
-    for d in sans:
-        base = d[2:] if d.startswith("*.") else d
-        h = hashlib.sha256((arn + base).encode()).hexdigest()
-        c["records"][d] = ("_%s.%s." % (h[:32], base), "_%s.acm-validations.aws." % h[32:64])
+    key = acm_key(state, alg)   # outside the lock: an RSA key takes ~0.25 s
     with state.lock:
-        if ca_arn:
-            acm_issue(state, c)
-        state.acm[arn] = c
         if tok:
-            state.acm_idem[tok] = (arn, now)
+            hit = state.acm_idem.get(tok)
+            if hit and hit[1] == fp and now - hit[2] < 3600:
+                return {"CertificateArn": hit[0]}
+        kind = None if ca_arn else "public"
+        if kind:
+            limit_check(state, kind, now)
+        arn = ACM_PREFIX + str(uuid.uuid4())
+        c = new_acm_record(arn, now, DomainName=p["DomainName"], SubjectAlternativeNames=names,
+                           Type="PRIVATE" if ca_arn else "AMAZON_ISSUED", KeyAlgorithm=alg, ValidationMethod=method,
+                           CertificateAuthorityArn=ca_arn, key=key, ManagedBy=managed, limit_kind=kind,
+                           export=opts.get("Export", "DISABLED"),
+                           # CT logging opt-out is no longer available (2026 model): accepted, public ones log.
+                           ct="ENABLED" if not ca_arn else opts.get("CertificateTransparencyLoggingPreference", "ENABLED"),
+                           tags={t["Key"]: t.get("Value") for t in tags},
+                           records_at=now + float(state.settings["acm_record_delay_seconds"]))
+        if method == "DNS":
+            c["records"] = {d: validation_record(_base(d)) for d in names}
+        elif method == "EMAIL":
+            c["emails"] = {d: (vdomains[d], ["%s@%s" % (l, vdomains[d].lower()) for l in EMAIL_LOCALS]) for d in names}
+        if ca_arn:
+            ca = state.cas.get(ca_arn)
+            if ca is None:
+                acm_fail(c, "PCA_RESOURCE_NOT_FOUND")
+            elif ca.status != "ACTIVE":
+                acm_fail(c, "PCA_INVALID_STATE")
+            elif ("RSA" if alg.startswith("RSA") else "ECDSA") != ca.family():
+                # "the signing algorithm family must match the CA's key"
+                acm_fail(c, "PCA_INVALID_ARGS")
+            else:
+                acm_issue(state, c)
+        else:
+            count_new(state, kind, now)
+        state.acm[arn] = c
+        index_names(state, c)
+        if tok:
+            state.acm_idem[tok] = (arn, fp, now)
     return {"CertificateArn": arn}
 
 
@@ -1320,46 +1647,64 @@ def check_tags(tags):
             raise AwsError("InvalidTagException", "Tag keys beginning with 'aws:' are reserved.")
 
 
+def dvo_list(state, c, statuses, with_records=True):
+    now = state.now()
+    out = []
+    for d in c["SubjectAlternativeNames"]:
+        o = {"DomainName": d, "ValidationDomain": d, "ValidationMethod": c["ValidationMethod"],
+             "ValidationStatus": statuses.get(d, "PENDING_VALIDATION")}
+        if c["ValidationMethod"] == "DNS" and with_records and now >= c["records_at"]:
+            n, v = c["records"][d]
+            o["ResourceRecord"] = {"Name": n, "Type": "CNAME", "Value": v}
+        elif c["ValidationMethod"] == "EMAIL":
+            o["ValidationDomain"], o["ValidationEmails"] = c["emails"][d]
+        out.append(o)
+    return out
+
+
 def acm_detail(state, c):
     d = {k: c[k] for k in ("CertificateArn", "DomainName", "SubjectAlternativeNames", "Status", "Type",
                            "KeyAlgorithm", "CreatedAt") if c.get(k) is not None}
-    for k in ("Serial", "NotBefore", "NotAfter", "IssuedAt", "ImportedAt", "Issuer", "SignatureAlgorithm",
-              "CertificateAuthorityArn"):
+    for k in ("Serial", "NotBefore", "NotAfter", "ImportedAt", "Issuer", "SignatureAlgorithm",
+              "CertificateAuthorityArn", "ManagedBy", "FailureReason", "RevokedAt", "RevocationReason"):
         if c.get(k) is not None:
             d[k] = c[k]
-    if c.get("Serial"):
-        d["Subject"] = "CN=" + c["DomainName"]
-        d["KeyUsages"] = [{"Name": "DIGITAL_SIGNATURE"}] + ([{"Name": "KEY_ENCIPHERMENT"}] if c["KeyAlgorithm"].startswith("RSA") else [])
-        d["ExtendedKeyUsages"] = [{"Name": "TLS_WEB_SERVER_AUTHENTICATION", "OID": "1.3.6.1.5.5.7.3.1"},
-                                  {"Name": "TLS_WEB_CLIENT_AUTHENTICATION", "OID": "1.3.6.1.5.5.7.3.2"}]
-    if c["Type"] != "IMPORTED":
-        dvos = []
-        for dom, (n, v) in c["records"].items():
-            o = {"DomainName": dom, "ValidationDomain": dom, "ValidationMethod": c["ValidationMethod"],
-                 "ValidationStatus": "SUCCESS" if c["Status"] == "ISSUED" or c["dv_status"].get(dom) == "SUCCESS"
-                 else ("FAILED" if c["Status"] == "VALIDATION_TIMED_OUT" else "PENDING_VALIDATION")}
-            if c["ValidationMethod"] == "DNS" and state.now() >= c["records_at"]:
-                o["ResourceRecord"] = {"Name": n, "Type": "CNAME", "Value": v}
-            dvos.append(o)
-        d["DomainValidationOptions"] = dvos
-        d["Options"] = c["Options"]
-        d["RenewalEligibility"] = "ELIGIBLE" if c["Status"] == "ISSUED" else "INELIGIBLE"
-    else:
-        d["RenewalEligibility"] = "INELIGIBLE"
-    if c["Status"] == "VALIDATION_TIMED_OUT":
-        d["FailureReason"] = "OTHER" if False else "ADDITIONAL_VERIFICATION_REQUIRED" if False else None
-        d.pop("FailureReason")
+    if c["Type"] != "IMPORTED" and c.get("IssuedAt") is not None:
+        d["IssuedAt"] = c["IssuedAt"]
+    f = c.get("x509")
+    if f:
+        d["Subject"] = f["subject"].rfc4514_string()
+        if f["key_usages"] is not None:
+            d["KeyUsages"] = [{"Name": n} for n in f["key_usages"]]
+        if f["ext_key_usages"] is not None:
+            d["ExtendedKeyUsages"] = [{"Name": n, "OID": o} for n, o in f["ext_key_usages"]]
+    if c["Type"] == "AMAZON_ISSUED":
+        st = dict(c["dv_status"])
+        if c["Status"] in ("ISSUED", "EXPIRED", "REVOKED", "INACTIVE"):
+            st = {x: "SUCCESS" for x in c["SubjectAlternativeNames"]}
+        d["DomainValidationOptions"] = dvo_list(state, c, st)
+    d["Options"] = {"CertificateTransparencyLoggingPreference": c["ct"], "Export": export_option(c)}
+    d["RenewalEligibility"] = renewal_eligibility(state, c)
     r = c.get("renewal")
     if r:
-        rs = {"RenewalStatus": r["status"], "UpdatedAt": r["updated"],
-              "DomainValidationOptions": [{"DomainName": dom, "ValidationDomain": dom, "ValidationMethod": "DNS",
-                                           "ValidationStatus": "SUCCESS" if r["status"] == "SUCCESS" else "PENDING_VALIDATION",
-                                           "ResourceRecord": {"Name": n, "Type": "CNAME", "Value": v}}
-                                          for dom, (n, v) in c["records"].items()]}
+        if c["Type"] == "AMAZON_ISSUED":
+            if r["status"] == "SUCCESS":
+                st = {x: "SUCCESS" for x in c["SubjectAlternativeNames"]}
+            elif c["ValidationMethod"] == "EMAIL":
+                st = {x: "SUCCESS" for x in r["approved"]}
+            else:
+                st = {}
+                dns_all_visible(state, c, state.now(), st)
+            dvos = dvo_list(state, c, st)
+        else:
+            dvos = [{"DomainName": x, "ValidationDomain": x, "ValidationStatus": "SUCCESS"}
+                    for x in c["SubjectAlternativeNames"]]
+        rs = {"RenewalStatus": r["status"], "UpdatedAt": r["updated"], "DomainValidationOptions": dvos}
         if r["status"] == "FAILED":
             rs["RenewalStatusReason"] = r["reason"]
         d["RenewalSummary"] = rs
-    d["InUseBy"] = []
+    d["InUseBy"] = list(c["in_use_by"])
+    d["CertificateKeyPairOrigin"] = "CUSTOMER_PROVIDED" if c["Type"] == "IMPORTED" else "AWS_MANAGED"
     return d
 
 
@@ -1371,8 +1716,10 @@ def acm_DescribeCertificate(state, p, caller):
 def acm_GetCertificate(state, p, caller):
     with state.lock:
         c = acm_get(state, p["CertificateArn"])
-        if c["Status"] != "ISSUED":
+        if c["Status"] == "PENDING_VALIDATION":
             raise AwsError("RequestInProgressException", "Certificate %s is not yet issued (status %s)." % (c["CertificateArn"], c["Status"]))
+        if not c.get("cert_pem"):
+            raise AwsError("ValidationException", "Certificate %s has no certificate (status %s)." % (c["CertificateArn"], c["Status"]))
         out = {"Certificate": c["cert_pem"]}
         if c.get("chain_pem"):
             out["CertificateChain"] = c["chain_pem"]
@@ -1380,18 +1727,28 @@ def acm_GetCertificate(state, p, caller):
 
 
 def acm_ExportCertificate(state, p, caller):
+    pw = p["Passphrase"]
+    if any(b > 0x7F or b in b"#$%" for b in pw):
+        raise AwsError("ValidationException", "The passphrase contains a character that is not allowed: you can use "
+                       "any ASCII character except #, $, or %.")
     with state.lock:
         c = acm_get(state, p["CertificateArn"])
-        exportable = c["Type"] == "PRIVATE" or (c["Type"] == "AMAZON_ISSUED" and c["Options"].get("Export") == "ENABLED")
-        if not exportable:
-            raise AwsError("ValidationException", "Certificate ARN: %s is not a private certificate" % c["CertificateArn"])
+        arn = c["CertificateArn"]
+        if c["Type"] == "IMPORTED":
+            raise AwsError("ValidationException", "Certificate ARN: %s is an imported certificate; only private "
+                           "certificates and public certificates requested with Export ENABLED can be exported." % arn)
+        if c["Type"] == "AMAZON_ISSUED" and c["export"] != "ENABLED":
+            raise AwsError("ValidationException", "Certificate ARN: %s is a public certificate requested without "
+                           "Options.Export ENABLED; it cannot be exported." % arn)
+        if c["Status"] == "PENDING_VALIDATION":
+            raise AwsError("RequestInProgressException", "Certificate %s is not yet issued." % arn)
         if c["Status"] != "ISSUED":
-            raise AwsError("RequestInProgressException", "Certificate %s is not yet issued." % c["CertificateArn"])
+            raise AwsError("ValidationException", "Certificate %s cannot be exported: its status is %s." % (arn, c["Status"]))
         c["exported"] = True
-        key = c["key"]
-        cert, chain = c["cert_pem"], c["chain_pem"]
+        c["exported_serial"] = c["Serial"]
+        key, cert, chain = c["key"], c["cert_pem"], c["chain_pem"]
     enc = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.BestAvailableEncryption(p["Passphrase"]))
+                            serialization.BestAvailableEncryption(pw))
     return {"Certificate": cert, "CertificateChain": chain, "PrivateKey": enc.decode()}
 
 
@@ -1404,17 +1761,25 @@ def load_pems(raw):
     return [x509.load_pem_x509_certificate(b) for b in blocks]
 
 
+def _ocsp_urls(cert):
+    try:
+        aia = cert.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
+    except x509.ExtensionNotFound:
+        return []
+    return [a.access_location.value for a in aia if a.access_method == x509.oid.AuthorityInformationAccessOID.OCSP]
+
+
 def acm_ImportCertificate(state, p, caller):
     now = state.now()
     try:
         certs = load_pems(p["Certificate"])
-    except Exception as e:
+    except Exception:
         raise AwsError("ValidationException", "The certificate field contains no PEM-encoded certificate.")
     if len(certs) != 1:
         raise AwsError("ValidationException", "The certificate field contains more than one certificate. You can specify only one certificate in this field.")
     cert = certs[0]
-    if len(p["PrivateKey"]) > 5120:
-        raise AwsError("ValidationException", "The private key is larger than 5 KB (5,120 bytes).")
+    if cert.version != x509.Version.v3:
+        raise AwsError("ValidationException", "The certificate is not an X.509 version 3 certificate.")
     if b"ENCRYPTED" in p["PrivateKey"]:
         raise AwsError("ValidationException", "The private key is encrypted; it must be imported unencrypted.")
     try:
@@ -1422,18 +1787,20 @@ def acm_ImportCertificate(state, p, caller):
     except Exception:
         raise AwsError("ValidationException", "The private key is not supported or not PEM-encoded.")
     alg = key_alg(cert.public_key())
-    if alg is None or key_alg(key.public_key()) != alg:
-        raise AwsError("ValidationException", "The private key is not supported." if alg is None else
-                       "The private key does not match the public key in the certificate.")
+    if alg not in IMPORT_KEY_ALGS:
+        raise AwsError("ValidationException", "The certificate's key algorithm is not supported; ACM imports %s."
+                       % ", ".join(IMPORT_KEY_ALGS))
     if key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo) != \
             cert.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo):
         raise AwsError("ValidationException", "The private key does not match the public key in the certificate.")
-    nb = cert.not_valid_before.replace(tzinfo=datetime.timezone.utc).timestamp()
-    na = cert.not_valid_after.replace(tzinfo=datetime.timezone.utc).timestamp()
-    if not nb <= now <= na:
-        raise AwsError("ValidationException", "The certificate is not valid at the current date (%s); it is valid from %s to %s." % (iso(now), iso(nb), iso(na)))
+    f = cert_facts(cert)
+    if not f["not_before"] <= now <= f["not_after"]:
+        raise AwsError("ValidationException", "The certificate is not valid at the current date (%s); it is valid from %s to %s."
+                       % (iso(now), iso(f["not_before"]), iso(f["not_after"])))
     if len(cert.issuer) == 0:
         raise AwsError("ValidationException", "The certificate's Issuer field is empty.")
+    if any(len(u) > 1000 for u in _ocsp_urls(cert)):
+        raise AwsError("ValidationException", "The certificate's OCSP authority URL is longer than 1000 characters.")
     chain = ""
     if "CertificateChain" in p:
         try:
@@ -1441,12 +1808,9 @@ def acm_ImportCertificate(state, p, caller):
         except Exception:
             raise AwsError("ValidationException", "The certificate chain is not PEM-encoded.")
         chain = p["CertificateChain"].decode()
-    try:
-        sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName)
-    except x509.ExtensionNotFound:
-        sans = []
     cns = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    domain = cns[0].value if cns else (sans[0] if sans else "")
+    domain = cns[0].value if cns else (f["sans"][0] if f["sans"] else "")
+    names = f["sans"] or ([domain] if domain else [])
     tags = p.get("Tags", [])
     check_tags(tags)
     with state.lock:
@@ -1459,63 +1823,314 @@ def acm_ImportCertificate(state, p, caller):
                 raise AwsError("ValidationException", "Certificate %s was not imported and cannot be reimported." % arn)
             if tags:
                 raise AwsError("InvalidParameterException", "Tags cannot be applied while reimporting a certificate.")
+            reimport_check(old, alg, f, names)
             c = old
+            index_names(state, c, add=False)
         else:
+            limit_check(state, "imported", now)
             arn = ACM_PREFIX + str(uuid.uuid4())
-            c = {"CertificateArn": arn, "Type": "IMPORTED", "CreatedAt": now, "records": {}, "dv_status": {},
-                 "tags": {t["Key"]: t.get("Value") for t in tags}, "Options": {}, "ValidationMethod": None,
-                 "records_at": now, "exported": False}
+            c = new_acm_record(arn, now, Type="IMPORTED", limit_kind="imported",
+                               tags={t["Key"]: t.get("Value") for t in tags})
+            count_new(state, "imported", now)
             state.acm[arn] = c
-        c.update({"DomainName": domain, "SubjectAlternativeNames": sans or [domain], "Status": "ISSUED",
+        c.update({"DomainName": domain, "SubjectAlternativeNames": names, "Status": "ISSUED",
                   "KeyAlgorithm": alg, "ImportedAt": now, "key": key, "cert_pem": pem(cert), "chain_pem": chain,
-                  "Serial": colon_hex(cert.serial_number), "NotBefore": nb, "NotAfter": na,
-                  "Issuer": cert.issuer.rfc4514_string(), "SignatureAlgorithm": "IMPORTED"})
+                  "x509": f, "Serial": f["serial"], "NotBefore": f["not_before"], "NotAfter": f["not_after"],
+                  "Issuer": cert.issuer.rfc4514_string(), "SignatureAlgorithm": f["signature_algorithm"]})
+        index_names(state, c)
     return {"CertificateArn": arn}
+
+
+def reimport_check(old, alg, f, names):
+    """The ACM user guide's conditions for reimporting to the same ARN."""
+    arn = old["CertificateArn"]
+    if alg != old["KeyAlgorithm"]:
+        raise AwsError("ValidationException", "Certificate %s: the key type and size cannot be changed on reimport (%s to %s)."
+                       % (arn, old["KeyAlgorithm"], alg))
+    if not names:
+        raise AwsError("ValidationException", "Certificate %s: a reimported certificate must keep at least one domain name." % arn)
+    of = old["x509"]
+    for what, prev, new, may_drop in (("Key Usage", of["key_usages"], f["key_usages"],
+                                       {"KEY_ENCIPHERMENT"} if alg.startswith("EC") else set()),
+                                      ("Extended Key Usage", [n for n, _ in of["ext_key_usages"] or []] if of["ext_key_usages"] is not None else None,
+                                       [n for n, _ in f["ext_key_usages"] or []] if f["ext_key_usages"] is not None else None,
+                                       {"TLS_WEB_CLIENT_AUTHENTICATION"})):
+        if prev is None and new is not None:
+            raise AwsError("ValidationException", "Certificate %s: the %s extension cannot be added on reimport." % (arn, what))
+        if prev is not None:
+            lost = set(prev) - set(new or []) - may_drop
+            if lost:
+                raise AwsError("ValidationException", "Certificate %s: %s values cannot be removed on reimport (%s)."
+                               % (arn, what, ", ".join(sorted(lost))))
 
 
 def acm_RenewCertificate(state, p, caller):
     with state.lock:
         c = acm_get(state, p["CertificateArn"])
-        if c["Type"] != "PRIVATE":
-            raise AwsError("ValidationException", "Certificate %s is not a private certificate; only private certificates can be renewed on request." % c["CertificateArn"])
-        if c["Status"] != "ISSUED":
-            raise AwsError("ValidationException", "Certificate %s is not eligible for renewal (status %s)." % (c["CertificateArn"], c["Status"]))
-        acm_issue(state, c)
-        c["renewal"] = {"status": "SUCCESS", "updated": state.now(), "outcome": "SUCCESS"}
+        arn = c["CertificateArn"]
+        r = c.get("renewal")
+        if r and r["status"] in ("PENDING_AUTO_RENEWAL", "PENDING_VALIDATION"):
+            raise AwsError("RequestInProgressException", "A renewal of certificate %s is already in progress (%s)." % (arn, r["status"]))
+        if c["Type"] == "IMPORTED" or (c["Type"] == "AMAZON_ISSUED" and c["export"] != "ENABLED"):
+            raise AwsError("ValidationException", "Certificate %s is not eligible for renewal: only private certificates "
+                           "and exportable public certificates can be renewed on request." % arn)
+        if renewal_eligibility(state, c) != "ELIGIBLE":
+            raise AwsError("ValidationException", "Certificate %s is not eligible for renewal (status %s; a certificate "
+                           "must be exported or in use since it was issued or last renewed)." % (arn, c["Status"]))
+        now = state.now()
+        c["renewal"] = {"status": "PENDING_AUTO_RENEWAL", "updated": now, "outcome": "AUTO", "reason": None,
+                        "due": now + float(state.settings["acm_renew_in_progress_seconds"]), "approved": set()}
+        acm_refresh(state, c)
     return {}
+
+
+def acm_RevokeCertificate(state, p, caller):
+    with state.lock:
+        c = acm_get(state, p["CertificateArn"])
+        arn, reason = c["CertificateArn"], p["RevocationReason"]
+        if c["Type"] == "IMPORTED":
+            raise AwsError("ValidationException", "Certificate %s is imported; only ACM-issued certificates can be revoked." % arn)
+        if c["Type"] == "AMAZON_ISSUED" and c["export"] != "ENABLED":
+            raise AwsError("ValidationException", "Certificate %s is a non-exportable public certificate and cannot be "
+                           "revoked; delete it instead." % arn)
+        if c["Status"] == "REVOKED":
+            raise AwsError("ValidationException", "Certificate %s is already revoked; revocation is permanent." % arn)
+        if c["Status"] != "ISSUED":
+            raise AwsError("ValidationException", "Certificate %s cannot be revoked: its status is %s." % (arn, c["Status"]))
+        if not c["exported"]:
+            raise AwsError("ValidationException", "Certificate %s was never exported; you can only revoke certificates "
+                           "that were previously exported." % arn)
+        if c["Type"] == "AMAZON_ISSUED" and reason not in PUBLIC_REVOCATION_REASONS:
+            raise AwsError("ValidationException", "RevocationReason %s is not allowed for a public certificate; use "
+                           "UNSPECIFIED, AFFILIATION_CHANGED, SUPERSEDED or CESSATION_OF_OPERATION." % reason)
+        if c["in_use_by"]:
+            raise AwsError("ResourceInUseException", "Certificate %s is in use by %s." % (arn, ", ".join(c["in_use_by"])))
+        acm_revoke(state, c, reason)
+    return {"CertificateArn": arn}
+
+
+def acm_revoke(state, c, reason):
+    c.update({"Status": "REVOKED", "RevokedAt": state.now(), "RevocationReason": reason})
+
+
+def summary(state, c):
+    s = {"CertificateArn": c["CertificateArn"], "DomainName": c["DomainName"],
+         "SubjectAlternativeNameSummaries": c["SubjectAlternativeNames"][:100],
+         "HasAdditionalSubjectAlternativeNames": len(c["SubjectAlternativeNames"]) > 100, "Status": c["Status"],
+         "Type": c["Type"], "KeyAlgorithm": c["KeyAlgorithm"].replace("_", "-"), "ExportOption": export_option(c),
+         "InUse": bool(c["in_use_by"]), "Exported": c["exported"], "RenewalEligibility": renewal_eligibility(state, c),
+         "CreatedAt": c["CreatedAt"],
+         "CertificateKeyPairOrigin": "CUSTOMER_PROVIDED" if c["Type"] == "IMPORTED" else "AWS_MANAGED"}
+    f = c.get("x509")
+    if f:
+        if f["key_usages"] is not None:
+            s["KeyUsages"] = list(f["key_usages"])
+        if f["ext_key_usages"] is not None:
+            s["ExtendedKeyUsages"] = [n for n, _ in f["ext_key_usages"]]
+    for k in ("NotBefore", "NotAfter", "ImportedAt", "RevokedAt", "ManagedBy"):
+        if c.get(k) is not None:
+            s[k] = c[k]
+    if c["Type"] != "IMPORTED" and c.get("IssuedAt") is not None:
+        s["IssuedAt"] = c["IssuedAt"]
+    return s
+
+
+def _usages(c):
+    f = c.get("x509") or {}
+    return (set(f.get("key_usages") or []), set(n for n, _ in f.get("ext_key_usages") or []),
+            f.get("ext_key_usages") is None)
+
+
+def _page(items, p, size_key, default, token_of):
+    """Offset pagination with an opaque token bound to the query."""
+    start = 0
+    if p.get("NextToken"):
+        try:
+            tok = json.loads(base64.b64decode(p["NextToken"], validate=True))
+            start = int(tok["o"])
+            if tok["q"] != token_of or start < 0:
+                raise ValueError
+        except Exception:
+            raise AwsError("InvalidArgsException" if size_key == "MaxItems" else "ValidationException",
+                           "The NextToken is not valid for this request.")
+    n = p.get(size_key, default)
+    nxt = None
+    if start + n < len(items):
+        nxt = base64.b64encode(json.dumps({"o": start + n, "q": token_of}).encode()).decode()
+    return items[start:start + n], nxt
 
 
 def acm_ListCertificates(state, p, caller):
     statuses = p.get("CertificateStatuses")
     inc = p.get("Includes", {})
-    key_types = inc.get("keyTypes", ["RSA_1024", "RSA_2048"])
+    key_types = set(inc.get("keyTypes", ["RSA_1024", "RSA_2048"]))
+    origins = set(p.get("CertificateKeyPairOrigins", ["AWS_MANAGED", "CUSTOMER_PROVIDED"]))
+    if ("SortBy" in p) != ("SortOrder" in p):
+        raise AwsError("ValidationException", "SortBy and SortOrder must be specified together.")
     with state.lock:
         items = []
         for c in state.acm.values():
             acm_refresh(state, c)
             if statuses and c["Status"] not in statuses:
                 continue
-            if c["KeyAlgorithm"] not in [k.replace("EC_prime256v1", "EC_prime256v1") for k in key_types]:
+            if c["KeyAlgorithm"] not in key_types:
                 continue
-            s = {"CertificateArn": c["CertificateArn"], "DomainName": c["DomainName"],
-                 "SubjectAlternativeNameSummaries": c["SubjectAlternativeNames"],
-                 "HasAdditionalSubjectAlternativeNames": False, "Status": c["Status"], "Type": c["Type"],
-                 "KeyAlgorithm": c["KeyAlgorithm"].replace("_", "-"), "InUse": False, "CreatedAt": c["CreatedAt"],
-                 "Exported": c["exported"], "RenewalEligibility": "ELIGIBLE" if c["Type"] != "IMPORTED" and c["Status"] == "ISSUED" else "INELIGIBLE"}
-            for k in ("NotBefore", "NotAfter", "IssuedAt", "ImportedAt"):
-                if c.get(k) is not None:
-                    s[k] = c[k]
-            items.append(s)
-    start = 0
-    if p.get("NextToken"):
-        try:
-            start = int(base64.b64decode(p["NextToken"]).decode())
-        except Exception:
-            raise AwsError("InvalidArgsException", "The NextToken is not valid.")
-    n = p.get("MaxItems", 1000)
-    out = {"CertificateSummaryList": items[start:start + n]}
-    if start + n < len(items):
-        out["NextToken"] = base64.b64encode(str(start + n).encode()).decode()
+            if ("CUSTOMER_PROVIDED" if c["Type"] == "IMPORTED" else "AWS_MANAGED") not in origins:
+                continue
+            if "exportOption" in inc and export_option(c) != inc["exportOption"]:
+                continue
+            if "managedBy" in inc and c.get("ManagedBy") != inc["managedBy"]:
+                continue
+            kus, ekus, no_eku = _usages(c)
+            if any(not (u == "ANY" and kus or u in kus) for u in inc.get("keyUsage", [])):
+                continue
+            if any(not (u == "ANY" and ekus or u == "NONE" and no_eku or u in ekus) for u in inc.get("extendedKeyUsage", [])):
+                continue
+            items.append(summary(state, c))
+    if "SortBy" in p:
+        items.sort(key=lambda s: (s["CreatedAt"], s["CertificateArn"]), reverse=p["SortOrder"] == "DESCENDING")
+    q = hashlib.sha256(json.dumps({k: v for k, v in p.items() if k not in ("NextToken", "MaxItems")},
+                                  sort_keys=True, default=str).encode()).hexdigest()[:16]
+    page, nxt = _page(items, p, "MaxItems", 1000, q)
+    out = {"CertificateSummaryList": page}
+    if nxt:
+        out["NextToken"] = nxt
+    return out
+
+
+# -- SearchCertificates (2026): filter statements over X.509 attributes and ACM metadata
+SEARCH_SORT = {"CREATED_AT": "CreatedAt", "NOT_AFTER": "NotAfter", "STATUS": "Status", "RENEWAL_STATUS": "RenewalStatus",
+               "EXPORTED": "Exported", "IN_USE": "InUse", "NOT_BEFORE": "NotBefore", "KEY_ALGORITHM": "KeyAlgorithm",
+               "TYPE": "Type", "CERTIFICATE_ARN": "CertificateArn", "COMMON_NAME": "CommonName",
+               "REVOKED_AT": "RevokedAt", "RENEWAL_ELIGIBILITY": "RenewalEligibility", "ISSUED_AT": "IssuedAt",
+               "MANAGED_BY": "ManagedBy", "EXPORT_OPTION": "ExportOption", "VALIDATION_METHOD": "ValidationMethod",
+               "IMPORTED_AT": "ImportedAt", "ACME_ENDPOINT_ARN": "AcmeEndpointArn", "ACME_ACCOUNT_ID": "AcmeAccountId",
+               "CERTIFICATE_KEY_PAIR_ORIGIN": "CertificateKeyPairOrigin"}
+
+
+def search_view(state, c):
+    """The X509Attributes and AcmCertificateMetadata of a certificate.  A
+    certificate not issued yet has no body: its requested names stand in
+    for Subject CommonName and SubjectAlternativeNames."""
+    f = c.get("x509")
+    xa = {"KeyAlgorithm": c["KeyAlgorithm"]}
+    if f:
+        xa.update({"Issuer": dn_struct(f["issuer"]), "Subject": dn_struct(f["subject"]),
+                   "SubjectAlternativeNames": [{"DnsName": n} for n in f["sans"]],
+                   "SerialNumber": f["serial"], "NotBefore": f["not_before"], "NotAfter": f["not_after"]})
+        if f["key_usages"] is not None:
+            xa["KeyUsages"] = list(f["key_usages"])
+        if f["ext_key_usages"] is not None:
+            xa["ExtendedKeyUsages"] = [n for n, _ in f["ext_key_usages"]]
+    else:
+        xa.update({"Subject": {"CommonName": c["DomainName"]},
+                   "SubjectAlternativeNames": [{"DnsName": n} for n in c["SubjectAlternativeNames"]]})
+    md = {"CreatedAt": c["CreatedAt"], "Exported": c["exported"], "InUse": bool(c["in_use_by"]),
+          "RenewalEligibility": renewal_eligibility(state, c), "Status": c["Status"], "Type": c["Type"],
+          "ExportOption": export_option(c),
+          "CertificateKeyPairOrigin": "CUSTOMER_PROVIDED" if c["Type"] == "IMPORTED" else "AWS_MANAGED"}
+    for k in ("ImportedAt", "RevokedAt", "ManagedBy", "ValidationMethod"):
+        if c.get(k) is not None:
+            md[k] = c[k]
+    if c["Type"] != "IMPORTED" and c.get("IssuedAt") is not None:
+        md["IssuedAt"] = c["IssuedAt"]
+    if c.get("renewal"):
+        md["RenewalStatus"] = c["renewal"]["status"]
+    return xa, md
+
+
+def _cmp(op, want, have):
+    if have is None:
+        return False
+    w, h = want.lower(), have.lower()
+    return h == w if op == "EQUALS" else w in h
+
+
+def _in_range(rng, t):
+    return t is not None and ("Start" not in rng or t >= rng["Start"]) and ("End" not in rng or t <= rng["End"])
+
+
+def search_match(fs, xa, md, arn):
+    if "And" in fs:
+        return all(search_match(x, xa, md, arn) for x in fs["And"])
+    if "Or" in fs:
+        return any(search_match(x, xa, md, arn) for x in fs["Or"])
+    if "Not" in fs:
+        return not search_match(fs["Not"], xa, md, arn)
+    f = fs["Filter"]
+    if "CertificateArn" in f:
+        return f["CertificateArn"] == arn
+    if "X509AttributeFilter" in f:
+        x = f["X509AttributeFilter"]
+        if "Subject" in x:
+            cn = x["Subject"]["CommonName"]
+            return _cmp(cn["ComparisonOperator"], cn["Value"], xa.get("Subject", {}).get("CommonName"))
+        if "SubjectAlternativeName" in x:
+            dn = x["SubjectAlternativeName"]["DnsName"]
+            return any(_cmp(dn["ComparisonOperator"], dn["Value"], g.get("DnsName"))
+                       for g in xa.get("SubjectAlternativeNames", []))
+        if "ExtendedKeyUsage" in x:
+            return x["ExtendedKeyUsage"] in xa.get("ExtendedKeyUsages", [])
+        if "KeyUsage" in x:
+            return x["KeyUsage"] in xa.get("KeyUsages", [])
+        if "KeyAlgorithm" in x:
+            return x["KeyAlgorithm"] == xa["KeyAlgorithm"]
+        if "SerialNumber" in x:
+            return x["SerialNumber"].lower() == (xa.get("SerialNumber") or "").lower()
+        if "NotAfter" in x:
+            return _in_range(x["NotAfter"], xa.get("NotAfter"))
+        if "NotBefore" in x:
+            return _in_range(x["NotBefore"], xa.get("NotBefore"))
+        return False
+    m = f["AcmCertificateMetadataFilter"]
+    (k, v), = m.items()
+    return md.get(k) == v
+
+
+def search_candidates(state, fs):
+    """A superset of the ARNs that can match (None: all), from the name
+    index, so that an agent looking for its own names does not scan."""
+    if "And" in fs:
+        sets = [s for s in (search_candidates(state, x) for x in fs["And"]) if s is not None]
+        return min(sets, key=len) if sets else None
+    f = fs.get("Filter")
+    if not f:
+        return None
+    if "CertificateArn" in f:
+        return {f["CertificateArn"]}
+    x = f.get("X509AttributeFilter", {})
+    for cond in (x.get("SubjectAlternativeName", {}).get("DnsName"), x.get("Subject", {}).get("CommonName")):
+        if cond and cond["ComparisonOperator"] == "EQUALS":
+            return set(state.acm_by_name.get(cond["Value"].lower(), ()))
+    return None
+
+
+def acm_SearchCertificates(state, p, caller):
+    fs = p.get("FilterStatement")
+    sort_key = SEARCH_SORT[p.get("SortBy", "CREATED_AT")]
+    with state.lock:
+        cand = search_candidates(state, fs) if fs else None
+        certs = state.acm.values() if cand is None else [state.acm[a] for a in cand if a in state.acm]
+        rows = []
+        for c in certs:
+            acm_refresh(state, c)
+            xa, md = search_view(state, c)
+            if fs is None or search_match(fs, xa, md, c["CertificateArn"]):
+                flat = dict(md, **{k: v for k, v in xa.items() if k in ("NotAfter", "NotBefore", "KeyAlgorithm")})
+                flat["CommonName"] = xa.get("Subject", {}).get("CommonName")
+                flat["CertificateArn"] = c["CertificateArn"]
+                rows.append((flat.get(sort_key), c["CertificateArn"],
+                             {"CertificateArn": c["CertificateArn"], "X509Attributes": xa,
+                              "CertificateMetadata": {"AcmCertificateMetadata": md}}))
+    # Certificates without the sort field (e.g. NotAfter before issuance) come last.
+    rows = (sorted((r for r in rows if r[0] is not None), key=lambda r: (r[0], r[1]),
+                   reverse=p.get("SortOrder") == "DESCENDING") + [r for r in rows if r[0] is None])
+    q = hashlib.sha256(json.dumps({k: v for k, v in p.items() if k not in ("NextToken", "MaxResults")},
+                                  sort_keys=True, default=str).encode()).hexdigest()[:16]
+    page, nxt = _page([r[2] for r in rows], p, "MaxResults", 100, q)
+    out = {"Results": page}
+    if nxt:
+        out["NextToken"] = nxt
     return out
 
 
@@ -1531,16 +2146,51 @@ def acm_AddTagsToCertificate(state, p, caller):
     return {}
 
 
+def acm_RemoveTagsFromCertificate(state, p, caller):
+    with state.lock:
+        c = acm_get(state, p["CertificateArn"])
+        check_tags(p["Tags"])
+        for t in p["Tags"]:
+            if t["Key"] in c["tags"] and ("Value" not in t or c["tags"][t["Key"]] == t["Value"]):
+                del c["tags"][t["Key"]]
+    return {}
+
+
 def acm_ListTagsForCertificate(state, p, caller):
     with state.lock:
         c = acm_get(state, p["CertificateArn"])
         return {"Tags": [dict({"Key": k}, **({"Value": v} if v is not None else {})) for k, v in c["tags"].items()]}
 
 
+def acm_UpdateCertificateOptions(state, p, caller):
+    with state.lock:
+        c = acm_get(state, p["CertificateArn"])
+        exp = p["Options"].get("Export")
+        if exp is not None and exp != export_option(c):
+            raise AwsError("ValidationException", "You cannot update the value of Export after the certificate is created.")
+    return {}
+
+
+def acm_ResendValidationEmail(state, p, caller):
+    with state.lock:
+        c = acm_get(state, p["CertificateArn"])
+        if c["ValidationMethod"] != "EMAIL" or c["Status"] != "PENDING_VALIDATION":
+            raise AwsError("InvalidStateException", "Certificate %s is not waiting for email validation." % c["CertificateArn"])
+        if p["Domain"] not in c["emails"]:
+            raise AwsError("InvalidDomainValidationOptionsException", "%s is not a domain name of the certificate." % p["Domain"])
+    return {}
+
+
 def acm_DeleteCertificate(state, p, caller):
     with state.lock:
-        acm_get(state, p["CertificateArn"])
-        del state.acm[p["CertificateArn"]]
+        c = acm_get(state, p["CertificateArn"])
+        if c["in_use_by"]:
+            raise AwsError("ResourceInUseException", "Certificate %s is in use by %s. Remove the association and try again."
+                           % (c["CertificateArn"], ", ".join(c["in_use_by"])))
+        del state.acm[c["CertificateArn"]]
+        index_names(state, c, add=False)
+        if c["limit_kind"]:
+            state.acm_held[c["limit_kind"]] -= 1
     return {}
 
 
@@ -1634,37 +2284,91 @@ def r53_ListHostedZonesByName(state, p, caller):
         return out
 
 
+R53_MAX_RECORDS = 1000
+R53_MAX_VALUE_CHARS = 32000
+
+
 def r53_ChangeResourceRecordSets(state, p, caller):
+    changes = p["ChangeBatch"]["Changes"]
+    # Route 53's request maximums: ResourceRecord elements and characters in
+    # Value elements, each counted twice for UPSERT.
+    nrec = nchar = 0
+    for ch in changes:
+        vals = [r.get("Value", "") for r in ch["ResourceRecordSet"].get("ResourceRecords", [])]
+        w = 2 if ch["Action"] == "UPSERT" else 1
+        nrec += w * len(vals)
+        nchar += w * sum(len(v) for v in vals)
+    limits = []
+    if nrec > R53_MAX_RECORDS:
+        limits.append("Number of records limit of %d exceeded (the batch has %d ResourceRecord elements; UPSERT counts "
+                      "each twice)." % (R53_MAX_RECORDS, nrec))
+    if nchar > R53_MAX_VALUE_CHARS:
+        limits.append("Number of characters in Value elements limit of %d exceeded (the batch has %d; UPSERT counts "
+                      "each twice)." % (R53_MAX_VALUE_CHARS, nchar))
+    if limits:
+        raise AwsError("InvalidChangeBatch", "[%s]" % ", ".join(limits))
     with state.lock:
         z = r53_zone(state, p["HostedZoneId"])
-        recs = dict(z["records"])
+        staged, types = {}, {}    # the batch, applied to a view of the zone
+
+        def cur(key):
+            return staged[key] if key in staged else z["records"].get(key)
+
+        def types_at(name):
+            if name not in types:
+                types[name] = set(z["names"].get(name, ()))
+            return types[name]
         errors = []
-        for ch in p["ChangeBatch"]["Changes"]:
+        for ch in changes:
             rr = dict(ch["ResourceRecordSet"])
             rr["Name"] = _fqdn(rr["Name"])
             key = (rr["Name"], rr["Type"])
             if rr["Name"] != z["name"] and not rr["Name"].endswith("." + z["name"]):
                 errors.append("RRSet with DNS name %s is not permitted in zone %s" % (rr["Name"], z["name"]))
                 continue
-            if ch["Action"] == "CREATE":
-                if key in recs:
-                    errors.append("Tried to create resource record set [name='%s', type='%s'] but it already exists" % key)
-                    continue
-                recs[key] = rr
-            elif ch["Action"] == "DELETE":
-                if recs.get(key) != rr:
+            old = cur(key)
+            if ch["Action"] == "CREATE" and old is not None:
+                errors.append("Tried to create resource record set [name='%s', type='%s'] but it already exists" % key)
+                continue
+            if ch["Action"] == "DELETE":
+                if old is None:
                     errors.append("Tried to delete resource record set [name='%s', type='%s'] but it was not found" % key)
-                    continue
-                del recs[key]
-            else:
-                recs[key] = rr
-            if rr["Type"] == "CNAME" and any(k[0] == rr["Name"] and k[1] != "CNAME" for k in recs):
-                errors.append("RRSet of type CNAME with DNS name %s is not permitted as it conflicts with other records with the same DNS name in zone %s" % (rr["Name"], z["name"]))
+                elif old != rr:
+                    errors.append("Tried to delete resource record set [name='%s', type='%s'] but the values provided "
+                                  "do not match the current values" % key)
+                else:
+                    staged[key] = None
+                    types_at(rr["Name"]).discard(rr["Type"])
+                continue
+            others = types_at(rr["Name"]) - {rr["Type"]}
+            if rr["Type"] == "CNAME" and others:
+                errors.append("RRSet of type CNAME with DNS name %s is not permitted as it conflicts with other records "
+                              "with the same DNS name in zone %s" % (rr["Name"], z["name"]))
+                continue
+            if "CNAME" in others:
+                errors.append("RRSet of type %s with DNS name %s is not permitted because a conflicting RRSet of type "
+                              "CNAME with the same DNS name already exists in zone %s" % (rr["Type"], rr["Name"], z["name"]))
+                continue
+            staged[key] = rr
+            types_at(rr["Name"]).add(rr["Type"])
         if errors:
             raise AwsError("InvalidChangeBatch", "[%s]" % ", ".join(errors))
-        z["records"] = recs
-        cid = "C" + secrets.token_hex(10).upper()
         now = state.now()
+        insync = now + float(state.settings["route53_insync_seconds"])
+        for key, rr in staged.items():
+            if rr is None:
+                z["records"].pop(key, None)
+                z["visible"].pop(key, None)
+            else:
+                z["records"][key] = rr
+                z["visible"][key] = insync
+        for name, ts in types.items():
+            if ts:
+                z["names"][name] = ts
+            else:
+                z["names"].pop(name, None)
+        z["sorted"] = None
+        cid = "C" + secrets.token_hex(10).upper()
         state.changes[cid] = now
         return {"ChangeInfo": {"Id": "/change/" + cid, "Status": "PENDING", "SubmittedAt": now,
                                "Comment": p["ChangeBatch"].get("Comment")}}
@@ -1685,15 +2389,23 @@ def r53_ListResourceRecordSets(state, p, caller):
         z = r53_zone(state, p["HostedZoneId"])
         if "StartRecordType" in p and "StartRecordName" not in p:
             raise AwsError("InvalidInput", "The input is not valid: type specified without name")
-        items = sorted(z["records"].values(), key=lambda r: (_rev(r["Name"]), r["Type"]))
+        if z["sorted"] is None:
+            z["sorted"] = sorted(((_rev(r["Name"]), r["Type"]), r) for r in z["records"].values())
+        items = z["sorted"]
+        start = 0
         if "StartRecordName" in p:
-            start = (_rev(_fqdn(p["StartRecordName"])), p.get("StartRecordType", ""))
-            items = [r for r in items if (_rev(r["Name"]), r["Type"]) >= start]
+            start = bisect.bisect_left(items, ((_rev(_fqdn(p["StartRecordName"])), p.get("StartRecordType", "")),))
         n = int(p.get("MaxItems", 300))
-        out = {"ResourceRecordSets": items[:n], "IsTruncated": len(items) > n, "MaxItems": str(n)}
-        if len(items) > n:
-            out["NextRecordName"], out["NextRecordType"] = items[n]["Name"], items[n]["Type"]
+        page = [r for _, r in items[start:start + n]]
+        out = {"ResourceRecordSets": page, "IsTruncated": start + n < len(items), "MaxItems": str(n)}
+        if start + n < len(items):
+            nxt = items[start + n][1]
+            out["NextRecordName"], out["NextRecordType"] = nxt["Name"], nxt["Type"]
         return out
+
+
+def FAILURE_REASONS(st):
+    return st.models["acm"]["shapes"]["FailureReason"]["enum"]
 
 
 HANDLERS = {k: v for k, v in globals().items() if k.startswith(("acmpca_", "acm_", "sts_", "pca_", "r53_"))}
@@ -1721,15 +2433,27 @@ class Control(http.server.BaseHTTPRequestHandler):
         u = urllib.parse.urlsplit(self.path)
         q = dict(urllib.parse.parse_qsl(u.query))
         if u.path == "/calls":
+            try:
+                since = int(q.get("since", "0"))
+            except ValueError:
+                return self.reply(400, {"error": "since must be a call seq (integer)"})
             with st.lock:
-                calls = [c for c in st.calls if "operation" not in q or c["operation"] == q["operation"]]
+                # seq n is st.calls[n - 1]: 'since' skips the old ones without a scan.
+                calls = [c for c in st.calls[max(since, 0):] if "operation" not in q or c["operation"] == q["operation"]]
             return self.reply(200, {"calls": calls})
+        if u.path == "/quota":
+            with st.lock:
+                return self.reply(200, {n: {"per_second": b.rate, "burst": b.burst} for n, b in sorted(st.quotas.items())})
         if u.path == "/settings":
             with st.lock:
                 return self.reply(200, dict(st.settings, clock=st.now()))
         if u.path == "/certificates":
             with st.lock:
-                return self.reply(200, {"acm": [acm_detail(st, c) for c in st.acm.values()],
+                now = st.now()
+                limits = {k: {"held": st.acm_held[k],
+                              "requested_last_year": len(t) - bisect.bisect_right(t, now - YEAR)}
+                          for k, t in st.acm_year.items()}
+                return self.reply(200, {"limits": limits, "acm": [acm_detail(st, c) for c in st.acm.values()],
                                         "pca": [{"arn": a, "ca": c["ca"], "serial": colon_hex(c["serial"]), "revoked": c["revoked"]}
                                                 for a, c in st.pca_certs.items()]})
         self.reply(404, {"error": "no such control path %s" % u.path})
@@ -1747,6 +2471,13 @@ class Control(http.server.BaseHTTPRequestHandler):
         if out is None:
             return self.reply(404, {"error": "no such control path %s" % self.path})
         self.reply(200, out)
+
+    @staticmethod
+    def acm_cert(st, b):
+        c = st.acm.get(b["arn"])
+        if c is None:
+            raise ValueError("no ACM certificate %s" % b["arn"])
+        return c
 
     def post(self, st, path, b):
         if path == "/reset":
@@ -1792,15 +2523,86 @@ class Control(http.server.BaseHTTPRequestHandler):
             return {"arn": ca.arn, "status": ca.status}
         if path == "/renew":
             outcome = b.get("outcome", "SUCCESS")
-            if outcome not in ("SUCCESS", "FAILED", "PENDING_VALIDATION"):
-                raise ValueError("outcome must be SUCCESS|FAILED|PENDING_VALIDATION")
+            if outcome not in ("SUCCESS", "FAILED", "PENDING_VALIDATION", "AUTO"):
+                raise ValueError("outcome must be SUCCESS|FAILED|PENDING_VALIDATION|AUTO")
+            reason = b.get("reason")
+            if reason is not None and reason not in FAILURE_REASONS(st):
+                raise ValueError("reason must be one of %s" % ", ".join(FAILURE_REASONS(st)))
             with st.lock:
-                c = st.acm.get(b["arn"])
-                if c is None or c["Type"] == "IMPORTED" or c["Status"] != "ISSUED":
-                    raise ValueError("%s is not an issued ACM certificate eligible for managed renewal" % b["arn"])
-                c["renewal"] = {"status": "PENDING_AUTO_RENEWAL", "updated": st.now(), "outcome": outcome,
-                                "reason": b.get("reason")}
-                return {"arn": b["arn"], "RenewalStatus": "PENDING_AUTO_RENEWAL"}
+                c = self.acm_cert(st, b)
+                if c["Type"] == "IMPORTED" or c["Status"] != "ISSUED":
+                    raise ValueError("%s is not an issued ACM certificate (type %s, status %s): ACM does not renew it"
+                                     % (c["CertificateArn"], c["Type"], c["Status"]))
+                if renewal_eligibility(st, c) != "ELIGIBLE" and not b.get("force"):
+                    raise ValueError("%s is INELIGIBLE for managed renewal (not exported since issued or renewed, "
+                                     "not in use); export it, POST /inuse, or pass \"force\": true" % c["CertificateArn"])
+                now = st.now()
+                c["renewal"] = {"status": "PENDING_AUTO_RENEWAL", "updated": now, "outcome": outcome,
+                                "reason": reason, "approved": set(),
+                                "due": now + float(st.settings["renewal_delay_seconds"])}
+                acm_refresh(st, c)
+                return {"arn": c["CertificateArn"], "RenewalStatus": c["renewal"]["status"]}
+        if path == "/fail":
+            reason = b.get("reason", "CAA_ERROR")
+            if reason is not None and reason not in FAILURE_REASONS(st):
+                raise ValueError("reason must be one of %s" % ", ".join(FAILURE_REASONS(st)))
+            with st.lock:
+                if "domain" in b:
+                    d = b["domain"].lower().rstrip(".")
+                    if reason is None:
+                        st.fail_rules.pop(d, None)
+                    else:
+                        st.fail_rules[d] = reason
+                    return {"rules": st.fail_rules}
+                c = self.acm_cert(st, b)
+                if c["Status"] != "PENDING_VALIDATION" or reason is None:
+                    raise ValueError("%s is %s; only a PENDING_VALIDATION certificate can fail (with a reason)"
+                                     % (c["CertificateArn"], c["Status"]))
+                acm_fail(c, reason)
+                return {"arn": c["CertificateArn"], "Status": "FAILED", "FailureReason": reason}
+        if path == "/status":
+            status = b["status"]
+            if status not in ("EXPIRED", "INACTIVE", "REVOKED"):
+                raise ValueError("status must be EXPIRED|INACTIVE|REVOKED")
+            with st.lock:
+                c = self.acm_cert(st, b)
+                if not c.get("cert_pem"):
+                    raise ValueError("%s was never issued (status %s)" % (c["CertificateArn"], c["Status"]))
+                if status == "REVOKED":
+                    reason = b.get("reason", "UNSPECIFIED")
+                    if reason not in st.models["acm"]["shapes"]["RevocationReason"]["enum"]:
+                        raise ValueError("reason must be a RevocationReason")
+                    acm_revoke(st, c, reason)
+                else:
+                    c["Status"] = status
+                return {"arn": c["CertificateArn"], "Status": c["Status"]}
+        if path == "/approve":
+            with st.lock:
+                c = self.acm_cert(st, b)
+                if c["ValidationMethod"] != "EMAIL":
+                    raise ValueError("%s is not EMAIL-validated" % c["CertificateArn"])
+                doms = [b["domain"]] if b.get("domain") else list(c["SubjectAlternativeNames"])
+                for d in doms:
+                    if d not in c["SubjectAlternativeNames"]:
+                        raise ValueError("%s is not a domain name of %s" % (d, c["CertificateArn"]))
+                r = c.get("renewal")
+                if c["Status"] == "PENDING_VALIDATION":
+                    for d in doms:
+                        c["dv_status"][d] = "SUCCESS"
+                elif r and r["status"] in ("PENDING_AUTO_RENEWAL", "PENDING_VALIDATION"):
+                    r["approved"].update(doms)
+                else:
+                    raise ValueError("%s is not waiting for validation (status %s)" % (c["CertificateArn"], c["Status"]))
+                acm_refresh(st, c)
+                return {"arn": c["CertificateArn"], "Status": c["Status"]}
+        if path == "/inuse":
+            by = b.get("by", [])
+            if not isinstance(by, list) or not all(isinstance(x, str) for x in by):
+                raise ValueError("by must be a list of ARNs")
+            with st.lock:
+                c = self.acm_cert(st, b)
+                c["in_use_by"] = list(by)
+                return {"arn": c["CertificateArn"], "InUseBy": c["in_use_by"]}
         if path == "/zone":
             zid = st.add_zone(b["name"], b.get("id"))
             return {"id": zid, "name": st.zones[zid]["name"]}
@@ -1885,7 +2687,7 @@ def main():
     ready = {"url": url, "control_url": "http://127.0.0.1:%d" % ctl.server_address[1],
              "ca_bundle": bundle, "ecs_credentials_url": url + "/ecs/credentials/v2",
              "imds_url": url, "access_key_id": state.access_key, "secret_access_key": state.secret_key,
-             "region": REGION, "account": ACCOUNT, "pid": os.getpid(),
+             "region": REGION, "account": ACCOUNT, "pid": os.getpid(), "models_dir": MODELS_DIR,
              "cas": {c.arn: {"key_algorithm": c.key_algorithm, "signing_algorithm": c.signing_algorithm,
                              "type": "SUBORDINATE" if c.parent else "ROOT",
                              "parent": c.parent.arn if c.parent else None} for c in state.cas.values()}}
