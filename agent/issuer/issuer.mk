@@ -1,4 +1,38 @@
-# agent/issuer/: Issuers: AWS Private CA.
+# agent/issuer/: Issuers: AWS Private CA; DNS validation records (publish
+# through Route 53, a command or the operator; check by DNS with c-ares).
 # Fragment of Makefile.am (non-recursive build).
 libacmagent_a_SOURCES += \
-	agent/issuer/issuer-pca.c
+	agent/issuer/issuer-pca.c \
+	agent/issuer/issuer-dns.h \
+	agent/issuer/issuer-dns-internal.h \
+	agent/issuer/issuer-dns.c \
+	agent/issuer/issuer-dns-exec.c \
+	agent/issuer/issuer-dns-route53.h \
+	agent/issuer/issuer-dns-route53.c \
+	agent/issuer/issuer-dns-check.h \
+	agent/issuer/issuer-dns-check.c
+
+# c-ares (configure.ac: CARES_CFLAGS / CARES_LIBS) for the DNS check.
+AM_CFLAGS += $(CARES_CFLAGS)
+AGENT_LIBS += $(CARES_LIBS)
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/issuer/test-issuer-dns
+TESTS += tests/unit/issuer/test-issuer-dns
+tests_unit_issuer_test_issuer_dns_SOURCES = tests/unit/issuer/test-issuer-dns.c
+tests_unit_issuer_test_issuer_dns_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_issuer_test_issuer_dns_LDADD = $(UNIT_LDADD)
+
+check_PROGRAMS += tests/unit/issuer/test-issuer-dns-route53
+TESTS += tests/unit/issuer/test-issuer-dns-route53
+tests_unit_issuer_test_issuer_dns_route53_SOURCES = tests/unit/issuer/test-issuer-dns-route53.c
+tests_unit_issuer_test_issuer_dns_route53_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_issuer_test_issuer_dns_route53_LDADD = $(UNIT_LDADD)
+
+check_PROGRAMS += tests/unit/issuer/test-issuer-dns-check
+TESTS += tests/unit/issuer/test-issuer-dns-check
+tests_unit_issuer_test_issuer_dns_check_SOURCES = tests/unit/issuer/test-issuer-dns-check.c
+tests_unit_issuer_test_issuer_dns_check_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_issuer_test_issuer_dns_check_LDADD = $(UNIT_LDADD)
+endif
+
