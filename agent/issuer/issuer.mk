@@ -16,6 +16,11 @@ libacmagent_a_SOURCES += \
 AM_CFLAGS += $(CARES_CFLAGS)
 AGENT_LIBS += $(CARES_LIBS)
 
+# The driver of the DNS integration tests (tests/integration/test-dns-*.sh).
+check_PROGRAMS += tests/integration/dns-driver
+tests_integration_dns_driver_SOURCES = tests/integration/dns-driver.c
+tests_integration_dns_driver_LDADD = $(AGENT_LIBS)
+
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/issuer/test-issuer-dns
 TESTS += tests/unit/issuer/test-issuer-dns
@@ -36,3 +41,12 @@ tests_unit_issuer_test_issuer_dns_check_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_issuer_test_issuer_dns_check_LDADD = $(UNIT_LDADD)
 endif
 
+# Integration tests of the DNS modules (real BIND, the emulator) and the
+# shipped nsupdate hook.
+DNS_INTEGRATION_TESTS = \
+	tests/integration/test-dns-check.sh \
+	tests/integration/test-dns-nsupdate.sh \
+	tests/integration/test-dns-route53.sh
+TESTS += $(DNS_INTEGRATION_TESTS)
+EXTRA_DIST += $(DNS_INTEGRATION_TESTS) tests/integration/test-dns-lib.sh \
+	hooks/dns/nsupdate hooks/dns/README.md
