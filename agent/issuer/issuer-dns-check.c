@@ -140,20 +140,6 @@ struct dns_checker {
 
 /* ---------------------------------------------------------------- small helpers */
 
-static int grow(void **p, size_t *cap, size_t need, size_t size) {
-        if (need <= *cap)
-                return 0;
-        size_t c = *cap ? *cap * 2 : 8;
-        if (c < need)
-                c = need;
-        void *n = reallocarray(*p, c, size);
-        if (!n)
-                return -ENOMEM;
-        *p = n;
-        *cap = c;
-        return 0;
-}
-
 const char *dns_check_status_to_string(dns_check_status s) {
         static const char *const names[_DNS_CHECK_STATUS_MAX] = {
                 [DNS_CHECK_OK] = "ok",
@@ -390,7 +376,7 @@ static void on_sock_state(void *data, ares_socket_t fd, int readable, int writab
         }
         /* Without a source the query times out (the channel's timer still
          * runs), so a failure here cannot hang a check. */
-        if (grow((void **) &k->fds, &k->cap_fds, k->n_fds + 1, sizeof *k->fds) < 0)
+        if (dns_grow((void **) &k->fds, &k->cap_fds, k->n_fds + 1, sizeof *k->fds) < 0)
                 return;
         if (sd_event_add_io(k->c->event, &k->fds[k->n_fds].src, fd, ev, on_chan_io, k) < 0)
                 return;
@@ -489,7 +475,7 @@ static check_channel *chan_get(dns_checker *c, const dns_server *s, bool recurse
                 if (c->chans[i]->recurse == recurse && server_equal(&c->chans[i]->server, s))
                         return c->chans[i];
         check_channel *k;
-        if (grow((void **) &c->chans, &c->cap_chans, c->n_chans + 1, sizeof(check_channel *)) < 0 ||
+        if (dns_grow((void **) &c->chans, &c->cap_chans, c->n_chans + 1, sizeof(check_channel *)) < 0 ||
             chan_new(c, s, 1, recurse, false, &k) < 0)
                 return NULL;
         c->chans[c->n_chans++] = k;
@@ -720,7 +706,7 @@ static void rec_use_zone(rec_state *r, zone_info *z) {
                 return rec_start_servers(r, z->servers, z->labels, z->n_servers, false);
         if (z->state == ZONE_FAILED)
                 return rec_error(r, NULL, z->error ? z->error : "out of memory");
-        if (grow((void **) &z->waiters, &z->cap_waiters, z->n_waiters + 1, sizeof(rec_state *)) < 0)
+        if (dns_grow((void **) &z->waiters, &z->cap_waiters, z->n_waiters + 1, sizeof(rec_state *)) < 0)
                 return rec_error(r, NULL, "out of memory");
         z->waiters[z->n_waiters++] = r;
         r->waiting = z;
@@ -750,7 +736,7 @@ static zone_info *zone_get(dns_checker *c, const char *name, char **ns) {
         zone_info *z = zone_find(c, name);
         if (z)
                 return z;
-        if (grow((void **) &c->zones, &c->cap_zones, c->n_zones + 1, sizeof(zone_info *)) < 0)
+        if (dns_grow((void **) &c->zones, &c->cap_zones, c->n_zones + 1, sizeof(zone_info *)) < 0)
                 return NULL;
         z = calloc(1, sizeof *z);
         if (!z || !(z->name = strdup(name)) || !(z->ns = calloc(ZONE_SERVERS_MAX + 1, sizeof(char *)))) {
@@ -812,7 +798,7 @@ static void cut_cache_put(dns_checker *c, const char *name, zone_info *z) {
                 if (dns_name_equal(c->cuts[i].name, name))
                         return;
         char *n = strdup(name);
-        if (!n || grow((void **) &c->cuts, &c->cap_cuts, c->n_cuts + 1, sizeof *c->cuts) < 0) {
+        if (!n || dns_grow((void **) &c->cuts, &c->cap_cuts, c->n_cuts + 1, sizeof *c->cuts) < 0) {
                 free(n);
                 return;  /* only a cache */
         }

@@ -18,3 +18,10 @@ struct dns_job {
  * NULL on OOM or when s is NULL.
  */
 char *dns_escape(const char *s, size_t max);
+
+/*
+ * Makes room for need elements of size bytes in *p (capacity *cap):
+ * doubled, at least 8, so n appends cost O(n). 0, or -ENOMEM with *p and
+ * *cap untouched. (basic/'s array_reserve() does the same once it lands.)
+ */
+int dns_grow(void **p, size_t *cap, size_t need, size_t size);

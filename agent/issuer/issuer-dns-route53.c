@@ -117,20 +117,6 @@ struct dns_route53 {
 
 /* ---------------------------------------------------------------- helpers */
 
-static int grow(void **p, size_t *cap, size_t need, size_t size) {
-        if (need <= *cap)
-                return 0;
-        size_t c = *cap ? *cap * 2 : 8;
-        if (c < need)
-                c = need;
-        void *n = reallocarray(*p, c, size);
-        if (!n)
-                return -ENOMEM;
-        *p = n;
-        *cap = c;
-        return 0;
-}
-
 static uint64_t now_usec(dns_route53 *p) {
         uint64_t t = 0;
         (void) sd_event_now(p->event, CLOCK_MONOTONIC, &t);
@@ -203,7 +189,7 @@ int dns_route53_parse_zones(json_t *resp, dns_route53_zone **zones, size_t *n, c
                         return -EBADMSG;
                 if (!(nname = strdup(name)))
                         return -ENOMEM;
-                if ((r = grow((void **) zones, &cap, *n + 1, sizeof **zones)) < 0)
+                if ((r = dns_grow((void **) zones, &cap, *n + 1, sizeof **zones)) < 0)
                         return r;
                 (*zones)[(*n)++] = (dns_route53_zone) {
                         .id = TAKE_PTR(nid),
@@ -414,12 +400,8 @@ static void queue_remove(r53_zone *z, r53_entry *e) {
                 }
 }
 
-static void entry_free(r53_entry *e) {
-        if (!e)
-                return;
-        if (e->state == ENTRY_QUEUED)
-                queue_remove(e->zone, e);
-        (void) tdelete(e, &e->zone->entries, entry_cmp);
+static void entry_free_node(void *n) {
+        r53_entry *e = n;
         free(e->name);
         free(e->value);
         free(e->cert_name);
@@ -427,11 +409,20 @@ static void entry_free(r53_entry *e) {
         free(e);
 }
 
+static void entry_free(r53_entry *e) {
+        if (!e)
+                return;
+        if (e->state == ENTRY_QUEUED)
+                queue_remove(e->zone, e);
+        (void) tdelete(e, &e->zone->entries, entry_cmp);
+        entry_free_node(e);
+}
+
 static r53_zone *zone_get(dns_route53 *p, const char *id) {
         for (size_t i = 0; i < p->n_zones; i++)
                 if (streq(p->zones[i]->id, id))
                         return p->zones[i];
-        if (grow((void **) &p->zones, &p->cap_zones, p->n_zones + 1, sizeof(r53_zone *)) < 0)
+        if (dns_grow((void **) &p->zones, &p->cap_zones, p->n_zones + 1, sizeof(r53_zone *)) < 0)
                 return NULL;
         r53_zone *z = calloc(1, sizeof *z);
         if (!z || !(z->id = strdup(id))) {
@@ -441,15 +432,6 @@ static r53_zone *zone_get(dns_route53 *p, const char *id) {
         z->p = p;
         p->zones[p->n_zones++] = z;
         return z;
-}
-
-static void entry_free_node(void *n) {
-        r53_entry *e = n;
-        free(e->name);
-        free(e->value);
-        free(e->cert_name);
-        free(e->waiters);
-        free(e);
 }
 
 static void zone_free(r53_zone *z) {
@@ -463,7 +445,7 @@ static void zone_free(r53_zone *z) {
 
 static int entry_wait(r53_entry *e, r53_job *j) {
         int r;
-        if ((r = grow((void **) &e->waiters, &e->cap_waiters, e->n_waiters + 1, sizeof(r53_job *))) < 0)
+        if ((r = dns_grow((void **) &e->waiters, &e->cap_waiters, e->n_waiters + 1, sizeof(r53_job *))) < 0)
                 return r;
         e->waiters[e->n_waiters++] = j;
         j->entries[j->n_entries++] = e;
@@ -481,7 +463,7 @@ static int on_window(sd_event_source *s _unused_, uint64_t usec _unused_, void *
 static int enqueue(r53_entry *e) {
         r53_zone *z = e->zone;
         int r;
-        if ((r = grow((void **) &z->queue[e->action], &z->cap_queue[e->action], z->n_queue[e->action] + 1,
+        if ((r = dns_grow((void **) &z->queue[e->action], &z->cap_queue[e->action], z->n_queue[e->action] + 1,
                       sizeof(r53_entry *))) < 0)
                 return r;
         z->queue[e->action][z->n_queue[e->action]++] = e;
@@ -667,15 +649,13 @@ static void batch_invalid(r53_batch *b, const aws_error *err) {
                 parts[n_named] = strndup(at, (size_t) (end - at));
                 named[n_named++] = b->entries[i];
         }
-        if (n_named == 0) {
-                free(parts[0]);
+        if (n_named == 0)
                 return batch_fail_all(b, err);
-        }
         /* First the others back into the queue, in their order, before what
          * came since; then the named ones end (which may drop queued entries
          * whose certificates fail with them). */
         keep = b->n - n_named;
-        if (grow((void **) &z->queue[a], &z->cap_queue[a], z->n_queue[a] + keep, sizeof(r53_entry *)) < 0) {
+        if (dns_grow((void **) &z->queue[a], &z->cap_queue[a], z->n_queue[a] + keep, sizeof(r53_entry *)) < 0) {
                 for (size_t i = 0; i < n_named; i++)
                         free(parts[i]);
                 return batch_fail_all(b, err);

@@ -89,14 +89,8 @@ int dns_records_add(dns_records *l, const char *name, const char *value) {
                 return streq(have->value, v) ? 1 : -EEXIST;
         if (l->n >= DNS_RECORDS_MAX)
                 return -E2BIG;
-        if (l->n == l->cap) {
-                size_t cap = l->cap ? l->cap * 2 : 4;
-                dns_record *items = reallocarray(l->items, cap, sizeof *items);
-                if (!items)
-                        return -ENOMEM;
-                l->items = items;
-                l->cap = cap;
-        }
+        if ((r = dns_grow((void **) &l->items, &l->cap, l->n + 1, sizeof *l->items)) < 0)
+                return r;
         l->items[l->n++] = (dns_record) { .name = TAKE_PTR(n), .value = TAKE_PTR(v) };
         return 0;
 }
@@ -231,6 +225,20 @@ const char *dns_action_to_string(dns_action a) {
         default:
                 return NULL;
         }
+}
+
+int dns_grow(void **p, size_t *cap, size_t need, size_t size) {
+        if (need <= *cap)
+                return 0;
+        size_t c = *cap ? *cap * 2 : 8;
+        if (c < need)
+                c = need;
+        void *n = reallocarray(*p, c, size);
+        if (!n)
+                return -ENOMEM;
+        *p = n;
+        *cap = c;
+        return 0;
 }
 
 dns_job *dns_job_cancel(dns_job *j) {
