@@ -6,7 +6,8 @@
  *   dns-driver check [--nameserver S]... [--resolver S]... [--timeout-ms N]
  *              [--tries N] [--max-inflight N] NAME=VALUE...
  *     One line per record: "STATUS NAME server=… detail=… seen=…", then
- *     the operator's line ("# …"). Exit 0 when every record is OK.
+ *     the operator's line ("# …"); every 100 records are one check (as a
+ *     certificate's), all on one checker. Exit 0 when every record is OK.
  *
  *   dns-driver publish --provider route53|exec|manual [--delete]
  *              [--zone-id Z] [--role-arn ARN] [--ttl N] [--timeout-s N]
@@ -95,9 +96,9 @@ static int run(sd_event *e) {
 
 static int do_check(sd_event *e, int argc, char **argv) {
         char *ns[16] = {}, *res[16] = {};
-        size_t n_ns = 0, n_res = 0;
+        size_t n_ns = 0, n_res = 0, n_jobs = 0;
         dns_check_options o = {};
-        dns_records recs = {};
+        static dns_records recs[MAX_JOBS];
         dns_checker *c = NULL;
         uint32_t v;
         int i, r;
@@ -116,26 +117,36 @@ static int do_check(sd_event *e, int argc, char **argv) {
                 else
                         return usage();
         }
-        for (; i < argc; i++)
-                if (add_record(&recs, argv[i]) < 0) {
+        /* DNS_RECORDS_MAX records per check, as per certificate. */
+        for (; i < argc; i++) {
+                if (n_jobs == 0 || recs[n_jobs - 1].n == DNS_RECORDS_MAX) {
+                        if (n_jobs == MAX_JOBS)
+                                return usage();
+                        n_jobs++;
+                }
+                if (add_record(&recs[n_jobs - 1], argv[i]) < 0) {
                         fprintf(stderr, "bad record %s\n", argv[i]);
                         return 2;
                 }
+        }
         if (n_res > 0)
                 o.resolvers = res;
         if ((r = dns_checker_new(e, &o, &c)) < 0) {
                 fprintf(stderr, "dns_checker_new: %s\n", strerror(-r));
                 return 2;
         }
-        if ((r = dns_check_records(c, &recs, n_ns ? ns : NULL, on_check, NULL, NULL)) < 0) {
-                fprintf(stderr, "dns_check_records: %s\n", strerror(-r));
-                return 2;
+        for (size_t k = 0; k < n_jobs; k++) {
+                if ((r = dns_check_records(c, &recs[k], n_ns ? ns : NULL, on_check, NULL, NULL)) < 0) {
+                        fprintf(stderr, "dns_check_records: %s\n", strerror(-r));
+                        return 2;
+                }
+                pending++;
         }
-        pending = 1;
         if (run(e) < 0)
                 return 1;
         dns_checker_free(c);
-        dns_records_done(&recs);
+        for (size_t k = 0; k < n_jobs; k++)
+                dns_records_done(&recs[k]);
         return failed ? 1 : 0;
 }
 
