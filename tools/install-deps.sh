@@ -2,7 +2,7 @@
 # Installs everything acm-agent needs to build, test and run its demo on
 # Debian 12 (run as root). Idempotent; skips apt when all is present.
 set -eu
-pkgs="build-essential autoconf automake pkg-config git ca-certificates
+pkgs="libc-ares-dev build-essential autoconf automake pkg-config git ca-certificates
 libcurl4-openssl-dev libssl-dev openssl libyaml-dev libsystemd-dev libjansson-dev
 libexpat1-dev libcmocka-dev
 python3 python3-botocore python3-cryptography awscli
