@@ -117,6 +117,10 @@ int daemon_notify_new(sd_event *e, daemon_notify **ret) {
                         r = schedule_ping(n);
                         if (r < 0)
                                 return r;
+                        /* systemd's watchdog runs since exec: whatever the
+                         * start-up took so far, start the count afresh. */
+                        if (send_msg(n, "WATCHDOG=1", NULL) > 0)
+                                n->pings++;
                 }
         }
         *ret = TAKE_PTR(n);

@@ -10,7 +10,8 @@
  * call returns 0 at once and nothing is added to the loop (no timer, no
  * wake-up). With it, and when sd_watchdog_enabled() says the watchdog is
  * meant for this process (WATCHDOG_USEC, WATCHDOG_PID), a monotonic sd-event
- * timer sends WATCHDOG=1 every WATCHDOG_USEC / 2: the ping comes from the
+ * timer sends WATCHDOG=1 every WATCHDOG_USEC / 2 (and one at creation:
+ * systemd counts from exec, start-up included): the ping comes from the
  * loop, so a loop stuck in a handler stops pinging and systemd restarts it.
  *
  * Messages go through sd_notify(); the environment is left as it is.

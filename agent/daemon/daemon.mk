@@ -48,4 +48,9 @@ tests_unit_daemon_test_daemon_timejump_LDFLAGS = -Wl,--wrap=read
 tests_unit_daemon_test_daemon_timejump_LDADD = $(UNIT_LDADD)
 endif
 
-EXTRA_DIST += agent/daemon/daemon.mk
+# The notify harness (plays systemd's side of the protocol) tested against
+# notify-probe; the units checked with systemd-analyze (and, with
+# ACM_AGENT_BOOT_TEST=1, booted in a container).
+TESTS += tests/unit/daemon/notify-harness-test.sh
+EXTRA_DIST += agent/daemon/daemon.mk tests/unit/daemon/notify-harness-test.sh tests/unit/daemon/notify-harness-test.py \
+	tests/integration/notify-harness.py
