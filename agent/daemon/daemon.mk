@@ -49,8 +49,12 @@ tests_unit_daemon_test_daemon_timejump_LDADD = $(UNIT_LDADD)
 endif
 
 # The notify harness (plays systemd's side of the protocol) tested against
-# notify-probe; the units checked with systemd-analyze (and, with
-# ACM_AGENT_BOOT_TEST=1, booted in a container).
-TESTS += tests/unit/daemon/notify-harness-test.sh
+# test-notify-probe; the units checked with systemd-analyze and the journal
+# catalog with journalctl (with ACM_AGENT_BOOT_TEST=1 also booted in a
+# container: see the script).
+TESTS += tests/unit/daemon/notify-harness-test.sh tests/integration/test-units.sh
 EXTRA_DIST += agent/daemon/daemon.mk tests/unit/daemon/notify-harness-test.sh tests/unit/daemon/notify-harness-test.py \
-	tests/integration/notify-harness.py
+	tests/integration/test-units.sh tests/integration/notify-harness.py
+
+# Idle benchmarks (figures, not pass/fail; run by hand, see each script).
+EXTRA_DIST += bench/daemon-idle.sh bench/daemon-idle-lib.sh bench/certmonger-idle.sh

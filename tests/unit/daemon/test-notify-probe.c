@@ -5,12 +5,15 @@
  * for the notify harness test and for trying the units' hardening on a real
  * systemd (tests/integration/test-units.sh).
  *
- *   test-notify-probe [--write DIR]... [--deny DIR]... [--exec CMD]... [--result FILE]
- *                [--exit N]
+ *   test-notify-probe [--write DIR]... [--deny DIR]... [--exec CMD]...
+ *                     [--unix PATH]... [--result FILE] [--exit N] [--once]
  *
  * At start and at every SIGHUP it runs its checks: --write DIR must let it
  * create, write and remove a file in DIR; --deny DIR must refuse that;
- * --exec CMD (through /bin/sh -c, with the probe's sandbox) must exit 0.
+ * --exec CMD (through /bin/sh -c, with the probe's sandbox) must exit 0;
+ * --unix PATH: a stream socket there must take "show info\n" and answer
+ * (haproxy's runtime API). With --once it exits after the first checks
+ * (0 when all passed, else 1) without waiting for signals.
  * Each check prints "ok - ..." or "not ok - ..." on stdout and, with
  * --result, appends it to FILE. Then:
  *   start:   READY=1, STATUS=probe: N ok, M failed
@@ -29,6 +32,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,8 +43,9 @@
 #include "basic/macro.h"
 #include "daemon/daemon-notify.h"
 
-static char **writes, **denies, **execs;
-static size_t n_writes, n_denies, n_execs;
+static char **writes, **denies, **execs, **unixes;
+static size_t n_writes, n_denies, n_execs, n_unixes;
+static bool once;
 static const char *result_path;
 static int exit_override = -1;
 static unsigned n_ok, n_failed;
@@ -90,6 +97,27 @@ static int try_write(const char *dir) {
         return 0;
 }
 
+/* 0 when PATH took "show info" and answered something, else -errno. */
+static int try_unix(const char *path) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        char buf[256];
+        ssize_t k;
+        int fd, r = 0;
+
+        if (strlen(path) >= sizeof sa.sun_path)
+                return -ENAMETOOLONG;
+        strcpy(sa.sun_path, path);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        if (connect(fd, (struct sockaddr *) &sa, sizeof sa) < 0 || write(fd, "show info\n", 10) != 10)
+                r = -errno;
+        else if ((k = read(fd, buf, sizeof buf)) <= 0)
+                r = k < 0 ? -errno : -EPIPE;
+        close(fd);
+        return r;
+}
+
 static void run_checks(const char *when) {
         n_ok = n_failed = 0;
         for (size_t i = 0; i < n_writes; i++) {
@@ -97,8 +125,20 @@ static void run_checks(const char *when) {
                 report(r == 0, "%s: can write %s%s%s", when, writes[i], r ? ": " : "", r ? strerror(-r) : "");
         }
         for (size_t i = 0; i < n_denies; i++) {
-                int r = try_write(denies[i]);
+                struct stat st;
+                int r;
+
+                /* A directory that is not there proves nothing. */
+                if (stat(denies[i], &st) < 0 || !S_ISDIR(st.st_mode)) {
+                        report(false, "%s: cannot write %s (no such directory to try)", when, denies[i]);
+                        continue;
+                }
+                r = try_write(denies[i]);
                 report(r < 0, "%s: cannot write %s (%s)", when, denies[i], r ? strerror(-r) : "it could");
+        }
+        for (size_t i = 0; i < n_unixes; i++) {
+                int r = try_unix(unixes[i]);
+                report(r == 0, "%s: talk to %s%s%s", when, unixes[i], r ? ": " : "", r ? strerror(-r) : "");
         }
         for (size_t i = 0; i < n_execs; i++) {
                 pid_t pid = fork();
@@ -177,7 +217,8 @@ int main(int argc, char **argv) {
         static const struct option opts[] = {
                 { "write", required_argument, NULL, 'w' },  { "deny", required_argument, NULL, 'd' },
                 { "exec", required_argument, NULL, 'e' },   { "result", required_argument, NULL, 'r' },
-                { "exit", required_argument, NULL, 'x' },   {},
+                { "exit", required_argument, NULL, 'x' },   { "unix", required_argument, NULL, 'u' },
+                { "once", no_argument, NULL, 'o' },         {},
         };
         static const int sigs[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1, SIGUSR2 };
         sd_event *e = NULL;
@@ -195,6 +236,13 @@ int main(int argc, char **argv) {
                         break;
                 case 'e':
                         r = add_arg(&execs, &n_execs, optarg);
+                        break;
+                case 'u':
+                        r = add_arg(&unixes, &n_unixes, optarg);
+                        break;
+                case 'o':
+                        once = true;
+                        r = 0;
                         break;
                 case 'r':
                         result_path = optarg;
@@ -232,6 +280,8 @@ int main(int argc, char **argv) {
                 return 1;
         }
         run_checks("start");
+        if (once)
+                return n_failed > 0 ? 1 : 0;
         status_line(status, sizeof status);
         r = daemon_notify_ready(notifier, status);
         if (r < 0)
@@ -242,5 +292,6 @@ int main(int argc, char **argv) {
         free(writes);
         free(denies);
         free(execs);
+        free(unixes);
         return r < 0 ? 1 : r;
 }
