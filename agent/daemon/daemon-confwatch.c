@@ -15,8 +15,9 @@
 /* What a directory watch reports: every way a file in it can change, and
  * the directory itself going away. Reads (IN_ACCESS, IN_CLOSE_NOWRITE) are
  * not asked for: the agent reading its configuration wakes nothing. */
-#define DIR_MASK (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_CLOSE_WRITE | IN_ATTRIB | \
-                  IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
+#define DIR_MASK                                                                                            \
+        (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_CLOSE_WRITE | IN_ATTRIB |                 \
+         IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
 #define SELF_GONE (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED | IN_UNMOUNT)
 #define MAX_HOPS 40
 
@@ -24,12 +25,12 @@
 
 typedef struct wentry {
         int wd;
-        char *path;       /* the directory as we spelled it when adding the watch */
+        char *path; /* the directory as we spelled it when adding the watch */
 } wentry;
 
 typedef struct want {
         char *path;
-        bool fallback;    /* missing: watch the nearest existing ancestor instead */
+        bool fallback; /* missing: watch the nearest existing ancestor instead */
 } want;
 
 typedef struct wantlist {
@@ -44,9 +45,9 @@ struct watchset {
         wentry *entries;
         size_t n_entries;
         uint64_t debounce;
-        uint64_t first;   /* monotonic time of the burst's first relevant event */
+        uint64_t first; /* monotonic time of the burst's first relevant event */
         bool pending;
-        int error;        /* first watch failure since the last callback */
+        int error; /* first watch failure since the last callback */
         /* The owner: directories wanted now, what an event means, the callback. */
         int (*collect)(watchset *ws, wantlist *l);
         bool (*event)(watchset *ws, const char *dir, const char *name, uint32_t mask);
@@ -57,7 +58,7 @@ static void wantlist_done(wantlist *l) {
         for (size_t i = 0; i < l->n; i++)
                 free(l->items[i].path);
         free(l->items);
-        *l = (wantlist) {};
+        *l = (wantlist){};
 }
 
 static int wantlist_add(wantlist *l, const char *path, bool fallback) {
@@ -165,7 +166,7 @@ static int watchset_sync(watchset *ws, bool *ret_added) {
                         continue;
                 if (entries_have(ne, nn, wd, p))
                         continue;
-                ne[nn++] = (wentry) { .wd = wd, .path = TAKE_PTR(p) };
+                ne[nn++] = (wentry){.wd = wd, .path = TAKE_PTR(p)};
                 if (!entries_have(ws->entries, ws->n_entries, wd, ne[nn - 1].path))
                         added = true;
         }
@@ -276,7 +277,8 @@ static int watchset_init(watchset *ws, sd_event *e, uint64_t debounce) {
         if (r < 0)
                 return r;
         (void) sd_event_source_set_description(ws->io, "confwatch-inotify");
-        r = sd_event_add_time(e, &ws->timer, CLOCK_MONOTONIC, UINT64_MAX, ws->debounce / 10 ?: 1, on_timer, ws);
+        r = sd_event_add_time(e, &ws->timer, CLOCK_MONOTONIC, UINT64_MAX, ws->debounce / 10 ?: 1, on_timer,
+                              ws);
         if (r < 0)
                 return r;
         (void) sd_event_source_set_description(ws->timer, "confwatch-debounce");
@@ -335,7 +337,7 @@ static int resolve_chain(const char *path, char ***ret) {
                 ssize_t k = readlink(hops[n - 1], target, sizeof target - 1);
 
                 if (k < 0)
-                        break;  /* not a link, missing, unreadable: the chain ends here */
+                        break; /* not a link, missing, unreadable: the chain ends here */
                 target[k] = '\0';
                 if (target[0] == '/')
                         hops[n] = strdup(target);
@@ -397,11 +399,11 @@ typedef struct target {
 } target;
 
 struct daemon_confwatch {
-        watchset ws;      /* first: the core's callbacks cast back */
-        target *targets;  /* main, certs.d/ *.yaml, include globs */
+        watchset ws;     /* first: the core's callbacks cast back */
+        target *targets; /* main, certs.d/ *.yaml, include globs */
         size_t n_targets;
-        char **files;     /* files read, literal */
-        char **hops;      /* their symlink chains, recomputed at each sync */
+        char **files; /* files read, literal */
+        char **hops;  /* their symlink chains, recomputed at each sync */
         daemon_confwatch_handler cb;
         void *userdata;
 };
@@ -426,7 +428,7 @@ static int targets_add(target **t, size_t *n, const char *s, bool literal) {
                 return -ENOMEM;
         }
         *t = nt;
-        nt[(*n)++] = (target) { .pattern = p, .literal = literal || !has_glob(p) };
+        nt[(*n)++] = (target){.pattern = p, .literal = literal || !has_glob(p)};
         return 0;
 }
 
@@ -584,7 +586,7 @@ static bool confwatch_event(watchset *ws, const char *dir, const char *name, uin
         char p[PATH_MAX];
 
         if (mask & IN_Q_OVERFLOW)
-                return true;  /* events were lost: reload everything */
+                return true; /* events were lost: reload everything */
         if (!name)
                 /* The directory itself deleted, moved or unmounted: what was in
                  * it is gone; the sync watches its ancestor instead. */
@@ -592,7 +594,7 @@ static bool confwatch_event(watchset *ws, const char *dir, const char *name, uin
         if (daemon_confwatch_ignored_name(name))
                 return false;
         if ((size_t) snprintf(p, sizeof p, "%s%s%s", dir, streq(dir, "/") ? "" : "/", name) >= sizeof p)
-                return true;  /* cannot judge a path that long: better reload */
+                return true; /* cannot judge a path that long: better reload */
         return confwatch_matters(w, p);
 }
 
@@ -682,12 +684,12 @@ daemon_confwatch *daemon_confwatch_free(daemon_confwatch *w) {
 
 typedef struct fwpath {
         char *path;
-        char **hops;      /* symlink chain, recomputed at each sync */
+        char **hops; /* symlink chain, recomputed at each sync */
         bool dirty;
 } fwpath;
 
 struct daemon_filewatch {
-        watchset ws;      /* first */
+        watchset ws; /* first */
         fwpath *paths;
         size_t n_paths;
         daemon_filewatch_handler cb;
@@ -725,7 +727,8 @@ static bool filewatch_event(watchset *ws, const char *dir, const char *name, uin
 
         if (!(mask & IN_Q_OVERFLOW) && !name && !(mask & SELF_GONE))
                 return false;
-        if (name && (size_t) snprintf(p, sizeof p, "%s%s%s", dir, streq(dir, "/") ? "" : "/", name) >= sizeof p)
+        if (name &&
+            (size_t) snprintf(p, sizeof p, "%s%s%s", dir, streq(dir, "/") ? "" : "/", name) >= sizeof p)
                 return false;
         for (size_t i = 0; i < w->n_paths; i++) {
                 fwpath *f = &w->paths[i];
@@ -820,7 +823,7 @@ int daemon_filewatch_add(daemon_filewatch *w, const char *path) {
                 return -ENOMEM;
         }
         w->paths = np;
-        np[w->n_paths++] = (fwpath) { .path = p };
+        np[w->n_paths++] = (fwpath){.path = p};
         r = watchset_sync(&w->ws, NULL);
         if (r < 0) {
                 fwpath_done(&w->paths[--w->n_paths]);

@@ -73,7 +73,8 @@ static void times(FILE *f, const daemon_metrics *m, const char *metric, const ch
         }
 }
 
-static void aws_counter(FILE *f, const daemon_metrics *m, const char *metric, const char *help, size_t offset) {
+static void aws_counter(FILE *f, const daemon_metrics *m, const char *metric, const char *help,
+                        size_t offset) {
         family(f, metric, "counter", help);
         for (size_t i = 0; i < m->n_aws; i++) {
                 const daemon_metrics_aws *a = &m->aws[i];
@@ -125,7 +126,8 @@ int daemon_metrics_format(const daemon_metrics *m, char **ret, size_t *ret_len) 
         fprintf(f, "acm_agent_certificates %zu\n", m->n_certs);
 
         family(f, "acm_agent_certificate_info", "gauge",
-               "Issuer and serial (uppercase hex, empty before the first issue) of each certificate; always 1.");
+               "Issuer and serial (uppercase hex, empty before the first issue) of each certificate; always "
+               "1.");
         for (size_t i = 0; i < m->n_certs; i++) {
                 const daemon_metrics_cert *c = &m->certs[i];
                 fputs("acm_agent_certificate_info{name=\"", f);
@@ -140,10 +142,12 @@ int daemon_metrics_format(const daemon_metrics *m, char **ret, size_t *ret_len) 
         family(f, "acm_agent_certificate_state", "gauge",
                "State of each certificate's machine: 1 for the current state, 0 for the others.");
         for (size_t i = 0; i < m->n_certs; i++)
-                state_set(f, "acm_agent_certificate_state", "state", &m->certs[i], states, m->certs[i].state);
+                state_set(f, "acm_agent_certificate_state", "state", &m->certs[i], states,
+                          m->certs[i].state);
 
         times(f, m, "acm_agent_certificate_not_after_timestamp_seconds",
-              "Expiry (notAfter) of the certificate being served.", offsetof(daemon_metrics_cert, not_after));
+              "Expiry (notAfter) of the certificate being served.",
+              offsetof(daemon_metrics_cert, not_after));
         times(f, m, "acm_agent_certificate_next_renewal_timestamp_seconds",
               "When the agent next acts on the certificate (renewal, retry or check).",
               offsetof(daemon_metrics_cert, next_renewal));
@@ -160,7 +164,8 @@ int daemon_metrics_format(const daemon_metrics *m, char **ret, size_t *ret_len) 
         family(f, "acm_agent_certificate_in_danger", "gauge",
                "1 when the certificate expires before the agent can renew it: act now.");
         for (size_t i = 0; i < m->n_certs; i++)
-                cert_sample(f, "acm_agent_certificate_in_danger", &m->certs[i], NULL, NULL, m->certs[i].in_danger);
+                cert_sample(f, "acm_agent_certificate_in_danger", &m->certs[i], NULL, NULL,
+                            m->certs[i].in_danger);
 
         family(f, "acm_agent_certificate_acm_renewal_status", "gauge",
                "ACM managed renewal status (RenewalSummary) of ACM certificates: 1 for the current status.");
@@ -169,12 +174,14 @@ int daemon_metrics_format(const daemon_metrics *m, char **ret, size_t *ret_len) 
                         state_set(f, "acm_agent_certificate_acm_renewal_status", "status", &m->certs[i],
                                   acm_renewal_statuses, m->certs[i].acm_renewal_status);
 
-        aws_counter(f, m, "acm_agent_aws_requests_total", "AWS API requests sent (every attempt, retries included).",
+        aws_counter(f, m, "acm_agent_aws_requests_total",
+                    "AWS API requests sent (every attempt, retries included).",
                     offsetof(daemon_metrics_aws, calls));
         aws_counter(f, m, "acm_agent_aws_request_errors_total",
                     "AWS API requests that failed (error answer, network or timeout), throttling included.",
                     offsetof(daemon_metrics_aws, errors));
-        aws_counter(f, m, "acm_agent_aws_throttles_total", "AWS API requests answered with a throttling error.",
+        aws_counter(f, m, "acm_agent_aws_throttles_total",
+                    "AWS API requests answered with a throttling error.",
                     offsetof(daemon_metrics_aws, throttles));
 
         r = ferror(f) ? -ENOMEM : 0;

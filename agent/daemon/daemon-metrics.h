@@ -39,20 +39,20 @@
 
 typedef struct daemon_metrics_cert {
         const char *name;
-        const char *issuer;               /* "pca", "acm", "import" */
-        const char *state;                /* one of daemon_metrics.states (else an extra series) */
-        const char *serial;               /* NULL: none yet */
-        time_t not_after;                 /* 0: no certificate */
-        time_t next_renewal;              /* 0: unknown */
-        time_t last_success;              /* 0: never */
+        const char *issuer;  /* "pca", "acm", "import" */
+        const char *state;   /* one of daemon_metrics.states (else an extra series) */
+        const char *serial;  /* NULL: none yet */
+        time_t not_after;    /* 0: no certificate */
+        time_t next_renewal; /* 0: unknown */
+        time_t last_success; /* 0: never */
         unsigned consecutive_failures;
-        const char *acm_renewal_status;   /* RenewalSummary.RenewalStatus, NULL: none */
-        bool in_danger;                   /* expires before the agent can renew it */
+        const char *acm_renewal_status; /* RenewalSummary.RenewalStatus, NULL: none */
+        bool in_danger;                 /* expires before the agent can renew it */
 } daemon_metrics_cert;
 
 typedef struct daemon_metrics_aws {
-        const char *service;              /* "acm", "acm-pca", "route53", "sts" */
-        const char *operation;            /* "IssueCertificate" */
+        const char *service;   /* "acm", "acm-pca", "route53", "sts" */
+        const char *operation; /* "IssueCertificate" */
         uint64_t calls, errors, throttles;
 } daemon_metrics_aws;
 
@@ -64,8 +64,8 @@ typedef struct daemon_metrics {
         /* Every state a certificate can be in, NULL-terminated; NULL: the
          * store's phases (state_phase_to_string: idle .. failed). */
         const char *const *states;
-        const char *version;              /* build_info; NULL: PACKAGE_VERSION */
-        time_t now;                       /* the write timestamp */
+        const char *version; /* build_info; NULL: PACKAGE_VERSION */
+        time_t now;          /* the write timestamp */
 } daemon_metrics;
 
 /*

@@ -16,7 +16,7 @@
 struct daemon_notify {
         sd_event *loop;
         bool enabled;
-        uint64_t watchdog_interval;   /* WATCHDOG_USEC / 2, 0 when off */
+        uint64_t watchdog_interval; /* WATCHDOG_USEC / 2, 0 when off */
         uint64_t pings;
         sd_event_source *watchdog;
 };
@@ -199,7 +199,7 @@ static void format_wait(uint64_t sec, char *buf, size_t len) {
         static const struct {
                 uint64_t sec;
                 char unit;
-        } units[] = { { 86400, 'd' }, { 3600, 'h' }, { 60, 'm' } };
+        } units[] = {{86400, 'd'}, {3600, 'h'}, {60, 'm'}};
 
         for (size_t i = 0; i < ELEMENTSOF(units); i++)
                 if (sec >= 2 * units[i].sec) {

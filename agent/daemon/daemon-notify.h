@@ -71,13 +71,13 @@ int daemon_notify_extend_timeout(daemon_notify *n, uint64_t usec);
 
 /* The facts behind the STATUS= line. */
 typedef struct daemon_status {
-        size_t n_certs;         /* configured certificates */
-        size_t n_renewing;      /* in flight (key, request, validation, issue, deploy) */
-        size_t n_waiting;       /* waiting on DNS, validation or an operator */
-        size_t n_failing;       /* last attempt failed, backing off */
-        const char *next_name;  /* certificate of the next wake-up, NULL: none */
-        uint64_t next_usec;     /* its wall-clock time (µs since the epoch) */
-        uint64_t now_usec;      /* wall-clock now (µs since the epoch) */
+        size_t n_certs;        /* configured certificates */
+        size_t n_renewing;     /* in flight (key, request, validation, issue, deploy) */
+        size_t n_waiting;      /* waiting on DNS, validation or an operator */
+        size_t n_failing;      /* last attempt failed, backing off */
+        const char *next_name; /* certificate of the next wake-up, NULL: none */
+        uint64_t next_usec;    /* its wall-clock time (µs since the epoch) */
+        uint64_t now_usec;     /* wall-clock now (µs since the epoch) */
 } daemon_status;
 
 /*

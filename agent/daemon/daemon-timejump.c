@@ -21,7 +21,7 @@ struct daemon_timejump {
 
 /* (Re-)arms the timer: after a cancellation it stays cancelled until set again. */
 static int arm(int fd) {
-        const struct itimerspec its = { .it_value = { .tv_sec = TIME_T_MAX } };
+        const struct itimerspec its = {.it_value = {.tv_sec = TIME_T_MAX}};
 
         if (timerfd_settime(fd, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &its, NULL) < 0)
                 return -errno;
@@ -36,7 +36,7 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
 
         if (read(fd, &ticks, sizeof ticks) < 0) {
                 if (errno == EAGAIN || errno == EINTR)
-                        return 0;  /* spurious wake-up */
+                        return 0; /* spurious wake-up */
                 if (errno == ECANCELED)
                         changed = true;
                 else
@@ -48,7 +48,9 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         if (r < 0) {
                 /* Without a re-armed timer the fd could stay readable: stop
                  * watching rather than spin, and say so. */
-                log_debug_errno(r, "cannot re-arm the clock-change timerfd, clock changes are no longer noticed: %m");
+                log_debug_errno(
+                        r,
+                        "cannot re-arm the clock-change timerfd, clock changes are no longer noticed: %m");
                 (void) sd_event_source_set_enabled(s, SD_EVENT_OFF);
                 changed = true;
         }

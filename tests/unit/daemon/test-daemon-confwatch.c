@@ -82,12 +82,13 @@ static void drain(fx *f) {
 }
 
 static daemon_confwatch_spec spec_of(fx *f, const char *const *globs) {
-        return (daemon_confwatch_spec) { .main_path = f->main_path, .certs_dir = f->certs, .include_globs = globs };
+        return (daemon_confwatch_spec){
+                .main_path = f->main_path, .certs_dir = f->certs, .include_globs = globs};
 }
 
 static int setup(void **state) {
         fx *f = calloc(1, sizeof *f);
-        const char *globs[2] = { NULL, NULL };
+        const char *globs[2] = {NULL, NULL};
 
         assert_non_null(f);
         snprintf(f->root, sizeof f->root, "/tmp/confwatch-test.XXXXXX");
@@ -204,8 +205,8 @@ static void test_irrelevant_names_ignored(void **state) {
         writef(P(f, "certs.d/.#web.yaml"), "x");
         writef(P(f, "certs.d/#web.yaml#"), "x");
         writef(P(f, "certs.d/notes.txt"), "x");
-        writef(P(f, "certs.d/.hidden.yaml"), "x");   /* glob(3) never matches a leading dot */
-        writef(P(f, "other.yaml"), "x");             /* beside the main file, not a drop-in */
+        writef(P(f, "certs.d/.hidden.yaml"), "x"); /* glob(3) never matches a leading dot */
+        writef(P(f, "other.yaml"), "x");           /* beside the main file, not a drop-in */
         writef(P(f, "acm-agent.yaml.bak"), "x");
         assert_int_equal(mkdir(P(f, "unrelated"), 0755), 0);
         writef(P(f, "unrelated/x.yaml"), "x");
@@ -217,7 +218,7 @@ static void test_irrelevant_names_ignored(void **state) {
 static void test_editor_names_ignored_under_catch_all_glob(void **state) {
         fx *f = *state;
         char g[200];
-        const char *globs[] = { g, NULL };
+        const char *globs[] = {g, NULL};
         daemon_confwatch_spec sp = spec_of(f, globs);
 
         /* include: ["conf.d/ *"] (any name): only the ignore list keeps
@@ -253,7 +254,7 @@ static void test_burst_is_one_callback(void **state) {
 
 static void test_include_glob_and_new_directory(void **state) {
         fx *f = *state;
-        const char *globs[] = { f->glob, NULL };
+        const char *globs[] = {f->glob, NULL};
         daemon_confwatch_spec sp = spec_of(f, globs);
         unsigned before = daemon_confwatch_n_dirs(f->w);
 
@@ -276,13 +277,13 @@ static void test_include_glob_and_new_directory(void **state) {
 static void test_rearm_new_include_set(void **state) {
         fx *f = *state;
         char g2[200];
-        const char *globs[] = { f->glob, g2, NULL };
+        const char *globs[] = {f->glob, g2, NULL};
         daemon_confwatch_spec sp = spec_of(f, globs);
 
         assert_int_equal(mkdir(P(f, "more"), 0755), 0);
         snprintf(g2, sizeof g2, "%s/more/*.yaml", f->root);
         drain(f);
-        assert_int_equal(f->calls, 0);  /* more/ matched nothing before */
+        assert_int_equal(f->calls, 0); /* more/ matched nothing before */
         /* The reload read the new main file naming more/: re-arm watches it
          * and schedules one more callback (a file written there before the
          * watch existed would be missed otherwise). */
@@ -327,8 +328,9 @@ static void test_main_dir_replaced(void **state) {
 
         /* The whole configuration directory moved away and a new one put in
          * place (config management doing a directory swap). */
-        snprintf(cmd, sizeof cmd, "mv '%s' '%s.old' && mkdir -p '%s/certs.d' && cp '%s.old/acm-agent.yaml' '%s/'",
-                 f->root, f->root, f->root, f->root, f->root);
+        snprintf(cmd, sizeof cmd,
+                 "mv '%s' '%s.old' && mkdir -p '%s/certs.d' && cp '%s.old/acm-agent.yaml' '%s/'", f->root,
+                 f->root, f->root, f->root, f->root);
         assert_int_equal(system(cmd), 0);
         expect_calls(f, 1);
         writef(P(f, "certs.d/x.yaml"), "certificates: []\n");
@@ -341,9 +343,9 @@ static void test_main_dir_replaced(void **state) {
 
 static void test_symlinked_file_followed(void **state) {
         fx *f = *state;
-        const char *globs[] = { f->glob, NULL };
+        const char *globs[] = {f->glob, NULL};
         char target[200];
-        const char *files[] = { f->main_path, NULL };
+        const char *files[] = {f->main_path, NULL};
         daemon_confwatch_spec sp = spec_of(f, globs);
 
         /* The main file is a symlink into another directory (config
@@ -355,7 +357,7 @@ static void test_symlinked_file_followed(void **state) {
         assert_int_equal(symlink("checkout/main.yaml", f->main_path), 0);
         expect_calls(f, 1);
         sp.files = files;
-        assert_int_equal(daemon_confwatch_rearm(f->w, &sp), 1);  /* checkout/ is new */
+        assert_int_equal(daemon_confwatch_rearm(f->w, &sp), 1); /* checkout/ is new */
         expect_calls(f, 2);
         writef(target, "certificates: [] # changed in the checkout\n");
         expect_calls(f, 3);
@@ -380,7 +382,8 @@ static void test_overflow_reloads_everything(void **state) {
         drain(f);
         assert_int_equal(f->calls, 0);
         for (unsigned long i = 0; i <= max; i++)
-                assert_int_equal(chmod(P(f, (i & 1) ? "certs.d/noise1.txt" : "certs.d/noise2.txt"), 0644), 0);
+                assert_int_equal(chmod(P(f, (i & 1) ? "certs.d/noise1.txt" : "certs.d/noise2.txt"), 0644),
+                                 0);
         expect_calls(f, 1);
         /* Still watching afterwards. */
         writef(P(f, "certs.d/after.yaml"), "certificates: []\n");
@@ -415,17 +418,17 @@ static void test_debounce_capped(void **state) {
                 assert_true(now - first >= 10 * DEBOUNCE);
                 return;
         }
-        skip();  /* the machine never kept up: inconclusive, not a failure */
+        skip(); /* the machine never kept up: inconclusive, not a failure */
 }
 
 static void test_bad_spec(void **state) {
         fx *f = *state;
         daemon_confwatch *w = NULL;
-        daemon_confwatch_spec sp = { .main_path = "relative.yaml" };
+        daemon_confwatch_spec sp = {.main_path = "relative.yaml"};
 
         assert_int_equal(daemon_confwatch_new(f->e, &sp, 0, on_change, f, &w), -EINVAL);
         assert_null(w);
-        sp = (daemon_confwatch_spec) { .main_path = f->main_path, .certs_dir = "certs.d" };
+        sp = (daemon_confwatch_spec){.main_path = f->main_path, .certs_dir = "certs.d"};
         assert_int_equal(daemon_confwatch_new(f->e, &sp, 0, on_change, f, &w), -EINVAL);
         assert_int_equal(daemon_confwatch_rearm(f->w, &sp), -EINVAL);
         /* The old spec still works. */
@@ -476,7 +479,7 @@ static void certbot_layout(fx *f) {
         assert_int_equal(daemon_filewatch_new(f->e, DEBOUNCE, on_file, f, &f->fw), 0);
         assert_int_equal(daemon_filewatch_add(f->fw, P(f, "le/live/x/cert.pem")), 0);
         assert_int_equal(daemon_filewatch_add(f->fw, P(f, "le/live/x/privkey.pem")), 0);
-        assert_int_equal(daemon_filewatch_add(f->fw, P(f, "le/live/x/cert.pem")), 0);  /* once */
+        assert_int_equal(daemon_filewatch_add(f->fw, P(f, "le/live/x/cert.pem")), 0); /* once */
         drain(f);
         assert_int_equal(f->n_seen, 0);
 }
@@ -495,7 +498,7 @@ static void test_filewatch_certbot_renewal(void **state) {
 
         certbot_layout(f);
         snprintf(cert, sizeof cert, "%s", P(f, "le/live/x/cert.pem"));
-        writef(P(f, "le/archive/x/cert2.pem"), "cert2");   /* not followed yet: no call */
+        writef(P(f, "le/archive/x/cert2.pem"), "cert2"); /* not followed yet: no call */
         repoint(f, cert, "../../archive/x/cert2.pem");
         expect_seen(f, 1, cert);
         /* The chain was resolved again: the new target is watched ... */
@@ -565,7 +568,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_in_place_write, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_new_and_removed_dropin, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_irrelevant_names_ignored, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_editor_names_ignored_under_catch_all_glob, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_editor_names_ignored_under_catch_all_glob, setup,
+                                                teardown),
                 cmocka_unit_test_setup_teardown(test_burst_is_one_callback, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_include_glob_and_new_directory, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_rearm_new_include_set, setup, teardown),

@@ -17,22 +17,38 @@
 static bool promtool_missing;
 
 static const daemon_metrics_cert certs[] = {
-        { .name = "web", .issuer = "pca", .state = "valid", .serial = "0A1B2C", .not_after = 1800000000,
-          .next_renewal = 1790000000, .last_success = 1780000000 },
-        { .name = "api", .issuer = "acm", .state = "failed", .serial = "FF01", .not_after = 1700000000,
-          .next_renewal = 1699990000, .last_success = 1690000000, .consecutive_failures = 3,
-          .acm_renewal_status = "PENDING_VALIDATION", .in_danger = true },
-        { .name = "new", .issuer = "import", .state = "requesting" },  /* never issued */
+        {.name = "web",
+         .issuer = "pca",
+         .state = "valid",
+         .serial = "0A1B2C",
+         .not_after = 1800000000,
+         .next_renewal = 1790000000,
+         .last_success = 1780000000},
+        {.name = "api",
+         .issuer = "acm",
+         .state = "failed",
+         .serial = "FF01",
+         .not_after = 1700000000,
+         .next_renewal = 1699990000,
+         .last_success = 1690000000,
+         .consecutive_failures = 3,
+         .acm_renewal_status = "PENDING_VALIDATION",
+         .in_danger = true},
+        {.name = "new", .issuer = "import", .state = "requesting"}, /* never issued */
 };
 
 static const daemon_metrics_aws aws[] = {
-        { .service = "acm-pca", .operation = "IssueCertificate", .calls = 7, .errors = 2, .throttles = 1 },
-        { .service = "acm", .operation = "DescribeCertificate", .calls = 120 },
+        {.service = "acm-pca", .operation = "IssueCertificate", .calls = 7, .errors = 2, .throttles = 1},
+        {.service = "acm", .operation = "DescribeCertificate", .calls = 120},
 };
 
 static daemon_metrics sample(void) {
-        return (daemon_metrics) { .certs = certs, .n_certs = ELEMENTSOF(certs), .aws = aws, .n_aws = ELEMENTSOF(aws),
-                                  .version = "9.9.9", .now = 1785000000 };
+        return (daemon_metrics){.certs = certs,
+                                .n_certs = ELEMENTSOF(certs),
+                                .aws = aws,
+                                .n_aws = ELEMENTSOF(aws),
+                                .version = "9.9.9",
+                                .now = 1785000000};
 }
 
 static char *format(const daemon_metrics *m) {
@@ -107,12 +123,12 @@ static void test_content(void **s _unused_) {
 }
 
 static void test_states_given_and_unknown(void **s _unused_) {
-        static const char *const states[] = { "valid", "renewing", "failed", NULL };
+        static const char *const states[] = {"valid", "renewing", "failed", NULL};
         static const daemon_metrics_cert c[] = {
-                { .name = "a", .issuer = "pca", .state = "renewing" },
-                { .name = "b", .issuer = "pca", .state = "mystery" },
+                {.name = "a", .issuer = "pca", .state = "renewing"},
+                {.name = "b", .issuer = "pca", .state = "mystery"},
         };
-        daemon_metrics m = { .certs = c, .n_certs = 2, .states = states, .now = 1 };
+        daemon_metrics m = {.certs = c, .n_certs = 2, .states = states, .now = 1};
         _cleanup_(freep) char *t = format(&m);
 
         assert_int_equal(count_prefix(t, "acm_agent_certificate_state{name=\"a\""), 3);
@@ -125,25 +141,25 @@ static void test_states_given_and_unknown(void **s _unused_) {
 
 static void test_escaping(void **s _unused_) {
         static const daemon_metrics_cert c[] = {
-                { .name = "we\"ird\\na\nme", .issuer = "pca", .state = "valid" },
+                {.name = "we\"ird\\na\nme", .issuer = "pca", .state = "valid"},
         };
-        daemon_metrics m = { .certs = c, .n_certs = 1, .now = 1 };
+        daemon_metrics m = {.certs = c, .n_certs = 1, .now = 1};
         _cleanup_(freep) char *t = format(&m);
 
         assert_true(has_line(t, "acm_agent_certificate_in_danger{name=\"we\\\"ird\\\\na\\nme\"} 0"));
 }
 
 static void test_invalid(void **s _unused_) {
-        static const daemon_metrics_cert c[] = { { .name = "x", .state = "valid" } };
-        static const daemon_metrics_aws a[] = { { .service = "acm" } };
-        daemon_metrics m = { .certs = c, .n_certs = 1 };
+        static const daemon_metrics_cert c[] = {{.name = "x", .state = "valid"}};
+        static const daemon_metrics_aws a[] = {{.service = "acm"}};
+        daemon_metrics m = {.certs = c, .n_certs = 1};
         char *t = (char *) 0x1;
         size_t len = 42;
 
         assert_int_equal(daemon_metrics_format(&m, &t, &len), -EINVAL);
-        assert_ptr_equal(t, (char *) 0x1);  /* outputs untouched on failure */
+        assert_ptr_equal(t, (char *) 0x1); /* outputs untouched on failure */
         assert_int_equal(len, 42);
-        m = (daemon_metrics) { .aws = a, .n_aws = 1 };
+        m = (daemon_metrics){.aws = a, .n_aws = 1};
         assert_int_equal(daemon_metrics_format(&m, &t, &len), -EINVAL);
 }
 
@@ -171,7 +187,7 @@ static void test_write_atomic(void **s _unused_) {
         struct stat st;
         unsigned entries = 0;
         struct dirent *de;
-        mode_t old = umask(0077);  /* the mode is not the umask's */
+        mode_t old = umask(0077); /* the mode is not the umask's */
         DIR *d;
         tmp t;
 
@@ -226,12 +242,9 @@ static void test_promtool(void **s _unused_) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_content),
-                cmocka_unit_test(test_states_given_and_unknown),
-                cmocka_unit_test(test_escaping),
-                cmocka_unit_test(test_invalid),
-                cmocka_unit_test(test_write_atomic),
-                cmocka_unit_test(test_promtool),
+                cmocka_unit_test(test_content),      cmocka_unit_test(test_states_given_and_unknown),
+                cmocka_unit_test(test_escaping),     cmocka_unit_test(test_invalid),
+                cmocka_unit_test(test_write_atomic), cmocka_unit_test(test_promtool),
         };
         int r = cmocka_run_group_tests(tests, NULL, NULL);
 

@@ -21,17 +21,21 @@
 
 static void test_status_format(void **s _unused_) {
         char buf[256];
-        daemon_status st = { .n_certs = 12, .n_renewing = 1, .next_name = "web",
-                             .next_usec = NOW + 23 * DAY + 5 * 3600 * USEC_PER_SEC, .now_usec = NOW };
+        daemon_status st = {.n_certs = 12,
+                            .n_renewing = 1,
+                            .next_name = "web",
+                            .next_usec = NOW + 23 * DAY + 5 * 3600 * USEC_PER_SEC,
+                            .now_usec = NOW};
 
-        assert_string_equal(daemon_status_format(&st, buf, sizeof buf), "12 certificates, 1 renewing, next: web in 23d");
-        st = (daemon_status) { .n_certs = 1, .next_name = "api", .next_usec = NOW - 5, .now_usec = NOW };
+        assert_string_equal(daemon_status_format(&st, buf, sizeof buf),
+                            "12 certificates, 1 renewing, next: web in 23d");
+        st = (daemon_status){.n_certs = 1, .next_name = "api", .next_usec = NOW - 5, .now_usec = NOW};
         assert_string_equal(daemon_status_format(&st, buf, sizeof buf), "1 certificate, next: api now");
         st.next_usec = NOW + USEC_PER_SEC / 2;
         assert_string_equal(daemon_status_format(&st, buf, sizeof buf), "1 certificate, next: api now");
-        st = (daemon_status) {};
+        st = (daemon_status){};
         assert_string_equal(daemon_status_format(&st, buf, sizeof buf), "no certificates");
-        st = (daemon_status) { .n_certs = 3, .n_renewing = 2, .n_waiting = 1, .n_failing = 4 };
+        st = (daemon_status){.n_certs = 3, .n_renewing = 2, .n_waiting = 1, .n_failing = 4};
         assert_string_equal(daemon_status_format(&st, buf, sizeof buf),
                             "3 certificates, 2 renewing, 1 waiting, 4 failing");
 }
@@ -41,19 +45,20 @@ static void test_status_units(void **s _unused_) {
                 uint64_t in;
                 const char *out;
         } cases[] = {
-                { 2 * DAY, "in 2d" },
-                { 2 * DAY - 1, "in 47h" },
-                { 36 * 3600 * USEC_PER_SEC, "in 36h" },
-                { 2 * 3600 * USEC_PER_SEC, "in 2h" },
-                { 119 * 60 * USEC_PER_SEC, "in 119m" },
-                { 2 * 60 * USEC_PER_SEC, "in 2m" },
-                { 119 * USEC_PER_SEC, "in 119s" },
-                { 1 * USEC_PER_SEC, "in 1s" },
+                {2 * DAY, "in 2d"},
+                {2 * DAY - 1, "in 47h"},
+                {36 * 3600 * USEC_PER_SEC, "in 36h"},
+                {2 * 3600 * USEC_PER_SEC, "in 2h"},
+                {119 * 60 * USEC_PER_SEC, "in 119m"},
+                {2 * 60 * USEC_PER_SEC, "in 2m"},
+                {119 * USEC_PER_SEC, "in 119s"},
+                {1 * USEC_PER_SEC, "in 1s"},
         };
         char buf[128], want[128];
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
-                daemon_status st = { .n_certs = 2, .next_name = "x", .next_usec = NOW + cases[i].in, .now_usec = NOW };
+                daemon_status st = {
+                        .n_certs = 2, .next_name = "x", .next_usec = NOW + cases[i].in, .now_usec = NOW};
                 snprintf(want, sizeof want, "2 certificates, next: x %s", cases[i].out);
                 assert_string_equal(daemon_status_format(&st, buf, sizeof buf), want);
         }
@@ -61,7 +66,8 @@ static void test_status_units(void **s _unused_) {
 
 static void test_status_hostile_and_short(void **s _unused_) {
         char buf[256], tiny[8];
-        daemon_status st = { .n_certs = 2, .next_name = "a\nb\x1b", .next_usec = NOW + 3 * DAY, .now_usec = NOW };
+        daemon_status st = {
+                .n_certs = 2, .next_name = "a\nb\x1b", .next_usec = NOW + 3 * DAY, .now_usec = NOW};
 
         assert_string_equal(daemon_status_format(&st, buf, sizeof buf), "2 certificates, next: a?b? in 3d");
         /* Cut, NUL-terminated, never overrun. */
@@ -78,7 +84,7 @@ typedef struct peer {
 } peer;
 
 static void peer_open(peer *p) {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
 
         snprintf(p->dir, sizeof p->dir, "/tmp/notify-test.XXXXXX");
         assert_non_null(mkdtemp(p->dir));
@@ -238,10 +244,12 @@ static void setup_watchdog(peer *p, sd_event **e, daemon_notify **n, pings *pg, 
         setenv("WATCHDOG_PID", pid, 1);
         assert_int_equal(sd_event_new(e), 0);
         assert_int_equal(daemon_notify_new(*e, n), 0);
-        *pg = (pings) { .p = p };
+        *pg = (pings){.p = p};
         assert_int_equal(sd_event_add_io(*e, NULL, p->fd, EPOLLIN, on_ping, pg), 0);
         assert_true(sd_event_now(*e, CLOCK_MONOTONIC, &now) >= 0);
-        assert_int_equal(sd_event_add_time(*e, NULL, CLOCK_MONOTONIC, now + 20 * USEC_PER_SEC, 0, on_failsafe, NULL), 0);
+        assert_int_equal(
+                sd_event_add_time(*e, NULL, CLOCK_MONOTONIC, now + 20 * USEC_PER_SEC, 0, on_failsafe, NULL),
+                0);
 }
 
 static void test_watchdog_pings(void **s _unused_) {
@@ -273,7 +281,7 @@ static void test_watchdog_other_pid(void **s _unused_) {
 
         peer_open(&p);
         setenv("WATCHDOG_USEC", "200000", 1);
-        setenv("WATCHDOG_PID", "1", 1);  /* meant for another process */
+        setenv("WATCHDOG_PID", "1", 1); /* meant for another process */
         assert_int_equal(sd_event_new(&e), 0);
         assert_int_equal(daemon_notify_new(e, &n), 0);
         assert_true(daemon_notify_enabled(n));
@@ -297,7 +305,7 @@ static int on_stuck(sd_event_source *src, uint64_t usec, void *userdata) {
         char buf[64];
 
         st->pings_before = daemon_notify_watchdog_pings(st->n);
-        peer_recv(st->p, buf, sizeof buf);  /* drop a ping that is already queued */
+        peer_recv(st->p, buf, sizeof buf); /* drop a ping that is already queued */
         while (mono_usec() < end)
                 usleep(10000);
         /* The loop was stuck: nothing was sent meanwhile. */
@@ -318,7 +326,7 @@ static void test_watchdog_stuck_loop_stops_pinging(void **s _unused_) {
         /* Ping every 200 ms: a stall of the test machine that long would
          * be needed to see a second, legitimate ping. */
         setup_watchdog(&p, &e, &n, &pg, "400000");
-        st = (stuck) { .p = &p, .n = n };
+        st = (stuck){.p = &p, .n = n};
         assert_true(sd_event_now(e, CLOCK_MONOTONIC, &now) >= 0);
         assert_int_equal(sd_event_add_time(e, NULL, CLOCK_MONOTONIC, now + 10000, 0, on_stuck, &st), 0);
         /* Run until the handler has blocked and one ping came after it. */

@@ -107,7 +107,7 @@ static void assert_armed(int fd) {
 /* Makes the fd readable the only way a test can without setting the
  * clock: a near expiry (replacing the module's arming). */
 static void make_readable(int fd) {
-        struct itimerspec its = { .it_value = { .tv_nsec = 1000 } };
+        struct itimerspec its = {.it_value = {.tv_nsec = 1000}};
 
         assert_int_equal(timerfd_settime(fd, 0, &its, NULL), 0);
 }

@@ -99,7 +99,7 @@ static int try_write(const char *dir) {
 
 /* 0 when PATH took "show info" and answered something, else -errno. */
 static int try_unix(const char *path) {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
         char buf[256];
         ssize_t k;
         int fd, r = 0;
@@ -122,7 +122,8 @@ static void run_checks(const char *when) {
         n_ok = n_failed = 0;
         for (size_t i = 0; i < n_writes; i++) {
                 int r = try_write(writes[i]);
-                report(r == 0, "%s: can write %s%s%s", when, writes[i], r ? ": " : "", r ? strerror(-r) : "");
+                report(r == 0, "%s: can write %s%s%s", when, writes[i], r ? ": " : "",
+                       r ? strerror(-r) : "");
         }
         for (size_t i = 0; i < n_denies; i++) {
                 struct stat st;
@@ -198,8 +199,9 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
                 break;
         default:
                 (void) daemon_notify_stopping(notifier, "stopping");
-                sd_event_exit(sd_event_source_get_event(s),
-                              exit_override >= 0 ? exit_override : n_failed > 0 ? 1 : 0);
+                sd_event_exit(sd_event_source_get_event(s), exit_override >= 0 ? exit_override
+                                                            : n_failed > 0     ? 1
+                                                                               : 0);
         }
         return 0;
 }
@@ -215,12 +217,12 @@ static int add_arg(char ***l, size_t *n, const char *v) {
 
 int main(int argc, char **argv) {
         static const struct option opts[] = {
-                { "write", required_argument, NULL, 'w' },  { "deny", required_argument, NULL, 'd' },
-                { "exec", required_argument, NULL, 'e' },   { "result", required_argument, NULL, 'r' },
-                { "exit", required_argument, NULL, 'x' },   { "unix", required_argument, NULL, 'u' },
-                { "once", no_argument, NULL, 'o' },         {},
+                {"write", required_argument, NULL, 'w'}, {"deny", required_argument, NULL, 'd'},
+                {"exec", required_argument, NULL, 'e'},  {"result", required_argument, NULL, 'r'},
+                {"exit", required_argument, NULL, 'x'},  {"unix", required_argument, NULL, 'u'},
+                {"once", no_argument, NULL, 'o'},        {},
         };
-        static const int sigs[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1, SIGUSR2 };
+        static const int sigs[] = {SIGHUP, SIGTERM, SIGINT, SIGUSR1, SIGUSR2};
         sd_event *e = NULL;
         sigset_t mask;
         char status[128];
