@@ -110,14 +110,15 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
         fx *f = *state;
-        char cmd[128];
+        char cmd[256];
 
         daemon_confwatch_free(f->w);
         daemon_filewatch_free(f->fw);
         for (unsigned i = 0; i < f->n_seen; i++)
                 free(f->seen[i]);
         sd_event_unref(f->e);
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->root);
+        /* .old: test_main_dir_replaced's, also when it failed half-way */
+        snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s.old'", f->root, f->root);
         assert_int_equal(system(cmd), 0);
         free(f);
         return 0;
