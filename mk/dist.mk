@@ -1,14 +1,21 @@
 # What is installed besides the binary: units, manual page, configuration
 # reference and example, hooks documentation.
 
-# systemd units; @bindir@ is substituted at build time.
+# systemd units (@bindir@ and @sysconfdir@ substituted at build time) and
+# the journal catalog of the agent's MESSAGE_IDs. After installing the
+# catalog, `journalctl --update-catalog` (the packages' triggers do it).
 systemdsystemunitdir = $(prefix)/lib/systemd/system
-systemdsystemunit_DATA = units/acm-agent-once.service
+systemdsystemunit_DATA = units/acm-agent.service units/acm-agent-once.service
 dist_systemdsystemunit_DATA = units/acm-agent-once.timer
-EXTRA_DIST += units/acm-agent-once.service.in
-CLEANFILES += units/acm-agent-once.service
+EXTRA_DIST += units/acm-agent.service.in units/acm-agent-once.service.in
+CLEANFILES += units/acm-agent.service units/acm-agent-once.service
+UNITS_SUBST = sed -e 's|@bindir[@]|$(bindir)|g' -e 's|@sysconfdir[@]|$(sysconfdir)|g'
+units/acm-agent.service: $(srcdir)/units/acm-agent.service.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) units && $(UNITS_SUBST) $(srcdir)/units/acm-agent.service.in > $@
 units/acm-agent-once.service: $(srcdir)/units/acm-agent-once.service.in Makefile
-	$(AM_V_GEN)$(MKDIR_P) units && sed -e 's|@bindir[@]|$(bindir)|g' $(srcdir)/units/acm-agent-once.service.in > $@
+	$(AM_V_GEN)$(MKDIR_P) units && $(UNITS_SUBST) $(srcdir)/units/acm-agent-once.service.in > $@
+journalcatalogdir = $(prefix)/lib/systemd/catalog
+dist_journalcatalog_DATA = units/acm-agent.catalog
 
 # Manual page and the configuration reference.
 dist_man_MANS = man/acm-agent.8
