@@ -87,7 +87,7 @@ static void aws_counter(FILE *f, const daemon_metrics *m, const char *metric, co
 }
 
 int daemon_metrics_format(const daemon_metrics *m, char **ret, size_t *ret_len) {
-        const char *phases[_STATE_PHASE_MAX + 1];
+        const char *phases[_PHASE_MAX + 1];
         const char *const *states = m->states;
         char *buf = NULL;
         size_t len = 0;
@@ -103,9 +103,9 @@ int daemon_metrics_format(const daemon_metrics *m, char **ret, size_t *ret_len) 
                 if (!m->aws[i].service || !m->aws[i].operation)
                         return -EINVAL;
         if (!states) {
-                for (int p = 0; p < _STATE_PHASE_MAX; p++)
-                        phases[p] = state_phase_to_string((state_phase) p);
-                phases[_STATE_PHASE_MAX] = NULL;
+                for (int p = 0; p < _PHASE_MAX; p++)
+                        phases[p] = cert_phase_to_string((cert_phase) p);
+                phases[_PHASE_MAX] = NULL;
                 states = phases;
         }
 

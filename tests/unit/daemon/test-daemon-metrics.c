@@ -13,6 +13,7 @@
 #include "basic/macro.h"
 #include "basic/util.h"
 #include "daemon/daemon-metrics.h"
+#include "store/store-state.h"
 
 static bool promtool_missing;
 
@@ -26,7 +27,7 @@ static const daemon_metrics_cert certs[] = {
          .last_success = 1780000000},
         {.name = "api",
          .issuer = "acm",
-         .state = "failed",
+         .state = "backoff",
          .serial = "FF01",
          .not_after = 1700000000,
          .next_renewal = 1699990000,
@@ -34,7 +35,7 @@ static const daemon_metrics_cert certs[] = {
          .consecutive_failures = 3,
          .acm_renewal_status = "PENDING_VALIDATION",
          .in_danger = true},
-        {.name = "new", .issuer = "import", .state = "requesting"}, /* never issued */
+        {.name = "new", .issuer = "import", .state = "request"}, /* never issued */
 };
 
 static const daemon_metrics_aws aws[] = {
@@ -88,9 +89,9 @@ static void test_content(void **s _unused_) {
                 "acm_agent_certificate_info{name=\"web\",issuer=\"pca\",serial=\"0A1B2C\"} 1",
                 "acm_agent_certificate_info{name=\"new\",issuer=\"import\",serial=\"\"} 1",
                 "acm_agent_certificate_state{name=\"web\",state=\"valid\"} 1",
-                "acm_agent_certificate_state{name=\"web\",state=\"failed\"} 0",
-                "acm_agent_certificate_state{name=\"api\",state=\"failed\"} 1",
-                "acm_agent_certificate_state{name=\"new\",state=\"requesting\"} 1",
+                "acm_agent_certificate_state{name=\"web\",state=\"backoff\"} 0",
+                "acm_agent_certificate_state{name=\"api\",state=\"backoff\"} 1",
+                "acm_agent_certificate_state{name=\"new\",state=\"request\"} 1",
                 "acm_agent_certificate_not_after_timestamp_seconds{name=\"web\"} 1800000000",
                 "acm_agent_certificate_next_renewal_timestamp_seconds{name=\"api\"} 1699990000",
                 "acm_agent_certificate_last_success_timestamp_seconds{name=\"web\"} 1780000000",
@@ -110,8 +111,8 @@ static void test_content(void **s _unused_) {
         for (size_t i = 0; i < ELEMENTSOF(want); i++)
                 if (!has_line(t, want[i]))
                         fail_msg("missing line: %s\n%s", want[i], t);
-        /* One series per state of the store's machine (9) per certificate. */
-        assert_int_equal(count_prefix(t, "acm_agent_certificate_state{name=\"web\""), 9);
+        /* One series per phase of the store's machine (_PHASE_MAX) per certificate. */
+        assert_int_equal(count_prefix(t, "acm_agent_certificate_state{name=\"web\""), _PHASE_MAX);
         /* Unknown times have no series rather than a 0. */
         assert_null(strstr(t, "_timestamp_seconds{name=\"new\"}"));
         /* ACM status only for the certificate that has one, four values. */
