@@ -14,7 +14,8 @@ libacmagent_a_SOURCES += \
 	agent/basic/worker.c \
 	agent/basic/worker.h \
 	agent/basic/testpoint.c \
-	agent/basic/testpoint.h
+	agent/basic/testpoint.h \
+	agent/basic/log-messages.h
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/basic/test-util

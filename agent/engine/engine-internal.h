@@ -101,6 +101,8 @@ struct machine {
         bool forced;                /* renew --force / revoke replacement: stays wanted on failure */
         time_t watch_at;            /* the issuer's first watch of what is being deployed */
         uint64_t once_waited;       /* --once: seconds of waits sat out so far (each counts >= 1) */
+        char *old_serial;           /* the serial a deploy replaced, for the renewed event */
+        char *aws_operation, *aws_error, *aws_request_id;  /* machine_fail_aws: journal fields */
 
         /* the result (--once output, daemon view) */
         engine_result res;

@@ -189,6 +189,10 @@ void machine_wait(machine *m, time_t until, const char *fmt, ...) _printf_(3, 4)
  * The engine backs off (sched_retry_at) and runs the failure hook. */
 void machine_fail(machine *m, const char *kind, const char *fmt, ...) _printf_(3, 4);
 
+/* machine_fail for an AWS error: the kind is "aws:<kind>" and the journal
+ * entry carries AWS_OPERATION, AWS_ERROR and AWS_REQUEST_ID. */
+void machine_fail_aws(machine *m, const aws_error *err, const char *fmt, ...) _printf_(3, 4);
+
 /* watch: the served certificate is fine; check again at next_check. */
 void machine_watched(machine *m, time_t next_check);
 

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "basic/clock.h"
+#include "basic/log-messages.h"
 #include "basic/log.h"
 #include "basic/macro.h"
 #include "basic/testpoint.h"
@@ -135,6 +136,38 @@ static void cancel_op(machine *m) {
 }
 
 
+/* Logs one of the fixed events (log-messages.h) with its fields: kv holds
+ * "KEY", value pairs, NULL-terminated; a NULL value leaves its field out.
+ * ISSUER= is added for every event. */
+static void log_event(machine *m, int level, const char *msgid, const char *const *kv, const char *fmt, ...)
+        _printf_(5, 6);
+static void log_event(machine *m, int level, const char *msgid, const char *const *kv, const char *fmt, ...) {
+        char *fields[16] = {}, *msg = NULL;
+        size_t n = 0;
+        va_list ap;
+
+        fields[n++] = strdup(msgid);
+        fields[n++] = strprintf("ISSUER=%s", conf_issuer_type_to_string(m->cert->issuer_type));
+        for (size_t i = 0; kv && kv[i] && n + 1 < ELEMENTSOF(fields); i += 2)
+                if (kv[i + 1])
+                        fields[n++] = strprintf("%s=%s", kv[i], kv[i + 1]);
+        va_start(ap, fmt);
+        if (vasprintf(&msg, fmt, ap) < 0)
+                msg = NULL;
+        va_end(ap);
+        /* a field that could not be allocated ends the list there */
+        for (size_t i = 0; i < n; i++)
+                if (!fields[i]) {
+                        for (size_t k = i + 1; k < n; k++)
+                                fields[k] = (free(fields[k]), NULL);
+                        break;
+                }
+        log_struct(level, m->name, (const char *const *) fields, "%s", msg ? msg : "out of memory");
+        for (size_t i = 0; i < ELEMENTSOF(fields); i++)
+                free(fields[i]);
+        free(msg);
+}
+
 /* ---- loading ---- */
 
 int machine_load(machine *m, char **ret_error) {
@@ -216,6 +249,12 @@ static void decide(machine *m, sched_decision *d) {
                 in.issued_for_changed = !streq(fp, st->issued_for);
         if (st->served.serial && st->deployed_for && engine_fingerprint(m->cert, true, fp) >= 0)
                 in.deployed_for_changed = !streq(fp, st->deployed_for);
+        if (m->cert->n_reload_window > 0) {
+                time_t open = 0, close = 0;
+                if (conf_window_next(m->cert->reload_window, m->cert->n_reload_window, in.now, &open, &close) >= 0 &&
+                    open > in.now)
+                        in.window_opens = open;
+        }
         sched_decide(&in, d);
 }
 
@@ -299,7 +338,7 @@ void machine_result_refresh(machine *m) {
         r->next_attempt = st && (st->phase == PHASE_BACKOFF || st->phase == PHASE_RELOAD) ? st->wake_at : 0;
         r->wake_at = m->wake_at;
         r->error = m->error;
-        r->wait_reason = st && st->phase == PHASE_WAITING ? st->wait_reason : NULL;
+        r->wait_reason = st && (st->phase == PHASE_WAITING || st->phase == PHASE_DEPLOY) ? st->wait_reason : NULL;
         r->plan = m->plan;
         r->last_success = st ? st->last_success : 0;
         r->failures = st ? st->failures : 0;
@@ -403,6 +442,17 @@ void machine_hook_pending_validation(machine *m, const char *records) {
         };
         int r;
 
+        _cleanup_(freep) char *flat = strdup(records ? records : "");
+        for (char *p = flat; p && *p; p++)
+                if (*p == '\n')
+                        *p = p[1] ? ';' : 0;
+        log_event(m, LOG_NOTICE, LOG_MESSAGE_VALIDATION_PENDING,
+                  (const char *const[]) { "CERT_ARN", m->st->served.arn, "DNS_PROVIDER",
+                                          m->cert->dns.provider == CONF_DNS_ROUTE53 ? "route53" :
+                                          m->cert->dns.provider == CONF_DNS_EXEC ? "exec" :
+                                          m->cert->dns.provider == CONF_DNS_MANUAL ? "manual" : NULL,
+                                          "VALIDATION_RECORDS", flat, NULL },
+                  "waiting for DNS validation of %s", flat && flat[0] ? flat : "its records");
         if (m->validation_hook) {
                 log_cert(LOG_INFO, m->name, "the pending_validation hook is still running; not started again");
                 return;
@@ -447,15 +497,32 @@ static void fail(machine *m, const char *kind, const char *msg) {
         if (m->forced)
                 st->force_renewal = true;
         format_duration(st->served.not_after > now ? (uint64_t) (st->served.not_after - now) : 0, left, sizeof(left));
-        if (danger == SCHED_SAFE)
-                log_cert(LOG_ERR, m->name, "%s (next attempt at %s)", msg, clock_format_rfc3339(st->wake_at, t));
-        else if (danger == SCHED_WARNING)
-                log_cert(LOG_ERR, m->name, "%s (next attempt at %s); WARNING: the served certificate expires in %s",
-                         msg, clock_format_rfc3339(st->wake_at, t), left);
-        else
-                log_cert(LOG_CRIT, m->name, "%s (next attempt at %s); CRITICAL: the served certificate %s%s", msg,
-                         clock_format_rfc3339(st->wake_at, t),
-                         danger == SCHED_EXPIRED ? "has EXPIRED" : "expires in ", danger == SCHED_EXPIRED ? "" : left);
+        char fl[16], na[21] = "";
+        snprintf(fl, sizeof(fl), "%u", st->failures);
+        if (st->served.not_after)
+                clock_format_rfc3339(st->served.not_after, na);
+        const char *const kv[] = {
+                "ERROR_KIND", kind, "ERROR", msg, "FAILURES", fl, "NEXT_ATTEMPT", clock_format_rfc3339(st->wake_at, t),
+                "NOT_AFTER", na[0] ? na : NULL, "AWS_OPERATION", m->aws_operation, "AWS_ERROR", m->aws_error,
+                "AWS_REQUEST_ID", m->aws_request_id, NULL,
+        };
+        log_event(m, danger == SCHED_SAFE || danger == SCHED_WARNING ? LOG_ERR : LOG_CRIT, LOG_MESSAGE_FAILED, kv,
+                  "%s (next attempt at %s)", msg, t);
+        if (danger != SCHED_SAFE) {
+                char days[16];
+                snprintf(days, sizeof(days), "%lld",
+                         (long long) (st->served.not_after > now ? (st->served.not_after - now) / 86400 : 0));
+                log_event(m, danger == SCHED_WARNING ? LOG_WARNING : LOG_CRIT, LOG_MESSAGE_EXPIRING,
+                          (const char *const[]) { "SERIAL", st->served.serial, "NOT_AFTER", na, "DAYS_LEFT", days,
+                                                  "ERROR", msg, NULL },
+                          "%s: the served certificate %s%s and its renewal keeps failing",
+                          danger == SCHED_WARNING ? "WARNING" : "CRITICAL",
+                          danger == SCHED_EXPIRED ? "has EXPIRED" : "expires in ",
+                          danger == SCHED_EXPIRED ? "" : left);
+        }
+        m->aws_operation = (free(m->aws_operation), NULL);
+        m->aws_error = (free(m->aws_error), NULL);
+        m->aws_request_id = (free(m->aws_request_id), NULL);
         engine_persist(m, NULL, on_fail_saved);
 }
 
@@ -467,6 +534,22 @@ void machine_fail(machine *m, const char *kind, const char *fmt, ...) {
         if (vasprintf(&msg, fmt, ap) < 0)
                 msg = NULL;
         va_end(ap);
+        fail(m, kind, msg ? msg : "out of memory");
+}
+
+void machine_fail_aws(machine *m, const aws_error *err, const char *fmt, ...) {
+        _cleanup_(freep) char *msg = NULL;
+        char kind[64];
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vasprintf(&msg, fmt, ap) < 0)
+                msg = NULL;
+        va_end(ap);
+        set_owned(&m->aws_operation, strprintf("%s:%s", err->service, err->operation));
+        set_owned(&m->aws_error, strdup(err->type));
+        set_owned(&m->aws_request_id, err->request_id ? strdup(err->request_id) : NULL);
+        snprintf(kind, sizeof(kind), "aws:%s", aws_error_kind_to_string(err->kind));
         fail(m, kind, msg ? msg : "out of memory");
 }
 
@@ -566,9 +649,15 @@ static void on_valid_saved(machine *m, int r) {
         m->action = m->had_cert ? ENGINE_ACTION_RENEWED : ENGINE_ACTION_ISSUED;
         m->changed = true;
         set_error(m, NULL);
-        log_cert(LOG_NOTICE, m->name, "%s serial %s, valid until %s", m->had_cert ? "renewed:" : "issued:",
-                 st->served.serial ? st->served.serial : "?",
-                 st->served.not_after ? clock_format_rfc3339(st->served.not_after, na) : "?");
+        if (st->served.not_after)
+                clock_format_rfc3339(st->served.not_after, na);
+        else
+                na[0] = 0;
+        log_event(m, LOG_NOTICE, m->had_cert ? LOG_MESSAGE_RENEWED : LOG_MESSAGE_ISSUED,
+                  (const char *const[]) { "SERIAL", st->served.serial, "NOT_AFTER", na[0] ? na : NULL,
+                                          "CERT_ARN", st->served.arn, "OLD_SERIAL", m->old_serial, NULL },
+                  "%s serial %s, valid until %s", m->had_cert ? "renewed:" : "issued:",
+                  st->served.serial ? st->served.serial : "?", na[0] ? na : "?");
         hook_then_settle(m, HOOK_EVENT_DEPLOYED);
 }
 
@@ -662,6 +751,8 @@ static void on_deployed(machine *m, int r, const char *version, const char *prev
                 return fail(m, "deploy", msg ? msg : "deploy failed");
         }
         log_cert(LOG_INFO, m->name, "deployed version %s (serial %s)", version, st->pending.serial);
+        free(m->old_serial);
+        m->old_serial = st->served.serial ? strdup(st->served.serial) : NULL;
         if (m->replacing_revoked || !st->served.serial)
                 cert_version_done(&st->previous);
         else {
@@ -724,6 +815,46 @@ typedef struct issued_ctx {
         EVP_PKEY *key;
 } issued_ctx;
 
+static void on_hold_saved(machine *m, int r) {
+        if (r < 0)
+                log_cert(LOG_ERR, m->name, "cannot save the state: %s", strerror(-r));
+        m->action = ENGINE_ACTION_WAITING;
+        set_error(m, NULL);
+        settle(m);
+}
+
+/* The maintenance window: a renewed certificate verified and saved waits
+ * for the next opening (the DEPLOY phase with its reason); when the served
+ * one expires too soon it goes now, and the log says why. Returns true when
+ * held (the machine settles). */
+static bool window_holds(machine *m) {
+        sched_decision d;
+        char t[21];
+
+        if (m->cert->n_reload_window == 0 || m->forced)
+                return false;  /* an operator's renew or revoke deploys at once */
+        decide(m, &d);
+        if (d.action == SCHED_WAIT) {
+                _cleanup_(freep) char *why = strprintf("the renewed certificate %s is held for the maintenance "
+                                                       "window, which opens at %s", m->st->pending.serial,
+                                                       clock_format_rfc3339(d.when, t));
+                log_cert(LOG_NOTICE, m->name, "%s", why ? why : "held for the maintenance window");
+                (void) state_set_string(&m->st->wait_reason, why);
+                engine_persist(m, NULL, on_hold_saved);
+                return true;
+        }
+        if (m->st->served.serial) {
+                time_t open = 0, close = 0;
+                if (conf_window_next(m->cert->reload_window, m->cert->n_reload_window, clock_now(), &open, &close) >= 0 &&
+                    open > clock_now())
+                        log_cert(LOG_NOTICE, m->name, "deploying outside the maintenance window (it opens at %s): the "
+                                 "served certificate expires %s, before the window opens plus a day",
+                                 clock_format_rfc3339(open, t),
+                                 clock_format_rfc3339(m->st->served.not_after, (char[21]) {}));
+        }
+        return false;
+}
+
 static void on_deploy_saved(machine *m, int r) {
         EVP_PKEY *key = TAKE_PTR(m->deploy_key);  /* held across the save */
 
@@ -737,6 +868,10 @@ static void on_deploy_saved(machine *m, int r) {
         if (m->e->stopping) {
                 EVP_PKEY_free(key);
                 return settle(m);  /* resumed from DEPLOY at the next start */
+        }
+        if (window_holds(m)) {
+                EVP_PKEY_free(key);
+                return;
         }
         deploy_pending(m, key);
         EVP_PKEY_free(key);
@@ -916,9 +1051,12 @@ void machine_revoked(machine *m, bool already) {
         (void) state_set_string(&st->revoked_serial, st->served.serial);
         (void) state_set_string(&st->revoke_reason, m->e->opts.revoke_reason);
         st->revoked_at = clock_now();
-        log_cert(LOG_NOTICE, m->name, "serial %s %s (%s); its key is discarded%s",
-                   st->served.serial, already ? "was already revoked" : "revoked", m->e->opts.revoke_reason,
-                   m->e->opts.revoke_no_replace ? "" : "; issuing a replacement with a new key");
+        log_event(m, LOG_NOTICE, LOG_MESSAGE_REVOKED,
+                  (const char *const[]) { "SERIAL", st->served.serial, "CERT_ARN", st->served.arn, "REVOKE_REASON",
+                                          m->e->opts.revoke_reason, NULL },
+                  "serial %s %s (%s); its key is discarded%s", st->served.serial,
+                  already ? "was already revoked" : "revoked", m->e->opts.revoke_reason,
+                  m->e->opts.revoke_no_replace ? "" : "; issuing a replacement with a new key");
         if (m->e->opts.revoke_no_replace) {
                 st->phase = PHASE_REVOKED;
                 st->wake_at = 0;
@@ -1263,6 +1401,10 @@ machine *machine_free(machine *m) {
         conf_gen_unref(m->cref);
         conf_gen_unref(m->next_cref);
         free(m->revoked_version);
+        free(m->old_serial);
+        free(m->aws_operation);
+        free(m->aws_error);
+        free(m->aws_request_id);
         free(m->error);
         free(m->plan);
         free(m->name);

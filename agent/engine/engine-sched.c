@@ -130,6 +130,16 @@ bool sched_served_revoked(const cert_state *st) {
         return st->served.serial && st->revoked_serial && streq(st->served.serial, st->revoked_serial);
 }
 
+bool sched_window_holds(const sched_input *in) {
+        const cert_state *st = in->st;
+
+        if (in->window_opens <= in->now || in->force || in->ignore_backoff || !st->served.serial)
+                return false;
+        if (sched_served_revoked(st))
+                return false;  /* a revoked certificate is replaced at once */
+        return st->served.not_after > in->window_opens + SCHED_WINDOW_MARGIN;
+}
+
 static void set(sched_decision *d, sched_action a, issue_reason reason, time_t when, const char *why) {
         d->action = a;
         d->reason = reason;
@@ -168,6 +178,9 @@ void sched_decide(const sched_input *in, sched_decision *ret) {
                         return set(ret, SCHED_BACKOFF, ISSUE_NEW, st->wake_at, "the reload failed and is retried later");
                 return set(ret, SCHED_RELOAD, ISSUE_NEW, 0, "resume: the reload after a deploy");
         case PHASE_DEPLOY:
+                if (sched_window_holds(in))
+                        return set(ret, SCHED_WAIT, ISSUE_NEW, in->window_opens,
+                                   "held for the maintenance window (reload_window)");
                 return set(ret, SCHED_DEPLOY, ISSUE_NEW, 0, "resume: deploy the verified certificate");
         case PHASE_KEY:
         case PHASE_REQUEST:
@@ -178,8 +191,12 @@ void sched_decide(const sched_input *in, sched_decision *ret) {
         case PHASE_BACKOFF:
                 if (st->wake_at > now && !urgent)
                         return set(ret, SCHED_BACKOFF, ISSUE_NEW, st->wake_at, "the last attempt failed");
-                if (st->pending.serial)
+                if (st->pending.serial) {
+                        if (sched_window_holds(in))
+                                return set(ret, SCHED_WAIT, ISSUE_NEW, in->window_opens,
+                                           "held for the maintenance window (reload_window)");
                         return set(ret, SCHED_DEPLOY, ISSUE_NEW, 0, "retry: deploy the verified certificate");
+                }
                 break;
         case PHASE_WAITING:
                 if (st->wake_at > now && !urgent)
@@ -208,8 +225,12 @@ void sched_decide(const sched_input *in, sched_decision *ret) {
                         return set(ret, SCHED_REDEPLOY, ISSUE_NEW, 0, "the output directory does not serve the certificate");
                 return set(ret, SCHED_ISSUE, ISSUE_RENEW, 0, "the output directory does not serve the certificate");
         }
-        if (in->deploys && in->deployed_for_changed)
+        if (in->deploys && in->deployed_for_changed) {
+                if (sched_window_holds(in))
+                        return set(ret, SCHED_WAIT, ISSUE_NEW, in->window_opens,
+                                   "output or reload settings changed; held for the maintenance window (reload_window)");
                 return set(ret, SCHED_REDEPLOY, ISSUE_NEW, 0, "output or reload settings changed");
+        }
         if (in->renews && now >= ret->renew_at)
                 return set(ret, SCHED_ISSUE, ISSUE_RENEW, 0, "due for renewal");
         if (in->watches && (st->phase != PHASE_VALID || st->wake_at <= now || in->watch_now))

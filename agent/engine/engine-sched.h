@@ -32,6 +32,9 @@
 #include "store/store-state.h"
 
 #define SCHED_DANGER_DAYS 7
+/* A renewed certificate is held for the maintenance window unless the
+ * served one expires before the window opens plus this. */
+#define SCHED_WINDOW_MARGIN 86400
 #define SCHED_DANGER_RETRY_CAP 3600
 
 /* Deterministic 64-bit hash of machine_id (may be NULL or empty) and name. */
@@ -101,6 +104,7 @@ typedef struct sched_input {
         bool ignore_backoff;          /* renew NAME: act before the backoff ends */
         bool revoke;                  /* the revoke command */
         bool watch_now;               /* poked (import source changed, operator): watch before its time */
+        time_t window_opens;          /* reload_window: its next opening when it is closed now, else 0 */
 } sched_input;
 
 typedef struct sched_decision {
@@ -113,6 +117,11 @@ typedef struct sched_decision {
 
 /* Decides what the certificate needs now. */
 void sched_decide(const sched_input *in, sched_decision *ret);
+
+/* The deploy of a renewed certificate waits for the maintenance window
+ * (window_opens > now) unless nothing is served, the served certificate
+ * expires before the opening plus SCHED_WINDOW_MARGIN, or it was forced. */
+bool sched_window_holds(const sched_input *in);
 
 /* True when st's served certificate is the one `revoke` revoked. */
 bool sched_served_revoked(const cert_state *st);

@@ -460,7 +460,27 @@ int engine_poke(engine *e, const char *name) {
         return 0;
 }
 
-int engine_reconfigure(engine *e, conf *c) {
+static bool cert_changed(const conf_cert *a, const conf_cert *b) {
+        char fa[33], fb[33];
+
+        if (engine_fingerprint(a, false, fa) < 0 || engine_fingerprint(b, false, fb) < 0 || !streq(fa, fb))
+                return true;
+        if (engine_fingerprint(a, true, fa) < 0 || engine_fingerprint(b, true, fb) < 0 || !streq(fa, fb))
+                return true;
+        return memcmp(&a->schedule, &b->schedule, sizeof(a->schedule)) != 0;
+}
+
+void engine_clock_changed(engine *e) {
+        for (size_t i = 0; i < e->n_machines; i++) {
+                machine *m = e->machines[i];
+                if (m->busy == BUSY_NONE)
+                        m->wake_at = machine_next_wake(m);
+        }
+        engine_rearm(e);
+}
+
+int engine_reconfigure(engine *e, conf *c, engine_reconfigure_report *ret_report) {
+        engine_reconfigure_report rep = {};
         conf_gen *ec;
         bool aws_changed;
 
@@ -497,9 +517,15 @@ int engine_reconfigure(engine *e, conf *c) {
         /* removed certificates */
         for (size_t i = 0; i < e->n_machines; i++) {
                 machine *m = e->machines[i];
-                if (!conf_find_cert(c, m->name))
+                const conf_cert *nc = conf_find_cert(c, m->name);
+                if (!nc) {
                         m->removed = true;
+                        rep.removed++;
+                } else if (cert_changed(m->next_cert ? m->next_cert : m->cert, nc))
+                        rep.changed++;
         }
+        rep.added = n_new;
+        rep.total = c->n_certs;
         /* changed and kept ones: switched now when idle, else when settled */
         for (size_t i = 0; i < e->n_machines; i++) {
                 machine *m = e->machines[i];
@@ -548,6 +574,8 @@ int engine_reconfigure(engine *e, conf *c) {
                 i++;
         }
         engine_rearm(e);
+        if (ret_report)
+                *ret_report = rep;
         return 0;
 }
 

@@ -140,9 +140,17 @@ int engine_start(engine *e);
  * changed ones are reconciled when they are next stable: names, key or
  * issuer changed → a new certificate; output or reload changed → the served
  * certificate is deployed again; schedule changed → a new wake time.
- * Returns 0 or -ENOMEM (then the running configuration stays and c is freed).
+ * Sets *ret_report (may be NULL) to what changed. Returns 0 or -ENOMEM
+ * (then the running configuration stays and c is freed).
  */
-int engine_reconfigure(engine *e, conf *c);
+typedef struct engine_reconfigure_report {
+        size_t added, removed, changed, total;
+} engine_reconfigure_report;
+int engine_reconfigure(engine *e, conf *c, engine_reconfigure_report *ret_report);
+
+/* DAEMON: the wall clock jumped (suspend/resume, NTP step) or a test moved
+ * the agent's clock: every wake time is looked at again. */
+void engine_clock_changed(engine *e);
 
 /* The configuration in force (borrowed). */
 const conf *engine_conf(const engine *e);

@@ -361,10 +361,8 @@ static void pca_fail(pca *p, const char *kind, const char *fmt, ...) {
 
 static void pca_fail_aws(pca *p, const aws_error *err) {
         _cleanup_(freep) char *line = aws_error_format(err);
-        char kind[64];
 
-        snprintf(kind, sizeof(kind), "aws:%s", aws_error_kind_to_string(err->kind));
-        pca_fail(p, kind, "%s", line ? line : err->type);
+        machine_fail_aws(p->m, err, "%s", line ? line : err->type);
 }
 
 static void ca_notify(ca_entry *c) {

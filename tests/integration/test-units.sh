@@ -4,7 +4,7 @@
 #    broken one);
 #  - systemd-analyze security --offline=true: fails above an exposure of 2.5;
 #  - the catalog: journalctl --update-catalog takes it, --list-catalog lists
-#    every MESSAGE_ID of agent/daemon/daemon-messages.h and nothing else, and
+#    every MESSAGE_ID of agent/basic/log-messages.h and nothing else, and
 #    each entry only substitutes fields its message documents;
 #  - with ACM_AGENT_BOOT_TEST=1: a real systemd (Debian 12, booted with
 #    systemd-nspawn) runs acm-agent.service's sandbox around
@@ -80,12 +80,12 @@ if command -v journalctl >/dev/null 2>&1; then
 	expect_rc 0 "journalctl --update-catalog takes the catalog" -- journalctl --root="$R" --update-catalog
 	if [ -s "$TMP/out" ]; then not_ok "--update-catalog says nothing"; sed 's/^/# /' "$TMP/out"; else ok "--update-catalog says nothing"; fi
 	journalctl --root="$R" --list-catalog >"$TMP/list" 2>&1
-	"$PY" - "$ABS_TOP_SRCDIR/agent/daemon/daemon-messages.h" "$ABS_TOP_SRCDIR/units/acm-agent.catalog" "$TMP/list" <<'EOF' >"$TMP/cat" 2>&1
+	"$PY" - "$ABS_TOP_SRCDIR/agent/basic/log-messages.h" "$ABS_TOP_SRCDIR/units/acm-agent.catalog" "$TMP/list" <<'EOF' >"$TMP/cat" 2>&1
 import re, sys
 header, catalog, listed = (open(p).read() for p in sys.argv[1:4])
 # Each message: the comment above its _STR define names its fields.
 doc = {}
-for m in re.finditer(r'/\*((?:(?!\*/).)*)\*/\s*#define (DAEMON_MESSAGE_\w+)_STR "([0-9a-f]{32})"', header, re.S):
+for m in re.finditer(r'/\*((?:(?!\*/).)*)\*/\s*#define (LOG_MESSAGE_\w+)_STR "([0-9a-f]{32})"', header, re.S):
     fields = set(re.findall(r'\b([A-Z][A-Z0-9_]{2,})\b', m.group(1)))
     doc[m.group(3)] = (m.group(2), fields)
 listed_ids = set(re.findall(r'^([0-9a-f]{32}) ', listed, re.M))
@@ -94,7 +94,7 @@ def check(cond, what):
     global bad
     print(("ok" if cond else "not ok") + " " + what)
     bad += not cond
-check(len(doc) == 8, "daemon-messages.h defines 8 MESSAGE_IDs (%d)" % len(doc))
+check(len(doc) == 8, "log-messages.h defines 8 MESSAGE_IDs (%d)" % len(doc))
 for mid, (name, _) in sorted(doc.items()):
     check(mid in listed_ids, "--list-catalog lists %s %s" % (name, mid))
 check(listed_ids <= set(doc), "no catalog entry without a define: %s" % sorted(listed_ids - set(doc)))

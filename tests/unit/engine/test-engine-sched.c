@@ -328,6 +328,51 @@ static void test_decide(void **s _unused_) {
         assert_string_equal(sched_action_to_string(SCHED_REDEPLOY), "redeploy");
 }
 
+static void test_window(void **s _unused_) {
+        time_t nb = 1800000000, na = nb + 30 * DAY;
+        conf_schedule nj = defaults;
+        cert_state st = served_state(nb, na);
+        sched_decision d;
+        nj.jitter = 0;
+
+        st.phase = PHASE_DEPLOY;
+        st.pending.serial = (char *) "0B";
+        sched_input in = input(&nj, &st, nb + 20 * DAY);
+        /* the window is open (0): deployed */
+        assert_int_equal(decide(&in, &d), SCHED_DEPLOY);
+        /* closed, opens in 3 hours: held */
+        in.window_opens = in.now + 3 * 3600;
+        assert_true(sched_window_holds(&in));
+        assert_int_equal(decide(&in, &d), SCHED_WAIT);
+        assert_int_equal(d.when, in.now + 3 * 3600);
+        /* the served one expires before the opening plus a day: at once */
+        in.now = na - DAY;
+        in.window_opens = in.now + 3 * 3600;
+        assert_false(sched_window_holds(&in));
+        assert_int_equal(decide(&in, &d), SCHED_DEPLOY);
+        /* forced, nothing served, or a revoked one: at once */
+        in.now = nb + 20 * DAY;
+        in.window_opens = in.now + 3 * 3600;
+        in.force = true;
+        assert_false(sched_window_holds(&in));
+        in.force = false;
+        st.revoked_serial = (char *) "0A";
+        assert_false(sched_window_holds(&in));
+        st.revoked_serial = NULL;
+        cert_state none = { .phase = PHASE_DEPLOY };
+        none.pending.serial = (char *) "0B";
+        sched_input first = input(&nj, &none, in.now);
+        first.window_opens = in.window_opens;
+        assert_int_equal(decide(&first, &d), SCHED_DEPLOY);
+        /* a changed output waits for the window too */
+        st.phase = PHASE_VALID;
+        st.pending.serial = NULL;
+        in.deployed_for_changed = true;
+        assert_int_equal(decide(&in, &d), SCHED_WAIT);
+        in.window_opens = 0;
+        assert_int_equal(decide(&in, &d), SCHED_REDEPLOY);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_hash_deterministic),
@@ -339,6 +384,7 @@ int main(void) {
                 cmocka_unit_test(test_retry_bounds),
                 cmocka_unit_test(test_danger),
                 cmocka_unit_test(test_decide),
+                cmocka_unit_test(test_window),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

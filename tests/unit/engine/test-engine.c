@@ -900,7 +900,7 @@ static void test_daemon_reconfigure(void **s _unused_) {
         int issues = fake.issues;
         write_conf(ac, "    subject: {organization: Changed}\n", false);
         fake.next = DO_ISSUE;
-        assert_int_equal(engine_reconfigure(e, load_conf()), 0);
+        assert_int_equal(engine_reconfigure(e, load_conf(), NULL), 0);
         assert_true(run_until(phase_is, (const char *[]) { "c", "valid" }));
         /* a still waits for its request, with its old settings */
         st = state_of("a");
@@ -1064,6 +1064,92 @@ static void test_dry_run_locked_corrupt(void **s _unused_) {
         assert_int_equal(engine_new(NULL, load_conf(), &o, &x, NULL, 0), -ENOENT);
 }
 
+/* reload_window: a renewed certificate waits for the window; the first one,
+ * and one whose predecessor expires too soon, go at once. */
+static void test_reload_window(void **s _unused_) {
+        const char *names[] = { "a", NULL };
+        char extra[128], *served, *now_served;
+        engine *e;
+        cert_state *st;
+        struct tm tm;
+        time_t t = clock_now();
+
+        setenv("TZ", "UTC", 1);
+        tzset();
+        gmtime_r(&t, &tm);
+        /* a daily one-hour window that opens two hours from now */
+        snprintf(extra, sizeof(extra), "    reload_window: \"daily %02d:00-%02d:00\"\n", (tm.tm_hour + 2) % 24,
+                 (tm.tm_hour + 3) % 24);
+        write_conf(names, extra, false);
+        e = once(NULL);
+        assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_ISSUED);  /* nothing served: at once */
+        engine_free(e);
+        served = served_serial("a");
+
+        /* renewed outside the window: issued, verified, held */
+        int reloads_before = reloads();
+        e = once(&(engine_options) { .command = ENGINE_CMD_RENEW, .only = "a", .force = true });
+        engine_free(e);
+        /* a forced renewal goes at once */
+        now_served = served_serial("a");
+        assert_string_not_equal(now_served, served);
+        free(served);
+        served = now_served;
+        assert_int_equal(reloads(), reloads_before + 1);
+        /* due by time (the clock moves to the renewal), outside the window: held */
+        clock_set_offset(21 * DAY);
+        e = once(NULL);
+        assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_WAITING);
+        assert_non_null(strstr(engine_result_get(e, 0)->wait_reason, "maintenance window"));
+        assert_int_equal(engine_exit_code(e), 3);
+        engine_free(e);
+        st = state_of("a");
+        assert_int_equal(st->phase, PHASE_DEPLOY);
+        assert_non_null(st->pending.serial);
+        char *pending = strdup(st->pending.serial);
+        cert_state_free(st);
+        now_served = served_serial("a");
+        assert_string_equal(now_served, served);  /* the old one still serves */
+        free(now_served);
+        int issues = fake.issues;
+        e = once(NULL);  /* still closed: nothing new, no second certificate */
+        assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_WAITING);
+        engine_free(e);
+        assert_int_equal(fake.issues, issues);
+        /* the window opens: deployed and reloaded */
+        clock_set_offset(21 * DAY + 2 * 3600 + 60);
+        e = once(NULL);
+        assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_RENEWED);
+        engine_free(e);
+        now_served = served_serial("a");
+        assert_string_equal(now_served, pending);
+        free(now_served);
+        free(pending);
+        assert_key_consistent("a");
+
+        /* the served certificate expires before the window opens plus a day:
+         * deployed at once */
+        free(served);
+        served = served_serial("a");
+        st = state_of("a");
+        time_t expires = st->served.not_after;
+        cert_state_free(st);
+        clock_set_offset(expires - t - 3600);  /* an hour left; the window opens later than that */
+        gmtime_r(&(time_t) { clock_now() }, &tm);
+        snprintf(extra, sizeof(extra), "    reload_window: \"daily %02d:00-%02d:00\"\n", (tm.tm_hour + 2) % 24,
+                 (tm.tm_hour + 3) % 24);
+        write_conf(names, extra, false);
+        e = once(NULL);
+        assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_RENEWED);
+        engine_free(e);
+        now_served = served_serial("a");
+        assert_string_not_equal(now_served, served);
+        free(now_served);
+        free(served);
+        unsetenv("TZ");
+        tzset();
+}
+
 static int group_setup(void **s _unused_) {
         EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_id(EVP_PKEY_EC, NULL);
 
@@ -1098,6 +1184,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_redeploy, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_migration, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_dry_run_locked_corrupt, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_reload_window, setup, teardown),
         };
         return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
