@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "daemon/daemon.h"
 #include "conf/conf.h"
 #include "basic/log.h"
 #include "basic/macro.h"
@@ -26,6 +27,7 @@ static const command commands[] = {
 
 static void help(void) {
         printf("Usage: acm-agent [OPTION]... [COMMAND [ARG]...]\n"
+               "Without --once or a command acm-agent runs as the service (systemd Type=notify).\n"
                "Keep this host's TLS certificates from AWS Certificate Manager and AWS Private CA\n"
                "issued, deployed and renewed.\n"
                "\n"
@@ -148,10 +150,12 @@ int main(int argc, char **argv) {
         if (optind >= argc) {
                 if (o.once)
                         return cmd_once(&o, 1, (char *[]) { (char *) "--once", NULL });
-                fprintf(stderr, "acm-agent: no command given, and the daemon is not part of this build yet: "
-                                "run 'acm-agent --once' (e.g. from acm-agent-once.timer).\n"
-                                "Try 'acm-agent --help' for more information.\n");
-                return EXIT_USAGE;
+                if (o.dry_run || o.json) {
+                        fprintf(stderr, "acm-agent: --dry-run and --json go with --once or a command, not with the "
+                                        "daemon\nTry 'acm-agent --help' for more information.\n");
+                        return EXIT_USAGE;
+                }
+                return daemon_run(o.config_path);
         }
         if (o.once) {
                 fprintf(stderr, "acm-agent: --once does not take a command ('%s')\n", argv[optind]);

@@ -46,6 +46,8 @@ typedef struct loader {
         size_t n_entries, alloc_entries;
         char *as_canon;             /* canonical --as PATH */
         bool as_placed;             /* a pattern matches --as PATH */
+        char **patterns;            /* the include: globs, absolute (conf->include_patterns) */
+        size_t n_patterns, alloc_patterns;
 } loader;
 
 static void entries_free(loader *ld) {
@@ -229,11 +231,13 @@ static void list_include(loader *ld, const cnode *e, const char *dir) {
         if (!pat)
                 return;
         full = pat[0] == '/' ? strdup(pat) : path_join(dir, pat);
-        if (!full) {
+        if (!full || CONF_GROW(ld->patterns, ld->alloc_patterns, ld->n_patterns + 2) < 0) {
                 ld->L->oom = true;
                 return;
         }
         list_glob(ld, full, e);
+        ld->patterns[ld->n_patterns++] = TAKE_PTR(full);
+        ld->patterns[ld->n_patterns] = NULL;
 }
 
 /*
@@ -602,11 +606,14 @@ int conf_load_with(const char *path, const conf_load_options *o, conf **ret, con
         }
         c->files = TAKE_PTR(L.files);
         L.n_files = L.alloc_files = 0;
+        c->include_patterns = TAKE_PTR(ld->patterns);
         conf_loader_done(&L);
         *ret = c;
         return 0;
 
 fail:
+        if (ld)
+                strv_free(TAKE_PTR(ld->patterns));
         if (r == -EINVAL && errs && conf_loader_take(&L, false, errs) < 0)
                 r = -ENOMEM;
         if (r == -EINVAL && warnings && conf_loader_take(&L, true, warnings) < 0) {
@@ -623,6 +630,7 @@ conf *conf_free(conf *c) {
                 return NULL;
         free(c->path);
         strv_free(c->files);
+        strv_free(c->include_patterns);
         conf_aws_done(&c->aws);
         free(c->state_dir);
         free(c->output_root);

@@ -341,6 +341,8 @@ typedef struct conf_errors {
 typedef struct conf {
         char *path;                /* the main file */
         char **files;              /* every file read, in order (main first) */
+        char **include_patterns;   /* the include: globs made absolute, NULL-terminated; NULL when none
+                                    * (what a daemon watches for new files) */
         conf_aws aws;
         char *state_dir;           /* default /var/lib/acm-agent */
         char *output_root;

@@ -11,7 +11,8 @@ libacmagent_a_SOURCES += \
 	agent/daemon/daemon-metrics.h \
 	agent/daemon/daemon-timejump.c \
 	agent/daemon/daemon-timejump.h \
-	agent/daemon/daemon-messages.h
+	agent/daemon/daemon.h \
+	agent/daemon/daemon.c
 
 # A Type=notify program made of daemon-notify, for the notify harness and
 # the units' boot test.
