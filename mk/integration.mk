@@ -25,7 +25,8 @@ INTEGRATION_TESTS = \
 	tests/integration/test-pca-faults.sh \
 	tests/integration/test-agent-nginx.sh \
 	tests/integration/test-agent-haproxy.sh \
-	tests/integration/test-agent-hooks.sh
+	tests/integration/test-agent-hooks.sh \
+	tests/integration/test-daemon.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) \
 	tests/integration/lib.sh \
@@ -33,4 +34,5 @@ EXTRA_DIST += $(INTEGRATION_TESTS) \
 	tests/integration/pca-lib.sh \
 	tests/integration/aws-stub.py \
 	tests/integration/proof.py \
-	tests/integration/watch-stable.py
+	tests/integration/watch-stable.py \
+	tests/integration/daemon-driver.py

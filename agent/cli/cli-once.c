@@ -11,6 +11,7 @@
 #include "basic/clock.h"
 #include "conf/conf.h"
 #include "engine/engine.h"
+#include "daemon/daemon.h"
 #include "issuer/issuer.h"
 #include "basic/log.h"
 
@@ -119,6 +120,13 @@ int cli_run_pass(const cli_options *o, const engine_options *eo_in) {
         }
         if (print_results(e, o) < 0)
                 return EXIT_FAILED;
+        /* the Prometheus textfile, as the daemon keeps it (not for a dry run) */
+        const char *metrics = engine_conf(e)->daemon.metrics_textfile;
+        if (metrics && !o->dry_run) {
+                r = daemon_metrics_write_engine(e, metrics);
+                if (r < 0)
+                        log_warning("cannot write the metrics file %s: %s", metrics, strerror(-r));
+        }
         if (eo.command == ENGINE_CMD_RENEW && !eo.force && !o->json && !o->dry_run && engine_n_results(e) == 1) {
                 const engine_result *res = engine_result_get(e, 0);
                 char t[21];

@@ -644,3 +644,42 @@ int deploy_version_remove(const conf_output *out, const char *id, char *err, siz
         remove_version(vfd, id);
         return fsync(vfd) < 0 ? -errno : 0;
 }
+
+int deploy_remove_all(const conf_output *out, char *err, size_t errlen) {
+        _cleanup_(closep) int dfd = -1, vfd = -1;
+        _cleanup_(strv_freep) char **l = NULL;
+        char cur[DEPLOY_ID_MAX];
+        int r;
+
+        r = open_dirs(out, false, &dfd, &vfd, err, errlen);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        r = read_current(dfd, out->dir, cur, err, errlen);
+        if (r < 0)
+                return r;
+        /* the stable names first (only our symlinks), then current, then
+         * every version: a reader sees the files go, never a mix */
+        for (size_t i = 0; i < ELEMENTSOF(file_table); i++) {
+                bool need = false;
+                if (check_stable(dfd, out->dir, file_table[i].name, &need, NULL, 0) >= 0 && !need)
+                        (void) unlinkat(dfd, file_table[i].name, 0);
+        }
+        if (cur[0])
+                (void) unlinkat(dfd, DEPLOY_CURRENT_LINK, 0);
+        r = list_versions_fd(vfd, &l);
+        if (r < 0)
+                return r;
+        for (char **v = l; *v; v++)
+                remove_version(vfd, *v);
+        (void) unlinkat(dfd, DEPLOY_VERSIONS_DIR, AT_REMOVEDIR);
+        (void) fsync(dfd);
+        /* the directory itself only when nothing else is left in it */
+        if (rmdir(out->dir) < 0 && errno != ENOTEMPTY && errno != EEXIST && errno != ENOENT) {
+                r = -errno;
+                seterr(err, errlen, "%s: cannot remove: %s", out->dir, strerror(errno));
+                return r;
+        }
+        return 0;
+}

@@ -108,3 +108,11 @@ int deploy_check_dir(const conf_output *out, char *err, size_t errlen);
  * it does not exist. -errno otherwise.
  */
 int deploy_version_remove(const conf_output *out, const char *id, char *err, size_t errlen);
+
+/*
+ * Removes what the agent deployed in out->dir (daemon.on_remove: delete):
+ * the stable names that are its symlinks, current, every version, and the
+ * directory itself when nothing else is left in it (an operator's own files
+ * stay). 0 also when there is nothing; -errno with err otherwise.
+ */
+int deploy_remove_all(const conf_output *out, char *err, size_t errlen);

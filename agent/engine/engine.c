@@ -13,6 +13,7 @@
 #include "basic/macro.h"
 #include "basic/util.h"
 #include "engine/engine-internal.h"
+#include "deploy/deploy.h"
 #include "store/store.h"
 
 typedef struct cache_item {
@@ -320,6 +321,35 @@ static void apply_next_conf(engine *e, machine *m) {
         m->ops = e->opts.issuer_lookup(m->cert->issuer_type);
 }
 
+/* daemon.on_remove: delete: the output directory (what the agent put
+ * there) and the state, keys included, of a certificate no longer
+ * configured. */
+static void remove_files(engine *e, machine *m) {
+        char err[512] = "";
+        int r, fd = -1;
+
+        r = store_lock(e->cref->c->state_dir, m->name, false, &fd);
+        if (r < 0) {
+                log_cert(LOG_WARNING, m->name, "no longer in the configuration, but its files are not removed: %s",
+                         r == -EWOULDBLOCK ? "another acm-agent holds its lock" : strerror(-r));
+                return;
+        }
+        r = m->ops && m->ops->deploys && !m->ops->deploys(m->cert) ? 0 : deploy_remove_all(&m->cert->output, err, sizeof(err));
+        if (r < 0)
+                log_cert(LOG_WARNING, m->name, "no longer in the configuration; removing %s failed: %s",
+                         m->cert->output.dir, err[0] ? err : strerror(-r));
+        else {
+                r = store_remove(e->cref->c->state_dir, m->name);
+                if (r < 0)
+                        log_cert(LOG_WARNING, m->name, "no longer in the configuration; its state cannot be removed: %s",
+                                 strerror(-r));
+                else
+                        log_cert(LOG_NOTICE, m->name, "no longer in the configuration: its files in %s and its state "
+                                 "are removed (daemon.on_remove: delete)", m->cert->output.dir);
+        }
+        safe_close(fd);
+}
+
 void engine_notify(engine *e, machine *m) {
         if (e->observer)
                 e->observer(e, m->name, e->observer_userdata);
@@ -338,8 +368,11 @@ void engine_machine_settled(engine *e, machine *m) {
         }
         engine_notify(e, m);
         if (m->removed) {
-                log_cert(LOG_NOTICE, m->name, "no longer in the configuration: not managed any more (its files and "
-                         "state stay where they are)");
+                if (e->cref->c->daemon.on_remove == CONF_ON_REMOVE_DELETE)
+                        remove_files(e, m);
+                else
+                        log_cert(LOG_NOTICE, m->name, "no longer in the configuration: not managed any more (its "
+                                 "files and state stay where they are; daemon.on_remove: delete removes them)");
                 drop_machine(e, m);
                 if (e->stopping)
                         stop_check_done(e);

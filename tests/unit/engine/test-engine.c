@@ -301,6 +301,7 @@ static const issuer_ops *lookup(conf_issuer_type t) {
 /* ---- fixtures ---- */
 
 static char root[64], conf_path[128], state_dir[128], reload_log[128];
+static const char *daemon_extra = "";   /* more daemon: keys for write_conf */
 
 static int setup(void **s _unused_) {
         strcpy(root, "/tmp/test-engine-XXXXXX");
@@ -309,6 +310,7 @@ static int setup(void **s _unused_) {
         snprintf(state_dir, sizeof(state_dir), "%s/state", root);
         snprintf(reload_log, sizeof(reload_log), "%s/reloads", root);
         memset(&fake, 0, sizeof(fake));
+        daemon_extra = "";
         fake.watch_every = DAY;
         fake_ops.watch = NULL;
         clock_set_offset(0);
@@ -329,7 +331,8 @@ static void write_conf(const char *const *names, const char *extra, bool reload_
         FILE *f = fopen(conf_path, "we");
 
         assert_non_null(f);
-        fprintf(f, "state_dir: %s\noutput_root: %s/out\ndaemon: {reload_debounce: 0s}\ncertificates:\n", state_dir, root);
+        fprintf(f, "state_dir: %s\noutput_root: %s/out\ndaemon: {reload_debounce: 0s%s}\ncertificates:\n", state_dir, root,
+                daemon_extra);
         for (const char *const *n = names; *n; n++) {
                 fprintf(f, "  - name: %s\n"
                            "    issuer: {type: pca, ca_arn: \"arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/"
@@ -921,6 +924,26 @@ static void test_daemon_reconfigure(void **s _unused_) {
         /* b is not managed any more, its files stay */
         snprintf(p, sizeof(p), "%s/out/b/cert.pem", root);
         assert_int_equal(access(p, F_OK), 0);
+        snprintf(p, sizeof(p), "%s/certs/b/state.json", state_dir);
+        assert_int_equal(access(p, F_OK), 0);
+
+        /* with daemon.on_remove: delete, c's files and state go with it; an
+         * operator's own file in its directory stays */
+        daemon_extra = ", on_remove: delete";
+        snprintf(p, sizeof(p), "%s/out/c/notes.txt", root);
+        assert_int_equal(write_file_atomic(p, "mine\n", 5, 0644, (uid_t) -1, (gid_t) -1), 0);
+        write_conf((const char *[]) { "a", NULL }, "    subject: {organization: Changed}\n", false);
+        assert_int_equal(engine_reconfigure(e, load_conf(), NULL), 0);
+        assert_true(run_until(idle, e));
+        assert_int_equal(engine_n_results(e), 1);
+        snprintf(p, sizeof(p), "%s/out/c/cert.pem", root);
+        assert_int_equal(access(p, F_OK), -1);
+        snprintf(p, sizeof(p), "%s/out/c/.versions", root);
+        assert_int_equal(access(p, F_OK), -1);
+        snprintf(p, sizeof(p), "%s/out/c/notes.txt", root);
+        assert_int_equal(access(p, F_OK), 0);
+        snprintf(p, sizeof(p), "%s/certs/c", state_dir);
+        assert_int_equal(access(p, F_OK), -1);
         free(a_serial);
         daemon_end(e);
 }
