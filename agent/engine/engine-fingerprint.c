@@ -5,140 +5,125 @@
  * decides who issues it (names, subject, key, issuer settings), the deploy
  * digest covers where and how it is written and who reloads (output and
  * reload targets). A change of the first needs a new certificate, of the
- * second a new deploy of the served one.
+ * second a new deploy of the served one. Each field goes into SHA-256 as
+ * "key=value" followed by a 0 byte (an unset value as "key" alone), so no
+ * two settings hash alike by accident.
  */
 #include <errno.h>
 #include <openssl/evp.h>
-#include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "basic/macro.h"
 #include "basic/util.h"
 #include "engine/engine-internal.h"
 
-static int add_str(json_t *o, const char *k, const char *v) {
-        return json_object_set_new(o, k, v ? json_string(v) : json_null()) < 0 ? -ENOMEM : 0;
+typedef struct fp {
+        EVP_MD_CTX *ctx;
+        bool ok;
+} fp;
+
+static void put(fp *f, const char *k, const char *v) {
+        static const unsigned char zero = 0;
+
+        f->ok = f->ok && EVP_DigestUpdate(f->ctx, k, strlen(k)) == 1;
+        if (v)
+                f->ok = f->ok && EVP_DigestUpdate(f->ctx, "=", 1) == 1 && EVP_DigestUpdate(f->ctx, v, strlen(v)) == 1;
+        f->ok = f->ok && EVP_DigestUpdate(f->ctx, &zero, 1) == 1;
 }
 
-static int add_strv(json_t *o, const char *k, char **l) {
-        json_t *a = json_array();
+static void put_int(fp *f, const char *k, long long v) {
+        char buf[32];
+        snprintf(buf, sizeof(buf), "%lld", v);
+        put(f, k, buf);
+}
 
-        if (!a)
-                return -ENOMEM;
+static void put_strv(fp *f, const char *k, char **l) {
+        put(f, k, NULL);
         for (char **i = l; i && *i; i++)
-                if (json_array_append_new(a, json_string(*i)) < 0) {
-                        json_decref(a);
-                        return -ENOMEM;
-                }
-        return json_object_set_new(o, k, a) < 0 ? -ENOMEM : 0;
+                put(f, "-", *i);
 }
 
-static int add_int(json_t *o, const char *k, json_int_t v) {
-        return json_object_set_new(o, k, json_integer(v)) < 0 ? -ENOMEM : 0;
-}
-
-static int issue_json(const conf_cert *c, json_t *o) {
+static void issue_fields(fp *f, const conf_cert *c) {
         const conf_subject *s = &c->subject;
-        json_t *subj = json_object(), *is = json_object();
-        int r = 0;
-
-        if (!subj || !is || json_object_set_new(o, "subject", subj) < 0 || json_object_set_new(o, "issuer", is) < 0) {
-                json_decref(subj);
-                json_decref(is);
-                return -ENOMEM;
-        }
-        const char *const fields[][2] = {
+        const char *const subject[][2] = {
                 { "cn", s->common_name }, { "c", s->country }, { "o", s->organization },
                 { "ou", s->organizational_unit }, { "dnq", s->distinguished_name_qualifier }, { "st", s->state },
                 { "sn", s->serial_number }, { "l", s->locality }, { "t", s->title }, { "surname", s->surname },
                 { "gn", s->given_name }, { "i", s->initials }, { "pseudonym", s->pseudonym },
                 { "gq", s->generation_qualifier },
         };
-        for (size_t i = 0; i < ELEMENTSOF(fields) && r >= 0; i++)
-                r = add_str(subj, fields[i][0], fields[i][1]);
-        for (size_t i = 0; i < s->n_custom_attributes && r >= 0; i++)
-                r = add_str(subj, s->custom_attributes[i].oid, s->custom_attributes[i].value);
-        if (r >= 0)
-                r = add_strv(o, "dns", c->dns_names);
-        if (r >= 0)
-                r = add_strv(o, "ip", c->ip_addresses);
-        if (r >= 0)
-                r = add_strv(o, "email", c->email_addresses);
-        if (r >= 0)
-                r = add_strv(o, "uri", c->uris);
-        if (r >= 0)
-                r = add_int(o, "key_type", c->key.type);
-        if (r >= 0)
-                r = add_int(o, "key_size", c->key.type == CONF_KEY_RSA ? (json_int_t) c->key.bits : (json_int_t) c->key.curve);
-        if (r >= 0)
-                r = add_str(is, "type", conf_issuer_type_to_string(c->issuer_type));
-        if (r < 0)
-                return r;
+
+        for (size_t i = 0; i < ELEMENTSOF(subject); i++)
+                put(f, subject[i][0], subject[i][1]);
+        for (size_t i = 0; i < s->n_custom_attributes; i++)
+                put(f, s->custom_attributes[i].oid, s->custom_attributes[i].value);
+        put_strv(f, "dns", c->dns_names);
+        put_strv(f, "ip", c->ip_addresses);
+        put_strv(f, "email", c->email_addresses);
+        put_strv(f, "uri", c->uris);
+        put_int(f, "key_type", c->key.type);
+        put_int(f, "key_size", c->key.type == CONF_KEY_RSA ? (long long) c->key.bits : (long long) c->key.curve);
+        put(f, "issuer", conf_issuer_type_to_string(c->issuer_type));
         switch (c->issuer_type) {
-        case CONF_ISSUER_PCA:
-                if ((r = add_str(is, "ca", c->issuer.pca.ca_arn)) < 0 ||
-                    (r = add_str(is, "template", c->issuer.pca.template_arn)) < 0 ||
-                    (r = add_str(is, "signing", c->issuer.pca.signing_algorithm)) < 0)
-                        return r;
-                if (c->issuer.pca.api_passthrough &&
-                    json_object_set(is, "passthrough", c->issuer.pca.api_passthrough) < 0)
-                        return -ENOMEM;
+        case CONF_ISSUER_PCA: {
+                put(f, "ca", c->issuer.pca.ca_arn);
+                put(f, "template", c->issuer.pca.template_arn);
+                put(f, "signing", c->issuer.pca.signing_algorithm);
+                _cleanup_(freep) char *pt = c->issuer.pca.api_passthrough
+                                                    ? json_dumps(c->issuer.pca.api_passthrough, JSON_COMPACT | JSON_SORT_KEYS)
+                                                    : NULL;
+                if (c->issuer.pca.api_passthrough && !pt)
+                        f->ok = false;
+                put(f, "passthrough", pt);
                 break;
+        }
         case CONF_ISSUER_ACM:
-                if ((r = add_str(is, "arn", c->issuer.acm.arn)) < 0 ||
-                    (r = add_str(is, "key_algorithm", c->issuer.acm.key_algorithm)) < 0 ||
-                    (r = add_str(is, "ca", c->issuer.acm.certificate_authority_arn)) < 0 ||
-                    (r = add_int(is, "validation", c->issuer.acm.validation)) < 0 ||
-                    (r = add_int(is, "export", c->issuer.acm.export)) < 0)
-                        return r;
+                put(f, "arn", c->issuer.acm.arn);
+                put(f, "key_algorithm", c->issuer.acm.key_algorithm);
+                put(f, "ca", c->issuer.acm.certificate_authority_arn);
+                put_int(f, "validation", c->issuer.acm.validation);
+                put_int(f, "export", c->issuer.acm.export);
                 break;
         case CONF_ISSUER_IMPORT:
-                if ((r = add_str(is, "cert", c->issuer.import.cert)) < 0 ||
-                    (r = add_str(is, "key", c->issuer.import.key)) < 0 ||
-                    (r = add_str(is, "chain", c->issuer.import.chain)) < 0 ||
-                    (r = add_str(is, "arn", c->issuer.import.arn)) < 0)
-                        return r;
+                put(f, "cert", c->issuer.import.cert);
+                put(f, "key", c->issuer.import.key);
+                put(f, "chain", c->issuer.import.chain);
+                put(f, "arn", c->issuer.import.arn);
                 break;
         }
-        return 0;
 }
 
-static int deploy_json(const conf_cert *c, json_t *o) {
+static void deploy_fields(fp *f, const conf_cert *c) {
         const conf_output *out = &c->output;
-        json_t *rl = json_array();
-        int r;
 
-        if (!rl || json_object_set_new(o, "reload", rl) < 0) {
-                json_decref(rl);
-                return -ENOMEM;
-        }
+        put(f, "reload", NULL);
         for (conf_reload **t = c->reload; t && *t; t++)
-                if (json_array_append_new(rl, json_string((*t)->id)) < 0)
-                        return -ENOMEM;
-        if ((r = add_str(o, "dir", out->dir)) < 0 || (r = add_int(o, "owner", (json_int_t) out->owner)) < 0 ||
-            (r = add_int(o, "group", (json_int_t) out->group)) < 0 || (r = add_int(o, "mode", out->mode)) < 0 ||
-            (r = add_int(o, "key_mode", out->key_mode)) < 0 || (r = add_int(o, "files", out->files)) < 0 ||
-            (r = add_str(o, "p12pass", out->pkcs12_passphrase_file)) < 0)
-                return r;
-        return 0;
+                put(f, "-", (*t)->id);
+        put(f, "dir", out->dir);
+        put_int(f, "owner", (long long) out->owner);
+        put_int(f, "group", (long long) out->group);
+        put_int(f, "mode", out->mode);
+        put_int(f, "key_mode", out->key_mode);
+        put_int(f, "files", out->files);
+        put(f, "p12pass", out->pkcs12_passphrase_file);
 }
 
 int engine_fingerprint(const conf_cert *c, bool deploy, char ret[static 33]) {
-        _cleanup_(json_decrefp) json_t *o = json_object();
-        _cleanup_(freep) char *txt = NULL;
         unsigned char md[EVP_MAX_MD_SIZE];
         unsigned len = 0;
-        int r;
+        fp f = { .ctx = EVP_MD_CTX_new(), .ok = true };
 
-        if (!o)
+        if (!f.ctx)
                 return -ENOMEM;
-        r = deploy ? deploy_json(c, o) : issue_json(c, o);
-        if (r < 0)
-                return r;
-        txt = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-        if (!txt)
-                return -ENOMEM;
-        if (EVP_Digest(txt, strlen(txt), md, &len, EVP_sha256(), NULL) != 1 || len < 16)
+        f.ok = EVP_DigestInit_ex(f.ctx, EVP_sha256(), NULL) == 1;
+        if (deploy)
+                deploy_fields(&f, c);
+        else
+                issue_fields(&f, c);
+        f.ok = f.ok && EVP_DigestFinal_ex(f.ctx, md, &len) == 1 && len >= 16;
+        EVP_MD_CTX_free(f.ctx);
+        if (!f.ok)
                 return -EIO;
         hex_encode(md, 16, ret);
         return 0;

@@ -35,7 +35,6 @@ typedef struct conf_gen {
         unsigned n_ref;
         conf *c;
         aws_client *aws;
-        json_t *aws_json;          /* conf_to_json's "aws" object, to compare generations */
 } conf_gen;
 
 conf_gen *conf_gen_ref(conf_gen *ec);
@@ -101,6 +100,8 @@ struct machine {
         bool forced;                /* renew --force / revoke replacement: stays wanted on failure */
         time_t watch_at;            /* the issuer's first watch of what is being deployed */
         uint64_t once_waited;       /* --once: seconds of waits sat out so far (each counts >= 1) */
+        const conf_cert *fp_for;    /* the settings fp_issue / fp_deploy were computed from */
+        char fp_issue[33], fp_deploy[33];
         char *old_serial;           /* the serial a deploy replaced, for the renewed event */
         char *aws_operation, *aws_error, *aws_request_id;  /* machine_fail_aws: journal fields */
 
@@ -193,6 +194,9 @@ void engine_reload_maybe_run(engine *e);
 void engine_reload_forget(engine *e, machine *m);
 void engine_reload_free(engine *e);
 
+/* The machine's cached digests of its settings (recomputed when they change). */
+const char *machine_fingerprint(machine *m, bool deploy);
+
 /* engine-fingerprint.c: a 32-hex-digit digest of the settings that need a
  * new certificate (deploy = false: names, subject, key, issuer) or a new
  * deploy (deploy = true: output, reload targets) when they change. */
@@ -201,8 +205,9 @@ int engine_fingerprint(const conf_cert *c, bool deploy, char ret[static 33]);
 /* engine-persist.c */
 typedef struct persist_request {
         EVP_PKEY *save_pending_key;   /* stored as the pending key before the state */
-        const char *promote_for;      /* after the state: the pending key becomes the served key if it
-                                       * belongs to this certificate (PEM) */
+        bool gc_pems;                 /* after the state: drop certificate files no version refers to */
+        bool promote;                 /* before the state: the pending key becomes the served key if it
+                                       * belongs to the served certificate */
         bool delete_keys;             /* both keys deleted after the state (revoked) */
         const char *fail_point;       /* testpoint_fail() name that simulates a failed write */
         const char *kill_point;       /* testpoint_hit() name after a successful write */

@@ -168,12 +168,21 @@ static void log_event(machine *m, int level, const char *msgid, const char *cons
         free(msg);
 }
 
+const char *machine_fingerprint(machine *m, bool deploy) {
+        if (m->fp_for != m->cert) {
+                if (engine_fingerprint(m->cert, false, m->fp_issue) < 0 ||
+                    engine_fingerprint(m->cert, true, m->fp_deploy) < 0)
+                        return NULL;
+                m->fp_for = m->cert;
+        }
+        return deploy ? m->fp_deploy : m->fp_issue;
+}
+
 /* ---- loading ---- */
 
 int machine_load(machine *m, char **ret_error) {
         _cleanup_(cert_state_freep) cert_state *st = NULL;
         void *is = NULL;
-        char fp[33];
         int r;
 
         *ret_error = NULL;
@@ -205,10 +214,10 @@ int machine_load(machine *m, char **ret_error) {
         }
         /* A state from before the digests (acm-agent 0.1): the served
          * certificate is taken as made for the configuration as it is. */
-        if (st->served.serial && !st->issued_for && engine_fingerprint(m->cert, false, fp) >= 0)
-                (void) state_set_string(&st->issued_for, fp);
-        if (st->served.serial && !st->deployed_for && engine_fingerprint(m->cert, true, fp) >= 0)
-                (void) state_set_string(&st->deployed_for, fp);
+        if (st->served.serial && !st->issued_for && machine_fingerprint(m, false))
+                (void) state_set_string(&st->issued_for, machine_fingerprint(m, false));
+        if (st->served.serial && !st->deployed_for && machine_fingerprint(m, true))
+                (void) state_set_string(&st->deployed_for, machine_fingerprint(m, true));
         if (m->istate && m->ops)
                 m->ops->state_free(m->istate);
         m->istate = is;
@@ -222,7 +231,7 @@ int machine_load(machine *m, char **ret_error) {
 static void decide(machine *m, sched_decision *d) {
         engine *e = m->e;
         cert_state *st = m->st;
-        char fp[33];
+        const char *fp;
         bool have_current = false;
 
         sched_input in = {
@@ -245,10 +254,13 @@ static void decide(machine *m, sched_decision *d) {
                                (!st->served.version || streq(id, st->served.version));
         }
         in.have_current = have_current;
-        if (st->served.serial && st->issued_for && engine_fingerprint(m->cert, false, fp) >= 0)
+        if (st->served.serial && st->issued_for && (fp = machine_fingerprint(m, false)))
                 in.issued_for_changed = !streq(fp, st->issued_for);
-        if (st->served.serial && st->deployed_for && engine_fingerprint(m->cert, true, fp) >= 0)
+        if (st->served.serial && st->deployed_for && (fp = machine_fingerprint(m, true)))
                 in.deployed_for_changed = !streq(fp, st->deployed_for);
+        /* can the served certificate be deployed again without AWS? */
+        if (st->served.serial && in.deploys && (!have_current || in.deployed_for_changed))
+                in.served_pem = st->served.cert_pem || store_pem_exists(state_dir(m), m->name, st->served.serial);
         if (m->cert->n_reload_window > 0) {
                 time_t open = 0, close = 0;
                 if (conf_window_next(m->cert->reload_window, m->cert->n_reload_window, in.now, &open, &close) >= 0 &&
@@ -663,7 +675,7 @@ static void on_valid_saved(machine *m, int r) {
 
 static void finish_valid(machine *m) {
         cert_state *st = m->st;
-        persist_request req = { .promote_for = st->served.cert_pem, .fail_point = "final-save" };
+        persist_request req = { .promote = true, .gc_pems = true, .fail_point = "final-save" };
 
         st->phase = PHASE_VALID;
         st->failures = 0;
@@ -741,7 +753,6 @@ static void on_reload_pending_saved(machine *m, int r) {
 
 static void on_deployed(machine *m, int r, const char *version, const char *previous, const char *error) {
         cert_state *st = m->st;
-        char fp[33];
 
         m->busy = BUSY_NONE;
         if (r < 0) {
@@ -761,8 +772,7 @@ static void on_deployed(machine *m, int r, const char *version, const char *prev
         }
         cert_version_move(&st->served, &st->pending);
         (void) state_set_string(&st->served.version, version);
-        if (engine_fingerprint(m->cert, true, fp) >= 0)
-                (void) state_set_string(&st->deployed_for, fp);
+        (void) state_set_string(&st->deployed_for, machine_fingerprint(m, true));
         if (!has_reload(m))
                 return finish_valid(m);
         st->phase = PHASE_RELOAD;
@@ -784,13 +794,24 @@ static bool key_fits(EVP_PKEY *key, const char *cert_pem) {
         return crypto_key_matches_cert(key, cert_pem) > 0;
 }
 
+/* Loads v's certificate from the store when it is not in memory. */
+static int version_pem(machine *m, cert_version *v) {
+        if (v->cert_pem)
+                return 0;
+        return store_pem_load(state_dir(m), m->name, v->serial, &v->cert_pem, &v->chain_pem);
+}
+
 static void start_deploy(machine *m) {
         _cleanup_(crypto_pkey_freep) EVP_PKEY *key = NULL;
         int r;
 
-        if (!m->st->pending.cert_pem) {
+        r = version_pem(m, &m->st->pending);
+        if (r < 0) {
+                _cleanup_(freep) char *msg = strprintf("the verified certificate %s is missing from %s/certs/%s (%s); "
+                                                       "a new one will be requested", m->st->pending.serial,
+                                                       state_dir(m), m->name, strerror(-r));
                 cert_version_done(&m->st->pending);
-                return fail(m, "state", "the pending certificate was lost from the state; a new one will be requested");
+                return fail(m, "state", msg ? msg : "the pending certificate is missing");
         }
         r = store_key_load(state_dir(m), m->name, STORE_KEY_PENDING, &key);
         if (r < 0 || !key_fits(key, m->st->pending.cert_pem)) {
@@ -882,7 +903,6 @@ void machine_issued(machine *m, const issued_cert *ic) {
         cert_state *st = m->st;
         cert_expect want = {};
         deploy_verified v = {};
-        char fp[33];
         int r;
 
         r = m->ops->expect(m->cert, m->istate, &want);
@@ -914,8 +934,7 @@ void machine_issued(machine *m, const issued_cert *ic) {
                 .chain_pem = TAKE_PTR(v.chain_pem),
         };
         deploy_verified_done(&v);
-        if (engine_fingerprint(m->cert, false, fp) >= 0)
-                (void) state_set_string(&st->issued_for, fp);
+        (void) state_set_string(&st->issued_for, machine_fingerprint(m, false));
         /* the issuer's request is done: from here on the pending certificate
          * (and its key) is what a restart resumes with */
         cancel_op(m);
@@ -926,7 +945,6 @@ void machine_issued(machine *m, const issued_cert *ic) {
 
 void machine_served(machine *m, const char *serial, const char *arn, time_t not_before, time_t not_after) {
         cert_state *st = m->st;
-        char fp[33];
 
         cancel_op(m);
         cert_version_done(&st->served);
@@ -934,8 +952,7 @@ void machine_served(machine *m, const char *serial, const char *arn, time_t not_
         st->served.arn = arn ? strdup(arn) : NULL;
         st->served.not_before = not_before;
         st->served.not_after = not_after;
-        if (engine_fingerprint(m->cert, false, fp) >= 0)
-                (void) state_set_string(&st->issued_for, fp);
+        (void) state_set_string(&st->issued_for, machine_fingerprint(m, false));
         m->ops->state_reset(m->istate);
         finish_valid(m);
 }
@@ -1155,6 +1172,8 @@ static void start(machine *m, const sched_decision *d) {
         case SCHED_REDEPLOY: {
                 _cleanup_(crypto_pkey_freep) EVP_PKEY *key = NULL;
                 r = preflight(m, &why);
+                if (r >= 0)
+                        r = version_pem(m, &st->served);
                 if (r >= 0)
                         r = store_key_load(state_dir(m), m->name, STORE_KEY_SERVED, &key);
                 if (r < 0 || cert_version_copy(&st->pending, &st->served) < 0) {

@@ -18,12 +18,17 @@
 #include "store/store-keys.h"
 #include "store/store.h"
 
+typedef struct pem_copy {
+        char *serial, *cert, *chain;
+} pem_copy;
+
 typedef struct persist_job {
         machine *m;
         char *state_dir, *name, *text;
         EVP_PKEY *save_pending_key;
-        char *promote_for;
-        bool delete_keys;
+        pem_copy pems[3];             /* certificates to keep before the state refers to them */
+        char *keep[3];                /* gc: the serials the state refers to */
+        bool promote, gc, delete_keys;
         const char *fail_point, *kill_point;
         const char *what;           /* what failed, for the message */
         int r_key;                  /* a key step after the state: logged, not fatal */
@@ -32,7 +37,12 @@ typedef struct persist_job {
 
 static void persist_job_free(persist_job *j) {
         EVP_PKEY_free(j->save_pending_key);
-        free(j->promote_for);
+        for (size_t i = 0; i < ELEMENTSOF(j->pems); i++) {
+                free(j->pems[i].serial);
+                free(j->pems[i].cert);
+                free(j->pems[i].chain);
+                free(j->keep[i]);
+        }
         free(j->state_dir);
         free(j->name);
         free(j->text);
@@ -49,13 +59,25 @@ static int persist_run(void *arg) {
                 if (r < 0)
                         return r;
         }
-        if (j->promote_for) {
+        j->what = "saving the certificate";
+        for (size_t i = 0; i < ELEMENTSOF(j->pems); i++)
+                if (j->pems[i].serial) {
+                        r = store_pem_save(j->state_dir, j->name, j->pems[i].serial, j->pems[i].cert,
+                                           j->pems[i].chain);
+                        if (r < 0)
+                                return r;
+                }
+        if (j->promote && j->keep[0]) {
                 /* before the state: a kill in between leaves the served key
                  * in place and the state one step behind (redone), never a
-                 * valid state whose key is still "pending" */
+                 * valid state whose key is still "pending"; only the key of
+                 * the certificate now served (after a redeploy of the
+                 * served key a pending key may be another request's) */
                 _cleanup_(crypto_pkey_freep) EVP_PKEY *k = NULL;
-                if (store_key_load(j->state_dir, j->name, STORE_KEY_PENDING, &k) >= 0 &&
-                    crypto_key_matches_cert(k, j->promote_for) > 0)
+                _cleanup_(freep) char *cert = NULL, *chain = NULL;
+                if (store_pem_load(j->state_dir, j->name, j->keep[0], &cert, &chain) >= 0 &&
+                    store_key_load(j->state_dir, j->name, STORE_KEY_PENDING, &k) >= 0 &&
+                    crypto_key_matches_cert(k, cert) > 0)
                         j->r_key = store_key_promote(j->state_dir, j->name);
         }
         j->what = "writing the state file";
@@ -66,6 +88,8 @@ static int persist_run(void *arg) {
                 return r;
         if (j->kill_point)
                 testpoint_hit(j->kill_point, j->name);
+        if (j->gc)
+                (void) store_pem_gc(j->state_dir, j->name, (const char *const *) j->keep, ELEMENTSOF(j->keep));
         if (j->delete_keys) {
                 j->r_key = store_key_delete(j->state_dir, j->name, STORE_KEY_SERVED);
                 if (j->r_key >= 0)
@@ -84,8 +108,8 @@ static void persist_done(int r, void *arg) {
                 return;
         }
         if (j->r_key < 0)
-                log_cert(LOG_WARNING, j->name, "the state is saved, but %s the key failed: %s",
-                         j->promote_for ? "promoting" : "deleting", strerror(-j->r_key));
+                log_cert(LOG_WARNING, j->name, "%s the key failed: %s", j->promote ? "promoting" : "deleting",
+                         strerror(-j->r_key));
         if (r < 0)
                 log_cert(LOG_ERR, j->name, "%s in %s/certs/%s failed: %s", j->what, j->state_dir, j->name, strerror(-r));
         void (*done)(machine *, int) = j->done;
@@ -121,13 +145,27 @@ void engine_persist(machine *m, const persist_request *req, void (*done)(machine
         }
         if (r >= 0)
                 r = cert_state_to_text(m->st, &j->text);
+        /* the certificates the state refers to, in files of their own: the
+         * ones known in memory are written (once) before the state; the
+         * served one is first, for the key promotion */
+        const cert_version *vs[] = { &m->st->served, &m->st->previous, &m->st->pending };
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(vs); i++) {
+                if (!vs[i]->serial)
+                        continue;
+                if (!(j->keep[i] = strdup(vs[i]->serial)))
+                        r = -ENOMEM;
+                else if (vs[i]->cert_pem &&
+                         (!(j->pems[i].serial = strdup(vs[i]->serial)) || !(j->pems[i].cert = strdup(vs[i]->cert_pem)) ||
+                          (vs[i]->chain_pem && !(j->pems[i].chain = strdup(vs[i]->chain_pem)))))
+                        r = -ENOMEM;
+        }
         if (r >= 0 && req) {
                 if (req->save_pending_key) {
                         EVP_PKEY_up_ref(req->save_pending_key);
                         j->save_pending_key = req->save_pending_key;
                 }
-                if (req->promote_for && !(j->promote_for = strdup(req->promote_for)))
-                        r = -ENOMEM;
+                j->promote = req->promote;
+                j->gc = req->gc_pems;
                 j->delete_keys = req->delete_keys;
                 j->fail_point = req->fail_point;
                 j->kill_point = req->kill_point;

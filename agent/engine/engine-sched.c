@@ -221,7 +221,7 @@ void sched_decide(const sched_input *in, sched_decision *ret) {
         if (in->force || st->force_renewal)
                 return set(ret, SCHED_ISSUE, ISSUE_RENEW, 0, "renewal forced");
         if (in->deploys && !in->have_current) {
-                if (st->served.cert_pem)
+                if (in->served_pem)
                         return set(ret, SCHED_REDEPLOY, ISSUE_NEW, 0, "the output directory does not serve the certificate");
                 return set(ret, SCHED_ISSUE, ISSUE_RENEW, 0, "the output directory does not serve the certificate");
         }

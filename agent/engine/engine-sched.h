@@ -105,6 +105,7 @@ typedef struct sched_input {
         bool revoke;                  /* the revoke command */
         bool watch_now;               /* poked (import source changed, operator): watch before its time */
         time_t window_opens;          /* reload_window: its next opening when it is closed now, else 0 */
+        bool served_pem;              /* the served certificate is kept by the store (can be redeployed) */
 } sched_input;
 
 typedef struct sched_decision {

@@ -53,13 +53,9 @@ int engine_raise_fd_limit(void) {
 
 static conf_gen *conf_gen_new(conf *c) {
         conf_gen *ec = calloc(1, sizeof(*ec));
-        json_t *j;
 
         if (!ec)
                 return NULL;
-        j = conf_to_json(c);
-        ec->aws_json = j ? json_incref(json_object_get(j, "aws")) : NULL;
-        json_decref(j);
         ec->c = c;
         ec->n_ref = 1;
         return ec;
@@ -75,7 +71,6 @@ conf_gen *conf_gen_unref(conf_gen *ec) {
         if (!ec || --ec->n_ref > 0)
                 return NULL;
         aws_client_unref(ec->aws);
-        json_decref(ec->aws_json);
         conf_free(ec->c);
         free(ec);
         return NULL;
@@ -493,6 +488,14 @@ int engine_poke(engine *e, const char *name) {
         return 0;
 }
 
+/* The AWS settings of two configurations are the same (the client and its
+ * credentials can be kept). Compared through conf_to_json: only on a
+ * reconfigure, never in a pass. */
+static bool aws_settings_equal(const conf *a, const conf *b) {
+        _cleanup_(json_decrefp) json_t *ja = conf_to_json(a), *jb = conf_to_json(b);
+        return ja && jb && json_equal(json_object_get(ja, "aws"), json_object_get(jb, "aws"));
+}
+
 static bool cert_changed(const conf_cert *a, const conf_cert *b) {
         char fa[33], fb[33];
 
@@ -541,7 +544,7 @@ int engine_reconfigure(engine *e, conf *c, engine_reconfigure_report *ret_report
                 e->machines = l;
                 e->n_alloc = n;
         }
-        aws_changed = !json_equal(ec->aws_json, e->cref->aws_json);
+        aws_changed = !aws_settings_equal(e->cref->c, c);
         if (!aws_changed && e->cref->aws) {
                 /* the same AWS settings: keep the client (credentials, rate
                  * limits and connections survive the reload) */

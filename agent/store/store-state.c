@@ -204,8 +204,7 @@ static int put_version(json_t *o, const char *k, const cert_version *v) {
                 return -ENOMEM;
         if ((r = put_str(x, "serial", v->serial)) < 0 || (r = put_str(x, "arn", v->arn)) < 0 ||
             (r = put_str(x, "version", v->version)) < 0 || (r = put_time(x, "not_before", v->not_before)) < 0 ||
-            (r = put_time(x, "not_after", v->not_after)) < 0 || (r = put_str(x, "cert", v->cert_pem)) < 0 ||
-            (r = put_str(x, "chain", v->chain_pem)) < 0) {
+            (r = put_time(x, "not_after", v->not_after)) < 0) {
                 json_decref(x);
                 return r;
         }
@@ -328,8 +327,7 @@ static int get_version(reader *rd, json_t *o, const char *k, cert_version *v) {
                 return bad(rd, "field \"%s\" is not an object", k);
         if ((r = get_str(rd, x, "serial", &v->serial)) < 0 || (r = get_str(rd, x, "arn", &v->arn)) < 0 ||
             (r = get_str(rd, x, "version", &v->version)) < 0 || (r = get_time(rd, x, "not_before", &v->not_before)) < 0 ||
-            (r = get_time(rd, x, "not_after", &v->not_after)) < 0 || (r = get_str(rd, x, "cert", &v->cert_pem)) < 0 ||
-            (r = get_str(rd, x, "chain", &v->chain_pem)) < 0)
+            (r = get_time(rd, x, "not_after", &v->not_after)) < 0)
                 return r;
         if (!v->serial)
                 return bad(rd, "field \"%s\" has no serial", k);

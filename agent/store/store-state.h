@@ -77,8 +77,12 @@ typedef struct cert_version {
         char *arn;               /* the issuer's ARN of this certificate, may be NULL */
         char *version;           /* the output directory's version id, NULL when not deployed */
         time_t not_before, not_after;
-        char *cert_pem;          /* the certificate, normalised PEM */
-        char *chain_pem;         /* the verified chain (anchor included), may be NULL */
+        /* The certificate and its verified chain (anchor included; NULL when
+         * none), in memory only when known or loaded: the store keeps them
+         * in a file of their own per serial (store_pem_*), not in the state
+         * text, so reading a state stays cheap. */
+        char *cert_pem;
+        char *chain_pem;
 } cert_version;
 
 typedef struct cert_state {

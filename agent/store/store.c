@@ -365,6 +365,98 @@ int store_clean_temp(const char *state_dir, const char *name) {
         return n;
 }
 
+static bool serial_valid(const char *serial) {
+        size_t n = serial ? strlen(serial) : 0;
+
+        if (n == 0 || n > 64)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!((serial[i] >= '0' && serial[i] <= '9') || (serial[i] >= 'A' && serial[i] <= 'F')))
+                        return false;
+        return true;
+}
+
+static char *pem_path(const char *state_dir, const char *name, const char *serial) {
+        _cleanup_(freep) char *f = serial_valid(serial) ? strprintf("%s.crt", serial) : NULL;
+        return f ? cert_file(state_dir, name, f) : NULL;
+}
+
+int store_pem_save(const char *state_dir, const char *name, const char *serial, const char *cert_pem,
+                   const char *chain_pem) {
+        _cleanup_(freep) char *p = pem_path(state_dir, name, serial), *text = NULL;
+        int r;
+
+        if (!p || !cert_pem)
+                return -EINVAL;
+        if (access(p, F_OK) == 0)
+                return 0;
+        r = cert_dir_create(state_dir, name);
+        if (r < 0)
+                return r;
+        text = strprintf("%s%s", cert_pem, chain_pem ? chain_pem : "");
+        if (!text)
+                return -ENOMEM;
+        return write_file_atomic(p, text, strlen(text), 0644, (uid_t) -1, (gid_t) -1);
+}
+
+int store_pem_load(const char *state_dir, const char *name, const char *serial, char **ret_cert, char **ret_chain) {
+        _cleanup_(freep) char *p = pem_path(state_dir, name, serial), *buf = NULL, *cert = NULL, *chain = NULL;
+        static const char end[] = "-----END CERTIFICATE-----";
+        char *e;
+        int r;
+
+        if (!p)
+                return -EINVAL;
+        r = read_full_file(p, 256 * 1024, &buf, NULL);
+        if (r < 0)
+                return r;
+        e = strstr(buf, end);
+        if (!e)
+                return -EBADMSG;
+        e += strlen(end);
+        if (*e == '\n')
+                e++;
+        cert = strndup(buf, (size_t) (e - buf));
+        if (!cert)
+                return -ENOMEM;
+        if (*e && !(chain = strdup(e)))
+                return -ENOMEM;
+        *ret_cert = TAKE_PTR(cert);
+        *ret_chain = TAKE_PTR(chain);
+        return 0;
+}
+
+bool store_pem_exists(const char *state_dir, const char *name, const char *serial) {
+        _cleanup_(freep) char *p = pem_path(state_dir, name, serial);
+        return p && access(p, F_OK) == 0;
+}
+
+int store_pem_gc(const char *state_dir, const char *name, const char *const *keep, size_t n_keep) {
+        _cleanup_(freep) char *d = store_cert_dir(state_dir, name);
+        DIR *dir;
+        struct dirent *de;
+        int n = 0, dfd;
+
+        if (!d)
+                return -EINVAL;
+        dir = opendir(d);
+        if (!dir)
+                return errno == ENOENT ? 0 : -errno;
+        dfd = dirfd(dir);
+        while ((de = readdir(dir))) {
+                size_t len = strlen(de->d_name);
+                bool kept = false;
+                if (len < 5 || !streq(de->d_name + len - 4, ".crt"))
+                        continue;
+                for (size_t i = 0; i < n_keep && !kept; i++)
+                        kept = keep[i] && strlen(keep[i]) == len - 4 && strneq(keep[i], de->d_name, len - 4);
+                if (!kept && unlinkat(dfd, de->d_name, 0) == 0)
+                        n++;
+        }
+        closedir(dir);
+        return n;
+}
+
 int store_remove(const char *state_dir, const char *name) {
         static const char *const files[] = { STATE_FILE, "key.pem", "key.pending.pem", LOCK_FILE };
         _cleanup_(freep) char *d = store_cert_dir(state_dir, name);
@@ -374,6 +466,9 @@ int store_remove(const char *state_dir, const char *name) {
                 return -EINVAL;
         r = store_clean_temp(state_dir, name);
         if (r < 0 && r != -ENOENT)
+                return r;
+        r = store_pem_gc(state_dir, name, NULL, 0);
+        if (r < 0)
                 return r;
         for (size_t i = 0; i < ELEMENTSOF(files); i++) {
                 _cleanup_(freep) char *f = cert_file(state_dir, name, files[i]);

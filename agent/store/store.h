@@ -16,6 +16,11 @@
  *                                             holder's pid as text
  *   <state_dir>/certs/<name>/key.pem          the key served (store-keys.h)
  *   <state_dir>/certs/<name>/key.pending.pem  a key made for a request
+ *   <state_dir>/certs/<name>/<SERIAL>.crt     a certificate the state refers to
+ *                                             (served, previous, pending) with
+ *                                             its verified chain, 0644; written
+ *                                             once, removed when no longer
+ *                                             referred to
  *
  * Temporary files are named ".acm-agent-tmp-*" inside the directory of their
  * target; a name starting with '.' is never a store file, so
@@ -98,6 +103,21 @@ int store_migrate(const char *state_dir, const char *name, char *err, size_t err
  * files of layout 1) from name's directory; the caller holds the lock.
  * Returns the number removed or -errno. */
 int store_clean_temp(const char *state_dir, const char *name);
+
+/*
+ * The certificate of serial (uppercase hex) with its verified chain:
+ * pem_save writes <SERIAL>.crt (cert then chain) atomically unless it
+ * exists (the content of a serial never changes); pem_load reads it back
+ * (*ret_chain NULL when there was no chain); pem_exists tells without
+ * reading. pem_gc removes every <SERIAL>.crt whose serial is not in keep
+ * (NULL-terminated; NULL entries skipped). Thread-safe. 0 or -errno
+ * (-ENOENT: none; -EINVAL: not a serial).
+ */
+int store_pem_save(const char *state_dir, const char *name, const char *serial, const char *cert_pem,
+                   const char *chain_pem);
+int store_pem_load(const char *state_dir, const char *name, const char *serial, char **ret_cert, char **ret_chain);
+bool store_pem_exists(const char *state_dir, const char *name, const char *serial);
+int store_pem_gc(const char *state_dir, const char *name, const char *const *keep, size_t n_keep);
 
 /* Removes everything the store keeps for name (its directory, keys
  * included, wiped before unlinking). The caller holds the lock. 0 or -errno. */

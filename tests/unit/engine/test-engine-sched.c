@@ -228,7 +228,7 @@ static void test_decide(void **s _unused_) {
         in.now = nb + DAY;
         in.have_current = false;
         assert_int_equal(decide(&in, &d), SCHED_ISSUE);
-        st.served.cert_pem = (char *) "PEM";
+        in.served_pem = true;
         assert_int_equal(decide(&in, &d), SCHED_REDEPLOY);
         in.have_current = true;
         /* the configuration changed */

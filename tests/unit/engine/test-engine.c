@@ -454,9 +454,16 @@ static void test_issue_deploy_reload(void **s _unused_) {
 
         st = state_of("a");
         assert_int_equal(st->phase, PHASE_VALID);
-        assert_non_null(st->served.cert_pem);
-        assert_non_null(st->served.chain_pem);
         assert_non_null(st->served.version);
+        /* the served certificate and its chain are kept by the store */
+        {
+                _cleanup_(freep) char *cert = NULL, *chain = NULL, *deployed = NULL, *p = NULL;
+                assert_int_equal(store_pem_load(state_dir, "a", st->served.serial, &cert, &chain), 0);
+                assert_non_null(chain);
+                p = strprintf("%s/out/a/cert.pem", root);
+                assert_int_equal(read_full_file(p, 1 << 16, &deployed, NULL), 0);
+                assert_string_equal(cert, deployed);
+        }
         assert_null(st->pending.serial);
         assert_null(st->previous.serial);
         assert_non_null(st->issued_for);
@@ -1012,6 +1019,7 @@ static void test_migration(void **s _unused_) {
         assert_int_equal(unlink(p), 0);
         snprintf(p, sizeof(p), "%s/certs/a/lock", state_dir);
         (void) unlink(p);
+        assert_int_equal(store_pem_gc(state_dir, "a", NULL, 0), 1);  /* 0.1 kept no certificate files */
         snprintf(p, sizeof(p), "%s/certs/a", state_dir);
         assert_int_equal(rmdir(p), 0);
         snprintf(p, sizeof(p), "%s/certs/a.json", state_dir);

@@ -72,7 +72,10 @@ static void test_roundtrip(void **st _unused_) {
         assert_int_equal(l->phase, PHASE_RELOAD);
         assert_int_equal(l->wake_at, 1795393800);
         assert_string_equal(l->served.serial, "0A");
-        assert_string_equal(l->served.chain_pem, "CHAIN\n");
+        /* the certificates themselves are not in the text (store_pem_*) */
+        assert_null(l->served.cert_pem);
+        assert_null(l->served.chain_pem);
+        assert_null(strstr(txt, "CERT"));
         assert_string_equal(l->previous.version, "v1");
         assert_null(l->previous.arn);
         assert_null(l->pending.serial);
@@ -91,7 +94,7 @@ static void test_roundtrip(void **st _unused_) {
         _cleanup_(cert_state_freep) cert_state *c = cert_state_copy(l);
         assert_non_null(c);
         assert_ptr_not_equal(c->served.serial, l->served.serial);
-        assert_string_equal(c->served.cert_pem, "CERT\n");
+        assert_string_equal(c->served.version, "v2");
 }
 
 /* The files 0.1 wrote load and resume at the step they were at. */

@@ -234,6 +234,42 @@ static void test_clean_remove(void **st _unused_) {
         assert_int_equal(store_remove(dir, "web"), 0);
 }
 
+/* Certificates by serial: written once, read back split into cert and
+ * chain, collected when no version refers to them. */
+static void test_pem(void **st _unused_) {
+        _cleanup_(freep) char *cert = NULL, *chain = NULL;
+        const char *keep[] = { "0A", NULL, "0C" };
+        char p[200];
+
+        assert_int_equal(store_prepare(dir, NULL, 0), 0);
+        assert_false(store_pem_exists(dir, "web", "0A"));
+        assert_int_equal(store_pem_save(dir, "web", "0A", "-----BEGIN CERTIFICATE-----\nA\n-----END CERTIFICATE-----\n",
+                                        "-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n"), 0);
+        /* the content of a serial never changes: a second save keeps the first */
+        assert_int_equal(store_pem_save(dir, "web", "0A", "-----BEGIN CERTIFICATE-----\nX\n-----END CERTIFICATE-----\n",
+                                        NULL), 0);
+        assert_int_equal(store_pem_load(dir, "web", "0A", &cert, &chain), 0);
+        assert_string_equal(cert, "-----BEGIN CERTIFICATE-----\nA\n-----END CERTIFICATE-----\n");
+        assert_string_equal(chain, "-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n");
+        assert_int_equal(store_pem_save(dir, "web", "0B", "-----BEGIN CERTIFICATE-----\nB\n-----END CERTIFICATE-----\n",
+                                        NULL), 0);
+        free(cert);
+        free(chain);
+        cert = chain = NULL;
+        assert_int_equal(store_pem_load(dir, "web", "0B", &cert, &chain), 0);
+        assert_null(chain);
+        snprintf(p, sizeof(p), "%s/certs/web/0B.crt", dir);
+        assert_int_equal(mode_of(p), 0644);
+        /* not a serial: never a path */
+        assert_int_equal(store_pem_save(dir, "web", "../x", "c", NULL), -EINVAL);
+        assert_int_equal(store_pem_save(dir, "web", "0a", "c", NULL), -EINVAL);
+        assert_int_equal(store_pem_load(dir, "web", "0D", &cert, &chain), -ENOENT);
+        /* 0B is referred to by nothing any more */
+        assert_int_equal(store_pem_gc(dir, "web", keep, ELEMENTSOF(keep)), 1);
+        assert_true(store_pem_exists(dir, "web", "0A"));
+        assert_false(store_pem_exists(dir, "web", "0B"));
+}
+
 /* ---- keystore ---- */
 
 typedef struct key_result {
@@ -335,6 +371,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_migrate, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_clean_remove, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_keystore, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_pem, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
