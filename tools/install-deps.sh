@@ -69,6 +69,7 @@ export DEBIAN_FRONTEND=noninteractive
 log=$(mktemp /tmp/acm-agent-install-deps.XXXXXX.log)
 policy=/usr/sbin/policy-rc.d
 saved_policy=""
+policy_ours=0
 wants_before=$(mktemp /tmp/acm-agent-install-deps.XXXXXX.wants)
 
 # Enabled units, as the symlinks in /etc/systemd/system/*.wants|*.requires.
@@ -78,9 +79,11 @@ enabled_units() {
 }
 
 restore_policy() {
+	[ "$policy_ours" = 1 ] || return 0
 	rm -f "$policy"
 	[ -z "$saved_policy" ] || mv -f "$saved_policy" "$policy"
 	saved_policy=""
+	policy_ours=0
 }
 cleanup() {
 	rc=$?
@@ -101,6 +104,7 @@ trap 'exit 143' TERM
 # 2. No service may start while packages are configured (invoke-rc.d and
 # deb-systemd-invoke ask policy-rc.d: 101 = action forbidden). An existing
 # policy-rc.d is put back afterwards.
+policy_ours=1
 if [ -e "$policy" ] || [ -L "$policy" ]; then
 	saved_policy=$(mktemp "$policy.acm-agent-saved.XXXXXX")
 	mv -f "$policy" "$saved_policy"
@@ -109,17 +113,20 @@ printf '#!/bin/sh\n# tools/install-deps.sh (acm-agent): no service starts during
 chmod 0755 "$policy"
 enabled_units >"$wants_before"
 
-# 3. apt.
+# 3. apt. A failure names the phase; cleanup shows the end of apt's log.
+fail() { say "$*" >&2; exit 1; }
 say "apt-get update"
-apt-get update -q >>"$log" 2>&1
+apt-get update -q >>"$log" 2>&1 || fail "apt-get update failed (network, or the sources in /etc/apt?)"
 # shellcheck disable=SC2086
 total=$(apt-get install -s -q --no-install-recommends $missing 2>>"$log" | grep -c '^Inst ' || true)
 say "downloading $total packages (the ones asked for and their dependencies)"
 # shellcheck disable=SC2086
-apt-get install -y -q --no-install-recommends --download-only $missing >>"$log" 2>&1
+apt-get install -y -q --no-install-recommends --download-only $missing >>"$log" 2>&1 ||
+	fail "downloading the packages failed"
 say "installing $total packages"
 # shellcheck disable=SC2086
-apt-get install -y -q --no-install-recommends -o Dpkg::Use-Pty=0 $missing >>"$log" 2>&1
+apt-get install -y -q --no-install-recommends -o Dpkg::Use-Pty=0 $missing >>"$log" 2>&1 ||
+	fail "installing the packages failed"
 
 # 4. Units the packages enabled are disabled again (deb-systemd-helper keeps
 # them disabled across upgrades), and stopped if anything started them.
