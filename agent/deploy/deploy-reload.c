@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <ctype.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -37,7 +38,15 @@ typedef enum target_phase {
         PHASE_TEST,
         PHASE_RELOAD,
         PHASE_REAPPLY,
+        PHASE_PROBE,               /* systemctl is-active UNIT: no live master behind pid_file */
 } target_phase;
+
+/* What `systemctl is-active UNIT` said about a built-in reloader's unit. */
+typedef enum unit_probe {
+        PROBE_NOT_ASKED,
+        PROBE_ACTIVE,
+        PROBE_INACTIVE,
+} unit_probe;
 
 typedef struct pass_target {
         const conf_reload *reload;
@@ -46,6 +55,8 @@ typedef struct pass_target {
         bool failed;
         bool reload_attempted;
         bool runtime_refused;      /* haproxy runtime API said no: reload instead */
+        unit_probe probe;
+        char probe_result[64];     /* "exit status 3", for the not-running line */
 } pass_target;
 
 #define RUNTIME_TIMEOUT_USEC (10 * USEC_PER_SEC)
@@ -220,6 +231,14 @@ static void on_proc_done(hook_process *proc _unused_, const hook_result *r, void
         char buf[256], reason[320];
 
         pass->proc = hook_process_unref(pass->proc);
+        if (pass->phase == PHASE_PROBE) {
+                /* back to the reload, which now knows whether the unit runs */
+                t->probe = r->outcome == HOOK_EXITED && r->status == 0 ? PROBE_ACTIVE : PROBE_INACTIVE;
+                hook_result_describe(r, t->probe_result, sizeof t->probe_result);
+                pass->phase = pass->reapply_round ? PHASE_REAPPLY : PHASE_RELOAD;
+                pass_schedule(pass);
+                return;
+        }
         if (!(r->outcome == HOOK_EXITED && r->status == 0) && !pass->reapply_round) {
                 snprintf(reason, sizeof reason, "%s %s",
                          pass->phase == PHASE_TEST ? "configuration test" : "reload",
@@ -241,21 +260,77 @@ static int run_argv(reload_pass *pass, char *const argv[], uint64_t timeout) {
                         &pass->proc);
 }
 
-static int read_pid_file(const char *path, pid_t *ret) {
-        _cleanup_(freep) char *data = NULL;
+/* Copies at most 32 bytes of s into buf with anything but printable ASCII
+ * as '?': pid file contents come from outside. */
+static const char *printable(const char *s, char *buf, size_t size) {
+        size_t i = 0;
+        for (; s[i] && i < 32 && i + 1 < size; i++)
+                buf[i] = isprint((unsigned char) s[i]) && isascii((unsigned char) s[i]) ? s[i] : '?';
+        if (size > 0)
+                buf[i] = 0;
+        return buf;
+}
+
+int reload_server_running(const char *pid_file, const char *server, pid_t *ret_pid, char *why, size_t size) {
+        _cleanup_(freep) char *data = NULL, *comm = NULL;
+        char path[64], shown[40];
         uint32_t v;
         size_t len;
-        int r = read_full_file(path, PID_FILE_MAX, &data, &len);
-        if (r < 0)
+        char *p, *end;
+        int r;
+
+        if (size > 0)
+                why[0] = 0;
+        if (!pid_file || !server)
+                return -EINVAL;
+        r = read_full_file(pid_file, PID_FILE_MAX, &data, &len);
+        if (r == -ENOENT) {
+                snprintf(why, size, "no pid file %s", pid_file);
+                return 0;
+        }
+        if (r < 0) {
+                snprintf(why, size, "cannot read pid file %s: %s", pid_file, strerror(-r));
                 return r;
-        data[strcspn(data, " \t\r\n")] = 0;
-        r = parse_uint32(data, &v);
-        if (r < 0)
+        }
+        if (strlen(data) != len) {
+                snprintf(why, size, "pid file %s holds a NUL byte, not a process id", pid_file);
+                return -EINVAL;
+        }
+        for (p = data; isspace((unsigned char) *p); p++)
+                ;
+        for (end = p + strlen(p); end > p && isspace((unsigned char) end[-1]); end--)
+                ;
+        *end = 0;
+        if (!*p) {
+                snprintf(why, size, "pid file %s is empty", pid_file);
+                return 0;
+        }
+        r = parse_uint32(p, &v);
+        if (r >= 0 && (v <= 1 || v > INT32_MAX))
+                r = -ERANGE;
+        if (r < 0) {
+                snprintf(why, size, "pid file %s holds \"%s\", not a process id", pid_file,
+                         printable(p, shown, sizeof shown));
                 return r;
-        if (v <= 1 || v > INT32_MAX)
-                return -ERANGE;
-        *ret = (pid_t) v;
-        return 0;
+        }
+        if (kill((pid_t) v, 0) < 0 && errno == ESRCH) {
+                snprintf(why, size, "pid %u from %s is not running", v, pid_file);
+                return 0;
+        }
+        /* A stale pid file whose number now belongs to another program: that
+         * program is not the server and must not get the server's signal. An
+         * unreadable comm (hidepid) cannot tell, and counts as the server. */
+        snprintf(path, sizeof path, "/proc/%u/comm", v);
+        if (read_full_file(path, 64, &comm, NULL) >= 0) {
+                comm[strcspn(comm, "\n")] = 0;
+                if (strncmp(comm, server, strlen(server)) != 0) {
+                        snprintf(why, size, "pid %u from %s is %s, not %s", v, pid_file,
+                                 printable(comm, shown, sizeof shown), server);
+                        return 0;
+                }
+        }
+        *ret_pid = (pid_t) v;
+        return 1;
 }
 
 int reload_cgroup_has_unit(const char *cgroup_path, const char *unit) {
@@ -282,28 +357,29 @@ int reload_cgroup_has_unit(const char *cgroup_path, const char *unit) {
         return 0;
 }
 
-/* systemctl for nginx/haproxy when systemd runs the host and a unit is set,
- * unless the pid file names a master that runs outside that unit (started
- * by hand): then the unit is not what serves, and a signal is right. */
-static bool reload_via_systemd(const conf_reload *rl) {
-        char path[64];
-        pid_t pid;
+static void target_note(reload_pass *pass, const pass_target *t, const char *msg) {
+        if (pass->cb.note)
+                pass->cb.note(t->reload->id, msg, pass->cb.userdata);
+        else
+                log_internal(LOG_NOTICE, 0, NULL, "reload %s: %s", t->reload->id, msg);
+}
 
-        if (rl->kind == CONF_RELOAD_SYSTEMD)
-                return true;
-        if (!rl->unit || sd_booted() <= 0)
-                return false;
-        if (!rl->pid_file || read_pid_file(rl->pid_file, &pid) < 0)
-                return true;
-        snprintf(path, sizeof(path), "/proc/%d/cgroup", (int) pid);
-        return reload_cgroup_has_unit(path, rl->unit) != 0;
+/* Starts `systemctl VERB UNIT`. */
+static int run_systemctl(reload_pass *pass, const conf_reload *rl, const char *verb, const char *opt) {
+        char *argv[] = { (char *) "systemctl", (char *) verb, (char *) (opt ?: rl->unit), opt ? rl->unit : NULL, NULL };
+        return run_argv(pass, argv, rl->timeout);
 }
 
 /* Starts the reload (or, in the re-apply round, reload again) of target t.
- * Returns 1 when a process was started, 0 when done synchronously, -errno
- * with *reason set on failure. */
+ * Returns 1 when a process was started, 0 when done synchronously (also:
+ * the server is not running, nothing to reload), -errno with *reason set on
+ * failure. */
 static int target_reload(reload_pass *pass, pass_target *t, char *reason, size_t size) {
         const conf_reload *rl = t->reload;
+        const char *server;
+        char why[384], msg[512];
+        pid_t pid = 0;
+        bool systemd;
         int r;
 
         t->reload_attempted = true;
@@ -315,41 +391,89 @@ static int target_reload(reload_pass *pass, pass_target *t, char *reason, size_t
                 r = run_argv(pass, rl->reload_command, rl->timeout);
                 goto started;
         }
-        if (reload_via_systemd(rl)) {
-                char *argv[] = { (char *) "systemctl",
-                                 (char *) (rl->kind == CONF_RELOAD_SYSTEMD ? "reload-or-restart" : "reload"),
-                                 rl->unit, NULL };
+        if (rl->kind == CONF_RELOAD_SYSTEMD) {
                 if (!rl->unit) {
                         snprintf(reason, size, "no unit configured");
                         return -EINVAL;
                 }
-                r = run_argv(pass, argv, rl->timeout);
+                r = run_systemctl(pass, rl, "reload-or-restart", NULL);
                 goto started;
         }
-        if ((rl->kind == CONF_RELOAD_NGINX || rl->kind == CONF_RELOAD_HAPROXY) && rl->pid_file) {
+
+        /* nginx, haproxy: find the master behind pid_file. */
+        server = rl->kind == CONF_RELOAD_NGINX ? "nginx" : "haproxy";
+        systemd = rl->unit && sd_booted() > 0;
+        if (rl->pid_file) {
+                r = reload_server_running(rl->pid_file, server, &pid, why, sizeof why);
+                if (r < 0) {
+                        snprintf(reason, size, "%s (set reloaders.%s.pid_file, or reload_command)", why, rl->id);
+                        return r;
+                }
+        } else if (systemd) {
+                r = 0;
+                snprintf(why, sizeof why, "no pid_file");
+        } else {
+                snprintf(reason, size, "no reload method: systemd is not running and neither reloaders.%s.pid_file "
+                         "nor reload_command is set", rl->id);
+                return -ENOTSUP;
+        }
+
+        if (r > 0) {
+                /* systemctl when the master runs in the unit; a master started
+                 * by hand on a systemd host gets the signal (its unit, if any,
+                 * is not what serves). An unreadable cgroup counts as the unit. */
+                if (systemd) {
+                        char path[64];
+                        snprintf(path, sizeof path, "/proc/%d/cgroup", (int) pid);
+                        if (reload_cgroup_has_unit(path, rl->unit) != 0) {
+                                r = run_systemctl(pass, rl, "reload", NULL);
+                                goto started;
+                        }
+                }
                 /* nginx reloads on SIGHUP to its master; haproxy in
                  * master-worker mode (-W, Debian's default) on SIGUSR2 to
                  * its master, which keeps its pid */
                 int sig = rl->kind == CONF_RELOAD_NGINX ? SIGHUP : SIGUSR2;
-                pid_t pid;
-                r = read_pid_file(rl->pid_file, &pid);
-                if (r < 0) {
-                        snprintf(reason, size, "cannot read pid file %s: %s (is %s running? set reloaders.%s.pid_file "
-                                 "or reload_command)", rl->pid_file, strerror(-r), rl->id, rl->id);
-                        return r;
-                }
                 if (kill(pid, sig) < 0) {
                         r = -errno;
-                        snprintf(reason, size, "cannot signal master pid %d from %s: %s", (int) pid,
-                                 rl->pid_file, strerror(errno));
+                        snprintf(reason, size, "cannot signal master pid %d from %s: %s", (int) pid, rl->pid_file,
+                                 strerror(errno));
                         return r;
                 }
                 log_internal(LOG_DEBUG, 0, NULL, "reload %s: %s to master %d", rl->id,
                              sig == SIGHUP ? "SIGHUP" : "SIGUSR2", (int) pid);
                 return 0;
         }
-        snprintf(reason, size, "no reload method: systemd is not running and no reload_command is set");
-        return -ENOTSUP;
+
+        /* No live master behind the pid file. Under systemd the unit may
+         * still run the server (with a pid file elsewhere): ask it first. */
+        if (systemd) {
+                if (t->probe == PROBE_NOT_ASKED) {
+                        pass->phase = PHASE_PROBE;
+                        r = run_systemctl(pass, rl, "is-active", "--quiet");
+                        if (r < 0) {
+                                snprintf(reason, size, "cannot ask systemd whether %s is active: %s", rl->unit,
+                                         strerror(-r));
+                                return r;
+                        }
+                        return 1;
+                }
+                if (t->probe == PROBE_ACTIVE) {
+                        r = run_systemctl(pass, rl, "reload", NULL);
+                        goto started;
+                }
+                size_t l = strlen(why);
+                snprintf(why + l, sizeof why - l, "; unit %s is not active: systemctl is-active %s", rl->unit,
+                         t->probe_result);
+        }
+        if (pass->reapply_round) {
+                log_internal(LOG_DEBUG, 0, NULL, "reload %s: not running (%s), nothing to re-apply", rl->id, why);
+                return 0;
+        }
+        snprintf(msg, sizeof msg, "%s is not running (%s): %s, nothing to reload", server, why,
+                 rl->test_command && rl->test_command[0] ? "configuration test passed" : "no configuration test");
+        target_note(pass, t, msg);
+        return 0;
 started:
         if (r < 0) {
                 snprintf(reason, size, "cannot start: %s", strerror(-r));
@@ -677,6 +801,11 @@ static void debounce_cert_done(const conf_cert *cert, int r, const char *reason,
                 d->cb.cert_done(cert, r, reason, rolled_back, d->cb.userdata);
 }
 
+static void debounce_note(const char *target, const char *message, void *userdata) {
+        reload_debounce *d = userdata;
+        d->cb.note(target, message, d->cb.userdata);
+}
+
 static int debounce_rollback(const conf_cert *cert, const char *previous_version, void *userdata) {
         reload_debounce *d = userdata;
         return d->cb.rollback(cert, previous_version, d->cb.userdata);
@@ -702,7 +831,7 @@ static int on_debounce(sd_event_source *s _unused_, uint64_t usec _unused_, void
         }
         debounce_clear(d);
         reload_callbacks cb = { .rollback = debounce_rollback, .cert_done = debounce_cert_done,
-                                .pass_done = debounce_pass_done, .userdata = d };
+                                .note = d->cb.note ? debounce_note : NULL, .pass_done = debounce_pass_done, .userdata = d };
         d->running = pass;
         r = reload_pass_run(pass, &cb);
         if (r < 0)

@@ -10,14 +10,22 @@
  * distinct conf_reload (compared by pointer), exactly once: config test,
  * then reload
  *   nginx:   reload_command, else `systemctl reload UNIT` when systemd is
- *            PID 1 and the unit is active, else SIGHUP to the master from
- *            pid_file (verified alive);
+ *            PID 1 and the master from pid_file runs in UNIT (or there is no
+ *            live master and the unit is active: `systemctl is-active`),
+ *            else SIGHUP to the master from pid_file;
  *   haproxy: config test, then the runtime API over runtime_socket
  *            (`set ssl cert PATH <<\n PEM\n` + `commit ssl cert PATH` for
  *            each certificate's haproxy.pem); a refused update or no socket
- *            falls back to a reload as for nginx;
+ *            falls back to a reload as for nginx (SIGUSR2 to the master);
  *   systemd: `systemctl reload-or-restart UNIT`;
  *   command: run argv.
+ * A built-in reloader (nginx, haproxy, no reload_command) whose server is not
+ * running has nothing to reload (like `systemctl try-reload-or-restart`):
+ * no pid file, an empty one, a pid that is not alive or is another program,
+ * and (with systemd) a unit that is not active. After a passing configuration
+ * test the target succeeds, and the pass says so in one line through the
+ * note callback (or, without one, logs it at notice level). A pid file that
+ * cannot be read or holds no number is a failure: the reloader cannot tell.
  * When a target's test or reload fails, the rollback callback is called
  * for every certificate behind it, the target is re-applied if the first
  * reload took effect (haproxy runtime API: the old PEM is set back), and
@@ -41,6 +49,11 @@ typedef struct reload_callbacks {
          * certificate has been rolled back if rolled_back is true). */
         void (*cert_done)(const conf_cert *cert, int r, const char *reason, bool rolled_back,
                           void *userdata);
+        /* Optional: one line about a target that succeeded without a reload
+         * ("nginx is not running (no pid file /run/nginx.pid): configuration
+         * test passed, nothing to reload"); target is the conf_reload id.
+         * NULL: the pass logs the line itself at notice level. */
+        void (*note)(const char *target, const char *message, void *userdata);
         /* The whole pass is done; the pass may be freed from here. */
         void (*pass_done)(reload_pass *pass, unsigned n_failed, void *userdata);
         void *userdata;
@@ -95,3 +108,15 @@ int reload_debounce_add(reload_debounce *d, const conf_cert *cert, const char *p
  * inside, -errno when the file cannot be read.
  */
 int reload_cgroup_has_unit(const char *cgroup_path, const char *unit);
+
+/*
+ * Whether the server whose master's pid is in pid_file runs: the file holds
+ * a pid (surrounding whitespace allowed) that is alive and whose command name
+ * (/proc/PID/comm) begins with server ("nginx" also matches nginx-debug; an
+ * unreadable comm counts as the server). Returns 1 running (*ret_pid set),
+ * 0 not running with why set ("no pid file F", "pid file F is empty", "pid N
+ * from F is not running", "pid N from F is sleep, not nginx"), or -errno
+ * with why set when the file cannot be read or holds no pid (-EINVAL,
+ * -ERANGE). why is always NUL-terminated when size > 0.
+ */
+int reload_server_running(const char *pid_file, const char *server, pid_t *ret_pid, char *why, size_t size);

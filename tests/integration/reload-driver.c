@@ -10,7 +10,9 @@
  * --reload); default nginx (SIGHUP to PID_FILE unless --reload).
  * --failure-hook PATH: run as each failed certificate's failure hook, as
  * the engine will (event "failed", ACM_AGENT_ERROR = the reason).
- * Prints one line per certificate; exit 0 when all succeeded, 1 otherwise.
+ * Prints one line per certificate ("cert NAME ok" / "cert NAME failed ...")
+ * and one per note ("note TARGET: MESSAGE", e.g. the server is not running);
+ * exit 0 when all succeeded, 1 otherwise.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -59,6 +61,10 @@ static void cert_done(const conf_cert *cert, int r, const char *reason, bool rol
         printf("cert %s failed rolled_back=%d reason=%s\n", cert->name, rolled_back, reason);
         if (hook_run_event(loop, HOOK_EVENT_FAILED, cert, &info, hook_done, (void *) cert, &p) >= 0 && p)
                 hooks_running++;
+}
+
+static void note(const char *target, const char *message, void *userdata _unused_) {
+        printf("note %s: %s\n", target, message);
 }
 
 static void pass_done_exit(reload_pass *pass _unused_, unsigned n_failed, void *userdata) {
@@ -130,8 +136,8 @@ int main(int argc, char *argv[]) {
                 if (!certs[i].name || reload_pass_add(pass, &certs[i], argv[3]) < 0)
                         return 2;
         }
-        reload_callbacks cb = { .rollback = rollback, .cert_done = cert_done, .pass_done = pass_done_exit,
-                                .userdata = &n_failed };
+        reload_callbacks cb = { .rollback = rollback, .cert_done = cert_done, .note = note,
+                                .pass_done = pass_done_exit, .userdata = &n_failed };
         if (reload_pass_run(pass, &cb) < 0 || sd_event_loop(loop) < 0)
                 return 2;
         reload_pass_free(pass);

@@ -1,10 +1,15 @@
 #!/bin/sh
 # Builds the .deb (packaging/deb/debian) and the .rpm (packaging/rpm) from a
 # dist tarball of this tree, checks what they install where (paths, modes,
-# configuration files, scriptlets) and runs the packaged binary against the
-# packaged configuration. Nothing is installed on this host: the packages
-# are unpacked into $TMP. Skips (77) when the build tools are missing.
+# configuration files, scriptlets), that both ship the same files, and runs
+# the packaged binary against the packaged configuration. Also: configure's
+# default paths (/etc and /var for a system-wide prefix, the prefix's own
+# for a confined one) and that a source `make install` installs what its
+# units' Documentation= name. Nothing is installed on this host: the
+# packages are unpacked into $TMP (test-packaging-install.sh installs them).
+# Skips (77) when the build tools are missing.
 . "$ABS_TOP_SRCDIR/tests/integration/lib.sh"
+. "$ABS_TOP_SRCDIR/tests/integration/packaging-lib.sh"
 
 missing=""
 for t in dpkg-buildpackage dpkg-deb dh fakeroot rpmbuild rpm rpm2cpio cpio; do
@@ -15,22 +20,12 @@ if [ -n "$missing" ]; then
 	exit 77
 fi
 
-# The nested builds must not talk to the jobserver of the make running us.
-unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES GNUMAKEFLAGS
-build_timeout=900
-
-version=$(sed -n 's/^PACKAGE_VERSION = //p' "$ABS_TOP_BUILDDIR/Makefile")
+version=$(pkg_version)
 [ -n "$version" ] || { echo "cannot read PACKAGE_VERSION from $ABS_TOP_BUILDDIR/Makefile"; exit 1; }
 pkg=acm-agent-$version
 
 # --- the dist tarball (what `make dist` ships, unpacked) --------------------
-mkdir -p "$TMP/dist"
-if make -s -C "$ABS_TOP_BUILDDIR" distdir distdir="$TMP/dist/$pkg" >"$TMP/out" 2>&1 &&
-	tar -C "$TMP/dist" -czf "$TMP/$pkg.tar.gz" "$pkg"; then
-	ok "dist tarball $pkg.tar.gz"
-else
-	not_ok "dist tarball"; sed 's/^/# /' "$TMP/out"; finish
-fi
+if pkg_distdir; then ok "dist tree $pkg"; else not_ok "dist tree"; finish; fi
 # Every file under packaging/ is distributed (EXTRA_DIST in mk/packaging.mk).
 for f in $(cd "$ABS_TOP_SRCDIR" && find packaging -type f | sort); do
 	if [ -f "$TMP/dist/$pkg/$f" ]; then ok "dist tarball has $f"; else not_ok "dist tarball lacks $f (add it to EXTRA_DIST in mk/packaging.mk)"; fi
@@ -81,20 +76,59 @@ run_packaged() {
 # expect_listing FILE DESC REGEX: one line of a package listing matches.
 expect_listing() { expect_grep "$3" "$2" "$1"; }
 
+# --- configure's paths and a source install ------------------------------------
+# No --sysconfdir/--localstatedir with the default prefix: /etc and /var, the
+# paths of the packages, the man page and the units' StateDirectory=; a
+# confined prefix keeps its own; an explicit option wins.
+conf_paths() { # DIR ARGS...: configure in DIR, print its two path lines
+	_d=$1; shift
+	mkdir -p "$_d" && (cd "$_d" && "$PKG_DISTDIR/configure" "$@" >configure.out 2>&1) &&
+		sed -n 's/^  \(configuration\|state\): *//p' "$_d/configure.out" | tr '\n' ' '
+}
+got=$(conf_paths "$TMP/c-default")
+[ "$got" = "/etc/acm-agent/acm-agent.yaml /var/lib/acm-agent " ] && ok "configure (default prefix): /etc/acm-agent, /var/lib/acm-agent" ||
+	not_ok "configure (default prefix): $got"
+got=$(conf_paths "$TMP/c-usr" --prefix=/usr)
+[ "$got" = "/etc/acm-agent/acm-agent.yaml /var/lib/acm-agent " ] && ok "configure --prefix=/usr: /etc, /var" || not_ok "configure --prefix=/usr: $got"
+got=$(conf_paths "$TMP/c-opt" --prefix=/opt/acm)
+[ "$got" = "/opt/acm/etc/acm-agent/acm-agent.yaml /opt/acm/var/lib/acm-agent " ] &&
+	ok "configure --prefix=/opt/acm: the prefix's own etc and var" || not_ok "configure --prefix=/opt/acm: $got"
+got=$(conf_paths "$TMP/c-explicit" --sysconfdir=/srv/etc --localstatedir=/srv/var)
+[ "$got" = "/srv/etc/acm-agent/acm-agent.yaml /srv/var/lib/acm-agent " ] && ok "explicit --sysconfdir/--localstatedir win" ||
+	not_ok "configure --sysconfdir=/srv/etc --localstatedir=/srv/var: $got"
+# `make install` (the data part: no compiler needed) of the default build.
+I=$TMP/src-install
+if make -s -C "$TMP/c-default" install-data DESTDIR="$I" >"$TMP/out" 2>&1; then ok "make install-data (default prefix)"
+else not_ok "make install-data"; sed 's/^/# /' "$TMP/out"; fi
+for f in /etc/acm-agent/acm-agent.yaml.example /usr/local/share/doc/acm-agent/README /usr/local/share/doc/acm-agent/REFERENCE.md \
+	/usr/local/share/man/man8/acm-agent.8 /usr/local/share/bash-completion/completions/acm-agent \
+	/usr/local/share/zsh/site-functions/_acm-agent /usr/local/libexec/acm-agent/notify-webhook; do
+	[ -e "$I$f" ] && ok "source install: $f" || not_ok "source install lacks $f"
+done
+grep -q '^ExecStart=/usr/local/bin/acm-agent --once$' "$I/usr/local/lib/systemd/system/acm-agent-once.service" 2>/dev/null &&
+	ok "source install: the unit runs /usr/local/bin/acm-agent" || not_ok "source install: ExecStart is not /usr/local/bin/acm-agent"
+# Every Documentation= of every installed unit names an installed file or
+# manual page (file:PATH under DESTDIR, man:NAME(S) in mandir).
+doc_targets() { # ROOT UNITDIR MANDIR KIND
+	for u in "$1$2"/*; do
+		[ -f "$u" ] || continue
+		for d in $(sed -n 's/^Documentation=//p' "$u"); do
+			case $d in
+			file:*) p=${d#file:} ;;
+			man:*) n=${d#man:}; s=${n##*(}; s=${s%)}; p=$3/man$s/${n%(*}.$s ;;
+			*) continue ;;
+			esac
+			{ [ -e "$1$p" ] || [ -e "$1$p.gz" ]; } && ok "$4: $(basename "$u"): Documentation=$d is installed" ||
+				not_ok "$4: $(basename "$u"): Documentation=$d, but $p is not installed"
+		done
+	done
+}
+doc_targets "$I" /usr/local/lib/systemd/system /usr/local/share/man "source install"
+
 # --- .deb -------------------------------------------------------------------
-debsrc=$TMP/deb/$pkg
-mkdir -p "$TMP/deb"
-tar -C "$TMP/deb" -xzf "$TMP/$pkg.tar.gz"
-cp -R "$debsrc/packaging/deb/debian" "$debsrc/debian"
-start=$(date +%s)
-if (cd "$debsrc" && DEB_BUILD_OPTIONS="nocheck parallel=2" DEB_BUILD_PROFILES=nocheck \
-	timeout "$build_timeout" dpkg-buildpackage -us -uc -b) >"$TMP/deb-build.log" 2>&1; then
-	ok "dpkg-buildpackage -b built the .deb ($(($(date +%s) - start))s)"
-else
-	not_ok "dpkg-buildpackage failed"; tail -40 "$TMP/deb-build.log" | sed 's/^/# /'; finish
-fi
-deb=$(ls "$TMP"/deb/acm-agent_"$version"-*_*.deb 2>/dev/null | head -n 1)
-if [ -n "$deb" ]; then ok "the .deb is $(basename "$deb")"; else not_ok "no acm-agent_$version-*.deb in $TMP/deb"; finish; fi
+if pkg_build_deb; then ok "dpkg-buildpackage -b built the .deb"; else not_ok "dpkg-buildpackage failed"; finish; fi
+deb=$PKG_DEB
+ok "the .deb is $(basename "$deb")"
 
 dpkg-deb -c "$deb" >"$TMP/deb-list"
 L=$TMP/deb-list
@@ -104,6 +138,9 @@ expect_listing "$L" "deb: service unit in /lib/systemd/system" '^-rw-r--r-- root
 expect_listing "$L" "deb: timer unit in /lib/systemd/system" '^-rw-r--r-- root/root .* \./lib/systemd/system/acm-agent-once\.timer$'
 expect_listing "$L" "deb: REFERENCE.md in the docdir, uncompressed" ' \./usr/share/doc/acm-agent/REFERENCE\.md$'
 expect_listing "$L" "deb: README in the docdir, uncompressed" ' \./usr/share/doc/acm-agent/README$'
+expect_listing "$L" "deb: bash completion" '^-rw-r--r-- root/root .* \./usr/share/bash-completion/completions/acm-agent$'
+expect_listing "$L" "deb: zsh completion (vendor-completions)" ' \./usr/share/zsh/vendor-completions/_acm-agent$'
+expect_listing "$L" "deb: the shipped hooks" '^-rwxr-xr-x root/root .* \./usr/libexec/acm-agent/notify-webhook$'
 expect_listing "$L" "deb: copyright" ' \./usr/share/doc/acm-agent/copyright$'
 expect_listing "$L" "deb: example drop-ins" ' \./usr/share/doc/acm-agent/examples/certs\.d/10-internal-pca\.yaml$'
 expect_listing "$L" "deb: example hooks" '^-rwxr-xr-x root/root .* \./usr/share/doc/acm-agent/examples/hooks/nginx-reload$'
@@ -140,22 +177,9 @@ if command -v lintian >/dev/null 2>&1; then
 fi
 
 # --- .rpm -------------------------------------------------------------------
-R=$TMP/rpm
-mkdir -p "$R/SOURCES"
-cp "$TMP/$pkg.tar.gz" "$R/SOURCES/"
-tar -C "$TMP" -xzf "$TMP/$pkg.tar.gz" "$pkg/packaging/rpm"
-start=$(date +%s)
-# Debian's rpm lacks Fedora's systemd-rpm-macros: macros.debian supplies
-# them; BuildRequires name Fedora packages, hence --nodeps.
-if timeout "$build_timeout" rpmbuild --load "$TMP/$pkg/packaging/rpm/macros.debian" \
-	--define "_topdir $R" --nodeps --nocheck -bb "$TMP/$pkg/packaging/rpm/acm-agent.spec" \
-	>"$TMP/rpm-build.log" 2>&1; then
-	ok "rpmbuild -bb built the .rpm ($(($(date +%s) - start))s)"
-else
-	not_ok "rpmbuild failed"; tail -40 "$TMP/rpm-build.log" | sed 's/^/# /'; finish
-fi
-rpmf=$(ls "$R"/RPMS/*/acm-agent-"$version"-*.rpm 2>/dev/null | head -n 1)
-if [ -n "$rpmf" ]; then ok "the .rpm is $(basename "$rpmf")"; else not_ok "no acm-agent-$version-*.rpm in $R/RPMS"; finish; fi
+if pkg_build_rpm; then ok "rpmbuild -bb built the .rpm"; else not_ok "rpmbuild failed"; finish; fi
+rpmf=$PKG_RPM
+ok "the .rpm is $(basename "$rpmf")"
 
 rpm -qlvp "$rpmf" >"$TMP/rpm-list" 2>/dev/null
 L=$TMP/rpm-list
@@ -166,6 +190,9 @@ expect_listing "$L" "rpm: timer unit in %{_unitdir}" ' /usr/lib/systemd/system/a
 expect_listing "$L" "rpm: preset enables the timer" ' /usr/lib/systemd/system-preset/80-acm-agent\.preset$'
 expect_listing "$L" "rpm: REFERENCE.md in the docdir" ' /usr/share/doc/acm-agent/REFERENCE\.md$'
 expect_listing "$L" "rpm: README in the docdir" ' /usr/share/doc/acm-agent/README$'
+expect_listing "$L" "rpm: bash completion" ' /usr/share/bash-completion/completions/acm-agent$'
+expect_listing "$L" "rpm: zsh completion" ' /usr/share/zsh/site-functions/_acm-agent$'
+expect_listing "$L" "rpm: the shipped hooks" '^-rwxr-xr-x .* /usr/libexec/acm-agent/notify-webhook$'
 expect_listing "$L" "rpm: LICENSE" ' /usr/share/licenses/acm-agent[^/]*/LICENSE$'
 expect_listing "$L" "rpm: example drop-ins" ' /usr/share/doc/acm-agent/examples/certs\.d/20-public-acm\.yaml$'
 expect_listing "$L" "rpm: main configuration 0644" '^-rw-r--r-- .* root +root .* /etc/acm-agent/acm-agent\.yaml$'
@@ -191,5 +218,28 @@ mkdir -p "$TMP/root-rpm"
 if (cd "$TMP/root-rpm" && rpm2cpio "$rpmf" | cpio -idm --quiet) 2>"$TMP/out"; then ok "rpm: rpm2cpio | cpio extracts"
 else not_ok "rpm: extraction failed"; sed 's/^/# /' "$TMP/out"; fi
 run_packaged "$TMP/root-rpm" rpm /usr/lib/systemd/system
+
+# --- the .deb and the .rpm ship the same files ----------------------------------
+# Up to each distribution's conventions: units in /lib/systemd/system (deb)
+# or /usr/lib/systemd/system (rpm), zsh completion in vendor-completions
+# (Debian) or site-functions, compressed manual pages and Debian's changelog
+# and copyright, rpm's licence directory, build-id links and preset.
+# files and links, and our own directories (*/acm-agent, */acm-agent/*)
+(cd "$TMP/root-deb" && find . \( -type f -o -type l -o -type d \( -name acm-agent -o -path '*/acm-agent/*' \) \) -print) |
+	sed 's|^\./|/|' | sed 's|^/lib/systemd/|/usr/lib/systemd/|; s|/zsh/vendor-completions/|/zsh/site-functions/|; s|\.gz$||' |
+	grep -vE '^/usr/share/doc/acm-agent/(changelog\.Debian|copyright)$|^/usr/share/lintian/' |
+	LC_ALL=C sort -u >"$TMP/files-deb"
+rpm -qlp "$rpmf" 2>/dev/null | sed 's|\.gz$||' |
+	grep -vE '^/usr/share/licenses(/|$)|^/usr/lib/\.build-id(/|$)|^/usr/lib/systemd/system-preset/80-acm-agent\.preset$' |
+	LC_ALL=C sort -u >"$TMP/files-rpm"
+LC_ALL=C comm -23 "$TMP/files-deb" "$TMP/files-rpm" >"$TMP/only-deb"
+LC_ALL=C comm -13 "$TMP/files-deb" "$TMP/files-rpm" >"$TMP/only-rpm"
+if [ -s "$TMP/only-deb" ]; then not_ok "files only in the .deb"; sed 's/^/#   /' "$TMP/only-deb"; else ok "every file of the .deb is in the .rpm"; fi
+if [ -s "$TMP/only-rpm" ]; then not_ok "files only in the .rpm"; sed 's/^/#   /' "$TMP/only-rpm"; else ok "every file of the .rpm is in the .deb"; fi
+deb_units=$(grep -c '^/usr/lib/systemd/system/' "$TMP/files-deb")
+[ "$deb_units" -ge 2 ] && ok "both ship the $deb_units systemd units" || not_ok "units in the .deb: $deb_units"
+# Documentation= of the packaged units names packaged files.
+doc_targets "$TMP/root-deb" /lib/systemd/system /usr/share/man deb
+doc_targets "$TMP/root-rpm" /usr/lib/systemd/system /usr/share/man rpm
 
 finish

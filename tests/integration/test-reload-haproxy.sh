@@ -72,10 +72,38 @@ expect_rc 0 "reload pass by SIGUSR2 to the master succeeds" -- "$DRIVER" --hapro
 	"$TMP/haproxy.pid" "$OUT" v1 1 -- haproxy -c -q -f "$TMP/haproxy.cfg"
 wait_serial 1002 && ok "new serial 1002 served after SIGUSR2" || not_ok "serial after SIGUSR2 (got $(serial))"
 [ "$(cat "$TMP/haproxy.pid")" = "$master" ] && kill -0 "$master" && ok "master pid $master unchanged" || not_ok "master pid changed"
-# A pid file that names nobody is a clear failure (and the pass rolls back).
-echo 999999 >"$TMP/haproxy.pid.gone"
-ln -sfn v3 "$OUT/current"
-expect_rc 1 "a dead master pid fails the pass" -- "$DRIVER" --haproxy \
-	"$TMP/haproxy.pid.gone" "$OUT" v2 1 -- haproxy -c -q -f "$TMP/haproxy.cfg"
-expect_grep "cannot signal master pid 999999" "the failure names the pid and the file"
+
+# haproxy stopped: its pid file stays behind with the dead master's pid. The
+# configuration test runs, nothing is reloaded, the pass succeeds and says so;
+# with the runtime socket gone too.
+ln -sfn v2 "$OUT/current"
+kill "$master"
+i=0; while kill -0 "$master" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+kill -0 "$master" 2>/dev/null && not_ok "haproxy did not stop" || ok "haproxy stopped"
+expect_rc 0 "stopped haproxy: the pass succeeds" -- "$DRIVER" --haproxy --socket "$TMP/admin.sock" \
+	"$TMP/haproxy.pid" "$OUT" v3 2 -- haproxy -c -q -f "$TMP/haproxy.cfg"
+expect_grep "^note haproxy: haproxy is not running \((pid $master from $TMP/haproxy.pid is not running|no pid file $TMP/haproxy.pid)\): configuration test passed, nothing to reload$" \
+	"stopped haproxy: one line says why nothing was reloaded"
+expect_grep "^cert cert1 ok$" "stopped haproxy: every certificate ok"
+[ "$(readlink "$OUT/current")" = v2 ] && ok "stopped haproxy: no rollback" || not_ok "current -> $(readlink "$OUT/current")"
+: >"$TMP/haproxy.pid"
+expect_rc 0 "stopped haproxy, empty pid file: the pass succeeds" -- "$DRIVER" --haproxy \
+	"$TMP/haproxy.pid" "$OUT" v3 1 -- haproxy -c -q -f "$TMP/haproxy.cfg"
+expect_grep "^note haproxy: haproxy is not running \(pid file $TMP/haproxy.pid is empty\)" "stopped haproxy, empty pid file: said so"
+# The pid file names a live process that is not haproxy (a reused pid): it
+# gets no SIGUSR2 and the pass succeeds.
+sleep 60 & other=$!
+echo "$other" >"$TMP/haproxy.pid"
+expect_rc 0 "pid file naming another program: the pass succeeds" -- "$DRIVER" --haproxy \
+	"$TMP/haproxy.pid" "$OUT" v3 1 -- haproxy -c -q -f "$TMP/haproxy.cfg"
+expect_grep "^note haproxy: haproxy is not running \(pid $other from $TMP/haproxy.pid is sleep, not haproxy\)" "names the other program"
+kill -0 "$other" && ok "the other program got no signal" || not_ok "the other program was signalled"
+kill "$other"; wait "$other" 2>/dev/null
+# Broken configuration while stopped: fail and roll back.
+echo "bogus_keyword" >>"$TMP/haproxy.cfg"
+rm -f "$TMP/haproxy.pid"
+expect_rc 1 "stopped haproxy with a broken configuration fails the pass" -- "$DRIVER" --haproxy \
+	"$TMP/haproxy.pid" "$OUT" v3 1 -- haproxy -c -q -f "$TMP/haproxy.cfg"
+expect_grep "cert cert0 failed rolled_back=1 reason=reload haproxy: configuration test exit status" "rolled back"
+[ "$(readlink "$OUT/current")" = v3 ] && ok "files point to the previous version" || not_ok "current -> $(readlink "$OUT/current")"
 finish

@@ -94,4 +94,54 @@ expect_grep "^ACM_AGENT_FULLCHAIN=$OUT/fullchain.pem$" "hook env: fullchain path
 expect_grep "^ACM_AGENT_ERROR=reload nginx: configuration test exit status 1$" "hook env: error" "$E"
 expect_grep "^PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin$" "hook env: fixed PATH" "$E"
 if grep -qE '^(ACM_AGENT=|ABS_TOP_SRCDIR=|HOME=)' "$E"; then not_ok "hook env is clean"; else ok "hook env is clean"; fi
+
+# nginx stopped: nothing to reload. The configuration test still runs (the
+# next start must not fail on the new files), the pass succeeds and says so
+# in one line, whatever the pid file looks like: gone (nginx removes it),
+# empty, or naming the dead master.
+: >"$TMP/extra.conf"
+ln -sfn v3 "$OUT/current"
+nginx -s stop -c "$TMP/nginx.conf" -e "$TMP/error.log"
+i=0; while kill -0 "$master" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+kill -0 "$master" 2>/dev/null && not_ok "nginx did not stop" || ok "nginx stopped"
+not_running() { # DESCRIPTION WHY-REGEX
+	: >"$TMP/tests.log"
+	expect_rc 0 "stopped nginx, $1: the pass succeeds" -- "$DRIVER" "$TMP/nginx.pid" "$OUT" v2 3 -- "$TMP/nginx-test"
+	expect_grep "^note nginx: nginx is not running \($2\): configuration test passed, nothing to reload$" \
+		"stopped nginx, $1: one line says why nothing was reloaded"
+	[ "$(grep -c '^note ' "$TMP/out")" = 1 ] && ok "stopped nginx, $1: said once for 3 certificates" ||
+		not_ok "stopped nginx, $1: $(grep -c '^note ' "$TMP/out") note lines"
+	expect_grep "^cert cert2 ok$" "stopped nginx, $1: every certificate ok"
+	[ "$(grep -c . "$TMP/tests.log")" = 1 ] && ok "stopped nginx, $1: one configuration test" ||
+		not_ok "stopped nginx, $1: $(grep -c . "$TMP/tests.log") configuration tests"
+	[ "$(readlink "$OUT/current")" = v3 ] && ok "stopped nginx, $1: no rollback" ||
+		not_ok "stopped nginx, $1: current -> $(readlink "$OUT/current")"
+}
+[ ! -e "$TMP/nginx.pid" ] && ok "nginx removed its pid file" || not_ok "nginx left $TMP/nginx.pid"
+# `nginx -t` (the configuration test) creates an empty pid file when there
+# is none: the state the reported "cannot read pid file: Invalid argument"
+# came from.
+not_running "no pid file" "pid file $TMP/nginx.pid is empty"
+[ -e "$TMP/nginx.pid" ] && [ ! -s "$TMP/nginx.pid" ] && ok "nginx -t left an empty pid file" ||
+	not_ok "nginx -t did not leave an empty pid file"
+: >"$TMP/nginx.pid"
+not_running "empty pid file" "pid file $TMP/nginx.pid is empty"
+echo "$master" >"$TMP/nginx.pid"
+not_running "stale pid file" "pid $master from $TMP/nginx.pid is not running"
+# A pid file that is not a pid is no proof of anything: a failure that names it.
+echo garbage >"$TMP/nginx.pid"
+expect_rc 1 "a pid file without a pid fails the pass" -- "$DRIVER" "$TMP/nginx.pid" "$OUT" v2 1 -- "$TMP/nginx-test"
+expect_grep "reason=reload nginx: pid file $TMP/nginx.pid holds \"garbage\", not a process id \(set reloaders.nginx.pid_file, or reload_command\)" \
+	"the failure names the file and the setting"
+ln -sfn v3 "$OUT/current"
+# Stopped, with a configuration that would not start: fail and roll back.
+rm -f "$TMP/nginx.pid"
+echo "this_is_not_a_directive;" >"$TMP/extra.conf"
+expect_rc 1 "stopped nginx with a broken configuration fails the pass" -- "$DRIVER" "$TMP/nginx.pid" "$OUT" v2 1 -- "$TMP/nginx-test"
+expect_grep "cert cert0 failed rolled_back=1 reason=reload nginx: configuration test exit status 1" "rolled back"
+: >"$TMP/extra.conf"
+# Started again, nginx serves what the stopped passes left in place.
+ln -sfn v3 "$OUT/current"
+nginx -c "$TMP/nginx.conf" -e "$TMP/error.log" || not_ok "nginx does not start again"
+wait_serial 1003 && ok "restarted nginx serves serial 1003" || not_ok "restarted nginx serves $(serial)"
 finish
