@@ -434,15 +434,22 @@ static char *name_cn(const X509_NAME *n) {
         return s;
 }
 
-static int strv_push(char ***l, const char *v, size_t len) {
-        size_t n = strv_length(*l);
-        char **nl = realloc(*l, (n + 2) * sizeof(char *));
-        if (!nl)
+/* A growing NULL-terminated list: n entries, room for cap pointers. */
+typedef struct strv_builder {
+        size_t n, cap;
+} strv_builder;
+
+static int strv_push(char ***l, strv_builder *b, const char *v, size_t len) {
+        char *s;
+
+        if (ARRAY_RESERVE(*l, b->cap, b->n + 2) < 0)
                 return -ENOMEM;
-        *l = nl;
-        nl[n] = strndup(v, len);
-        nl[n + 1] = NULL;
-        return nl[n] ? 0 : -ENOMEM;
+        s = strndup(v, len);
+        if (!s)
+                return -ENOMEM;
+        (*l)[b->n++] = s;
+        (*l)[b->n] = NULL;
+        return 0;
 }
 
 static int ip_to_string(const ASN1_OCTET_STRING *ip, char *buf, size_t len) {
@@ -522,6 +529,7 @@ static int cert_info_from_x509(X509 *x, crypto_cert_info **ret) {
         if (!i->subject || !i->issuer)
                 goto fail;
 
+        strv_builder bd = { 0, 1 }, bi = { 0, 1 }, be = { 0, 1 }, bu = { 0, 1 };
         i->dns_names = calloc(1, sizeof(char *));
         i->ip_addresses = calloc(1, sizeof(char *));
         i->email_addresses = calloc(1, sizeof(char *));
@@ -538,15 +546,16 @@ static int cert_info_from_x509(X509 *x, crypto_cert_info **ret) {
                 if (type == GEN_IPADD) {
                         if (ip_to_string(v, ipbuf, sizeof ipbuf) < 0)
                                 continue;
-                        if (strv_push(&i->ip_addresses, ipbuf, strlen(ipbuf)) < 0)
+                        if (strv_push(&i->ip_addresses, &bi, ipbuf, strlen(ipbuf)) < 0)
                                 goto fail;
                         continue;
                 }
+                strv_builder *bl = type == GEN_DNS ? &bd : type == GEN_EMAIL ? &be : &bu;
                 l = type == GEN_DNS ? &i->dns_names : type == GEN_EMAIL ? &i->email_addresses :
                     type == GEN_URI ? &i->uris : NULL;
                 if (!l)
                         continue;
-                if (strv_push(l, (const char *) ASN1_STRING_get0_data(v), (size_t) ASN1_STRING_length(v)) < 0)
+                if (strv_push(l, bl, (const char *) ASN1_STRING_get0_data(v), (size_t) ASN1_STRING_length(v)) < 0)
                         goto fail;
         }
 
@@ -651,11 +660,142 @@ static int verify_names(const conf_cert *want, const crypto_cert_info *info, cha
         return 0;
 }
 
+/* True when sig's signature verifies with issuer's public key and issuer's
+ * subject is sig's issuer name (X509_check_issued also checks key ids and
+ * key usage). */
+static bool cert_signed_by(X509 *sig, X509 *issuer) {
+        EVP_PKEY *k = X509_get0_pubkey(issuer);
+        bool ok = k && X509_check_issued(issuer, sig) == X509_V_OK && X509_verify(sig, k) == 1;
+
+        ERR_clear_error();
+        return ok;
+}
+
+static bool stack_has(STACK_OF(X509) *sk, X509 *x) {
+        for (int i = 0; i < sk_X509_num(sk); i++)
+                if (X509_cmp(sk_X509_value(sk, i), x) == 0)
+                        return true;
+        return false;
+}
+
+/* Same CA (subject and public key) as a member of sk: a cross-certificate
+ * of a certificate on the path, issued by someone else. */
+static bool stack_has_same_ca(STACK_OF(X509) *sk, X509 *x) {
+        for (int i = 0; i < sk_X509_num(sk); i++) {
+                X509 *y = sk_X509_value(sk, i);
+                if (X509_NAME_cmp(X509_get_subject_name(x), X509_get_subject_name(y)) == 0 &&
+                    EVP_PKEY_eq(X509_get0_pubkey(x), X509_get0_pubkey(y)) == 1) {
+                        ERR_clear_error();
+                        return true;
+                }
+        }
+        ERR_clear_error();
+        return false;
+}
+
+static int stack_push_up(STACK_OF(X509) *sk, X509 *x) {
+        if (!X509_up_ref(x))
+                return -ENOMEM;
+        if (!sk_X509_push(sk, x)) {
+                X509_free(x);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static const char *x509_subject_short(X509 *x, char *buf, size_t len) {
+        if (!X509_NAME_oneline(X509_get_subject_name(x), buf, (int) len))
+                snprintf(buf, len, "?");
+        return buf;
+}
+
+/*
+ * From a verified OpenSSL chain (leaf first), the chain to write: every
+ * certificate after the leaf, then, when the anchor is not self-signed (a
+ * configured subordinate CA trusted with PARTIAL_CHAIN), the given
+ * certificates that continue the path upward, each checked by signature.
+ * Then every given certificate must be on that path, or be a
+ * cross-certificate of a path member (same subject and key; dropped), or
+ * have signed one of those (dropped): anything else does not belong to
+ * this certificate and the whole answer is refused.
+ */
+static int chain_from_verified(STACK_OF(X509) *verified, STACK_OF(X509) *given, char **ret_pem,
+                               char **ret_reason) {
+        _cleanup_(x509_stack_freep) STACK_OF(X509) *path = sk_X509_new_null();
+        _cleanup_(x509_stack_freep) STACK_OF(X509) *cross = sk_X509_new_null();
+        char name[256];
+        int n = sk_X509_num(verified), r;
+
+        if (!path || !cross)
+                return -ENOMEM;
+        for (int i = 1; i < n; i++) {
+                r = stack_push_up(path, sk_X509_value(verified, i));
+                if (r < 0)
+                        return r;
+        }
+        /* extend above a partial anchor, at most one step per given certificate */
+        for (int step = 0; step < sk_X509_num(given) && sk_X509_num(path) > 0; step++) {
+                X509 *top = sk_X509_value(path, sk_X509_num(path) - 1), *up = NULL;
+
+                if (X509_check_issued(top, top) == X509_V_OK)
+                        break;
+                for (int i = 0; i < sk_X509_num(given) && !up; i++) {
+                        X509 *g = sk_X509_value(given, i);
+                        if (!stack_has(path, g) && cert_signed_by(top, g))
+                                up = g;
+                }
+                if (!up)
+                        break;
+                r = stack_push_up(path, up);
+                if (r < 0)
+                        return r;
+        }
+        ERR_clear_error();
+        /* cross-certificates, then whoever signed them, to a fixed point */
+        for (bool more = true; more;) {
+                more = false;
+                for (int i = 0; i < sk_X509_num(given); i++) {
+                        X509 *g = sk_X509_value(given, i);
+                        bool ok = false;
+
+                        if (stack_has(path, g) || stack_has(cross, g))
+                                continue;
+                        if (stack_has_same_ca(path, g))
+                                ok = true;
+                        for (int k = 0; k < sk_X509_num(cross) && !ok; k++)
+                                ok = cert_signed_by(sk_X509_value(cross, k), g);
+                        if (ok) {
+                                r = stack_push_up(cross, g);
+                                if (r < 0)
+                                        return r;
+                                more = true;
+                        }
+                }
+        }
+        for (int i = 0; i < sk_X509_num(given); i++) {
+                X509 *g = sk_X509_value(given, i);
+                if (!stack_has(path, g) && !stack_has(cross, g)) {
+                        set_reason(ret_reason, strprintf("chain: certificate %d (%s) is not on the path from the "
+                                                         "certificate to its trust anchor; refusing the whole answer",
+                                                         i + 1, x509_subject_short(g, name, sizeof name)));
+                        return -EKEYREJECTED;
+                }
+        }
+        _cleanup_(bio_freep) BIO *b = BIO_new(BIO_s_mem());
+        if (!b)
+                return -ENOMEM;
+        r = certs_write(b, path);
+        if (r < 0)
+                return r;
+        return bio_to_string(b, ret_pem);
+}
+
 int crypto_verify_issued(const conf_cert *want, EVP_PKEY *key, const char *cert_pem,
-                         const char *chain_pem, const char *ca_cert_pem, time_t now,
-                         char **ret_reason) {
+                         const char *chain_pem, const char *ca_cert_pem, const char *trust_store,
+                         time_t now, char **ret_chain, char **ret_reason) {
         _cleanup_(x509_stack_freep) STACK_OF(X509) *leaf = NULL, *chain = NULL, *ca = NULL;
         _cleanup_(crypto_cert_info_freep) crypto_cert_info *info = NULL;
+        _cleanup_(freep) char *out = NULL;
         char when[32];
         int r;
 
@@ -666,7 +806,7 @@ int crypto_verify_issued(const conf_cert *want, EVP_PKEY *key, const char *cert_
                 set_reason(ret_reason, strprintf("certificate: %s", r == -E2BIG ? "more than one certificate or too large" : "not a valid PEM certificate"));
                 return r;
         }
-        if (!isempty(chain_pem)) {
+        if (!isempty(chain_pem) && strspn(chain_pem, " \t\r\n") < strlen(chain_pem)) {
                 r = certs_parse(chain_pem, CRYPTO_CHAIN_MAX, &chain);
                 if (r < 0) {
                         set_reason(ret_reason, strprintf("chain: %s", r == -E2BIG ? "more than 10 certificates or over 64 KiB" : "not a valid list of PEM certificates"));
@@ -706,24 +846,29 @@ int crypto_verify_issued(const conf_cert *want, EVP_PKEY *key, const char *cert_
         if (r < 0)
                 return r;
 
-        /* Trust anchor: the given CA, else the chain's last self-signed certificate. */
+        /* Trust anchor: the given CA, else the trust store (never a root the
+         * answer brought along: that would trust whoever wrote the answer). */
         _cleanup_(x509_store_freep) X509_STORE *store = X509_STORE_new();
         if (!store)
                 return -ENOMEM;
-        int nanchors = 0;
         if (ca) {
+                int nanchors = 0;
                 for (int k = 0; k < sk_X509_num(ca); k++)
                         if (X509_STORE_add_cert(store, sk_X509_value(ca, k)) == 1)
                                 nanchors++;
-        } else if (chain) {
-                X509 *last = sk_X509_value(chain, sk_X509_num(chain) - 1);
-                if (X509_check_issued(last, last) == X509_V_OK && X509_STORE_add_cert(store, last) == 1)
-                        nanchors++;
-        }
-        ERR_clear_error();
-        if (nanchors == 0) {
-                set_reason(ret_reason, strdup("chain does not verify: no trust anchor (no CA certificate and the chain does not end in a self-signed root)"));
-                return -EKEYREJECTED;
+                ERR_clear_error();
+                if (nanchors == 0)
+                        return -ENOMEM;
+        } else if (trust_store) {
+                if (X509_STORE_load_file(store, trust_store) != 1) {
+                        ERR_clear_error();
+                        set_reason(ret_reason, strprintf("trust store %s: cannot be read as a PEM bundle", trust_store));
+                        return -EINVAL;
+                }
+        } else if (X509_STORE_set_default_paths(store) != 1) {
+                ERR_clear_error();
+                set_reason(ret_reason, strdup("the system's default trust store cannot be loaded"));
+                return -EINVAL;
         }
         _cleanup_(x509_store_ctx_freep) X509_STORE_CTX *ctx = X509_STORE_CTX_new();
         if (!ctx || X509_STORE_CTX_init(ctx, store, x, chain) != 1)
@@ -741,6 +886,17 @@ int crypto_verify_issued(const conf_cert *want, EVP_PKEY *key, const char *cert_
                 ERR_clear_error();
                 return -EKEYREJECTED;
         }
+        r = chain_from_verified(X509_STORE_CTX_get0_chain(ctx), chain, &out, ret_reason);
+        ERR_clear_error();
+        if (r < 0)
+                return r;
+        if (isempty(out)) {
+                /* the leaf itself was the anchor: nothing to deploy as a chain */
+                set_reason(ret_reason, strdup("the certificate is its own trust anchor; refusing"));
+                return -EKEYREJECTED;
+        }
+        if (ret_chain)
+                *ret_chain = TAKE_PTR(out);
         return 0;
 }
 

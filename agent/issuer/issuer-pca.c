@@ -680,15 +680,15 @@ int issuer_pca_expect(const conf_cert *cert, pca_expect *ret) {
 static void step_verify(pca *p) {
         machine *m = p->m;
         ca_entry *ca = machine_cache_get(m, m->cert->issuer.pca.ca_arn);
-        _cleanup_(freep) char *reason = NULL;
+        _cleanup_(freep) char *reason = NULL, *verified = NULL;
         pca_expect want;
         int r;
 
         r = issuer_pca_expect(m->cert, &want);
         if (r < 0)
                 return pca_fail(p, "oom", "cannot verify the certificate: %s", strerror(-r));
-        r = crypto_verify_issued(&want.want, p->key, p->cert_pem, p->chain_pem, ca ? ca->ca_pem : NULL, clock_now(),
-                                 &reason);
+        r = crypto_verify_issued(&want.want, p->key, p->cert_pem, p->chain_pem, ca ? ca->ca_pem : NULL, NULL,
+                                 clock_now(), &verified, &reason);
         issuer_pca_expect_done(&want);
         if (r < 0) {
                 /* that certificate is unusable: do not poll it again */
@@ -698,6 +698,9 @@ static void step_verify(pca *p) {
                 return pca_fail(p, "verify", "certificate %s failed verification: %s; not deployed, the current files stay",
                                 arn ? arn : "?", reason ? reason : strerror(-r));
         }
+        /* deploy the chain that was verified, not the bytes AWS sent */
+        free(p->chain_pem);
+        p->chain_pem = TAKE_PTR(verified);
         machine_issued(m, p->key, p->cert_pem, p->chain_pem);
 }
 

@@ -18,6 +18,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "basic/macro.h"
 #include "crypto/crypto.h"
 
 #define NOW ((time_t) 1800000000)  /* 2027-01-15 */
@@ -82,6 +83,7 @@ typedef struct pki {
         EVP_PKEY *root_key, *sub_key, *leaf_key;
         X509 *root, *sub;
         char *root_pem, *sub_pem, *chain_pem;  /* chain = sub + root */
+        char store_path[64];                   /* a trust store file holding root */
 } pki;
 
 static pki P;
@@ -96,6 +98,11 @@ static int pki_setup(void **state) {
         P.root_pem = pem_of(P.root);
         P.sub_pem = pem_of(P.sub);
         P.chain_pem = cat(P.sub_pem, P.root_pem);
+        strcpy(P.store_path, "/tmp/test-crypto-store-XXXXXX");
+        int fd = mkstemp(P.store_path);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, P.root_pem, strlen(P.root_pem)), (ssize_t) strlen(P.root_pem));
+        close(fd);
         return 0;
 }
 
@@ -109,6 +116,7 @@ static int pki_teardown(void **state) {
         free(P.root_pem);
         free(P.sub_pem);
         free(P.chain_pem);
+        unlink(P.store_path);
         return 0;
 }
 
@@ -325,10 +333,18 @@ static void test_cert_info(void **state) {
 
 /* ---- verify ---- */
 
+/* Trust store: the test root (a file), as for an ACM public certificate. */
 static int verify(const char *leaf, const char *chain, const char *ca, EVP_PKEY *key, conf_cert *c, char **reason) {
         free(*reason);
         *reason = NULL;
-        return crypto_verify_issued(c, key, leaf, chain, ca, NOW, reason);
+        return crypto_verify_issued(c, key, leaf, chain, ca, P.store_path, NOW, NULL, reason);
+}
+
+static int verify_chain(const char *leaf, const char *chain, const char *ca, const char *store, conf_cert *c,
+                        char **ret_chain, char **reason) {
+        free(*reason);
+        *reason = NULL;
+        return crypto_verify_issued(c, P.leaf_key, leaf, chain, ca, store, NOW, ret_chain, reason);
 }
 
 static void test_verify(void **state) {
@@ -388,9 +404,11 @@ static void test_verify(void **state) {
         char *r2pem = pem_of(r2);
         assert_int_equal(verify(good, P.sub_pem, r2pem, P.leaf_key, &c, &reason), -EKEYREJECTED);
         assert_string_equal(reason, "chain does not verify: unable to get local issuer certificate (depth 1)");
-        /* no trust anchor */
-        assert_int_equal(verify(good, P.sub_pem, NULL, P.leaf_key, &c, &reason), -EKEYREJECTED);
-        assert_non_null(strstr(reason, "no trust anchor"));
+        /* no trust anchor: the system store does not hold the test root, and the
+         * root the answer brings along is not trusted for being there */
+        assert_int_equal(crypto_verify_issued(&c, P.leaf_key, good, P.chain_pem, NULL, NULL, NOW, NULL, &reason),
+                         -EKEYREJECTED);
+        assert_non_null(strstr(reason, "chain does not verify"));
         X509_free(r2);
         free(r2pem);
         EVP_PKEY_free(k2);
@@ -415,6 +433,92 @@ static void test_verify(void **state) {
         assert_non_null(reason);
         free(big);
 
+        free(reason);
+        free(good);
+}
+
+/* The chain written is the chain verified (OpenSSL's path without the leaf,
+ * with the anchor); a chain that does not belong to the certificate is refused. */
+static void test_verify_chain(void **state) {
+        (void) state;
+        conf_cert c = want_cert();
+        char *reason = NULL, *out = NULL;
+        char *good = leaf_pem("www.example.com", P.leaf_key, GOOD_SAN, NOW - 60, NOW + 90 * DAY);
+        EVP_PKEY *ok = ec_key(), *bk = ec_key();
+        X509 *other = make_cert("Other Root", ok, NULL, ok, true, NULL, NOW - DAY, NOW + 100 * DAY, 9);
+        X509 *bridge = make_cert("Bridge Root", bk, NULL, bk, true, NULL, NOW - DAY, NOW + 100 * DAY, 10);
+        /* the test root cross-signed by the bridge: same subject and key, another issuer */
+        X509 *cross = make_cert("Test Root", P.root_key, bridge, bk, true, NULL, NOW - DAY, NOW + 100 * DAY, 11);
+        char *other_pem = pem_of(other), *bridge_pem = pem_of(bridge), *cross_pem = pem_of(cross);
+
+        /* right chain: written as given (today's content) */
+        assert_int_equal(verify_chain(good, P.chain_pem, NULL, P.store_path, &c, &out, &reason), 0);
+        assert_string_equal(out, P.chain_pem);
+        free(TAKE_PTR(out));
+        assert_int_equal(verify_chain(good, P.chain_pem, P.root_pem, NULL, &c, &out, &reason), 0);
+        assert_string_equal(out, P.chain_pem);
+        free(TAKE_PTR(out));
+        /* a subordinate CA as anchor: the root above it, checked by signature, stays */
+        assert_int_equal(verify_chain(good, P.chain_pem, P.sub_pem, NULL, &c, &out, &reason), 0);
+        assert_string_equal(out, P.chain_pem);
+        free(TAKE_PTR(out));
+        /* missing chain: rebuilt from the anchor */
+        assert_int_equal(verify_chain(good, P.sub_pem, P.root_pem, NULL, &c, &out, &reason), 0);
+        assert_string_equal(out, P.chain_pem);
+        free(TAKE_PTR(out));
+        assert_int_equal(verify_chain(good, NULL, P.sub_pem, NULL, &c, &out, &reason), 0);
+        assert_string_equal(out, P.sub_pem);
+        free(TAKE_PTR(out));
+        assert_int_equal(verify_chain(good, "\n", P.sub_pem, NULL, &c, &out, &reason), 0);
+        assert_string_equal(out, P.sub_pem);
+        free(TAKE_PTR(out));
+        X509 *direct = make_cert("www.example.com", P.leaf_key, P.root, P.root_key, false, GOOD_SAN, NOW - 60,
+                                 NOW + 90 * DAY, 77);
+        char *direct_pem = pem_of(direct);
+        assert_int_equal(verify_chain(direct_pem, NULL, P.root_pem, NULL, &c, &out, &reason), 0);
+        assert_string_equal(out, P.root_pem);
+        free(TAKE_PTR(out));
+        assert_int_equal(verify_chain(direct_pem, NULL, NULL, P.store_path, &c, &out, &reason), 0);
+        assert_string_equal(out, P.root_pem);
+        free(TAKE_PTR(out));
+
+        /* an unrelated self-signed CA as the whole chain */
+        assert_int_equal(verify_chain(good, other_pem, P.sub_pem, NULL, &c, &out, &reason), -EKEYREJECTED);
+        assert_non_null(strstr(reason, "chain: certificate 1 (/CN=Other Root) is not on the path"));
+        assert_null(out);
+        assert_int_equal(verify_chain(direct_pem, other_pem, P.root_pem, NULL, &c, &out, &reason), -EKEYREJECTED);
+        assert_null(out);
+        /* the right chain plus junk */
+        char *extra = cat(P.chain_pem, other_pem);
+        assert_int_equal(verify_chain(good, extra, NULL, P.store_path, &c, &out, &reason), -EKEYREJECTED);
+        assert_non_null(strstr(reason, "certificate 3 (/CN=Other Root)"));
+        assert_int_equal(verify_chain(good, extra, P.root_pem, NULL, &c, &out, &reason), -EKEYREJECTED);
+        assert_null(out);
+        /* the leaf repeated in its own chain does not belong there either */
+        char *withleaf = cat(P.chain_pem, good);
+        assert_int_equal(verify_chain(good, withleaf, P.root_pem, NULL, &c, &out, &reason), -EKEYREJECTED);
+        assert_null(out);
+
+        /* a cross-certificate of the anchor and its issuer are accepted, not written */
+        char *x1 = cat(P.sub_pem, cross_pem), *x2 = cat(x1, bridge_pem);
+        assert_int_equal(verify_chain(good, x2, NULL, P.store_path, &c, &out, &reason), 0);
+        assert_string_equal(out, P.chain_pem);
+        free(TAKE_PTR(out));
+
+        free(x1);
+        free(x2);
+        free(extra);
+        free(withleaf);
+        free(direct_pem);
+        X509_free(direct);
+        free(other_pem);
+        free(bridge_pem);
+        free(cross_pem);
+        X509_free(other);
+        X509_free(bridge);
+        X509_free(cross);
+        EVP_PKEY_free(ok);
+        EVP_PKEY_free(bk);
         free(reason);
         free(good);
 }
@@ -522,7 +626,7 @@ int main(void) {
                 cmocka_unit_test(test_key_load_file),
                 cmocka_unit_test(test_csr),
                 cmocka_unit_test(test_cert_info),
-                cmocka_unit_test(test_verify),
+                cmocka_unit_test(test_verify), cmocka_unit_test(test_verify_chain),
                 cmocka_unit_test(test_fullchain_and_bundle),
                 cmocka_unit_test(test_pkcs12),
                 cmocka_unit_test(test_pkcs8),
