@@ -996,6 +996,45 @@ int crypto_build_pkcs12(const char *cert_pem, const char *chain_pem, EVP_PKEY *k
         return 0;
 }
 
+/* The key-derivation cost an encrypted PKCS#8 asks for: its iteration count
+ * (PBES2/PBKDF2 or PBES1), 0 for scrypt (OpenSSL bounds its memory itself),
+ * or -EBADMSG when it cannot be read. */
+static int64_t pkcs8_iterations(const X509_SIG *sig) {
+        const X509_ALGOR *alg = NULL;
+        const ASN1_OBJECT *obj = NULL;
+        const void *param = NULL;
+        int ptype = 0, nid;
+        int64_t iter = -EBADMSG;
+
+        X509_SIG_get0(sig, &alg, NULL);
+        if (!alg)
+                return -EBADMSG;
+        X509_ALGOR_get0(&obj, &ptype, &param, alg);
+        nid = OBJ_obj2nid(obj);
+        if (ptype != V_ASN1_SEQUENCE)
+                return -EBADMSG;
+        if (nid == NID_pbes2) {
+                PBE2PARAM *p2 = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBE2PARAM), alg->parameter);
+                if (p2 && p2->keyfunc && OBJ_obj2nid(p2->keyfunc->algorithm) == NID_id_pbkdf2) {
+                        PBKDF2PARAM *kdf = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBKDF2PARAM), p2->keyfunc->parameter);
+                        int64_t v;
+                        if (kdf && kdf->iter && ASN1_INTEGER_get_int64(&v, kdf->iter) == 1)
+                                iter = v;
+                        PBKDF2PARAM_free(kdf);
+                } else if (p2 && p2->keyfunc && OBJ_obj2nid(p2->keyfunc->algorithm) == NID_id_scrypt)
+                        iter = 0;
+                PBE2PARAM_free(p2);
+        } else {
+                PBEPARAM *p1 = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBEPARAM), alg->parameter);
+                int64_t v;
+                if (p1 && p1->iter && ASN1_INTEGER_get_int64(&v, p1->iter) == 1)
+                        iter = v;
+                PBEPARAM_free(p1);
+        }
+        ERR_clear_error();
+        return iter;
+}
+
 int crypto_decrypt_pkcs8(const char *pem, const char *passphrase, EVP_PKEY **ret) {
         if (!pem || !passphrase || !ret)
                 return -EINVAL;
@@ -1007,6 +1046,25 @@ int crypto_decrypt_pkcs8(const char *pem, const char *passphrase, EVP_PKEY **ret
         _cleanup_(bio_freep) BIO *b = BIO_new_mem_buf(pem, (int) len);
         if (!b)
                 return -ENOMEM;
+        /* The iteration count comes with the input: bound it before deriving
+         * (2^31 rounds of PBKDF2 would hold the agent for half an hour). */
+        {
+                X509_SIG *sig = PEM_read_bio_PKCS8(b, NULL, NULL, NULL);
+                int64_t iter;
+
+                if (!sig) {
+                        ERR_clear_error();
+                        return -EBADMSG;
+                }
+                iter = pkcs8_iterations(sig);
+                X509_SIG_free(sig);
+                if (iter < 0)
+                        return -EBADMSG;
+                if (iter > CRYPTO_PKCS8_ITER_MAX)
+                        return -E2BIG;
+                if (BIO_reset(b) != 1)
+                        return -ENOMEM;
+        }
         EVP_PKEY *p = PEM_read_bio_PrivateKey(b, NULL, NULL, (void *) passphrase);
         if (!p) {
                 unsigned long e = ERR_peek_last_error();

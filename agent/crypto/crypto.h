@@ -109,5 +109,7 @@ int crypto_build_pkcs12(const char *cert_pem, const char *chain_pem, EVP_PKEY *k
                         const char *passphrase, unsigned char **ret_der, size_t *ret_len);
 
 /* Decrypts an encrypted PKCS#8 PEM (ACM ExportCertificate). Wrong passphrase:
- * -EKEYREJECTED. */
+ * -EKEYREJECTED; a key-derivation iteration count over CRYPTO_PKCS8_ITER_MAX
+ * (the cost comes with the input): -E2BIG, before any derivation. */
+#define CRYPTO_PKCS8_ITER_MAX 1000000
 int crypto_decrypt_pkcs8(const char *pem, const char *passphrase, EVP_PKEY **ret);

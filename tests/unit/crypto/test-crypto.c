@@ -620,6 +620,49 @@ static void test_pkcs8(void **state) {
         assert_int_equal(ERR_peek_error(), 0);
 }
 
+/* The PBKDF2 iteration count comes with the (AWS) input: a huge one is
+ * refused before any derivation instead of holding the agent for minutes. */
+static void test_pkcs8_iterations(void **state) {
+        (void) state;
+        PKCS8_PRIV_KEY_INFO *p8 = EVP_PKEY2PKCS8(P.leaf_key);
+        assert_non_null(p8);
+        X509_SIG *sig = PKCS8_encrypt(-1, EVP_aes_256_cbc(), "pw", 2, NULL, 0, 65536, p8);
+        assert_non_null(sig);
+        unsigned char *der = NULL;
+        int n = i2d_X509_SIG(sig, &der);
+        assert_true(n > 0);
+        X509_SIG_free(sig);
+        PKCS8_PRIV_KEY_INFO_free(p8);
+
+        /* as encrypted (65536 rounds): accepted */
+        BIO *b = BIO_new(BIO_s_mem());
+        assert_true(PEM_write_bio(b, "ENCRYPTED PRIVATE KEY", "", der, n) > 0);
+        char *d;
+        long l = BIO_get_mem_data(b, &d);
+        char *pem = strndup(d, (size_t) l);
+        BIO_free(b);
+        EVP_PKEY *k = NULL;
+        assert_int_equal(crypto_decrypt_pkcs8(pem, "pw", &k), 0);
+        EVP_PKEY_free(k);
+        k = NULL;
+        free(pem);
+
+        /* the INTEGER 65536 (02 03 01 00 00) patched to 8388607 rounds */
+        unsigned char *at = memmem(der, (size_t) n, "\x02\x03\x01\x00\x00", 5);
+        assert_non_null(at);
+        memcpy(at, "\x02\x03\x7f\xff\xff", 5);
+        b = BIO_new(BIO_s_mem());
+        assert_true(PEM_write_bio(b, "ENCRYPTED PRIVATE KEY", "", der, n) > 0);
+        l = BIO_get_mem_data(b, &d);
+        pem = strndup(d, (size_t) l);
+        BIO_free(b);
+        assert_int_equal(crypto_decrypt_pkcs8(pem, "pw", &k), -E2BIG);
+        assert_null(k);
+        free(pem);
+        OPENSSL_free(der);
+        assert_int_equal(ERR_peek_error(), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_key_types),
@@ -629,7 +672,7 @@ int main(void) {
                 cmocka_unit_test(test_verify), cmocka_unit_test(test_verify_chain),
                 cmocka_unit_test(test_fullchain_and_bundle),
                 cmocka_unit_test(test_pkcs12),
-                cmocka_unit_test(test_pkcs8),
+                cmocka_unit_test(test_pkcs8), cmocka_unit_test(test_pkcs8_iterations),
         };
         return cmocka_run_group_tests(tests, pki_setup, pki_teardown);
 }
