@@ -125,6 +125,8 @@ static int log_va(int level, int error, const char *cert, const char *const *fie
 
                         if (m && (!cert || c))
                                 log_emit(level, error, c, fields, m);
+                        else  /* never the raw text: it may carry the escapes */
+                                log_emit(level, error, NULL, NULL, "(a message was lost: out of memory while escaping it)");
                         free(msg);
                 }
         }
