@@ -29,4 +29,10 @@ TESTS += tests/unit/basic/test-worker
 tests_unit_basic_test_worker_SOURCES = tests/unit/basic/test-worker.c
 tests_unit_basic_test_worker_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_basic_test_worker_LDADD = $(UNIT_LDADD)
+
+check_PROGRAMS += tests/unit/basic/test-harden
+TESTS += tests/unit/basic/test-harden
+tests_unit_basic_test_harden_SOURCES = tests/unit/basic/test-harden.c
+tests_unit_basic_test_harden_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_basic_test_harden_LDADD = $(UNIT_LDADD)
 endif

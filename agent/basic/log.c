@@ -11,6 +11,9 @@
 #include "basic/log.h"
 #include "basic/util.h"
 
+/* Longest message (bytes before escaping) a log line carries; "..." marks a cut. */
+#define LOG_MESSAGE_MAX 16384
+
 static int max_level = LOG_INFO;
 static int use_journal = -1;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -55,6 +58,17 @@ static int stderr_is_journal(void) {
         return st.st_dev == dev && st.st_ino == ino;
 }
 
+/* "KEY=value" with the value's control characters escaped. */
+static char *field_escaped(const char *f) {
+        const char *eq = strchr(f, '=');
+        _cleanup_(freep) char *v = NULL;
+
+        if (!eq)
+                return strdup(f);
+        v = escape_control(eq + 1, LOG_MESSAGE_MAX);
+        return v ? strprintf("%.*s=%s", (int) (eq - f), f, v) : NULL;
+}
+
 static void log_emit(int level, int error, const char *cert, const char *const *fields, const char *msg) {
         if (use_journal < 0)
                 use_journal = stderr_is_journal();
@@ -71,7 +85,7 @@ static void log_emit(int level, int error, const char *cert, const char *const *
                         bufs[++n] = strprintf("ERRNO=%d", error);
                 bufs[++n] = strdup("SYSLOG_IDENTIFIER=acm-agent");
                 for (size_t i = 0; fields && fields[i] && n + 1 < ELEMENTSOF(bufs); i++)
-                        bufs[++n] = strdup(fields[i]);
+                        bufs[++n] = field_escaped(fields[i]);
                 n++;
                 for (size_t i = 0; i < n; i++) {
                         if (!bufs[i]) {
@@ -103,7 +117,16 @@ static int log_va(int level, int error, const char *cert, const char *const *fie
                 /* %m in messages refers to the error passed in. */
                 errno = error;
                 if (vasprintf(&msg, fmt, ap) >= 0) {
-                        log_emit(level, error, cert, fields, msg);
+                        /* The sink escapes: a message may quote AWS, a hook or
+                         * a file, and none of them may forge a line or drive
+                         * the terminal. */
+                        _cleanup_(freep) char *m = escape_control(msg, LOG_MESSAGE_MAX);
+                        _cleanup_(freep) char *c = cert ? escape_control(cert, 256) : NULL;
+
+                        if (m && (!cert || c))
+                                log_emit(level, error, c, fields, m);
+                        else  /* never the raw text: it may carry the escapes */
+                                log_emit(level, error, NULL, NULL, "(a message was lost: out of memory while escaping it)");
                         free(msg);
                 }
         }

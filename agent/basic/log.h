@@ -11,6 +11,10 @@
  * with structured fields (CERT_NAME=, plus any given by log_cert_fields);
  * otherwise one line per message on stderr: "acm-agent: <level>: [cert] msg".
  * Library modules log at debug only; the caller that decides logs once.
+ * Control characters in the formatted message, the certificate name and the
+ * values of extra fields are escaped at the sink (escape_control(): \n, \r,
+ * \t, \x1b, \xNN), so text quoted from outside cannot forge a line or drive
+ * a terminal; a message longer than 16 KiB is cut and ends in "...".
  */
 
 /* Sets the maximum level printed. */

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -56,6 +57,9 @@ _Noreturn static void child_exec(char *const argv[], char **candidates, char *co
         sigemptyset(&ss);
         (void) sigprocmask(SIG_SETMASK, &ss, NULL);
         (void) setpgid(0, 0);
+        /* The agent runs with umask 077 (harden_process); hooks and reload
+         * commands get the conventional one, whatever the agent's is. */
+        (void) umask(022);
 
         nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (nullfd < 0 || dup2(nullfd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0) {

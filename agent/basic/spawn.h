@@ -5,7 +5,8 @@
  * spawn: start a child process the one way the agent starts every program
  * (hooks, reload commands, credential_process): stdin from /dev/null,
  * stdout and stderr on pipes, its own process group, default signal
- * dispositions and an empty signal mask, no other file descriptor. The
+ * dispositions and an empty signal mask, umask 022 (never the agent's own
+ * 077), no other file descriptor. The
  * caller watches the pipes and the child on its sd-event loop.
  */
 

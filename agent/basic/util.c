@@ -10,7 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -148,18 +151,35 @@ int read_full_file(const char *path, size_t max, char **ret, size_t *ret_len) {
         _cleanup_(closep) int fd = -1;
         _cleanup_(freep) char *buf = NULL;
         struct stat st;
-        size_t len = 0, cap;
+        size_t len = 0, cap, limit;
+        int flags;
 
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (!path || !ret || max >= SIZE_MAX - 2)
+                return -EINVAL;
+        /* O_NONBLOCK: opening a FIFO for reading must not wait for a writer. */
+        fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return -errno;
         if (fstat(fd, &st) < 0)
                 return -errno;
         if (S_ISDIR(st.st_mode))
                 return -EISDIR;
-        if (S_ISREG(st.st_mode) && (uint64_t) st.st_size > max)
+        if (!S_ISREG(st.st_mode))
+                return READ_FULL_FILE_NOT_REGULAR;
+        if ((uint64_t) st.st_size > max)
                 return -EFBIG;
-        cap = S_ISREG(st.st_mode) ? (size_t) st.st_size + 1 : 4096;
+        flags = fcntl(fd, F_GETFL);
+        if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0)
+                return -errno;
+        /* Never hold more than max + 1 bytes (+ the NUL): one byte over max
+         * is enough to know the file is too large, whatever st_size said
+         * (/proc files say 0, a file may grow while we read). */
+        limit = max + 2;
+        cap = (size_t) st.st_size + 2;
+        if (cap < 4096)
+                cap = 4096;
+        if (cap > limit)
+                cap = limit;
         buf = malloc(cap);
         if (!buf)
                 return -ENOMEM;
@@ -168,14 +188,16 @@ int read_full_file(const char *path, size_t max, char **ret, size_t *ret_len) {
 
                 if (len + 1 >= cap) {
                         char *nb;
+                        size_t ncap;
 
-                        if (cap > max + 1)
+                        if (cap >= limit)
                                 return -EFBIG;
-                        cap *= 2;
-                        nb = realloc(buf, cap);
+                        ncap = cap > limit / 2 ? limit : cap * 2;
+                        nb = realloc(buf, ncap);
                         if (!nb)
                                 return -ENOMEM;
                         buf = nb;
+                        cap = ncap;
                 }
                 k = read(fd, buf + len, cap - len - 1);
                 if (k < 0) {
@@ -194,6 +216,183 @@ int read_full_file(const char *path, size_t max, char **ret, size_t *ret_len) {
                 *ret_len = len;
         *ret = TAKE_PTR(buf);
         return 0;
+}
+
+bool is_temp_file_name(const char *name) {
+        return name && strneq(name, TEMP_FILE_PREFIX, sizeof(TEMP_FILE_PREFIX) - 1);
+}
+
+int clean_temp_files(int dirfd) {
+        DIR *d;
+        struct dirent *de;
+        int fd, n = 0;
+
+        /* A fresh descriptor: fdopendir takes it over and reads from offset 0. */
+        fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        d = fdopendir(fd);
+        if (!d) {
+                int r = -errno;
+                safe_close(fd);
+                return r;
+        }
+        for (;;) {
+                errno = 0;
+                de = readdir(d);
+                if (!de) {
+                        int r = -errno;
+                        closedir(d);
+                        return r < 0 ? r : n;
+                }
+                if (!is_temp_file_name(de->d_name))
+                        continue;
+                /* flags 0: a directory of that name fails with EISDIR and stays. */
+                if (unlinkat(dirfd, de->d_name, 0) >= 0 && n < INT_MAX)
+                        n++;
+        }
+}
+
+int mkdirat_mode(int dirfd, const char *name, mode_t mode) {
+        _cleanup_(closep) int fd = -1;
+        int r;
+
+        if (!name || (mode & ~07777))
+                return -EINVAL;
+        /* Created with at most mode (the umask may only narrow it), then set
+         * to exactly mode: no window in which it is wider than asked. */
+        if (mkdirat(dirfd, name, mode & 0700) < 0)
+                return -errno;
+        fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 || fchmod(fd, mode) < 0) {
+                r = -errno;
+                (void) unlinkat(dirfd, name, AT_REMOVEDIR);
+                return r;
+        }
+        return 0;
+}
+
+int array_reserve(void **p, size_t *cap, size_t need, size_t size) {
+        size_t n;
+        void *q;
+
+        if (!p || !cap || size == 0)
+                return -EINVAL;
+        if (need <= *cap)
+                return 0;
+        n = *cap > SIZE_MAX / 2 ? SIZE_MAX : *cap * 2;
+        if (n < need)
+                n = need;
+        if (n < 8)
+                n = 8;
+        if (n > SIZE_MAX / size)
+                return -ENOMEM;
+        q = realloc(*p, n * size);
+        if (!q)
+                return -ENOMEM;
+        *p = q;
+        *cap = n;
+        return 0;
+}
+
+/* Appends the escaped form of byte c (and, for a C1 control, its UTF-8 lead
+ * byte 0xc2 already seen) to out; returns its length (at most 8). */
+static size_t escape_one(const unsigned char *s, size_t avail, char out[static 9], size_t *consumed) {
+        unsigned char c = s[0];
+
+        *consumed = 1;
+        switch (c) {
+        case '\n': memcpy(out, "\\n", 3); return 2;
+        case '\r': memcpy(out, "\\r", 3); return 2;
+        case '\t': memcpy(out, "\\t", 3); return 2;
+        default: break;
+        }
+        if (c < 0x20 || c == 0x7f) {
+                snprintf(out, 9, "\\x%02x", c);
+                return 4;
+        }
+        if (c == 0xc2 && avail >= 2 && s[1] >= 0x80 && s[1] <= 0x9f) {
+                snprintf(out, 9, "\\xc2\\x%02x", s[1]);
+                *consumed = 2;
+                return 8;
+        }
+        out[0] = (char) c;
+        out[1] = 0;
+        return 1;
+}
+
+char *escape_control(const char *s, size_t max) {
+        size_t n, o = 0;
+        char *r;
+        bool cut;
+
+        if (!s)
+                return NULL;
+        n = strnlen(s, max);
+        cut = s[n] != 0;
+        if (n > (SIZE_MAX - 4) / 4)
+                return NULL;
+        /* Each byte becomes at most 4 (a C1 pair, 8 for 2 bytes). */
+        r = malloc(n * 4 + 4);
+        if (!r)
+                return NULL;
+        for (size_t i = 0; i < n;) {
+                char e[9];
+                size_t used, k = escape_one((const unsigned char *) s + i, n - i, e, &used);
+
+                memcpy(r + o, e, k);
+                o += k;
+                i += used;
+        }
+        if (cut) {
+                memcpy(r + o, "...", 3);
+                o += 3;
+        }
+        r[o] = 0;
+        return r;
+}
+
+char *escape_control_buf(const char *s, char *buf, size_t size) {
+        size_t o = 0, dots = 0, n;
+
+        if (!buf || size == 0)
+                return buf;
+        buf[0] = 0;
+        if (!s)
+                return buf;
+        n = strlen(s);
+        for (size_t i = 0; i < n;) {
+                char e[9];
+                size_t used, k = escape_one((const unsigned char *) s + i, n - i, e, &used);
+
+                /* the last piece boundary that still leaves room for "..." and the NUL */
+                if (o + 3 < size)
+                        dots = o;
+                if (o + k >= size) {
+                        if (size >= 4) {
+                                memcpy(buf + dots, "...", 3);
+                                o = dots + 3;
+                        }
+                        break;
+                }
+                memcpy(buf + o, e, k);
+                o += k;
+                i += used;
+        }
+        buf[o] = 0;
+        return buf;
+}
+
+int harden_process(void) {
+        struct rlimit rl = { 0, 0 };
+        int r = 0;
+
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+                r = -errno;
+        if (setrlimit(RLIMIT_CORE, &rl) < 0 && r == 0)
+                r = -errno;
+        (void) umask(077);
+        return r;
 }
 
 static int write_all(int fd, const void *data, size_t len) {
@@ -249,7 +448,16 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
         if (r < 0)
                 return r;
         hex_encode(rnd, sizeof rnd, hex);
-        tmp = strprintf("%s.tmp-%s", path, hex);
+        {
+                const char *slash = strrchr(path, '/');
+                const char *base = slash ? slash + 1 : path;
+                int dl = slash ? (int) (slash - path + 1) : 0;
+
+                if (isempty(base))
+                        return -EINVAL;
+                /* dir/.acm-agent-tmp-<name>-<hex>, the name cut to stay under NAME_MAX */
+                tmp = strprintf("%.*s" TEMP_FILE_PREFIX "%.200s-%s", dl, path, base, hex);
+        }
         if (!tmp)
                 return -ENOMEM;
         /* umask must not widen or narrow the mode we were asked for: fchmod

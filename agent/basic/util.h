@@ -34,23 +34,98 @@ int parse_mode(const char *s, mode_t *ret);
 
 /*
  * Reads a whole regular file of at most max bytes into a NUL-terminated
- * buffer. Returns 0 and sets *ret (caller frees; wiped by the caller if
- * secret) and *ret_len (may be NULL); -EFBIG when larger than max, -errno on
- * I/O errors.
+ * buffer. The file is opened O_RDONLY|O_NONBLOCK|O_CLOEXEC|O_NOCTTY so a FIFO
+ * or a device cannot block the open, then fstat'd: a directory gives
+ * -EISDIR, anything else that is not a regular file (FIFO, socket, character
+ * or block device) gives READ_FULL_FILE_NOT_REGULAR (-EBADFD), so callers can
+ * say "not a regular file". O_NONBLOCK is then cleared and every read is
+ * bounded by max + 1 bytes in total. Returns 0 and sets *ret (caller frees;
+ * wiped by the caller if secret) and *ret_len (may be NULL); -EFBIG when
+ * larger than max, -errno on I/O errors.
  */
+#define READ_FULL_FILE_NOT_REGULAR (-EBADFD)
 int read_full_file(const char *path, size_t max, char **ret, size_t *ret_len);
 
 /*
+ * Every temporary file the agent creates is named TEMP_FILE_PREFIX + something,
+ * in the directory of the file it replaces. No real name has this prefix
+ * (certificate names, state files and output files never start with '.'), so
+ * a leftover after a kill can be removed by name without a second thought.
+ */
+#define TEMP_FILE_PREFIX ".acm-agent-tmp-"
+
+/* True when name (a file name, no '/') is one of our temporary files. */
+bool is_temp_file_name(const char *name);
+
+/*
+ * Removes every entry of the directory dirfd whose name starts with
+ * TEMP_FILE_PREFIX (files and symlinks; a directory of that name is left
+ * alone). dirfd is not closed and its offset is not used. For directories
+ * the caller owns (the state directory at start-up, an output directory);
+ * nothing else is touched. Returns the number of entries removed, or -errno
+ * (from opening or reading the directory; a failed unlink of one entry is
+ * skipped and the others are still removed).
+ */
+int clean_temp_files(int dirfd);
+
+/*
  * Replaces path with data atomically: a temporary file in the same directory
- * created O_EXCL with the final mode (and owner/group unless (uid_t)-1 /
- * (gid_t)-1), written in full, fsync'd, renamed over path, and the directory
- * fsync'd. On failure the temporary is removed and path is untouched.
- * Returns 0 or -errno.
+ * (named TEMP_FILE_PREFIX...) created O_EXCL, chowned (unless (uid_t)-1 /
+ * (gid_t)-1) and fchmod'ed to exactly mode before any byte is written, so the
+ * caller's umask never changes the result; written in full, fsync'd, renamed
+ * over path, and the directory fsync'd. On failure the temporary is removed
+ * and path is untouched. Returns 0 or -errno.
  */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, uid_t uid, gid_t gid);
 
+/*
+ * Creates directory name relative to dirfd (AT_FDCWD or a directory fd) with
+ * exactly mode (mkdirat, then fchmod on the new directory opened O_NOFOLLOW,
+ * so the umask does not matter). Returns 0 when created, -EEXIST when the name
+ * already exists (its mode is not touched: the caller checks it), or -errno.
+ */
+int mkdirat_mode(int dirfd, const char *name, mode_t mode);
+
 /* fsyncs the directory containing path (or path itself if it is a dir). */
 int fsync_parent_dir(const char *path);
+
+/*
+ * Makes sure the array *p has room for at least need elements of size bytes:
+ * when *cap < need it is reallocated to max(need, 2 * *cap, 8) elements, so n
+ * appends cost O(n) in total. On success updates *p and *cap and returns 0;
+ * -ENOMEM (on overflow too) leaves both untouched.
+ */
+int array_reserve(void **p, size_t *cap, size_t need, size_t size);
+#define ARRAY_RESERVE(p, cap, need) array_reserve((void **) &(p), &(cap), (need), sizeof(*(p)))
+
+/*
+ * Control characters in text from outside (AWS messages, hook output, file
+ * contents) must never reach a terminal or a log line as they are: a newline
+ * forges a log line, ESC drives the terminal. escape_control() copies s with
+ * \n, \r, \t, ESC as \x1b, every other C0 byte and DEL as \xNN, and the C1
+ * controls encoded in UTF-8 (U+0080..U+009F, which some terminals obey) as
+ * \xc2\xNN; everything else (printable ASCII, backslash, other UTF-8) is kept.
+ * At most max bytes of s are read; when s is longer "..." is appended.
+ * Returns a malloc'd string, NULL on OOM (or when s is NULL).
+ */
+char *escape_control(const char *s, size_t max);
+
+/*
+ * The same into buf of size bytes (size > 0): as much of s as fits, never
+ * cutting an escape in half, always NUL-terminated; "..." ends a truncated
+ * result when size allows. Returns buf.
+ */
+char *escape_control_buf(const char *s, char *buf, size_t size);
+
+/*
+ * Hardens the agent process first thing in main(): not dumpable
+ * (prctl(PR_SET_DUMPABLE, 0): no core dump, no ptrace by other users, /proc
+ * entries root-only), RLIMIT_CORE 0 (soft and hard), and umask 077 (files and
+ * directories get their modes set explicitly; children set their own umask,
+ * see spawn_child). Returns 0, or -errno of the first call that failed (the
+ * others are still attempted).
+ */
+int harden_process(void);
 
 /* Joins a and b with one '/'. Returns NULL on OOM. */
 char *path_join(const char *a, const char *b);

@@ -9,6 +9,7 @@
 #include "conf/conf.h"
 #include "basic/log.h"
 #include "basic/macro.h"
+#include "basic/util.h"
 
 typedef struct command {
         const char *name;
@@ -92,7 +93,13 @@ int main(int argc, char **argv) {
                 {}
         };
         cli_options o = { .config_path = CONF_DEFAULT_PATH };
-        int c, level;
+        int c, level, r;
+
+        /* Before anything holds a key: no core dump, no ptrace by others,
+         * umask 077 (every file and directory gets its mode explicitly). */
+        r = harden_process();
+        if (r < 0)
+                log_warning_errno(r, "cannot fully harden the process (core dumps may hold keys): %m");
 
         /* Options may come before or after the command ("check --json"). */
         while ((c = getopt_long(argc, argv, "c:hV", options, NULL)) >= 0) {

@@ -27,10 +27,6 @@
 static void bio_freep(BIO **b) { BIO_free(*b); }
 static void x509_freep(X509 **x) { X509_free(*x); }
 static void x509_req_freep(X509_REQ **x) { X509_REQ_free(*x); }
-static void x509_stack_shallow_freep(STACK_OF(X509) **s) {
-        sk_X509_free(*s);
-}
-
 static void x509_stack_freep(STACK_OF(X509) **s) { sk_X509_pop_free(*s, X509_free); }
 static void x509_store_freep(X509_STORE **s) { X509_STORE_free(*s); }
 static void x509_store_ctx_freep(X509_STORE_CTX **s) { X509_STORE_CTX_free(*s); }
@@ -438,15 +434,22 @@ static char *name_cn(const X509_NAME *n) {
         return s;
 }
 
-static int strv_push(char ***l, const char *v, size_t len) {
-        size_t n = strv_length(*l);
-        char **nl = realloc(*l, (n + 2) * sizeof(char *));
-        if (!nl)
+/* A growing NULL-terminated list: n entries, room for cap pointers. */
+typedef struct strv_builder {
+        size_t n, cap;
+} strv_builder;
+
+static int strv_push(char ***l, strv_builder *b, const char *v, size_t len) {
+        char *s;
+
+        if (ARRAY_RESERVE(*l, b->cap, b->n + 2) < 0)
                 return -ENOMEM;
-        *l = nl;
-        nl[n] = strndup(v, len);
-        nl[n + 1] = NULL;
-        return nl[n] ? 0 : -ENOMEM;
+        s = strndup(v, len);
+        if (!s)
+                return -ENOMEM;
+        (*l)[b->n++] = s;
+        (*l)[b->n] = NULL;
+        return 0;
 }
 
 static int ip_to_string(const ASN1_OCTET_STRING *ip, char *buf, size_t len) {
@@ -526,6 +529,7 @@ static int cert_info_from_x509(X509 *x, crypto_cert_info **ret) {
         if (!i->subject || !i->issuer)
                 goto fail;
 
+        strv_builder bd = { 0, 1 }, bi = { 0, 1 }, be = { 0, 1 }, bu = { 0, 1 };
         i->dns_names = calloc(1, sizeof(char *));
         i->ip_addresses = calloc(1, sizeof(char *));
         i->email_addresses = calloc(1, sizeof(char *));
@@ -542,15 +546,16 @@ static int cert_info_from_x509(X509 *x, crypto_cert_info **ret) {
                 if (type == GEN_IPADD) {
                         if (ip_to_string(v, ipbuf, sizeof ipbuf) < 0)
                                 continue;
-                        if (strv_push(&i->ip_addresses, ipbuf, strlen(ipbuf)) < 0)
+                        if (strv_push(&i->ip_addresses, &bi, ipbuf, strlen(ipbuf)) < 0)
                                 goto fail;
                         continue;
                 }
+                strv_builder *bl = type == GEN_DNS ? &bd : type == GEN_EMAIL ? &be : &bu;
                 l = type == GEN_DNS ? &i->dns_names : type == GEN_EMAIL ? &i->email_addresses :
                     type == GEN_URI ? &i->uris : NULL;
                 if (!l)
                         continue;
-                if (strv_push(l, (const char *) ASN1_STRING_get0_data(v), (size_t) ASN1_STRING_length(v)) < 0)
+                if (strv_push(l, bl, (const char *) ASN1_STRING_get0_data(v), (size_t) ASN1_STRING_length(v)) < 0)
                         goto fail;
         }
 
@@ -655,6 +660,136 @@ static int verify_names(const conf_cert *want, const crypto_cert_info *info, cha
         return 0;
 }
 
+/* True when sig's signature verifies with issuer's public key and issuer's
+ * subject is sig's issuer name (X509_check_issued also checks key ids and
+ * key usage). */
+static bool cert_signed_by(X509 *sig, X509 *issuer) {
+        EVP_PKEY *k = X509_get0_pubkey(issuer);
+        bool ok = k && X509_check_issued(issuer, sig) == X509_V_OK && X509_verify(sig, k) == 1;
+
+        ERR_clear_error();
+        return ok;
+}
+
+static bool stack_has(STACK_OF(X509) *sk, X509 *x) {
+        for (int i = 0; i < sk_X509_num(sk); i++)
+                if (X509_cmp(sk_X509_value(sk, i), x) == 0)
+                        return true;
+        return false;
+}
+
+/* Same CA (subject and public key) as a member of sk: a cross-certificate
+ * of a certificate on the path, issued by someone else. */
+static bool stack_has_same_ca(STACK_OF(X509) *sk, X509 *x) {
+        for (int i = 0; i < sk_X509_num(sk); i++) {
+                X509 *y = sk_X509_value(sk, i);
+                if (X509_NAME_cmp(X509_get_subject_name(x), X509_get_subject_name(y)) == 0 &&
+                    EVP_PKEY_eq(X509_get0_pubkey(x), X509_get0_pubkey(y)) == 1) {
+                        ERR_clear_error();
+                        return true;
+                }
+        }
+        ERR_clear_error();
+        return false;
+}
+
+static int stack_push_up(STACK_OF(X509) *sk, X509 *x) {
+        if (!X509_up_ref(x))
+                return -ENOMEM;
+        if (!sk_X509_push(sk, x)) {
+                X509_free(x);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static const char *x509_subject_short(X509 *x, char *buf, size_t len) {
+        if (!X509_NAME_oneline(X509_get_subject_name(x), buf, (int) len))
+                snprintf(buf, len, "?");
+        return buf;
+}
+
+/*
+ * From a verified OpenSSL chain (leaf first), the chain to write: every
+ * certificate after the leaf, then, when the anchor is not self-signed (a
+ * configured subordinate CA trusted with PARTIAL_CHAIN), the given
+ * certificates that continue the path upward, each checked by signature.
+ * Then every given certificate must be on that path, or be a
+ * cross-certificate of a path member (same subject and key; dropped), or
+ * have signed one of those (dropped): anything else does not belong to
+ * this certificate and the whole answer is refused.
+ */
+static int chain_from_verified(STACK_OF(X509) *verified, STACK_OF(X509) *given, char **ret_pem,
+                               char **ret_reason) {
+        _cleanup_(x509_stack_freep) STACK_OF(X509) *path = sk_X509_new_null();
+        _cleanup_(x509_stack_freep) STACK_OF(X509) *cross = sk_X509_new_null();
+        char name[256];
+        int n = sk_X509_num(verified), r;
+
+        if (!path || !cross)
+                return -ENOMEM;
+        for (int i = 1; i < n; i++) {
+                r = stack_push_up(path, sk_X509_value(verified, i));
+                if (r < 0)
+                        return r;
+        }
+        /* extend above a partial anchor, at most one step per given certificate */
+        for (int step = 0; step < sk_X509_num(given) && sk_X509_num(path) > 0; step++) {
+                X509 *top = sk_X509_value(path, sk_X509_num(path) - 1), *up = NULL;
+
+                if (X509_check_issued(top, top) == X509_V_OK)
+                        break;
+                for (int i = 0; i < sk_X509_num(given) && !up; i++) {
+                        X509 *g = sk_X509_value(given, i);
+                        if (!stack_has(path, g) && cert_signed_by(top, g))
+                                up = g;
+                }
+                if (!up)
+                        break;
+                r = stack_push_up(path, up);
+                if (r < 0)
+                        return r;
+        }
+        ERR_clear_error();
+        /* cross-certificates, then whoever signed them, to a fixed point */
+        for (bool more = true; more;) {
+                more = false;
+                for (int i = 0; i < sk_X509_num(given); i++) {
+                        X509 *g = sk_X509_value(given, i);
+                        bool ok = false;
+
+                        if (stack_has(path, g) || stack_has(cross, g))
+                                continue;
+                        if (stack_has_same_ca(path, g))
+                                ok = true;
+                        for (int k = 0; k < sk_X509_num(cross) && !ok; k++)
+                                ok = cert_signed_by(sk_X509_value(cross, k), g);
+                        if (ok) {
+                                r = stack_push_up(cross, g);
+                                if (r < 0)
+                                        return r;
+                                more = true;
+                        }
+                }
+        }
+        for (int i = 0; i < sk_X509_num(given); i++) {
+                X509 *g = sk_X509_value(given, i);
+                if (!stack_has(path, g) && !stack_has(cross, g)) {
+                        set_reason(ret_reason, strprintf("chain: certificate %d (%s) is not on the path from the "
+                                                         "certificate to its trust anchor; refusing the whole answer",
+                                                         i + 1, x509_subject_short(g, name, sizeof name)));
+                        return -EKEYREJECTED;
+                }
+        }
+        _cleanup_(bio_freep) BIO *b = BIO_new(BIO_s_mem());
+        if (!b)
+                return -ENOMEM;
+        r = certs_write(b, path);
+        if (r < 0)
+                return r;
+        return bio_to_string(b, ret_pem);
+}
+
 int crypto_key_matches_cert(EVP_PKEY *key, const char *cert_pem) {
         _cleanup_(x509_stack_freep) STACK_OF(X509) *leaf = NULL;
         int r;
@@ -670,10 +805,11 @@ int crypto_key_matches_cert(EVP_PKEY *key, const char *cert_pem) {
 }
 
 int crypto_verify_issued(const conf_cert *want, EVP_PKEY *key, const char *cert_pem,
-                         const char *chain_pem, const char *ca_cert_pem, const char *trust_store, time_t now,
-                         char **ret_chain, char **ret_reason) {
+                         const char *chain_pem, const char *ca_cert_pem, const char *trust_store,
+                         time_t now, char **ret_chain, char **ret_reason) {
         _cleanup_(x509_stack_freep) STACK_OF(X509) *leaf = NULL, *chain = NULL, *ca = NULL;
         _cleanup_(crypto_cert_info_freep) crypto_cert_info *info = NULL;
+        _cleanup_(freep) char *out = NULL;
         char when[32];
         int r;
 
@@ -684,7 +820,7 @@ int crypto_verify_issued(const conf_cert *want, EVP_PKEY *key, const char *cert_
                 set_reason(ret_reason, strprintf("certificate: %s", r == -E2BIG ? "more than one certificate or too large" : "not a valid PEM certificate"));
                 return r;
         }
-        if (!isempty(chain_pem)) {
+        if (!isempty(chain_pem) && strspn(chain_pem, " \t\r\n") < strlen(chain_pem)) {
                 r = certs_parse(chain_pem, CRYPTO_CHAIN_MAX, &chain);
                 if (r < 0) {
                         set_reason(ret_reason, strprintf("chain: %s", r == -E2BIG ? "more than 10 certificates or over 64 KiB" : "not a valid list of PEM certificates"));
@@ -724,66 +860,37 @@ int crypto_verify_issued(const conf_cert *want, EVP_PKEY *key, const char *cert_
         if (r < 0)
                 return r;
 
-        /* Trust anchor: the given CA (Private CA), else the trust store
-         * (ACM public certificates: the system's roots unless a bundle is
-         * given). Never the chain's own last certificate: that would be
-         * trusting the bytes we are checking. */
+        /* Trust anchor: the given CA, else the trust store (never a root the
+         * answer brought along: that would trust whoever wrote the answer). */
         _cleanup_(x509_store_freep) X509_STORE *store = X509_STORE_new();
         if (!store)
                 return -ENOMEM;
-        /* shallow: its certificates belong to chain and ca */
-        _cleanup_(x509_stack_shallow_freep) STACK_OF(X509) *untrusted = sk_X509_new_null();
-        if (!untrusted)
-                return -ENOMEM;
-        for (int k = 0; chain && k < sk_X509_num(chain); k++)
-                if (!sk_X509_push(untrusted, sk_X509_value(chain, k)))
-                        return -ENOMEM;
-        bool partial = false;
         if (ca) {
-                /* ca_cert_pem is the CA's certificate and, when AWS gave it,
-                 * the chain above it: its self-signed root is the anchor and
-                 * the rest may link to it; without a root the CA certificate
-                 * itself is trusted (a subordinate as the anchor) */
                 int nanchors = 0;
-                for (int k = 0; k < sk_X509_num(ca); k++) {
-                        X509 *c = sk_X509_value(ca, k);
-                        if (X509_check_issued(c, c) == X509_V_OK) {
-                                if (X509_STORE_add_cert(store, c) == 1)
-                                        nanchors++;
-                        } else if (!sk_X509_push(untrusted, c))
-                                return -ENOMEM;
-                }
-                if (nanchors == 0) {
-                        partial = true;
-                        for (int k = 0; k < sk_X509_num(ca); k++)
-                                if (X509_STORE_add_cert(store, sk_X509_value(ca, k)) == 1)
-                                        nanchors++;
-                }
-                if (nanchors == 0) {
-                        ERR_clear_error();
-                        set_reason(ret_reason, strdup("the CA certificate cannot be used as a trust anchor"));
-                        return -EKEYREJECTED;
-                }
+                for (int k = 0; k < sk_X509_num(ca); k++)
+                        if (X509_STORE_add_cert(store, sk_X509_value(ca, k)) == 1)
+                                nanchors++;
+                ERR_clear_error();
+                if (nanchors == 0)
+                        return -ENOMEM;
         } else if (trust_store) {
                 if (X509_STORE_load_file(store, trust_store) != 1) {
                         ERR_clear_error();
-                        set_reason(ret_reason, strprintf("cannot load the trust store %s", trust_store));
+                        set_reason(ret_reason, strprintf("trust store %s: cannot be read as a PEM bundle", trust_store));
                         return -EINVAL;
                 }
         } else if (X509_STORE_set_default_paths(store) != 1) {
                 ERR_clear_error();
-                set_reason(ret_reason, strdup("cannot load the system's trusted certificates"));
+                set_reason(ret_reason, strdup("the system's default trust store cannot be loaded"));
                 return -EINVAL;
         }
-        ERR_clear_error();
         _cleanup_(x509_store_ctx_freep) X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-        if (!ctx || X509_STORE_CTX_init(ctx, store, x, untrusted) != 1)
+        if (!ctx || X509_STORE_CTX_init(ctx, store, x, chain) != 1)
                 return -ENOMEM;
         /* A leaf issued a moment ago may start slightly in the future. */
         X509_STORE_CTX_set_time(ctx, 0, info->not_before > now ? info->not_before : now);
-        /* A configured CA without its root is trusted even when it is itself
-         * a subordinate. */
-        if (partial)
+        /* A configured CA is trusted even when it is itself a subordinate. */
+        if (ca)
                 X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_PARTIAL_CHAIN);
         if (X509_verify_cert(ctx) != 1) {
                 int err = X509_STORE_CTX_get_error(ctx);
@@ -793,39 +900,17 @@ int crypto_verify_issued(const conf_cert *want, EVP_PKEY *key, const char *cert_
                 ERR_clear_error();
                 return -EKEYREJECTED;
         }
-        /* The chain to deploy is the path OpenSSL built: leaf excluded,
-         * anchor included. A given certificate that is not on it does not
-         * belong to this certificate. */
-        _cleanup_(x509_stack_freep) STACK_OF(X509) *path = X509_STORE_CTX_get1_chain(ctx);
-        if (!path)
-                return -ENOMEM;
-        for (int k = 0; chain && k < sk_X509_num(chain); k++) {
-                bool on_path = false;
-                for (int p = 1; p < sk_X509_num(path) && !on_path; p++)
-                        on_path = X509_cmp(sk_X509_value(chain, k), sk_X509_value(path, p)) == 0;
-                if (!on_path) {
-                        char *subj = X509_NAME_oneline(X509_get_subject_name(sk_X509_value(chain, k)), NULL, 0);
-                        set_reason(ret_reason, strprintf("the chain holds a certificate that is not on the path "
-                                                         "to the trust anchor (%s): not deployed", subj ? subj : "?"));
-                        OPENSSL_free(subj);
-                        return -EKEYREJECTED;
-                }
+        r = chain_from_verified(X509_STORE_CTX_get0_chain(ctx), chain, &out, ret_reason);
+        ERR_clear_error();
+        if (r < 0)
+                return r;
+        if (isempty(out)) {
+                /* the leaf itself was the anchor: nothing to deploy as a chain */
+                set_reason(ret_reason, strdup("the certificate is its own trust anchor; refusing"));
+                return -EKEYREJECTED;
         }
-        if (ret_chain) {
-                _cleanup_(bio_freep) BIO *b = BIO_new(BIO_s_mem());
-                if (!b)
-                        return -ENOMEM;
-                for (int p = 1; p < sk_X509_num(path); p++)
-                        if (PEM_write_bio_X509(b, sk_X509_value(path, p)) != 1)
-                                return -ENOMEM;
-                if (sk_X509_num(path) <= 1)
-                        *ret_chain = NULL;
-                else {
-                        r = bio_to_string(b, ret_chain);
-                        if (r < 0)
-                                return r;
-                }
-        }
+        if (ret_chain)
+                *ret_chain = TAKE_PTR(out);
         return 0;
 }
 
@@ -925,6 +1010,45 @@ int crypto_build_pkcs12(const char *cert_pem, const char *chain_pem, EVP_PKEY *k
         return 0;
 }
 
+/* The key-derivation cost an encrypted PKCS#8 asks for: its iteration count
+ * (PBES2/PBKDF2 or PBES1), 0 for scrypt (OpenSSL bounds its memory itself),
+ * or -EBADMSG when it cannot be read. */
+static int64_t pkcs8_iterations(const X509_SIG *sig) {
+        const X509_ALGOR *alg = NULL;
+        const ASN1_OBJECT *obj = NULL;
+        const void *param = NULL;
+        int ptype = 0, nid;
+        int64_t iter = -EBADMSG;
+
+        X509_SIG_get0(sig, &alg, NULL);
+        if (!alg)
+                return -EBADMSG;
+        X509_ALGOR_get0(&obj, &ptype, &param, alg);
+        nid = OBJ_obj2nid(obj);
+        if (ptype != V_ASN1_SEQUENCE)
+                return -EBADMSG;
+        if (nid == NID_pbes2) {
+                PBE2PARAM *p2 = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBE2PARAM), alg->parameter);
+                if (p2 && p2->keyfunc && OBJ_obj2nid(p2->keyfunc->algorithm) == NID_id_pbkdf2) {
+                        PBKDF2PARAM *kdf = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBKDF2PARAM), p2->keyfunc->parameter);
+                        int64_t v;
+                        if (kdf && kdf->iter && ASN1_INTEGER_get_int64(&v, kdf->iter) == 1)
+                                iter = v;
+                        PBKDF2PARAM_free(kdf);
+                } else if (p2 && p2->keyfunc && OBJ_obj2nid(p2->keyfunc->algorithm) == NID_id_scrypt)
+                        iter = 0;
+                PBE2PARAM_free(p2);
+        } else {
+                PBEPARAM *p1 = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBEPARAM), alg->parameter);
+                int64_t v;
+                if (p1 && p1->iter && ASN1_INTEGER_get_int64(&v, p1->iter) == 1)
+                        iter = v;
+                PBEPARAM_free(p1);
+        }
+        ERR_clear_error();
+        return iter;
+}
+
 int crypto_decrypt_pkcs8(const char *pem, const char *passphrase, EVP_PKEY **ret) {
         if (!pem || !passphrase || !ret)
                 return -EINVAL;
@@ -936,6 +1060,25 @@ int crypto_decrypt_pkcs8(const char *pem, const char *passphrase, EVP_PKEY **ret
         _cleanup_(bio_freep) BIO *b = BIO_new_mem_buf(pem, (int) len);
         if (!b)
                 return -ENOMEM;
+        /* The iteration count comes with the input: bound it before deriving
+         * (2^31 rounds of PBKDF2 would hold the agent for half an hour). */
+        {
+                X509_SIG *sig = PEM_read_bio_PKCS8(b, NULL, NULL, NULL);
+                int64_t iter;
+
+                if (!sig) {
+                        ERR_clear_error();
+                        return -EBADMSG;
+                }
+                iter = pkcs8_iterations(sig);
+                X509_SIG_free(sig);
+                if (iter < 0)
+                        return -EBADMSG;
+                if (iter > CRYPTO_PKCS8_ITER_MAX)
+                        return -E2BIG;
+                if (BIO_reset(b) != 1)
+                        return -ENOMEM;
+        }
         EVP_PKEY *p = PEM_read_bio_PrivateKey(b, NULL, NULL, (void *) passphrase);
         if (!p) {
                 unsigned long e = ERR_peek_last_error();

@@ -70,20 +70,34 @@ int crypto_cert_info_get(const char *pem, size_t len, crypto_cert_info **ret);
 void crypto_cert_info_free(crypto_cert_info *i);
 static inline void crypto_cert_info_freep(crypto_cert_info **i) { crypto_cert_info_free(*i); }
 
-/* Checks an issued certificate before deploying: the public key is key's, the
- * chain verifies at `now` up to ca_cert_pem (Private CA) or, without one, to
- * the trust store (a PEM bundle path; NULL: the system's default verify
- * paths) — never to a root the chain itself brings; every requested SAN is
- * present, the CN matches, not_after > now and not_before <= now +
- * CRYPTO_SKEW_SEC; every certificate of chain_pem is on the verified path.
- * On success *ret_chain (if not NULL) is the verified path as PEM, leaf
- * excluded, anchor included (so a leaf issued by the anchor itself gets the
- * anchor alone; NULL only for a self-signed leaf). On failure returns
- * -EKEYREJECTED (or -EBADMSG/-E2BIG for bad input, -EINVAL for an unusable
- * trust store) and, if ret_reason, a one-line reason (malloc'd). */
+/*
+ * Checks an issued certificate before deploying: the public key is key's,
+ * every requested SAN is present, the CN matches, not_after > now and
+ * not_before <= now + CRYPTO_SKEW_SEC, and OpenSSL builds and verifies a path
+ * at `now` from the certificate through the certificates of chain_pem (may be
+ * NULL or empty) to a trust anchor:
+ *   - ca_cert_pem (the Private CA's certificate) when not NULL: trusted even
+ *     when it is a subordinate (partial chain); trust_store is then unused;
+ *   - else the PEM bundle at trust_store (ACM public certificates), or the
+ *     system's default verify paths when trust_store is NULL.
+ * A root that chain_pem brings along is never trusted because it is there.
+ * Every certificate of chain_pem must be on that path (or be a
+ * cross-certificate of a certificate on it, or have issued one: those are
+ * accepted but not written); anything else is refused (-EKEYREJECTED, "chain:
+ * certificate N (...) is not on the path ..."), so a chain that does not
+ * belong to the certificate is never deployed.
+ * On success, when ret_chain is not NULL, sets *ret_chain (malloc'd,
+ * normalised PEM) to the chain actually verified: the path without the leaf,
+ * including the anchor (with a subordinate ca_cert_pem, also the given
+ * certificates above it, each checked by signature) — what chain.pem and
+ * fullchain.pem must hold. With no chain_pem it is the anchor path alone.
+ * On failure returns -EKEYREJECTED (-EBADMSG/-E2BIG for bad input, -EINVAL
+ * for an unreadable trust store) and, if ret_reason, a one-line reason
+ * (malloc'd) naming what is wrong.
+ */
 int crypto_verify_issued(const conf_cert *want, EVP_PKEY *key, const char *cert_pem,
-                         const char *chain_pem, const char *ca_cert_pem, const char *trust_store, time_t now,
-                         char **ret_chain, char **ret_reason);
+                         const char *chain_pem, const char *ca_cert_pem, const char *trust_store,
+                         time_t now, char **ret_chain, char **ret_reason);
 
 /* Normalises a PEM list of certificates: each block ends in exactly one
  * newline, nothing but whitespace between blocks, at most max certificates. */
@@ -98,5 +112,7 @@ int crypto_build_pkcs12(const char *cert_pem, const char *chain_pem, EVP_PKEY *k
                         const char *passphrase, unsigned char **ret_der, size_t *ret_len);
 
 /* Decrypts an encrypted PKCS#8 PEM (ACM ExportCertificate). Wrong passphrase:
- * -EKEYREJECTED. */
+ * -EKEYREJECTED; a key-derivation iteration count over CRYPTO_PKCS8_ITER_MAX
+ * (the cost comes with the input): -E2BIG, before any derivation. */
+#define CRYPTO_PKCS8_ITER_MAX 1000000
 int crypto_decrypt_pkcs8(const char *pem, const char *passphrase, EVP_PKEY **ret);

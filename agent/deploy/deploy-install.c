@@ -6,7 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/openat2.h>
+#include <strings.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "basic/clock.h"
@@ -65,31 +68,110 @@ static bool id_valid(const char *id) {
         return true;
 }
 
-/* Checks one existing ancestor: not group/world-writable unless sticky and root-owned. */
-static int check_ancestor(const char *p, char *err, size_t errlen) {
-        struct stat st;
-        if (stat(p, &st) < 0) {
-                int r = -errno;
-                seterr(err, errlen, "%s: cannot stat: %s", p, strerror(errno));
-                return r;
+/* Kept-aside directories (an operator's files found where a stable name
+ * goes) are named "<timestamp>-operator": never listed as versions, never
+ * pruned, never a rollback target. */
+#define OPERATOR_SUFFIX "-operator"
+
+static bool id_is_operator(const char *id) {
+        size_t n = strlen(id), k = strlen(OPERATOR_SUFFIX);
+        return n > k && streq(id + n - k, OPERATOR_SUFFIX);
+}
+
+/* ---- the safe walk ---- */
+
+/* 1 when openat2 works, 0 when the kernel said ENOSYS, -1 before the first try. */
+static int have_openat2 = -1;
+
+/*
+ * Opens the directory name (one component, no '/') below dirfd, never
+ * through a symlink: openat2(RESOLVE_NO_SYMLINKS|RESOLVE_BENEATH) where the
+ * kernel has it, else openat(O_NOFOLLOW|O_DIRECTORY). Returns the fd or -errno
+ * (-ELOOP for a symlink, -ENOTDIR for something else).
+ */
+static int open_dir_at(int dirfd, const char *name) {
+        int fd;
+
+        if (__atomic_load_n(&have_openat2, __ATOMIC_RELAXED) != 0) {
+                struct open_how how = {
+                        .flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
+                        .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+                };
+                fd = (int) syscall(SYS_openat2, dirfd, name, &how, sizeof how);
+                if (fd >= 0) {
+                        __atomic_store_n(&have_openat2, 1, __ATOMIC_RELAXED);
+                        return fd;
+                }
+                if (errno != ENOSYS)
+                        return -errno;
+                __atomic_store_n(&have_openat2, 0, __ATOMIC_RELAXED);
         }
-        if (!S_ISDIR(st.st_mode)) {
-                seterr(err, errlen, "%s: not a directory", p);
-                return -ENOTDIR;
+        fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        return fd < 0 ? -errno : fd;
+}
+
+/* Who may own a directory of the tree: root or the agent's euid. */
+static bool owner_trusted(uid_t uid) {
+        return uid == 0 || uid == geteuid();
+}
+
+/*
+ * sshd's StrictModes for one directory (or the current symlink) at path:
+ * owned by root or the agent's euid, and not group/world-writable unless
+ * sticky and root-owned (an ancestor like /tmp; never the tree's own
+ * directories, where sticky_ok is false).
+ */
+static int check_owner_mode(const struct stat *st, const char *path, bool sticky_ok, char *err, size_t errlen) {
+        if (!owner_trusted(st->st_uid)) {
+                seterr(err, errlen, "%s: owned by uid %u, not by root or the agent (uid %u): anyone with that uid "
+                       "could swap what is deployed; refusing (chown root %s, or choose another output.dir)",
+                       path, (unsigned) st->st_uid, (unsigned) geteuid(), path);
+                return -EPERM;
         }
-        if ((st.st_mode & 0022) && !((st.st_mode & S_ISVTX) && st.st_uid == 0)) {
-                seterr(err, errlen, "%s: directory is group/world-writable (mode %04o); refusing to deploy below it (chmod go-w it)",
-                       p, (unsigned) (st.st_mode & 07777));
+        if (S_ISLNK(st->st_mode))
+                return 0;
+        if ((st->st_mode & 0022) && !(sticky_ok && (st->st_mode & S_ISVTX) && st->st_uid == 0)) {
+                seterr(err, errlen, "%s: group/world-writable (mode %04o): others could swap what is deployed; "
+                       "refusing (chmod go-w %s)", path, (unsigned) (st->st_mode & 07777), path);
                 return -EPERM;
         }
         return 0;
 }
 
-/* Creates missing components of dir (0755) and checks every ancestor and dir itself. */
-static int prepare_dir(const char *dir, char *err, size_t errlen) {
+/* The type check before opening, for a message that says what is wrong. */
+static int check_is_dir(int parent, const char *name, const char *path, struct stat *st, char *err, size_t errlen) {
+        if (fstatat(parent, name, st, AT_SYMLINK_NOFOLLOW) < 0) {
+                int r = -errno;
+                if (r != -ENOENT)
+                        seterr(err, errlen, "%s: %s", path, strerror(-r));
+                return r;
+        }
+        if (S_ISLNK(st->st_mode)) {
+                _cleanup_(freep) char *real = realpath(path, NULL);
+                seterr(err, errlen, "%s: is a symlink; the agent never follows one on the way to its files "
+                       "(someone who can change it could redirect root's writes); refusing (set output.dir to "
+                       "the real path%s%s)", path, real ? ", " : "", real ? real : "");
+                return -ELOOP;
+        }
+        if (!S_ISDIR(st->st_mode)) {
+                seterr(err, errlen, "%s: not a directory; refusing (remove it or choose another output.dir)", path);
+                return -ENOTDIR;
+        }
+        return 0;
+}
+
+/*
+ * Walks from "/" to output->dir one component at a time (open_dir_at: no
+ * symlink is ever followed), checking each ancestor (sticky root-owned
+ * directories allowed) and output->dir itself (strict). With create, missing
+ * components are made 0755 (exactly, whatever the umask). Sets *ret_fd to
+ * output->dir. Returns 0, -ENOENT (a component is missing and !create; err
+ * untouched), or -errno with err set.
+ */
+static int open_output_dir(const char *dir, bool create, int *ret_fd, char *err, size_t errlen) {
         _cleanup_(freep) char *p = NULL;
+        _cleanup_(closep) int fd = -1;
         struct stat st;
-        size_t n;
         int r;
 
         if (isempty(dir) || dir[0] != '/') {
@@ -99,104 +181,166 @@ static int prepare_dir(const char *dir, char *err, size_t errlen) {
         p = strdup(dir);
         if (!p)
                 return -ENOMEM;
-        n = strlen(p);
-        while (n > 1 && p[n - 1] == '/')
-                p[--n] = 0;
-        r = check_ancestor("/", err, errlen);
+        fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        r = check_owner_mode(&st, "/", true, err, errlen);
         if (r < 0)
                 return r;
-        for (char *s = p + 1;; s++) {
-                bool last = (*s == 0);
-                if (*s != '/' && !last)
-                        continue;
-                *s = 0;
-                if (mkdir(p, 0755) < 0 && errno != EEXIST) {
-                        r = -errno;
-                        seterr(err, errlen, "%s: cannot create directory: %s", p, strerror(errno));
-                        return r;
+        /* p is cut at each '/' in turn, so p names the path walked so far */
+        for (char *c = p + 1; *c;) {
+                char *slash = strchr(c, '/'), *next;
+                bool last;
+                int nfd;
+
+                if (slash)
+                        *slash = 0;
+                next = slash ? slash + 1 : c + strlen(c);
+                while (*next == '/')
+                        next++;
+                last = *next == 0;
+                if (*c == 0)
+                        break;  /* trailing slash */
+                if (streq(c, ".") || streq(c, "..")) {
+                        seterr(err, errlen, "output dir \"%s\" must not contain \".\" or \"..\"", dir);
+                        return -EINVAL;
                 }
-                if (last)
-                        break;
-                r = check_ancestor(p, err, errlen);
+                r = check_is_dir(fd, c, p, &st, err, errlen);
+                if (r == -ENOENT) {
+                        if (!create)
+                                return -ENOENT;
+                        r = mkdirat_mode(fd, c, 0755);
+                        if (r < 0 && r != -EEXIST) {
+                                seterr(err, errlen, "%s: cannot create directory: %s", p, strerror(-r));
+                                return r;
+                        }
+                        r = check_is_dir(fd, c, p, &st, err, errlen);
+                }
                 if (r < 0)
                         return r;
-                *s = '/';
+                nfd = open_dir_at(fd, c);
+                if (nfd < 0) {
+                        seterr(err, errlen, "%s: cannot open: %s%s", p, strerror(-nfd),
+                               nfd == -ELOOP || nfd == -ENOTDIR ? " (replaced by a symlink meanwhile?); refusing" : "");
+                        return nfd;
+                }
+                safe_close(fd);
+                fd = nfd;
+                if (fstat(fd, &st) < 0)
+                        return -errno;
+                r = check_owner_mode(&st, p, !last, err, errlen);
+                if (r < 0)
+                        return r;
+                if (slash)
+                        *slash = '/';
+                c = next;
         }
-        if (lstat(p, &st) < 0) {
-                r = -errno;
-                seterr(err, errlen, "%s: %s", p, strerror(errno));
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+/* Opens (creating it when asked, exactly 0755) .versions below dfd and checks it. */
+static int open_versions_dir(int dfd, const char *dir, bool create, int *ret_fd, char *err, size_t errlen) {
+        _cleanup_(freep) char *path = strprintf("%s/" DEPLOY_VERSIONS_DIR, dir);
+        _cleanup_(closep) int vfd = -1;
+        struct stat st;
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        r = check_is_dir(dfd, DEPLOY_VERSIONS_DIR, path, &st, err, errlen);
+        if (r == -ENOENT && create) {
+                r = mkdirat_mode(dfd, DEPLOY_VERSIONS_DIR, 0755);
+                if (r < 0 && r != -EEXIST) {
+                        seterr(err, errlen, "%s: cannot create: %s", path, strerror(-r));
+                        return r;
+                }
+                r = check_is_dir(dfd, DEPLOY_VERSIONS_DIR, path, &st, err, errlen);
+        }
+        if (r == -ELOOP || r == -ENOTDIR)
+                seterr(err, errlen, "%s: is not a real directory (planted symlink?); refusing, remove it", path);
+        if (r < 0)
                 return r;
+        vfd = open_dir_at(dfd, DEPLOY_VERSIONS_DIR);
+        if (vfd < 0) {
+                seterr(err, errlen, "%s: cannot open: %s", path, strerror(-vfd));
+                return vfd;
         }
-        if (!S_ISDIR(st.st_mode)) {
-                seterr(err, errlen, "%s: output dir is not a directory (a symlink?); refusing", p);
-                return -ELOOP;
-        }
-        if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & 0022)) {
-                seterr(err, errlen, "%s: output dir must be owned by root and not group/world-writable", p);
-                return -EPERM;
-        }
+        if (fstat(vfd, &st) < 0)
+                return -errno;
+        r = check_owner_mode(&st, path, false, err, errlen);
+        if (r < 0)
+                return r;
+        *ret_fd = TAKE_FD(vfd);
         return 0;
 }
 
 static int open_dirs(const conf_output *out, bool create, int *ret_dfd, int *ret_vfd, char *err, size_t errlen) {
         _cleanup_(closep) int dfd = -1, vfd = -1;
-        struct stat st;
         int r;
 
-        if (create) {
-                r = prepare_dir(out->dir, err, errlen);
-                if (r < 0)
-                        return r;
-        }
-        dfd = open(out->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (dfd < 0) {
-                r = -errno;
-                seterr(err, errlen, "%s: cannot open output dir: %s", out->dir, strerror(errno));
+        if (!out)
+                return -EINVAL;
+        r = open_output_dir(out->dir, create, &dfd, err, errlen);
+        if (r == -ENOENT)
+                seterr(err, errlen, "%s: does not exist", out->dir);
+        if (r < 0)
                 return r;
-        }
-        if (create && mkdirat(dfd, DEPLOY_VERSIONS_DIR, 0755) < 0 && errno != EEXIST) {
-                r = -errno;
-                seterr(err, errlen, "%s/" DEPLOY_VERSIONS_DIR ": cannot create: %s", out->dir, strerror(errno));
+        r = open_versions_dir(dfd, out->dir, create, &vfd, err, errlen);
+        if (r == -ENOENT)
+                seterr(err, errlen, "%s/" DEPLOY_VERSIONS_DIR ": does not exist", out->dir);
+        if (r < 0)
                 return r;
-        }
-        if (fstatat(dfd, DEPLOY_VERSIONS_DIR, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-                r = -errno;
-                seterr(err, errlen, "%s/" DEPLOY_VERSIONS_DIR ": %s", out->dir, strerror(errno));
-                return r;
-        }
-        if (!S_ISDIR(st.st_mode)) {
-                seterr(err, errlen, "%s/" DEPLOY_VERSIONS_DIR ": is not a real directory (planted symlink?); refusing, remove it",
-                       out->dir);
-                return -ELOOP;
-        }
-        vfd = openat(dfd, DEPLOY_VERSIONS_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (vfd < 0) {
-                r = -errno;
-                seterr(err, errlen, "%s/" DEPLOY_VERSIONS_DIR ": %s", out->dir, strerror(errno));
-                return r;
-        }
         *ret_dfd = TAKE_FD(dfd);
         *ret_vfd = TAKE_FD(vfd);
         return 0;
 }
 
+/* Checks the version directory id below vfd: a real directory, safe owner and mode. */
+static int check_version_dir(int vfd, const char *dir, const char *id, char *err, size_t errlen) {
+        _cleanup_(freep) char *path = strprintf("%s/" DEPLOY_VERSIONS_DIR "/%s", dir, id);
+        struct stat st;
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        r = check_is_dir(vfd, id, path, &st, err, errlen);
+        if (r == -ENOENT)
+                seterr(err, errlen, "%s: missing", path);
+        if (r < 0)
+                return r;
+        return check_owner_mode(&st, path, false, err, errlen);
+}
+
 /* Reads current; buf gets the id, "" when absent. -ELOOP if it is not our symlink. */
 static int read_current(int dfd, const char *dir, char id[static DEPLOY_ID_MAX], char *err, size_t errlen) {
         char buf[DEPLOY_ID_MAX + sizeof(DEPLOY_VERSIONS_DIR) + 2];
+        struct stat st;
         ssize_t n;
         const char *pfx = DEPLOY_VERSIONS_DIR "/";
 
-        n = readlinkat(dfd, DEPLOY_CURRENT_LINK, buf, sizeof(buf) - 1);
-        if (n < 0 && errno == ENOENT) {
-                id[0] = 0;
-                return 0;
+        if (fstatat(dfd, DEPLOY_CURRENT_LINK, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                if (errno == ENOENT) {
+                        id[0] = 0;
+                        return 0;
+                }
+                seterr(err, errlen, "%s/" DEPLOY_CURRENT_LINK ": %s", dir, strerror(errno));
+                return -errno;
         }
+        if (S_ISLNK(st.st_mode) && !owner_trusted(st.st_uid)) {
+                seterr(err, errlen, "%s/" DEPLOY_CURRENT_LINK ": owned by uid %u, not by root or the agent; refusing, "
+                       "remove it", dir, (unsigned) st.st_uid);
+                return -EPERM;
+        }
+        n = readlinkat(dfd, DEPLOY_CURRENT_LINK, buf, sizeof(buf) - 1);
         if (n < 0 || (size_t) n >= sizeof(buf) - 1) {
                 seterr(err, errlen, "%s/" DEPLOY_CURRENT_LINK ": is not a symlink made by acm-agent; refusing, remove it", dir);
                 return -ELOOP;
         }
         buf[n] = 0;
-        if (!strneq(buf, pfx, strlen(pfx)) || !id_valid(buf + strlen(pfx))) {
+        if (!strneq(buf, pfx, strlen(pfx)) || !id_valid(buf + strlen(pfx)) || id_is_operator(buf + strlen(pfx))) {
                 seterr(err, errlen, "%s/" DEPLOY_CURRENT_LINK ": points to \"%s\", not into " DEPLOY_VERSIONS_DIR "; refusing, remove it",
                        dir, buf);
                 return -ELOOP;
@@ -206,7 +350,7 @@ static int read_current(int dfd, const char *dir, char id[static DEPLOY_ID_MAX],
 }
 
 static int symlink_replace(int dfd, const char *target, const char *name) {
-        char tmp[64];
+        char tmp[128];
         uint8_t rnd[6];
         char hex[13];
         int r;
@@ -215,7 +359,7 @@ static int symlink_replace(int dfd, const char *target, const char *name) {
         if (r < 0)
                 return r;
         hex_encode(rnd, sizeof(rnd), hex);
-        snprintf(tmp, sizeof(tmp), ".%s.tmp-%s", name, hex);
+        snprintf(tmp, sizeof(tmp), TEMP_FILE_PREFIX "%s-%s", name, hex);
         if (symlinkat(target, dfd, tmp) < 0)
                 return -errno;
         if (renameat(dfd, tmp, dfd, name) < 0) {
@@ -237,21 +381,29 @@ static int switch_current(int dfd, const char *id) {
         return fsync(dfd) < 0 ? -errno : 0;
 }
 
-/* Checks a stable name; *ret_need = true when it must be (re)created. */
-static int check_stable(int dfd, const char *dir, const char *fname, bool *ret_need, char *err, size_t errlen) {
+typedef enum stable_state {
+        STABLE_OK,        /* our symlink, nothing to do */
+        STABLE_MISSING,   /* to be created */
+        STABLE_OPERATOR,  /* a regular file someone left: kept aside, then our symlink */
+} stable_state;
+
+/* Checks a stable name. */
+static int check_stable(int dfd, const char *dir, const char *fname, stable_state *ret, char *err, size_t errlen) {
         char want[64], buf[128];
         struct stat st;
         ssize_t n;
 
         snprintf(want, sizeof(want), DEPLOY_CURRENT_LINK "/%s", fname);
         if (fstatat(dfd, fname, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-                if (errno != ENOENT)
+                if (errno != ENOENT) {
+                        seterr(err, errlen, "%s/%s: %s", dir, fname, strerror(errno));
                         return -errno;
-                *ret_need = true;
+                }
+                *ret = STABLE_MISSING;
                 return 0;
         }
         if (S_ISREG(st.st_mode)) {
-                *ret_need = true;
+                *ret = STABLE_OPERATOR;
                 return 0;
         }
         if (S_ISLNK(st.st_mode)) {
@@ -259,7 +411,7 @@ static int check_stable(int dfd, const char *dir, const char *fname, bool *ret_n
                 if (n >= 0 && (size_t) n < sizeof(buf) - 1) {
                         buf[n] = 0;
                         if (streq(buf, want)) {
-                                *ret_need = false;
+                                *ret = STABLE_OK;
                                 return 0;
                         }
                 }
@@ -276,6 +428,8 @@ static int write_one(int ifd, const char *fname, const deploy_file *f, const con
         const uint8_t *p = f->data;
         size_t left = f->len;
 
+        /* mode 0000 at creation, then the owner, then the final mode: no
+         * window with wider bits, whatever the umask */
         fd = openat(ifd, fname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0000);
         if (fd < 0)
                 return -errno;
@@ -300,23 +454,39 @@ static int write_one(int ifd, const char *fname, const deploy_file *f, const con
         return 0;
 }
 
-static void remove_version(int vfd, const char *id) {
-        _cleanup_(closep) int ifd = openat(vfd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (ifd >= 0)
-                for (size_t i = 0; i < ELEMENTSOF(file_table); i++)
-                        (void) unlinkat(ifd, file_table[i].name, 0);
-        (void) unlinkat(vfd, id, AT_REMOVEDIR);
+/* Removes the directory name below vfd and every file and symlink in it
+ * (never following one; a subdirectory makes the rmdir fail: -ENOTEMPTY). */
+static int remove_version(int vfd, const char *name) {
+        int ifd = open_dir_at(vfd, name);
+        DIR *d;
+        struct dirent *de;
+
+        if (ifd < 0)
+                return ifd;
+        d = fdopendir(ifd);
+        if (!d) {
+                int r = -errno;
+                safe_close(ifd);
+                return r;
+        }
+        while ((de = readdir(d)))
+                if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
+                        (void) unlinkat(dirfd(d), de->d_name, 0);
+        closedir(d);
+        return unlinkat(vfd, name, AT_REMOVEDIR) < 0 ? -errno : 0;
 }
 
 static int cmp_str(const void *a, const void *b) {
         return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
+/* The version ids below vfd, sorted (oldest first); kept-aside directories
+ * and temporaries are not versions. */
 static int list_versions_fd(int vfd, char ***ret) {
         _cleanup_(strv_freep) char **l = NULL;
+        size_t n = 0, cap = 0;
         DIR *d;
         struct dirent *de;
-        size_t n = 0;
         int fd;
 
         fd = openat(vfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -327,23 +497,25 @@ static int list_versions_fd(int vfd, char ***ret) {
                 safe_close(fd);
                 return -errno;
         }
-        l = calloc(1, sizeof(char *));
-        if (!l) {
+        if (ARRAY_RESERVE(l, cap, 1) < 0) {
                 closedir(d);
                 return -ENOMEM;
         }
+        l[0] = NULL;
         while ((de = readdir(d))) {
-                char **nl;
-                if (!id_valid(de->d_name) || de->d_type != DT_DIR)
+                struct stat st;
+
+                if (!id_valid(de->d_name) || id_is_operator(de->d_name))
                         continue;
-                nl = realloc(l, (n + 2) * sizeof(char *));
-                if (!nl || !(nl[n] = strdup(de->d_name))) {
-                        if (nl)
-                                l = nl;
+                if (de->d_type == DT_UNKNOWN) {
+                        if (fstatat(vfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+                                continue;
+                } else if (de->d_type != DT_DIR)
+                        continue;
+                if (ARRAY_RESERVE(l, cap, n + 2) < 0 || !(l[n] = strdup(de->d_name))) {
                         closedir(d);
                         return -ENOMEM;
                 }
-                l = nl;
                 l[++n] = NULL;
         }
         closedir(d);
@@ -366,15 +538,21 @@ static void prune(int vfd, const char *cur, const char *prev, unsigned keep) {
         for (size_t i = 0; i < n && others > keep; i++) {
                 if (streq(l[i], cur) || streq(l[i], prev))
                         continue;
-                remove_version(vfd, l[i]);
+                (void) remove_version(vfd, l[i]);
                 others--;
         }
 }
 
-static void make_id(const char *hint, char *buf, size_t len) {
-        char h[17] = "", ts[32];
+static void utc_stamp(char ts[static 32]) {
         time_t now = clock_now();
         struct tm tm;
+
+        gmtime_r(&now, &tm);
+        strftime(ts, 32, "%Y%m%dT%H%M%SZ", &tm);
+}
+
+static void make_id(const char *hint, char *buf, size_t len) {
+        char h[17] = "", ts[32];
         size_t k = 0;
 
         for (const char *s = hint; s && *s && k < 16; s++)
@@ -387,17 +565,72 @@ static void make_id(const char *hint, char *buf, size_t len) {
                         memset(rnd, 0, sizeof(rnd));
                 hex_encode(rnd, sizeof(rnd), h);
         }
-        gmtime_r(&now, &tm);
-        strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
-        snprintf(buf, len, "%s-%s", ts, h);
+        utc_stamp(ts);
+        /* a hint of "operator" must not make a version look kept aside */
+        snprintf(buf, len, "%s-%s%s", ts, strcasecmp(h, "operator") == 0 ? "v" : "", h);
+}
+
+/*
+ * Keeps the operator's regular files found at stable names aside: each is
+ * hard-linked (renamed when a link is impossible) into a new
+ * .versions/<timestamp>-operator/ directory (0700, never pruned), so the
+ * stable symlink can then replace the name atomically. Appends what was done
+ * to notice.
+ */
+static int keep_aside(int dfd, int vfd, const char *dir, const bool *aside, char *notice, size_t nlen, char *err,
+                      size_t errlen) {
+        _cleanup_(closep) int ofd = -1;
+        char ts[32], id[DEPLOY_ID_MAX], names[256] = "";
+        int r;
+
+        utc_stamp(ts);
+        snprintf(id, sizeof id, "%s" OPERATOR_SUFFIX, ts);
+        for (unsigned k = 2;; k++) {
+                r = mkdirat_mode(vfd, id, 0700);
+                if (r >= 0)
+                        break;
+                if (r != -EEXIST || k > 1000) {
+                        seterr(err, errlen, "%s/" DEPLOY_VERSIONS_DIR "/%s: cannot create: %s", dir, id, strerror(-r));
+                        return r;
+                }
+                snprintf(id, sizeof id, "%s-%u" OPERATOR_SUFFIX, ts, k);
+        }
+        ofd = open_dir_at(vfd, id);
+        if (ofd < 0)
+                return ofd;
+        for (size_t i = 0; i < ELEMENTSOF(file_table); i++) {
+                const char *f = file_table[i].name;
+
+                if (!aside[i])
+                        continue;
+                if (linkat(dfd, f, ofd, f, 0) < 0) {
+                        if (renameat(dfd, f, ofd, f) < 0) {
+                                r = -errno;
+                                seterr(err, errlen, "%s/%s: cannot keep the existing file aside in %s/"
+                                       DEPLOY_VERSIONS_DIR "/%s: %s; nothing replaced", dir, f, dir, id, strerror(-r));
+                                return r;
+                        }
+                }
+                snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", names[0] ? ", " : "", f);
+        }
+        if (fsync(ofd) < 0 || fsync(vfd) < 0)
+                return -errno;
+        snprintf(notice, nlen, "%s: kept the existing %s aside in %s/" DEPLOY_VERSIONS_DIR "/%s/ (regular files where "
+                 "the agent's symlinks go; never pruned: remove that directory when no longer needed)",
+                 dir, names, dir, id);
+        return 0;
 }
 
 int deploy_install(const conf_output *out, const char *name,
                    const deploy_file *files, size_t n, const char *version_hint,
                    deploy_result *ret, char *err, size_t errlen) {
         _cleanup_(closep) int dfd = -1, vfd = -1, ifd = -1;
-        char prev[DEPLOY_ID_MAX], id[DEPLOY_ID_MAX], base[DEPLOY_ID_MAX - 8];
-        bool need[ELEMENTSOF(file_table)] = {};
+        char prev[DEPLOY_ID_MAX], id[DEPLOY_ID_MAX], base[DEPLOY_ID_MAX - 8], tmp[DEPLOY_ID_MAX + 32];
+        char notice[sizeof(ret->notice)] = "";
+        stable_state state[ELEMENTSOF(file_table)] = {};
+        bool aside[ELEMENTSOF(file_table)] = {}, any_aside = false;
+        uint8_t rnd[6];
+        char hex[13];
         unsigned seen = 0;
         int r;
 
@@ -419,29 +652,39 @@ int deploy_install(const conf_output *out, const char *name,
         r = read_current(dfd, out->dir, prev, err, errlen);
         if (r < 0)
                 return r;
+        if (prev[0]) {
+                r = check_version_dir(vfd, out->dir, prev, err, errlen);
+                if (r < 0 && r != -ENOENT)
+                        return r;
+        }
         for (size_t i = 0; i < ELEMENTSOF(file_table); i++) {
                 if (!(seen & file_table[i].kind))
                         continue;
-                r = check_stable(dfd, out->dir, file_table[i].name, &need[i], err, errlen);
+                r = check_stable(dfd, out->dir, file_table[i].name, &state[i], err, errlen);
                 if (r < 0)
                         return r;
+                aside[i] = state[i] == STABLE_OPERATOR;
+                any_aside = any_aside || aside[i];
         }
 
+        /* The new version is written under a temporary name and renamed to its
+         * id once complete: a kill half-way leaves a temporary
+         * (deploy_clean_temp), never an incomplete version to roll back to. */
+        r = random_bytes(rnd, sizeof rnd);
+        if (r < 0)
+                return r;
+        hex_encode(rnd, sizeof rnd, hex);
         make_id(version_hint, base, sizeof(base));
-        snprintf(id, sizeof(id), "%s", base);
-        for (unsigned k = 2;; k++) {
-                if (mkdirat(vfd, id, 0755) >= 0)
-                        break;
-                if (errno != EEXIST || k > 1000) {
-                        r = -errno;
-                        seterr(err, errlen, "%s/" DEPLOY_VERSIONS_DIR "/%s: cannot create: %s", out->dir, id, strerror(errno));
-                        return r;
-                }
-                (void) snprintf(id, sizeof(id), "%.*s-%u", (int) (sizeof(base) - 1), base, k % 1000);
+        snprintf(tmp, sizeof tmp, TEMP_FILE_PREFIX "%s-%s", base, hex);
+        r = mkdirat_mode(vfd, tmp, 0755);
+        if (r < 0) {
+                seterr(err, errlen, "%s/" DEPLOY_VERSIONS_DIR "/%s: cannot create: %s", out->dir, tmp, strerror(-r));
+                return r;
         }
-        ifd = openat(vfd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        snprintf(id, sizeof(id), "%s", base);
+        ifd = open_dir_at(vfd, tmp);
         if (ifd < 0) {
-                r = -errno;
+                r = ifd;
                 goto fail_errno;
         }
         for (size_t i = 0; i < n; i++) {
@@ -455,11 +698,30 @@ int deploy_install(const conf_output *out, const char *name,
                         goto fail;
                 }
         }
-        if (fsync(ifd) < 0 || fsync(vfd) < 0) {
+        if (fsync(ifd) < 0) {
+                r = -errno;
+                goto fail_errno;
+        }
+        for (unsigned k = 2;; k++) {
+                if (renameat2(vfd, tmp, vfd, id, RENAME_NOREPLACE) >= 0)
+                        break;
+                if (errno != EEXIST || k > 1000) {
+                        r = -errno;
+                        goto fail_errno;
+                }
+                (void) snprintf(id, sizeof(id), "%.*s-%u", (int) (sizeof(base) - 1), base, k % 1000);
+        }
+        snprintf(tmp, sizeof tmp, "%s", id);  /* from here on, the failure path removes the version */
+        if (fsync(vfd) < 0) {
                 r = -errno;
                 goto fail_errno;
         }
         testpoint_hit("deploy-written", name);
+        if (any_aside) {
+                r = keep_aside(dfd, vfd, out->dir, aside, notice, sizeof notice, err, errlen);
+                if (r < 0)
+                        goto fail;
+        }
         r = switch_current(dfd, id);
         if (r < 0)
                 goto fail_errno;
@@ -467,7 +729,7 @@ int deploy_install(const conf_output *out, const char *name,
         /* stable names, after current points at a version holding the files */
         for (size_t i = 0; i < ELEMENTSOF(file_table); i++) {
                 char target[64];
-                if (!need[i])
+                if (!(seen & file_table[i].kind) || state[i] == STABLE_OK)
                         continue;
                 snprintf(target, sizeof(target), DEPLOY_CURRENT_LINK "/%s", file_table[i].name);
                 r = symlink_replace(dfd, target, file_table[i].name);
@@ -489,13 +751,14 @@ int deploy_install(const conf_output *out, const char *name,
         log_debug("deploy %s: %s now current (previous %s)", name ? name : "", id, prev[0] ? prev : "none");
         snprintf(ret->version, sizeof(ret->version), "%s", id);
         snprintf(ret->previous, sizeof(ret->previous), "%s", prev);
+        snprintf(ret->notice, sizeof(ret->notice), "%s", notice);
         return 0;
 
 fail_errno:
         seterr(err, errlen, "%s/" DEPLOY_VERSIONS_DIR "/%s: %s; previous version keeps serving", out->dir, id, strerror(-r));
 fail:
         ifd = safe_close(ifd);
-        remove_version(vfd, id);
+        (void) remove_version(vfd, tmp);
         return r;
 }
 
@@ -525,6 +788,9 @@ int deploy_rollback(const conf_output *out, const char *to_version, char *err, s
                 seterr(err, errlen, "%s: no version %s to roll back to", out->dir, to_version ? to_version : "older than the current one");
                 return -ENOENT;
         }
+        r = check_version_dir(vfd, out->dir, target, err, errlen);
+        if (r < 0)
+                return r;
         r = switch_current(dfd, target);
         if (r < 0)
                 seterr(err, errlen, "%s/" DEPLOY_CURRENT_LINK ": cannot switch to %s: %s", out->dir, target, strerror(-r));
@@ -537,11 +803,11 @@ int deploy_current(const conf_output *out, char **ret_id) {
         char *s;
         int r;
 
-        if (!out || !out->dir)
+        if (!out || !out->dir || !ret_id)
                 return -EINVAL;
-        dfd = open(out->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (dfd < 0)
-                return -errno;
+        r = open_output_dir(out->dir, false, &dfd, NULL, 0);
+        if (r < 0)
+                return r;
         r = read_current(dfd, out->dir, id, NULL, 0);
         if (r < 0)
                 return r;
@@ -571,64 +837,13 @@ int deploy_list_versions(const conf_output *out, char ***ret) {
         return list_versions_fd(vfd, ret);
 }
 
-int deploy_check_dir(const conf_output *out, char *err, size_t errlen) {
-        _cleanup_(freep) char *p = NULL;
-        struct stat st;
-        size_t n;
-        int r;
-
-        if (!out || isempty(out->dir) || out->dir[0] != '/') {
-                seterr(err, errlen, "output dir \"%s\" must be an absolute path", out && out->dir ? out->dir : "");
-                return -EINVAL;
-        }
-        p = strdup(out->dir);
-        if (!p)
-                return -ENOMEM;
-        n = strlen(p);
-        while (n > 1 && p[n - 1] == '/')
-                p[--n] = 0;
-        r = check_ancestor("/", err, errlen);
-        if (r < 0)
-                return r;
-        /* every existing ancestor; the first missing one ends the walk (the
-         * install creates the rest 0755) */
-        for (char *s = p + 1;; s++) {
-                bool last = (*s == 0);
-                if (*s != '/' && !last)
-                        continue;
-                *s = 0;
-                if (lstat(p, &st) < 0) {
-                        if (errno == ENOENT)
-                                return 0;
-                        r = -errno;
-                        seterr(err, errlen, "%s: %s", p, strerror(errno));
-                        return r;
-                }
-                if (last)
-                        break;
-                r = check_ancestor(p, err, errlen);
-                if (r < 0)
-                        return r;
-                *s = '/';
-        }
-        if (!S_ISDIR(st.st_mode)) {
-                seterr(err, errlen, "%s: output dir is not a directory (a symlink?); refusing", p);
-                return -ELOOP;
-        }
-        if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & 0022)) {
-                seterr(err, errlen, "%s: output dir must be owned by root and not group/world-writable", p);
-                return -EPERM;
-        }
-        return 0;
-}
-
 int deploy_version_remove(const conf_output *out, const char *id, char *err, size_t errlen) {
         _cleanup_(closep) int dfd = -1, vfd = -1;
         char cur[DEPLOY_ID_MAX];
         int r;
 
         if (!out || !id || !id_valid(id)) {
-                seterr(err, errlen, "deploy: invalid version id");
+                seterr(err, errlen, "deploy: \"%s\" is not a version id", id ? id : "");
                 return -EINVAL;
         }
         r = open_dirs(out, false, &dfd, &vfd, err, errlen);
@@ -638,11 +853,133 @@ int deploy_version_remove(const conf_output *out, const char *id, char *err, siz
         if (r < 0)
                 return r;
         if (streq(cur, id)) {
-                seterr(err, errlen, "%s: version %s is current; not removed", out->dir, id);
+                seterr(err, errlen, "%s/" DEPLOY_VERSIONS_DIR "/%s: is the current version; not removed (deploy or roll "
+                       "back to another one first)", out->dir, id);
                 return -EBUSY;
         }
-        remove_version(vfd, id);
-        return fsync(vfd) < 0 ? -errno : 0;
+        r = check_version_dir(vfd, out->dir, id, err, errlen);
+        if (r < 0)
+                return r;
+        r = remove_version(vfd, id);
+        if (r < 0) {
+                seterr(err, errlen, "%s/" DEPLOY_VERSIONS_DIR "/%s: cannot remove: %s", out->dir, id, strerror(-r));
+                return r;
+        }
+        if (fsync(vfd) < 0) {
+                r = -errno;
+                seterr(err, errlen, "%s/" DEPLOY_VERSIONS_DIR ": fsync: %s", out->dir, strerror(errno));
+                return r;
+        }
+        return 0;
+}
+
+int deploy_check_dir(const conf_output *out, char *err, size_t errlen) {
+        _cleanup_(closep) int dfd = -1, vfd = -1;
+        _cleanup_(strv_freep) char **l = NULL;
+        char cur[DEPLOY_ID_MAX];
+        int r;
+
+        if (!out || !out->dir) {
+                seterr(err, errlen, "deploy: invalid arguments");
+                return -EINVAL;
+        }
+        r = open_output_dir(out->dir, false, &dfd, err, errlen);
+        if (r == -ENOENT)
+                return 0;  /* what exists was checked; the rest will be created */
+        if (r < 0)
+                return r;
+        r = open_versions_dir(dfd, out->dir, false, &vfd, err, errlen);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        r = read_current(dfd, out->dir, cur, err, errlen);
+        if (r < 0)
+                return r;
+        if (vfd >= 0) {
+                r = list_versions_fd(vfd, &l);
+                if (r < 0)
+                        return r;
+                for (char **i = l; *i; i++) {
+                        r = check_version_dir(vfd, out->dir, *i, err, errlen);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        if (cur[0]) {
+                if (vfd < 0) {
+                        seterr(err, errlen, "%s/" DEPLOY_CURRENT_LINK ": points into a missing " DEPLOY_VERSIONS_DIR
+                               "; refusing, remove it", out->dir);
+                        return -ENOENT;
+                }
+                r = check_version_dir(vfd, out->dir, cur, err, errlen);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(file_table); i++) {
+                stable_state st;
+
+                if (!(out->files & file_table[i].kind))
+                        continue;
+                r = check_stable(dfd, out->dir, file_table[i].name, &st, err, errlen);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int deploy_clean_temp(const conf_output *out, char *err, size_t errlen) {
+        _cleanup_(closep) int dfd = -1, vfd = -1;
+        _cleanup_(strv_freep) char **l = NULL;
+        DIR *d;
+        struct dirent *de;
+        int r, n = 0, fd;
+
+        if (!out || !out->dir) {
+                seterr(err, errlen, "deploy: invalid arguments");
+                return -EINVAL;
+        }
+        r = open_output_dir(out->dir, false, &dfd, err, errlen);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        r = clean_temp_files(dfd);
+        if (r < 0) {
+                seterr(err, errlen, "%s: cannot clean temporary files: %s", out->dir, strerror(-r));
+                return r;
+        }
+        n += r;
+        r = open_versions_dir(dfd, out->dir, false, &vfd, err, errlen);
+        if (r == -ENOENT)
+                return n;
+        if (r < 0)
+                return r;
+        /* half-written version directories, then temporaries inside versions */
+        fd = openat(vfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        d = fdopendir(fd);
+        if (!d) {
+                safe_close(fd);
+                return -errno;
+        }
+        while ((de = readdir(d)))
+                if (is_temp_file_name(de->d_name)) {
+                        if (remove_version(vfd, de->d_name) >= 0 || unlinkat(vfd, de->d_name, 0) >= 0)
+                                n++;
+                }
+        closedir(d);
+        r = list_versions_fd(vfd, &l);
+        if (r < 0)
+                return r;
+        for (char **i = l; *i; i++) {
+                _cleanup_(closep) int ifd = open_dir_at(vfd, *i);
+                if (ifd < 0)
+                        continue;
+                r = clean_temp_files(ifd);
+                if (r > 0)
+                        n += r;
+        }
+        return n;
 }
 
 int deploy_remove_all(const conf_output *out, char *err, size_t errlen) {
@@ -660,10 +997,11 @@ int deploy_remove_all(const conf_output *out, char *err, size_t errlen) {
         if (r < 0)
                 return r;
         /* the stable names first (only our symlinks), then current, then
-         * every version: a reader sees the files go, never a mix */
+         * every version: a reader sees the files go, never a mix; the
+         * operator's own files and the ones kept aside stay */
         for (size_t i = 0; i < ELEMENTSOF(file_table); i++) {
-                bool need = false;
-                if (check_stable(dfd, out->dir, file_table[i].name, &need, NULL, 0) >= 0 && !need)
+                stable_state s;
+                if (check_stable(dfd, out->dir, file_table[i].name, &s, NULL, 0) >= 0 && s == STABLE_OK)
                         (void) unlinkat(dfd, file_table[i].name, 0);
         }
         if (cur[0])
@@ -672,7 +1010,7 @@ int deploy_remove_all(const conf_output *out, char *err, size_t errlen) {
         if (r < 0)
                 return r;
         for (char **v = l; *v; v++)
-                remove_version(vfd, *v);
+                (void) remove_version(vfd, *v);
         (void) unlinkat(dfd, DEPLOY_VERSIONS_DIR, AT_REMOVEDIR);
         (void) fsync(dfd);
         /* the directory itself only when nothing else is left in it */

@@ -22,18 +22,39 @@
  * (e.g. a serial prefix), or random hex when NULL/empty; a "-N" suffix is
  * added on collision. Ids therefore sort by time with strcmp().
  *
- * Directory rule: output->dir and missing parents are created 0755 root.
- * Every existing ancestor of output->dir up to "/" must not be a symlink
- * for the last component (output->dir itself is opened O_NOFOLLOW), and
- * must not be group- or world-writable unless it is sticky and root-owned
- * (e.g. /tmp); output->dir itself must be owned by root or the current
- * euid and not group/world-writable. ".versions" and "current" must be a
- * real directory / a symlink pointing to ".versions/<valid id>"; anything
- * else (a symlink planted to /tmp/evil, a regular file) is refused and
- * nothing is written through it. A stable name that exists as a regular
- * file (left by a previous tool) is replaced by an atomic rename; a
- * stable name that is a directory or a symlink to anything other than
- * "current/<file>" is refused.
+ * Directory rule (sshd's StrictModes): the path to output->dir is walked
+ * from "/" one component at a time and no symlink is ever followed
+ * (openat2(RESOLVE_NO_SYMLINKS|RESOLVE_BENEATH) where the kernel has it,
+ * O_NOFOLLOW|O_DIRECTORY otherwise, the same checks either way); missing
+ * components are created 0755 (exactly: the umask never matters). Every
+ * ancestor must be owned by root or the agent's euid and not group- or
+ * world-writable unless it is sticky and root-owned (e.g. /tmp);
+ * output->dir, ".versions", every version directory and the "current"
+ * symlink must be owned by root or the euid and not group/world-writable.
+ * "current" must point to ".versions/<valid id>"; anything else (a symlink
+ * planted to /tmp/evil, a regular file, a directory owned by an unprivileged
+ * user) is refused with -EPERM/-ELOOP/-ENOTDIR and a message naming the path
+ * and the fix, and nothing is written through it. A stable name that is a
+ * symlink to anything other than "current/<file>", or a directory, is
+ * refused.
+ *
+ * An operator's file: a regular file found where a stable name goes (left
+ * by hand or by another tool) is never destroyed: it is kept aside in a
+ * directory of its own, ".versions/<YYYYMMDDTHHMMSSZ>-operator/" (0700,
+ * hard-linked, renamed when a link is impossible), before the stable
+ * symlink replaces the name atomically; deploy_result.notice says so (the
+ * caller logs it). Kept-aside directories are not versions: never listed,
+ * pruned or rolled back to.
+ *
+ * Temporary names: every temporary (a new version directory while it is
+ * written, a symlink before its rename) is named TEMP_FILE_PREFIX
+ * (".acm-agent-tmp-") + something; a new version appears under its id only
+ * once complete (renameat2 RENAME_NOREPLACE), so a kill leaves temporaries
+ * that deploy_clean_temp() removes, never a half version.
+ *
+ * Modes never depend on the caller's umask: directories are made with
+ * mkdirat_mode(), files created 0000 then fchown'ed and fchmod'ed before any
+ * byte is written.
  *
  * Errors: every function returns 0 or -errno and, when err/errlen is given,
  * writes a one-line operator message naming the path and the fix (e.g.
@@ -61,6 +82,8 @@ typedef struct deploy_file {
 typedef struct deploy_result {
         char version[DEPLOY_ID_MAX];   /* the new current version */
         char previous[DEPLOY_ID_MAX];  /* "" when there was none */
+        char notice[1024];             /* "" or a sentence for the caller to log at notice level:
+                                        * the operator's files kept aside, and where */
 } deploy_result;
 
 /* The file name for one conf_output_file bit ("cert.pem"...), NULL if invalid. */
@@ -89,30 +112,47 @@ int deploy_current(const conf_output *out, char **ret_id);
 
 /*
  * Sets *ret (NULL-terminated strv, oldest first, caller frees with
- * strv_free) to the version ids present. Empty list when none.
+ * strv_free) to the version ids present (kept-aside "-operator" directories
+ * and temporaries are not versions). Empty list when none.
  */
 int deploy_list_versions(const conf_output *out, char ***ret);
 
 /*
- * Checks what deploy_install() would check about out->dir (every existing
- * ancestor, the directory itself) without creating or writing anything: for
- * a preflight before the first AWS call, and for `check`. Returns 0,
- * -EPERM/-ELOOP/-ENOTDIR (unsafe) or -errno, with err naming the path and
- * the fix.
- */
-int deploy_check_dir(const conf_output *out, char *err, size_t errlen);
-
-/*
- * Removes version id (its files and directory) unless it is current
- * (-EBUSY): a revoked version must never be a rollback target. 0 also when
- * it does not exist. -errno otherwise.
+ * Removes version id (its directory and the files in it) when it is not the
+ * current one, e.g. a revoked certificate's version, so it can never be a
+ * rollback target. The tree is checked as for an install. Returns 0,
+ * -EBUSY (id is current: nothing removed), -ENOENT (no such version),
+ * -EINVAL (not a version id), -EPERM/-ELOOP (unsafe tree), -errno; err
+ * names the path.
  */
 int deploy_version_remove(const conf_output *out, const char *id, char *err, size_t errlen);
+
+/*
+ * The safety checks of deploy_install() without creating or writing
+ * anything: every existing component of output->dir (owners, modes, no
+ * symlink), .versions, every version directory, current, and the stable
+ * names output->files selects (a regular file there is fine: it would be
+ * kept aside). Missing parts are fine (an install creates them). For a
+ * preflight before the first AWS call and for `check`. Returns 0, or the
+ * error deploy_install() would return, with the same message in err.
+ */
+int deploy_check_dir(const conf_output *out, char *err, size_t errlen);
 
 /*
  * Removes what the agent deployed in out->dir (daemon.on_remove: delete):
  * the stable names that are its symlinks, current, every version, and the
  * directory itself when nothing else is left in it (an operator's own files
- * stay). 0 also when there is nothing; -errno with err otherwise.
+ * and the ones kept aside stay). 0 also when there is nothing; -errno with
+ * err otherwise.
  */
 int deploy_remove_all(const conf_output *out, char *err, size_t errlen);
+
+/*
+ * Removes the temporaries a kill may have left in output->dir (symlinks),
+ * in .versions (half-written version directories) and in each version
+ * directory: only names starting with TEMP_FILE_PREFIX, which no real file
+ * of the tree has. The tree is checked first (nothing is removed through a
+ * planted symlink). Returns the number of entries removed (0 when
+ * output->dir does not exist), or -errno with err set.
+ */
+int deploy_clean_temp(const conf_output *out, char *err, size_t errlen);

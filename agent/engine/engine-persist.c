@@ -215,6 +215,10 @@ static int deploy_run(void *arg) {
                 snprintf(j->err, sizeof(j->err), "%s", reason ? reason : strerror(-r));
                 return r;
         }
+        /* a killed run's half-written version or temporary symlink first
+         * (it is never a rollback target; this only frees the space) */
+        if (deploy_clean_temp(&j->cert->output, j->err, sizeof(j->err)) < 0)
+                j->err[0] = 0; /* the install checks the tree again and says why */
         snprintf(hint, sizeof(hint), "%.16s", j->serial);
         r = deploy_install(&j->cert->output, j->name, f.files, f.n, hint, &j->dr, j->err, sizeof(j->err));
         deploy_files_done(&f);
@@ -234,6 +238,8 @@ static void deploy_done(int r, void *arg) {
                 deploy_job_free(j);
                 return;
         }
+        if (r >= 0 && j->dr.notice[0])
+                log_cert(LOG_NOTICE, m->name, "%s", j->dr.notice);
         snprintf(version, sizeof(version), "%s", r >= 0 ? j->dr.version : "");
         snprintf(previous, sizeof(previous), "%s", r >= 0 ? j->dr.previous : "");
         snprintf(err, sizeof(err), "%s", j->err[0] ? j->err : r < 0 ? strerror(-r) : "");

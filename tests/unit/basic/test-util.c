@@ -4,10 +4,29 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/inotify.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 
 #include "basic/clock.h"
+#include "basic/log.h"
+#include "basic/spawn.h"
 #include "basic/util.h"
+
+static void rm_rf(const char *p) {
+        _cleanup_(freep) char *cmd = strprintf("rm -rf '%s'", p);
+        assert_int_equal(system(cmd), 0);
+}
+
+/* A hang is a failure, not a stuck test run: the watchdog kills the test. */
+static void watchdog(unsigned sec) {
+        signal(SIGALRM, SIG_DFL);
+        alarm(sec);
+}
 
 static void test_parse_duration(void **state) {
         uint64_t v;
@@ -147,12 +166,257 @@ static void test_url_check_host(void **state) {
         assert_non_null(strstr(url_check_host("http://localhost:x@evil.example/", URL_HTTP_ECS), "user name"));
 }
 
+static void test_read_full_file_special(void **state) {
+        char dir[] = "/tmp/acm-test-XXXXXX";
+        _cleanup_(freep) char *fifo = NULL, *sock = NULL, *reg = NULL, *data = NULL;
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int s;
+        size_t len;
+
+        assert_non_null(mkdtemp(dir));
+        fifo = path_join(dir, "fifo");
+        sock = path_join(dir, "sock");
+        reg = path_join(dir, "reg");
+        assert_int_equal(mkfifo(fifo, 0600), 0);
+        /* Without O_NONBLOCK the open waits for a writer forever. */
+        watchdog(20);
+        assert_int_equal(read_full_file(fifo, 100, &data, &len), READ_FULL_FILE_NOT_REGULAR);
+        assert_int_equal(READ_FULL_FILE_NOT_REGULAR, -EBADFD);
+        assert_int_equal(read_full_file("/dev/null", 100, &data, &len), -EBADFD);
+        assert_int_equal(read_full_file("/dev/zero", 100, &data, &len), -EBADFD);
+        assert_int_equal(read_full_file(dir, 100, &data, &len), -EISDIR);
+        s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        assert_true(s >= 0);
+        snprintf(sa.sun_path, sizeof sa.sun_path, "%s", sock);
+        assert_int_equal(bind(s, (struct sockaddr *) &sa, sizeof sa), 0);
+        assert_int_equal(read_full_file(sock, 100, &data, &len), -ENXIO);
+        close(s);
+        alarm(0);
+        assert_null(data);
+
+        /* Exactly max bytes is fine, one more is -EFBIG; /proc files (st_size 0) are read. */
+        assert_int_equal(write_file_atomic(reg, "12345", 5, 0600, (uid_t) -1, (gid_t) -1), 0);
+        assert_int_equal(read_full_file(reg, 5, &data, &len), 0);
+        assert_int_equal(len, 5);
+        assert_string_equal(data, "12345");
+        free(TAKE_PTR(data));
+        assert_int_equal(read_full_file(reg, 4, &data, &len), -EFBIG);
+        assert_int_equal(read_full_file("/proc/self/status", 1024 * 1024, &data, &len), 0);
+        assert_non_null(strstr(data, "Umask:"));
+        free(TAKE_PTR(data));
+        assert_int_equal(read_full_file("/proc/self/status", 10, &data, &len), -EFBIG);
+        rm_rf(dir);
+}
+
+static void test_modes_ignore_umask(void **state) {
+        char dir[] = "/tmp/acm-test-XXXXXX";
+        static const mode_t masks[] = { 077, 022, 0, 0777 };
+        struct stat st;
+        mode_t old = umask(022);
+
+        assert_non_null(mkdtemp(dir));
+        for (size_t i = 0; i < ELEMENTSOF(masks); i++) {
+                _cleanup_(freep) char *f = strprintf("%s/f%zu", dir, i);
+                _cleanup_(freep) char *d = strprintf("d%zu", i);
+                _cleanup_(closep) int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+                assert_true(dfd >= 0);
+                umask(masks[i]);
+                assert_int_equal(write_file_atomic(f, "x", 1, 0644, (uid_t) -1, (gid_t) -1), 0);
+                assert_int_equal(mkdirat_mode(dfd, d, 0755), 0);
+                assert_int_equal(mkdirat_mode(dfd, d, 0755), -EEXIST);
+                umask(022);
+                assert_int_equal(stat(f, &st), 0);
+                assert_int_equal(st.st_mode & 07777, 0644);
+                assert_int_equal(fstatat(dfd, d, &st, 0), 0);
+                assert_int_equal(st.st_mode & 07777, 0755);
+        }
+        umask(old);
+        rm_rf(dir);
+}
+
+static void test_temp_files(void **state) {
+        char dir[] = "/tmp/acm-test-XXXXXX";
+        static const char *const keep[] = { "key.pem", ".hidden", "acm-agent-tmp-x", ".acm-agent-tm", "web.json" };
+        static const char *const gone[] = { ".acm-agent-tmp-key.pem-0123456789abcdef", ".acm-agent-tmp-", ".acm-agent-tmp-web.json-aa" };
+        _cleanup_(closep) int dfd = -1;
+        _cleanup_(freep) char *path = NULL, *tmpdir = NULL, *lnk = NULL;
+        struct stat st;
+
+        assert_non_null(mkdtemp(dir));
+        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(dfd >= 0);
+        for (size_t i = 0; i < ELEMENTSOF(keep); i++) {
+                _cleanup_(freep) char *p = path_join(dir, keep[i]);
+                assert_int_equal(write_file_atomic(p, "k", 1, 0600, (uid_t) -1, (gid_t) -1), 0);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(gone); i++) {
+                _cleanup_(closep) int fd = openat(dfd, gone[i], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+                assert_true(fd >= 0);
+        }
+        /* a leftover symlink goes, its target stays; a directory of that name stays */
+        lnk = path_join(dir, ".acm-agent-tmp-current-01");
+        assert_int_equal(symlink("key.pem", lnk), 0);
+        tmpdir = path_join(dir, ".acm-agent-tmp-dir");
+        assert_int_equal(mkdir(tmpdir, 0700), 0);
+
+        assert_int_equal(clean_temp_files(dfd), (int) ELEMENTSOF(gone) + 1);
+        for (size_t i = 0; i < ELEMENTSOF(keep); i++)
+                assert_int_equal(fstatat(dfd, keep[i], &st, AT_SYMLINK_NOFOLLOW), 0);
+        for (size_t i = 0; i < ELEMENTSOF(gone); i++)
+                assert_int_equal(fstatat(dfd, gone[i], &st, AT_SYMLINK_NOFOLLOW), -1);
+        assert_int_equal(lstat(lnk, &st), -1);
+        assert_int_equal(stat(tmpdir, &st), 0);
+        /* nothing left to do the second time; the descriptor is still usable */
+        assert_int_equal(clean_temp_files(dfd), 0);
+        assert_int_equal(clean_temp_files(-1), -EBADF);
+
+        /* write_file_atomic's temporary carries the prefix (the name is what makes cleaning safe) */
+        path = path_join(dir, "state.json");
+        assert_true(is_temp_file_name(".acm-agent-tmp-state.json-00"));
+        assert_false(is_temp_file_name("state.json"));
+        assert_false(is_temp_file_name(".state.json.tmp-00"));
+        rm_rf(dir);
+}
+
+/* write_file_atomic names its temporary with the prefix, so what a kill
+ * between create and rename leaves is what clean_temp_files() removes: the
+ * names created in the directory are watched with inotify. */
+static void test_atomic_write_temp_name(void **state) {
+        char dir[] = "/tmp/acm-test-XXXXXX";
+        _cleanup_(freep) char *target = NULL;
+        _cleanup_(closep) int ifd = -1;
+        char ev[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+        unsigned created = 0;
+        ssize_t k;
+
+        assert_non_null(mkdtemp(dir));
+        target = path_join(dir, "web.json");
+        ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+        assert_true(ifd >= 0);
+        assert_true(inotify_add_watch(ifd, dir, IN_CREATE) >= 0);
+        assert_int_equal(write_file_atomic(target, "x", 1, 0600, (uid_t) -1, (gid_t) -1), 0);
+        k = read(ifd, ev, sizeof ev);
+        assert_true(k > 0);
+        for (char *p = ev; p < ev + k;) {
+                struct inotify_event *e = (struct inotify_event *) p;
+                assert_true(e->len > 0);
+                print_message("created %s\n", e->name);
+                assert_true(is_temp_file_name(e->name));
+                assert_non_null(strstr(e->name, "web.json"));
+                created++;
+                p += sizeof *e + e->len;
+        }
+        assert_int_equal(created, 1);
+        rm_rf(dir);
+}
+
+static void test_array_reserve(void **state) {
+        _cleanup_(freep) int *a = NULL;
+        size_t cap = 0;
+        unsigned grows = 0;
+
+        for (size_t i = 0; i < 60000; i++) {
+                size_t before = cap;
+                assert_int_equal(ARRAY_RESERVE(a, cap, i + 1), 0);
+                if (cap != before)
+                        grows++;
+                assert_true(cap >= i + 1);
+                a[i] = (int) i;
+        }
+        /* geometric: about log2(60000 / 8) reallocations, not 60000 */
+        assert_true(grows <= 16);
+        assert_int_equal(a[59999], 59999);
+        size_t cap2 = 0;
+        void *p = NULL;
+        assert_int_equal(array_reserve(&p, &cap2, SIZE_MAX / 2, 16), -ENOMEM);
+        assert_null(p);
+        assert_int_equal(cap2, 0);
+}
+
+static void test_escape_control(void **state) {
+        char buf[16];
+        _cleanup_(freep) char *a = escape_control("ok\nfake: issued\r\t\x1b[2J\x7f\x01 \\ caf\xc3\xa9 \xc2\x9b" "1m", 1000);
+
+        assert_string_equal(a, "ok\\nfake: issued\\r\\t\\x1b[2J\\x7f\\x01 \\ caf\xc3\xa9 \\xc2\\x9b" "1m");
+        free(a);
+        a = escape_control("abcdef", 3);
+        assert_string_equal(a, "abc...");
+        free(a);
+        a = escape_control("", 3);
+        assert_string_equal(a, "");
+        assert_null(escape_control(NULL, 3));
+
+        assert_string_equal(escape_control_buf("a\nb", buf, sizeof buf), "a\\nb");
+        /* never half an escape: 15 usable bytes */
+        assert_string_equal(escape_control_buf("0123456789\x1b\x1b\x1b", buf, sizeof buf), "0123456789...");
+        assert_string_equal(escape_control_buf("0123456789abcd\n", buf, sizeof buf), "0123456789ab...");
+        assert_string_equal(escape_control_buf("0123456789ab\n", buf, sizeof buf), "0123456789ab\\n");
+        assert_string_equal(escape_control_buf("0123456789abcd", buf, sizeof buf), "0123456789abcd");
+        assert_string_equal(escape_control_buf("0123456789abcdef", buf, sizeof buf), "0123456789ab...");
+        assert_string_equal(escape_control_buf("0123456789abcde", buf, sizeof buf), "0123456789abcde");
+        assert_string_equal(escape_control_buf("\n\n", buf, 3), "\\n");
+        assert_string_equal(escape_control_buf("abc", buf, 1), "");
+}
+
+/* A message quoting AWS cannot forge a second log line or clear the screen. */
+static void test_log_escapes(void **state) {
+        char path[] = "/tmp/acm-test-log-XXXXXX";
+        _cleanup_(freep) char *data = NULL;
+        int fd = mkstemp(path), saved = dup(STDERR_FILENO);
+        size_t n = 0;
+
+        assert_true(fd >= 0 && saved >= 0);
+        unsetenv("JOURNAL_STREAM");
+        assert_int_equal(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+        log_error("AccessDenied: %s", "no\nacm-agent: notice: web: issued\x1b[2J");
+        log_cert(LOG_ERR, "we\nb", "x\ty");
+        assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+        close(saved);
+        close(fd);
+        assert_int_equal(read_full_file(path, 4096, &data, NULL), 0);
+        unlink(path);
+        for (const char *p = data; *p; p++)
+                n += *p == '\n';
+        assert_int_equal(n, 2);
+        assert_non_null(strstr(data, "acm-agent: error: AccessDenied: no\\nacm-agent: notice: web: issued\\x1b[2J\n"));
+        assert_non_null(strstr(data, "acm-agent: error: we\\nb: x\\ty\n"));
+        assert_null(strchr(data, '\x1b'));
+}
+
+/* Hooks and reload commands get umask 022 even when the agent runs with 077. */
+static void test_spawn_umask(void **state) {
+        char *const argv[] = { (char *) "/bin/sh", (char *) "-c", (char *) "umask", NULL };
+        char buf[64] = "";
+        pid_t pid;
+        int out, err, ex, status;
+        ssize_t k;
+        size_t len = 0;
+        mode_t old = umask(077);
+
+        assert_int_equal(spawn_child(argv, NULL, NULL, &pid, &out, &err, &ex), 0);
+        umask(old);
+        while ((k = read(out, buf + len, sizeof buf - 1 - len)) > 0)
+                len += (size_t) k;
+        buf[len] = 0;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        close(out);
+        close(err);
+        close(ex);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        assert_string_equal(buf, "0022\n");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse_duration), cmocka_unit_test(test_format_duration),
                 cmocka_unit_test(test_parse_mode),     cmocka_unit_test(test_parse_numbers),
                 cmocka_unit_test(test_atomic_write),   cmocka_unit_test(test_clock),
-                cmocka_unit_test(test_url_check_host),
+                cmocka_unit_test(test_url_check_host), cmocka_unit_test(test_read_full_file_special),
+                cmocka_unit_test(test_modes_ignore_umask), cmocka_unit_test(test_temp_files),
+                cmocka_unit_test(test_atomic_write_temp_name), cmocka_unit_test(test_array_reserve),
+                cmocka_unit_test(test_escape_control), cmocka_unit_test(test_log_escapes),
+                cmocka_unit_test(test_spawn_umask),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

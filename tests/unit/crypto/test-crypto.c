@@ -18,6 +18,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "basic/macro.h"
 #include "crypto/crypto.h"
 
 #define NOW ((time_t) 1800000000)  /* 2027-01-15 */
@@ -82,6 +83,7 @@ typedef struct pki {
         EVP_PKEY *root_key, *sub_key, *leaf_key;
         X509 *root, *sub;
         char *root_pem, *sub_pem, *chain_pem;  /* chain = sub + root */
+        char store_path[64];                   /* a trust store file holding root */
 } pki;
 
 static pki P;
@@ -96,6 +98,11 @@ static int pki_setup(void **state) {
         P.root_pem = pem_of(P.root);
         P.sub_pem = pem_of(P.sub);
         P.chain_pem = cat(P.sub_pem, P.root_pem);
+        strcpy(P.store_path, "/tmp/test-crypto-store-XXXXXX");
+        int fd = mkstemp(P.store_path);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, P.root_pem, strlen(P.root_pem)), (ssize_t) strlen(P.root_pem));
+        close(fd);
         return 0;
 }
 
@@ -109,6 +116,7 @@ static int pki_teardown(void **state) {
         free(P.root_pem);
         free(P.sub_pem);
         free(P.chain_pem);
+        unlink(P.store_path);
         return 0;
 }
 
@@ -325,28 +333,18 @@ static void test_cert_info(void **state) {
 
 /* ---- verify ---- */
 
-/* The trust store for certificates without a CA certificate (ACM public):
- * a bundle holding the test root. */
-static char trust_path[64];
-
-static int verify_chain(const char *leaf, const char *chain, const char *ca, const char *trust, EVP_PKEY *key,
-                        conf_cert *c, char **reason, char **ret_chain) {
+/* Trust store: the test root (a file), as for an ACM public certificate. */
+static int verify(const char *leaf, const char *chain, const char *ca, EVP_PKEY *key, conf_cert *c, char **reason) {
         free(*reason);
         *reason = NULL;
-        return crypto_verify_issued(c, key, leaf, chain, ca, ca ? NULL : trust, NOW, ret_chain, reason);
+        return crypto_verify_issued(c, key, leaf, chain, ca, P.store_path, NOW, NULL, reason);
 }
 
-static int verify(const char *leaf, const char *chain, const char *ca, EVP_PKEY *key, conf_cert *c, char **reason) {
-        return verify_chain(leaf, chain, ca, trust_path, key, c, reason, NULL);
-}
-
-static void write_trust(const char *pem) {
-        int fd;
-        strcpy(trust_path, "/tmp/test-crypto-trust-XXXXXX");
-        fd = mkstemp(trust_path);
-        assert_true(fd >= 0);
-        assert_int_equal(write(fd, pem, strlen(pem)), (ssize_t) strlen(pem));
-        close(fd);
+static int verify_chain(const char *leaf, const char *chain, const char *ca, const char *store, conf_cert *c,
+                        char **ret_chain, char **reason) {
+        free(*reason);
+        *reason = NULL;
+        return crypto_verify_issued(c, P.leaf_key, leaf, chain, ca, store, NOW, ret_chain, reason);
 }
 
 static void test_verify(void **state) {
@@ -355,7 +353,6 @@ static void test_verify(void **state) {
         char *reason = NULL;
         char *good = leaf_pem("www.example.com", P.leaf_key, GOOD_SAN, NOW - 60, NOW + 90 * DAY);
 
-        write_trust(P.root_pem);
         /* happy: chain ends in root; also with explicit CA; and with sub-only chain + CA */
         assert_int_equal(verify(good, P.chain_pem, NULL, P.leaf_key, &c, &reason), 0);
         assert_null(reason);
@@ -407,15 +404,11 @@ static void test_verify(void **state) {
         char *r2pem = pem_of(r2);
         assert_int_equal(verify(good, P.sub_pem, r2pem, P.leaf_key, &c, &reason), -EKEYREJECTED);
         assert_string_equal(reason, "chain does not verify: unable to get local issuer certificate (depth 1)");
-        /* a trust store that does not hold the chain's root: the root the
-         * chain brings along is not trusted for being there */
-        char other_trust[64];
-        strcpy(other_trust, trust_path);
-        write_trust(r2pem);
-        assert_int_equal(verify(good, P.chain_pem, NULL, P.leaf_key, &c, &reason), -EKEYREJECTED);
-        assert_string_equal(reason, "chain does not verify: self-signed certificate in certificate chain (depth 2)");
-        unlink(trust_path);
-        strcpy(trust_path, other_trust);
+        /* no trust anchor: the system store does not hold the test root, and the
+         * root the answer brings along is not trusted for being there */
+        assert_int_equal(crypto_verify_issued(&c, P.leaf_key, good, P.chain_pem, NULL, NULL, NOW, NULL, &reason),
+                         -EKEYREJECTED);
+        assert_non_null(strstr(reason, "chain does not verify"));
         X509_free(r2);
         free(r2pem);
         EVP_PKEY_free(k2);
@@ -442,48 +435,92 @@ static void test_verify(void **state) {
 
         free(reason);
         free(good);
-        unlink(trust_path);
 }
 
-/* The chain deployed is the path verification built, never the bytes AWS
- * sent: a certificate that is not on the path is refused, a missing chain
- * is rebuilt from the anchor, the right chain comes back as it was. */
+/* The chain written is the chain verified (OpenSSL's path without the leaf,
+ * with the anchor); a chain that does not belong to the certificate is refused. */
 static void test_verify_chain(void **state) {
         (void) state;
         conf_cert c = want_cert();
-        char *reason = NULL, *chain = NULL;
+        char *reason = NULL, *out = NULL;
         char *good = leaf_pem("www.example.com", P.leaf_key, GOOD_SAN, NOW - 60, NOW + 90 * DAY);
+        EVP_PKEY *ok = ec_key(), *bk = ec_key();
+        X509 *other = make_cert("Other Root", ok, NULL, ok, true, NULL, NOW - DAY, NOW + 100 * DAY, 9);
+        X509 *bridge = make_cert("Bridge Root", bk, NULL, bk, true, NULL, NOW - DAY, NOW + 100 * DAY, 10);
+        /* the test root cross-signed by the bridge: same subject and key, another issuer */
+        X509 *cross = make_cert("Test Root", P.root_key, bridge, bk, true, NULL, NOW - DAY, NOW + 100 * DAY, 11);
+        char *other_pem = pem_of(other), *bridge_pem = pem_of(bridge), *cross_pem = pem_of(cross);
 
-        write_trust(P.root_pem);
-        /* right chain: sub + root, as sent */
-        assert_int_equal(verify_chain(good, P.chain_pem, NULL, trust_path, P.leaf_key, &c, &reason, &chain), 0);
-        assert_non_null(chain);
-        assert_string_equal(chain, P.chain_pem);
-        chain = (free(chain), NULL);
-        /* no chain at all, CA certificate + its chain from the CA: rebuilt */
-        char *ca_full = cat(P.sub_pem, P.root_pem);
-        assert_int_equal(verify_chain(good, NULL, ca_full, NULL, P.leaf_key, &c, &reason, &chain), 0);
-        assert_string_equal(chain, P.chain_pem);
-        chain = (free(chain), NULL);
-        /* an unrelated self-signed CA appended to the chain: refused */
-        EVP_PKEY *k2 = ec_key();
-        X509 *r2 = make_cert("Unrelated Root", k2, NULL, k2, true, NULL, NOW - DAY, NOW + DAY * 100, 11);
-        char *r2pem = pem_of(r2);
-        char *bad = cat(P.chain_pem, r2pem);
-        assert_int_equal(verify_chain(good, bad, ca_full, NULL, P.leaf_key, &c, &reason, &chain), -EKEYREJECTED);
-        assert_non_null(strstr(reason, "not on the path"));
-        assert_null(chain);
-        /* the unrelated CA as the whole chain: refused */
-        assert_int_equal(verify_chain(good, r2pem, ca_full, NULL, P.leaf_key, &c, &reason, &chain), -EKEYREJECTED);
-        assert_null(chain);
-        free(bad);
-        free(r2pem);
-        X509_free(r2);
-        EVP_PKEY_free(k2);
-        free(ca_full);
+        /* right chain: written as given (today's content) */
+        assert_int_equal(verify_chain(good, P.chain_pem, NULL, P.store_path, &c, &out, &reason), 0);
+        assert_string_equal(out, P.chain_pem);
+        free(TAKE_PTR(out));
+        assert_int_equal(verify_chain(good, P.chain_pem, P.root_pem, NULL, &c, &out, &reason), 0);
+        assert_string_equal(out, P.chain_pem);
+        free(TAKE_PTR(out));
+        /* a subordinate CA as anchor: the root above it, checked by signature, stays */
+        assert_int_equal(verify_chain(good, P.chain_pem, P.sub_pem, NULL, &c, &out, &reason), 0);
+        assert_string_equal(out, P.chain_pem);
+        free(TAKE_PTR(out));
+        /* missing chain: rebuilt from the anchor */
+        assert_int_equal(verify_chain(good, P.sub_pem, P.root_pem, NULL, &c, &out, &reason), 0);
+        assert_string_equal(out, P.chain_pem);
+        free(TAKE_PTR(out));
+        assert_int_equal(verify_chain(good, NULL, P.sub_pem, NULL, &c, &out, &reason), 0);
+        assert_string_equal(out, P.sub_pem);
+        free(TAKE_PTR(out));
+        assert_int_equal(verify_chain(good, "\n", P.sub_pem, NULL, &c, &out, &reason), 0);
+        assert_string_equal(out, P.sub_pem);
+        free(TAKE_PTR(out));
+        X509 *direct = make_cert("www.example.com", P.leaf_key, P.root, P.root_key, false, GOOD_SAN, NOW - 60,
+                                 NOW + 90 * DAY, 77);
+        char *direct_pem = pem_of(direct);
+        assert_int_equal(verify_chain(direct_pem, NULL, P.root_pem, NULL, &c, &out, &reason), 0);
+        assert_string_equal(out, P.root_pem);
+        free(TAKE_PTR(out));
+        assert_int_equal(verify_chain(direct_pem, NULL, NULL, P.store_path, &c, &out, &reason), 0);
+        assert_string_equal(out, P.root_pem);
+        free(TAKE_PTR(out));
+
+        /* an unrelated self-signed CA as the whole chain */
+        assert_int_equal(verify_chain(good, other_pem, P.sub_pem, NULL, &c, &out, &reason), -EKEYREJECTED);
+        assert_non_null(strstr(reason, "chain: certificate 1 (/CN=Other Root) is not on the path"));
+        assert_null(out);
+        assert_int_equal(verify_chain(direct_pem, other_pem, P.root_pem, NULL, &c, &out, &reason), -EKEYREJECTED);
+        assert_null(out);
+        /* the right chain plus junk */
+        char *extra = cat(P.chain_pem, other_pem);
+        assert_int_equal(verify_chain(good, extra, NULL, P.store_path, &c, &out, &reason), -EKEYREJECTED);
+        assert_non_null(strstr(reason, "certificate 3 (/CN=Other Root)"));
+        assert_int_equal(verify_chain(good, extra, P.root_pem, NULL, &c, &out, &reason), -EKEYREJECTED);
+        assert_null(out);
+        /* the leaf repeated in its own chain does not belong there either */
+        char *withleaf = cat(P.chain_pem, good);
+        assert_int_equal(verify_chain(good, withleaf, P.root_pem, NULL, &c, &out, &reason), -EKEYREJECTED);
+        assert_null(out);
+
+        /* a cross-certificate of the anchor and its issuer are accepted, not written */
+        char *x1 = cat(P.sub_pem, cross_pem), *x2 = cat(x1, bridge_pem);
+        assert_int_equal(verify_chain(good, x2, NULL, P.store_path, &c, &out, &reason), 0);
+        assert_string_equal(out, P.chain_pem);
+        free(TAKE_PTR(out));
+
+        free(x1);
+        free(x2);
+        free(extra);
+        free(withleaf);
+        free(direct_pem);
+        X509_free(direct);
+        free(other_pem);
+        free(bridge_pem);
+        free(cross_pem);
+        X509_free(other);
+        X509_free(bridge);
+        X509_free(cross);
+        EVP_PKEY_free(ok);
+        EVP_PKEY_free(bk);
         free(reason);
         free(good);
-        unlink(trust_path);
 }
 
 /* ---- output builders ---- */
@@ -583,17 +620,76 @@ static void test_pkcs8(void **state) {
         assert_int_equal(ERR_peek_error(), 0);
 }
 
+/* The PBKDF2 iteration count comes with the (AWS) input: a huge one is
+ * refused before any derivation instead of holding the agent for minutes. */
+static void test_pkcs8_iterations(void **state) {
+        (void) state;
+        PKCS8_PRIV_KEY_INFO *p8 = EVP_PKEY2PKCS8(P.leaf_key);
+        assert_non_null(p8);
+        X509_SIG *sig = PKCS8_encrypt(-1, EVP_aes_256_cbc(), "pw", 2, NULL, 0, 65536, p8);
+        assert_non_null(sig);
+        unsigned char *der = NULL;
+        int n = i2d_X509_SIG(sig, &der);
+        assert_true(n > 0);
+        X509_SIG_free(sig);
+        PKCS8_PRIV_KEY_INFO_free(p8);
+
+        /* as encrypted (65536 rounds): accepted */
+        BIO *b = BIO_new(BIO_s_mem());
+        assert_true(PEM_write_bio(b, "ENCRYPTED PRIVATE KEY", "", der, n) > 0);
+        char *d;
+        long l = BIO_get_mem_data(b, &d);
+        char *pem = strndup(d, (size_t) l);
+        BIO_free(b);
+        EVP_PKEY *k = NULL;
+        assert_int_equal(crypto_decrypt_pkcs8(pem, "pw", &k), 0);
+        EVP_PKEY_free(k);
+        k = NULL;
+        free(pem);
+
+        /* the INTEGER 65536 (02 03 01 00 00) patched to 8388607 rounds */
+        unsigned char *at = memmem(der, (size_t) n, "\x02\x03\x01\x00\x00", 5);
+        assert_non_null(at);
+        memcpy(at, "\x02\x03\x7f\xff\xff", 5);
+        b = BIO_new(BIO_s_mem());
+        assert_true(PEM_write_bio(b, "ENCRYPTED PRIVATE KEY", "", der, n) > 0);
+        l = BIO_get_mem_data(b, &d);
+        pem = strndup(d, (size_t) l);
+        BIO_free(b);
+        assert_int_equal(crypto_decrypt_pkcs8(pem, "pw", &k), -E2BIG);
+        assert_null(k);
+        free(pem);
+        OPENSSL_free(der);
+        assert_int_equal(ERR_peek_error(), 0);
+}
+
+/* The key-to-certificate match the engine uses to promote a pending key and
+ * to find the key of a pending certificate after a kill. */
+static void test_key_matches_cert(void **state) {
+        (void) state;
+        char *good = leaf_pem("www.example.com", P.leaf_key, GOOD_SAN, NOW - 60, NOW + 90 * DAY);
+        EVP_PKEY *other = ec_key();
+
+        assert_int_equal(crypto_key_matches_cert(P.leaf_key, good), 1);
+        assert_int_equal(crypto_key_matches_cert(other, good), 0);
+        assert_int_equal(crypto_key_matches_cert(P.leaf_key, "not a certificate"), -EBADMSG);
+        assert_int_equal(crypto_key_matches_cert(NULL, good), -EINVAL);
+        EVP_PKEY_free(other);
+        free(good);
+        assert_int_equal(ERR_peek_error(), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_key_types),
                 cmocka_unit_test(test_key_load_file),
                 cmocka_unit_test(test_csr),
                 cmocka_unit_test(test_cert_info),
-                cmocka_unit_test(test_verify),
-                cmocka_unit_test(test_verify_chain),
+                cmocka_unit_test(test_verify), cmocka_unit_test(test_verify_chain),
                 cmocka_unit_test(test_fullchain_and_bundle),
                 cmocka_unit_test(test_pkcs12),
-                cmocka_unit_test(test_pkcs8),
+                cmocka_unit_test(test_pkcs8), cmocka_unit_test(test_pkcs8_iterations),
+                cmocka_unit_test(test_key_matches_cert),
         };
         return cmocka_run_group_tests(tests, pki_setup, pki_teardown);
 }

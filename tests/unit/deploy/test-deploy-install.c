@@ -9,7 +9,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <pwd.h>
+#include <stdint.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -167,7 +176,7 @@ static void test_planted(void **st) {
         assert_int_equal(install("C", "K", "cc", &r, err, sizeof(err)), -ELOOP);
         assert_int_equal(unlink(kp), 0);
 
-        /* a regular file from an earlier tool is replaced */
+        /* a regular file from an earlier tool is replaced (and kept aside: test_operator_files) */
         assert_int_equal(write_file_atomic(kp, "OLD", 3, 0600, (uid_t) -1, (gid_t) -1), 0);
         assert_int_equal(install("C", "K", "cc", &r, err, sizeof(err)), 0);
         _cleanup_(freep) char *k = rd("key.pem");
@@ -214,6 +223,372 @@ static void test_write_failure(void **st) {
         assert_int_equal(strv_length(l), 1);
 }
 
+static void mkdir_p(const char *a) {
+        _cleanup_(freep) char *cmd = strprintf("mkdir -p '%s'", a);
+        assert_int_equal(system(cmd), 0);
+}
+
+/* uid/gid of an unprivileged user, or skip when the test is not root. */
+static bool unprivileged(uid_t *uid, gid_t *gid) {
+        struct passwd *pw = getpwnam("nobody");
+        if (geteuid() != 0 || !pw)
+                return false;
+        *uid = pw->pw_uid;
+        *gid = pw->pw_gid;
+        return true;
+}
+
+static bool exists(const char *path) {
+        struct stat st;
+        return lstat(path, &st) == 0;
+}
+
+/* .versions, a version directory or current that someone else could write or
+ * owns is refused: the live version cannot be swapped under the agent. */
+static void test_tree_modes_and_owners(void **st) {
+        deploy_result r = {};
+        char err[512] = "";
+        _cleanup_(freep) char *v = strprintf("%s/.versions", outdir), *cur = strprintf("%s/current", outdir);
+        _cleanup_(freep) char *c = NULL;
+        uid_t nob;
+        gid_t nobg;
+        (void) st;
+
+        assert_int_equal(install("C1", "K1", "ff01", &r, err, sizeof(err)), 0);
+        _cleanup_(freep) char *vd = strprintf("%s/%s", v, r.version);
+
+        assert_int_equal(chmod(v, 0777), 0);
+        assert_int_equal(install("C2", "K2", "ff02", &r, err, sizeof(err)), -EPERM);
+        assert_non_null(strstr(err, v));
+        assert_non_null(strstr(err, "chmod go-w"));
+        assert_int_equal(deploy_check_dir(&out, err, sizeof err), -EPERM);
+        assert_int_equal(chmod(v, 0755), 0);
+
+        /* a version directory writable by others (the current one) */
+        assert_int_equal(chmod(vd, 0757), 0);
+        err[0] = 0;
+        assert_int_equal(install("C2", "K2", "ff02", &r, err, sizeof(err)), -EPERM);
+        assert_non_null(strstr(err, vd));
+        assert_int_equal(chmod(vd, 0755), 0);
+
+        /* the output directory itself */
+        assert_int_equal(chmod(outdir, 0775), 0);
+        assert_int_equal(install("C2", "K2", "ff02", &r, err, sizeof(err)), -EPERM);
+        assert_non_null(strstr(err, outdir));
+        assert_int_equal(chmod(outdir, 0755), 0);
+        c = rd("cert.pem");
+        assert_string_equal(c, "C1");
+
+        if (!unprivileged(&nob, &nobg)) {
+                print_message("not root: ownership cases skipped\n");
+                return;
+        }
+        /* owned by an unprivileged user, even with safe mode bits */
+        assert_int_equal(chown(v, nob, nobg), 0);
+        assert_int_equal(install("C2", "K2", "ff02", &r, err, sizeof(err)), -EPERM);
+        assert_non_null(strstr(err, "not by root"));
+        assert_non_null(strstr(err, v));
+        assert_int_equal(chown(v, 0, 0), 0);
+        assert_int_equal(chown(vd, nob, nobg), 0);
+        assert_int_equal(install("C2", "K2", "ff02", &r, err, sizeof(err)), -EPERM);
+        assert_non_null(strstr(err, vd));
+        assert_int_equal(deploy_rollback(&out, r.version, err, sizeof err), -EPERM);
+        assert_int_equal(chown(vd, 0, 0), 0);
+        assert_int_equal(lchown(cur, nob, nobg), 0);
+        assert_int_equal(install("C2", "K2", "ff02", &r, err, sizeof(err)), -EPERM);
+        assert_non_null(strstr(err, "current"));
+        assert_int_equal(lchown(cur, 0, 0), 0);
+        assert_int_equal(install("C2", "K2", "ff02", &r, err, sizeof(err)), 0);
+}
+
+/* An ancestor owned by an unprivileged user, or a symlink on the way, is
+ * never followed: root would write wherever it points. */
+static void test_ancestors(void **st) {
+        deploy_result r = {};
+        char err[512] = "";
+        _cleanup_(freep) char *user = strprintf("%s/user", base), *target = strprintf("%s/target", base);
+        _cleanup_(freep) char *lnk = strprintf("%s/user/link", base), *rootlnk = strprintf("%s/rootlink", base);
+        _cleanup_(freep) char *d1 = strprintf("%s/user/link/web", base), *d2 = strprintf("%s/rootlink/web", base);
+        _cleanup_(freep) char *d3 = strprintf("%s/user/web", base);
+        _cleanup_(freep) char *t1 = strprintf("%s/target/web", base);
+        uid_t nob;
+        gid_t nobg;
+        (void) st;
+
+        assert_int_equal(mkdir(target, 0755), 0);
+        /* a root-owned symlink among the ancestors: refused, the real path suggested */
+        assert_int_equal(symlink(target, rootlnk), 0);
+        out.dir = d2;
+        assert_int_equal(install("C", "K", "gg", &r, err, sizeof(err)), -ELOOP);
+        assert_non_null(strstr(err, rootlnk));
+        assert_non_null(strstr(err, "symlink"));
+        assert_non_null(strstr(err, target));
+        assert_false(exists(t1));
+        assert_int_equal(deploy_check_dir(&out, err, sizeof err), -ELOOP);
+        assert_int_equal(deploy_clean_temp(&out, err, sizeof err), -ELOOP);
+
+        if (!unprivileged(&nob, &nobg)) {
+                print_message("not root: ownership cases skipped\n");
+                out.dir = outdir;
+                return;
+        }
+        assert_int_equal(mkdir(user, 0755), 0);
+        assert_int_equal(chown(user, nob, nobg), 0);
+        assert_int_equal(symlink(target, lnk), 0);
+        assert_int_equal(lchown(lnk, nob, nobg), 0);
+        out.dir = d1;
+        err[0] = 0;
+        assert_int_equal(install("C", "K", "gg", &r, err, sizeof(err)), -EPERM);
+        assert_non_null(strstr(err, user));
+        assert_non_null(strstr(err, "chown root"));
+        assert_false(exists(t1));
+        /* no symlink at all: the owner alone is enough to refuse */
+        out.dir = d3;
+        assert_int_equal(install("C", "K", "gg", &r, err, sizeof(err)), -EPERM);
+        assert_false(exists(d3));
+        assert_int_equal(deploy_check_dir(&out, err, sizeof err), -EPERM);
+        /* a sticky root-owned world-writable ancestor (like /tmp) is fine */
+        assert_int_equal(chown(user, 0, 0), 0);
+        assert_int_equal(chmod(user, 01777), 0);
+        assert_int_equal(install("C", "K", "gg", &r, err, sizeof(err)), 0);
+        /* ... unless it is not root's */
+        assert_int_equal(chown(user, nob, nobg), 0);
+        assert_int_equal(install("C", "K", "gh", &r, err, sizeof(err)), -EPERM);
+        out.dir = outdir;
+}
+
+/* An operator's own key.pem / cert.pem is kept aside, never destroyed. */
+static void test_operator_files(void **st) {
+        deploy_result r = {};
+        char err[512] = "", hint[8];
+        _cleanup_(freep) char *kp = strprintf("%s/key.pem", outdir), *cp = strprintf("%s/cert.pem", outdir);
+        _cleanup_(strv_freep) char **l = NULL;
+        (void) st;
+
+        mkdir_p(outdir);
+        assert_int_equal(write_file_atomic(kp, "OPERATOR KEY", 12, 0600, (uid_t) -1, (gid_t) -1), 0);
+        assert_int_equal(write_file_atomic(cp, "OPERATOR CERT", 13, 0644, (uid_t) -1, (gid_t) -1), 0);
+        assert_int_equal(deploy_check_dir(&out, err, sizeof err), 0);
+        assert_int_equal(install("C1", "K1", "hh01", &r, err, sizeof(err)), 0);
+        print_message("%s\n", r.notice);
+        assert_non_null(strstr(r.notice, "kept the existing cert.pem, key.pem aside"));
+        assert_non_null(strstr(r.notice, "-operator/"));
+        _cleanup_(freep) char *k = rd("key.pem");
+        assert_string_equal(k, "K1");
+
+        /* the kept directory: named in the notice, holds the originals, 0700 */
+        const char *start = strstr(r.notice, "/.versions/");
+        assert_non_null(start);
+        start += strlen("/.versions/");
+        const char *end = strchr(start, '/');
+        _cleanup_(freep) char *id = strndup(start, (size_t) (end - start));
+        _cleanup_(freep) char *kept = strprintf("%s/.versions/%s", outdir, id);
+        _cleanup_(freep) char *keptk = strprintf("%s/key.pem", kept), *keptc = strprintf("%s/cert.pem", kept);
+        _cleanup_(freep) char *ok = NULL, *oc = NULL;
+        struct stat sb;
+        assert_int_equal(read_full_file(keptk, 100, &ok, NULL), 0);
+        assert_int_equal(read_full_file(keptc, 100, &oc, NULL), 0);
+        assert_string_equal(ok, "OPERATOR KEY");
+        assert_string_equal(oc, "OPERATOR CERT");
+        assert_int_equal(stat(kept, &sb), 0);
+        assert_int_equal(sb.st_mode & 07777, 0700);
+
+        /* not a version: not listed, not pruned, not a rollback target */
+        for (int i = 2; i < 7; i++) {
+                snprintf(hint, sizeof(hint), "hh%02d", i);
+                assert_int_equal(install("C", "K", hint, &r, err, sizeof(err)), 0);
+                assert_string_equal(r.notice, "");
+        }
+        assert_int_equal(deploy_list_versions(&out, &l), 0);
+        assert_int_equal(strv_length(l), 3);
+        for (char **i = l; *i; i++)
+                assert_null(strstr(*i, "operator"));
+        assert_int_equal(stat(keptk, &sb), 0);
+        assert_int_equal(deploy_rollback(&out, id, err, sizeof err), -ENOENT);
+        /* a version hint "operator" does not make a version look kept aside */
+        assert_int_equal(install("C", "K", "operator", &r, err, sizeof(err)), 0);
+        assert_null(strstr(r.version, "-operator"));
+}
+
+static void tree_modes(const char *dir, const char *version, mode_t m[6]) {
+        const char *pre[] = { "", "/.versions", "/.versions/", "/.versions/", "/.versions/", "/.." };
+        const char *post[] = { "", "", "", "/cert.pem", "/key.pem", "" };
+        for (size_t i = 0; i < ELEMENTSOF(pre); i++) {
+                bool v = i >= 2 && i <= 4;
+                _cleanup_(freep) char *p = strprintf("%s%s%s%s", dir, pre[i], v ? version : "", post[i]);
+                struct stat sb;
+                assert_int_equal(stat(p, &sb), 0);
+                m[i] = sb.st_mode & 07777;
+        }
+}
+
+/* The same tree whatever the umask of the caller. */
+static void test_umask(void **st) {
+        deploy_result r1 = {}, r2 = {};
+        char err[512] = "";
+        _cleanup_(freep) char *d1 = strprintf("%s/a/b/web", base), *d2 = strprintf("%s/c/d/web", base);
+        mode_t m1[6], m2[6];
+        mode_t old = umask(077);
+        (void) st;
+
+        out.dir = d1;
+        assert_int_equal(install("C", "K", "ii", &r1, err, sizeof(err)), 0);
+        umask(0);
+        out.dir = d2;
+        assert_int_equal(install("C", "K", "ii", &r2, err, sizeof(err)), 0);
+        umask(old);
+        out.dir = outdir;
+        tree_modes(d1, r1.version, m1);
+        tree_modes(d2, r2.version, m2);
+        for (int i = 0; i < 6; i++) {
+                print_message("%o %o\n", m1[i], m2[i]);
+                assert_int_equal(m1[i], m2[i]);
+        }
+        assert_int_equal(m1[0], 0755);
+        assert_int_equal(m1[1], 0755);
+        assert_int_equal(m1[2], 0755);
+        assert_int_equal(m1[3], 0644);
+        assert_int_equal(m1[4], 0600);
+        assert_int_equal(m1[5], 0755);  /* a parent created on the way */
+}
+
+/* What a kill leaves (temporaries, a half-written version) goes; nothing else does. */
+static void test_clean_temp(void **st) {
+        deploy_result r = {};
+        char err[512] = "";
+        _cleanup_(strv_freep) char **before = NULL, **after = NULL;
+        (void) st;
+
+        assert_int_equal(deploy_clean_temp(&out, err, sizeof err), 0);  /* nothing there yet */
+        assert_false(exists(outdir));
+        assert_int_equal(install("C1", "K1", "jj01", &r, err, sizeof(err)), 0);
+        _cleanup_(freep) char *tl = strprintf("%s/.acm-agent-tmp-current-0a0b0c", outdir);
+        _cleanup_(freep) char *tv = strprintf("%s/.versions/.acm-agent-tmp-20270101T000000Z-jj02-00", outdir);
+        _cleanup_(freep) char *tvk = strprintf("%s/key.pem", tv);
+        _cleanup_(freep) char *tin = strprintf("%s/.versions/%s/.acm-agent-tmp-x", outdir, r.version);
+        _cleanup_(freep) char *other = strprintf("%s/.hidden", outdir), *readme = strprintf("%s/README", outdir);
+        assert_int_equal(symlink(".versions/x", tl), 0);
+        assert_int_equal(mkdir(tv, 0755), 0);
+        assert_int_equal(write_file_atomic(tvk, "HALF A KEY", 10, 0600, (uid_t) -1, (gid_t) -1), 0);
+        assert_int_equal(write_file_atomic(tin, "x", 1, 0600, (uid_t) -1, (gid_t) -1), 0);
+        assert_int_equal(write_file_atomic(other, "x", 1, 0600, (uid_t) -1, (gid_t) -1), 0);
+        assert_int_equal(write_file_atomic(readme, "x", 1, 0600, (uid_t) -1, (gid_t) -1), 0);
+        assert_int_equal(deploy_list_versions(&out, &before), 0);
+        assert_int_equal(strv_length(before), 1);  /* a temporary is not a version */
+
+        assert_int_equal(deploy_clean_temp(&out, err, sizeof err), 3);
+        assert_false(exists(tl));
+        assert_false(exists(tv));
+        assert_false(exists(tin));
+        assert_true(exists(other));
+        assert_true(exists(readme));
+        assert_int_equal(deploy_list_versions(&out, &after), 0);
+        assert_int_equal(strv_length(after), 1);
+        assert_string_equal(after[0], r.version);
+        _cleanup_(freep) char *c = rd("cert.pem"), *k = rd("key.pem");
+        assert_string_equal(c, "C1");
+        assert_string_equal(k, "K1");
+        assert_int_equal(deploy_clean_temp(&out, err, sizeof err), 0);
+}
+
+static void test_version_remove(void **st) {
+        deploy_result r1 = {}, r2 = {}, r3 = {};
+        char err[512] = "";
+        _cleanup_(strv_freep) char **l = NULL;
+        (void) st;
+
+        assert_int_equal(install("C1", "K1", "kk01", &r1, err, sizeof(err)), 0);
+        assert_int_equal(install("C2", "K2", "kk02", &r2, err, sizeof(err)), 0);
+        assert_int_equal(install("C3", "K3", "kk03", &r3, err, sizeof(err)), 0);
+        assert_int_equal(deploy_version_remove(&out, r3.version, err, sizeof err), -EBUSY);
+        assert_non_null(strstr(err, "current"));
+        assert_int_equal(deploy_version_remove(&out, r2.version, err, sizeof err), 0);
+        assert_int_equal(deploy_version_remove(&out, r2.version, err, sizeof err), -ENOENT);
+        assert_int_equal(deploy_version_remove(&out, "../x", err, sizeof err), -EINVAL);
+        assert_int_equal(deploy_version_remove(&out, ".versions", err, sizeof err), -EINVAL);
+        assert_int_equal(deploy_list_versions(&out, &l), 0);
+        assert_int_equal(strv_length(l), 2);
+        assert_string_equal(l[0], r1.version);
+        assert_string_equal(l[1], r3.version);
+        /* the removed version is no rollback target: the older one is */
+        assert_int_equal(deploy_rollback(&out, NULL, err, sizeof(err)), 0);
+        _cleanup_(freep) char *c = rd("cert.pem");
+        assert_string_equal(c, "C1");
+}
+
+static void test_check_dir(void **st) {
+        deploy_result r = {};
+        char err[512] = "";
+        _cleanup_(freep) char *kp = strprintf("%s/key.pem", outdir), *v = strprintf("%s/.versions", outdir);
+        (void) st;
+
+        /* nothing exists yet: fine, and nothing is created */
+        assert_int_equal(deploy_check_dir(&out, err, sizeof err), 0);
+        assert_false(exists(outdir));
+        assert_int_equal(install("C1", "K1", "ll01", &r, err, sizeof(err)), 0);
+        assert_int_equal(deploy_check_dir(&out, err, sizeof err), 0);
+        assert_int_equal(unlink(kp), 0);
+        assert_int_equal(symlink("/etc/passwd", kp), 0);
+        assert_int_equal(deploy_check_dir(&out, err, sizeof err), -ELOOP);
+        assert_non_null(strstr(err, kp));
+        assert_int_equal(unlink(kp), 0);
+        assert_int_equal(symlink("current/key.pem", kp), 0);
+        assert_int_equal(chmod(v, 0777), 0);
+        assert_int_equal(deploy_check_dir(&out, err, sizeof err), -EPERM);
+        struct stat sb;
+        assert_int_equal(stat(v, &sb), 0);
+        assert_int_equal(sb.st_mode & 07777, 0777);  /* checked, not changed */
+        assert_int_equal(chmod(v, 0755), 0);
+        assert_int_equal(deploy_check_dir(&out, err, sizeof err), 0);
+}
+
+/* Where openat2 is missing (ENOSYS, e.g. an old kernel or a seccomp filter),
+ * the walk falls back to O_NOFOLLOW and refuses the same things. */
+static int child_without_openat2(void) {
+        struct sock_filter f[] = {
+                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat2, 0, 1),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        };
+        struct sock_fprog prog = { .len = ELEMENTSOF(f), .filter = f };
+        deploy_result r = {};
+        char err[512] = "";
+        _cleanup_(freep) char *target = strprintf("%s/t", base), *lnk = strprintf("%s/l", base);
+        _cleanup_(freep) char *evil = strprintf("%s/l/web", base);
+
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+                return 10;
+        if (syscall(SYS_openat2, AT_FDCWD, "/", NULL, 0) >= 0 || errno != ENOSYS)
+                return 11;
+        if (install("C1", "K1", "mm01", &r, err, sizeof(err)) != 0)
+                return 12;
+        if (install("C2", "K2", "mm02", &r, err, sizeof(err)) != 0 || strcmp(r.previous, "") == 0)
+                return 13;
+        if (mkdir(target, 0755) < 0 || symlink(target, lnk) < 0)
+                return 14;
+        out.dir = evil;
+        if (install("C", "K", "mm03", &r, err, sizeof(err)) != -ELOOP)
+                return 15;
+        return 0;
+}
+
+static void test_openat2_enosys(void **st) {
+        int status;
+        pid_t pid;
+        (void) st;
+
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0)
+                _exit(child_without_openat2());
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+        _cleanup_(freep) char *c = rd("cert.pem");
+        assert_string_equal(c, "C2");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_install, setup, teardown),
@@ -221,6 +596,14 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_planted, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_world_writable, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_write_failure, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_tree_modes_and_owners, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_ancestors, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_operator_files, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_umask, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_clean_temp, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_version_remove, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_check_dir, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_openat2_enosys, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
