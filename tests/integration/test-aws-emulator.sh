@@ -104,7 +104,7 @@ emu_ctl POST /fault '{"operation": "*", "kind": "clear"}' >/dev/null
 EC_CA=arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/22222222-2222-4222-8222-222222222222
 expect_rc 0 "online check passes for good CAs" -- "$CALL" --check-online "pca:$RSA_CA" "pca:$EC_CA=SHA256WITHECDSA"
 expect_grep "ok   credentials: environment" "prints the credential source"
-expect_grep "ok   identity: arn:aws:" "prints the identity"
+expect_grep "ok   sts:GetCallerIdentity: arn:aws:" "prints the identity"
 expect_grep "ok   CA .*11111111.*ACTIVE, RSA_2048" "RSA CA active"
 expect_rc 1 "online check fails on a family mismatch" -- "$CALL" --check-online "pca:$EC_CA=SHA256WITHRSA"
 expect_grep "FAIL CA .*signing_algorithm SHA256WITHRSA does not match" "names the mismatch"
