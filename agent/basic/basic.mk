@@ -9,6 +9,8 @@ libacmagent_a_SOURCES += \
 	agent/basic/clock.h \
 	agent/basic/util.c \
 	agent/basic/util.h \
+	agent/basic/strmap.c \
+	agent/basic/strmap.h \
 	agent/basic/spawn.c \
 	agent/basic/spawn.h \
 	agent/basic/worker.c \
@@ -23,6 +25,12 @@ TESTS += tests/unit/basic/test-util
 tests_unit_basic_test_util_SOURCES = tests/unit/basic/test-util.c
 tests_unit_basic_test_util_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_basic_test_util_LDADD = $(UNIT_LDADD)
+
+check_PROGRAMS += tests/unit/basic/test-strmap
+TESTS += tests/unit/basic/test-strmap
+tests_unit_basic_test_strmap_SOURCES = tests/unit/basic/test-strmap.c
+tests_unit_basic_test_strmap_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_basic_test_strmap_LDADD = $(UNIT_LDADD)
 
 check_PROGRAMS += tests/unit/basic/test-worker
 TESTS += tests/unit/basic/test-worker

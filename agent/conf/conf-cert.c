@@ -433,7 +433,7 @@ static void check_output_dir(conf_ctx *x, conf_cert *cert, const cnode *n) {
                 L->oom = true;
                 return;
         }
-        r = conf_path_canonical(norm, &canon);
+        r = x->paths ? conf_path_canonical_cached(norm, x->paths, &canon) : conf_path_canonical(norm, &canon);
         if (r == -ENOMEM) {
                 L->oom = true;
                 return;
@@ -444,10 +444,10 @@ static void check_output_dir(conf_ctx *x, conf_cert *cert, const cnode *n) {
         else if ((virt = conf_path_virtual(norm)) || (canon && (virt = conf_path_virtual(canon))))
                 conf_err_at(L, at, "path", "write the files to a real file system, such as /etc/ssl/acm-agent/NAME",
                             "output.dir %s is inside %s (a virtual file system)", cert->output.dir, virt);
-        else if (stat(canon ? canon : norm, &st) == 0 && !S_ISDIR(st.st_mode))
+        else if ((r = stat(canon ? canon : norm, &st) < 0 ? -errno : 0) == 0 && !S_ISDIR(st.st_mode))
                 conf_err_at(L, at, "path", "name a directory (it is created when missing), or move the file away",
                             "output.dir %s exists and is %s, not a directory", cert->output.dir, conf_file_kind(st.st_mode));
-        else if (stat(canon ? canon : norm, &st) < 0 && errno == ENOTDIR)
+        else if (r == -ENOTDIR)
                 conf_err_at(L, at, "path", "name a directory whose parents are directories",
                             "output.dir %s cannot be created: a parent of it is not a directory", cert->output.dir);
         free(cert->output.dir);

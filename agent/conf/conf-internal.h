@@ -178,6 +178,10 @@ bool conf_conflict(conf_loader *L, const cnode *map, const char *a, const char *
 /* ---- the sections (conf-top.c, conf-cert.c, conf-issuer.c, conf-reload.c) ---- */
 
 /* What the parsers of one load share. */
+typedef struct conf_path_cache {
+        char *parent, *canon;
+} conf_path_cache;
+
 typedef struct conf_ctx {
         conf_loader *L;
         conf *c;                   /* the configuration being built */
@@ -185,6 +189,7 @@ typedef struct conf_ctx {
         const cnode *defaults;     /* the `defaults:` mapping of the main file, or NULL */
         const cnode *output_root;  /* where output_root was set (top level or defaults), or NULL */
         size_t n_reloaders, alloc_reloaders;   /* of c->reloaders */
+        conf_path_cache *paths;    /* output directories' parents, resolved once */
 } conf_ctx;
 
 /* The keys of a certificate entry (also what `defaults:` may hold, except name). */
@@ -249,6 +254,17 @@ int conf_path_normalize(const char *p, char **ret);
  * existing ancestors), the rest appended. Returns 0 and *ret or -errno.
  */
 int conf_path_canonical(const char *p, char **ret);
+
+/*
+ * conf_path_canonical() for many paths that share their parent directory
+ * (a thousand output directories under one output_root): the parent's
+ * canonical form is kept in *cache (the last one asked), so each further
+ * path costs one lstat(2) of its last component instead of a realpath(3)
+ * walk. Same result as conf_path_canonical(). conf_path_cache_done() frees
+ * the cache.
+ */
+int conf_path_canonical_cached(const char *p, conf_path_cache *cache, char **ret);
+void conf_path_cache_done(conf_path_cache *cache);
 
 /* "/proc", "/sys" or "/dev" when normalised path p is that or below it; NULL otherwise. */
 const char *conf_path_virtual(const char *p);

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "conf/conf-internal.h"
+#include "basic/strmap.h"
 #include "basic/util.h"
 
 typedef conf_loader L_t;
@@ -350,6 +351,8 @@ int conf_load_with(const char *path, const conf_load_options *o, conf **ret, con
         _cleanup_(freep) bool *have_id = NULL;
         _cleanup_(freep) char *pcopy = NULL;
         char **canon = NULL;   /* canonical output dir of each certificate */
+        strmap *by_name = NULL, *by_dir = NULL;
+        conf_path_cache pcache = {};
         conf *c = NULL;
         cnode *root;
         int r;
@@ -366,8 +369,12 @@ int conf_load_with(const char *path, const conf_load_options *o, conf **ret, con
         canon = calloc(CONF_MAX_CERTS, sizeof(char *));
         pcopy = strdup(path);
         c = calloc(1, sizeof(conf));
-        if (!ld || !ids || !have_id || !canon || !pcopy || !c || !(c->path = strdup(path))) {
+        by_name = strmap_new();
+        by_dir = strmap_new();
+        if (!ld || !ids || !have_id || !canon || !pcopy || !c || !by_name || !by_dir || !(c->path = strdup(path))) {
                 free(canon);
+                strmap_free(by_name);
+                strmap_free(by_dir);
                 conf_free(c);
                 return -ENOMEM;
         }
@@ -376,7 +383,7 @@ int conf_load_with(const char *path, const conf_load_options *o, conf **ret, con
         add_doc(ld, path, path, NULL);
         root = ld->docs[0].root;
         const char *mainf = ld->mainf = L.n_files ? L.files[0] : path;
-        conf_ctx x = { .L = &L, .c = c };
+        conf_ctx x = { .L = &L, .c = c, .paths = &pcache };
         c->daemon = (conf_daemon) { .reload_debounce = 5, .acm_poll_interval = 6 * 3600, .dns_recheck_interval = 86400 };
 
         /* Top-level sections of the main file. */
@@ -543,35 +550,40 @@ int conf_load_with(const char *path, const conf_load_options *o, conf **ret, con
                          * /X/b/../a and /L/a where /L links to /X are one directory. */
                         const char *cn = NULL;
                         if (cert->output.dir) {
-                                r = conf_path_canonical(cert->output.dir, &canon[c->n_certs]);
+                                r = conf_path_canonical_cached(cert->output.dir, &pcache, &canon[c->n_certs]);
                                 if (r == -ENOMEM)
                                         L.oom = true;
                                 else if (r < 0)
                                         canon[c->n_certs] = strdup(cert->output.dir);
                                 cn = canon[c->n_certs];
                         }
-                        for (size_t j = 0; j < c->n_certs && cert->name; j++) {
-                                const conf_cert *oc = c->certs[j];
-                                if (oc->name && streq(oc->name, cert->name)) {
-                                        char hint[512];
-                                        snprintf(hint, sizeof hint, "rename one of them (the other is at %s:%u:%u)", oc->loc.file,
-                                                 oc->loc.line, oc->loc.column);
-                                        conf_err_at(&L, list->items[i], "duplicate", hint,
-                                               "certificate name '%s' is also defined at %s:%u:%u", cert->name, oc->loc.file,
-                                               oc->loc.line, oc->loc.column);
-                                        break;
-                                }
-                                if (cn && canon[j] && streq(canon[j], cn)) {
-                                        char hint[512];
-                                        snprintf(hint, sizeof hint, "give each certificate its own output.dir (the other is '%s' at %s:%u:%u)",
-                                                 oc->name ? oc->name : "?", oc->loc.file, oc->loc.line, oc->loc.column);
-                                        conf_err_at(&L, list->items[i], "duplicate", hint,
-                                               "certificate '%s' writes to %s, as does '%s' at %s:%u:%u (%s)", cert->name,
-                                               cert->output.dir, oc->name ? oc->name : "?", oc->loc.file, oc->loc.line,
-                                               oc->loc.column, oc->output.dir);
-                                        break;
-                                }
+                        /* names and output directories are unique: the
+                         * first certificate that has one is "the other" */
+                        void *prev = NULL;
+                        const conf_cert *oc;
+                        int rn = cert->name ? strmap_put(by_name, cert->name, cert, &prev) : 0, rd = 0;
+                        if (rn == -EEXIST) {
+                                char hint[512];
+                                oc = prev;
+                                snprintf(hint, sizeof hint, "rename one of them (the other is at %s:%u:%u)", oc->loc.file,
+                                         oc->loc.line, oc->loc.column);
+                                conf_err_at(&L, list->items[i], "duplicate", hint,
+                                       "certificate name '%s' is also defined at %s:%u:%u", cert->name, oc->loc.file,
+                                       oc->loc.line, oc->loc.column);
+                        } else if (cert->name && cn)
+                                rd = strmap_put(by_dir, cn, cert, &prev);
+                        if (rd == -EEXIST) {
+                                char hint[512];
+                                oc = prev;
+                                snprintf(hint, sizeof hint, "give each certificate its own output.dir (the other is '%s' at %s:%u:%u)",
+                                         oc->name ? oc->name : "?", oc->loc.file, oc->loc.line, oc->loc.column);
+                                conf_err_at(&L, list->items[i], "duplicate", hint,
+                                       "certificate '%s' writes to %s, as does '%s' at %s:%u:%u (%s)", cert->name,
+                                       cert->output.dir, oc->name ? oc->name : "?", oc->loc.file, oc->loc.line,
+                                       oc->loc.column, oc->output.dir);
                         }
+                        if (rn == -ENOMEM || rd == -ENOMEM)
+                                L.oom = true;
                         c->certs[c->n_certs++] = cert;
                         c->certs[c->n_certs] = NULL;
                 }
@@ -589,6 +601,9 @@ int conf_load_with(const char *path, const conf_load_options *o, conf **ret, con
 
         free(ld->as_canon);
         entries_free(ld);
+        strmap_free(by_name);
+        strmap_free(by_dir);
+        conf_path_cache_done(&pcache);
         for (size_t i = 0; i < c->n_certs; i++)
                 free(canon[i]);
         free(canon);

@@ -99,6 +99,47 @@ int conf_path_canonical(const char *p, char **ret) {
         }
 }
 
+int conf_path_canonical_cached(const char *p, conf_path_cache *cache, char **ret) {
+        _cleanup_(freep) char *n = NULL, *full = NULL;
+        struct stat st;
+        char *slash;
+        int r;
+
+        r = conf_path_normalize(p, &n);
+        if (r < 0)
+                return r;
+        slash = strrchr(n, '/');
+        if (!slash || slash == n)
+                return conf_path_canonical(n, ret);   /* "/" or "/x": nothing to share */
+        *slash = 0;
+        if (!cache->parent || !streq(cache->parent, n)) {
+                _cleanup_(freep) char *parent = strdup(n), *canon = NULL;
+                if (!parent)
+                        return -ENOMEM;
+                r = conf_path_canonical(parent, &canon);
+                if (r < 0)
+                        return r;
+                conf_path_cache_done(cache);
+                cache->parent = TAKE_PTR(parent);
+                cache->canon = TAKE_PTR(canon);
+        }
+        *slash = '/';
+        full = strprintf("%s/%s", streq(cache->canon, "/") ? "" : cache->canon, slash + 1);
+        if (!full)
+                return -ENOMEM;
+        /* the parent's symlinks are resolved; the last component only
+         * matters when it is a symlink itself */
+        if (lstat(full, &st) == 0 && S_ISLNK(st.st_mode))
+                return conf_path_canonical(n, ret);
+        *ret = TAKE_PTR(full);
+        return 0;
+}
+
+void conf_path_cache_done(conf_path_cache *cache) {
+        cache->parent = (free(cache->parent), NULL);
+        cache->canon = (free(cache->canon), NULL);
+}
+
 const char *conf_path_virtual(const char *p) {
         static const char *const roots[] = { "/proc", "/sys", "/dev" };
         for (size_t i = 0; i < ELEMENTSOF(roots); i++) {

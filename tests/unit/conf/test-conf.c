@@ -1272,6 +1272,57 @@ static void test_output_dir_canonical(void **state) {
         assert_int_equal(errs.items[0].loc.line, 5);
         assert_non_null(strstr(errs.items[0].message, "as does 'a'"));
         conf_errors_done(&errs);
+
+        /* the last component a symlink to a sibling: the same directory */
+        _cleanup_(freep) char *tx = path_join(real, "tx"), *ty = path_join(real, "ty");
+        assert_int_equal(mkdir(tx, 0755), 0);
+        assert_int_equal(symlink("tx", ty), 0);
+        free(text);
+        text = strprintf("certificates:\n"
+                         "  - name: a\n"
+                         "    issuer: {type: import, cert: /c, key: /k}\n"
+                         "    output: {dir: %s}\n"
+                         "  - name: b\n"
+                         "    issuer: {type: import, cert: /c, key: /k}\n"
+                         "    output: {dir: %s}\n",
+                         tx, ty);
+        write_at(dir, "acm-agent.yaml", text);
+        assert_int_equal(conf_load(p, &cf, &errs), -EINVAL);
+        assert_int_equal(errs.n, 1);
+        assert_int_equal(errs.items[0].loc.line, 5);
+        assert_non_null(strstr(errs.items[0].message, "as does 'a'"));
+        conf_errors_done(&errs);
+}
+
+/* The cached form (one parent kept) gives what conf_path_canonical() gives,
+ * whatever the order: a symlinked parent, a symlink as the last component,
+ * parts that do not exist, a child of "/", a parent that changes. */
+static void test_path_canonical_cached(void **state) {
+        (void) state;
+        _cleanup_(freep) char *dir = new_dir();
+        _cleanup_(freep) char *real = path_join(dir, "real"), *link = path_join(dir, "link");
+        _cleanup_(freep) char *x = path_join(real, "x"), *y = path_join(real, "y");
+        conf_path_cache cache = {};
+
+        assert_int_equal(mkdir(real, 0755), 0);
+        assert_int_equal(mkdir(x, 0755), 0);
+        assert_int_equal(symlink("real", link), 0);
+        assert_int_equal(symlink("x", y), 0);
+        const char *rel[] = { "real/x", "real/y", "real/none", "link/x", "link/y", "link/none/deeper", "real/x/",
+                              "real//x/../y", "none/a", "none/b", "real/x" };
+        for (size_t i = 0; i < ELEMENTSOF(rel); i++) {
+                _cleanup_(freep) char *p = strprintf("%s/%s", dir, rel[i]), *a = NULL, *b = NULL;
+                assert_int_equal(conf_path_canonical(p, &a), 0);
+                assert_int_equal(conf_path_canonical_cached(p, &cache, &b), 0);
+                assert_string_equal(a, b);
+        }
+        for (const char *const *p = (const char *const[]) { "/", "/tmp", "/nonexistent-acm-agent", NULL }; *p; p++) {
+                _cleanup_(freep) char *a = NULL, *b = NULL;
+                assert_int_equal(conf_path_canonical(*p, &a), 0);
+                assert_int_equal(conf_path_canonical_cached(*p, &cache, &b), 0);
+                assert_string_equal(a, b);
+        }
+        conf_path_cache_done(&cache);
 }
 
 /* ---- check --drop-in FILE [--as PATH] ---- */
@@ -1494,6 +1545,7 @@ int main(void) {
                 cmocka_unit_test(test_special_files),
                 cmocka_unit_test(test_ca_bundle_ok),
                 cmocka_unit_test(test_output_dir_canonical),
+                cmocka_unit_test(test_path_canonical_cached),
                 cmocka_unit_test(test_drop_in),
                 cmocka_unit_test(test_hook_bare_name),
                 cmocka_unit_test(test_acm_names_limit),
