@@ -820,6 +820,29 @@ int deploy_current(const conf_output *out, char **ret_id) {
         return 0;
 }
 
+int deploy_current_peek(const conf_output *out, char **ret_id) {
+        char buf[DEPLOY_ID_MAX + sizeof(DEPLOY_VERSIONS_DIR) + 2];
+        const char *pfx = DEPLOY_VERSIONS_DIR "/";
+        _cleanup_(freep) char *link = NULL;
+        ssize_t n;
+
+        if (!out || !out->dir || !ret_id)
+                return -EINVAL;
+        link = strprintf("%s/" DEPLOY_CURRENT_LINK, out->dir);
+        if (!link)
+                return -ENOMEM;
+        n = readlink(link, buf, sizeof(buf) - 1);
+        if (n < 0)
+                return errno == EINVAL ? -ENOENT : -errno;
+        if ((size_t) n >= sizeof(buf) - 1)
+                return -ENOENT;
+        buf[n] = 0;
+        if (!strneq(buf, pfx, strlen(pfx)) || !id_valid(buf + strlen(pfx)) || id_is_operator(buf + strlen(pfx)))
+                return -ENOENT;
+        *ret_id = strdup(buf + strlen(pfx));
+        return *ret_id ? 0 : -ENOMEM;
+}
+
 int deploy_list_versions(const conf_output *out, char ***ret) {
         _cleanup_(closep) int dfd = -1, vfd = -1;
         if (!out || !ret)

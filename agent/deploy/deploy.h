@@ -107,8 +107,18 @@ int deploy_install(const conf_output *out, const char *name,
  */
 int deploy_rollback(const conf_output *out, const char *to_version, char *err, size_t errlen);
 
-/* Sets *ret_id (caller frees) to the current version id. -ENOENT when none. */
+/* Sets *ret_id (caller frees) to the current version id. -ENOENT when none.
+ * The tree is walked and checked as for an install. */
 int deploy_current(const conf_output *out, char **ret_id);
+
+/*
+ * deploy_current() without the walk: one readlink(2) of out->dir/current,
+ * for deciding whether anything needs doing (a thousand certificates on
+ * every pass). A link that is not "<versions>/<id>" counts as none
+ * (-ENOENT). Nothing is written on the strength of this answer: every
+ * write goes through deploy_install(), which checks the tree.
+ */
+int deploy_current_peek(const conf_output *out, char **ret_id);
 
 /*
  * Sets *ret (NULL-terminated strv, oldest first, caller frees with

@@ -112,6 +112,22 @@ static void test_install(void **st) {
         _cleanup_(freep) char *cur = NULL;
         assert_int_equal(deploy_current(&out, &cur), 0);
         assert_string_equal(cur, r2.version);
+        /* the peek (no walk) sees the same version; a link that is not ours
+         * (nor a version) counts as none */
+        _cleanup_(freep) char *peek = NULL, *curlink = strprintf("%s/current", outdir);
+        assert_int_equal(deploy_current_peek(&out, &peek), 0);
+        assert_string_equal(peek, r2.version);
+        free(TAKE_PTR(peek));
+        assert_int_equal(rename(curlink, lp), 0);     /* current moved aside as cert.pem */
+        assert_int_equal(symlink("/etc", curlink), 0);
+        assert_int_equal(deploy_current_peek(&out, &peek), -ENOENT);
+        assert_int_equal(unlink(curlink), 0);
+        assert_int_equal(deploy_current_peek(&out, &peek), -ENOENT);
+        assert_null(peek);
+        assert_int_equal(rename(lp, curlink), 0);
+        assert_int_equal(symlink("current/cert.pem", lp), 0);
+        assert_int_equal(deploy_current_peek(&out, &peek), 0);
+        assert_string_equal(peek, r2.version);
 
         assert_int_equal(deploy_rollback(&out, NULL, err, sizeof(err)), 0);
         free(c);
