@@ -49,6 +49,7 @@ typedef enum machine_busy {
         BUSY_RELOAD,      /* queued for, or inside, a reload batch */
         BUSY_HOOK,        /* a deploy/failure hook runs */
         BUSY_SLEEP,       /* --once: a short wait the pass sits out */
+        BUSY_LOAD,        /* --once: its state is read ahead on a worker (engine_run_once) */
 } machine_busy;
 
 typedef enum issuer_op {
@@ -111,6 +112,12 @@ struct machine {
         bool changed;
         char *error;
         char *plan;
+
+        /* a state read ahead on a worker, taken by the next machine_load() */
+        bool pre_ready;
+        int pre_r;
+        cert_state *pre_st;
+        char *pre_err;
 };
 
 struct engine {

@@ -186,7 +186,13 @@ int machine_load(machine *m, char **ret_error) {
         int r;
 
         *ret_error = NULL;
-        r = store_load(state_dir(m), m->name, &st, ret_error);
+        if (m->pre_ready) {
+                m->pre_ready = false;
+                r = m->pre_r;
+                st = TAKE_PTR(m->pre_st);
+                *ret_error = TAKE_PTR(m->pre_err);
+        } else
+                r = store_load(state_dir(m), m->name, &st, ret_error);
         if (r == -ENOENT) {
                 st = cert_state_new();
                 if (!st)
@@ -250,7 +256,7 @@ static void decide(machine *m, sched_decision *d) {
         };
         if (st->served.serial && in.deploys) {
                 _cleanup_(freep) char *id = NULL;
-                have_current = deploy_current(&m->cert->output, &id) >= 0 &&
+                have_current = deploy_current_peek(&m->cert->output, &id) >= 0 &&
                                (!st->served.version || streq(id, st->served.version));
         }
         in.have_current = have_current;
@@ -1417,6 +1423,8 @@ machine *machine_free(machine *m) {
         EVP_PKEY_free(m->deploy_key);
         hook_process_unref(m->validation_hook);
         cert_state_free(m->st);
+        cert_state_free(m->pre_st);
+        free(m->pre_err);
         conf_gen_unref(m->cref);
         conf_gen_unref(m->next_cref);
         free(m->revoked_version);

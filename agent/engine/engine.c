@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "basic/clock.h"
 #include "basic/log.h"
@@ -448,6 +449,125 @@ void engine_rearm(engine *e) {
 
 /* ---- running ---- */
 
+/*
+ * Reading a thousand state files is most of a pass that finds nothing to do
+ * (the JSON parse dominates). With more than PRELOAD_MIN certificates and
+ * more than one CPU, the machines after the first share are handed in
+ * chunks to workers that only read and parse (store_load()) and compute
+ * the fingerprints of the (immutable) settings, nothing else;
+ * each chunk's machines are BUSY_LOAD until its done callback, on the loop,
+ * gives them their state and wakes them. The loop reads the first share
+ * itself meanwhile.
+ */
+#define PRELOAD_MIN 64
+#define PRELOAD_MAX_CHUNKS 4
+
+typedef struct preload_job {
+        engine *e;
+        char *state_dir;
+        size_t n;
+        machine **ms;          /* on the loop only */
+        const char **names;    /* the machines' names (immutable while BUSY_LOAD) */
+        const conf_cert **certs;  /* and settings, for their fingerprints */
+        char (*fp)[2][33];
+        cert_state **st;
+        char **err;
+        int *r;
+} preload_job;
+
+static void preload_job_free(preload_job *j) {
+        for (size_t i = 0; i < j->n; i++) {
+                cert_state_free(j->st[i]);
+                free(j->err[i]);
+        }
+        free(j->state_dir);
+        free(j->ms);
+        free(j->names);
+        free(j->certs);
+        free(j->fp);
+        free(j->st);
+        free(j->err);
+        free(j->r);
+        free(j);
+}
+
+static int preload_run(void *arg) {
+        preload_job *j = arg;
+        for (size_t i = 0; i < j->n; i++) {
+                j->r[i] = store_load(j->state_dir, j->names[i], &j->st[i], &j->err[i]);
+                if (engine_fingerprint(j->certs[i], false, j->fp[i][0]) < 0 ||
+                    engine_fingerprint(j->certs[i], true, j->fp[i][1]) < 0)
+                        j->fp[i][0][0] = 0;
+        }
+        return 0;
+}
+
+static void preload_done(int r, void *arg) {
+        preload_job *j = arg;
+
+        if (r != -ECANCELED) {
+                for (size_t i = 0; i < j->n; i++) {
+                        machine *m = j->ms[i];
+                        m->pre_ready = true;
+                        m->pre_r = j->r[i];
+                        m->pre_st = TAKE_PTR(j->st[i]);
+                        m->pre_err = TAKE_PTR(j->err[i]);
+                        if (j->fp[i][0][0]) {
+                                memcpy(m->fp_issue, j->fp[i][0], sizeof(m->fp_issue));
+                                memcpy(m->fp_deploy, j->fp[i][1], sizeof(m->fp_deploy));
+                                m->fp_for = m->cert;
+                        }
+                        m->busy = BUSY_NONE;
+                }
+                for (size_t i = 0; i < j->n; i++)
+                        machine_wake(j->ms[i]);
+        }
+        preload_job_free(j);
+}
+
+/* Submits the machines after the first share to workers, in chunks, each
+ * BUSY_LOAD until its chunk is read. Whatever cannot be submitted (out of
+ * memory) stays with the loop. */
+static void preload(engine *e) {
+        long ncpu = e->opts.load_threads ? (long) e->opts.load_threads : sysconf(_SC_NPROCESSORS_ONLN);
+        size_t chunks, share;
+        worker_pool *pool;
+
+        if (e->n_machines < PRELOAD_MIN || ncpu < 2 || engine_workers(e, &pool) < 0)
+                return;
+        chunks = (size_t) ncpu < PRELOAD_MAX_CHUNKS ? (size_t) ncpu : PRELOAD_MAX_CHUNKS;
+        share = (e->n_machines + chunks - 1) / chunks;
+        for (size_t from = share; from < e->n_machines; from += share) {
+                size_t n = e->n_machines - from < share ? e->n_machines - from : share;
+                preload_job *j = calloc(1, sizeof(*j));
+                if (!j)
+                        return;
+                *j = (preload_job) { .e = e, .n = n, .state_dir = strdup(e->cref->c->state_dir),
+                                     .ms = calloc(n, sizeof(machine *)), .names = calloc(n, sizeof(char *)),
+                                     .certs = calloc(n, sizeof(conf_cert *)), .fp = calloc(n, sizeof(*j->fp)),
+                                     .st = calloc(n, sizeof(cert_state *)), .err = calloc(n, sizeof(char *)),
+                                     .r = calloc(n, sizeof(int)) };
+                if (!j->state_dir || !j->ms || !j->names || !j->certs || !j->fp || !j->st || !j->err || !j->r) {
+                        j->n = 0;
+                        preload_job_free(j);
+                        return;
+                }
+                for (size_t i = 0; i < n; i++) {
+                        j->ms[i] = e->machines[from + i];
+                        j->names[i] = j->ms[i]->name;
+                        j->certs[i] = j->ms[i]->cert;
+                        j->ms[i]->busy = BUSY_LOAD;
+                }
+                if (worker_pool_submit(pool, preload_run, preload_done, j) < 0) {
+                        for (size_t i = 0; i < n; i++)
+                                j->ms[i]->busy = BUSY_NONE;
+                        j->n = 0;
+                        preload_job_free(j);
+                        return;
+                }
+        }
+}
+
 int engine_run_once(engine *e) {
         int r;
 
@@ -457,8 +577,11 @@ int engine_run_once(engine *e) {
         e->n_unsettled = e->n_machines;
         for (size_t i = 0; i < e->n_machines; i++)
                 e->machines[i]->settled = false;
+        preload(e);
+        /* the first share, and whatever a failed submit left to the loop */
         for (size_t i = 0; i < e->n_machines && e->running; i++)
-                machine_wake(e->machines[i]);
+                if (e->machines[i]->busy != BUSY_LOAD)
+                        machine_wake(e->machines[i]);
         if (!e->running)
                 return 0;  /* everything settled at once: no loop, no AWS, no thread */
         r = sd_event_loop(e->loop);

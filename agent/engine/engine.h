@@ -79,6 +79,8 @@ typedef struct engine_options {
         const char *revoke_reason;  /* REVOKE: AWS's RevocationReason spelling */
         bool revoke_no_replace;     /* REVOKE: mark revoked, issue no replacement */
         uint64_t once_wait_max;     /* ONCE: a wait ending within this many seconds is waited for (0: 300) */
+        unsigned load_threads;      /* ONCE: threads that read the states ahead (0: one per CPU, at most
+                                     * 4; 1: the loop alone); used from 64 certificates on */
         /* The issuer for a type (issuer/issuer.h: issuer_lookup). Required. */
         const issuer_ops *(*issuer_lookup)(conf_issuer_type type);
 } engine_options;

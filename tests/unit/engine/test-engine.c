@@ -1095,6 +1095,66 @@ static void test_dry_run_locked_corrupt(void **s _unused_) {
         assert_int_equal(engine_new(NULL, load_conf(), &o, &x, NULL, 0), -ENOENT);
 }
 
+/* A pass over more certificates than PRELOAD_MIN reads the states ahead on
+ * workers: the same results as the loop alone (nothing to do, no issuer
+ * call), a corrupt state in a worker's share fails that certificate alone
+ * with the loader's message, and a dry run plans from preloaded states. */
+static void test_preloaded_pass(void **s _unused_) {
+        enum { N = 100 };
+        static char bufs[N][8];
+        const char *names[N + 1];
+        engine *e;
+        char p[256];
+
+        for (int i = 0; i < N; i++) {
+                snprintf(bufs[i], sizeof(bufs[i]), "c%03d", i);
+                names[i] = bufs[i];
+        }
+        names[N] = NULL;
+        write_conf(names, NULL, false);
+        e = once(&(engine_options) { .load_threads = 1 });
+        assert_int_equal(fake.issues, N);
+        for (int i = 0; i < N; i++)
+                assert_int_equal(engine_result_get(e, (size_t) i)->action, ENGINE_ACTION_ISSUED);
+        engine_free(e);
+
+        for (unsigned threads = 2; threads <= 4; threads += 2) {
+                e = once(&(engine_options) { .load_threads = threads });
+                assert_int_equal(fake.issues, N);
+                assert_int_equal(engine_n_results(e), N);
+                for (int i = 0; i < N; i++) {
+                        const engine_result *r = engine_result_get(e, (size_t) i);
+                        assert_string_equal(r->name, names[i]);
+                        assert_int_equal(r->action, ENGINE_ACTION_NONE);
+                        assert_non_null(r->serial);
+                        assert_null(r->error);
+                }
+                assert_int_equal(engine_exit_code(e), 0);
+                engine_free(e);
+        }
+
+        /* c090 is in the last worker's share */
+        snprintf(p, sizeof(p), "%s/certs/c090/state.json", state_dir);
+        assert_int_equal(write_file_atomic(p, "{broken", 7, 0600, (uid_t) -1, (gid_t) -1), 0);
+        e = once(&(engine_options) { .load_threads = 4 });
+        for (int i = 0; i < N; i++) {
+                const engine_result *r = engine_result_get(e, (size_t) i);
+                if (i == 90) {
+                        assert_int_equal(r->action, ENGINE_ACTION_FAILED);
+                        assert_non_null(strstr(r->error, "c090/state.json"));
+                } else
+                        assert_int_equal(r->action, ENGINE_ACTION_NONE);
+        }
+        assert_int_equal(engine_exit_code(e), 1);
+        engine_free(e);
+        assert_int_equal(fake.issues, N);
+
+        e = once(&(engine_options) { .load_threads = 2, .dry_run = true });
+        assert_non_null(strstr(engine_result_get(e, 10)->plan, "nothing to do"));
+        assert_non_null(engine_result_get(e, 90)->error);
+        engine_free(e);
+}
+
 /* reload_window: a renewed certificate waits for the window; the first one,
  * and one whose predecessor expires too soon, go at once. */
 static void test_reload_window(void **s _unused_) {
@@ -1215,6 +1275,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_redeploy, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_migration, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_dry_run_locked_corrupt, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_preloaded_pass, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_reload_window, setup, teardown),
         };
         return cmocka_run_group_tests(tests, group_setup, group_teardown);
