@@ -26,6 +26,14 @@ tests_unit_basic_test_util_SOURCES = tests/unit/basic/test-util.c
 tests_unit_basic_test_util_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_basic_test_util_LDADD = $(UNIT_LDADD)
 
+# url_check_host() held against libcurl's URL parser: this test links
+# libcurl ($(CURL_LIBS)); the agent does not.
+check_PROGRAMS += tests/unit/basic/test-url-curl
+TESTS += tests/unit/basic/test-url-curl
+tests_unit_basic_test_url_curl_SOURCES = tests/unit/basic/test-url-curl.c
+tests_unit_basic_test_url_curl_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_basic_test_url_curl_LDADD = $(UNIT_LDADD) $(CURL_LIBS)
+
 check_PROGRAMS += tests/unit/basic/test-strmap
 TESTS += tests/unit/basic/test-strmap
 tests_unit_basic_test_strmap_SOURCES = tests/unit/basic/test-strmap.c

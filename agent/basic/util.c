@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <arpa/inet.h>
 #include <ctype.h>
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -594,36 +593,99 @@ static bool host_is(const char *host, url_http_hosts hosts) {
         return hosts == URL_HTTP_ECS && (ip == 0xa9feaa02 || ip == 0xa9feaa17);
 }
 
-const char *url_check_host(const char *url, url_http_hosts hosts) {
-        CURLU *u = curl_url();
-        char *scheme = NULL, *host = NULL, *user = NULL, *password = NULL, *zone = NULL;
-        const char *m = NULL;
+/* Letters, digits and '.', '-', '_' (in any locale): a host name that
+ * every URL parser reads the same way (no percent-encoding, no '@', no IDN). */
+static bool host_name_chars(const char *s, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                char ch = s[i];
+                if (!(ch >= 'a' && ch <= 'z') && !(ch >= 'A' && ch <= 'Z') && !(ch >= '0' && ch <= '9') &&
+                    ch != '.' && ch != '-' && ch != '_')
+                        return false;
+        }
+        return n > 0;
+}
 
-        if (!u)
-                return "out of memory";
+const char *url_check_host(const char *url, url_http_hosts hosts) {
+        const char *auth, *end, *hend;
+        char host[256];
+        bool http;
+
         if (!url || strlen(url) > 2048)
-                m = "URL missing or longer than 2048 characters";
-        else if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK)
-                m = "not a valid URL";
-        else if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-                 (strcmp(scheme, "https") != 0 && strcmp(scheme, "http") != 0))
-                m = "not an https:// URL";
-        else if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host)
-                m = "the URL has no host";
-        else if (curl_url_get(u, CURLUPART_USER, &user, 0) != CURLUE_NO_USER ||
-                 curl_url_get(u, CURLUPART_PASSWORD, &password, 0) != CURLUE_NO_PASSWORD)
-                m = "the URL has a user name or password part (user@host): not allowed";
-        else if (strcmp(scheme, "http") == 0 &&
-                 (curl_url_get(u, CURLUPART_ZONEID, &zone, 0) != CURLUE_NO_ZONEID || !host_is(host, hosts)))
-                m = hosts == URL_HTTP_ECS ? "plain http is allowed only to the loopback address (127.0.0.0/8, ::1, "
-                                            "localhost) or 169.254.170.2, 169.254.170.23, fd00:ec2::23"
-                                          : "plain http is allowed only to the loopback address (127.0.0.0/8, ::1, "
-                                            "localhost)";
-        curl_free(scheme);
-        curl_free(host);
-        curl_free(user);
-        curl_free(password);
-        curl_free(zone);
-        curl_url_cleanup(u);
-        return m;
+                return "URL missing or longer than 2048 characters";
+        for (const char *p = url; *p; p++)
+                if ((unsigned char) *p <= ' ' || (unsigned char) *p >= 0x7f || *p == '\\')
+                        return "the URL contains spaces, control characters, backslashes or non-ASCII bytes";
+        if (strneq(url, "https://", 8))
+                auth = url + 8, http = false;
+        else if (strneq(url, "http://", 7))
+                auth = url + 7, http = true;
+        else
+                return "not an https:// URL";
+        /* The authority ends where libcurl (and RFC 3986) end it. An '@' in
+         * it makes what precedes a user name: curl would connect to what
+         * follows. */
+        end = auth + strcspn(auth, "/?#");
+        if (memchr(auth, '@', (size_t) (end - auth)))
+                return "the URL has a user name or password part (user@host): not allowed";
+        if (auth[0] == '[') {
+                hend = memchr(auth, ']', (size_t) (end - auth));
+                hend = hend ? hend + 1 : end;
+        } else {
+                hend = memchr(auth, ':', (size_t) (end - auth));
+                hend = hend ? hend : end;
+        }
+        size_t hl = (size_t) (hend - auth);
+        if (hl == 0)
+                return "the URL has no host";
+        if (hl >= sizeof host)
+                return "the host is longer than 255 characters";
+        memcpy(host, auth, hl);
+        host[hl] = 0;
+        if (hend < end) {
+                /* ":PORT", 1 to 65535, written plainly (no sign, no leading zero). */
+                const char *port = hend + 1;
+                size_t pl = (size_t) (end - port);
+                unsigned long v = 0;
+                if (hend[0] != ':' || pl == 0 || pl > 5 || port[0] == '0')
+                        return "write the port as :NUMBER (1 to 65535) right after the host";
+                for (size_t i = 0; i < pl; i++) {
+                        if (port[i] < '0' || port[i] > '9')
+                                return "write the port as :NUMBER (1 to 65535) right after the host";
+                        v = v * 10 + (unsigned long) (port[i] - '0');
+                }
+                if (v > 65535)
+                        return "write the port as :NUMBER (1 to 65535) right after the host";
+        }
+        if (host[0] == '[') {
+                struct in6_addr a6;
+                char buf[INET6_ADDRSTRLEN + 1], canon[INET6_ADDRSTRLEN];
+                if (hl < 3 || host[hl - 1] != ']' || hl - 2 >= sizeof buf)
+                        return "not an IPv6 address in [ ]";
+                memcpy(buf, host + 1, hl - 2);
+                buf[hl - 2] = 0;
+                if (inet_pton(AF_INET6, buf, &a6) != 1)
+                        return "not an IPv6 address in [ ]";
+                /* libcurl rewrites the address in its short form (and would
+                 * send that as Host, not what was signed). */
+                if (!inet_ntop(AF_INET6, &a6, canon, sizeof canon) || strcasecmp(canon, buf) != 0)
+                        return "write the IPv6 address in its short form ([::1], not [0:0:0:0:0:0:0:1])";
+        } else {
+                struct in_addr a4;
+                const char *last = strrchr(host, '.');
+                if (!host_name_chars(host, hl))
+                        return "the host may have letters, digits, '.', '-' and '_' only";
+                /* No top-level domain starts with a digit; a host that ends
+                 * in one is an IPv4 address, which libcurl would read in
+                 * any of its forms (127.1, 0x7f.1, 2130706433): only the
+                 * dotted decimal one is accepted, so both read the same. */
+                last = last ? last + 1 : host;
+                if (last[0] >= '0' && last[0] <= '9' && inet_pton(AF_INET, host, &a4) != 1)
+                        return "write an IPv4 address as four decimal numbers (a.b.c.d)";
+        }
+        if (http && !host_is(host, hosts))
+                return hosts == URL_HTTP_ECS ? "plain http is allowed only to the loopback address (127.0.0.0/8, ::1, "
+                                               "localhost) or 169.254.170.2, 169.254.170.23, fd00:ec2::23"
+                                             : "plain http is allowed only to the loopback address (127.0.0.0/8, ::1, "
+                                               "localhost)";
+        return NULL;
 }

@@ -151,9 +151,15 @@ typedef enum url_http_hosts {
 } url_http_hosts;
 
 /*
- * Checks an endpoint URL with libcurl's own parser (the one that will
- * connect): an https:// or http:// URL with a host and no user name or
- * password; plain http only when the host is exactly one of hosts. Returns
- * NULL when url is acceptable, else a static one-line reason.
+ * Checks an endpoint URL: an https:// or http:// URL (lowercase scheme) whose
+ * authority is HOST[:PORT] with no user name or password, HOST a name of
+ * letters, digits, '.', '-' and '_', a dotted-decimal IPv4 address or an
+ * IPv6 address in brackets; plain http only when the host is exactly one of
+ * hosts. The grammar is deliberately narrower than RFC 3986 so that libcurl,
+ * which connects, and SigV4's Host reads the same host from every URL
+ * accepted (tests/unit/basic/test-url-curl.c holds the two parsers against
+ * each other); it needs no libcurl, so checking a configuration does not
+ * load it. Returns NULL when url is acceptable, else a static one-line
+ * reason.
  */
 const char *url_check_host(const char *url, url_http_hosts hosts);

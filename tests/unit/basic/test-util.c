@@ -128,6 +128,8 @@ static void test_url_check_host(void **state) {
         static const char *const good_loopback[] = {
                 "https://acm.example", "https://acm.example:8443/x", "http://127.0.0.1:4566", "http://127.8.9.10/",
                 "http://localhost", "http://LOCALHOST:80/", "http://[::1]:8080/", "http://127.0.0.1",
+                "https://acm.example.", "https://vpce-0a1_b.acm.us-east-1.vpce.amazonaws.com:65535/p?q=1#f",
+                "https://192.0.2.10/", "https://[2001:db8::1]:443", "http://127.0.0.1?x", "http://127.0.0.1#x",
         };
         static const char *const good_ecs[] = {
                 "http://169.254.170.2/v2/credentials/x", "http://169.254.170.23/v1/credentials",
@@ -145,6 +147,16 @@ static void test_url_check_host(void **state) {
                 "http://128.0.0.1/", "http://[::2]/", "http://example.com/", "http://192.0.2.10/creds",
                 /* not http(s), no host */
                 "ftp://127.0.0.1/", "file:///etc/passwd", "127.0.0.1", "https://", "",
+                /* what the narrower grammar refuses: other IPv4 forms curl
+                 * reads as 127.0.0.1, ports written oddly, encodings,
+                 * backslashes, an uppercase scheme */
+                "http://127.1/", "http://0x7f.0.0.1/", "http://2130706433/", "http://0177.0.0.1/",
+                "https://acm.example:0443/", "https://acm.example:0/", "https://acm.example:65536/",
+                "https://acm.example:/", "https://acm.example:443:443/", "https://acm.example:+443/",
+                "http://127.0.0.1\\@evil.example/", "https://acm%2eexample/", "https://[::1", "https://[::1]x/",
+                "https://[fe80::1%25eth0]/", "https://[]/", "https://:443/", "HTTPS://acm.example/",
+                "https://acm example/", "https://acm.example/\x01", "https://b\xc3\xbc" "cher.example/",
+                "https://1.2.3/", "https://acm.example.42/", "http://[0:0:0:0:0:0:0:1]/", "http://[::0001]/",
         };
         for (size_t i = 0; i < ELEMENTSOF(good_loopback); i++) {
                 print_message("%s\n", good_loopback[i]);
