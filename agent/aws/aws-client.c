@@ -1,16 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The AWS client's life: creation (settings, endpoints, the curl multi
- * handle on the loop), references, teardown, and its counters. The work is
+ * The AWS client's life: creation (libcurl loaded by the first, settings,
+ * endpoints, the curl multi handle on the loop), references, teardown, and
+ * its counters. The work is
  * done in aws-transport.c, aws-request.c, aws-answer.c, aws-endpoint.c,
  * aws-metadata.c and aws-creds.c (see aws-internal.h).
  */
-#include <curl/curl.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "aws/aws-curl.h"
 #include "aws/aws-internal.h"
 #include "basic/macro.h"
 #include "basic/util.h"
@@ -22,8 +23,10 @@ int aws_client_new(sd_event *e, const conf_aws *cfg, aws_client **ret) {
 
         if (!e || !ret)
                 return -EINVAL;
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-                return -EIO;
+        /* libcurl is loaded here, by the first client (aws-curl.h). */
+        r = aws_curl_load();
+        if (r < 0)
+                return r;
         c = calloc(1, sizeof *c);
         if (!c)
                 return -ENOMEM;
@@ -31,7 +34,7 @@ int aws_client_new(sd_event *e, const conf_aws *cfg, aws_client **ret) {
         c->event = sd_event_ref(e);
         c->cfg = cfg;
         c->user_agent = strprintf("acm-agent/%s", PACKAGE_VERSION);
-        c->multi = curl_multi_init();
+        c->multi = aws_curl.multi_init();
         if (!c->user_agent || !c->multi || aws_transport_init(c) < 0) {
                 aws_client_unref(c);
                 return -ENOMEM;
@@ -67,6 +70,12 @@ int aws_client_new(sd_event *e, const conf_aws *cfg, aws_client **ret) {
         return 0;
 }
 
+const char *aws_client_strerror(int r) {
+        const char *m = r == -ELIBACC ? aws_curl_load_error() : NULL;
+
+        return m ? m : strerror(r < 0 ? -r : r);
+}
+
 aws_client *aws_client_ref(aws_client *c) {
         if (c)
                 c->n_ref++;
@@ -79,7 +88,7 @@ aws_client *aws_client_unref(aws_client *c) {
         while (c->requests)
                 aws_request_free(c->requests);
         if (c->multi)
-                curl_multi_cleanup(c->multi);
+                aws_curl.multi_cleanup(c->multi);
         sd_event_source_disable_unref(c->curl_timer);
         sd_event_unref(c->event);
         free(c->region);

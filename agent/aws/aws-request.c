@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "aws/aws-answer.h"
+#include "aws/aws-curl.h"
 #include "aws/aws-internal.h"
 #include "aws/aws-sigv4.h"
 #include "basic/clock.h"
@@ -113,7 +114,7 @@ void aws_request_free(aws_request *r) {
                 return;
         aws_client *c = r->client;
         aws_transport_drop(r);
-        curl_slist_free_all(r->headers);
+        aws_curl.slist_free_all(r->headers);
         sd_event_source_disable_unref(r->timer);
         if (r->prev)
                 r->prev->next = r->next;
@@ -390,7 +391,7 @@ static void request_send(aws_request *r) {
         if (k < 0)
                 return fail_simple(r, AWS_ERROR_CREDENTIALS, "SigningFailed", "the request could not be signed", k);
 
-        curl_slist_free_all(r->headers);
+        aws_curl.slist_free_all(r->headers);
         r->headers = NULL;
         _cleanup_(freep) char *h_auth = r->unsigned_req ? NULL : strprintf("Authorization: %s", sig.authorization);
         _cleanup_(freep) char *h_date = r->unsigned_req ? NULL : strprintf("X-Amz-Date: %s", sig.amz_date);
@@ -405,7 +406,7 @@ static void request_send(aws_request *r) {
         for (size_t i = 0; i < ELEMENTSOF(lines); i++) {
                 if (!lines[i])
                         continue;
-                struct curl_slist *n = curl_slist_append(r->headers, lines[i]);
+                struct curl_slist *n = aws_curl.slist_append(r->headers, lines[i]);
                 if (!n)
                         return fail_simple(r, AWS_ERROR_OTHER, "OutOfMemory", "out of memory", -ENOMEM);
                 r->headers = n;
@@ -422,14 +423,14 @@ static void request_send(aws_request *r) {
         if (!r->url)
                 return fail_simple(r, AWS_ERROR_OTHER, "OutOfMemory", "out of memory", -ENOMEM);
 
-        curl_easy_setopt(r->easy, CURLOPT_URL, r->url);
+        aws_curl_easy_setopt(r->easy, CURLOPT_URL, r->url);
         if (r->rest_method && streq(r->rest_method, "GET"))
-                curl_easy_setopt(r->easy, CURLOPT_HTTPGET, 1L);
+                aws_curl_easy_setopt(r->easy, CURLOPT_HTTPGET, 1L);
         else {
                 if (r->rest_method && !streq(r->rest_method, "POST"))
-                        curl_easy_setopt(r->easy, CURLOPT_CUSTOMREQUEST, r->rest_method);
-                curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, r->body);
-                curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE, (long) strlen(r->body));
+                        aws_curl_easy_setopt(r->easy, CURLOPT_CUSTOMREQUEST, r->rest_method);
+                aws_curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, r->body);
+                aws_curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE, (long) strlen(r->body));
         }
         if (aws_transport_start(r, connect_ms, timeout_ms) < 0)
                 return fail_simple(r, AWS_ERROR_OTHER, "CurlError", "cannot start the HTTP request", -EIO);
@@ -583,7 +584,7 @@ static int transport_error(aws_request *r, CURLcode code, aws_net_failure net, l
         const char *type;
 
         if (r->too_large) {
-                curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, ret_status);
+                aws_curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, ret_status);
                 type = "MalformedResponse";
                 raw = strprintf("the HTTP %ld answer is larger than %d MiB (%s)", *ret_status,
                                 AWS_RESPONSE_MAX / (1024 * 1024), strempty(r->url));
@@ -597,8 +598,8 @@ static int transport_error(aws_request *r, CURLcode code, aws_net_failure net, l
                         note = strprintf("; the call's limit of %" PRIu64 " s (%d x aws.request_timeout) is used up",
                                          AWS_CALL_TIMEOUT_FACTOR * request_timeout_usec(r->client) / USEC_PER_SEC,
                                          AWS_CALL_TIMEOUT_FACTOR);
-                raw = strprintf("%s%s%s (%s)%s", curl_easy_strerror(code), r->errbuf[0] ? ": " : "", r->errbuf,
-                                strempty(r->url), strempty(note));
+                raw = strprintf("%s%s%s (%s)%s", aws_curl.easy_strerror(code), r->errbuf[0] ? ": " : "",
+                                r->errbuf, strempty(r->url), strempty(note));
         }
         if (!raw)
                 return -ENOMEM;
@@ -629,7 +630,7 @@ void aws_request_done(aws_request *r, CURLcode code) {
         if (r->too_large)
                 net = AWS_NET_MAYBE_SENT;
         if (net == AWS_NET_NONE) {
-                curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+                aws_curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
                 aws_answer_headers h = {
                         .request_id = r->request_id[0] ? r->request_id : NULL,
                         .error_type = r->error_type[0] ? r->error_type : NULL,

@@ -4,13 +4,13 @@
  * src/import/curl-util.c), the easy-handle settings every request shares,
  * and plain HTTP for the metadata endpoints (IMDS, ECS).
  */
-#include <curl/curl.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
 
+#include "aws/aws-curl.h"
 #include "aws/aws-internal.h"
 #include "basic/macro.h"
 #include "basic/util.h"
@@ -27,7 +27,7 @@ static int on_curl_io(sd_event_source *s, int fd, uint32_t revents, void *userda
         if (revents & EPOLLERR)
                 action |= CURL_CSELECT_ERR;
         aws_client_ref(c);
-        (void) curl_multi_socket_action(c->multi, fd, action, &k);
+        (void) aws_curl.multi_socket_action(c->multi, fd, action, &k);
         check_finished(c);
         aws_client_unref(c);
         return 0;
@@ -41,7 +41,7 @@ static int curl_socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, vo
         if (what == CURL_POLL_REMOVE) {
                 if (io) {
                         sd_event_source_disable_unref(io);
-                        curl_multi_assign(c->multi, s, NULL);
+                        aws_curl.multi_assign(c->multi, s, NULL);
                 }
                 return 0;
         }
@@ -57,7 +57,7 @@ static int curl_socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, vo
         if (sd_event_add_io(c->event, &io, s, events, on_curl_io, c) < 0)
                 return -1;
         (void) sd_event_source_set_description(io, "aws-curl-io");
-        curl_multi_assign(c->multi, s, io);
+        aws_curl.multi_assign(c->multi, s, io);
         return 0;
 }
 
@@ -65,7 +65,7 @@ static int on_curl_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         aws_client *c = userdata;
         int k = 0;
         aws_client_ref(c);
-        (void) curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &k);
+        (void) aws_curl.multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &k);
         check_finished(c);
         aws_client_unref(c);
         return 0;
@@ -96,10 +96,10 @@ static int curl_timer_cb(CURLM *multi, long timeout_ms, void *userp) {
 }
 
 int aws_transport_init(aws_client *c) {
-        if (curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, curl_socket_cb) != CURLM_OK ||
-            curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c) != CURLM_OK ||
-            curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, curl_timer_cb) != CURLM_OK ||
-            curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c) != CURLM_OK)
+        if (aws_curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, curl_socket_cb) != CURLM_OK ||
+            aws_curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c) != CURLM_OK ||
+            aws_curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, curl_timer_cb) != CURLM_OK ||
+            aws_curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c) != CURLM_OK)
                 return -ENOMEM;
         return 0;
 }
@@ -158,14 +158,14 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata) {
 void aws_transport_drop(aws_request *r) {
         if (!r->easy)
                 return;
-        curl_multi_remove_handle(r->client->multi, r->easy);
-        curl_easy_cleanup(r->easy);
+        aws_curl.multi_remove_handle(r->client->multi, r->easy);
+        aws_curl.easy_cleanup(r->easy);
         r->easy = NULL;
 }
 
 int aws_transport_reset(aws_request *r) {
         aws_transport_drop(r);
-        r->easy = curl_easy_init();
+        r->easy = aws_curl.easy_init();
         if (!r->easy)
                 return -ENOMEM;
         free(r->response);
@@ -181,26 +181,26 @@ int aws_transport_reset(aws_request *r) {
 int aws_transport_start(aws_request *r, long connect_ms, long timeout_ms) {
         aws_client *c = r->client;
 
-        curl_easy_setopt(r->easy, CURLOPT_PRIVATE, r);
-        curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers);
-        curl_easy_setopt(r->easy, CURLOPT_USERAGENT, c->user_agent);
-        curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, on_write);
-        curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
-        curl_easy_setopt(r->easy, CURLOPT_HEADERFUNCTION, on_header);
-        curl_easy_setopt(r->easy, CURLOPT_HEADERDATA, r);
-        curl_easy_setopt(r->easy, CURLOPT_ERRORBUFFER, r->errbuf);
-        curl_easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L);
+        aws_curl_easy_setopt(r->easy, CURLOPT_PRIVATE, r);
+        aws_curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers);
+        aws_curl_easy_setopt(r->easy, CURLOPT_USERAGENT, c->user_agent);
+        aws_curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, on_write);
+        aws_curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
+        aws_curl_easy_setopt(r->easy, CURLOPT_HEADERFUNCTION, on_header);
+        aws_curl_easy_setopt(r->easy, CURLOPT_HEADERDATA, r);
+        aws_curl_easy_setopt(r->easy, CURLOPT_ERRORBUFFER, r->errbuf);
+        aws_curl_easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L);
         /* TLS verification is never switched off. */
-        curl_easy_setopt(r->easy, CURLOPT_SSL_VERIFYPEER, 1L);
-        curl_easy_setopt(r->easy, CURLOPT_SSL_VERIFYHOST, 2L);
-        curl_easy_setopt(r->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+        aws_curl_easy_setopt(r->easy, CURLOPT_SSL_VERIFYPEER, 1L);
+        aws_curl_easy_setopt(r->easy, CURLOPT_SSL_VERIFYHOST, 2L);
+        aws_curl_easy_setopt(r->easy, CURLOPT_PROTOCOLS_STR, "http,https");
         if (c->ca_bundle)
-                curl_easy_setopt(r->easy, CURLOPT_CAINFO, c->ca_bundle);
+                aws_curl_easy_setopt(r->easy, CURLOPT_CAINFO, c->ca_bundle);
         /* TIMEOUT_MS bounds the whole attempt, connection included: a server
          * that trickles its answer cannot hold it longer. */
-        curl_easy_setopt(r->easy, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
-        curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, timeout_ms);
-        if (curl_multi_add_handle(c->multi, r->easy) != CURLM_OK)
+        aws_curl_easy_setopt(r->easy, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+        aws_curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, timeout_ms);
+        if (aws_curl.multi_add_handle(c->multi, r->easy) != CURLM_OK)
                 return -EIO;
         r->attempt++;
         return 0;
@@ -242,7 +242,7 @@ int aws_transport_raw_new(aws_client *c, const char *method, const char *url, co
                 return -ENOMEM;
         }
         for (size_t i = 0; i < n_headers; i++) {
-                struct curl_slist *n = curl_slist_append(r->headers, headers[i]);
+                struct curl_slist *n = aws_curl.slist_append(r->headers, headers[i]);
                 if (!n) {
                         aws_request_free(r);
                         return -ENOMEM;
@@ -259,15 +259,15 @@ void aws_transport_raw_send(aws_request *r) {
                 aws_request_free(r);
                 return;
         }
-        curl_easy_setopt(r->easy, CURLOPT_URL, r->url);
+        aws_curl_easy_setopt(r->easy, CURLOPT_URL, r->url);
         if (streq(r->raw_method, "PUT")) {
-                curl_easy_setopt(r->easy, CURLOPT_CUSTOMREQUEST, "PUT");
-                curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, "");
-                curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE, 0L);
+                aws_curl_easy_setopt(r->easy, CURLOPT_CUSTOMREQUEST, "PUT");
+                aws_curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, "");
+                aws_curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE, 0L);
         } else
-                curl_easy_setopt(r->easy, CURLOPT_HTTPGET, 1L);
+                aws_curl_easy_setopt(r->easy, CURLOPT_HTTPGET, 1L);
         /* Metadata endpoints are link-local: never through a proxy. */
-        curl_easy_setopt(r->easy, CURLOPT_NOPROXY, "*");
+        aws_curl_easy_setopt(r->easy, CURLOPT_NOPROXY, "*");
         if (aws_transport_start(r, r->raw_connect_ms, r->raw_timeout_ms) < 0) {
                 r->raw_cb(c, CURLE_FAILED_INIT, 0, "", 0, "cannot start the HTTP request", r->userdata);
                 aws_request_free(r);
@@ -280,7 +280,7 @@ static void raw_done(aws_request *r, CURLcode code) {
         if (r->too_large)
                 code = CURLE_FILESIZE_EXCEEDED;
         if (code == CURLE_OK)
-                curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+                aws_curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
         aws_raw_callback cb = r->raw_cb;
         void *userdata = r->userdata;
         cb(c, code, status, r->response ? r->response : "", r->response_len, r->errbuf, userdata);
@@ -289,23 +289,23 @@ static void raw_done(aws_request *r, CURLcode code) {
 
 char *aws_transport_raw_describe(CURLcode code, long status, const char *errbuf, const char *url) {
         if (code != CURLE_OK)
-                return strprintf("%s: %s%s%s", url, curl_easy_strerror(code), !isempty(errbuf) ? ": " : "",
-                                 errbuf ? errbuf : "");
+                return strprintf("%s: %s%s%s", url, aws_curl.easy_strerror(code),
+                                 !isempty(errbuf) ? ": " : "", errbuf ? errbuf : "");
         return strprintf("%s answered HTTP %ld", url, status);
 }
 
 static void check_finished(aws_client *c) {
         CURLMsg *msg;
         int left;
-        while ((msg = curl_multi_info_read(c->multi, &left))) {
+        while ((msg = aws_curl.multi_info_read(c->multi, &left))) {
                 if (msg->msg != CURLMSG_DONE)
                         continue;
                 aws_request *r = NULL;
                 CURLcode code = msg->data.result;
                 CURL *easy = msg->easy_handle;
-                if (curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **) &r) != CURLE_OK || !r)
+                if (aws_curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **) &r) != CURLE_OK || !r)
                         continue;
-                curl_multi_remove_handle(c->multi, easy);
+                aws_curl.multi_remove_handle(c->multi, easy);
                 if (r->raw_cb)
                         raw_done(r, code);
                 else

@@ -105,10 +105,20 @@ enum {
  * endpoints are resolved here from cfg → AWS_REGION → AWS_DEFAULT_REGION →
  * the profile; when none gives a region, IMDS is asked lazily before the
  * first call. Credentials are resolved lazily at the first call. Nothing is
- * sent over the network here. Returns 0 and sets *ret, -ENOMEM, or -EINVAL
- * for an unusable setting (bad endpoint URL, unreadable CA bundle).
+ * sent over the network here. The first client of the process loads
+ * libcurl (aws-curl.h): the agent does not link it, so a run that makes no
+ * AWS call never maps it. Returns 0 and sets *ret, -ENOMEM, -EINVAL for an
+ * unusable setting (bad endpoint URL), -errno of access() for an unreadable
+ * CA bundle, or -ELIBACC when libcurl cannot be loaded (not installed, too
+ * old): aws_client_strerror() says why.
  */
 int aws_client_new(sd_event *e, const conf_aws *cfg, aws_client **ret);
+
+/* One sentence for an error aws_client_new() returned, for the operator:
+ * for -ELIBACC the loader's reason (naming libcurl's soname and what the
+ * dynamic loader said), otherwise strerror(). Static storage; call it in a
+ * thread that called aws_client_new(). */
+const char *aws_client_strerror(int r);
 
 /* Reference counting; unref of the last reference cancels every pending
  * request without calling callbacks. Both accept NULL; unref returns NULL. */

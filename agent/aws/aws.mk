@@ -1,4 +1,4 @@
-# agent/aws/: The AWS client: transport (curl multi on sd-event), SigV4, credentials,
+# agent/aws/: The AWS client: libcurl loaded on demand, transport (curl multi on sd-event), SigV4, credentials,
 # JSON 1.1, STS query, Route 53 REST-XML.
 # Fragment of Makefile.am (non-recursive build).
 libacmagent_a_SOURCES += \
@@ -6,6 +6,8 @@ libacmagent_a_SOURCES += \
 	agent/aws/aws-internal.h \
 	agent/aws/aws-client.c \
 	agent/aws/aws-transport.c \
+	agent/aws/aws-curl.c \
+	agent/aws/aws-curl.h \
 	agent/aws/aws-request.c \
 	agent/aws/aws-answer.c \
 	agent/aws/aws-answer.h \
@@ -62,6 +64,13 @@ TESTS += tests/unit/aws/test-aws-answer
 tests_unit_aws_test_aws_answer_SOURCES = tests/unit/aws/test-aws-answer.c
 tests_unit_aws_test_aws_answer_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_aws_test_aws_answer_LDADD = $(UNIT_LDADD)
+
+# The libcurl loader: this test links like acm-agent (no libcurl).
+check_PROGRAMS += tests/unit/aws/test-aws-curl
+TESTS += tests/unit/aws/test-aws-curl
+tests_unit_aws_test_aws_curl_SOURCES = tests/unit/aws/test-aws-curl.c
+tests_unit_aws_test_aws_curl_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_aws_test_aws_curl_LDADD = $(UNIT_LDADD)
 
 check_PROGRAMS += tests/unit/aws/test-aws-client
 TESTS += tests/unit/aws/test-aws-client

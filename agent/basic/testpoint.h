@@ -29,7 +29,9 @@ void testpoint_hit(const char *point, const char *name);
  * certificate) returns true and the caller fails the step as if the disk had
  * refused it (EIO). Points: deploy-save (the state save right after a
  * deploy), final-save (the state save that marks a certificate valid after
- * its reload).
+ * its reload), curl-load (the loader of libcurl, aws/aws-curl.c, asks the
+ * dynamic loader for a soname that does not exist, as on a host without
+ * libcurl).
  */
 
 /* True once, the first time point (and name) match the variable; false
