@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -413,6 +414,10 @@ int check_online(const conf *c, const cli_options *o) {
                 return EXIT_FAILED;
         }
         r = aws_client_new(e, &c->aws, &ctx.client);
+        if (r == -ELIBACC) {
+                fprintf(stderr, "acm-agent: %s\n", aws_client_strerror(r));
+                return EXIT_FAILED;
+        }
         if (r < 0) {
                 fprintf(stderr, "acm-agent: the aws: settings cannot be used (%s): check aws.endpoints and "
                                 "aws.ca_bundle / AWS_CA_BUNDLE\n", strerror(-r));

@@ -142,7 +142,8 @@ const char *machine_state_dir(machine *m);
 const char *machine_host_id(machine *m);
 /* Wall clock (clock.h), for the issuer's own decisions. */
 time_t machine_now(machine *m);
-/* The engine's AWS client, created at first use. 0 or -errno. */
+/* The engine's AWS client, created at first use (which loads libcurl).
+ * 0 or -errno of aws_client_new(): aws_client_strerror() says why. */
 int machine_aws(machine *m, aws_client **ret);
 /* The engine's worker pool. 0 or -errno. */
 int machine_workers(machine *m, worker_pool **ret);

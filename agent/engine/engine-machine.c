@@ -111,8 +111,9 @@ int machine_aws(machine *m, aws_client **ret) {
         if (!ec->aws) {
                 r = aws_client_new(m->e->loop, &ec->c->aws, &ec->aws);
                 if (r < 0)
-                        return log_error_errno(r, "cannot create the AWS client: %s (check aws.endpoints and aws.ca_bundle)",
-                                               strerror(-r));
+                        return log_error_errno(
+                                r, "cannot create the AWS client: %s%s", aws_client_strerror(r),
+                                r == -ELIBACC ? "" : " (check aws.endpoints and aws.ca_bundle)");
         }
         *ret = ec->aws;
         return 0;

@@ -60,8 +60,8 @@ int dns_route53_new(sd_event *e, aws_client *client, const dns_route53_options *
  * A publisher with its own AWS client for Route 53 only: base (the
  * agent's aws: settings, which must outlive the publisher) with
  * aws.role_arn replaced by role_arn (dns.role_arn of the certificate).
- * Returns 0 and sets *ret, -EINVAL (bad settings, see aws_client_new()),
- * -ENOMEM.
+ * Returns 0 and sets *ret, -ENOMEM, or an error of aws_client_new() (bad
+ * settings, libcurl not loadable: aws_client_strerror() says why).
  */
 int dns_route53_new_for_role(sd_event *e, const conf_aws *base, const char *role_arn,
                              const dns_route53_options *o, dns_route53 **ret);

@@ -493,7 +493,7 @@ static void step_ca(pca *p) {
         }
         r = machine_aws(m, &client);
         if (r < 0)
-                return pca_fail(p, "aws", "cannot set up the AWS client: %s", strerror(-r));
+                return pca_fail(p, "aws", "cannot set up the AWS client: %s", aws_client_strerror(r));
         c = calloc(1, sizeof(*c));
         if (c)
                 c->client = aws_client_ref(client);
@@ -570,7 +570,7 @@ static void send_issue(machine *m, void *userdata) {
                 return pca_fail(p, "config", "cannot build IssueCertificate: %s", strerror(-r));
         r = machine_aws(m, &client);
         if (r < 0)
-                return pca_fail(p, "aws", "cannot set up the AWS client: %s", strerror(-r));
+                return pca_fail(p, "aws", "cannot set up the AWS client: %s", aws_client_strerror(r));
         r = aws_call(client, AWS_SERVICE_ACM_PCA, "IssueCertificate", req, AWS_CALL_IDEMPOTENT_TOKEN, on_issue, p,
                      &p->req);
         if (r < 0)
@@ -722,7 +722,7 @@ static int on_poll_timer(sd_event_source *s _unused_, uint64_t usec _unused_, vo
         p->timer = sd_event_source_unref(p->timer);
         r = machine_aws(m, &client);
         if (r < 0) {
-                pca_fail(p, "aws", "cannot set up the AWS client: %s", strerror(-r));
+                pca_fail(p, "aws", "cannot set up the AWS client: %s", aws_client_strerror(r));
                 return 0;
         }
         req = json_pack("{s:s,s:s}", "CertificateAuthorityArn", machine_cert(m)->issuer.pca.ca_arn, "CertificateArn",
@@ -853,7 +853,7 @@ static int pca_revoke(machine *m, const char *reason) {
         }
         r = machine_aws(m, &client);
         if (r < 0) {
-                pca_fail(p, "aws", "cannot set up the AWS client: %s", strerror(-r));
+                pca_fail(p, "aws", "cannot set up the AWS client: %s", aws_client_strerror(r));
                 return 0;
         }
         req = json_pack("{s:s,s:s,s:s}", "CertificateAuthorityArn", machine_cert(m)->issuer.pca.ca_arn,
