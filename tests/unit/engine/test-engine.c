@@ -1095,6 +1095,25 @@ static void test_dry_run_locked_corrupt(void **s _unused_) {
         assert_int_equal(engine_new(NULL, load_conf(), &o, &x, NULL, 0), -ENOENT);
 }
 
+/* A pass with no certificates (a freshly installed host's configuration)
+ * ends at once with exit 0: nothing to wait for, no loop to run. The alarm
+ * turns a hang into a failure. */
+static void test_once_no_certificates(void **s _unused_) {
+        FILE *f = fopen(conf_path, "we");
+        engine *e;
+
+        assert_non_null(f);
+        fprintf(f, "state_dir: %s\ncertificates: []\n", state_dir);
+        assert_int_equal(fclose(f), 0);
+        alarm(30);
+        e = once(NULL);
+        alarm(0);
+        assert_int_equal(engine_n_results(e), 0);
+        assert_int_equal(engine_exit_code(e), 0);
+        engine_free(e);
+        assert_int_equal(fake.issues, 0);
+}
+
 /* A pass over more certificates than PRELOAD_MIN reads the states ahead on
  * workers: the same results as the loop alone (nothing to do, no issuer
  * call), a corrupt state in a worker's share fails that certificate alone
@@ -1275,6 +1294,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_redeploy, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_migration, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_dry_run_locked_corrupt, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_once_no_certificates, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_preloaded_pass, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_reload_window, setup, teardown),
         };
