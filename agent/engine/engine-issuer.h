@@ -117,9 +117,9 @@ typedef struct issuer_ops {
          * export: no). */
         bool (*deploys)(const conf_cert *cert);
 
-        /* True when the engine's renewal schedule applies (pca, acm exported
-         * copies); false when the certificate is renewed elsewhere and only
-         * watched (import). */
+        /* True when the engine's renewal schedule applies (pca); false when
+         * the certificate is renewed elsewhere and only watched (acm: ACM's
+         * managed renewal, the issuer's watch fetches the result; import). */
         bool renews;
 } issuer_ops;
 
@@ -127,6 +127,15 @@ typedef struct issuer_ops {
 
 const char *machine_name(machine *m);
 const conf_cert *machine_cert(machine *m);
+/* The configuration the certificate belongs to (daemon: and aws: settings),
+ * borrowed: valid until the operation ends. */
+const conf *machine_conf(machine *m);
+/* True when this operation runs because an operator asked for it in this
+ * process (`renew NAME [--force]`, the replacement after `revoke NAME`),
+ * false for scheduled work: lets an issuer take a step it must never take
+ * on its own again and again (a new request after a refusal that only the
+ * operator can fix). */
+bool machine_operator_forced(machine *m);
 /* The common state, read-only for issuers. */
 const cert_state *machine_state(machine *m);
 /* The issuer's typed state (from its state_load). */

@@ -67,6 +67,14 @@ const conf_cert *machine_cert(machine *m) {
         return m->cert;
 }
 
+const conf *machine_conf(machine *m) {
+        return m->cref->c;
+}
+
+bool machine_operator_forced(machine *m) {
+        return m->forced && m->e->opts.command != ENGINE_CMD_CONVERGE;
+}
+
 const cert_state *machine_state(machine *m) {
         return m->st;
 }

@@ -111,6 +111,8 @@ static struct {
         time_t watch_every;      /* watch_at after issuance / next check */
         bool has_watch;
         int issues, resumes, replaces, watches, revokes, cancels;
+        int forced_issues;       /* issues for which machine_operator_forced() said true */
+        const conf *conf_seen;   /* machine_conf() at the last issue */
         machine *hung;           /* DO_HANG: the machine whose request never answers */
         void *hung_run;
         char seen_token_on_disk[64];
@@ -231,6 +233,8 @@ static int fake_issue(machine *m, issue_reason reason) {
         fake_run *run;
 
         fake.issues++;
+        fake.forced_issues += machine_operator_forced(m);
+        fake.conf_seen = machine_conf(m);
         if (reason == ISSUE_RESUME)
                 fake.resumes++;
         if (reason == ISSUE_REPLACE)
@@ -435,6 +439,10 @@ static void test_issue_deploy_reload(void **s _unused_) {
         write_conf(names, NULL, false);
         e = once(NULL);
         assert_int_equal(engine_n_results(e), 2);
+        /* scheduled work: no operator behind it; the machine sees the
+         * engine's configuration */
+        assert_int_equal(fake.forced_issues, 0);
+        assert_ptr_equal(fake.conf_seen, engine_conf(e));
         for (size_t i = 0; i < 2; i++) {
                 const engine_result *r = engine_result_get(e, i);
                 assert_int_equal(r->action, ENGINE_ACTION_ISSUED);
@@ -480,6 +488,7 @@ static void test_issue_deploy_reload(void **s _unused_) {
         cert_state_free(st);
         e = once(&(engine_options) { .command = ENGINE_CMD_RENEW, .only = "a", .force = true });
         assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_RENEWED);
+        assert_int_equal(fake.forced_issues, 1);  /* the operator's renew */
         engine_free(e);
         st = state_of("a");
         assert_string_not_equal(st->served.serial, old);
@@ -681,6 +690,7 @@ static void test_revoke(void **s _unused_) {
         e = once(&(engine_options) { .command = ENGINE_CMD_REVOKE, .only = "a", .revoke_reason = "KEY_COMPROMISE" });
         assert_int_equal(fake.revokes, 1);
         assert_int_equal(fake.replaces, 1);
+        assert_int_equal(fake.forced_issues, 1);  /* the replacement the operator's revoke asked for */
         assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_RENEWED);
         assert_int_equal(engine_exit_code(e), 0);
         engine_free(e);
