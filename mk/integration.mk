@@ -27,6 +27,13 @@ INTEGRATION_TESTS = \
 	tests/integration/test-agent-haproxy.sh \
 	tests/integration/test-agent-hooks.sh
 TESTS += $(INTEGRATION_TESTS)
+
+# The ACM issuer against the emulator (and BIND for exec/manual DNS).
+ACM_INTEGRATION_TESTS = \
+	tests/integration/test-acm-route53.sh
+TESTS += $(ACM_INTEGRATION_TESTS)
+EXTRA_DIST += $(ACM_INTEGRATION_TESTS) tests/integration/test-acm-lib.sh
+
 EXTRA_DIST += $(INTEGRATION_TESTS) \
 	tests/integration/lib.sh \
 	tests/integration/agent-lib.sh \

@@ -541,6 +541,29 @@ static bool records_equal(const dns_records *a, const dns_records *b) {
         return true;
 }
 
+/* Keeps the records of a description when ACM gave them all and they
+ * differ from the saved ones (a certificate found again, or tracked,
+ * gets its records for the DNS re-checks too). */
+static int absorb_records(acm_run *r, json_t *dvos) {
+        dns_records recs = {};
+        size_t waiting = 0;
+        int k;
+
+        if (!dvos || r->d.type == NULL || !streq(r->d.type, "AMAZON_ISSUED"))
+                return 0;
+        k = dns_records_from_validation_options(dvos, &recs, &waiting);
+        if (k == -ENOMEM)
+                return k;
+        if (k < 0 || waiting > 0 || recs.n == 0 || records_equal(&recs, &r->s->records)) {
+                dns_records_done(&recs);
+                return 0;
+        }
+        dns_records_done(&r->s->records);
+        r->s->records = recs;
+        r->new_records = true;
+        return 1;
+}
+
 /* ---- discovery: a certificate the agent requested before ---- */
 
 static void adopt_saved(machine *m _unused_, void *userdata) {
@@ -1024,8 +1047,10 @@ static void on_first_check(const dns_check_result *res, size_t n, void *userdata
                 }
         }
         if (r->op == ACM_OP_WATCH) {
-                if (r->todo.n == 0 || !differences) {
-                        /* all there (or DNS cannot be asked now: not a reason to publish) */
+                /* the periodic re-check repairs what DNS says is missing or
+                 * wrong; a renewal that waits for validation also gets what
+                 * DNS could not be asked about (publishing is idempotent) */
+                if (r->todo.n == 0 || (!differences && !r->renewal_dns)) {
                         r->s->dns_checked_at = machine_now(r->m);
                         if (r->renewal_dns && r->new_records) {
                                 _cleanup_(freep) char *text = records_hook_text(&r->s->records);
@@ -1034,19 +1059,22 @@ static void on_first_check(const dns_check_result *res, size_t n, void *userdata
                         }
                         return watched(r);
                 }
-                /* only what is missing or wrong is published again */
-                dns_records tmp = {};
-                for (size_t i = 0; i < n; i++)
-                        if ((res[i].status == DNS_CHECK_WRONG || res[i].status == DNS_CHECK_MISSING) &&
-                            dns_records_add(&tmp, res[i].name, res[i].expected) < 0) {
-                                dns_records_done(&tmp);
-                                return run_fail(r, "oom", "out of memory");
-                        }
-                dns_records_done(&r->todo);
-                r->todo = tmp;
+                if (!r->renewal_dns) {
+                        dns_records tmp = {};
+                        for (size_t i = 0; i < n; i++)
+                                if ((res[i].status == DNS_CHECK_WRONG || res[i].status == DNS_CHECK_MISSING) &&
+                                    dns_records_add(&tmp, res[i].name, res[i].expected) < 0) {
+                                        dns_records_done(&tmp);
+                                        return run_fail(r, "oom", "out of memory");
+                                }
+                        dns_records_done(&r->todo);
+                        r->todo = tmp;
+                }
                 if (cert->dns.provider == CONF_DNS_ROUTE53 || cert->dns.provider == CONF_DNS_EXEC) {
-                        log_cert(LOG_WARNING, name_of(r), "the validation records ACM needs to renew %s are not in DNS "
-                                 "(%s): publishing them again", r->target, differences);
+                        log_cert(LOG_WARNING, name_of(r), "%s (%s): publishing %zu record%s again",
+                                 r->renewal_dns ? "ACM waits for the validation records to renew"
+                                                : "the validation records ACM needs to renew are not in DNS",
+                                 differences ? differences : "DNS cannot be asked", r->todo.n, r->todo.n == 1 ? "" : "s");
                         return publish_todo(r);
                 }
                 _cleanup_(freep) char *zone = records_zone_line(&r->todo, cert->dns.ttl);
@@ -1054,7 +1082,7 @@ static void on_first_check(const dns_check_result *res, size_t n, void *userdata
                 if (text)
                         machine_hook_pending_validation(r->m, text);
                 return run_fail(r, "dns", "the validation records ACM needs to renew %s are not in DNS (%s): publish %s",
-                                r->target, differences, zone ? zone : "them (acm-agent dns NAME prints them)");
+                                r->target, differences ? differences : "DNS cannot be asked", zone ? zone : "them (acm-agent dns NAME prints them)");
         }
         if (r->todo.n == 0) {
                 log_cert(LOG_INFO, name_of(r), "the %zu validation record%s of %s are in DNS", ok, ok == 1 ? "" : "s",
@@ -1345,6 +1373,8 @@ static void export_now(acm_run *r) {
 static void deliver_issued(acm_run *r) {
         const acm_detail *d = &r->d;
 
+        if (absorb_records(r, d->dvos) < 0)
+                return run_fail(r, "oom", "out of memory");
         if (!machine_cert(r->m)->issuer.acm.export) {
                 /* tracked in ACM, nothing deployed here */
                 _cleanup_(freep) char *serial = d->serial ? strdup(d->serial) : NULL;
@@ -1623,6 +1653,8 @@ static void on_watch_detail(acm_run *r, const aws_error *err, acm_detail *d) {
         }
         if (!streq(d->status, "ISSUED"))
                 return unusable(r);
+        if (absorb_records(r, d->dvos) < 0)
+                return run_fail(r, "oom", "out of memory");
         if ((d->renewal_status ? !s->renewal_status || !streq(d->renewal_status, s->renewal_status) : !!s->renewal_status) ||
             d->renewal_updated_at != s->renewal_updated_at) {
                 if (d->renewal_status)
