@@ -31,7 +31,9 @@ TESTS += $(INTEGRATION_TESTS)
 # The ACM issuer against the emulator (and BIND for exec/manual DNS).
 ACM_INTEGRATION_TESTS = \
 	tests/integration/test-acm-route53.sh \
-	tests/integration/test-acm-dns.sh
+	tests/integration/test-acm-dns.sh \
+	tests/integration/test-acm-failures.sh \
+	tests/integration/test-acm-renewal.sh
 TESTS += $(ACM_INTEGRATION_TESTS)
 EXTRA_DIST += $(ACM_INTEGRATION_TESTS) tests/integration/test-acm-lib.sh
 
