@@ -18,6 +18,7 @@
  */
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "engine/engine-issuer.h"
@@ -37,6 +38,7 @@ struct acm_wait {
         /* the poller's */
         const char *arn;              /* borrowed from the waiter */
         time_t created;               /* its CreatedAt (emulator or AWS clock), 0 unknown */
+        uint64_t since;               /* set by the poller: when it started waiting (CLOCK_MONOTONIC) */
         /* results, valid during done() only */
         const char *status;           /* poller: the certificate's Status; NULL on error */
         const char *error;            /* any object: why it failed (the operator's line), else NULL */
@@ -60,8 +62,9 @@ int acm_finder_wait(machine *m, acm_wait *w);
  * Tells w when certificate w->arn (created at w->created) leaves
  * PENDING_VALIDATION: one ListCertificates for every waiting certificate
  * of the engine (every status but PENDING_VALIDATION, newest first, pages
- * only back to the oldest waiter), every 2 s doubling to 20 s while
- * nothing changes, instead of a DescribeCertificate per certificate
+ * only back to the oldest waiter), every third of the time the newest
+ * waiter has waited, 2 s to 20 s (a fresh certificate is looked for soon, a
+ * long wait sparsely), instead of a DescribeCertificate per certificate
  * (DescribeCertificate: 10/s for the whole account). done() gets
  * w->status, or w->error when listing failed (then describe it yourself).
  * Returns 0 or -ENOMEM.
@@ -77,7 +80,7 @@ acm_ref *acm_ref_unref(acm_ref *r);
  * The engine's Route 53 publisher for cert's dns.role_arn (one per role),
  * batching the records of every certificate: its batch window grows with
  * the number of Route 53-validated certificates of the configuration (200
- * ms each, 2 s to 10 s), so a fleet's records go in few
+ * ms each, 0.5 s to 12 s), so a fleet's records go in few
  * ChangeResourceRecordSets. *ret_ref keeps it alive (acm_ref_unref).
  * Returns 0, -errno (AWS client, role settings).
  */

@@ -371,8 +371,18 @@ static void on_poller_page(const aws_error *err, json_t *resp, void *userdata) {
         }
         json_decref(found);
         if (p->base.head) {
-                p->interval = progress || !p->interval ? POLLER_FIRST_USEC
-                                                       : (p->interval * 2 > POLLER_MAX_USEC ? POLLER_MAX_USEC : p->interval * 2);
+                /* a third of the time the newest waiter has waited: fresh
+                 * certificates soon, long waits sparsely */
+                uint64_t now, newest = 0;
+                (void) sd_event_now(p->loop, CLOCK_MONOTONIC, &now);
+                for (acm_wait *w = p->base.head; w; w = w->next)
+                        if (w->since > newest)
+                                newest = w->since;
+                p->interval = now > newest ? (now - newest) / 3 : 0;
+                if (progress || p->interval < POLLER_FIRST_USEC)
+                        p->interval = POLLER_FIRST_USEC;
+                if (p->interval > POLLER_MAX_USEC)
+                        p->interval = POLLER_MAX_USEC;
                 poller_arm(p);
         }
         shared_unref(&p->base);
@@ -472,7 +482,14 @@ int acm_poller_wait(machine *m, acm_wait *w) {
                         return -ENOMEM;
                 }
         }
+        (void) sd_event_now(p->loop, CLOCK_MONOTONIC, &w->since);
         wait_link(&p->base, w);
+        if (p->timer) {
+                /* a fresh waiter: the next round no later than usual for it */
+                uint64_t at = 0;
+                if (sd_event_source_get_time(p->timer, &at) >= 0 && at > w->since + POLLER_FIRST_USEC)
+                        (void) sd_event_source_set_time(p->timer, w->since + POLLER_FIRST_USEC);
+        }
         poller_arm(p);
         return 0;
 }
@@ -522,9 +539,10 @@ static void checker_free(void *p) {
 }
 
 /* 200 ms of batch window per certificate validated through Route 53,
- * 0.5 s to 10 s: the records of N certificates arrive at most as fast as
- * ACM accepts requests (5/s), so 1000 certificates give batches of about
- * 50, and one certificate is not held back for nothing. */
+ * 0.5 s to 12 s: the records of N certificates arrive at most as fast as
+ * ACM accepts requests (5/s), so a fleet's records go in batches of about
+ * 60 (at least 50 with the jitter of the answers), and one certificate is
+ * not held back for nothing. */
 static uint64_t route53_window(const conf *c) {
         uint64_t n = 0, ms;
 
@@ -533,8 +551,8 @@ static uint64_t route53_window(const conf *c) {
         ms = n * 200;
         if (ms < 500)
                 ms = 500;
-        if (ms > 10000)
-                ms = 10000;
+        if (ms > 12000)
+                ms = 12000;
         return ms * USEC_PER_MSEC;
 }
 

@@ -32,7 +32,15 @@ acm_start() {
 	export AWS_CA_BUNDLE=$EMU_CA_BUNDLE
 	DNS_CLOSED=127.0.0.1:$("$PY" -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 	TRUST=$TMP/public-roots.pem
-	AWS_DATA_PATH=$EMU_MODELS_DIR "$PY" - "$TRUST" <<'PY' || { echo "not ok 1 - the emulated public roots"; exit 1; }
+	acm_public_roots "$TRUST" || { echo "not ok 1 - the emulated public roots"; exit 1; }
+	fetch_root || { echo "not ok 1 - the emulated Private CA's root"; exit 1; }
+	emu_ctl POST /reset >/dev/null
+}
+
+# acm_public_roots FILE: the emulated public roots (RSA and EC) into FILE;
+# needs only PY and the emulator's environment (the benchmark uses it too).
+acm_public_roots() {
+	AWS_DATA_PATH=$EMU_MODELS_DIR "$PY" - "$1" <<'PY'
 # The emulated Amazon roots (RSA and EC) are made at the emulator's first
 # public certificate: one of each, exported, gives the chains' last links.
 import json, os, sys, time, urllib.request
@@ -63,8 +71,6 @@ for alg in ("RSA_2048", "EC_prime256v1"):
     out.append("-----BEGIN CERTIFICATE-----\n" + chain.split("-----BEGIN CERTIFICATE-----")[-1].strip() + "\n")
 open(sys.argv[1], "w").write("".join(out))
 PY
-	fetch_root || { echo "not ok 1 - the emulated Private CA's root"; exit 1; }
-	emu_ctl POST /reset >/dev/null
 }
 
 acm_cert() {
