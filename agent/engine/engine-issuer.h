@@ -174,9 +174,11 @@ void machine_persist(machine *m, cert_phase phase, void (*then)(machine *m, void
  * with a new reference. On failure the machine fails. */
 void machine_key(machine *m, void (*then)(machine *m, EVP_PKEY *key, void *userdata), void *userdata);
 
-/* Runs the pending_validation hook (acm) with the records as text
- * ("NAME CNAME VALUE" lines); fire and forget, logged. */
-void machine_hook_pending_validation(machine *m, const char *records);
+/* Runs the pending_validation hook (acm) for the certificate arn (may be
+ * NULL) with the records as text ("NAME CNAME VALUE" lines); fire and
+ * forget, logged. In --once the machine's pass ends only when the hook
+ * has (the end of the pass would kill it). */
+void machine_hook_pending_validation(machine *m, const char *arn, const char *records);
 
 /* ---- completions: exactly one per operation ---- */
 

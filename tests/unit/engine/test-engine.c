@@ -95,6 +95,7 @@ typedef enum fake_do {
         DO_WAIT,         /* wait fake.wait_for seconds */
         DO_HANG,         /* persist a token, then nothing until cancelled */
         DO_BAD_CERT,     /* a certificate for other names: verification fails */
+        DO_HOOK_WAIT,    /* the pending_validation hook, then a long wait */
 } fake_do;
 
 typedef enum watch_do {
@@ -246,6 +247,10 @@ static int fake_issue(machine *m, issue_reason reason) {
         case DO_WAIT:
                 fake.next = fake.after_wait;
                 machine_wait(m, clock_now() + fake.wait_for, "the fake CA is thinking");
+                return 0;
+        case DO_HOOK_WAIT:
+                machine_hook_pending_validation(m, "arn:fake:pending", "_x.example.com. CNAME _y.example.net.\n");
+                machine_wait(m, clock_now() + 3600, "the operator publishes the records");
                 return 0;
         default:
                 break;
@@ -496,6 +501,28 @@ static void test_issue_deploy_reload(void **s _unused_) {
         assert_key_consistent("a");
         cert_state_free(st);
         free(old);
+}
+
+/* The pending_validation hook gets the ARN being validated and the
+ * records, and a --once pass that waits right after starting it does not
+ * end (and kill it) before it finished. */
+static void test_pending_validation_hook(void **s _unused_) {
+        const char *names[] = { "a", NULL };
+        char out[256], extra[512];
+        _cleanup_(freep) char *env = NULL;
+        engine *e;
+
+        snprintf(out, sizeof(out), "%s/hook.env", root);
+        snprintf(extra, sizeof(extra), "    hooks: {pending_validation: [/bin/sh, -c, \"sleep 0.3; env > %s\"]}\n", out);
+        write_conf(names, extra, false);
+        fake.next = DO_HOOK_WAIT;
+        e = once(NULL);
+        assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_WAITING);
+        engine_free(e);
+        assert_int_equal(read_full_file(out, 1 << 16, &env, NULL), 0);
+        assert_non_null(strstr(env, "ACM_AGENT_EVENT=pending_validation"));
+        assert_non_null(strstr(env, "ACM_AGENT_ARN=arn:fake:pending"));
+        assert_non_null(strstr(env, "ACM_AGENT_VALIDATION=_x.example.com. CNAME _y.example.net."));
 }
 
 /* A failure backs off: the next --once makes no issuer call before the next
@@ -1097,6 +1124,7 @@ static int group_teardown(void **s _unused_) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_issue_deploy_reload, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_pending_validation_hook, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_fail_backoff, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_wait, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_verify_refuses, setup, teardown),
