@@ -903,7 +903,7 @@ static void email_wait(acm_run *r) {
                 if (state_set_string(&r->s->emails, lines) < 0)
                         return run_fail(r, "oom", "out of memory");
                 if (lines[0])
-                        machine_hook_pending_validation(r->m, lines);
+                        machine_hook_pending_validation(r->m, r->target, lines);
         }
         one = strdup(lines);
         if (!one)
@@ -965,7 +965,7 @@ static void on_published(const dns_result *res, void *userdata) {
                 _cleanup_(freep) char *text = records_hook_text(&r->todo);
                 r->s->dns_checked_at = machine_now(r->m);
                 if (text)
-                        machine_hook_pending_validation(r->m, text);
+                        machine_hook_pending_validation(r->m, r->target, text);
                 return watched(r);
         }
         /* asked again: a CNAME a delegated subzone or a private zone hides is
@@ -1014,7 +1014,7 @@ static void manual_wait(acm_run *r, const char *differences) {
         if (r->new_records) {
                 _cleanup_(freep) char *text = records_hook_text(&r->s->records);
                 if (text)
-                        machine_hook_pending_validation(r->m, text);
+                        machine_hook_pending_validation(r->m, r->target, text);
         }
         machine_wait(r->m, machine_now(r->m) + ACM_MANUAL_RECHECK_SEC,
                      "publish the validation records of %s in DNS (acm-agent dns %s prints them): %s%s%s", r->target,
@@ -1055,7 +1055,7 @@ static void on_first_check(const dns_check_result *res, size_t n, void *userdata
                         if (r->renewal_dns && r->new_records) {
                                 _cleanup_(freep) char *text = records_hook_text(&r->s->records);
                                 if (text)
-                                        machine_hook_pending_validation(r->m, text);
+                                        machine_hook_pending_validation(r->m, r->target, text);
                         }
                         return watched(r);
                 }
@@ -1080,7 +1080,7 @@ static void on_first_check(const dns_check_result *res, size_t n, void *userdata
                 _cleanup_(freep) char *zone = records_zone_line(&r->todo, cert->dns.ttl);
                 _cleanup_(freep) char *text = records_hook_text(&r->todo);
                 if (text)
-                        machine_hook_pending_validation(r->m, text);
+                        machine_hook_pending_validation(r->m, r->target, text);
                 return run_fail(r, "dns", "the validation records ACM needs to renew %s are not in DNS (%s): publish %s",
                                 r->target, differences ? differences : "DNS cannot be asked", zone ? zone : "them (acm-agent dns NAME prints them)");
         }
@@ -1092,7 +1092,7 @@ static void on_first_check(const dns_check_result *res, size_t n, void *userdata
                 if (r->new_records) {
                         _cleanup_(freep) char *text = records_hook_text(&r->s->records);
                         if (text)
-                                machine_hook_pending_validation(r->m, text);
+                                machine_hook_pending_validation(r->m, r->target, text);
                 }
                 return wait_issued(r);
         }
@@ -1100,12 +1100,24 @@ static void on_first_check(const dns_check_result *res, size_t n, void *userdata
                 if (r->new_records) {
                         _cleanup_(freep) char *text = records_hook_text(&r->s->records);
                         if (text)
-                                machine_hook_pending_validation(r->m, text);
+                                machine_hook_pending_validation(r->m, r->target, text);
                 }
                 return publish_todo(r);
         }
-        if (differences)
-                log_cert(LOG_WARNING, name_of(r), "validation records of %s not in DNS: %s", r->target, differences);
+        if (!differences) {
+                /* DNS cannot be asked from here: ACM's own check decides */
+                log_cert(LOG_INFO, name_of(r), "cannot confirm the validation records of %s by DNS; waiting for ACM",
+                         r->target);
+                free(r->dns_note);
+                r->dns_note = strdup("DNS check: the records could not be asked about");
+                if (r->new_records) {
+                        _cleanup_(freep) char *text = records_hook_text(&r->s->records);
+                        if (text)
+                                machine_hook_pending_validation(r->m, r->target, text);
+                }
+                return wait_issued(r);
+        }
+        log_cert(LOG_WARNING, name_of(r), "validation records of %s not in DNS: %s", r->target, differences);
         manual_wait(r, differences);
 }
 
@@ -1666,8 +1678,9 @@ static void on_watch_detail(acm_run *r, const aws_error *err, acm_detail *d) {
                 s->renewal_updated_at = d->renewal_updated_at;
                 r->new_records = d->renewal_status && streq(d->renewal_status, "PENDING_VALIDATION");
         }
+        /* a renewal is a new serial (and a later NotAfter) */
         if (!issuer_acm_serial_equal(d->serial, st->served.serial) ||
-            (d->not_after && st->served.not_after && d->not_after != st->served.not_after)) {
+            (st->served.not_after && d->not_after > st->served.not_after + 86400)) {
                 _cleanup_(freep) char *why = strprintf("ACM renewed %s: serial %s, valid until %s", r->target,
                                                        d->serial ? d->serial : "?", clock_format_rfc3339(d->not_after, t));
                 return machine_renewal_ready(r->m, why ? why : "ACM renewed it");

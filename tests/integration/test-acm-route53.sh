@@ -6,7 +6,7 @@
 # sharing one record), files verified against the public roots; records
 # that appear late; nothing asked of AWS when nothing is due; a wiped state
 # directory finds its certificate again (no second RequestCertificate); an
-# existing ARN tracked; export: false; a private certificate; e-mail
+# existing ARN tracked; dns.role_arn; export: false; a private certificate; e-mail
 # validation (waits, status shows the addresses, approved → issued); acm-agent
 # dns NAME. Counts come from the emulator's call log.
 . "$ABS_TOP_SRCDIR/tests/integration/lib.sh"
@@ -99,6 +99,19 @@ d=$(calls "$seq3" acm:DescribeCertificate)
 same "… one certificate" 1 "$(requested "$seq3")"
 if acm_verify late; then ok "… issued and deployed"; else not_ok "… deployed ($?)"; fi
 emu_ctl POST /settings '{"acm_record_delay_seconds": 0}' >/dev/null
+
+# --- dns.role_arn: Route 53 with a role of its own -------------------------------------
+seqr=$(P seq)
+DNS_EXTRA='role_arn: "arn:aws:iam::111122223333:role/dns"' acm_cert roled | agent_conf "$TMP/role"
+expect_agent 0 "dns.role_arn: issued" --once
+emu_ctl GET "/calls?operation=route53:ChangeResourceRecordSets" | "$PY" -c '
+import json, sys
+print(" ".join(c["access_key_id"] for c in json.load(sys.stdin)["calls"] if c["seq"] > int(sys.argv[1])))' "$seqr" >"$TMP/keys"
+[ -s "$TMP/keys" ] && ! grep -q "$AWS_ACCESS_KEY_ID" "$TMP/keys" && ok "… Route 53 was called with the role's credentials" ||
+	not_ok "… Route 53 keys: $(cat "$TMP/keys") (agent's $AWS_ACCESS_KEY_ID)"
+same "… one AssumeRole" 1 "$(calls "$seqr" sts:AssumeRole)"
+emu_ctl GET "/calls?operation=acm:RequestCertificate" | grep -q "$AWS_ACCESS_KEY_ID" && ok "… ACM with the agent's own" ||
+	not_ok "… ACM's key"
 
 # --- an existing certificate (issuer.arn) --------------------------------------------
 acm_call RequestCertificate '{"DomainName": "tracked.example.com", "ValidationMethod": "DNS", "KeyAlgorithm": "RSA_2048", "Options": {"Export": "ENABLED"}}' >"$TMP/r" 2>/dev/null

@@ -18,6 +18,7 @@
 #include "basic/macro.h"
 #include "basic/util.h"
 #include "issuer/issuer-acm.h"
+#include "issuer/issuer-dns.h"
 
 #define CA "arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/22222222-2222-4222-8222-222222222222"
 #define ARN "arn:aws:acm:us-east-1:111122223333:certificate/44cbf674-d26d-406e-a620-02e760ca285e"
@@ -230,6 +231,41 @@ static void test_detail_refused(void **s _unused_) {
         big[sizeof(big) - 1] = 0;
         _cleanup_(freep) char *t = strprintf("{\"Certificate\": {\"CertificateArn\": \"%s\", \"Status\": \"ISSUED\"}}", big);
         expect_bad(t, "too long");
+}
+
+/* DomainValidationOptions as DescribeCertificate gives them while the
+ * records come: an apex and its wildcard share one record, an option
+ * without its ResourceRecord is counted as waiting, e-mail options are not
+ * records. */
+static void test_validation_options(void **s _unused_) {
+        const char *text =
+                "{\"Certificate\": {\"CertificateArn\": \"" ARN "\", \"Status\": \"PENDING_VALIDATION\","
+                " \"Type\": \"AMAZON_ISSUED\", \"CreatedAt\": 1796168986, \"DomainValidationOptions\": ["
+                "  {\"DomainName\": \"example.com\", \"ValidationMethod\": \"DNS\", \"ResourceRecord\":"
+                "    {\"Name\": \"_A.Example.com.\", \"Type\": \"CNAME\", \"Value\": \"_b.acm-validations.aws.\"}},"
+                "  {\"DomainName\": \"*.example.com\", \"ValidationMethod\": \"DNS\", \"ResourceRecord\":"
+                "    {\"Name\": \"_a.example.com.\", \"Type\": \"CNAME\", \"Value\": \"_b.acm-validations.aws.\"}},"
+                "  {\"DomainName\": \"www.example.com\", \"ValidationMethod\": \"DNS\"},"
+                "  {\"DomainName\": \"mail.example.com\", \"ValidationMethod\": \"EMAIL\","
+                "    \"ValidationEmails\": [\"admin@example.com\"]}]}}";
+        json_t *j = json_loads(text, 0, NULL);
+        dns_records recs = {};
+        acm_detail d = {};
+        size_t waiting = 0;
+        char *err = NULL, *emails = NULL;
+
+        assert_int_equal(issuer_acm_detail_parse(j, &d, &err), 0);
+        assert_int_equal(d.created_at, 1796168986);
+        assert_int_equal(dns_records_from_validation_options(d.dvos, &recs, &waiting), 0);
+        assert_int_equal(recs.n, 1);          /* apex and wildcard: one record, normalised */
+        assert_string_equal(recs.items[0].name, "_a.example.com.");
+        assert_int_equal(waiting, 1);         /* www's record is not there yet */
+        assert_int_equal(issuer_acm_emails_format(d.dvos, &emails), 0);
+        assert_string_equal(emails, "mail.example.com EMAIL admin@example.com\n");
+        free(emails);
+        dns_records_done(&recs);
+        acm_detail_done(&d);
+        json_decref(j);
 }
 
 /* ---- fits the configuration; discovery ---- */
@@ -499,6 +535,7 @@ int main(void) {
                 cmocka_unit_test(test_request_forms),
                 cmocka_unit_test(test_detail_parse),
                 cmocka_unit_test(test_detail_refused),
+                cmocka_unit_test(test_validation_options),
                 cmocka_unit_test(test_detail_fits),
                 cmocka_unit_test(test_candidates_and_tags),
                 cmocka_unit_test(test_failure_hints),
