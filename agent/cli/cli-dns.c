@@ -42,19 +42,23 @@ int cmd_dns(const cli_options *o, int argc, char **argv) {
                 return EXIT_USAGE;
         }
         if (cert->issuer_type != CONF_ISSUER_ACM) {
-                log_error("dns %s: the certificate comes from the %s issuer; only ACM certificates have validation records",
+                log_error("dns %s: the certificate comes from the %s issuer; only ACM certificates have "
+                          "validation records",
                           argv[1], conf_issuer_type_to_string(cert->issuer_type));
                 return EXIT_USAGE;
         }
-        if (cert->issuer.acm.certificate_authority_arn || cert->issuer.acm.validation != CONF_VALIDATION_DNS) {
+        if (cert->issuer.acm.certificate_authority_arn ||
+            cert->issuer.acm.validation != CONF_VALIDATION_DNS) {
                 log_error("dns %s: the certificate is %s, without DNS records", argv[1],
-                          cert->issuer.acm.certificate_authority_arn ? "private (no validation)" : "validated by e-mail");
+                          cert->issuer.acm.certificate_authority_arn ? "private (no validation)"
+                                                                     : "validated by e-mail");
                 return EXIT_USAGE;
         }
         ttl = cert->dns.ttl ? cert->dns.ttl : 300;
         r = store_load(c->state_dir, cert->name, &st, &err);
         if (r == -ENOENT) {
-                log_notice("dns %s: nothing requested yet: run 'acm-agent --once' (ACM gives the records after the request)",
+                log_notice("dns %s: nothing requested yet: run 'acm-agent --once' (ACM gives the records "
+                           "after the request)",
                            argv[1]);
                 return EXIT_WAITING;
         }
@@ -65,18 +69,21 @@ int cmd_dns(const cli_options *o, int argc, char **argv) {
         if (st->issuer && st->issuer_type && streq(st->issuer_type, "acm")) {
                 json_t *a = json_object_get(st->issuer, "records");
                 if (a && dns_records_from_json(a, &recs) < 0) {
-                        log_error("dns %s: %s/certs/%s/state.json holds unusable records", argv[1], c->state_dir, cert->name);
+                        log_error("dns %s: %s/certs/%s/state.json holds unusable records", argv[1],
+                                  c->state_dir, cert->name);
                         return EXIT_FAILED;
                 }
         }
         if (recs.n == 0) {
-                log_notice("dns %s: ACM has not given the validation records yet: run 'acm-agent --once'", argv[1]);
+                log_notice("dns %s: ACM has not given the validation records yet: run 'acm-agent --once'",
+                           argv[1]);
                 return EXIT_WAITING;
         }
         if (o->json) {
                 json_t *list = NULL, *doc;
                 if (dns_records_to_json(&recs, &list) < 0 ||
-                    !(doc = json_pack("{s:s,s:I,s:o}", "name", cert->name, "ttl", (json_int_t) ttl, "records", list))) {
+                    !(doc = json_pack("{s:s,s:I,s:o}", "name", cert->name, "ttl", (json_int_t) ttl,
+                                      "records", list))) {
                         dns_records_done(&recs);
                         return log_error_errno(-ENOMEM, "out of memory"), EXIT_FAILED;
                 }

@@ -32,18 +32,18 @@ typedef struct acm_wait acm_wait;
  * while waiting (owner set) and unlinked before done() is called. */
 struct acm_wait {
         acm_wait *prev, *next;
-        acm_shared *owner;            /* the object waited on, NULL when not waiting */
-        machine *m;                   /* whose AWS client the object's calls use */
-        void (*done)(acm_wait *w);    /* called once from the loop, unlinked already */
+        acm_shared *owner;         /* the object waited on, NULL when not waiting */
+        machine *m;                /* whose AWS client the object's calls use */
+        void (*done)(acm_wait *w); /* called once from the loop, unlinked already */
         /* the poller's */
-        const char *arn;              /* borrowed from the waiter */
-        time_t created;               /* its CreatedAt (emulator or AWS clock), 0 unknown */
-        uint64_t since;               /* set by the poller: when it started waiting (CLOCK_MONOTONIC) */
+        const char *arn; /* borrowed from the waiter */
+        time_t created;  /* its CreatedAt (emulator or AWS clock), 0 unknown */
+        uint64_t since;  /* set by the poller: when it started waiting (CLOCK_MONOTONIC) */
         /* results, valid during done() only */
-        const char *status;           /* poller: the certificate's Status; NULL on error */
-        const char *error;            /* any object: why it failed (the operator's line), else NULL */
-        json_t *summaries;            /* finder: the candidate summaries (borrowed) */
-        const char *pem;              /* CA: the CA's certificate and its chain */
+        const char *status; /* poller: the certificate's Status; NULL on error */
+        const char *error;  /* any object: why it failed (the operator's line), else NULL */
+        json_t *summaries;  /* finder: the candidate summaries (borrowed) */
+        const char *pem;    /* CA: the CA's certificate and its chain */
 };
 
 /* Leaves the queue (no done() call). Accepts an unlinked waiter. */

@@ -16,7 +16,7 @@
 #include "issuer/issuer-acm-internal.h"
 
 #define FINDER_TTL_SEC 600
-#define FINDER_PAGES_MAX 20          /* 20,000 certificates; an account holds 2,500 by default */
+#define FINDER_PAGES_MAX 20 /* 20,000 certificates; an account holds 2,500 by default */
 #define POLLER_FIRST_USEC (2 * USEC_PER_SEC)
 #define POLLER_MAX_USEC (20 * USEC_PER_SEC)
 #define POLLER_PAGES_MAX 10
@@ -24,8 +24,8 @@
 
 /* Every key type: ListCertificates shows only RSA_1024 and RSA_2048 unless
  * Includes.keyTypes says otherwise. */
-static const char *const key_types[] = { "RSA_1024", "RSA_2048", "RSA_3072", "RSA_4096", "EC_prime256v1", "EC_secp384r1",
-                                         "EC_secp521r1" };
+static const char *const key_types[] = {"RSA_1024",      "RSA_2048",     "RSA_3072",    "RSA_4096",
+                                        "EC_prime256v1", "EC_secp384r1", "EC_secp521r1"};
 
 /* ---- reference counting and queues ---- */
 
@@ -33,7 +33,7 @@ struct acm_shared {
         unsigned n_ref;
         acm_wait *head, *tail;
         void (*free_fn)(acm_shared *s);
-        void (*idle)(acm_shared *s);   /* the last waiter left */
+        void (*idle)(acm_shared *s); /* the last waiter left */
 };
 
 static acm_shared *shared_ref(acm_shared *s) {
@@ -107,7 +107,7 @@ static void notify_all(acm_shared *s, void (*set)(acm_shared *s, acm_wait *w)) {
                 w->owner = NULL;
                 set(s, w);
                 w->done(w);
-                shared_unref(s);  /* the waiter's reference */
+                shared_unref(s); /* the waiter's reference */
         }
         shared_unref(s);
 }
@@ -156,7 +156,7 @@ static void finder_reset(acm_finder *f) {
 static void finder_idle(acm_shared *s) {
         acm_finder *f = (acm_finder *) s;
         if (!f->done)
-                finder_reset(f);   /* asked again from the start by the next waiter */
+                finder_reset(f); /* asked again from the start by the next waiter */
 }
 
 static const char *finder_error;
@@ -177,7 +177,8 @@ static void on_finder_page(const aws_error *err, json_t *resp, void *userdata) {
 
         f->req = NULL;
         if (err) {
-                _cleanup_(freep) char *msg = error_line("cannot list the account's certificates (ListCertificates)", err);
+                _cleanup_(freep) char *msg =
+                        error_line("cannot list the account's certificates (ListCertificates)", err);
                 finder_reset(f);
                 finder_error = msg ? msg : "cannot list the account's certificates";
                 notify_all(&f->base, finder_set);
@@ -214,9 +215,9 @@ static void finder_page(acm_finder *f, const char *next_token) {
 
         r = shared_client(&f->base, &client);
         if (r < 0)
-                return finder_reset(f);   /* nobody waits any more */
-        req = json_pack("{s:[s,s],s:{s:[]},s:i}", "CertificateStatuses", "PENDING_VALIDATION", "ISSUED", "Includes",
-                        "keyTypes", "MaxItems", 1000);
+                return finder_reset(f); /* nobody waits any more */
+        req = json_pack("{s:[s,s],s:{s:[]},s:i}", "CertificateStatuses", "PENDING_VALIDATION", "ISSUED",
+                        "Includes", "keyTypes", "MaxItems", 1000);
         kt = json_object_get(json_object_get(req, "Includes"), "keyTypes");
         for (size_t i = 0; kt && i < ELEMENTSOF(key_types); i++)
                 if (json_array_append_new(kt, json_string(key_types[i])) < 0)
@@ -224,7 +225,8 @@ static void finder_page(acm_finder *f, const char *next_token) {
         if (!kt || (next_token && json_object_set_new(req, "NextToken", json_string(next_token)) < 0))
                 r = -ENOMEM;
         else
-                r = aws_call(client, AWS_SERVICE_ACM, "ListCertificates", req, 0, on_finder_page, f, &f->req);
+                r = aws_call(client, AWS_SERVICE_ACM, "ListCertificates", req, 0, on_finder_page, f,
+                             &f->req);
         if (r < 0) {
                 finder_reset(f);
                 finder_error = "cannot send ListCertificates";
@@ -245,7 +247,7 @@ int acm_finder_wait(machine *m, acm_wait *w) {
                 f = calloc(1, sizeof(*f));
                 if (!f)
                         return -ENOMEM;
-                f->base = (acm_shared) { .n_ref = 1, .free_fn = finder_free, .idle = finder_idle };
+                f->base = (acm_shared){.n_ref = 1, .free_fn = finder_free, .idle = finder_idle};
                 if (machine_cache_put(m, key, f, shared_cache_free, FINDER_TTL_SEC) < 0) {
                         free(f);
                         return -ENOMEM;
@@ -276,9 +278,9 @@ typedef struct acm_poller {
         sd_event_source *timer;
         aws_request *req;
         uint64_t interval;
-        time_t oldest;        /* this round: CreatedAt of the oldest waiter, 0 = unknown (all pages) */
+        time_t oldest; /* this round: CreatedAt of the oldest waiter, 0 = unknown (all pages) */
         unsigned pages;
-        json_t *found;        /* this round: {arn: status} of waiting certificates that left PENDING_VALIDATION */
+        json_t *found; /* this round: {arn: status} of waiting certificates that left PENDING_VALIDATION */
 } acm_poller;
 
 static void poller_free(acm_shared *s) {
@@ -319,7 +321,8 @@ static void on_poller_page(const aws_error *err, json_t *resp, void *userdata) {
 
         p->req = NULL;
         if (err) {
-                _cleanup_(freep) char *msg = error_line("cannot list the certificates that left validation (ListCertificates)", err);
+                _cleanup_(freep) char *msg = error_line(
+                        "cannot list the certificates that left validation (ListCertificates)", err);
                 json_decref(p->found);
                 p->found = NULL;
                 poller_error = msg ? msg : "ListCertificates failed";
@@ -356,7 +359,7 @@ static void on_poller_page(const aws_error *err, json_t *resp, void *userdata) {
                 nw = w->next;
                 if (!json_object_get(found, w->arn))
                         continue;
-                (void) wait_unlink(w);   /* its reference is dropped after done() */
+                (void) wait_unlink(w); /* its reference is dropped after done() */
                 *tail = w;
                 tail = &w->next;
         }
@@ -398,8 +401,8 @@ static void poller_page(acm_poller *p, const char *next_token) {
         if (r < 0)
                 return poller_idle(&p->base);
         req = json_pack("{s:[s,s,s,s,s,s],s:{s:[]},s:i,s:s,s:s}", "CertificateStatuses", "ISSUED", "FAILED",
-                        "VALIDATION_TIMED_OUT", "REVOKED", "EXPIRED", "INACTIVE", "Includes", "keyTypes", "MaxItems", 1000,
-                        "SortBy", "CREATED_AT", "SortOrder", "DESCENDING");
+                        "VALIDATION_TIMED_OUT", "REVOKED", "EXPIRED", "INACTIVE", "Includes", "keyTypes",
+                        "MaxItems", 1000, "SortBy", "CREATED_AT", "SortOrder", "DESCENDING");
         kt = json_object_get(json_object_get(req, "Includes"), "keyTypes");
         for (size_t i = 0; kt && i < ELEMENTSOF(key_types); i++)
                 if (json_array_append_new(kt, json_string(key_types[i])) < 0)
@@ -407,7 +410,8 @@ static void poller_page(acm_poller *p, const char *next_token) {
         if (!kt || (next_token && json_object_set_new(req, "NextToken", json_string(next_token)) < 0))
                 r = -ENOMEM;
         else
-                r = aws_call(client, AWS_SERVICE_ACM, "ListCertificates", req, 0, on_poller_page, p, &p->req);
+                r = aws_call(client, AWS_SERVICE_ACM, "ListCertificates", req, 0, on_poller_page, p,
+                             &p->req);
         if (r < 0) {
                 json_decref(p->found);
                 p->found = NULL;
@@ -475,7 +479,7 @@ int acm_poller_wait(machine *m, acm_wait *w) {
                 p = calloc(1, sizeof(*p));
                 if (!p)
                         return -ENOMEM;
-                p->base = (acm_shared) { .n_ref = 1, .free_fn = poller_free, .idle = poller_idle };
+                p->base = (acm_shared){.n_ref = 1, .free_fn = poller_free, .idle = poller_idle};
                 p->loop = sd_event_ref(machine_loop(m));
                 if (machine_cache_put(m, key, p, shared_cache_free, 0) < 0) {
                         poller_free(&p->base);
@@ -521,7 +525,7 @@ static int ref_put(machine *m, const char *key, void *obj, void (*obj_free)(void
                 obj_free(obj);
                 return -ENOMEM;
         }
-        *r = (acm_ref) { .base = { .n_ref = 1, .free_fn = ref_free }, .obj = obj, .obj_free = obj_free };
+        *r = (acm_ref){.base = {.n_ref = 1, .free_fn = ref_free}, .obj = obj, .obj_free = obj_free};
         if (machine_cache_put(m, key, r, shared_cache_free, 0) < 0) {
                 ref_free(&r->base);
                 return -ENOMEM;
@@ -561,7 +565,8 @@ int acm_route53_get(machine *m, dns_route53 **ret, acm_ref **ret_ref) {
         _cleanup_(freep) char *key = cache_key(m, "route53", role);
         /* GetChange a second after the change, doubling (Route 53 is INSYNC
          * within a minute) */
-        dns_route53_options o = { .batch_window_usec = route53_window(machine_conf(m)), .poll_first_usec = USEC_PER_SEC };
+        dns_route53_options o = {.batch_window_usec = route53_window(machine_conf(m)),
+                                 .poll_first_usec = USEC_PER_SEC};
         dns_route53 *p = NULL;
         acm_ref *r;
         int k;
@@ -649,14 +654,19 @@ static void on_ca(const aws_error *err, json_t *resp, void *userdata) {
 
         c->req = NULL;
         if (err) {
-                msg = error_line("cannot fetch the certificate of the Private CA (GetCertificateAuthorityCertificate)", err);
+                msg = error_line("cannot fetch the certificate of the Private CA "
+                                 "(GetCertificateAuthorityCertificate)",
+                                 err);
                 ca_error = msg ? msg : "GetCertificateAuthorityCertificate failed";
         } else {
                 pem = json_string_value(json_object_get(resp, "Certificate"));
                 chain = json_string_value(json_object_get(resp, "CertificateChain"));
                 if (!pem || strlen(pem) > 65536 || (chain && strlen(chain) > 65536))
-                        ca_error = "GetCertificateAuthorityCertificate answered without a usable Certificate";
-                else if (!(c->pem = chain ? strprintf("%s%s%s", pem, pem[0] && pem[strlen(pem) - 1] == '\n' ? "" : "\n", chain)
+                        ca_error =
+                                "GetCertificateAuthorityCertificate answered without a usable Certificate";
+                else if (!(c->pem = chain ? strprintf("%s%s%s", pem,
+                                                      pem[0] && pem[strlen(pem) - 1] == '\n' ? "" : "\n",
+                                                      chain)
                                           : strdup(pem)))
                         ca_error = "out of memory";
                 else
@@ -683,7 +693,7 @@ int acm_ca_wait(machine *m, const char *ca_arn, acm_wait *w) {
                         free(c);
                         return -ENOMEM;
                 }
-                c->base = (acm_shared) { .n_ref = 1, .free_fn = ca_free, .idle = ca_idle };
+                c->base = (acm_shared){.n_ref = 1, .free_fn = ca_free, .idle = ca_idle};
                 if (machine_cache_put(m, key, c, shared_cache_free, CA_TTL_SEC) < 0) {
                         ca_free(&c->base);
                         return -ENOMEM;
@@ -700,7 +710,8 @@ int acm_ca_wait(machine *m, const char *ca_arn, acm_wait *w) {
         r = machine_aws(m, &client);
         if (r >= 0) {
                 req = json_pack("{s:s}", "CertificateAuthorityArn", c->arn);
-                r = req ? aws_call(client, AWS_SERVICE_ACM_PCA, "GetCertificateAuthorityCertificate", req, 0, on_ca, c, &c->req)
+                r = req ? aws_call(client, AWS_SERVICE_ACM_PCA, "GetCertificateAuthorityCertificate", req, 0,
+                                   on_ca, c, &c->req)
                         : -ENOMEM;
         }
         if (r < 0) {

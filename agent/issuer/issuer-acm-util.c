@@ -19,7 +19,7 @@
 #define ACM_ARN_MAX 2048
 #define ACM_NAME_MAX 253
 #define ACM_ENUM_MAX 64
-#define ACM_SANS_MAX 1000   /* DomainList: 100 in the model; bounded generously */
+#define ACM_SANS_MAX 1000 /* DomainList: 100 in the model; bounded generously */
 #define ACM_SERIAL_MAX 128
 
 /* ---- the request ---- */
@@ -35,8 +35,8 @@ int issuer_acm_build_request(const conf_cert *cert, const char *token, const cha
 
         if (a->arn || !cert->dns_names || !cert->dns_names[0] || isempty(token))
                 return -EINVAL;
-        req = json_pack("{s:s,s:s,s:s}", "DomainName", cert->dns_names[0], "IdempotencyToken", token, "KeyAlgorithm",
-                        a->key_algorithm ? a->key_algorithm : "RSA_2048");
+        req = json_pack("{s:s,s:s,s:s}", "DomainName", cert->dns_names[0], "IdempotencyToken", token,
+                        "KeyAlgorithm", a->key_algorithm ? a->key_algorithm : "RSA_2048");
         sans = json_array();
         if (!req || !sans || json_object_set_new(req, "SubjectAlternativeNames", sans) < 0)
                 return -ENOMEM;
@@ -45,7 +45,8 @@ int issuer_acm_build_request(const conf_cert *cert, const char *token, const cha
                         return -ENOMEM;
         if (a->certificate_authority_arn) {
                 /* private: no validation, exportable by nature */
-                if (json_object_set_new(req, "CertificateAuthorityArn", json_string(a->certificate_authority_arn)) < 0)
+                if (json_object_set_new(req, "CertificateAuthorityArn",
+                                        json_string(a->certificate_authority_arn)) < 0)
                         return -ENOMEM;
         } else {
                 bool email = a->validation == CONF_VALIDATION_EMAIL;
@@ -56,7 +57,8 @@ int issuer_acm_build_request(const conf_cert *cert, const char *token, const cha
                         if (!dvo || json_object_set_new(req, "DomainValidationOptions", dvo) < 0)
                                 return -ENOMEM;
                         for (char **n = cert->dns_names; *n; n++)
-                                if (json_array_append_new(dvo, json_pack("{s:s,s:s}", "DomainName", *n, "ValidationDomain",
+                                if (json_array_append_new(dvo, json_pack("{s:s,s:s}", "DomainName", *n,
+                                                                         "ValidationDomain",
                                                                          a->validation_domain)) < 0)
                                         return -ENOMEM;
                 }
@@ -82,7 +84,8 @@ int issuer_acm_build_request(const conf_cert *cert, const char *token, const cha
         for (size_t i = 0; i < a->n_tags; i++)
                 if (add_tag(tags, a->tags[i].key, a->tags[i].value) < 0)
                         return -ENOMEM;
-        if (add_tag(tags, ACM_TAG_NAME, cert->name) < 0 || (!isempty(host_id) && add_tag(tags, ACM_TAG_HOST, host_id) < 0))
+        if (add_tag(tags, ACM_TAG_NAME, cert->name) < 0 ||
+            (!isempty(host_id) && add_tag(tags, ACM_TAG_HOST, host_id) < 0))
                 return -ENOMEM;
         *ret = TAKE_PTR(req);
         return 0;
@@ -107,7 +110,7 @@ void acm_detail_done(acm_detail *d) {
         free(d->renewal_reason);
         json_decref(d->dvos);
         json_decref(d->renewal_dvos);
-        *d = (acm_detail) {};
+        *d = (acm_detail){};
 }
 
 static int get_str(json_t *o, const char *key, size_t max, char **field, char **ret_error) {
@@ -118,7 +121,8 @@ static int get_str(json_t *o, const char *key, size_t max, char **field, char **
                 return 0;
         s = json_string_value(v);
         if (!s || strlen(s) > max || strlen(s) == 0) {
-                *ret_error = strprintf("DescribeCertificate: %s is %s", key, !s ? "not a string" : "empty or too long");
+                *ret_error = strprintf("DescribeCertificate: %s is %s", key,
+                                       !s ? "not a string" : "empty or too long");
                 return -EBADMSG;
         }
         *field = strdup(s);
@@ -199,7 +203,8 @@ int issuer_acm_detail_parse(json_t *resp, acm_detail *ret, char **ret_error) {
             (r = get_time(c, "RevokedAt", &d.revoked_at, ret_error)) < 0)
                 goto fail;
         if (!d.arn || !d.status) {
-                *ret_error = strprintf("DescribeCertificate answered without %s", d.arn ? "a Status" : "a CertificateArn");
+                *ret_error = strprintf("DescribeCertificate answered without %s",
+                                       d.arn ? "a Status" : "a CertificateArn");
                 r = -EBADMSG;
                 goto fail;
         }
@@ -213,7 +218,8 @@ int issuer_acm_detail_parse(json_t *resp, acm_detail *ret, char **ret_error) {
                 if (!(d.revocation_reason = strdup("SUPERSEDED")))
                         goto oom;
         }
-        if ((r = get_str(json_object_get(c, "Options"), "Export", ACM_ENUM_MAX, &d.export_option, ret_error)) < 0)
+        if ((r = get_str(json_object_get(c, "Options"), "Export", ACM_ENUM_MAX, &d.export_option,
+                         ret_error)) < 0)
                 goto fail;
         v = json_object_get(c, "SubjectAlternativeNames");
         if (v && !json_is_null(v) && (!json_is_array(v) || json_array_size(v) > ACM_SANS_MAX)) {
@@ -227,7 +233,8 @@ int issuer_acm_detail_parse(json_t *resp, acm_detail *ret, char **ret_error) {
         for (size_t i = 0; i < json_array_size(v); i++) {
                 const char *s = json_string_value(json_array_get(v, i));
                 if (!s || strlen(s) > ACM_NAME_MAX) {
-                        *ret_error = strdup("DescribeCertificate: SubjectAlternativeNames holds something that is not a name");
+                        *ret_error = strdup("DescribeCertificate: SubjectAlternativeNames holds something "
+                                            "that is not a name");
                         r = -EBADMSG;
                         goto fail;
                 }
@@ -242,7 +249,8 @@ int issuer_acm_detail_parse(json_t *resp, acm_detail *ret, char **ret_error) {
         rs = json_object_get(c, "RenewalSummary");
         if (json_is_object(rs)) {
                 if ((r = get_str(rs, "RenewalStatus", ACM_ENUM_MAX, &d.renewal_status, ret_error)) < 0 ||
-                    (r = get_str(rs, "RenewalStatusReason", ACM_ENUM_MAX, &d.renewal_reason, ret_error)) < 0 ||
+                    (r = get_str(rs, "RenewalStatusReason", ACM_ENUM_MAX, &d.renewal_reason, ret_error)) <
+                            0 ||
                     (r = get_time(rs, "UpdatedAt", &d.renewal_updated_at, ret_error)) < 0)
                         goto fail;
                 v = json_object_get(rs, "DomainValidationOptions");
@@ -292,15 +300,17 @@ bool issuer_acm_detail_fits(const acm_detail *d, const conf_cert *cert, char **r
                         }
                 if (cert->dns_names && cert->dns_names[0] && d->domain_name &&
                     strcasecmp(cert->dns_names[0], d->domain_name) != 0) {
-                        *ret_why = strprintf("its domain name (common name) is %s, not %s: list %s first in dns_names",
-                                             d->domain_name, cert->dns_names[0], d->domain_name);
+                        *ret_why = strprintf(
+                                "its domain name (common name) is %s, not %s: list %s first in dns_names",
+                                d->domain_name, cert->dns_names[0], d->domain_name);
                         return false;
                 }
                 return true;
         }
         if (!d->domain_name || !cert->dns_names[0] || strcasecmp(d->domain_name, cert->dns_names[0]) != 0) {
                 *ret_why = strprintf("its domain name is %s, the configuration asks for %s",
-                                     d->domain_name ? d->domain_name : "(none)", cert->dns_names[0] ? cert->dns_names[0] : "(none)");
+                                     d->domain_name ? d->domain_name : "(none)",
+                                     cert->dns_names[0] ? cert->dns_names[0] : "(none)");
                 return false;
         }
         for (char **n = cert->dns_names; *n; n++)
@@ -315,7 +325,8 @@ bool issuer_acm_detail_fits(const acm_detail *d, const conf_cert *cert, char **r
                 }
         if (!key_algorithm_equal(d->key_algorithm, a->key_algorithm ? a->key_algorithm : "RSA_2048")) {
                 *ret_why = strprintf("its key algorithm is %s, the configuration asks for %s",
-                                     d->key_algorithm ? d->key_algorithm : "unknown", a->key_algorithm ? a->key_algorithm : "RSA_2048");
+                                     d->key_algorithm ? d->key_algorithm : "unknown",
+                                     a->key_algorithm ? a->key_algorithm : "RSA_2048");
                 return false;
         }
         if (d->type && !streq(d->type, want_type)) {
@@ -323,12 +334,14 @@ bool issuer_acm_detail_fits(const acm_detail *d, const conf_cert *cert, char **r
                                      a->certificate_authority_arn ? "private" : "public");
                 return false;
         }
-        if (a->certificate_authority_arn && (!d->ca_arn || !streq(d->ca_arn, a->certificate_authority_arn))) {
-                *ret_why = strprintf("it comes from CA %s, the configuration names %s", d->ca_arn ? d->ca_arn : "(none)",
-                                     a->certificate_authority_arn);
+        if (a->certificate_authority_arn &&
+            (!d->ca_arn || !streq(d->ca_arn, a->certificate_authority_arn))) {
+                *ret_why = strprintf("it comes from CA %s, the configuration names %s",
+                                     d->ca_arn ? d->ca_arn : "(none)", a->certificate_authority_arn);
                 return false;
         }
-        if (!a->certificate_authority_arn && a->export && (!d->export_option || !streq(d->export_option, "ENABLED"))) {
+        if (!a->certificate_authority_arn && a->export &&
+            (!d->export_option || !streq(d->export_option, "ENABLED"))) {
                 *ret_why = strdup("it was requested without Export ENABLED and can never be exported");
                 return false;
         }
@@ -387,38 +400,70 @@ static const struct {
         const char *reason, *hint;
         bool retry_private;
 } failure_hints[] = {
-        { "NO_AVAILABLE_CONTACTS", "ACM found no address to send the validation e-mail to: use validation: dns, or a "
-          "validation_domain whose admin@, administrator@, hostmaster@, postmaster@ and webmaster@ receive mail", false },
-        { "ADDITIONAL_VERIFICATION_REQUIRED", "Amazon must verify these names by hand before it issues for them (often "
-          "well-known domains): contact AWS Support, then run 'acm-agent renew NAME'", false },
-        { "DOMAIN_NOT_ALLOWED", "a name may not get an ACM certificate (a blocked or Amazon-owned domain, such as "
-          "amazonaws.com names): remove it from dns_names, or ask AWS Support", false },
-        { "INVALID_PUBLIC_DOMAIN", "a name is not a public domain (no public top-level domain): fix dns_names, or use "
-          "a private CA (certificate_authority_arn) for internal names", false },
-        { "DOMAIN_VALIDATION_DENIED", "Amazon refused to validate a name (domain validation denied): contact AWS "
-          "Support", false },
-        { "CAA_ERROR", "a CAA record forbids amazon.com to issue for a name: add CAA 0 issue \"amazon.com\" (or "
-          "amazontrust.com, awstrust.com, amazonaws.com) to the name or its parent domain", false },
-        { "PCA_LIMIT_EXCEEDED", "the Private CA has issued as many certificates as its quota allows: raise the quota "
-          "(Service Quotas, AWS Private CA) or use another CA", true },
-        { "PCA_INVALID_ARN", "certificate_authority_arn is not the ARN of a Private CA: fix it", false },
-        { "PCA_INVALID_STATE", "the Private CA is not ACTIVE (disabled, expired or pending deletion): activate or "
-          "restore it, or point certificate_authority_arn at an active CA", true },
-        { "PCA_REQUEST_FAILED", "the Private CA failed the request: it is asked again; if this persists, look at the "
-          "CA in the AWS Private CA console", true },
-        { "PCA_NAME_CONSTRAINTS_VALIDATION", "the Private CA's name constraints forbid a name: request names the CA "
-          "may certify, or use another CA", false },
-        { "PCA_RESOURCE_NOT_FOUND", "the Private CA does not exist (deleted, or another region or account): fix "
-          "certificate_authority_arn", false },
-        { "PCA_INVALID_ARGS", "the Private CA refused the request (a key_algorithm of another family than the CA's "
-          "key, RSA or EC): use a key_algorithm of the CA's family", false },
-        { "PCA_INVALID_DURATION", "the certificate would outlive the Private CA's own certificate: renew the CA "
-          "certificate, or use a CA valid for more than 13 months from now", false },
-        { "PCA_ACCESS_DENIED", "ACM may not use the Private CA: share it with this account (AWS RAM) or grant ACM "
-          "access in the CA's resource policy", true },
-        { "SLR_NOT_FOUND", "ACM's service-linked role is missing: create it (aws iam create-service-linked-role "
-          "--aws-service-name acm.amazonaws.com)", true },
-        { "OTHER", "ACM gives no reason: look at the certificate in the ACM console, or ask AWS Support", true },
+        {"NO_AVAILABLE_CONTACTS",
+         "ACM found no address to send the validation e-mail to: use validation: dns, or a "
+         "validation_domain whose admin@, administrator@, hostmaster@, postmaster@ and webmaster@ receive "
+         "mail",
+         false},
+        {"ADDITIONAL_VERIFICATION_REQUIRED",
+         "Amazon must verify these names by hand before it issues for them (often "
+         "well-known domains): contact AWS Support, then run 'acm-agent renew NAME'",
+         false},
+        {"DOMAIN_NOT_ALLOWED",
+         "a name may not get an ACM certificate (a blocked or Amazon-owned domain, such as "
+         "amazonaws.com names): remove it from dns_names, or ask AWS Support",
+         false},
+        {"INVALID_PUBLIC_DOMAIN",
+         "a name is not a public domain (no public top-level domain): fix dns_names, or use "
+         "a private CA (certificate_authority_arn) for internal names",
+         false},
+        {"DOMAIN_VALIDATION_DENIED",
+         "Amazon refused to validate a name (domain validation denied): contact AWS "
+         "Support",
+         false},
+        {"CAA_ERROR",
+         "a CAA record forbids amazon.com to issue for a name: add CAA 0 issue \"amazon.com\" (or "
+         "amazontrust.com, awstrust.com, amazonaws.com) to the name or its parent domain",
+         false},
+        {"PCA_LIMIT_EXCEEDED",
+         "the Private CA has issued as many certificates as its quota allows: raise the quota "
+         "(Service Quotas, AWS Private CA) or use another CA",
+         true},
+        {"PCA_INVALID_ARN", "certificate_authority_arn is not the ARN of a Private CA: fix it", false},
+        {"PCA_INVALID_STATE",
+         "the Private CA is not ACTIVE (disabled, expired or pending deletion): activate or "
+         "restore it, or point certificate_authority_arn at an active CA",
+         true},
+        {"PCA_REQUEST_FAILED",
+         "the Private CA failed the request: it is asked again; if this persists, look at the "
+         "CA in the AWS Private CA console",
+         true},
+        {"PCA_NAME_CONSTRAINTS_VALIDATION",
+         "the Private CA's name constraints forbid a name: request names the CA "
+         "may certify, or use another CA",
+         false},
+        {"PCA_RESOURCE_NOT_FOUND",
+         "the Private CA does not exist (deleted, or another region or account): fix "
+         "certificate_authority_arn",
+         false},
+        {"PCA_INVALID_ARGS",
+         "the Private CA refused the request (a key_algorithm of another family than the CA's "
+         "key, RSA or EC): use a key_algorithm of the CA's family",
+         false},
+        {"PCA_INVALID_DURATION",
+         "the certificate would outlive the Private CA's own certificate: renew the CA "
+         "certificate, or use a CA valid for more than 13 months from now",
+         false},
+        {"PCA_ACCESS_DENIED",
+         "ACM may not use the Private CA: share it with this account (AWS RAM) or grant ACM "
+         "access in the CA's resource policy",
+         true},
+        {"SLR_NOT_FOUND",
+         "ACM's service-linked role is missing: create it (aws iam create-service-linked-role "
+         "--aws-service-name acm.amazonaws.com)",
+         true},
+        {"OTHER", "ACM gives no reason: look at the certificate in the ACM console, or ask AWS Support",
+         true},
 };
 
 const char *issuer_acm_failure_hint(const char *reason) {
@@ -440,11 +485,12 @@ bool issuer_acm_failure_retryable(const char *reason, bool private_ca) {
 /* ---- revocation ---- */
 
 int issuer_acm_revocation_reason(const char *reason, bool private_ca, const char **ret) {
-        static const char *const model[] = { "UNSPECIFIED", "KEY_COMPROMISE", "CA_COMPROMISE", "AFFILIATION_CHANGED",
-                                             "SUPERSEDED", "CESSATION_OF_OPERATION", "CERTIFICATE_HOLD", "REMOVE_FROM_CRL",
-                                             "PRIVILEGE_WITHDRAWN", "A_A_COMPROMISE" };
-        static const char *const public_ok[] = { "UNSPECIFIED", "AFFILIATION_CHANGED", "SUPERSEDED",
-                                                 "CESSATION_OF_OPERATION" };
+        static const char *const model[] = {
+                "UNSPECIFIED",         "KEY_COMPROMISE",         "CA_COMPROMISE",    "AFFILIATION_CHANGED",
+                "SUPERSEDED",          "CESSATION_OF_OPERATION", "CERTIFICATE_HOLD", "REMOVE_FROM_CRL",
+                "PRIVILEGE_WITHDRAWN", "A_A_COMPROMISE"};
+        static const char *const public_ok[] = {"UNSPECIFIED", "AFFILIATION_CHANGED", "SUPERSEDED",
+                                                "CESSATION_OF_OPERATION"};
         const char *r = NULL;
 
         if (!reason)
@@ -476,7 +522,8 @@ const char *issuer_acm_public_revocation_reasons(void) {
 /* ---- export passphrase ---- */
 
 int issuer_acm_passphrase(char buf[static ACM_PASSPHRASE_LEN + 1]) {
-        static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!&()*+,-./:;<=>?@[]^_{|}~";
+        static const char alphabet[] =
+                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!&()*+,-./:;<=>?@[]^_{|}~";
         const size_t n = sizeof(alphabet) - 1;
         uint8_t raw[64];
         size_t k = 0;
@@ -511,7 +558,7 @@ time_t issuer_acm_window_start(time_t not_before, time_t not_after) {
 
 uint64_t issuer_acm_hash(const char *host_id, const char *name) {
         uint64_t h = UINT64_C(0xcbf29ce484222325);
-        const char *parts[2] = { host_id ? host_id : "", name ? name : "" };
+        const char *parts[2] = {host_id ? host_id : "", name ? name : ""};
 
         for (size_t k = 0; k < 2; k++) {
                 for (const unsigned char *p = (const unsigned char *) parts[k]; *p; p++) {

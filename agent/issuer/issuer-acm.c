@@ -224,15 +224,18 @@ static int acm_state_save(const void *v, json_t **ret) {
                 return -ENOMEM;
         if (set_str(o, "token", s->token) < 0 || set_time(o, "token_time", s->token_time) < 0 ||
             set_str(o, "arn", s->arn) < 0 || set_str(o, "validation_emails", s->emails) < 0 ||
-            set_str(o, "renewal_status", s->renewal_status) < 0 || set_str(o, "renewal_reason", s->renewal_reason) < 0 ||
+            set_str(o, "renewal_status", s->renewal_status) < 0 ||
+            set_str(o, "renewal_reason", s->renewal_reason) < 0 ||
             set_time(o, "renewal_updated_at", s->renewal_updated_at) < 0 ||
-            set_str(o, "exported_serial", s->exported_serial) < 0 || set_time(o, "checked_at", s->checked_at) < 0 ||
+            set_str(o, "exported_serial", s->exported_serial) < 0 ||
+            set_time(o, "checked_at", s->checked_at) < 0 ||
             set_time(o, "dns_checked_at", s->dns_checked_at) < 0 ||
             (s->rerequests && json_object_set_new(o, "rerequests", json_integer(s->rerequests)) < 0) ||
             (s->reissue && json_object_set_new(o, "reissue", json_true()) < 0))
                 goto oom;
         if (s->records.n > 0) {
-                if (dns_records_to_json(&s->records, &recs) < 0 || json_object_set_new(o, "records", recs) < 0)
+                if (dns_records_to_json(&s->records, &recs) < 0 ||
+                    json_object_set_new(o, "records", recs) < 0)
                         goto oom;
         }
         *ret = o;
@@ -245,12 +248,13 @@ oom:
 /* ---- what an issued certificate must carry ---- */
 
 static int acm_expect(const conf_cert *cert, const void *state _unused_, cert_expect *ret) {
-        cert_expect e = { .want = *cert };
+        cert_expect e = {.want = *cert};
 
         /* ACM makes DomainName the subject's only attribute, the common name
          * (for a tracked certificate issue() checked that the first
          * dns_name is it); the rest of subject: is not ACM's business */
-        e.want.subject = (conf_subject) { .common_name = cert->dns_names && cert->dns_names[0] ? cert->dns_names[0] : NULL };
+        e.want.subject = (conf_subject){
+                .common_name = cert->dns_names && cert->dns_names[0] ? cert->dns_names[0] : NULL};
         *ret = e;
         return 0;
 }
@@ -274,29 +278,29 @@ struct acm_run {
         machine *m;
         acm_state *s;
         acm_op op;
-        bool requested;         /* this operation sent a RequestCertificate */
-        bool new_records;       /* the validation records were saved in this operation */
-        bool renewal_dns;       /* watch: the records are the renewal's (PENDING_VALIDATION) */
-        bool adopt;             /* discovery: adopt what is found (else: a hint for a lost certificate) */
-        time_t created_after;   /* discovery: only certificates created since (0: any) */
-        char *target;           /* the ARN this operation is about */
-        char *lost;             /* a lost certificate's message, while looking for its replacement */
+        bool requested;       /* this operation sent a RequestCertificate */
+        bool new_records;     /* the validation records were saved in this operation */
+        bool renewal_dns;     /* watch: the records are the renewal's (PENDING_VALIDATION) */
+        bool adopt;           /* discovery: adopt what is found (else: a hint for a lost certificate) */
+        time_t created_after; /* discovery: only certificates created since (0: any) */
+        char *target;         /* the ARN this operation is about */
+        char *lost;           /* a lost certificate's message, while looking for its replacement */
         aws_request *req;
         sd_event_source *timer;
         void (*timer_fn)(acm_run *r);
-        detail_fn then;         /* what the DescribeCertificate in flight continues with */
-        uint64_t delay;         /* the current poll interval */
-        uint64_t deadline;      /* CLOCK_MONOTONIC usec: polls end, the certificate waits */
-        acm_detail d;           /* the last description */
+        detail_fn then;    /* what the DescribeCertificate in flight continues with */
+        uint64_t delay;    /* the current poll interval */
+        uint64_t deadline; /* CLOCK_MONOTONIC usec: polls end, the certificate waits */
+        acm_detail d;      /* the last description */
         acm_wait wait;
-        json_t *candidates;     /* discovery: summaries to look at, newest first */
+        json_t *candidates; /* discovery: summaries to look at, newest first */
         size_t next_candidate;
         acm_ref *r53_ref, *checker_ref;
-        dns_checker *checker;   /* held by checker_ref */
+        dns_checker *checker; /* held by checker_ref */
         dns_job *dns_job;
         dns_check_job *check_job;
-        dns_records todo;       /* records to publish */
-        char *dns_note;         /* what the DNS check said, for the wait reason */
+        dns_records todo; /* records to publish */
+        char *dns_note;   /* what the DNS check said, for the wait reason */
         char passphrase[ACM_PASSPHRASE_LEN + 1];
         EVP_PKEY *key;
         char *cert_pem, *chain_pem, *ca_arn;
@@ -371,7 +375,8 @@ static bool tracked(acm_run *r) {
 }
 
 static bool is_private(acm_run *r) {
-        return machine_cert(r->m)->issuer.acm.certificate_authority_arn || (r->d.type && streq(r->d.type, "PRIVATE"));
+        return machine_cert(r->m)->issuer.acm.certificate_authority_arn ||
+               (r->d.type && streq(r->d.type, "PRIVATE"));
 }
 
 static uint64_t mono_now(acm_run *r) {
@@ -418,8 +423,8 @@ static void run_later(acm_run *r, uint64_t delay, void (*fn)(acm_run *r)) {
 
         r->timer = sd_event_source_disable_unref(r->timer);
         r->timer_fn = fn;
-        k = sd_event_add_time(machine_loop(r->m), &r->timer, CLOCK_MONOTONIC, mono_now(r) + delay, 50 * USEC_PER_MSEC,
-                              on_timer, r);
+        k = sd_event_add_time(machine_loop(r->m), &r->timer, CLOCK_MONOTONIC, mono_now(r) + delay,
+                              50 * USEC_PER_MSEC, on_timer, r);
         if (k < 0)
                 run_fail(r, "event", "cannot arm a timer: %s", strerror(-k));
 }
@@ -447,7 +452,9 @@ static void on_describe(const aws_error *err, json_t *resp, void *userdata) {
         k = issuer_acm_detail_parse(resp, &r->d, &why);
         if (k < 0)
                 return run_fail(r, "aws", "DescribeCertificate %s: %s", r->target,
-                                why ? why : k == -ENOMEM ? "out of memory" : "unusable answer");
+                                why            ? why
+                                : k == -ENOMEM ? "out of memory"
+                                               : "unusable answer");
         then(r, NULL, &r->d);
 }
 
@@ -460,7 +467,8 @@ static void describe_now(acm_run *r) {
         if (k < 0)
                 return run_fail(r, "aws", "cannot set up the AWS client: %s", strerror(-k));
         req = json_pack("{s:s}", "CertificateArn", r->target);
-        k = req ? aws_call(client, AWS_SERVICE_ACM, "DescribeCertificate", req, 0, on_describe, r, &r->req) : -ENOMEM;
+        k = req ? aws_call(client, AWS_SERVICE_ACM, "DescribeCertificate", req, 0, on_describe, r, &r->req)
+                : -ENOMEM;
         if (k < 0)
                 run_fail(r, "aws", "cannot send DescribeCertificate: %s", strerror(-k));
 }
@@ -569,8 +577,10 @@ static int absorb_records(acm_run *r, json_t *dvos) {
 static void adopt_saved(machine *m _unused_, void *userdata) {
         acm_run *r = userdata;
 
-        log_cert(LOG_NOTICE, name_of(r), "found %s, requested by this agent for this certificate on this host "
-                 "(tags %s, %s): using it instead of requesting another", r->s->arn, ACM_TAG_NAME, ACM_TAG_HOST);
+        log_cert(LOG_NOTICE, name_of(r),
+                 "found %s, requested by this agent for this certificate on this host "
+                 "(tags %s, %s): using it instead of requesting another",
+                 r->s->arn, ACM_TAG_NAME, ACM_TAG_HOST);
         if (set_target(r, r->s->arn) < 0)
                 return run_fail(r, "oom", "out of memory");
         deadline_start(r);
@@ -580,9 +590,12 @@ static void adopt_saved(machine *m _unused_, void *userdata) {
 static void next_candidate(acm_run *r);
 
 static void lost_report(acm_run *r, const char *replacement) {
-        run_fail(r, "acm-lost", "%s%s%s%s; the current files stay deployed; run 'acm-agent renew %s --force' to request "
-                 "a new certificate", r->lost, replacement ? " (" : "", replacement ? replacement : "",
-                 replacement ? " carries this certificate's tags: set issuer.arn to it to use it instead)" : "",
+        run_fail(r, "acm-lost",
+                 "%s%s%s%s; the current files stay deployed; run 'acm-agent renew %s --force' to request "
+                 "a new certificate",
+                 r->lost, replacement ? " (" : "", replacement ? replacement : "",
+                 replacement ? " carries this certificate's tags: set issuer.arn to it to use it instead)"
+                             : "",
                  name_of(r));
 }
 
@@ -594,11 +607,13 @@ static void on_tags(const aws_error *err, json_t *resp, void *userdata) {
         r->req = NULL;
         if (err) {
                 if (err->kind == AWS_ERROR_NOT_FOUND)
-                        return next_candidate(r);  /* deleted since it was listed */
+                        return next_candidate(r); /* deleted since it was listed */
                 if (!r->adopt)
                         return lost_report(r, NULL);
-                return run_fail_aws(r, "cannot read the tags of a certificate this agent may have requested "
-                                    "(ListTagsForCertificate; allow acm:ListTagsForCertificate)", err);
+                return run_fail_aws(r,
+                                    "cannot read the tags of a certificate this agent may have requested "
+                                    "(ListTagsForCertificate; allow acm:ListTagsForCertificate)",
+                                    err);
         }
         if (!issuer_acm_tags_match(json_object_get(resp, "Tags"), name_of(r), machine_host_id(r->m)))
                 return next_candidate(r);
@@ -625,7 +640,8 @@ static void next_candidate(acm_run *r) {
         if (k < 0)
                 return run_fail(r, "aws", "cannot set up the AWS client: %s", strerror(-k));
         req = json_pack("{s:O}", "CertificateArn", json_object_get(c, "CertificateArn"));
-        k = req ? aws_call(client, AWS_SERVICE_ACM, "ListTagsForCertificate", req, 0, on_tags, r, &r->req) : -ENOMEM;
+        k = req ? aws_call(client, AWS_SERVICE_ACM, "ListTagsForCertificate", req, 0, on_tags, r, &r->req)
+                : -ENOMEM;
         if (k < 0)
                 run_fail(r, "aws", "cannot send ListTagsForCertificate: %s", strerror(-k));
 }
@@ -653,8 +669,11 @@ static void on_found(acm_wait *w) {
         if (w->error) {
                 if (!r->adopt)
                         return lost_report(r, NULL);
-                return run_fail(r, "aws", "%s; the agent looks for a certificate it requested before requesting another "
-                                "(allow acm:ListCertificates and acm:ListTagsForCertificate)", w->error);
+                return run_fail(
+                        r, "aws",
+                        "%s; the agent looks for a certificate it requested before requesting another "
+                        "(allow acm:ListCertificates and acm:ListTagsForCertificate)",
+                        w->error);
         }
         exclude = r->adopt ? machine_state(r->m)->served.arn : r->target;
         json_array_foreach(w->summaries, i, s) {
@@ -684,7 +703,7 @@ static void discover(acm_run *r) {
         int k;
 
         r->adopt = true;
-        r->wait = (acm_wait) { .done = on_found };
+        r->wait = (acm_wait){.done = on_found};
         k = acm_finder_wait(r->m, &r->wait);
         if (k < 0)
                 return run_fail(r, "oom", "out of memory");
@@ -707,9 +726,10 @@ static void lost(acm_run *r, const char *fmt, ...) {
         if (!r->lost)
                 return run_fail(r, "oom", "out of memory");
         if (tracked(r))
-                return run_fail(r, "config", "%s: point issuer.arn at a certificate that is ISSUED", r->lost);
+                return run_fail(r, "config", "%s: point issuer.arn at a certificate that is ISSUED",
+                                r->lost);
         r->adopt = false;
-        r->wait = (acm_wait) { .done = on_found };
+        r->wait = (acm_wait){.done = on_found};
         k = acm_finder_wait(r->m, &r->wait);
         if (k < 0)
                 return run_fail(r, "oom", "out of memory");
@@ -737,14 +757,18 @@ static void on_request(const aws_error *err, json_t *resp, void *userdata) {
         if (err) {
                 const char *hint = "";
                 if (err->kind == AWS_ERROR_LIMIT)
-                        hint = "; the account reached an ACM quota (2,500 certificates held, 5,000 requested a year, "
-                               "or names per certificate): delete certificates that are no longer used, or ask for a "
+                        hint = "; the account reached an ACM quota (2,500 certificates held, 5,000 "
+                               "requested a year, "
+                               "or names per certificate): delete certificates that are no longer used, or "
+                               "ask for a "
                                "higher quota in Service Quotas";
                 else if (err->kind == AWS_ERROR_INVALID || err->kind == AWS_ERROR_OTHER)
-                        hint = "; ACM refused the request as configured: check dns_names, tags, key_algorithm and "
+                        hint = "; ACM refused the request as configured: check dns_names, tags, "
+                               "key_algorithm and "
                                "certificate_authority_arn (acm-agent check)";
-                if (err->kind == AWS_ERROR_LIMIT || err->kind == AWS_ERROR_INVALID || err->kind == AWS_ERROR_OTHER ||
-                    err->kind == AWS_ERROR_AUTH || err->kind == AWS_ERROR_NOT_FOUND) {
+                if (err->kind == AWS_ERROR_LIMIT || err->kind == AWS_ERROR_INVALID ||
+                    err->kind == AWS_ERROR_OTHER || err->kind == AWS_ERROR_AUTH ||
+                    err->kind == AWS_ERROR_NOT_FOUND) {
                         /* refused: nothing was requested, the next attempt starts afresh */
                         free(r->s->token);
                         r->s->token = NULL;
@@ -775,13 +799,15 @@ static void send_request(acm_run *r) {
         if (k < 0)
                 return run_fail(r, "config", "cannot build RequestCertificate: %s", strerror(-k));
         if (cert->issuer.acm.transparency_logging_set)
-                log_cert(LOG_WARNING, name_of(r), "issuer.transparency_logging is deprecated (AWS removed the opt-out "
+                log_cert(LOG_WARNING, name_of(r),
+                         "issuer.transparency_logging is deprecated (AWS removed the opt-out "
                          "in 2026) and is sent only because the configuration sets it: remove it");
         k = machine_aws(r->m, &client);
         if (k < 0)
                 return run_fail(r, "aws", "cannot set up the AWS client: %s", strerror(-k));
         r->requested = true;
-        k = aws_call(client, AWS_SERVICE_ACM, "RequestCertificate", req, AWS_CALL_IDEMPOTENT_TOKEN, on_request, r, &r->req);
+        k = aws_call(client, AWS_SERVICE_ACM, "RequestCertificate", req, AWS_CALL_IDEMPOTENT_TOKEN,
+                     on_request, r, &r->req);
         if (k < 0)
                 run_fail(r, "aws", "cannot send RequestCertificate: %s", strerror(-k));
 }
@@ -799,9 +825,12 @@ static void start_request(acm_run *r) {
         int k;
 
         if (tracked(r))
-                return run_fail(r, "config", "issuer.arn %s cannot be used and the agent does not request certificates "
-                                "for a tracked arn: point issuer.arn at a usable certificate, or remove arn to let the agent "
-                                "request one", r->target ? r->target : machine_cert(r->m)->issuer.acm.arn);
+                return run_fail(r, "config",
+                                "issuer.arn %s cannot be used and the agent does not request certificates "
+                                "for a tracked arn: point issuer.arn at a usable certificate, or remove arn "
+                                "to let the agent "
+                                "request one",
+                                r->target ? r->target : machine_cert(r->m)->issuer.acm.arn);
         k = random_bytes(raw, sizeof(raw));
         if (k < 0)
                 return run_fail(r, "random", "cannot get random bytes: %s", strerror(-k));
@@ -838,35 +867,44 @@ static void failed(acm_run *r) {
         if (issuer_acm_failure_retryable(reason, is_private(r))) {
                 _cleanup_(freep) char *arn = strdup(r->target);
                 acm_state_reset(r->s);
-                return run_fail(r, "acm-failed", "ACM could not issue %s (FAILED, %s): %s; a new certificate is requested at "
-                                "the next attempt", arn ? arn : "?", reason, issuer_acm_failure_hint(reason));
+                return run_fail(r, "acm-failed",
+                                "ACM could not issue %s (FAILED, %s): %s; a new certificate is requested at "
+                                "the next attempt",
+                                arn ? arn : "?", reason, issuer_acm_failure_hint(reason));
         }
         if (machine_operator_forced(r->m) && !r->requested && !tracked(r)) {
-                log_cert(LOG_NOTICE, name_of(r), "%s FAILED (%s); requesting a new certificate as asked", r->target, reason);
+                log_cert(LOG_NOTICE, name_of(r), "%s FAILED (%s); requesting a new certificate as asked",
+                         r->target, reason);
                 return start_request(r);
         }
-        run_fail(r, "acm-failed", "ACM could not issue %s (FAILED, %s): %s; then run 'acm-agent renew %s' to request a new "
-                 "certificate", r->target, reason, issuer_acm_failure_hint(reason), name_of(r));
+        run_fail(r, "acm-failed",
+                 "ACM could not issue %s (FAILED, %s): %s; then run 'acm-agent renew %s' to request a new "
+                 "certificate",
+                 r->target, reason, issuer_acm_failure_hint(reason), name_of(r));
 }
 
 static void timed_out(acm_run *r) {
         const conf_cert *cert = machine_cert(r->m);
         bool email = cert->issuer.acm.validation == CONF_VALIDATION_EMAIL;
 
-        if (!tracked(r) && cert->issuer.acm.on_validation_timeout == CONF_ACM_TIMEOUT_REREQUEST && r->s->rerequests == 0 &&
-            !r->requested) {
-                log_cert(LOG_WARNING, name_of(r), "ACM could not validate %s within 72 hours (VALIDATION_TIMED_OUT); "
-                         "requesting it once more (on_validation_timeout: rerequest)", r->target);
+        if (!tracked(r) && cert->issuer.acm.on_validation_timeout == CONF_ACM_TIMEOUT_REREQUEST &&
+            r->s->rerequests == 0 && !r->requested) {
+                log_cert(LOG_WARNING, name_of(r),
+                         "ACM could not validate %s within 72 hours (VALIDATION_TIMED_OUT); "
+                         "requesting it once more (on_validation_timeout: rerequest)",
+                         r->target);
                 r->s->rerequests++;
                 return start_request(r);
         }
         if (machine_operator_forced(r->m) && !r->requested && !tracked(r)) {
-                log_cert(LOG_NOTICE, name_of(r), "%s timed out; requesting a new certificate as asked", r->target);
+                log_cert(LOG_NOTICE, name_of(r), "%s timed out; requesting a new certificate as asked",
+                         r->target);
                 return start_request(r);
         }
-        run_fail(r, "acm-timeout", "ACM could not validate %s within 72 hours (VALIDATION_TIMED_OUT%s): %s, then run "
-                 "'acm-agent renew %s' to request a new certificate", r->target,
-                 r->s->rerequests ? ", for the second time" : "",
+        run_fail(r, "acm-timeout",
+                 "ACM could not validate %s within 72 hours (VALIDATION_TIMED_OUT%s): %s, then run "
+                 "'acm-agent renew %s' to request a new certificate",
+                 r->target, r->s->rerequests ? ", for the second time" : "",
                  email ? "approve the validation e-mails when they arrive"
                        : "publish the validation CNAMEs and keep them (acm-agent dns NAME prints them)",
                  name_of(r));
@@ -878,17 +916,20 @@ static void unusable(acm_run *r) {
         char t[21];
 
         if (machine_operator_forced(r->m) && !r->requested && !tracked(r)) {
-                log_cert(LOG_NOTICE, name_of(r), "%s is %s; requesting a new certificate as asked", r->target, d->status);
+                log_cert(LOG_NOTICE, name_of(r), "%s is %s; requesting a new certificate as asked",
+                         r->target, d->status);
                 return start_request(r);
         }
         if (streq(d->status, "REVOKED"))
                 return lost(r, "certificate %s was revoked in ACM (%s%s%s)", r->target,
                             d->revocation_reason ? d->revocation_reason : "no reason given",
-                            d->revoked_at ? " at " : "", d->revoked_at ? clock_format_rfc3339(d->revoked_at, t) : "");
+                            d->revoked_at ? " at " : "",
+                            d->revoked_at ? clock_format_rfc3339(d->revoked_at, t) : "");
         if (streq(d->status, "EXPIRED"))
                 return lost(r, "certificate %s EXPIRED in ACM (ACM could not renew it)", r->target);
         if (streq(d->status, "INACTIVE"))
-                return lost(r, "certificate %s is INACTIVE in ACM (it can no longer be used or renewed)", r->target);
+                return lost(r, "certificate %s is INACTIVE in ACM (it can no longer be used or renewed)",
+                            r->target);
         lost(r, "certificate %s is %s in ACM", r->target, d->status);
 }
 
@@ -912,7 +953,8 @@ static void email_wait(acm_run *r) {
                 if (*p == '\n')
                         *p = p[1] ? ';' : 0;
         machine_wait(r->m, machine_now(r->m) + ACM_EMAIL_RECHECK_SEC,
-                     "approve the validation e-mails ACM sent for %s: %s", r->target, one[0] ? one : "(addresses not known yet)");
+                     "approve the validation e-mails ACM sent for %s: %s", r->target,
+                     one[0] ? one : "(addresses not known yet)");
 }
 
 static void on_second_check(const dns_check_result *res, size_t n, void *userdata) {
@@ -927,11 +969,13 @@ static void on_second_check(const dns_check_result *res, size_t n, void *userdat
                         ok++;
                 else if (res[i].status == DNS_CHECK_ERROR) {
                         unknown++;
-                        log_cert(LOG_INFO, name_of(r), "cannot confirm by DNS: %s", line ? line : res[i].name);
+                        log_cert(LOG_INFO, name_of(r), "cannot confirm by DNS: %s",
+                                 line ? line : res[i].name);
                 } else {
                         log_cert(LOG_WARNING, name_of(r), "published, but DNS does not answer it yet: %s",
                                  line ? line : res[i].name);
-                        char *x = strprintf("%s%s%s", note ? note : "", note ? "; " : "", line ? line : res[i].name);
+                        char *x = strprintf("%s%s%s", note ? note : "", note ? "; " : "",
+                                            line ? line : res[i].name);
                         free(note);
                         note = x;
                 }
@@ -953,12 +997,16 @@ static void on_published(const dns_result *res, void *userdata) {
                 log_cert(LOG_NOTICE, name_of(r), "%s", res->notice);
         if (res->error) {
                 if (r->op == ACM_OP_WATCH)
-                        return run_fail(r, res->kind ? res->kind : "dns", "the validation records ACM needs to renew %s "
-                                        "are missing and cannot be published again: %s", r->target, res->message);
-                return run_fail(r, res->kind ? res->kind : "dns", "cannot publish the validation records of %s: %s",
-                                r->target, res->message ? res->message : strerror(-res->error));
+                        return run_fail(r, res->kind ? res->kind : "dns",
+                                        "the validation records ACM needs to renew %s "
+                                        "are missing and cannot be published again: %s",
+                                        r->target, res->message);
+                return run_fail(r, res->kind ? res->kind : "dns",
+                                "cannot publish the validation records of %s: %s", r->target,
+                                res->message ? res->message : strerror(-res->error));
         }
-        log_cert(LOG_INFO, name_of(r), "published %zu validation record%s through %s", r->todo.n, r->todo.n == 1 ? "" : "s",
+        log_cert(LOG_INFO, name_of(r), "published %zu validation record%s through %s", r->todo.n,
+                 r->todo.n == 1 ? "" : "s",
                  machine_cert(r->m)->dns.provider == CONF_DNS_ROUTE53 ? "Route 53" : "dns.command");
         if (r->op == ACM_OP_WATCH) {
                 /* repaired: whoever watches the validation is told */
@@ -973,9 +1021,11 @@ static void on_published(const dns_result *res, void *userdata) {
         ns = nameservers(machine_cert(r->m));
         if (!ns)
                 return run_fail(r, "oom", "out of memory");
-        k = r->checker ? dns_check_records(r->checker, &r->todo, ns, on_second_check, r, &r->check_job) : -ENODEV;
+        k = r->checker ? dns_check_records(r->checker, &r->todo, ns, on_second_check, r, &r->check_job)
+                       : -ENODEV;
         if (k < 0) {
-                log_cert(LOG_INFO, name_of(r), "cannot ask DNS for the validation records: %s", strerror(-k));
+                log_cert(LOG_INFO, name_of(r), "cannot ask DNS for the validation records: %s",
+                         strerror(-k));
                 return wait_issued(r);
         }
 }
@@ -996,8 +1046,10 @@ static void publish_todo(acm_run *r) {
         if (cert->dns.provider == CONF_DNS_ROUTE53) {
                 k = acm_route53_get(r->m, &p.route53, &r->r53_ref);
                 if (k < 0)
-                        return run_fail(r, "dns-route53", "cannot set up the Route 53 publisher: %s (check dns.role_arn "
-                                        "and the aws: settings)", strerror(-k));
+                        return run_fail(r, "dns-route53",
+                                        "cannot set up the Route 53 publisher: %s (check dns.role_arn "
+                                        "and the aws: settings)",
+                                        strerror(-k));
         }
         k = dns_publish(&p, &r->todo, DNS_ACTION_CREATE, on_published, r, &r->dns_job);
         if (k < 0)
@@ -1017,8 +1069,9 @@ static void manual_wait(acm_run *r, const char *differences) {
                         machine_hook_pending_validation(r->m, r->target, text);
         }
         machine_wait(r->m, machine_now(r->m) + ACM_MANUAL_RECHECK_SEC,
-                     "publish the validation records of %s in DNS (acm-agent dns %s prints them): %s%s%s", r->target,
-                     name_of(r), zone, differences ? "; DNS check: " : "", differences ? differences : "");
+                     "publish the validation records of %s in DNS (acm-agent dns %s prints them): %s%s%s",
+                     r->target, name_of(r), zone, differences ? "; DNS check: " : "",
+                     differences ? differences : "");
 }
 
 static void on_first_check(const dns_check_result *res, size_t n, void *userdata) {
@@ -1040,8 +1093,8 @@ static void on_first_check(const dns_check_result *res, size_t n, void *userdata
                         return run_fail(r, "oom", "cannot keep the records: %s", strerror(-k));
                 if (res[i].status == DNS_CHECK_WRONG || res[i].status == DNS_CHECK_MISSING) {
                         _cleanup_(freep) char *line = dns_check_result_format(&res[i]);
-                        char *x = strprintf("%s%s%s", differences ? differences : "", differences ? "; " : "",
-                                            line ? line : res[i].name);
+                        char *x = strprintf("%s%s%s", differences ? differences : "",
+                                            differences ? "; " : "", line ? line : res[i].name);
                         free(differences);
                         differences = x;
                 }
@@ -1062,7 +1115,8 @@ static void on_first_check(const dns_check_result *res, size_t n, void *userdata
                 if (!r->renewal_dns) {
                         dns_records tmp = {};
                         for (size_t i = 0; i < n; i++)
-                                if ((res[i].status == DNS_CHECK_WRONG || res[i].status == DNS_CHECK_MISSING) &&
+                                if ((res[i].status == DNS_CHECK_WRONG ||
+                                     res[i].status == DNS_CHECK_MISSING) &&
                                     dns_records_add(&tmp, res[i].name, res[i].expected) < 0) {
                                         dns_records_done(&tmp);
                                         return run_fail(r, "oom", "out of memory");
@@ -1074,19 +1128,23 @@ static void on_first_check(const dns_check_result *res, size_t n, void *userdata
                         log_cert(LOG_WARNING, name_of(r), "%s (%s): publishing %zu record%s again",
                                  r->renewal_dns ? "ACM waits for the validation records to renew"
                                                 : "the validation records ACM needs to renew are not in DNS",
-                                 differences ? differences : "DNS cannot be asked", r->todo.n, r->todo.n == 1 ? "" : "s");
+                                 differences ? differences : "DNS cannot be asked", r->todo.n,
+                                 r->todo.n == 1 ? "" : "s");
                         return publish_todo(r);
                 }
                 _cleanup_(freep) char *zone = records_zone_line(&r->todo, cert->dns.ttl);
                 _cleanup_(freep) char *text = records_hook_text(&r->todo);
                 if (text)
                         machine_hook_pending_validation(r->m, r->target, text);
-                return run_fail(r, "dns", "the validation records ACM needs to renew %s are not in DNS (%s): publish %s",
-                                r->target, differences ? differences : "DNS cannot be asked", zone ? zone : "them (acm-agent dns NAME prints them)");
+                return run_fail(
+                        r, "dns",
+                        "the validation records ACM needs to renew %s are not in DNS (%s): publish %s",
+                        r->target, differences ? differences : "DNS cannot be asked",
+                        zone ? zone : "them (acm-agent dns NAME prints them)");
         }
         if (r->todo.n == 0) {
-                log_cert(LOG_INFO, name_of(r), "the %zu validation record%s of %s are in DNS", ok, ok == 1 ? "" : "s",
-                         r->target);
+                log_cert(LOG_INFO, name_of(r), "the %zu validation record%s of %s are in DNS", ok,
+                         ok == 1 ? "" : "s", r->target);
                 free(r->dns_note);
                 r->dns_note = strprintf("DNS check: the %zu validation records answered", ok);
                 if (r->new_records) {
@@ -1106,8 +1164,8 @@ static void on_first_check(const dns_check_result *res, size_t n, void *userdata
         }
         if (!differences) {
                 /* DNS cannot be asked from here: ACM's own check decides */
-                log_cert(LOG_INFO, name_of(r), "cannot confirm the validation records of %s by DNS; waiting for ACM",
-                         r->target);
+                log_cert(LOG_INFO, name_of(r),
+                         "cannot confirm the validation records of %s by DNS; waiting for ACM", r->target);
                 free(r->dns_note);
                 r->dns_note = strdup("DNS check: the records could not be asked about");
                 if (r->new_records) {
@@ -1135,7 +1193,8 @@ static void check_records(acm_run *r, const dns_records *l) {
         }
         k = dns_check_records(r->checker, l, ns, on_first_check, r, &r->check_job);
         if (k < 0)
-                run_fail(r, "dns", "cannot ask DNS for the validation records: %s (check dns.nameservers)", strerror(-k));
+                run_fail(r, "dns", "cannot ask DNS for the validation records: %s (check dns.nameservers)",
+                         strerror(-k));
 }
 
 static void after_records_saved(machine *m, void *userdata) {
@@ -1157,21 +1216,23 @@ static void validation(acm_run *r) {
 
         if (is_private(r))
                 /* no validation: ACM asks the CA */
-                return poll_or_wait(r, on_request_detail, "the private certificate %s is still PENDING_VALIDATION",
-                                    r->target);
+                return poll_or_wait(r, on_request_detail,
+                                    "the private certificate %s is still PENDING_VALIDATION", r->target);
         if (method ? streq(method, "EMAIL") : cert->issuer.acm.validation == CONF_VALIDATION_EMAIL)
                 return email_wait(r);
         if (!r->d.dvos)
-                return poll_or_wait(r, on_request_detail, "ACM has not produced the validation records of %s yet", r->target);
+                return poll_or_wait(r, on_request_detail,
+                                    "ACM has not produced the validation records of %s yet", r->target);
         k = dns_records_from_validation_options(r->d.dvos, &recs, &waiting);
         if (k == -ENOMEM)
                 return run_fail(r, "oom", "out of memory");
         if (k < 0)
-                return run_fail(r, "aws", "DescribeCertificate %s: unusable DomainValidationOptions (%s)", r->target,
-                                strerror(-k));
+                return run_fail(r, "aws", "DescribeCertificate %s: unusable DomainValidationOptions (%s)",
+                                r->target, strerror(-k));
         if (waiting > 0 || recs.n == 0) {
                 dns_records_done(&recs);
-                return poll_or_wait(r, on_request_detail, "ACM has not produced the validation records of %s yet", r->target);
+                return poll_or_wait(r, on_request_detail,
+                                    "ACM has not produced the validation records of %s yet", r->target);
         }
         if (records_equal(&recs, &r->s->records)) {
                 dns_records_done(&recs);
@@ -1192,8 +1253,11 @@ static void on_request_detail(acm_run *r, const aws_error *err, acm_detail *d) {
                 if (err->kind == AWS_ERROR_NOT_FOUND) {
                         _cleanup_(freep) char *arn = strdup(r->target);
                         acm_state_reset(r->s);
-                        return run_fail(r, "acm-lost", "certificate %s, requested by the agent, was deleted in ACM before it "
-                                        "was delivered; a new one is requested at the next attempt", arn ? arn : "?");
+                        return run_fail(
+                                r, "acm-lost",
+                                "certificate %s, requested by the agent, was deleted in ACM before it "
+                                "was delivered; a new one is requested at the next attempt",
+                                arn ? arn : "?");
                 }
                 return run_fail_aws(r, "DescribeCertificate", err);
         }
@@ -1243,7 +1307,7 @@ static void wait_issued(acm_run *r) {
         int k;
 
         testpoint_hit("acm-validating", name_of(r));
-        r->wait = (acm_wait) { .done = on_poll_done, .arn = r->target, .created = r->d.created_at };
+        r->wait = (acm_wait){.done = on_poll_done, .arn = r->target, .created = r->d.created_at};
         k = acm_poller_wait(r->m, &r->wait);
         if (k < 0)
                 return run_fail(r, "oom", "out of memory");
@@ -1264,7 +1328,9 @@ static void deliver(acm_run *r, const char *anchor_pem) {
 
         k = crypto_cert_info_get(r->cert_pem, strlen(r->cert_pem), &info);
         if (k < 0)
-                return run_fail(r, "aws", "ExportCertificate %s: the certificate is not a valid PEM certificate", r->target);
+                return run_fail(r, "aws",
+                                "ExportCertificate %s: the certificate is not a valid PEM certificate",
+                                r->target);
         if (state_set_string(&r->s->exported_serial, info->serial_hex) < 0)
                 return run_fail(r, "oom", "out of memory");
         r->s->checked_at = now;
@@ -1297,7 +1363,8 @@ static void on_ca_done(acm_wait *w) {
         if (!r)
                 return;
         if (w->error)
-                return run_fail(r, "ca", "%s (needed to verify the private certificate %s)", w->error, r->target);
+                return run_fail(r, "ca", "%s (needed to verify the private certificate %s)", w->error,
+                                r->target);
         deliver(r, w->pem);
 }
 
@@ -1312,9 +1379,12 @@ static void on_export(const aws_error *err, json_t *resp, void *userdata) {
                 if (err->kind == AWS_ERROR_IN_PROGRESS)
                         return poll_or_wait(r, on_pending_detail, "ACM is still issuing %s", r->target);
                 if (streq(err->type, "ValidationException"))
-                        return run_fail_aws(r, "ExportCertificate (a public certificate requested without Export "
-                                            "ENABLED can never be exported: set export: false to track it without a "
-                                            "copy, or let the agent request an exportable one)", err);
+                        return run_fail_aws(
+                                r,
+                                "ExportCertificate (a public certificate requested without Export "
+                                "ENABLED can never be exported: set export: false to track it without a "
+                                "copy, or let the agent request an exportable one)",
+                                err);
                 return run_fail_aws(r, "ExportCertificate", err);
         }
         cert = json_string_value(json_object_get(resp, "Certificate"));
@@ -1323,7 +1393,8 @@ static void on_export(const aws_error *err, json_t *resp, void *userdata) {
         if (!cert || !key || strlen(cert) > CRYPTO_PEM_MAX || strlen(key) > CRYPTO_PEM_MAX ||
             (chain && strlen(chain) > CRYPTO_PEM_MAX)) {
                 OPENSSL_cleanse(r->passphrase, sizeof(r->passphrase));
-                return run_fail(r, "aws", "ExportCertificate %s answered without a usable Certificate and PrivateKey",
+                return run_fail(r, "aws",
+                                "ExportCertificate %s answered without a usable Certificate and PrivateKey",
                                 r->target);
         }
         EVP_PKEY_free(r->key);
@@ -1331,8 +1402,11 @@ static void on_export(const aws_error *err, json_t *resp, void *userdata) {
         k = crypto_decrypt_pkcs8(key, r->passphrase, &r->key);
         OPENSSL_cleanse(r->passphrase, sizeof(r->passphrase));
         if (k < 0)
-                return run_fail(r, "aws", "ExportCertificate %s: the private key cannot be decrypted with the passphrase "
-                                "sent (%s)", r->target, strerror(-k));
+                return run_fail(
+                        r, "aws",
+                        "ExportCertificate %s: the private key cannot be decrypted with the passphrase "
+                        "sent (%s)",
+                        r->target, strerror(-k));
         free(r->cert_pem);
         free(r->chain_pem);
         r->cert_pem = strdup(cert);
@@ -1341,10 +1415,13 @@ static void on_export(const aws_error *err, json_t *resp, void *userdata) {
                 return run_fail(r, "oom", "out of memory");
         testpoint_hit("acm-exported", name_of(r));
         if (is_private(r)) {
-                const char *ca = r->d.ca_arn ? r->d.ca_arn : machine_cert(r->m)->issuer.acm.certificate_authority_arn;
+                const char *ca =
+                        r->d.ca_arn ? r->d.ca_arn : machine_cert(r->m)->issuer.acm.certificate_authority_arn;
                 if (!ca)
-                        return run_fail(r, "aws", "%s is a private certificate without a CertificateAuthorityArn", r->target);
-                r->wait = (acm_wait) { .done = on_ca_done };
+                        return run_fail(r, "aws",
+                                        "%s is a private certificate without a CertificateAuthorityArn",
+                                        r->target);
+                r->wait = (acm_wait){.done = on_ca_done};
                 k = acm_ca_wait(r->m, ca, &r->wait);
                 if (k < 0)
                         return run_fail(r, "oom", "out of memory");
@@ -1377,7 +1454,8 @@ static void export_now(acm_run *r) {
         OPENSSL_cleanse(b64, n);
         /* (the request object and the body the AWS client sends hold the
          * passphrase until the call ends: that copy is the client's) */
-        k = req ? aws_call(client, AWS_SERVICE_ACM, "ExportCertificate", req, 0, on_export, r, &r->req) : -ENOMEM;
+        k = req ? aws_call(client, AWS_SERVICE_ACM, "ExportCertificate", req, 0, on_export, r, &r->req)
+                : -ENOMEM;
         if (k < 0)
                 run_fail(r, "aws", "cannot send ExportCertificate: %s", strerror(-k));
 }
@@ -1393,7 +1471,9 @@ static void deliver_issued(acm_run *r) {
                 _cleanup_(freep) char *arn = strdup(r->target);
                 time_t nb = d->not_before, na = d->not_after;
                 if (!serial || !arn)
-                        return run_fail(r, "aws", "DescribeCertificate %s: an ISSUED certificate without a Serial", r->target);
+                        return run_fail(r, "aws",
+                                        "DescribeCertificate %s: an ISSUED certificate without a Serial",
+                                        r->target);
                 r->s->checked_at = machine_now(r->m);
                 return machine_served(r->m, serial, arn, nb, na);
         }
@@ -1411,8 +1491,9 @@ static void on_renewed(const aws_error *err, json_t *resp _unused_, void *userda
         if (err && err->kind != AWS_ERROR_IN_PROGRESS) {
                 if (r->op == ACM_OP_WATCH) {
                         _cleanup_(freep) char *line = aws_error_format(err);
-                        log_cert(LOG_WARNING, name_of(r), "RenewCertificate %s: %s; ACM's own renewal is watched",
-                                 r->target, line ? line : err->type);
+                        log_cert(LOG_WARNING, name_of(r),
+                                 "RenewCertificate %s: %s; ACM's own renewal is watched", r->target,
+                                 line ? line : err->type);
                         return watched(r);
                 }
                 return run_fail_aws(r, "RenewCertificate", err);
@@ -1432,14 +1513,15 @@ static void renew_now(acm_run *r) {
         if (k < 0)
                 return run_fail(r, "aws", "cannot set up the AWS client: %s", strerror(-k));
         req = json_pack("{s:s}", "CertificateArn", r->target);
-        k = req ? aws_call(client, AWS_SERVICE_ACM, "RenewCertificate", req, 0, on_renewed, r, &r->req) : -ENOMEM;
+        k = req ? aws_call(client, AWS_SERVICE_ACM, "RenewCertificate", req, 0, on_renewed, r, &r->req)
+                : -ENOMEM;
         if (k < 0)
                 run_fail(r, "aws", "cannot send RenewCertificate: %s", strerror(-k));
 }
 
 static bool renewal_pending(const acm_detail *d) {
-        return d->renewal_status &&
-               (streq(d->renewal_status, "PENDING_AUTO_RENEWAL") || streq(d->renewal_status, "PENDING_VALIDATION"));
+        return d->renewal_status && (streq(d->renewal_status, "PENDING_AUTO_RENEWAL") ||
+                                     streq(d->renewal_status, "PENDING_VALIDATION"));
 }
 
 static void on_renewing_detail(acm_run *r, const aws_error *err, acm_detail *d) {
@@ -1479,12 +1561,16 @@ static void on_target(acm_run *r, const aws_error *err, acm_detail *d) {
                 if (err->kind != AWS_ERROR_NOT_FOUND)
                         return run_fail_aws(r, "DescribeCertificate", err);
                 if (machine_operator_forced(r->m) && !tracked(r)) {
-                        log_cert(LOG_NOTICE, name_of(r), "%s no longer exists in ACM; requesting a new certificate as asked",
+                        log_cert(LOG_NOTICE, name_of(r),
+                                 "%s no longer exists in ACM; requesting a new certificate as asked",
                                  r->target);
                         return start_request(r);
                 }
-                return lost(r, "certificate %s no longer exists in ACM (deleted outside the agent, or another region or "
-                            "account)", r->target);
+                return lost(r,
+                            "certificate %s no longer exists in ACM (deleted outside the agent, or another "
+                            "region or "
+                            "account)",
+                            r->target);
         }
         if (streq(d->status, "PENDING_VALIDATION")) {
                 deadline_start(r);
@@ -1500,19 +1586,22 @@ static void on_target(acm_run *r, const aws_error *err, acm_detail *d) {
                 return unusable(r);
         if (!issuer_acm_detail_fits(d, machine_cert(r->m), &why)) {
                 if (tracked(r))
-                        return run_fail(r, "config", "issuer.arn %s does not fit the configuration: %s", r->target,
-                                        why ? why : "?");
-                log_cert(LOG_NOTICE, name_of(r), "%s no longer fits the configuration (%s): requesting a new certificate; "
-                         "%s stays in ACM (delete it there when it is no longer used)", r->target, why ? why : "?",
-                         r->target);
+                        return run_fail(r, "config", "issuer.arn %s does not fit the configuration: %s",
+                                        r->target, why ? why : "?");
+                log_cert(LOG_NOTICE, name_of(r),
+                         "%s no longer fits the configuration (%s): requesting a new certificate; "
+                         "%s stays in ACM (delete it there when it is no longer used)",
+                         r->target, why ? why : "?", r->target);
                 return start_request(r);
         }
         if (r->s->reissue && !tracked(r)) {
-                log_cert(LOG_NOTICE, name_of(r), "requesting a new certificate to replace %s (on_renewal_failure: reissue)",
+                log_cert(LOG_NOTICE, name_of(r),
+                         "requesting a new certificate to replace %s (on_renewal_failure: reissue)",
                          r->target);
                 return start_request(r);
         }
-        if (!st->served.serial || !issuer_acm_serial_equal(d->serial, st->served.serial) || !machine_operator_forced(r->m))
+        if (!st->served.serial || !issuer_acm_serial_equal(d->serial, st->served.serial) ||
+            !machine_operator_forced(r->m))
                 /* a new serial, or the same certificate deployed again */
                 return deliver_issued(r);
         /* renew --force: ACM still holds the served serial */
@@ -1523,11 +1612,14 @@ static void on_target(acm_run *r, const aws_error *err, acm_detail *d) {
         if (d->eligibility && streq(d->eligibility, "ELIGIBLE"))
                 return renew_now(r);
         if (tracked(r))
-                return run_fail(r, "acm-renew", "ACM does not renew %s now (RenewalEligibility %s): it renews certificates "
-                                "that were exported or are in use, 60 days before they expire", r->target,
-                                d->eligibility ? d->eligibility : "unknown");
-        log_cert(LOG_NOTICE, name_of(r), "ACM does not renew %s now (RenewalEligibility %s): requesting a new certificate "
-                 "as asked", r->target, d->eligibility ? d->eligibility : "unknown");
+                return run_fail(r, "acm-renew",
+                                "ACM does not renew %s now (RenewalEligibility %s): it renews certificates "
+                                "that were exported or are in use, 60 days before they expire",
+                                r->target, d->eligibility ? d->eligibility : "unknown");
+        log_cert(LOG_NOTICE, name_of(r),
+                 "ACM does not renew %s now (RenewalEligibility %s): requesting a new certificate "
+                 "as asked",
+                 r->target, d->eligibility ? d->eligibility : "unknown");
         start_request(r);
 }
 
@@ -1550,8 +1642,11 @@ static int acm_issue(machine *m, issue_reason reason) {
                 if (set_target(r, cert->issuer.acm.arn) < 0)
                         return -ENOMEM;
                 if (reason == ISSUE_REPLACE) {
-                        run_fail(r, "config", "the tracked certificate %s was revoked: point issuer.arn at its replacement, "
-                                 "or remove arn to let the agent request one", cert->issuer.acm.arn);
+                        run_fail(r, "config",
+                                 "the tracked certificate %s was revoked: point issuer.arn at its "
+                                 "replacement, "
+                                 "or remove arn to let the agent request one",
+                                 cert->issuer.acm.arn);
                         return 0;
                 }
                 describe(r, 0, on_target);
@@ -1570,8 +1665,10 @@ static int acm_issue(machine *m, issue_reason reason) {
                         send_request(r);
                         return 0;
                 }
-                log_cert(LOG_WARNING, machine_name(m), "the idempotency token of an interrupted request is older than an "
-                         "hour; looking for a certificate that request may have made before requesting another");
+                log_cert(LOG_WARNING, machine_name(m),
+                         "the idempotency token of an interrupted request is older than an "
+                         "hour; looking for a certificate that request may have made before requesting "
+                         "another");
                 r->created_after = s->token_time - 300;
                 s->token = (free(s->token), NULL);
                 s->token_time = 0;
@@ -1598,8 +1695,8 @@ static time_t next_dns_check(acm_run *r) {
         const conf_cert *cert = machine_cert(r->m);
         uint64_t every = machine_conf(r->m)->daemon.dns_recheck_interval;
 
-        if (cert->issuer.acm.certificate_authority_arn || cert->issuer.acm.validation != CONF_VALIDATION_DNS ||
-            r->s->records.n == 0)
+        if (cert->issuer.acm.certificate_authority_arn ||
+            cert->issuer.acm.validation != CONF_VALIDATION_DNS || r->s->records.n == 0)
                 return 0;
         if (!every)
                 every = 86400;
@@ -1614,8 +1711,9 @@ static time_t next_describe(acm_run *r) {
                 .not_after = st->served.not_after,
                 .poll_interval = machine_conf(r->m)->daemon.acm_poll_interval,
                 .hash = issuer_acm_hash(machine_host_id(r->m), name_of(r)),
-                .renewal_pending = r->s->renewal_status && (streq(r->s->renewal_status, "PENDING_AUTO_RENEWAL") ||
-                                                            streq(r->s->renewal_status, "PENDING_VALIDATION")),
+                .renewal_pending =
+                        r->s->renewal_status && (streq(r->s->renewal_status, "PENDING_AUTO_RENEWAL") ||
+                                                 streq(r->s->renewal_status, "PENDING_VALIDATION")),
         };
         return issuer_acm_next_describe(&in);
 }
@@ -1635,8 +1733,8 @@ static void watch_dns(acm_run *r, json_t *dvos) {
 
         /* the description's records win over the saved ones (ACM may change
          * them for a renewal) */
-        if (dvos && dns_records_from_validation_options(dvos, &recs, &waiting) >= 0 && waiting == 0 && recs.n > 0 &&
-            !records_equal(&recs, &r->s->records)) {
+        if (dvos && dns_records_from_validation_options(dvos, &recs, &waiting) >= 0 && waiting == 0 &&
+            recs.n > 0 && !records_equal(&recs, &r->s->records)) {
                 dns_records_done(&r->s->records);
                 r->s->records = recs;
                 r->new_records = true;
@@ -1659,19 +1757,24 @@ static void on_watch_detail(acm_run *r, const aws_error *err, acm_detail *d) {
         s->checked_at = now;
         if (err) {
                 if (err->kind == AWS_ERROR_NOT_FOUND)
-                        return lost(r, "certificate %s no longer exists in ACM (deleted outside the agent, or another "
-                                    "region or account)", r->target);
+                        return lost(r,
+                                    "certificate %s no longer exists in ACM (deleted outside the agent, or "
+                                    "another "
+                                    "region or account)",
+                                    r->target);
                 return run_fail_aws(r, "DescribeCertificate", err);
         }
         if (!streq(d->status, "ISSUED"))
                 return unusable(r);
         if (absorb_records(r, d->dvos) < 0)
                 return run_fail(r, "oom", "out of memory");
-        if ((d->renewal_status ? !s->renewal_status || !streq(d->renewal_status, s->renewal_status) : !!s->renewal_status) ||
+        if ((d->renewal_status ? !s->renewal_status || !streq(d->renewal_status, s->renewal_status)
+                               : !!s->renewal_status) ||
             d->renewal_updated_at != s->renewal_updated_at) {
                 if (d->renewal_status)
-                        log_cert(LOG_NOTICE, name_of(r), "ACM renewal of %s: %s%s%s", r->target, d->renewal_status,
-                                 d->renewal_reason ? " " : "", d->renewal_reason ? d->renewal_reason : "");
+                        log_cert(LOG_NOTICE, name_of(r), "ACM renewal of %s: %s%s%s", r->target,
+                                 d->renewal_status, d->renewal_reason ? " " : "",
+                                 d->renewal_reason ? d->renewal_reason : "");
                 if (state_set_string(&s->renewal_status, d->renewal_status) < 0 ||
                     state_set_string(&s->renewal_reason, d->renewal_reason) < 0)
                         return run_fail(r, "oom", "out of memory");
@@ -1681,16 +1784,18 @@ static void on_watch_detail(acm_run *r, const aws_error *err, acm_detail *d) {
         /* a renewal is a new serial (and a later NotAfter) */
         if (!issuer_acm_serial_equal(d->serial, st->served.serial) ||
             (st->served.not_after && d->not_after > st->served.not_after + 86400)) {
-                _cleanup_(freep) char *why = strprintf("ACM renewed %s: serial %s, valid until %s", r->target,
-                                                       d->serial ? d->serial : "?", clock_format_rfc3339(d->not_after, t));
+                _cleanup_(freep) char *why =
+                        strprintf("ACM renewed %s: serial %s, valid until %s", r->target,
+                                  d->serial ? d->serial : "?", clock_format_rfc3339(d->not_after, t));
                 return machine_renewal_ready(r->m, why ? why : "ACM renewed it");
         }
         if (d->renewal_status && streq(d->renewal_status, "FAILED")) {
-                bool reissue = cert->issuer.acm.on_renewal_failure == CONF_ACM_RENEWAL_REISSUE && !tracked(r);
+                bool reissue =
+                        cert->issuer.acm.on_renewal_failure == CONF_ACM_RENEWAL_REISSUE && !tracked(r);
                 if (reissue)
                         s->reissue = true;
-                return run_fail(r, "acm-renewal", "ACM's managed renewal of %s FAILED (%s): %s; %s", r->target,
-                                d->renewal_reason ? d->renewal_reason : "no reason given",
+                return run_fail(r, "acm-renewal", "ACM's managed renewal of %s FAILED (%s): %s; %s",
+                                r->target, d->renewal_reason ? d->renewal_reason : "no reason given",
                                 issuer_acm_failure_hint(d->renewal_reason),
                                 reissue ? "a new certificate is requested (on_renewal_failure: reissue)"
                                         : "the current certificate stays deployed until it expires");
@@ -1702,8 +1807,8 @@ static void on_watch_detail(acm_run *r, const aws_error *err, acm_detail *d) {
         /* a private certificate ACM may renew: asked inside its window */
         if (is_private(r) && d->eligibility && streq(d->eligibility, "ELIGIBLE") && !renewal_pending(d) &&
             d->not_after && now >= issuer_acm_window_start(d->not_before, d->not_after)) {
-                log_cert(LOG_INFO, name_of(r), "%s expires on %s and is eligible: RenewCertificate", r->target,
-                         clock_format_rfc3339(d->not_after, t));
+                log_cert(LOG_INFO, name_of(r), "%s expires on %s and is eligible: RenewCertificate",
+                         r->target, clock_format_rfc3339(d->not_after, t));
                 return renew_now(r);
         }
         if (next_dns_check(r) && now >= next_dns_check(r))
@@ -1752,8 +1857,11 @@ static void on_revoked(const aws_error *err, json_t *resp _unused_, void *userda
         if (!err)
                 return machine_revoked(r->m, false);
         if (streq(err->type, "ResourceInUseException"))
-                return run_fail_aws(r, "RevokeCertificate (the certificate is in use by AWS resources, InUseBy: "
-                                    "detach it from them first)", err);
+                return run_fail_aws(
+                        r,
+                        "RevokeCertificate (the certificate is in use by AWS resources, InUseBy: "
+                        "detach it from them first)",
+                        err);
         if (err->kind == AWS_ERROR_INVALID || streq(err->type, "ConflictException")) {
                 /* revoked before? (a second revocation is refused) */
                 _cleanup_(freep) char *line = aws_error_format(err);
@@ -1772,7 +1880,8 @@ static void revoke_send(acm_run *r) {
 
         k = issuer_acm_revocation_reason(r->revoke_reason, is_private(r), &reason);
         if (k == -EPERM)
-                return run_fail(r, "config", "ACM revokes a public certificate only for %s, not %s: run the revoke again "
+                return run_fail(r, "config",
+                                "ACM revokes a public certificate only for %s, not %s: run the revoke again "
                                 "with one of those (the key is discarded and replaced whatever the reason)",
                                 issuer_acm_public_revocation_reasons(), r->revoke_reason);
         if (k < 0)
@@ -1781,7 +1890,8 @@ static void revoke_send(acm_run *r) {
         if (k < 0)
                 return run_fail(r, "aws", "cannot set up the AWS client: %s", strerror(-k));
         req = json_pack("{s:s,s:s}", "CertificateArn", r->target, "RevocationReason", reason);
-        k = req ? aws_call(client, AWS_SERVICE_ACM, "RevokeCertificate", req, 0, on_revoked, r, &r->req) : -ENOMEM;
+        k = req ? aws_call(client, AWS_SERVICE_ACM, "RevokeCertificate", req, 0, on_revoked, r, &r->req)
+                : -ENOMEM;
         if (k < 0)
                 run_fail(r, "aws", "cannot send RevokeCertificate: %s", strerror(-k));
 }

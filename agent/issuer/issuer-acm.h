@@ -50,24 +50,24 @@ int issuer_acm_build_request(const conf_cert *cert, const char *token, const cha
 /* DescribeCertificate's Certificate, the parts the agent uses. */
 typedef struct acm_detail {
         char *arn;
-        char *status;              /* CertificateStatus: PENDING_VALIDATION, ISSUED, ... */
-        char *type;                /* AMAZON_ISSUED, PRIVATE, IMPORTED; NULL when absent */
+        char *status; /* CertificateStatus: PENDING_VALIDATION, ISSUED, ... */
+        char *type;   /* AMAZON_ISSUED, PRIVATE, IMPORTED; NULL when absent */
         char *domain_name;
-        char **sans;               /* SubjectAlternativeNames, NULL-terminated, never NULL */
-        char *serial;              /* uppercase hex without colons, NULL before issuance */
+        char **sans;  /* SubjectAlternativeNames, NULL-terminated, never NULL */
+        char *serial; /* uppercase hex without colons, NULL before issuance */
         char *key_algorithm;
-        char *ca_arn;              /* CertificateAuthorityArn (private) */
-        char *export_option;       /* Options.Export: ENABLED / DISABLED, NULL when absent */
-        char *failure_reason;      /* FAILED */
-        char *revocation_reason;   /* REVOKED (SUPERCEDED read as SUPERSEDED) */
-        char *eligibility;         /* RenewalEligibility */
-        bool in_use;               /* InUseBy not empty */
+        char *ca_arn;            /* CertificateAuthorityArn (private) */
+        char *export_option;     /* Options.Export: ENABLED / DISABLED, NULL when absent */
+        char *failure_reason;    /* FAILED */
+        char *revocation_reason; /* REVOKED (SUPERCEDED read as SUPERSEDED) */
+        char *eligibility;       /* RenewalEligibility */
+        bool in_use;             /* InUseBy not empty */
         time_t created_at, not_before, not_after, revoked_at;
-        char *renewal_status;      /* RenewalSummary, NULL when there is none */
+        char *renewal_status; /* RenewalSummary, NULL when there is none */
         char *renewal_reason;
         time_t renewal_updated_at;
-        json_t *dvos;              /* DomainValidationOptions (a reference), NULL when absent */
-        json_t *renewal_dvos;      /* RenewalSummary.DomainValidationOptions (a reference) */
+        json_t *dvos;         /* DomainValidationOptions (a reference), NULL when absent */
+        json_t *renewal_dvos; /* RenewalSummary.DomainValidationOptions (a reference) */
 } acm_detail;
 
 /*
@@ -158,11 +158,11 @@ time_t issuer_acm_window_start(time_t not_before, time_t not_after);
 
 /* What the next description of a served certificate depends on. */
 typedef struct acm_watch_input {
-        time_t last;               /* the last DescribeCertificate (0: never) */
+        time_t last; /* the last DescribeCertificate (0: never) */
         time_t not_before, not_after;
-        uint64_t poll_interval;    /* daemon.acm_poll_interval, seconds (0: 6 h) */
-        uint64_t hash;             /* a per-host, per-certificate number (issuer_acm_hash) */
-        bool renewal_pending;      /* RenewalSummary PENDING_AUTO_RENEWAL or PENDING_VALIDATION */
+        uint64_t poll_interval; /* daemon.acm_poll_interval, seconds (0: 6 h) */
+        uint64_t hash;          /* a per-host, per-certificate number (issuer_acm_hash) */
+        bool renewal_pending;   /* RenewalSummary PENDING_AUTO_RENEWAL or PENDING_VALIDATION */
 } acm_watch_input;
 
 /*

@@ -20,13 +20,14 @@
 #include "issuer/issuer-acm.h"
 #include "issuer/issuer-dns.h"
 
-#define CA "arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/22222222-2222-4222-8222-222222222222"
+#define CA                                                                                                  \
+        "arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/22222222-2222-4222-8222-222222222222"
 #define ARN "arn:aws:acm:us-east-1:111122223333:certificate/44cbf674-d26d-406e-a620-02e760ca285e"
 #define MODEL ABS_TOP_SRCDIR "/tests/emulator/models/acm/2015-12-08/service-2.json"
 #define DAY 86400
 
-static char *names[] = { (char *) "www.example.com", (char *) "example.com", (char *) "*.example.com", NULL };
-static char *none[] = { NULL };
+static char *names[] = {(char *) "www.example.com", (char *) "example.com", (char *) "*.example.com", NULL};
+static char *none[] = {NULL};
 
 static conf_cert make_cert(void) {
         conf_cert c = {
@@ -37,7 +38,7 @@ static conf_cert make_cert(void) {
                 .email_addresses = none,
                 .uris = none,
         };
-        c.issuer.acm = (conf_issuer_acm) {
+        c.issuer.acm = (conf_issuer_acm){
                 .validation = CONF_VALIDATION_DNS,
                 .key_algorithm = (char *) "EC_prime256v1",
                 .export = true,
@@ -53,9 +54,8 @@ static const char *str(json_t *o, const char *k) {
 static const char *tag(json_t *req, const char *key) {
         json_t *t;
         size_t i;
-        json_array_foreach(json_object_get(req, "Tags"), i, t)
-                if (streq(str(t, "Key"), key))
-                        return str(t, "Value");
+        json_array_foreach(json_object_get(req, "Tags"), i,
+                           t) if (streq(str(t, "Key"), key)) return str(t, "Value");
         return NULL;
 }
 
@@ -63,7 +63,7 @@ static const char *tag(json_t *req, const char *key) {
 
 static void test_request_public_dns(void **s _unused_) {
         conf_cert c = make_cert();
-        conf_tag tags[] = { { (char *) "team", (char *) "web" } };
+        conf_tag tags[] = {{(char *) "team", (char *) "web"}};
         json_t *req = NULL, *sans;
 
         c.issuer.acm.tags = tags;
@@ -79,7 +79,8 @@ static void test_request_public_dns(void **s _unused_) {
         assert_string_equal(str(req, "KeyAlgorithm"), "EC_prime256v1");
         assert_string_equal(str(json_object_get(req, "Options"), "Export"), "ENABLED");
         /* the deprecated preference only when written */
-        assert_null(json_object_get(json_object_get(req, "Options"), "CertificateTransparencyLoggingPreference"));
+        assert_null(json_object_get(json_object_get(req, "Options"),
+                                    "CertificateTransparencyLoggingPreference"));
         assert_null(json_object_get(req, "CertificateAuthorityArn"));
         assert_null(json_object_get(req, "DomainValidationOptions"));
         assert_int_equal(json_array_size(json_object_get(req, "Tags")), 3);
@@ -117,7 +118,8 @@ static void test_request_forms(void **s _unused_) {
         c.issuer.acm.transparency_logging_set = true;
         assert_int_equal(issuer_acm_build_request(&c, "t", "h", &req), 0);
         assert_string_equal(str(json_object_get(req, "Options"), "Export"), "DISABLED");
-        assert_string_equal(str(json_object_get(req, "Options"), "CertificateTransparencyLoggingPreference"), "DISABLED");
+        assert_string_equal(str(json_object_get(req, "Options"), "CertificateTransparencyLoggingPreference"),
+                            "DISABLED");
         json_decref(req);
 
         /* private: the CA, no validation, no Export option (always exportable) */
@@ -147,9 +149,12 @@ static const char *describe_issued =
         "{\"Certificate\": {\"CertificateArn\": \"" ARN "\", \"DomainName\": \"www.example.com\","
         " \"SubjectAlternativeNames\": [\"www.example.com\", \"example.com\", \"*.example.com\"],"
         " \"DomainValidationOptions\": [{\"DomainName\": \"www.example.com\", \"ValidationMethod\": \"DNS\","
-        "   \"ResourceRecord\": {\"Name\": \"_a.www.example.com.\", \"Type\": \"CNAME\", \"Value\": \"_b.acm-validations.aws.\"}}],"
-        " \"Serial\": \"00:0a:1b:c3\", \"Status\": \"ISSUED\", \"Type\": \"AMAZON_ISSUED\", \"KeyAlgorithm\": \"EC_prime256v1\","
-        " \"CreatedAt\": 1796168986.486726, \"NotBefore\": 1796165386, \"NotAfter\": \"2027-12-31T23:59:18Z\","
+        "   \"ResourceRecord\": {\"Name\": \"_a.www.example.com.\", \"Type\": \"CNAME\", \"Value\": "
+        "\"_b.acm-validations.aws.\"}}],"
+        " \"Serial\": \"00:0a:1b:c3\", \"Status\": \"ISSUED\", \"Type\": \"AMAZON_ISSUED\", "
+        "\"KeyAlgorithm\": \"EC_prime256v1\","
+        " \"CreatedAt\": 1796168986.486726, \"NotBefore\": 1796165386, \"NotAfter\": "
+        "\"2027-12-31T23:59:18Z\","
         " \"InUseBy\": [\"arn:aws:elasticloadbalancing:x\"], \"RenewalEligibility\": \"ELIGIBLE\","
         " \"Options\": {\"CertificateTransparencyLoggingPreference\": \"ENABLED\", \"Export\": \"ENABLED\"},"
         " \"RenewalSummary\": {\"RenewalStatus\": \"FAILED\", \"RenewalStatusReason\": \"CAA_ERROR\","
@@ -165,13 +170,13 @@ static void test_detail_parse(void **s _unused_) {
         assert_null(err);
         assert_string_equal(d.arn, ARN);
         assert_string_equal(d.status, "ISSUED");
-        assert_string_equal(d.serial, "A1BC3");   /* colons and leading zeros gone */
+        assert_string_equal(d.serial, "A1BC3"); /* colons and leading zeros gone */
         assert_true(issuer_acm_serial_equal(d.serial, "0A1BC3"));
         assert_false(issuer_acm_serial_equal(d.serial, "0A1BC4"));
         assert_false(issuer_acm_serial_equal(d.serial, NULL));
         assert_int_equal(d.created_at, 1796168986);
         assert_int_equal(d.not_before, 1796165386);
-        assert_int_equal(d.not_after, 1830297558);     /* 2027-12-31T23:59:18Z */
+        assert_int_equal(d.not_after, 1830297558); /* 2027-12-31T23:59:18Z */
         assert_string_equal(d.sans[2], "*.example.com");
         assert_null(d.sans[3]);
         assert_true(d.in_use);
@@ -186,8 +191,8 @@ static void test_detail_parse(void **s _unused_) {
         json_decref(j);
 
         /* the old spelling of a revocation reason reads as the new one */
-        j = json_pack("{s:{s:s,s:s,s:s}}", "Certificate", "CertificateArn", ARN, "Status", "REVOKED", "RevocationReason",
-                      "SUPERCEDED");
+        j = json_pack("{s:{s:s,s:s,s:s}}", "Certificate", "CertificateArn", ARN, "Status", "REVOKED",
+                      "RevocationReason", "SUPERCEDED");
         assert_int_equal(issuer_acm_detail_parse(j, &d, &err), 0);
         assert_string_equal(d.revocation_reason, "SUPERSEDED");
         assert_null(d.serial);
@@ -217,19 +222,25 @@ static void test_detail_refused(void **s _unused_) {
         expect_bad("{}", "without a Certificate");
         expect_bad("{\"Certificate\": {\"Status\": \"ISSUED\"}}", "CertificateArn");
         expect_bad("{\"Certificate\": {\"CertificateArn\": \"" ARN "\"}}", "Status");
-        expect_bad("{\"Certificate\": {\"CertificateArn\": \"" ARN "\", \"Status\": 3}}", "Status is not a string");
-        expect_bad("{\"Certificate\": {\"CertificateArn\": \"" ARN "\", \"Status\": \"ISSUED\", \"NotAfter\": \"soon\"}}",
+        expect_bad("{\"Certificate\": {\"CertificateArn\": \"" ARN "\", \"Status\": 3}}",
+                   "Status is not a string");
+        expect_bad("{\"Certificate\": {\"CertificateArn\": \"" ARN
+                   "\", \"Status\": \"ISSUED\", \"NotAfter\": \"soon\"}}",
                    "NotAfter is not a time");
-        expect_bad("{\"Certificate\": {\"CertificateArn\": \"" ARN "\", \"Status\": \"ISSUED\", \"NotAfter\": -5}}",
+        expect_bad("{\"Certificate\": {\"CertificateArn\": \"" ARN
+                   "\", \"Status\": \"ISSUED\", \"NotAfter\": -5}}",
                    "NotAfter is not a time");
-        expect_bad("{\"Certificate\": {\"CertificateArn\": \"" ARN "\", \"Status\": \"ISSUED\", \"Serial\": \"zz:01\"}}",
+        expect_bad("{\"Certificate\": {\"CertificateArn\": \"" ARN
+                   "\", \"Status\": \"ISSUED\", \"Serial\": \"zz:01\"}}",
                    "hexadecimal");
         expect_bad("{\"Certificate\": {\"CertificateArn\": \"" ARN "\", \"Status\": \"ISSUED\","
-                   " \"SubjectAlternativeNames\": [1]}}", "SubjectAlternativeNames");
+                   " \"SubjectAlternativeNames\": [1]}}",
+                   "SubjectAlternativeNames");
         /* a bounded ARN */
         memset(big, 'a', sizeof(big) - 1);
         big[sizeof(big) - 1] = 0;
-        _cleanup_(freep) char *t = strprintf("{\"Certificate\": {\"CertificateArn\": \"%s\", \"Status\": \"ISSUED\"}}", big);
+        _cleanup_(freep) char *t =
+                strprintf("{\"Certificate\": {\"CertificateArn\": \"%s\", \"Status\": \"ISSUED\"}}", big);
         expect_bad(t, "too long");
 }
 
@@ -242,9 +253,11 @@ static void test_validation_options(void **s _unused_) {
                 "{\"Certificate\": {\"CertificateArn\": \"" ARN "\", \"Status\": \"PENDING_VALIDATION\","
                 " \"Type\": \"AMAZON_ISSUED\", \"CreatedAt\": 1796168986, \"DomainValidationOptions\": ["
                 "  {\"DomainName\": \"example.com\", \"ValidationMethod\": \"DNS\", \"ResourceRecord\":"
-                "    {\"Name\": \"_A.Example.com.\", \"Type\": \"CNAME\", \"Value\": \"_b.acm-validations.aws.\"}},"
+                "    {\"Name\": \"_A.Example.com.\", \"Type\": \"CNAME\", \"Value\": "
+                "\"_b.acm-validations.aws.\"}},"
                 "  {\"DomainName\": \"*.example.com\", \"ValidationMethod\": \"DNS\", \"ResourceRecord\":"
-                "    {\"Name\": \"_a.example.com.\", \"Type\": \"CNAME\", \"Value\": \"_b.acm-validations.aws.\"}},"
+                "    {\"Name\": \"_a.example.com.\", \"Type\": \"CNAME\", \"Value\": "
+                "\"_b.acm-validations.aws.\"}},"
                 "  {\"DomainName\": \"www.example.com\", \"ValidationMethod\": \"DNS\"},"
                 "  {\"DomainName\": \"mail.example.com\", \"ValidationMethod\": \"EMAIL\","
                 "    \"ValidationEmails\": [\"admin@example.com\"]}]}}";
@@ -257,9 +270,9 @@ static void test_validation_options(void **s _unused_) {
         assert_int_equal(issuer_acm_detail_parse(j, &d, &err), 0);
         assert_int_equal(d.created_at, 1796168986);
         assert_int_equal(dns_records_from_validation_options(d.dvos, &recs, &waiting), 0);
-        assert_int_equal(recs.n, 1);          /* apex and wildcard: one record, normalised */
+        assert_int_equal(recs.n, 1); /* apex and wildcard: one record, normalised */
         assert_string_equal(recs.items[0].name, "_a.example.com.");
-        assert_int_equal(waiting, 1);         /* www's record is not there yet */
+        assert_int_equal(waiting, 1); /* www's record is not there yet */
         assert_int_equal(issuer_acm_emails_format(d.dvos, &emails), 0);
         assert_string_equal(emails, "mail.example.com EMAIL admin@example.com\n");
         free(emails);
@@ -273,8 +286,8 @@ static void test_validation_options(void **s _unused_) {
 static void test_detail_fits(void **s _unused_) {
         json_t *j = json_loads(describe_issued, 0, NULL);
         conf_cert c = make_cert();
-        char *shorter[] = { (char *) "www.example.com", (char *) "example.com", NULL };
-        char *other_first[] = { (char *) "example.com", NULL };
+        char *shorter[] = {(char *) "www.example.com", (char *) "example.com", NULL};
+        char *other_first[] = {(char *) "example.com", NULL};
         acm_detail d = {};
         char *why = NULL;
 
@@ -288,13 +301,13 @@ static void test_detail_fits(void **s _unused_) {
         free(why);
 
         c = make_cert();
-        c.dns_names = shorter;   /* a name was removed from the configuration */
+        c.dns_names = shorter; /* a name was removed from the configuration */
         assert_false(issuer_acm_detail_fits(&d, &c, &why));
         assert_non_null(strstr(why, "*.example.com"));
         free(why);
 
         c = make_cert();
-        c.issuer.acm.certificate_authority_arn = (char *) CA;   /* private wanted */
+        c.issuer.acm.certificate_authority_arn = (char *) CA; /* private wanted */
         assert_false(issuer_acm_detail_fits(&d, &c, &why));
         assert_non_null(strstr(why, "private"));
         free(why);
@@ -326,13 +339,13 @@ static void test_detail_fits(void **s _unused_) {
 
 static void test_candidates_and_tags(void **s _unused_) {
         conf_cert c = make_cert();
-        json_t *sum = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "CertificateArn", ARN, "DomainName", "WWW.example.com",
-                                "Status", "ISSUED", "KeyAlgorithm", "EC-prime256v1", "Type", "AMAZON_ISSUED", "ExportOption",
-                                "ENABLED");
+        json_t *sum = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "CertificateArn", ARN, "DomainName",
+                                "WWW.example.com", "Status", "ISSUED", "KeyAlgorithm", "EC-prime256v1",
+                                "Type", "AMAZON_ISSUED", "ExportOption", "ENABLED");
         json_t *tags;
 
         assert_true(issuer_acm_summary_candidate(sum, &c, NULL));
-        assert_false(issuer_acm_summary_candidate(sum, &c, ARN));   /* the one being replaced */
+        assert_false(issuer_acm_summary_candidate(sum, &c, ARN)); /* the one being replaced */
         json_object_set_new(sum, "Status", json_string("FAILED"));
         assert_false(issuer_acm_summary_candidate(sum, &c, NULL));
         json_object_set_new(sum, "Status", json_string("PENDING_VALIDATION"));
@@ -347,12 +360,12 @@ static void test_candidates_and_tags(void **s _unused_) {
         assert_false(issuer_acm_summary_candidate(sum, &c, NULL));
         json_decref(sum);
 
-        tags = json_pack("[{s:s,s:s},{s:s,s:s},{s:s,s:s}]", "Key", "team", "Value", "web", "Key", ACM_TAG_NAME, "Value",
-                         "web", "Key", ACM_TAG_HOST, "Value", "h1");
+        tags = json_pack("[{s:s,s:s},{s:s,s:s},{s:s,s:s}]", "Key", "team", "Value", "web", "Key",
+                         ACM_TAG_NAME, "Value", "web", "Key", ACM_TAG_HOST, "Value", "h1");
         assert_true(issuer_acm_tags_match(tags, "web", "h1"));
-        assert_false(issuer_acm_tags_match(tags, "web", "h2"));     /* another host's */
+        assert_false(issuer_acm_tags_match(tags, "web", "h2")); /* another host's */
         assert_false(issuer_acm_tags_match(tags, "api", "h1"));
-        assert_true(issuer_acm_tags_match(tags, "web", ""));        /* no machine id here */
+        assert_true(issuer_acm_tags_match(tags, "web", "")); /* no machine id here */
         assert_false(issuer_acm_tags_match(NULL, "web", "h1"));
         json_decref(tags);
 }
@@ -430,8 +443,7 @@ static void test_revocation_reasons(void **s _unused_) {
                 bool found = false;
                 json_t *x;
                 size_t k;
-                json_array_foreach(model, k, x)
-                        found = found || streq(json_string_value(x), r);
+                json_array_foreach(model, k, x) found = found || streq(json_string_value(x), r);
                 assert_true(found);
         }
         json_decref(model);
@@ -446,12 +458,13 @@ static void test_passphrase(void **s _unused_) {
         assert_int_equal(issuer_acm_passphrase(a), 0);
         assert_int_equal(issuer_acm_passphrase(b), 0);
         assert_int_equal(strlen(a), ACM_PASSPHRASE_LEN);
-        assert_true(ACM_PASSPHRASE_LEN >= 4 && ACM_PASSPHRASE_LEN <= 128);   /* PassphraseBlob */
+        assert_true(ACM_PASSPHRASE_LEN >= 4 && ACM_PASSPHRASE_LEN <= 128); /* PassphraseBlob */
         assert_string_not_equal(a, b);
         for (int n = 0; n < 200; n++) {
                 assert_int_equal(issuer_acm_passphrase(a), 0);
                 for (const char *p = a; *p; p++) {
-                        /* ASCII, printable, none of the documented exceptions, nothing a shell or JSON quotes */
+                        /* ASCII, printable, none of the documented exceptions, nothing a shell or JSON
+                         * quotes */
                         assert_true(*p > ' ' && *p < 127);
                         assert_null(strchr("#$%\"'\\` ", *p));
                 }
@@ -462,7 +475,7 @@ static void test_passphrase(void **s _unused_) {
 
 static void test_schedule(void **s _unused_) {
         time_t nb = 1800000000, na = nb + 395 * DAY, window = issuer_acm_window_start(nb, na);
-        acm_watch_input in = { .not_before = nb, .not_after = na, .poll_interval = 6 * 3600, .hash = 12345 };
+        acm_watch_input in = {.not_before = nb, .not_after = na, .poll_interval = 6 * 3600, .hash = 12345};
         time_t t;
 
         /* ACM renews 60 days before expiry; a short life gets a third */
@@ -514,9 +527,10 @@ static void test_schedule(void **s _unused_) {
 }
 
 static void test_emails(void **s _unused_) {
-        json_t *dvos = json_pack("[{s:s,s:[s,s]},{s:s},{s:s,s:[s]}]", "DomainName", "www.example.com", "ValidationEmails",
-                                 "admin@example.com", "webmaster@example.com", "DomainName", "x.example.com", "DomainName",
-                                 "bad\n.example.com", "ValidationEmails", "root@example.com");
+        json_t *dvos = json_pack("[{s:s,s:[s,s]},{s:s},{s:s,s:[s]}]", "DomainName", "www.example.com",
+                                 "ValidationEmails", "admin@example.com", "webmaster@example.com",
+                                 "DomainName", "x.example.com", "DomainName", "bad\n.example.com",
+                                 "ValidationEmails", "root@example.com");
         char *out = NULL;
 
         assert_int_equal(issuer_acm_emails_format(dvos, &out), 0);
