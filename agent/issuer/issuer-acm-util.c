@@ -375,7 +375,7 @@ bool issuer_acm_summary_candidate(json_t *summary, const conf_cert *cert, const 
 }
 
 bool issuer_acm_tags_match(json_t *tags, const char *name, const char *host_id) {
-        bool name_ok = false, host_ok = isempty(host_id);
+        bool name_ok = false, host_ok = isempty(host_id), other_host = false;
         json_t *t;
         size_t i;
 
@@ -388,10 +388,16 @@ bool issuer_acm_tags_match(json_t *tags, const char *name, const char *host_id) 
                         continue;
                 if (streq(k, ACM_TAG_NAME) && streq(v, name))
                         name_ok = true;
-                else if (streq(k, ACM_TAG_HOST) && host_id && streq(v, host_id))
-                        host_ok = true;
+                else if (streq(k, ACM_TAG_HOST)) {
+                        if (!isempty(host_id) && streq(v, host_id))
+                                host_ok = true;
+                        else
+                                other_host = true;
+                }
         }
-        return name_ok && host_ok;
+        /* without a machine id only a certificate of a host without one
+         * (no host tag) is ours: never another host's */
+        return name_ok && host_ok && !other_host;
 }
 
 /* ---- failure reasons ---- */

@@ -109,7 +109,8 @@ bool issuer_acm_detail_fits(const acm_detail *d, const conf_cert *cert, char **r
 bool issuer_acm_summary_candidate(json_t *summary, const conf_cert *cert, const char *exclude_arn);
 
 /* True when ListTagsForCertificate's Tags carry acm-agent:name = name and
- * acm-agent:host = host_id (only the name when host_id is empty). */
+ * acm-agent:host = host_id; when host_id is empty (no machine id), the
+ * name and no host tag at all: another host's certificate is never ours. */
 bool issuer_acm_tags_match(json_t *tags, const char *name, const char *host_id);
 
 /*

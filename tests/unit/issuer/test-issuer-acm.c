@@ -365,7 +365,10 @@ static void test_candidates_and_tags(void **s _unused_) {
         assert_true(issuer_acm_tags_match(tags, "web", "h1"));
         assert_false(issuer_acm_tags_match(tags, "web", "h2")); /* another host's */
         assert_false(issuer_acm_tags_match(tags, "api", "h1"));
-        assert_true(issuer_acm_tags_match(tags, "web", "")); /* no machine id here */
+        assert_false(issuer_acm_tags_match(tags, "web", "")); /* no machine id here: a host's is not ours */
+        json_array_remove(tags, 2);
+        assert_true(issuer_acm_tags_match(tags, "web", "")); /* a hostless agent's */
+        assert_false(issuer_acm_tags_match(tags, "web", "h1"));
         assert_false(issuer_acm_tags_match(NULL, "web", "h1"));
         json_decref(tags);
 }
