@@ -16,6 +16,13 @@ bench-daemon: all
 .PHONY: bench bench-once bench-daemon
 EXTRA_DIST += bench/pca-once.sh
 
+# `make bench-acm`: the ACM issuer, BENCH_N DNS-validated certificates in one --once.
+bench-acm: all
+	$(AM_TESTS_ENVIRONMENT) BENCH_N=$(BENCH_N) BENCH_RUNS=$(BENCH_RUNS) \
+		$(SHELL) $(srcdir)/bench/acm-once.sh
+.PHONY: bench-acm
+EXTRA_DIST += bench/acm-once.sh
+
 noinst_PROGRAMS += bench/keygen
 bench_keygen_SOURCES = bench/keygen.c
 bench_keygen_LDADD = $(AGENT_LIBS)

@@ -112,6 +112,7 @@ static json_t *issuer_json(jctx *j, const conf_cert *c) {
                 }
                 set_str(j, o, "on_renewal_failure", a->on_renewal_failure == CONF_ACM_RENEWAL_REISSUE ? "reissue" : "report");
                 set(j, o, "export", json_boolean(a->export));
+                set_str(j, o, "trust_store", a->trust_store);
                 if (a->n_tags)
                         set(j, o, "tags", tags_json(j, a->tags, a->n_tags));
                 break;

@@ -145,6 +145,7 @@ typedef struct conf_issuer_acm {
         size_t n_tags;
         conf_acm_on_validation_timeout on_validation_timeout;  /* requests only (never with arn) */
         conf_acm_on_renewal_failure on_renewal_failure;        /* reissue never with arn */
+        char *trust_store;                 /* PEM bundle public chains are verified against; NULL = the system's */
 } conf_issuer_acm;
 
 typedef struct conf_issuer_import {
