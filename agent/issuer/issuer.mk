@@ -7,6 +7,8 @@ libacmagent_a_SOURCES += \
 	agent/issuer/issuer.c \
 	agent/issuer/issuer-pca.h \
 	agent/issuer/issuer-pca.c \
+	agent/issuer/issuer-import.h \
+	agent/issuer/issuer-import.c \
 	agent/issuer/issuer-dns.h \
 	agent/issuer/issuer-dns-internal.h \
 	agent/issuer/issuer-dns.c \
@@ -31,6 +33,12 @@ TESTS += tests/unit/issuer/test-issuer-pca
 tests_unit_issuer_test_issuer_pca_SOURCES = tests/unit/issuer/test-issuer-pca.c
 tests_unit_issuer_test_issuer_pca_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_issuer_test_issuer_pca_LDADD = $(UNIT_LDADD)
+
+check_PROGRAMS += tests/unit/issuer/test-issuer-import
+TESTS += tests/unit/issuer/test-issuer-import
+tests_unit_issuer_test_issuer_import_SOURCES = tests/unit/issuer/test-issuer-import.c
+tests_unit_issuer_test_issuer_import_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_issuer_test_issuer_import_LDADD = $(UNIT_LDADD)
 
 check_PROGRAMS += tests/unit/issuer/test-issuer-dns
 TESTS += tests/unit/issuer/test-issuer-dns
