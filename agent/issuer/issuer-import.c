@@ -1202,6 +1202,10 @@ static void on_import(const aws_error *err, json_t *resp, void *userdata) {
                                                       p) >= 0)
                                         return;
                         }
+                        p->request = issuer_import_request_wipe(p->request);
+                        import_state_reset(s);  /* not performed */
+                        return imp_fail_aws(p, err, "ImportCertificate kept answering ConflictException (another "
+                                            "operation on the certificate is in progress in ACM): retried later");
                 }
                 p->request = issuer_import_request_wipe(p->request);
                 if (err->kind == AWS_ERROR_NOT_FOUND && p->target) {
@@ -1252,6 +1256,7 @@ static void on_import(const aws_error *err, json_t *resp, void *userdata) {
         if (state_set_string(&s->arn, arn) < 0 || state_set_string(&s->serial, p->src->serial) < 0 ||
             state_set_string(&s->fingerprint, p->src->fingerprint) < 0 || state_set_string(&s->deleted_arn, NULL) < 0)
                 return imp_fail(p, "oom", "out of memory");
+        p->target = s->arn;  /* the old string went with the assignment */
         s->imported_at = s->checked_at = machine_now(m);
         import_state_reset(s);
         machine_persist(m, PHASE_ISSUE, after_imported, p);

@@ -118,7 +118,7 @@ expect_agent 0 "copy: changed files are re-imported and deployed" --once
 	ok "copy: ACM and output.dir hold the new certificate" || not_ok "copy: $(import_params "$seq" 1), deployed $(file_serial "$O/cert.pem")"
 
 # ---- files replaced one by one: the pass waits for the pair ----
-export ACM_AGENT_IMPORT_SETTLE=4
+export ACM_AGENT_IMPORT_SETTLE=15  # long enough for a slow start (valgrind, a loaded machine)
 mk_leaf "$TMP/gen3" rootec ec web.example.com
 A=$LE/archive/web
 cp "$TMP/gen3/cert.pem" "$A/cert3.pem"; cp "$TMP/gen3/privkey.pem" "$A/privkey3.pem"; chmod 600 "$A/privkey3.pem"
@@ -171,4 +171,22 @@ e=$(P status-json "$TMP/out" copy error)
 echo "$e" | grep -q "the ACM certificate $CARN this host imports into was deleted" && ok "copy: deleted in ACM is reported" || not_ok "copy error: $e"
 [ "$(P status-json "$TMP/out" web action)" = none ] && [ "$(acm_calls "$seq" DescribeCertificate)" = 3 ] && [ "$(acm_calls "$seq" ImportCertificate)" = 0 ] &&
 	ok "one DescribeCertificate each, nothing imported, the others fine" || not_ok "after 7 h: web $(P status-json "$TMP/out" web action), describes $(acm_calls "$seq" DescribeCertificate)"
+
+# ---- not renewed where it is made: loud before it expires ----
+at_offset 0
+unset ACM_AGENT_CLOCK_OFFSET
+mk_leaf "$TMP/short" rootec ec short.example.com 5
+import_cert short "$TMP/short" | agent_conf "$TMP/c-short"
+expect_agent 0 "a certificate with 5 days left is imported (it is valid)" --once
+seq=$(P seq)
+expect_agent 1 "the next pass fails: its files were not renewed" --once --json
+e=$(P status-json "$TMP/out" short error)
+echo "$e" | grep -qE "the imported certificate \(serial [0-9A-F]+\) expires in 4d23h|expires in 5d" && echo "$e" | grep -q "was not renewed" &&
+	ok "reported: expires in 5 days, not renewed" || not_ok "short: $e"
+[ "$(P seq)" = "$seq" ] && ok "no AWS call for that" || not_ok "calls were made"
+at_offset $((6 * DAY))
+expect_agent 1 "once expired: still failing, says expired" renew short
+agent status --json
+P status-json "$TMP/out" short last_error | grep -q "expired at .* still holds it" && [ "$(P status-json "$TMP/out" short danger)" = expired ] &&
+	ok "status: expired, the source still holds it" || not_ok "short: $(P status-json "$TMP/out" short last_error danger)"
 finish
