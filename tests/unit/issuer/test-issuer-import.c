@@ -28,6 +28,7 @@
 #include "basic/macro.h"
 #include "basic/util.h"
 #include "issuer/issuer-import.h"
+#include "issuer/issuer.h"
 
 #define NOW ((time_t) 1800000000)  /* 2027-01-15T08:00:00Z */
 #define DAY 86400
@@ -706,6 +707,57 @@ static void test_conflict_pace(void **s _unused_) {
         assert_int_equal(issuer_import_conflict_delay(IMPORT_CONFLICT_RETRIES + 1), 0);
 }
 
+/* The typed state: saved and loaded back the same; an attempt is what is in
+ * flight and all state_reset drops; a bad part is refused with its key. */
+static void test_state(void **s _unused_) {
+        const issuer_ops *ops = issuer_lookup(CONF_ISSUER_IMPORT);
+        json_t *in = json_pack("{s:s,s:s,s:s,s:s,s:s,s:{s:s,s:s,s:s}}", "arn", "arn:aws:acm:us-east-1:1:certificate/a",
+                               "serial", "0A1B", "fingerprint", "ab", "imported_at", "2027-01-15T08:00:00Z",
+                               "checked_at", "2027-01-15T09:00:00Z", "attempt", "fingerprint", "cd", "serial", "0C",
+                               "at", "2027-01-16T08:00:00Z");
+        json_t *out = NULL, *bad;
+        char *err = NULL;
+        void *st = NULL;
+
+        assert_non_null(ops);
+        assert_string_equal(ops->name, "import");
+        assert_false(ops->renews);
+        assert_true(ops->watch_each_pass);
+        assert_int_equal(ops->state_load(in, &st, &err), 0);
+        assert_true(ops->state_in_flight(st));
+        assert_int_equal(ops->state_save(st, &out), 0);
+        assert_true(json_equal(in, out));
+        json_decref(out);
+        ops->state_reset(st);
+        assert_false(ops->state_in_flight(st));
+        assert_int_equal(ops->state_save(st, &out), 0);
+        assert_null(json_object_get(out, "attempt"));
+        assert_string_equal(json_string_value(json_object_get(out, "arn")), "arn:aws:acm:us-east-1:1:certificate/a");
+        assert_string_equal(json_string_value(json_object_get(out, "fingerprint")), "ab");
+        json_decref(out);
+        ops->state_free(st);
+        /* nothing saved yet: an empty state */
+        assert_int_equal(ops->state_load(NULL, &st, &err), 0);
+        assert_false(ops->state_in_flight(st));
+        ops->state_free(st);
+        /* bad parts */
+        json_object_set_new(in, "imported_at", json_string("yesterday"));
+        assert_int_equal(ops->state_load(in, &st, &err), -EBADMSG);
+        assert_string_equal(err, "\"imported_at\" is not an RFC 3339 time");
+        free(err);
+        bad = json_pack("{s:i}", "arn", 7);
+        assert_int_equal(ops->state_load(bad, &st, &err), -EBADMSG);
+        assert_non_null(strstr(err, "\"arn\" is not a string"));
+        free(err);
+        json_decref(bad);
+        bad = json_pack("{s:s}", "attempt", "x");
+        assert_int_equal(ops->state_load(bad, &st, &err), -EBADMSG);
+        assert_string_equal(err, "\"attempt\" is not an object");
+        free(err);
+        json_decref(bad);
+        json_decref(in);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_good, setup, teardown),
@@ -719,6 +771,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_chain_and_anchor, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_request, setup, teardown),
                 cmocka_unit_test(test_conflict_pace),
+                cmocka_unit_test(test_state),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
