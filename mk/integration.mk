@@ -47,3 +47,11 @@ EXTRA_DIST += $(INTEGRATION_TESTS) \
 	tests/integration/proof.py \
 	tests/integration/watch-stable.py \
 	tests/integration/daemon-driver.py
+
+# The import issuer against the emulator.
+IMPORT_INTEGRATION_TESTS = \
+	tests/integration/test-import-flow.sh \
+	tests/integration/test-import-errors.sh \
+	tests/integration/test-import-crash.sh
+TESTS += $(IMPORT_INTEGRATION_TESTS)
+EXTRA_DIST += $(IMPORT_INTEGRATION_TESTS) tests/integration/test-import-lib.sh

@@ -223,8 +223,12 @@ static json_t *cert_json(jctx *j, const conf_cert *c) {
                 }
         }
 
-        x = json_object();
-        set(j, o, "output", x);
+        /* an import certificate without its own output: is not copied
+         * anywhere: writing the defaults would make it so */
+        bool copied = c->issuer_type != CONF_ISSUER_IMPORT || c->output.configured;
+        x = copied ? json_object() : NULL;
+        if (copied)
+                set(j, o, "output", x);
         if (x) {
                 json_t *fl = json_array();
                 set_str(j, x, "dir", c->output.dir);

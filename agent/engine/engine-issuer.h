@@ -121,6 +121,13 @@ typedef struct issuer_ops {
          * the certificate is renewed elsewhere and only watched (acm: ACM's
          * managed renewal, the issuer's watch fetches the result; import). */
         bool renews;
+
+        /* True when the watch is local and cheap (import: a fingerprint of
+         * the source files, no AWS call on most runs): every --once pass
+         * runs it whatever the wake time it returned, since nothing else
+         * tells a one-shot run that the files changed. The daemon keeps the
+         * wake time (and engine_poke()). */
+        bool watch_each_pass;
 } issuer_ops;
 
 /* ---- machine services for issuers (all on the loop thread) ---- */

@@ -260,7 +260,7 @@ static void decide(machine *m, sched_decision *d) {
                 .force = e->opts.command == ENGINE_CMD_RENEW && e->opts.force && !m->forced,
                 .ignore_backoff = e->opts.command == ENGINE_CMD_RENEW && !m->forced,
                 .revoke = e->opts.command == ENGINE_CMD_REVOKE && !m->forced,
-                .watch_now = m->watch_now,
+                .watch_now = m->watch_now || (m->ops && m->ops->watch_each_pass && e->opts.mode == ENGINE_ONCE),
         };
         if (st->served.serial && in.deploys) {
                 _cleanup_(freep) char *id = NULL;

@@ -12,6 +12,8 @@ libacmagent_a_SOURCES += \
 	agent/issuer/issuer-acm.c \
 	agent/issuer/issuer-acm-util.c \
 	agent/issuer/issuer-acm-shared.c \
+	agent/issuer/issuer-import.h \
+	agent/issuer/issuer-import.c \
 	agent/issuer/issuer-dns.h \
 	agent/issuer/issuer-dns-internal.h \
 	agent/issuer/issuer-dns.c \
@@ -42,6 +44,12 @@ TESTS += tests/unit/issuer/test-issuer-acm
 tests_unit_issuer_test_issuer_acm_SOURCES = tests/unit/issuer/test-issuer-acm.c
 tests_unit_issuer_test_issuer_acm_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_issuer_test_issuer_acm_LDADD = $(UNIT_LDADD)
+
+check_PROGRAMS += tests/unit/issuer/test-issuer-import
+TESTS += tests/unit/issuer/test-issuer-import
+tests_unit_issuer_test_issuer_import_SOURCES = tests/unit/issuer/test-issuer-import.c
+tests_unit_issuer_test_issuer_import_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_issuer_test_issuer_import_LDADD = $(UNIT_LDADD)
 
 check_PROGRAMS += tests/unit/issuer/test-issuer-dns
 TESTS += tests/unit/issuer/test-issuer-dns

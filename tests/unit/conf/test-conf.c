@@ -594,6 +594,11 @@ static void test_defaults_merge(void **state) {
         assert_null(ci->reload);
         assert_int_equal(ci->schedule.retry_min, 300);
         assert_int_equal(ci->schedule.retry_max, 6 * 3600);
+        /* output: written in the certificate's own entry, not from defaults: */
+        assert_true(a->output.configured);
+        assert_false(b->output.configured);
+        assert_false(ci->output.configured);
+        assert_int_equal(ci->output.files, CONF_OUT_CERT | CONF_OUT_KEY);  /* the defaults still apply */
         conf_free(c);
 }
 
@@ -826,10 +831,21 @@ static void test_round_trip(void **state) {
         _cleanup_(freep) char *dir2 = new_dir();
         _cleanup_(freep) char *p2 = path_join(dir2, "from-json.yaml");
         write_at(dir, "acm-agent.yaml", full_config);
-        write_at(dir, "certs.d/x.yaml", "certificates:\n  - name: dropped\n    issuer: {type: pca, ca_arn: " CA ", validity: 36h}\n    dns_names: [d.example.com]\n");
+        write_at(dir, "certs.d/x.yaml", "certificates:\n  - name: dropped\n    issuer: {type: pca, ca_arn: " CA ", validity: 36h}\n    dns_names: [d.example.com]\n"
+                                        "  - name: imported\n    issuer: {type: import, cert: /c.pem, key: /k.pem}\n");
         conf *c = load_ok(p);
         json_t *j1 = conf_to_json(c);
         assert_non_null(j1);
+        /* an import certificate without output: has none in the JSON (its
+         * loaded form would copy it), one with output: keeps it */
+        json_t *cl = json_object_get(j1, "certificates");
+        for (size_t i = 0; i < json_array_size(cl); i++) {
+                const char *nm = json_string_value(json_object_get(json_array_get(cl, i), "name"));
+                if (streq(nm, "imported"))
+                        assert_null(json_object_get(json_array_get(cl, i), "output"));
+                if (streq(nm, "imp"))
+                        assert_non_null(json_object_get(json_array_get(cl, i), "output"));
+        }
         char *text = json_dumps(j1, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
         assert_non_null(text);
         write_at(dir2, "from-json.yaml", text);
@@ -844,8 +860,10 @@ static void test_round_trip(void **state) {
                 free(b);
                 fail();
         }
-        assert_int_equal(c2->n_certs, 7);
+        assert_int_equal(c2->n_certs, 8);
         assert_int_equal(conf_find_cert(c2, "dropped")->issuer.pca.validity.value, 36 * 3600);
+        assert_false(conf_find_cert(c2, "imported")->output.configured);
+        assert_true(conf_find_cert(c2, "imp")->output.configured);
         /* the renew_fraction of web survives, renew_before of api survives */
         assert_true(conf_find_cert(c2, "web")->schedule.renew_fraction == 0.25);
         assert_int_equal(conf_find_cert(c2, "api")->schedule.renew_before, 20 * 86400);

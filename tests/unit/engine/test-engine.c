@@ -322,6 +322,7 @@ static int setup(void **s _unused_) {
         daemon_extra = "";
         fake.watch_every = DAY;
         fake_ops.watch = NULL;
+        fake_ops.watch_each_pass = false;
         clock_set_offset(0);
         return 0;
 }
@@ -879,6 +880,47 @@ static void test_daemon_watch_and_renew(void **s _unused_) {
         daemon_end(e);
 }
 
+/* An issuer whose watch is local (import) is watched on every --once pass,
+ * before the wake time it gave; others only when their check is due. */
+static void test_once_watch_each_pass(void **s _unused_) {
+        const char *names[] = { "a", NULL };
+        engine *e;
+
+        fake_ops.watch = fake_watch;
+        fake.has_watch = true;
+        fake.watch_every = DAY;
+        write_conf(names, NULL, false);
+        e = once(NULL);
+        assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_ISSUED);
+        engine_free(e);
+        assert_int_equal(fake.watches, 0);
+
+        /* the check is a day away: a pass does not watch */
+        e = once(NULL);
+        assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_NONE);
+        engine_free(e);
+        assert_int_equal(fake.watches, 0);
+
+        /* watch_each_pass: every pass watches, and nothing else happens */
+        fake_ops.watch_each_pass = true;
+        int issues = fake.issues;
+        for (int i = 1; i <= 2; i++) {
+                e = once(NULL);
+                assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_NONE);
+                assert_int_equal(engine_exit_code(e), 0);
+                engine_free(e);
+                assert_int_equal(fake.watches, i);
+        }
+        assert_int_equal(fake.issues, issues);
+
+        /* a watch that finds a new certificate renews within the pass */
+        fake.watch = WATCH_RENEWED;
+        e = once(NULL);
+        assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_RENEWED);
+        engine_free(e);
+        assert_int_equal(fake.issues, issues + 1);
+}
+
 static void stopped(void *userdata) {
         *(bool *) userdata = true;
 }
@@ -1327,6 +1369,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_reload_rollback, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_revoke, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_daemon_watch_and_renew, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_once_watch_each_pass, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_daemon_stop_mid_job, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_daemon_reconfigure, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_redeploy, setup, teardown),
