@@ -656,6 +656,35 @@ static void x509_stack_freep(STACK_OF(X509) **sk) {
         sk_X509_pop_free(*sk, X509_free);
 }
 
+/* Each certificate of sk issued the one before it (the first, s's
+ * certificate): the order ACM serves the chain in. */
+static int check_chain_order(const import_source *s, STACK_OF(X509) *sk, const conf_cert *cert, char **ret_error) {
+        _cleanup_(bio_freep) BIO *in = BIO_new_mem_buf(s->cert_pem, -1);
+        X509 *leaf = in ? PEM_read_bio_X509(in, NULL, NULL, NULL) : NULL;
+        X509 *prev = leaf;
+        int r = 0;
+
+        if (!leaf)
+                return -ENOMEM;
+        for (int i = 0; i < sk_X509_num(sk); i++) {
+                X509 *x = sk_X509_value(sk, i);
+                if (X509_check_issued(x, prev) != X509_V_OK) {
+                        char subject[256] = "";
+                        X509_NAME_oneline(X509_get_subject_name(x), subject, sizeof(subject));
+                        r = file_error(ret_error, -EKEYREJECTED, IMPORT_FILE_CHAIN, cert->issuer.import.chain,
+                                       "is not the chain of the certificate in %s in order: certificate %d (%s) did "
+                                       "not issue the %s before it (import rule: the chain must hold the "
+                                       "certificate's CA certificates, issuer first): put them in that order",
+                                       cert->issuer.import.cert, i + 1, subject, i ? "certificate" : "certificate itself");
+                        break;
+                }
+                prev = x;
+        }
+        X509_free(leaf);
+        ERR_clear_error();
+        return r;
+}
+
 static int check_chain(import_source *s, const conf_cert *cert, time_t now, char **ret_error) {
         const char *path = cert->issuer.import.chain;
         _cleanup_(x509_stack_freep) STACK_OF(X509) *sk = NULL;
@@ -720,6 +749,11 @@ static int check_chain(import_source *s, const conf_cert *cert, time_t now, char
                                   "the certificate's CA certificates, issuer first): point chain at the chain "
                                   "that came with the certificate (certbot: chain.pem of the same live/ directory)",
                                   cert->issuer.import.cert, reason ? reason : strerror(-r));
+        /* The path verifies whatever the order; ACM takes the chain as given,
+         * so each certificate must have issued the one before it. */
+        r = check_chain_order(s, sk, cert, ret_error);
+        if (r < 0)
+                return r;
         X509 *last = sk_X509_value(sk, (int) n - 1);
         if (X509_check_issued(last, last) == X509_V_OK)
                 s->anchor_pem = TAKE_PTR(top);
