@@ -28,6 +28,17 @@ INTEGRATION_TESTS = \
 	tests/integration/test-agent-hooks.sh \
 	tests/integration/test-daemon.sh
 TESTS += $(INTEGRATION_TESTS)
+
+# The ACM issuer against the emulator (and BIND for exec/manual DNS).
+ACM_INTEGRATION_TESTS = \
+	tests/integration/test-acm-route53.sh \
+	tests/integration/test-acm-dns.sh \
+	tests/integration/test-acm-failures.sh \
+	tests/integration/test-acm-renewal.sh \
+	tests/integration/test-acm-crash.sh
+TESTS += $(ACM_INTEGRATION_TESTS)
+EXTRA_DIST += $(ACM_INTEGRATION_TESTS) tests/integration/test-acm-lib.sh
+
 EXTRA_DIST += $(INTEGRATION_TESTS) \
 	tests/integration/lib.sh \
 	tests/integration/agent-lib.sh \
@@ -36,3 +47,11 @@ EXTRA_DIST += $(INTEGRATION_TESTS) \
 	tests/integration/proof.py \
 	tests/integration/watch-stable.py \
 	tests/integration/daemon-driver.py
+
+# The import issuer against the emulator.
+IMPORT_INTEGRATION_TESTS = \
+	tests/integration/test-import-flow.sh \
+	tests/integration/test-import-errors.sh \
+	tests/integration/test-import-crash.sh
+TESTS += $(IMPORT_INTEGRATION_TESTS)
+EXTRA_DIST += $(IMPORT_INTEGRATION_TESTS) tests/integration/test-import-lib.sh

@@ -33,6 +33,7 @@ int cmd_once(const cli_options *o, int argc, char **argv);     /* --once, also w
 int cmd_status(const cli_options *o, int argc, char **argv);
 int cmd_renew(const cli_options *o, int argc, char **argv);
 int cmd_revoke(const cli_options *o, int argc, char **argv);
+int cmd_dns(const cli_options *o, int argc, char **argv);       /* dns NAME: an ACM certificate's validation CNAMEs */
 
 struct conf;
 /*

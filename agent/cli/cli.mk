@@ -8,4 +8,5 @@ libacmagent_a_SOURCES += \
 	agent/cli/cli-check-online.h \
 	agent/cli/cli-once.c \
 	agent/cli/cli-status.c \
-	agent/cli/cli-revoke.c
+	agent/cli/cli-revoke.c \
+	agent/cli/cli-dns.c

@@ -24,6 +24,7 @@ static const command commands[] = {
         { "renew", cmd_renew, "renew NAME [--force]       renew one certificate now if due (or always with --force)" },
         { "revoke", cmd_revoke, "revoke NAME --reason R [--no-replace]\n"
                                 "                             revoke the served certificate and replace it at once (new key)" },
+        { "dns", cmd_dns, "dns NAME [--json]           the validation CNAMEs of ACM certificate NAME, as zone-file lines" },
 };
 
 static void help(void) {

@@ -550,6 +550,7 @@ conf_cert *conf_cert_parse(conf_ctx *x, cnode *raw) {
                 parse_dns(L, &cert->dns, v);
         if ((v = conf_get(n, "output")))
                 parse_output(L, &cert->output, v);
+        cert->output.configured = conf_get(raw, "output") != NULL;
         if ((v = conf_get(n, "reload"))) {
                 if (v->kind != CNODE_SEQ)
                         conf_err_at(L, v, "type", "write a list such as [nginx] or [{systemd: myapp.service}]",

@@ -17,7 +17,7 @@ const char *const conf_keys_pca[] = { "type", "ca_arn", "template_arn", "signing
 const char *const conf_keys_validity[] = { "type", "value", NULL };
 const char *const conf_keys_acm[] = { "type", "arn", "validation", "key_algorithm", "export", "certificate_authority_arn",
                                       "transparency_logging", "validation_domain", "tags", "on_validation_timeout",
-                                      "on_renewal_failure", NULL };
+                                      "on_renewal_failure", "trust_store", NULL };
 const char *const conf_keys_import[] = { "type", "cert", "key", "chain", "arn", "tags", NULL };
 
 typedef conf_loader L_t;
@@ -142,6 +142,39 @@ static void parse_tags(L_t *L, const cnode *n, conf_tag **ret, size_t *ret_n) {
         *ret_n = k;
 }
 
+/* The tags the acm issuer adds to every certificate it requests (it finds
+ * its own certificates by them after a state is lost). */
+static const char *const acm_agent_tags[] = { "acm-agent:name", "acm-agent:host", NULL };
+
+/*
+ * issuer.trust_store (acm): a PEM bundle the exported public chains are
+ * verified against. Read as aws.ca_bundle is (bounded, never a FIFO or a
+ * device): a bundle that cannot be read would fail every deploy after ACM
+ * issued and billed the certificate.
+ */
+static void check_trust_store(L_t *L, const cnode *n, const char *path) {
+        _cleanup_(freep) char *data = NULL;
+        const char *why = NULL;
+        size_t len = 0;
+        int r;
+
+        r = conf_read_regular_file(path, CONF_MAX_CA_BUNDLE, &data, &len, &why);
+        if (r == -ENOMEM)
+                L->oom = true;
+        else if (r == -EISDIR || r == -ENODEV)
+                conf_err_at(L, n, "io", "name a PEM bundle file, such as /etc/ssl/certs/ca-certificates.crt",
+                            "trust_store %s is %s, not a regular file", path, why);
+        else if (r == -EFBIG)
+                conf_err_at(L, n, "too-large", "name a bundle of at most 16 MiB", "trust_store %s is larger than %d bytes",
+                            path, CONF_MAX_CA_BUNDLE);
+        else if (r < 0)
+                conf_err_at(L, n, "io", "fix the path, or remove trust_store to use the system's trusted roots",
+                            "trust_store %s is not readable: %s", path, strerror(-r));
+        else if (!strstr(data, "-----BEGIN CERTIFICATE-----"))
+                conf_err_at(L, n, "io", "name a file of PEM certificates (-----BEGIN CERTIFICATE-----)",
+                            "trust_store %s holds no PEM certificate", path);
+}
+
 void conf_issuer_parse(L_t *L, conf_cert *c, const cnode *n) {
         static const char *const types[] = { "pca", "acm", "import", NULL };
         cnode *t, *v;
@@ -258,8 +291,33 @@ void conf_issuer_parse(L_t *L, conf_cert *c, const cnode *n) {
                         else if (i >= 0)
                                 a->on_renewal_failure = (conf_acm_on_renewal_failure) i;
                 }
-                if ((v = conf_get(n, "tags")))
+                if ((v = conf_get(n, "tags"))) {
                         parse_tags(L, v, &a->tags, &a->n_tags);
+                        /* RequestCertificate takes 50 tags; the agent adds its own two */
+                        if (a->n_tags > 50 - 2 && !conf_get(n, "arn"))
+                                conf_err_at(L, v, "too-large", "remove tags: at most 48 (the agent adds acm-agent:name and acm-agent:host)",
+                                            "%zu tags: ACM takes at most 50 per certificate and the agent adds 2 of its own",
+                                            a->n_tags);
+                        for (size_t i = 0; i < a->n_tags; i++)
+                                for (const char *const *k = acm_agent_tags; *k; k++)
+                                        if (streq(a->tags[i].key, *k))
+                                                conf_err_at(L, v, "tag", "remove it: the agent sets this tag itself",
+                                                            "tag '%s' is reserved: the agent tags the certificates it requests "
+                                                            "with it to find them again", *k);
+                }
+                if (conf_get_path(L, n, "trust_store", &a->trust_store)) {
+                        v = conf_get(n, "trust_store");
+                        if (a->certificate_authority_arn)
+                                conf_err_at(L, v, "conflict", "remove trust_store: a private certificate is verified "
+                                            "against the certificate of its CA (certificate_authority_arn)",
+                                            "trust_store is for public certificates, and certificate_authority_arn "
+                                            "requests a private one");
+                        else if (!a->export)
+                                conf_err_at(L, v, "conflict", "remove trust_store, or set export: true",
+                                            "trust_store verifies exported certificates, and export is false");
+                        else
+                                check_trust_store(L, v, a->trust_store);
+                }
         } else {
                 conf_issuer_import *im = &c->issuer.import;
                 conf_check_keys(L, n, conf_keys_import, "an import issuer");
@@ -367,6 +425,7 @@ void conf_issuer_done(conf_cert *c) {
                 free(c->issuer.acm.key_algorithm);
                 free(c->issuer.acm.certificate_authority_arn);
                 free(c->issuer.acm.validation_domain);
+                free(c->issuer.acm.trust_store);
                 tags_free(c->issuer.acm.tags, c->issuer.acm.n_tags);
                 break;
         case CONF_ISSUER_IMPORT:

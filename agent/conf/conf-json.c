@@ -112,6 +112,7 @@ static json_t *issuer_json(jctx *j, const conf_cert *c) {
                 }
                 set_str(j, o, "on_renewal_failure", a->on_renewal_failure == CONF_ACM_RENEWAL_REISSUE ? "reissue" : "report");
                 set(j, o, "export", json_boolean(a->export));
+                set_str(j, o, "trust_store", a->trust_store);
                 if (a->n_tags)
                         set(j, o, "tags", tags_json(j, a->tags, a->n_tags));
                 break;
@@ -222,8 +223,12 @@ static json_t *cert_json(jctx *j, const conf_cert *c) {
                 }
         }
 
-        x = json_object();
-        set(j, o, "output", x);
+        /* an import certificate without its own output: is not copied
+         * anywhere: writing the defaults would make it so */
+        bool copied = c->issuer_type != CONF_ISSUER_IMPORT || c->output.configured;
+        x = copied ? json_object() : NULL;
+        if (copied)
+                set(j, o, "output", x);
         if (x) {
                 json_t *fl = json_array();
                 set_str(j, x, "dir", c->output.dir);

@@ -145,6 +145,7 @@ typedef struct conf_issuer_acm {
         size_t n_tags;
         conf_acm_on_validation_timeout on_validation_timeout;  /* requests only (never with arn) */
         conf_acm_on_renewal_failure on_renewal_failure;        /* reissue never with arn */
+        char *trust_store;                 /* PEM bundle public chains are verified against; NULL = the system's */
 } conf_issuer_acm;
 
 typedef struct conf_issuer_import {
@@ -199,6 +200,8 @@ typedef struct conf_output {
         unsigned files;            /* conf_output_file bits; default cert|chain|fullchain|key */
         char *pkcs12_passphrase_file;  /* required when pkcs12 is selected */
         unsigned keep_versions;    /* previous versions kept for rollback, default 2 */
+        bool configured;           /* the certificate's own entry has output: (defaults: alone does not
+                                    * count); an import certificate is copied into dir only then */
 } conf_output;
 
 typedef enum conf_reload_kind {

@@ -904,8 +904,9 @@ int crypto_verify_issued(const conf_cert *want, EVP_PKEY *key, const char *cert_
         ERR_clear_error();
         if (r < 0)
                 return r;
-        if (isempty(out)) {
-                /* the leaf itself was the anchor: nothing to deploy as a chain */
+        if (isempty(out) && !(ca && sk_X509_num(ca) == 1 && X509_cmp(sk_X509_value(ca, 0), x) == 0)) {
+                /* the leaf anchored itself through a store or a CA given
+                 * for something else: nothing to deploy as a chain */
                 set_reason(ret_reason, strdup("the certificate is its own trust anchor; refusing"));
                 return -EKEYREJECTED;
         }

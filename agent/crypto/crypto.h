@@ -81,6 +81,9 @@ static inline void crypto_cert_info_freep(crypto_cert_info **i) { crypto_cert_in
  *   - else the PEM bundle at trust_store (ACM public certificates), or the
  *     system's default verify paths when trust_store is NULL.
  * A root that chain_pem brings along is never trusted because it is there.
+ * A certificate that anchors itself is refused ("its own trust anchor"),
+ * unless ca_cert_pem is that very certificate alone (a self-signed
+ * certificate given as its own anchor, as import does): the chain is empty.
  * Every certificate of chain_pem must be on that path (or be a
  * cross-certificate of a certificate on it, or have issued one: those are
  * accepted but not written); anything else is refused (-EKEYREJECTED, "chain:

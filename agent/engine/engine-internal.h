@@ -82,6 +82,7 @@ struct machine {
         store_key_job *key_job;
         hook_process *hook;
         hook_process *validation_hook; /* pending_validation: runs on its own */
+        bool settle_after_hook;     /* --once: settled, but its pending_validation hook runs */
         sd_event_source *sleep_timer;
         EVP_PKEY *deploy_key;       /* the key of the certificate being deployed */
 

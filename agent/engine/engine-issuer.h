@@ -117,16 +117,32 @@ typedef struct issuer_ops {
          * export: no). */
         bool (*deploys)(const conf_cert *cert);
 
-        /* True when the engine's renewal schedule applies (pca, acm exported
-         * copies); false when the certificate is renewed elsewhere and only
-         * watched (import). */
+        /* True when the engine's renewal schedule applies (pca); false when
+         * the certificate is renewed elsewhere and only watched (acm: ACM's
+         * managed renewal, the issuer's watch fetches the result; import). */
         bool renews;
+
+        /* True when the watch is local and cheap (import: a fingerprint of
+         * the source files, no AWS call on most runs): every --once pass
+         * runs it whatever the wake time it returned, since nothing else
+         * tells a one-shot run that the files changed. The daemon keeps the
+         * wake time (and engine_poke()). */
+        bool watch_each_pass;
 } issuer_ops;
 
 /* ---- machine services for issuers (all on the loop thread) ---- */
 
 const char *machine_name(machine *m);
 const conf_cert *machine_cert(machine *m);
+/* The configuration the certificate belongs to (daemon: and aws: settings),
+ * borrowed: valid until the operation ends. */
+const conf *machine_conf(machine *m);
+/* True when this operation runs because an operator asked for it in this
+ * process (`renew NAME [--force]`, the replacement after `revoke NAME`),
+ * false for scheduled work: lets an issuer take a step it must never take
+ * on its own again and again (a new request after a refusal that only the
+ * operator can fix). */
+bool machine_operator_forced(machine *m);
 /* The common state, read-only for issuers. */
 const cert_state *machine_state(machine *m);
 /* The issuer's typed state (from its state_load). */
@@ -166,9 +182,11 @@ void machine_persist(machine *m, cert_phase phase, void (*then)(machine *m, void
  * with a new reference. On failure the machine fails. */
 void machine_key(machine *m, void (*then)(machine *m, EVP_PKEY *key, void *userdata), void *userdata);
 
-/* Runs the pending_validation hook (acm) with the records as text
- * ("NAME CNAME VALUE" lines); fire and forget, logged. */
-void machine_hook_pending_validation(machine *m, const char *records);
+/* Runs the pending_validation hook (acm) for the certificate arn (may be
+ * NULL) with the records as text ("NAME CNAME VALUE" lines); fire and
+ * forget, logged. In --once the machine's pass ends only when the hook
+ * has (the end of the pass would kill it). */
+void machine_hook_pending_validation(machine *m, const char *arn, const char *records);
 
 /* ---- completions: exactly one per operation ---- */
 

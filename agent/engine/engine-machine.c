@@ -68,6 +68,14 @@ const conf_cert *machine_cert(machine *m) {
         return m->cert;
 }
 
+const conf *machine_conf(machine *m) {
+        return m->cref->c;
+}
+
+bool machine_operator_forced(machine *m) {
+        return m->forced && m->e->opts.command != ENGINE_CMD_CONVERGE;
+}
+
 const cert_state *machine_state(machine *m) {
         return m->st;
 }
@@ -253,7 +261,7 @@ static void decide(machine *m, sched_decision *d) {
                 .force = e->opts.command == ENGINE_CMD_RENEW && e->opts.force && !m->forced,
                 .ignore_backoff = e->opts.command == ENGINE_CMD_RENEW && !m->forced,
                 .revoke = e->opts.command == ENGINE_CMD_REVOKE && !m->forced,
-                .watch_now = m->watch_now,
+                .watch_now = m->watch_now || (m->ops && m->ops->watch_each_pass && e->opts.mode == ENGINE_ONCE),
         };
         if (st->served.serial && in.deploys) {
                 _cleanup_(freep) char *id = NULL;
@@ -381,6 +389,14 @@ static void unlock(machine *m) {
 }
 
 static void settle(machine *m) {
+        if (m->e->opts.mode == ENGINE_ONCE && m->validation_hook) {
+                /* the pass ends when every machine has settled, and its end
+                 * would kill the pending_validation hook: it finishes first
+                 * (it has its timeout) */
+                m->busy = BUSY_HOOK;
+                m->settle_after_hook = true;
+                return;
+        }
         m->busy = BUSY_NONE;
         m->op = OP_NONE;
         m->sleep_timer = sd_event_source_disable_unref(m->sleep_timer);
@@ -451,11 +467,15 @@ static void on_validation_hook_done(hook_process *p _unused_, const hook_result 
                 log_cert(LOG_WARNING, m->name, "the pending_validation hook failed: %s",
                          hook_result_describe(r, buf, sizeof(buf)));
         m->validation_hook = hook_process_unref(m->validation_hook);
+        if (m->settle_after_hook) {
+                m->settle_after_hook = false;
+                settle(m);
+        }
 }
 
-void machine_hook_pending_validation(machine *m, const char *records) {
+void machine_hook_pending_validation(machine *m, const char *arn, const char *records) {
         hook_cert_info info = {
-                .arn = m->st->served.arn,
+                .arn = arn ? arn : m->st->served.arn,
                 .issuer = conf_issuer_type_to_string(m->cert->issuer_type),
                 .validation = records,
         };

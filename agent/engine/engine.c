@@ -582,6 +582,7 @@ int engine_run_once(engine *e) {
         for (size_t i = 0; i < e->n_machines && e->running; i++)
                 if (e->machines[i]->busy != BUSY_LOAD)
                         machine_wake(e->machines[i]);
+        once_check_done(e);  /* no certificates, or a filter that matched none */
         if (!e->running)
                 return 0;  /* everything settled at once: no loop, no AWS, no thread */
         r = sd_event_loop(e->loop);

@@ -10,6 +10,8 @@
 #include "engine/engine-issuer.h"
 
 extern const issuer_ops issuer_pca_ops;
+extern const issuer_ops issuer_acm_ops;
+extern const issuer_ops issuer_import_ops;
 
 /* The ops for type, NULL when this build has no such issuer. */
 const issuer_ops *issuer_lookup(conf_issuer_type type);

@@ -1,5 +1,5 @@
 # agent/issuer/: Issuers (engine-issuer.h is their contract): AWS Private
-# CA; DNS validation records (publish through Route 53, a command or the
+# CA; AWS Certificate Manager; DNS validation records (publish through Route 53, a command or the
 # operator; check by DNS with c-ares).
 # Fragment of Makefile.am (non-recursive build).
 libacmagent_a_SOURCES += \
@@ -7,6 +7,13 @@ libacmagent_a_SOURCES += \
 	agent/issuer/issuer.c \
 	agent/issuer/issuer-pca.h \
 	agent/issuer/issuer-pca.c \
+	agent/issuer/issuer-acm.h \
+	agent/issuer/issuer-acm-internal.h \
+	agent/issuer/issuer-acm.c \
+	agent/issuer/issuer-acm-util.c \
+	agent/issuer/issuer-acm-shared.c \
+	agent/issuer/issuer-import.h \
+	agent/issuer/issuer-import.c \
 	agent/issuer/issuer-dns.h \
 	agent/issuer/issuer-dns-internal.h \
 	agent/issuer/issuer-dns.c \
@@ -31,6 +38,18 @@ TESTS += tests/unit/issuer/test-issuer-pca
 tests_unit_issuer_test_issuer_pca_SOURCES = tests/unit/issuer/test-issuer-pca.c
 tests_unit_issuer_test_issuer_pca_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_issuer_test_issuer_pca_LDADD = $(UNIT_LDADD)
+
+check_PROGRAMS += tests/unit/issuer/test-issuer-acm
+TESTS += tests/unit/issuer/test-issuer-acm
+tests_unit_issuer_test_issuer_acm_SOURCES = tests/unit/issuer/test-issuer-acm.c
+tests_unit_issuer_test_issuer_acm_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_issuer_test_issuer_acm_LDADD = $(UNIT_LDADD)
+
+check_PROGRAMS += tests/unit/issuer/test-issuer-import
+TESTS += tests/unit/issuer/test-issuer-import
+tests_unit_issuer_test_issuer_import_SOURCES = tests/unit/issuer/test-issuer-import.c
+tests_unit_issuer_test_issuer_import_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_issuer_test_issuer_import_LDADD = $(UNIT_LDADD)
 
 check_PROGRAMS += tests/unit/issuer/test-issuer-dns
 TESTS += tests/unit/issuer/test-issuer-dns

@@ -48,7 +48,7 @@ state_dir: "$STATE"
 output_root: "$CONF_DIR/out"
 aws:
   region: us-east-1
-  endpoints: {acm-pca: "$EMU_URL"}
+  endpoints: {acm-pca: "$EMU_URL", acm: "$EMU_URL"}
   ca_bundle: "$EMU_CA_BUNDLE"
   max_attempts: ${MAX_ATTEMPTS:-3}
 ${2:-}

@@ -66,8 +66,9 @@ int main(int argc, char **argv) {
         conf_endpoint eps[8];
         uint32_t repeat = 1, sequential = 0, interval_ms = 0;
         bool print_endpoints = false;
-        int i = 1, r = 0;
+        int i = 1, r = 0, rc = 0;
         aws_service svc;
+        json_t *req = NULL;
 
         if (argc >= 2 && streq(argv[1], "--check-online")) {
                 /* A configuration built by hand, as the loader would. */
@@ -144,18 +145,17 @@ int main(int argc, char **argv) {
                 } else
                         return 2;
         }
-        if (sd_event_default(&e) < 0 || (r = aws_client_new(e, &cfg, &c)) < 0) {
+        if ((r = sd_event_default(&e)) < 0 || (r = aws_client_new(e, &cfg, &c)) < 0) {
                 fprintf(stderr, "cannot create the client: %s\n", strerror(-r));
-                return 1;
+                rc = 1;
+                goto out;
         }
         if (print_endpoints) {
                 printf("region=%s\n", aws_client_region(c) ?: "(none)");
                 for (int s = 0; s < _AWS_SERVICE_MAX; s++)
                         printf("%s=%s\n", aws_service_to_string((aws_service) s),
                                aws_client_endpoint(c, (aws_service) s) ?: "(none)");
-                aws_client_unref(c);
-                sd_event_unref(e);
-                return 0;
+                goto out;
         }
         if (argc - i >= 2 && streq(argv[i], "route53")) {
                 const char *op = argv[i + 1];
@@ -178,19 +178,19 @@ int main(int argc, char **argv) {
                         r = route53_list_resource_record_sets(c, a[0], na == 2 ? a[1] : NULL, NULL, 0, on_done, NULL,
                                                               NULL);
                 else
-                        return 2;
+                        { rc = 2; goto out; }
                 if (r < 0) {
                         fprintf(stderr, "route53 %s: %s\n", op, strerror(-r));
-                        return 1;
+                        { rc = 1; goto out; }
                 }
                 pending++;
         } else if (repeat == 0) {
                 if (aws_client_resolve_credentials(c, on_creds, NULL, NULL) < 0)
-                        return 1;
+                        { rc = 1; goto out; }
                 pending = 1;
         } else {
                 if (argc - i < 2)
-                        return 2;
+                        { rc = 2; goto out; }
                 if (streq(argv[i], "acm"))
                         svc = AWS_SERVICE_ACM;
                 else if (streq(argv[i], "acm-pca"))
@@ -198,35 +198,33 @@ int main(int argc, char **argv) {
                 else if (streq(argv[i], "sts"))
                         svc = AWS_SERVICE_STS;
                 else
-                        return 2;
-                json_t *req = NULL;
+                        { rc = 2; goto out; }
                 if (argc - i >= 3) {
                         req = json_loads(argv[i + 2], 0, NULL);
                         if (!req)
-                                return 2;
+                                { rc = 2; goto out; }
                 }
                 for (uint32_t n = 0; n < sequential; n++) {
                         /* One call at a time, a pause between them. */
                         if (n > 0 && interval_ms > 0)
                                 (void) usleep((useconds_t) interval_ms * 1000);
                         if (aws_call(c, svc, argv[i + 1], req, 0, on_done, NULL, NULL) < 0)
-                                return 1;
+                                { rc = 1; goto out; }
                         pending = 1;
                         while (pending > 0)
                                 if (sd_event_run(e, UINT64_MAX) < 0)
-                                        return 1;
+                                        { rc = 1; goto out; }
                 }
                 for (uint32_t k = 0; sequential == 0 && k < repeat; k++) {
                         r = aws_call(c, svc, argv[i + 1], req, 0, on_done, NULL, NULL);
                         if (r < 0)
-                                return 1;
+                                { rc = 1; goto out; }
                         pending++;
                 }
-                json_decref(req);
         }
         while (pending > 0)
                 if (sd_event_run(e, UINT64_MAX) < 0)
-                        return 1;
+                        { rc = 1; goto out; }
         uint64_t calls = 0, http = 0;
         for (size_t k = 0; k < aws_client_n_stats(c); k++) {
                 calls += aws_client_stats(c, k)->calls;
@@ -236,7 +234,10 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "region=%s\n", aws_client_region(c));
         fprintf(stderr, "throttles=%llu calls=%llu http=%llu\n", (unsigned long long) aws_client_throttle_count(c),
                 (unsigned long long) calls, (unsigned long long) http);
+        rc = failed ? 1 : 0;
+out:
+        json_decref(req);
         aws_client_unref(c);
         sd_event_unref(e);
-        return failed ? 1 : 0;
+        return rc;
 }

@@ -239,6 +239,17 @@ static const ecase cases[] = {
         { "acm-tag-key-long", ACM0 "      validation: email\n      tags: {" L64 L64 "x: y}\n    dns_names: [a.example.com]\n", NULL, "main", 7, 14, "tag", 0, "1 to 128" },
         { "acm-validation-domain-dns", ACM0 "      validation_domain: example.com\n    dns_names: [a.example.com]\n    dns: {provider: manual}\n", NULL, "main", 6, 26, "conflict", 0, "email" },
         { "acm-validation-domain-parent", ACM0 "      validation: email\n      validation_domain: example.org\n    dns_names: [www.example.com]\n", NULL, "main", 7, 26, "conflict", 0, "parent domain" },
+        /* issuer.trust_store (acm) and the tags the agent reserves for itself */
+        { "acm-trust-store-missing", ACM0 "      validation: email\n      trust_store: /nonexistent/roots.pem\n    dns_names: [a.example.com]\n",
+          NULL, "main", 7, 20, "io", 0, "system's trusted roots" },
+        { "acm-trust-store-device", ACM0 "      validation: email\n      trust_store: /dev/null\n    dns_names: [a.example.com]\n",
+          NULL, "main", 7, 20, "io", 0, "not a regular file" },
+        { "acm-trust-store-private", ACM0 "      certificate_authority_arn: " CA "\n      trust_store: /etc/hostname\n    dns_names: [a.example.com]\n",
+          NULL, "main", 7, 20, "conflict", 0, "certificate of its CA" },
+        { "acm-trust-store-no-export", ACM0 "      validation: email\n      export: false\n      trust_store: /etc/hostname\n    dns_names: [a.example.com]\n",
+          NULL, "main", 8, 20, "conflict", 0, "export: true" },
+        { "acm-tag-agent-reserved", ACM0 "      validation: email\n      tags: {team: a, \"acm-agent:host\": x}\n    dns_names: [a.example.com]\n",
+          NULL, "main", 7, 13, "tag", 0, "acm-agent:host" },
         { "acm-validation-domain-label", ACM0 "      validation: email\n      validation_domain: com\n    dns_names: [www.example.com]\n", NULL, "main", 7, 26, "dns-name", 0, "two labels" },
         /* dns: role_arn, nameservers */
         { "dns-role-arn-exec", ACM0 "    dns_names: [a.example.com]\n    dns: {provider: exec, command: [/x], role_arn: \"arn:aws:iam::111122223333:role/r\"}\n",
@@ -583,6 +594,11 @@ static void test_defaults_merge(void **state) {
         assert_null(ci->reload);
         assert_int_equal(ci->schedule.retry_min, 300);
         assert_int_equal(ci->schedule.retry_max, 6 * 3600);
+        /* output: written in the certificate's own entry, not from defaults: */
+        assert_true(a->output.configured);
+        assert_false(b->output.configured);
+        assert_false(ci->output.configured);
+        assert_int_equal(ci->output.files, CONF_OUT_CERT | CONF_OUT_KEY);  /* the defaults still apply */
         conf_free(c);
 }
 
@@ -815,10 +831,21 @@ static void test_round_trip(void **state) {
         _cleanup_(freep) char *dir2 = new_dir();
         _cleanup_(freep) char *p2 = path_join(dir2, "from-json.yaml");
         write_at(dir, "acm-agent.yaml", full_config);
-        write_at(dir, "certs.d/x.yaml", "certificates:\n  - name: dropped\n    issuer: {type: pca, ca_arn: " CA ", validity: 36h}\n    dns_names: [d.example.com]\n");
+        write_at(dir, "certs.d/x.yaml", "certificates:\n  - name: dropped\n    issuer: {type: pca, ca_arn: " CA ", validity: 36h}\n    dns_names: [d.example.com]\n"
+                                        "  - name: imported\n    issuer: {type: import, cert: /c.pem, key: /k.pem}\n");
         conf *c = load_ok(p);
         json_t *j1 = conf_to_json(c);
         assert_non_null(j1);
+        /* an import certificate without output: has none in the JSON (its
+         * loaded form would copy it), one with output: keeps it */
+        json_t *cl = json_object_get(j1, "certificates");
+        for (size_t i = 0; i < json_array_size(cl); i++) {
+                const char *nm = json_string_value(json_object_get(json_array_get(cl, i), "name"));
+                if (streq(nm, "imported"))
+                        assert_null(json_object_get(json_array_get(cl, i), "output"));
+                if (streq(nm, "imp"))
+                        assert_non_null(json_object_get(json_array_get(cl, i), "output"));
+        }
         char *text = json_dumps(j1, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
         assert_non_null(text);
         write_at(dir2, "from-json.yaml", text);
@@ -833,8 +860,10 @@ static void test_round_trip(void **state) {
                 free(b);
                 fail();
         }
-        assert_int_equal(c2->n_certs, 7);
+        assert_int_equal(c2->n_certs, 8);
         assert_int_equal(conf_find_cert(c2, "dropped")->issuer.pca.validity.value, 36 * 3600);
+        assert_false(conf_find_cert(c2, "imported")->output.configured);
+        assert_true(conf_find_cert(c2, "imp")->output.configured);
         /* the renew_fraction of web survives, renew_before of api survives */
         assert_true(conf_find_cert(c2, "web")->schedule.renew_fraction == 0.25);
         assert_int_equal(conf_find_cert(c2, "api")->schedule.renew_before, 20 * 86400);
@@ -1484,6 +1513,44 @@ static void test_acm_names_limit(void **state) {
         expect_one(p, p, 7, 16, "too-large");
 }
 
+/* ACM takes 50 tags and the agent adds acm-agent:name and acm-agent:host:
+ * 48 configured ones are the most; a tracked certificate (arn) is not
+ * tagged by the agent. A readable PEM trust_store is kept. */
+static void test_acm_tags_and_trust_store(void **state) {
+        (void) state;
+        _cleanup_(freep) char *dir = new_dir();
+        _cleanup_(freep) char *p = path_join(dir, "acm-agent.yaml");
+        _cleanup_(freep) char *roots = path_join(dir, "roots.pem");
+        char y[8192];
+        size_t o;
+        conf *c;
+
+        for (int n = 48; n <= 49; n++) {
+                o = (size_t) snprintf(y, sizeof y, ACM0 "      validation: email\n      tags: {");
+                for (int i = 0; i < n; i++)
+                        o += (size_t) snprintf(y + o, sizeof y - o, "%st%d: v", i ? ", " : "", i);
+                snprintf(y + o, sizeof y - o, "}\n    dns_names: [a.example.com]\n");
+                write_at(dir, "acm-agent.yaml", y);
+                if (n == 49) {
+                        expect_one(p, p, 7, 13, "too-large");
+                        continue;
+                }
+                c = load_ok(p);
+                assert_int_equal(conf_find_cert(c, "api")->issuer.acm.n_tags, 48);
+                conf_free(c);
+        }
+        write_at(dir, "roots.pem", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+        snprintf(y, sizeof y, ACM0 "      validation: email\n      trust_store: %s\n    dns_names: [a.example.com]\n", roots);
+        write_at(dir, "acm-agent.yaml", y);
+        c = load_ok(p);
+        assert_string_equal(conf_find_cert(c, "api")->issuer.acm.trust_store, roots);
+        json_t *j = conf_to_json(c);
+        json_t *certs = json_object_get(j, "certificates");
+        assert_string_equal(json_string_value(json_object_get(json_object_get(json_array_get(certs, 0), "issuer"), "trust_store")), roots);
+        json_decref(j);
+        conf_free(c);
+}
+
 static void test_key_paths(void **state) {
         (void) state;
         char **l = NULL;
@@ -1549,6 +1616,7 @@ int main(void) {
                 cmocka_unit_test(test_drop_in),
                 cmocka_unit_test(test_hook_bare_name),
                 cmocka_unit_test(test_acm_names_limit),
+                cmocka_unit_test(test_acm_tags_and_trust_store),
                 cmocka_unit_test(test_key_paths),
         };
         size_t n = ELEMENTSOF(cases) + ELEMENTSOF(fixed);

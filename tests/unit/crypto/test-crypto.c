@@ -413,6 +413,22 @@ static void test_verify(void **state) {
         free(r2pem);
         EVP_PKEY_free(k2);
 
+        /* a self-signed certificate: its own anchor when given as the CA
+         * alone (import's copy), with an empty chain; anchored any other
+         * way (beside another CA, or through a store) it is refused */
+        X509 *self = make_cert("www.example.com", P.leaf_key, NULL, P.leaf_key, false, GOOD_SAN, NOW - DAY,
+                               NOW + 90 * DAY, 7);
+        char *selfpem = pem_of(self), *selfchain = NULL;
+        assert_int_equal(verify_chain(selfpem, NULL, selfpem, NULL, &c, &selfchain, &reason), 0);
+        assert_string_equal(selfchain, "");
+        free(selfchain);
+        char *both = cat(selfpem, P.root_pem);
+        assert_int_equal(verify(selfpem, NULL, both, P.leaf_key, &c, &reason), -EKEYREJECTED);
+        assert_string_equal(reason, "the certificate is its own trust anchor; refusing");
+        free(both);
+        X509_free(self);
+        free(selfpem);
+
         /* junk PEM */
         char *junk = cat(P.sub_pem, "garbage\n");
         char *junk2 = cat(junk, P.root_pem);

@@ -95,6 +95,7 @@ typedef enum fake_do {
         DO_WAIT,         /* wait fake.wait_for seconds */
         DO_HANG,         /* persist a token, then nothing until cancelled */
         DO_BAD_CERT,     /* a certificate for other names: verification fails */
+        DO_HOOK_WAIT,    /* the pending_validation hook, then a long wait */
 } fake_do;
 
 typedef enum watch_do {
@@ -111,6 +112,8 @@ static struct {
         time_t watch_every;      /* watch_at after issuance / next check */
         bool has_watch;
         int issues, resumes, replaces, watches, revokes, cancels;
+        int forced_issues;       /* issues for which machine_operator_forced() said true */
+        const conf *conf_seen;   /* machine_conf() at the last issue */
         machine *hung;           /* DO_HANG: the machine whose request never answers */
         void *hung_run;
         char seen_token_on_disk[64];
@@ -231,6 +234,8 @@ static int fake_issue(machine *m, issue_reason reason) {
         fake_run *run;
 
         fake.issues++;
+        fake.forced_issues += machine_operator_forced(m);
+        fake.conf_seen = machine_conf(m);
         if (reason == ISSUE_RESUME)
                 fake.resumes++;
         if (reason == ISSUE_REPLACE)
@@ -242,6 +247,10 @@ static int fake_issue(machine *m, issue_reason reason) {
         case DO_WAIT:
                 fake.next = fake.after_wait;
                 machine_wait(m, clock_now() + fake.wait_for, "the fake CA is thinking");
+                return 0;
+        case DO_HOOK_WAIT:
+                machine_hook_pending_validation(m, "arn:fake:pending", "_x.example.com. CNAME _y.example.net.\n");
+                machine_wait(m, clock_now() + 3600, "the operator publishes the records");
                 return 0;
         default:
                 break;
@@ -313,6 +322,7 @@ static int setup(void **s _unused_) {
         daemon_extra = "";
         fake.watch_every = DAY;
         fake_ops.watch = NULL;
+        fake_ops.watch_each_pass = false;
         clock_set_offset(0);
         return 0;
 }
@@ -438,6 +448,10 @@ static void test_issue_deploy_reload(void **s _unused_) {
         write_conf(names, NULL, false);
         e = once(NULL);
         assert_int_equal(engine_n_results(e), 2);
+        /* scheduled work: no operator behind it; the machine sees the
+         * engine's configuration */
+        assert_int_equal(fake.forced_issues, 0);
+        assert_ptr_equal(fake.conf_seen, engine_conf(e));
         for (size_t i = 0; i < 2; i++) {
                 const engine_result *r = engine_result_get(e, i);
                 assert_int_equal(r->action, ENGINE_ACTION_ISSUED);
@@ -490,6 +504,7 @@ static void test_issue_deploy_reload(void **s _unused_) {
         cert_state_free(st);
         e = once(&(engine_options) { .command = ENGINE_CMD_RENEW, .only = "a", .force = true });
         assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_RENEWED);
+        assert_int_equal(fake.forced_issues, 1);  /* the operator's renew */
         engine_free(e);
         st = state_of("a");
         assert_string_not_equal(st->served.serial, old);
@@ -497,6 +512,28 @@ static void test_issue_deploy_reload(void **s _unused_) {
         assert_key_consistent("a");
         cert_state_free(st);
         free(old);
+}
+
+/* The pending_validation hook gets the ARN being validated and the
+ * records, and a --once pass that waits right after starting it does not
+ * end (and kill it) before it finished. */
+static void test_pending_validation_hook(void **s _unused_) {
+        const char *names[] = { "a", NULL };
+        char out[256], extra[512];
+        _cleanup_(freep) char *env = NULL;
+        engine *e;
+
+        snprintf(out, sizeof(out), "%s/hook.env", root);
+        snprintf(extra, sizeof(extra), "    hooks: {pending_validation: [/bin/sh, -c, \"sleep 0.3; env > %s\"]}\n", out);
+        write_conf(names, extra, false);
+        fake.next = DO_HOOK_WAIT;
+        e = once(NULL);
+        assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_WAITING);
+        engine_free(e);
+        assert_int_equal(read_full_file(out, 1 << 16, &env, NULL), 0);
+        assert_non_null(strstr(env, "ACM_AGENT_EVENT=pending_validation"));
+        assert_non_null(strstr(env, "ACM_AGENT_ARN=arn:fake:pending"));
+        assert_non_null(strstr(env, "ACM_AGENT_VALIDATION=_x.example.com. CNAME _y.example.net."));
 }
 
 /* A failure backs off: the next --once makes no issuer call before the next
@@ -691,6 +728,7 @@ static void test_revoke(void **s _unused_) {
         e = once(&(engine_options) { .command = ENGINE_CMD_REVOKE, .only = "a", .revoke_reason = "KEY_COMPROMISE" });
         assert_int_equal(fake.revokes, 1);
         assert_int_equal(fake.replaces, 1);
+        assert_int_equal(fake.forced_issues, 1);  /* the replacement the operator's revoke asked for */
         assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_RENEWED);
         assert_int_equal(engine_exit_code(e), 0);
         engine_free(e);
@@ -840,6 +878,47 @@ static void test_daemon_watch_and_renew(void **s _unused_) {
         cert_state_free(st);
         free(first);
         daemon_end(e);
+}
+
+/* An issuer whose watch is local (import) is watched on every --once pass,
+ * before the wake time it gave; others only when their check is due. */
+static void test_once_watch_each_pass(void **s _unused_) {
+        const char *names[] = { "a", NULL };
+        engine *e;
+
+        fake_ops.watch = fake_watch;
+        fake.has_watch = true;
+        fake.watch_every = DAY;
+        write_conf(names, NULL, false);
+        e = once(NULL);
+        assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_ISSUED);
+        engine_free(e);
+        assert_int_equal(fake.watches, 0);
+
+        /* the check is a day away: a pass does not watch */
+        e = once(NULL);
+        assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_NONE);
+        engine_free(e);
+        assert_int_equal(fake.watches, 0);
+
+        /* watch_each_pass: every pass watches, and nothing else happens */
+        fake_ops.watch_each_pass = true;
+        int issues = fake.issues;
+        for (int i = 1; i <= 2; i++) {
+                e = once(NULL);
+                assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_NONE);
+                assert_int_equal(engine_exit_code(e), 0);
+                engine_free(e);
+                assert_int_equal(fake.watches, i);
+        }
+        assert_int_equal(fake.issues, issues);
+
+        /* a watch that finds a new certificate renews within the pass */
+        fake.watch = WATCH_RENEWED;
+        e = once(NULL);
+        assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_RENEWED);
+        engine_free(e);
+        assert_int_equal(fake.issues, issues + 1);
 }
 
 static void stopped(void *userdata) {
@@ -1095,6 +1174,25 @@ static void test_dry_run_locked_corrupt(void **s _unused_) {
         assert_int_equal(engine_new(NULL, load_conf(), &o, &x, NULL, 0), -ENOENT);
 }
 
+/* A pass with no certificates (a freshly installed host's configuration)
+ * ends at once with exit 0: nothing to wait for, no loop to run. The alarm
+ * turns a hang into a failure. */
+static void test_once_no_certificates(void **s _unused_) {
+        FILE *f = fopen(conf_path, "we");
+        engine *e;
+
+        assert_non_null(f);
+        fprintf(f, "state_dir: %s\ncertificates: []\n", state_dir);
+        assert_int_equal(fclose(f), 0);
+        alarm(30);
+        e = once(NULL);
+        alarm(0);
+        assert_int_equal(engine_n_results(e), 0);
+        assert_int_equal(engine_exit_code(e), 0);
+        engine_free(e);
+        assert_int_equal(fake.issues, 0);
+}
+
 /* A pass over more certificates than PRELOAD_MIN reads the states ahead on
  * workers: the same results as the loop alone (nothing to do, no issuer
  * call), a corrupt state in a worker's share fails that certificate alone
@@ -1264,17 +1362,20 @@ static int group_teardown(void **s _unused_) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_issue_deploy_reload, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_pending_validation_hook, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_fail_backoff, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_wait, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_verify_refuses, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_reload_rollback, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_revoke, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_daemon_watch_and_renew, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_once_watch_each_pass, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_daemon_stop_mid_job, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_daemon_reconfigure, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_redeploy, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_migration, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_dry_run_locked_corrupt, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_once_no_certificates, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_preloaded_pass, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_reload_window, setup, teardown),
         };

@@ -1,0 +1,112 @@
+#!/bin/bash
+# Crash safety of the ACM path: a first issuance is SIGKILLed at each test
+# point of the flow (acm-token-saved, acm-requested, acm-arn-saved,
+# acm-records-saved, acm-validating, acm-exported, then the engine's deploy
+# points), checked at the kill, rerun without the variable, and then: ONE
+# certificate exists in ACM for it (a re-sent RequestCertificate carries the
+# persisted token and gets the same ARN), the files verify against the public
+# roots with a matching key, the reload ran exactly once, no pending key is
+# left, the state says valid. Then a renewal by ACM is killed during the
+# re-export. A reader watches the stable names all along. Each case has a
+# certificate name of its own (the same name would find, by its tags, the
+# certificate an earlier case requested).
+. "$ABS_TOP_SRCDIR/tests/integration/lib.sh"
+. "$ABS_TOP_SRCDIR/tests/emulator/emu.sh"
+. "$ABS_TOP_SRCDIR/tests/integration/agent-lib.sh"
+. "$ABS_TOP_SRCDIR/tests/integration/test-acm-lib.sh"
+command -v openssl >/dev/null || { echo "# skip: no openssl"; exit 77; }
+acm_start
+
+POINTS="acm-token-saved acm-requested acm-arn-saved acm-records-saved acm-validating acm-exported deploy-saved deploy-switched reload-pending valid-saved"
+cat >"$TMP/reload" <<EOS
+#!/bin/sh
+echo "\$1" >>"$TMP/reloads"
+EOS
+chmod +x "$TMP/reload"
+reloads_of() { grep -cx "$1" "$TMP/reloads" 2>/dev/null || true; }
+
+WDIRS=
+for p in $POINTS; do WDIRS="$WDIRS $TMP/$p/out/$p"; done
+WDIRS="$WDIRS $TMP/renew/out/renewed"
+# shellcheck disable=SC2086
+"$PY" "$ABS_TOP_SRCDIR/tests/integration/watch-stable.py" "$TMP/watch.stop" "$TMP/watch.report" $WDIRS &
+WATCH_PID=$!
+stop_watch() { [ -n "${WATCH_PID:-}" ] || return 0; touch "$TMP/watch.stop"; wait "$WATCH_PID"; WATCH_RC=$?; WATCH_PID=; }
+on_exit stop_watch
+
+check_at_kill() { # POINT SEQ
+	case $1 in
+	acm-token-saved)
+		[ -n "$(st "$n" issuer.token)" ] && [ "$(calls "$2" acm:RequestCertificate)" = 0 ] &&
+			ok "$1: the token is saved, nothing requested" || not_ok "$1: token saved, nothing requested" ;;
+	acm-requested)
+		[ -n "$(st "$n" issuer.token)" ] && [ -z "$(st "$n" issuer.arn)" ] && [ "$(requested "$2")" = 1 ] &&
+			ok "$1: requested, the ARN not saved yet" || not_ok "$1: requested, ARN not saved ('$(st "$n" issuer.arn)')" ;;
+	acm-arn-saved)
+		[ -n "$(st "$n" issuer.arn)" ] && [ "$(calls "$2" acm:DescribeCertificate)" = 0 ] &&
+			ok "$1: the ARN is saved, not described yet" || not_ok "$1: ARN saved" ;;
+	acm-records-saved)
+		[ -n "$(st "$n" issuer.records)" ] && [ "$(calls "$2" route53:ChangeResourceRecordSets)" = 0 ] &&
+			ok "$1: the records are saved, not published yet" || not_ok "$1: records saved, not published" ;;
+	acm-validating)
+		[ "$(calls "$2" route53:ChangeResourceRecordSets)" = 1 ] && [ "$(st "$n" phase)" = validate ] &&
+			ok "$1: published, waiting on ACM" || not_ok "$1: published ($(st "$n" phase))" ;;
+	acm-exported)
+		[ "$(calls "$2" acm:ExportCertificate)" = 1 ] && [ ! -e "$TMP/$1/out/$n/current" ] &&
+			ok "$1: exported, nothing deployed" || not_ok "$1: exported, nothing deployed" ;;
+	deploy-saved)
+		[ "$(st "$n" phase)" = deploy ] && [ -n "$(st "$n" pending.serial)" ] && ok "$1: the verified certificate is saved" ||
+			not_ok "$1: deploy saved ($(st "$n" phase))" ;;
+	*) ok "$1: killed" ;;
+	esac
+}
+
+check_final() { # POINT DIR SEQ
+	verify_deployed "$2/out/$n"; v=$?
+	[ $v = 0 ] && ok "$1: the deployed certificate verifies, key matches, fullchain consistent" ||
+		not_ok "$1: deployed certificate consistent (check $v failed)"
+	same "$1: exactly one certificate in ACM for it" 1 "$(requested "$3")"
+	same "$1: the reload ran exactly once" 1 "$(reloads_of "web-$1")"
+	[ ! -e "$2/state/certs/$n/key.pending.pem" ] && [ "$(st "$n" phase)" = valid ] &&
+		[ "$(serial_of "$2/out/$n/cert.pem")" = "$(st "$n" served.serial | sed 's/^0*//')" ] &&
+		ok "$1: state valid, no pending key, the files serve its serial" ||
+		not_ok "$1: state $(st "$n" phase), files $(serial_of "$2/out/$n/cert.pem"), state $(st "$n" served.serial)"
+	same "$1: nothing in flight" "" "$(st "$n" issuer.token)$(st "$n" issuer.arn)"
+}
+
+ROOT_PEM=$TRUST
+for p in $POINTS; do
+	n=$p
+	acm_cert "$n" '' "    reload: [{command: [\"$TMP/reload\", \"web-$p\"]}]" | agent_conf "$TMP/$p"
+	seq=$(P seq)
+	ACM_AGENT_TEST_KILL_AT=$p:$n agent --once
+	[ "$rc" = 137 ] && ok "$p: the agent killed itself there (exit 137)" || { not_ok "$p: killed at the point (exit $rc)"; show_err; }
+	check_at_kill "$p" "$seq"
+	expect_agent 0 "$p: the rerun converges" --once
+	check_final "$p" "$TMP/$p" "$seq"
+done
+
+# ACM renewed it; the agent is killed in the middle of the re-export.
+n=renewed
+acm_cert "$n" '' "    reload: [{command: [\"$TMP/reload\", \"web-renew\"]}]" | agent_conf "$TMP/renew"
+expect_agent 0 "renewal: issued first" --once
+old=$(st "$n" served.serial)
+arn=$(st "$n" served.arn)
+emu_ctl POST /renew "{\"arn\": \"$arn\", \"outcome\": \"SUCCESS\"}" >/dev/null
+at_offset $((7 * 3600))
+seq=$(P seq)
+ACM_AGENT_TEST_KILL_AT=acm-exported:$n agent --once
+[ "$rc" = 137 ] && ok "renewal: killed after the re-export (exit 137)" || { not_ok "renewal: killed (exit $rc)"; show_err; }
+same "renewal: the old certificate still served" "$(echo "$old" | sed 's/^0*//')" "$(serial_of "$TMP/renew/out/$n/cert.pem")"
+expect_agent 0 "renewal: the rerun converges" --once
+new=$(st "$n" served.serial)
+[ "$new" != "$old" ] && [ "$(serial_of "$TMP/renew/out/$n/cert.pem")" = "$(echo "$new" | sed 's/^0*//')" ] &&
+	ok "renewal: the renewed certificate is served" || not_ok "renewal: serves $(serial_of "$TMP/renew/out/$n/cert.pem"), state $new, old $old"
+verify_deployed "$TMP/renew/out/$n" && ok "renewal: files consistent" || not_ok "renewal: files consistent"
+same "renewal: nothing requested, one reload for it (two in all)" "0 2" "$(calls "$seq" acm:RequestCertificate) $(reloads_of web-renew)"
+
+stop_watch
+sed 's/^/# /' "$TMP/watch.report"
+[ "$WATCH_RC" = 0 ] && grep -q 'reads=[1-9]' "$TMP/watch.report" &&
+	ok "the reader never saw a mix, a partial file or a dangling name" || not_ok "the reader saw inconsistent files"
+finish
