@@ -42,6 +42,7 @@ struct acm_wait {
         /* results, valid during done() only */
         const char *status; /* poller: the certificate's Status; NULL on error */
         const char *error;  /* any object: why it failed (the operator's line), else NULL */
+        bool no_client;     /* finder: error is that the AWS client cannot be set up (no call made) */
         json_t *summaries;  /* finder: the candidate summaries (borrowed) */
         const char *pem;    /* CA: the CA's certificate and its chain */
 };

@@ -116,11 +116,18 @@ static char *cache_key(machine *m, const char *what, const char *arg) {
         return strprintf("acm-%s:%p:%s", what, (const void *) machine_conf(m), arg ? arg : "-");
 }
 
-/* The AWS client of a machine waiting on s (the first), or an error. */
-static int shared_client(acm_shared *s, aws_client **ret) {
+/* The AWS client of a machine waiting on s (the first), or an error:
+ * -ESRCH when nobody waits, else machine_aws()'s, and then *ret_error
+ * (owned by the caller) says why, for the waiters. */
+static int shared_client(acm_shared *s, aws_client **ret, char **ret_error) {
+        int r;
+
         if (!s->head)
                 return -ESRCH;
-        return machine_aws(s->head->m, ret);
+        r = machine_aws(s->head->m, ret);
+        if (r < 0)
+                *ret_error = strprintf("cannot set up the AWS client: %s", aws_client_strerror(r));
+        return r;
 }
 
 static char *error_line(const char *what, const aws_error *err) {
@@ -160,11 +167,13 @@ static void finder_idle(acm_shared *s) {
 }
 
 static const char *finder_error;
+static bool finder_no_client;
 
 static void finder_set(acm_shared *s, acm_wait *w) {
         acm_finder *f = (acm_finder *) s;
         w->summaries = finder_error ? NULL : f->summaries;
         w->error = finder_error;
+        w->no_client = finder_error && finder_no_client;
 }
 
 static void finder_page(acm_finder *f, const char *next_token);
@@ -213,9 +222,21 @@ static void finder_page(acm_finder *f, const char *next_token) {
         json_t *kt;
         int r;
 
-        r = shared_client(&f->base, &client);
-        if (r < 0)
+        _cleanup_(freep) char *client_error = NULL;
+        r = shared_client(&f->base, &client, &client_error);
+        if (r == -ESRCH)
                 return finder_reset(f); /* nobody waits any more */
+        if (r < 0) {
+                /* (libcurl missing, say): the waiters fail with the reason
+                 * instead of waiting for an answer that never comes */
+                finder_reset(f);
+                finder_error = client_error ? client_error : "cannot set up the AWS client";
+                finder_no_client = true;
+                notify_all(&f->base, finder_set);
+                finder_error = NULL;
+                finder_no_client = false;
+                return;
+        }
         req = json_pack("{s:[s,s],s:{s:[]},s:i}", "CertificateStatuses", "PENDING_VALIDATION", "ISSUED",
                         "Includes", "keyTypes", "MaxItems", 1000);
         kt = json_object_get(json_object_get(req, "Includes"), "keyTypes");
@@ -397,9 +418,18 @@ static void poller_page(acm_poller *p, const char *next_token) {
         json_t *kt;
         int r;
 
-        r = shared_client(&p->base, &client);
-        if (r < 0)
+        _cleanup_(freep) char *client_error = NULL;
+        r = shared_client(&p->base, &client, &client_error);
+        if (r == -ESRCH)
                 return poller_idle(&p->base);
+        if (r < 0) {
+                json_decref(p->found);
+                p->found = NULL;
+                poller_error = client_error ? client_error : "cannot set up the AWS client";
+                notify_all(&p->base, poller_set_error);
+                poller_error = NULL;
+                return;
+        }
         req = json_pack("{s:[s,s,s,s,s,s],s:{s:[]},s:i,s:s,s:s}", "CertificateStatuses", "ISSUED", "FAILED",
                         "VALIDATION_TIMED_OUT", "REVOKED", "EXPIRED", "INACTIVE", "Includes", "keyTypes",
                         "MaxItems", 1000, "SortBy", "CREATED_AT", "SortOrder", "DESCENDING");

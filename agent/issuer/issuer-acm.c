@@ -465,7 +465,7 @@ static void describe_now(acm_run *r) {
 
         k = machine_aws(r->m, &client);
         if (k < 0)
-                return run_fail(r, "aws", "cannot set up the AWS client: %s", strerror(-k));
+                return run_fail(r, "aws", "cannot set up the AWS client: %s", aws_client_strerror(k));
         req = json_pack("{s:s}", "CertificateArn", r->target);
         k = req ? aws_call(client, AWS_SERVICE_ACM, "DescribeCertificate", req, 0, on_describe, r, &r->req)
                 : -ENOMEM;
@@ -638,7 +638,7 @@ static void next_candidate(acm_run *r) {
         c = json_array_get(r->candidates, r->next_candidate++);
         k = machine_aws(r->m, &client);
         if (k < 0)
-                return run_fail(r, "aws", "cannot set up the AWS client: %s", strerror(-k));
+                return run_fail(r, "aws", "cannot set up the AWS client: %s", aws_client_strerror(k));
         req = json_pack("{s:O}", "CertificateArn", json_object_get(c, "CertificateArn"));
         k = req ? aws_call(client, AWS_SERVICE_ACM, "ListTagsForCertificate", req, 0, on_tags, r, &r->req)
                 : -ENOMEM;
@@ -669,6 +669,8 @@ static void on_found(acm_wait *w) {
         if (w->error) {
                 if (!r->adopt)
                         return lost_report(r, NULL);
+                if (w->no_client)
+                        return run_fail(r, "aws", "%s", w->error);
                 return run_fail(
                         r, "aws",
                         "%s; the agent looks for a certificate it requested before requesting another "
@@ -804,7 +806,7 @@ static void send_request(acm_run *r) {
                          "in 2026) and is sent only because the configuration sets it: remove it");
         k = machine_aws(r->m, &client);
         if (k < 0)
-                return run_fail(r, "aws", "cannot set up the AWS client: %s", strerror(-k));
+                return run_fail(r, "aws", "cannot set up the AWS client: %s", aws_client_strerror(k));
         r->requested = true;
         k = aws_call(client, AWS_SERVICE_ACM, "RequestCertificate", req, AWS_CALL_IDEMPOTENT_TOKEN,
                      on_request, r, &r->req);
@@ -1046,10 +1048,9 @@ static void publish_todo(acm_run *r) {
         if (cert->dns.provider == CONF_DNS_ROUTE53) {
                 k = acm_route53_get(r->m, &p.route53, &r->r53_ref);
                 if (k < 0)
-                        return run_fail(r, "dns-route53",
-                                        "cannot set up the Route 53 publisher: %s (check dns.role_arn "
-                                        "and the aws: settings)",
-                                        strerror(-k));
+                        return run_fail(r, "dns-route53", "cannot set up the Route 53 publisher: %s%s",
+                                        aws_client_strerror(k),
+                                        k == -ELIBACC ? "" : " (check dns.role_arn and the aws: settings)");
         }
         k = dns_publish(&p, &r->todo, DNS_ACTION_CREATE, on_published, r, &r->dns_job);
         if (k < 0)
@@ -1441,7 +1442,7 @@ static void export_now(acm_run *r) {
 
         k = machine_aws(r->m, &client);
         if (k < 0)
-                return run_fail(r, "aws", "cannot set up the AWS client: %s", strerror(-k));
+                return run_fail(r, "aws", "cannot set up the AWS client: %s", aws_client_strerror(k));
         k = issuer_acm_passphrase(r->passphrase);
         if (k < 0)
                 return run_fail(r, "random", "cannot make the export passphrase: %s", strerror(-k));
@@ -1511,7 +1512,7 @@ static void renew_now(acm_run *r) {
 
         k = machine_aws(r->m, &client);
         if (k < 0)
-                return run_fail(r, "aws", "cannot set up the AWS client: %s", strerror(-k));
+                return run_fail(r, "aws", "cannot set up the AWS client: %s", aws_client_strerror(k));
         req = json_pack("{s:s}", "CertificateArn", r->target);
         k = req ? aws_call(client, AWS_SERVICE_ACM, "RenewCertificate", req, 0, on_renewed, r, &r->req)
                 : -ENOMEM;
@@ -1888,7 +1889,7 @@ static void revoke_send(acm_run *r) {
                 return run_fail(r, "config", "ACM does not know the revocation reason %s", r->revoke_reason);
         k = machine_aws(r->m, &client);
         if (k < 0)
-                return run_fail(r, "aws", "cannot set up the AWS client: %s", strerror(-k));
+                return run_fail(r, "aws", "cannot set up the AWS client: %s", aws_client_strerror(k));
         req = json_pack("{s:s,s:s}", "CertificateArn", r->target, "RevocationReason", reason);
         k = req ? aws_call(client, AWS_SERVICE_ACM, "RevokeCertificate", req, 0, on_revoked, r, &r->req)
                 : -ENOMEM;

@@ -1303,7 +1303,7 @@ static void send_import(imp *p) {
 
         r = machine_aws(m, &client);
         if (r < 0)
-                return imp_fail(p, "aws", "cannot set up the AWS client: %s", strerror(-r));
+                return imp_fail(p, "aws", "cannot set up the AWS client: %s", aws_client_strerror(r));
         /* a re-import repeated is the same import again: safe to retry
          * after a failure that may have reached AWS; a first import is
          * not (the attempt in the state finds it instead) */
@@ -1427,7 +1427,7 @@ static void step_tags(imp *p) {
                 return search_done(p);
         r = machine_aws(p->m, &client);
         if (r < 0)
-                return imp_fail(p, "aws", "cannot set up the AWS client: %s", strerror(-r));
+                return imp_fail(p, "aws", "cannot set up the AWS client: %s", aws_client_strerror(r));
         req = json_pack("{s:s}", "CertificateArn", p->found[p->i_found]);
         r = req ? aws_call(client, AWS_SERVICE_ACM, "ListTagsForCertificate", req, 0, on_tags, p, &p->req) : -ENOMEM;
         json_decref(req);
@@ -1486,7 +1486,7 @@ static void step_search(imp *p) {
                  "it may have created", p->s->attempt_serial);
         r = machine_aws(p->m, &client);
         if (r < 0)
-                return imp_fail(p, "aws", "cannot set up the AWS client: %s", strerror(-r));
+                return imp_fail(p, "aws", "cannot set up the AWS client: %s", aws_client_strerror(r));
         req = json_pack("{s:{s:[{s:{s:{s:s}}},{s:{s:{s:s}}}]},s:s,s:s,s:i}", "FilterStatement", "And", "Filter",
                         "X509AttributeFilter", "SerialNumber", colon, "Filter", "AcmCertificateMetadataFilter", "Type",
                         "IMPORTED", "SortBy", "IMPORTED_AT", "SortOrder", "DESCENDING", "MaxResults",
@@ -1717,7 +1717,7 @@ static int import_watch(machine *m) {
         r = machine_aws(m, &client);
         if (r < 0) {
                 log_cert(LOG_WARNING, machine_name(m), "cannot check %s in ACM: no AWS client (%s)", s->arn,
-                         strerror(-r));
+                         aws_client_strerror(r));
                 watch_settle(p);
                 return 0;
         }
