@@ -13,6 +13,7 @@ INTEGRATION_TESTS = \
 	tests/integration/test-cli.sh \
 	tests/integration/test-check.sh \
 	tests/integration/test-check-online.sh \
+	tests/integration/test-no-libcurl.sh \
 	tests/integration/test-aws-emulator.sh \
 	tests/integration/test-aws-credentials.sh \
 	tests/integration/test-reload-nginx.sh \
