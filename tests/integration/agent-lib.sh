@@ -98,7 +98,9 @@ fetch_root() { # writes ROOT_PEM (the EC root CA certificate, via the agent-inde
 # clock.h) and the emulator's clock (which also checks SigV4 dates) together.
 at_offset() {
 	export ACM_AGENT_CLOCK_OFFSET=$1
-	emu_ctl POST /clock "{\"set\": $(($(date +%s) + $1))}" >/dev/null
+	# the current time to the nanosecond: whole seconds put the emulator up
+	# to 1 s behind the agent, and a certificate made just now "not yet valid"
+	emu_ctl POST /clock "{\"set\": $(date +%s.%N), \"advance_seconds\": $1}" >/dev/null
 }
 DAY=86400
 
