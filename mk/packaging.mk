@@ -27,6 +27,9 @@ dist_zshcompletion_DATA = contrib/completion/zsh/_acm-agent
 # acm-agent/notify-webhook in the packages; hooks/README.md is the contract).
 acmhooksdir = $(pkglibexecdir)
 acmhooks_SCRIPTS = hooks/nginx-reload hooks/haproxy-reload hooks/notify-webhook
+# dns.provider exec's RFC 2136 hook: command: [/usr/libexec/acm-agent/dns/nsupdate, ...]
+acmdnshooksdir = $(pkglibexecdir)/dns
+acmdnshooks_SCRIPTS = hooks/dns/nsupdate
 
 # Try the agent by hand against the bundled emulator.
 EXTRA_DIST += tools/emulator-env.sh

@@ -22,6 +22,11 @@ int cli_conf_load(const cli_options *o, conf **ret) {
                 return r;
         }
         conf_errors_done(&errs);
+        /* What check prints as warnings, every other command logs: an
+         * operator who runs only --once or the timer sees them too. */
+        for (size_t i = 0; i < c->warnings.n; i++)
+                log_warning("%s:%u:%u: warning: %s", c->warnings.items[i].loc.file, c->warnings.items[i].loc.line,
+                            c->warnings.items[i].loc.column, c->warnings.items[i].message);
         *ret = c;
         return 0;
 }

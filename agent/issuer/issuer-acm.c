@@ -131,28 +131,6 @@ static bool acm_state_in_flight(const void *v) {
         return s->token || s->arn || s->reissue;
 }
 
-static int get_opt_str(json_t *o, const char *k, char **field, char **ret_error) {
-        json_t *v = json_object_get(o, k);
-        if (!v || json_is_null(v))
-                return 0;
-        if (!json_is_string(v) || strlen(json_string_value(v)) > 64 * 1024) {
-                *ret_error = strprintf("\"%s\" is not a string", k);
-                return -EBADMSG;
-        }
-        return state_set_string(field, json_string_value(v));
-}
-
-static int get_opt_time(json_t *o, const char *k, time_t *field, char **ret_error) {
-        json_t *v = json_object_get(o, k);
-        if (!v || json_is_null(v))
-                return 0;
-        if (!json_is_string(v) || state_parse_time(json_string_value(v), field) < 0) {
-                *ret_error = strprintf("\"%s\" is not an RFC 3339 time", k);
-                return -EBADMSG;
-        }
-        return 0;
-}
-
 static int acm_state_load(json_t *o, void **ret, char **ret_error) {
         acm_state *s = calloc(1, sizeof(*s));
         json_t *v;
@@ -161,16 +139,16 @@ static int acm_state_load(json_t *o, void **ret, char **ret_error) {
         *ret_error = NULL;
         if (!s)
                 return -ENOMEM;
-        if ((r = get_opt_str(o, "token", &s->token, ret_error)) < 0 ||
-            (r = get_opt_time(o, "token_time", &s->token_time, ret_error)) < 0 ||
-            (r = get_opt_str(o, "arn", &s->arn, ret_error)) < 0 ||
-            (r = get_opt_str(o, "validation_emails", &s->emails, ret_error)) < 0 ||
-            (r = get_opt_str(o, "renewal_status", &s->renewal_status, ret_error)) < 0 ||
-            (r = get_opt_str(o, "renewal_reason", &s->renewal_reason, ret_error)) < 0 ||
-            (r = get_opt_time(o, "renewal_updated_at", &s->renewal_updated_at, ret_error)) < 0 ||
-            (r = get_opt_str(o, "exported_serial", &s->exported_serial, ret_error)) < 0 ||
-            (r = get_opt_time(o, "checked_at", &s->checked_at, ret_error)) < 0 ||
-            (r = get_opt_time(o, "dns_checked_at", &s->dns_checked_at, ret_error)) < 0)
+        if ((r = state_part_string(o, "token", 0, STATE_PART_MAX, &s->token, ret_error)) < 0 ||
+            (r = state_part_time(o, "token_time", &s->token_time, ret_error)) < 0 ||
+            (r = state_part_string(o, "arn", 0, STATE_PART_MAX, &s->arn, ret_error)) < 0 ||
+            (r = state_part_string(o, "validation_emails", 0, STATE_PART_MAX, &s->emails, ret_error)) < 0 ||
+            (r = state_part_string(o, "renewal_status", 0, STATE_PART_MAX, &s->renewal_status, ret_error)) < 0 ||
+            (r = state_part_string(o, "renewal_reason", 0, STATE_PART_MAX, &s->renewal_reason, ret_error)) < 0 ||
+            (r = state_part_time(o, "renewal_updated_at", &s->renewal_updated_at, ret_error)) < 0 ||
+            (r = state_part_string(o, "exported_serial", 0, STATE_PART_MAX, &s->exported_serial, ret_error)) < 0 ||
+            (r = state_part_time(o, "checked_at", &s->checked_at, ret_error)) < 0 ||
+            (r = state_part_time(o, "dns_checked_at", &s->dns_checked_at, ret_error)) < 0)
                 goto fail;
         v = json_object_get(o, "rerequests");
         if (v && !json_is_null(v)) {

@@ -949,30 +949,6 @@ static bool import_state_in_flight(const void *v) {
         return ((const import_state *) v)->attempt_fingerprint != NULL;
 }
 
-static int get_str(json_t *o, const char *k, size_t max, char **field, char **ret_error) {
-        json_t *v = json_object_get(o, k);
-
-        if (!v || json_is_null(v))
-                return 0;
-        if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > max) {
-                *ret_error = strprintf("\"%s\" is not a string of 1 to %zu characters", k, max);
-                return -EBADMSG;
-        }
-        return state_set_string(field, json_string_value(v));
-}
-
-static int get_time(json_t *o, const char *k, time_t *field, char **ret_error) {
-        json_t *v = json_object_get(o, k);
-
-        if (!v || json_is_null(v))
-                return 0;
-        if (!json_is_string(v) || state_parse_time(json_string_value(v), field) < 0) {
-                *ret_error = strprintf("\"%s\" is not an RFC 3339 time", k);
-                return -EBADMSG;
-        }
-        return 0;
-}
-
 static int import_state_load(json_t *o, void **ret, char **ret_error) {
         import_state *s = calloc(1, sizeof(*s));
         json_t *a = json_object_get(o, "attempt");
@@ -986,15 +962,15 @@ static int import_state_load(json_t *o, void **ret, char **ret_error) {
                 import_state_free(s);
                 return -EBADMSG;
         }
-        if ((r = get_str(o, "arn", IMPORT_ARN_MAX, &s->arn, ret_error)) < 0 ||
-            (r = get_str(o, "serial", 128, &s->serial, ret_error)) < 0 ||
-            (r = get_str(o, "fingerprint", 64, &s->fingerprint, ret_error)) < 0 ||
-            (r = get_time(o, "imported_at", &s->imported_at, ret_error)) < 0 ||
-            (r = get_time(o, "checked_at", &s->checked_at, ret_error)) < 0 ||
-            (r = get_str(o, "deleted_arn", IMPORT_ARN_MAX, &s->deleted_arn, ret_error)) < 0 ||
-            (r = get_str(a, "fingerprint", 64, &s->attempt_fingerprint, ret_error)) < 0 ||
-            (r = get_str(a, "serial", 128, &s->attempt_serial, ret_error)) < 0 ||
-            (r = get_time(a, "at", &s->attempt_at, ret_error)) < 0) {
+        if ((r = state_part_string(o, "arn", 1, IMPORT_ARN_MAX, &s->arn, ret_error)) < 0 ||
+            (r = state_part_string(o, "serial", 1, 128, &s->serial, ret_error)) < 0 ||
+            (r = state_part_string(o, "fingerprint", 1, 64, &s->fingerprint, ret_error)) < 0 ||
+            (r = state_part_time(o, "imported_at", &s->imported_at, ret_error)) < 0 ||
+            (r = state_part_time(o, "checked_at", &s->checked_at, ret_error)) < 0 ||
+            (r = state_part_string(o, "deleted_arn", 1, IMPORT_ARN_MAX, &s->deleted_arn, ret_error)) < 0 ||
+            (r = state_part_string(a, "fingerprint", 1, 64, &s->attempt_fingerprint, ret_error)) < 0 ||
+            (r = state_part_string(a, "serial", 1, 128, &s->attempt_serial, ret_error)) < 0 ||
+            (r = state_part_time(a, "at", &s->attempt_at, ret_error)) < 0) {
                 import_state_free(s);
                 return r;
         }

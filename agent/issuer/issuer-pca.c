@@ -78,17 +78,6 @@ static bool pca_state_in_flight(const void *v) {
         return s->arn || s->token;
 }
 
-static int get_opt_str(json_t *o, const char *k, char **field, char **ret_error) {
-        json_t *v = json_object_get(o, k);
-        if (!v || json_is_null(v))
-                return 0;
-        if (!json_is_string(v)) {
-                *ret_error = strprintf("\"%s\" is not a string", k);
-                return -EBADMSG;
-        }
-        return state_set_string(field, json_string_value(v));
-}
-
 static int pca_state_load(json_t *o, void **ret, char **ret_error) {
         pca_state *s = calloc(1, sizeof(*s));
         json_t *t;
@@ -97,8 +86,8 @@ static int pca_state_load(json_t *o, void **ret, char **ret_error) {
         *ret_error = NULL;
         if (!s)
                 return -ENOMEM;
-        if ((r = get_opt_str(o, "token", &s->token, ret_error)) < 0 ||
-            (r = get_opt_str(o, "csr", &s->csr, ret_error)) < 0 || (r = get_opt_str(o, "arn", &s->arn, ret_error)) < 0) {
+        if ((r = state_part_string(o, "token", 0, STATE_PART_MAX, &s->token, ret_error)) < 0 ||
+            (r = state_part_string(o, "csr", 0, STATE_PART_MAX, &s->csr, ret_error)) < 0 || (r = state_part_string(o, "arn", 0, STATE_PART_MAX, &s->arn, ret_error)) < 0) {
                 pca_state_free(s);
                 return r;
         }

@@ -175,6 +175,30 @@ int state_parse_time(const char *s, time_t *ret) {
         return 0;
 }
 
+int state_part_string(json_t *o, const char *key, size_t min, size_t max, char **field, char **ret_error) {
+        json_t *v = json_object_get(o, key);
+
+        if (!v || json_is_null(v))
+                return 0;
+        if (!json_is_string(v) || json_string_length(v) < min || json_string_length(v) > max) {
+                *ret_error = strprintf("\"%s\" is not a string of %zu to %zu characters", key, min, max);
+                return *ret_error ? -EBADMSG : -ENOMEM;
+        }
+        return state_set_string(field, json_string_value(v));
+}
+
+int state_part_time(json_t *o, const char *key, time_t *field, char **ret_error) {
+        json_t *v = json_object_get(o, key);
+
+        if (!v || json_is_null(v))
+                return 0;
+        if (!json_is_string(v) || state_parse_time(json_string_value(v), field) < 0) {
+                *ret_error = strprintf("\"%s\" is not an RFC 3339 time", key);
+                return *ret_error ? -EBADMSG : -ENOMEM;
+        }
+        return 0;
+}
+
 /* ---- writing ---- */
 
 static int put_str(json_t *o, const char *k, const char *v) {

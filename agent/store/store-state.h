@@ -154,3 +154,16 @@ int cert_state_from_text(const char *text, size_t len, cert_state **ret, char **
  * returns buf or NULL; parse returns 0 or -EINVAL. */
 char *state_format_time(time_t t, char *buf, size_t len);
 int state_parse_time(const char *s, time_t *ret);
+
+/*
+ * For the issuers' parts of a state (issuer_ops.state_load): reads
+ * o[key] into *field when it is present and not null, else leaves *field
+ * alone and returns 0. A string must be of min to max bytes (the old value
+ * of *field is freed); a time an RFC 3339 string. Otherwise -EBADMSG and
+ * *ret_error (malloc'd) says which key and what it must be:
+ * "\"KEY\" is not a string of MIN to MAX characters", "\"KEY\" is not an
+ * RFC 3339 time". -ENOMEM.
+ */
+#define STATE_PART_MAX (64u * 1024u) /* a string of an issuer's part: tokens, ARNs, a CSR */
+int state_part_string(json_t *o, const char *key, size_t min, size_t max, char **field, char **ret_error);
+int state_part_time(json_t *o, const char *key, time_t *field, char **ret_error);

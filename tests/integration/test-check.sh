@@ -76,6 +76,12 @@ expect_grep "1 warning" "the summary counts it"
 "$ACM_AGENT" -c "$TMP/warn/acm-agent.yaml" check --json >"$TMP/warn.json" 2>/dev/null; rc=$?
 if [ $rc = 0 ] && "$PYTHON3" -c 'import json,sys; d=json.load(open(sys.argv[1])); w=d["warnings"]; assert len(w) == 1 and w[0]["line"] == 3 and w[0]["column"] == 66 and w[0]["class"] == "deprecated"; assert d["certificates"][0]["name"] == "api"' "$TMP/warn.json"; then
 	ok "check --json lists the warnings"; else not_ok "check --json lists the warnings (exit $rc)"; sed 's/^/# /' "$TMP/warn.json"; fi
+# The other commands load the same configuration: they log its warnings too.
+{ cat "$TMP/warn/acm-agent.yaml"; echo "state_dir: $TMP/warn/state"; } >"$TMP/warn/run.yaml"
+expect_rc 0 "--once --dry-run with a deprecated key runs" -- "$ACM_AGENT" -c "$TMP/warn/run.yaml" --once --dry-run
+expect_grep "$TMP/warn/run.yaml:3:66: warning: transparency_logging is deprecated" "--once logs the warning with its place"
+expect_rc 1 "status with a deprecated key runs (nothing issued yet: exit 1)" -- "$ACM_AGENT" -c "$TMP/warn/run.yaml" status
+expect_grep "run.yaml:3:66: warning: transparency_logging is deprecated" "status logs the warning"
 echo "state_dir: rel" >>"$TMP/warn/acm-agent.yaml"
 "$ACM_AGENT" -c "$TMP/warn/acm-agent.yaml" check --json >"$TMP/warn.json" 2>/dev/null; rc=$?
 if [ $rc = 2 ] && "$PYTHON3" -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["valid"] is False and len(d["errors"]) == 1 and len(d["warnings"]) == 1' "$TMP/warn.json"; then

@@ -149,11 +149,11 @@ W=$R/etc/ssl/acm-agent/web
 	not_ok "no certificate files in /etc/ssl/acm-agent/web"
 expect_rc 0 "the served certificate verifies against its chain (openssl in the root)" -- \
 	in_root openssl verify -partial_chain -CAfile /etc/ssl/acm-agent/web/chain.pem /etc/ssl/acm-agent/web/cert.pem
-[ -f "$R/var/lib/acm-agent/certs/web.json" ] && ok "state in /var/lib/acm-agent/certs/web.json" ||
-	not_ok "no state file /var/lib/acm-agent/certs/web.json"
+[ -f "$R/var/lib/acm-agent/certs/web/state.json" ] && ok "state in /var/lib/acm-agent/certs/web/state.json" ||
+	not_ok "no state file /var/lib/acm-agent/certs/web/state.json"
 expect_grep '"event":"deployed","certificate":"web","serial":"[0-9A-F]+"' "the shipped notify-webhook posted the deploy event" "$TMP/hook.body"
 serial=$(in_root openssl x509 -in /etc/ssl/acm-agent/web/cert.pem -noout -serial)
-cp "$R/var/lib/acm-agent/certs/web.json" "$TMP/state-before"
+cp "$R/var/lib/acm-agent/certs/web/state.json" "$TMP/state-before"
 
 # --- upgrade ------------------------------------------------------------------
 # A rebuilt package with a bumped version whose shipped configuration and
@@ -179,7 +179,7 @@ grep -q "changed in $newver" "$R/etc/acm-agent/acm-agent.yaml.dpkg-dist" 2>/dev/
 	ok "the new shipped acm-agent.yaml is beside it (.dpkg-dist)" || not_ok "no acm-agent.yaml.dpkg-dist"
 grep -q "changed in $newver" "$R/etc/acm-agent/acm-agent.yaml.example" &&
 	ok "the untouched example follows the package" || not_ok "acm-agent.yaml.example not updated"
-cmp -s "$R/var/lib/acm-agent/certs/web.json" "$TMP/state-before" && ok "the state is unchanged" || not_ok "the state changed"
+cmp -s "$R/var/lib/acm-agent/certs/web/state.json" "$TMP/state-before" && ok "the state is unchanged" || not_ok "the state changed"
 [ -f "$R/etc/acm-agent/certs.d/web.yaml" ] && ok "the drop-in is kept" || not_ok "the drop-in is gone"
 expect_rc 0 "the timer is still enabled" -- in_root systemctl is-enabled acm-agent-once.timer
 expect_rc 0 "after the upgrade --once has nothing to do" -- agent_env --once
@@ -192,7 +192,7 @@ expect_rc 0 "dpkg -r removes the package" -- in_root dpkg -r acm-agent
 [ ! -e "$R/usr/bin/acm-agent" ] && ok "removed: no /usr/bin/acm-agent" || not_ok "removed: /usr/bin/acm-agent is still there"
 cmp -s "$R/etc/acm-agent/acm-agent.yaml" "$TMP/edited.yaml" && ok "removed: the configuration stays" ||
 	not_ok "removed: the configuration is gone"
-[ -f "$R/var/lib/acm-agent/certs/web.json" ] && ok "removed: the state stays" || not_ok "removed: the state is gone"
+[ -f "$R/var/lib/acm-agent/certs/web/state.json" ] && ok "removed: the state stays" || not_ok "removed: the state is gone"
 [ -f "$W/cert.pem" ] && ok "removed: the deployed certificate stays" || not_ok "removed: the deployed certificate is gone"
 in_root dpkg-query -W -f='${db:Status-Abbrev}' acm-agent >"$TMP/out" 2>&1
 expect_grep '^rc' "removed: dpkg keeps the configuration files (status rc)"

@@ -141,6 +141,7 @@ expect_listing "$L" "deb: README in the docdir, uncompressed" ' \./usr/share/doc
 expect_listing "$L" "deb: bash completion" '^-rw-r--r-- root/root .* \./usr/share/bash-completion/completions/acm-agent$'
 expect_listing "$L" "deb: zsh completion (vendor-completions)" ' \./usr/share/zsh/vendor-completions/_acm-agent$'
 expect_listing "$L" "deb: the shipped hooks" '^-rwxr-xr-x root/root .* \./usr/libexec/acm-agent/notify-webhook$'
+expect_listing "$L" "deb: the nsupdate DNS hook" '^-rwxr-xr-x root/root .* \./usr/libexec/acm-agent/dns/nsupdate$'
 expect_listing "$L" "deb: copyright" ' \./usr/share/doc/acm-agent/copyright$'
 expect_listing "$L" "deb: example drop-ins" ' \./usr/share/doc/acm-agent/examples/certs\.d/10-internal-pca\.yaml$'
 expect_listing "$L" "deb: example hooks" '^-rwxr-xr-x root/root .* \./usr/share/doc/acm-agent/examples/hooks/nginx-reload$'
@@ -150,9 +151,12 @@ expect_listing "$L" "deb: /etc/acm-agent 0755" '^drwxr-xr-x root/root .* \./etc/
 expect_listing "$L" "deb: /etc/acm-agent/certs.d 0755" '^drwxr-xr-x root/root .* \./etc/acm-agent/certs\.d/$'
 expect_listing "$L" "deb: /var/lib/acm-agent 0700 root" '^drwx------ root/root .* \./var/lib/acm-agent/$'
 if grep -vE ' root/root ' "$L" >"$TMP/out"; then not_ok "deb: files not owned by root"; sed 's/^/# /' "$TMP/out"; else ok "deb: every file is root/root"; fi
-if grep -E '\./usr/local/|\./usr/lib/systemd/|\./usr/etc/|\./usr/var/' "$L" >"$TMP/out"; then
+# Units go to /lib/systemd/system on Debian 12; the journal catalog's only
+# place is /usr/lib/systemd/catalog (where journalctl --update-catalog reads).
+if grep -E '\./usr/local/|\./usr/lib/systemd/|\./usr/etc/|\./usr/var/' "$L" |
+	grep -vE '\./usr/lib/systemd/(catalog/([^/]+\.catalog)?)?$' >"$TMP/out"; then
 	not_ok "deb: files outside the FHS places"; sed 's/^/# /' "$TMP/out"
-else ok "deb: nothing in /usr/local, /usr/etc, /usr/var or /usr/lib/systemd"; fi
+else ok "deb: nothing in /usr/local, /usr/etc, /usr/var or /usr/lib/systemd (but the journal catalog)"; fi
 
 dpkg-deb -I "$deb" conffiles >"$TMP/deb-conffiles" 2>&1
 expect_listing "$TMP/deb-conffiles" "deb: conffiles has /etc/acm-agent/acm-agent.yaml" '^/etc/acm-agent/acm-agent\.yaml$'
@@ -193,6 +197,7 @@ expect_listing "$L" "rpm: README in the docdir" ' /usr/share/doc/acm-agent/READM
 expect_listing "$L" "rpm: bash completion" ' /usr/share/bash-completion/completions/acm-agent$'
 expect_listing "$L" "rpm: zsh completion" ' /usr/share/zsh/site-functions/_acm-agent$'
 expect_listing "$L" "rpm: the shipped hooks" '^-rwxr-xr-x .* /usr/libexec/acm-agent/notify-webhook$'
+expect_listing "$L" "rpm: the nsupdate DNS hook" '^-rwxr-xr-x .* /usr/libexec/acm-agent/dns/nsupdate$'
 expect_listing "$L" "rpm: LICENSE" ' /usr/share/licenses/acm-agent[^/]*/LICENSE$'
 expect_listing "$L" "rpm: example drop-ins" ' /usr/share/doc/acm-agent/examples/certs\.d/20-public-acm\.yaml$'
 expect_listing "$L" "rpm: main configuration 0644" '^-rw-r--r-- .* root +root .* /etc/acm-agent/acm-agent\.yaml$'

@@ -74,7 +74,7 @@ want() { # DESCRIPTION EXPECTED -- WORDS...
 	got=$(complete_words "$@" | tr '\n' ' ' | sed 's/ $//')
 	[ "$got" = "$exp" ] && ok "bash: $desc" || not_ok "bash: $desc: got '$got', want '$exp'"
 }
-want "commands" "check renew revoke status" -- "$ACM_AGENT" ""
+want "commands" "check dns renew revoke status" -- "$ACM_AGENT" ""
 want "global options" "--dry-run" -- "$ACM_AGENT" --dr
 want "log levels" "debug error info notice warning" -- "$ACM_AGENT" --log-level ""
 want "check options" "--online" -- "$ACM_AGENT" check --on
@@ -83,6 +83,8 @@ want "certificate names of --config=CONFIG" "web-1" -- "$ACM_AGENT" --config="$T
 want "one name only" "" -- "$ACM_AGENT" -c "$TMP/c.yaml" renew web-1 ""
 want "revocation reasons" "key-compromise" -- "$ACM_AGENT" -c "$TMP/c.yaml" revoke web-1 --reason key
 want "renew options" "--force" -- "$ACM_AGENT" renew web-1 --fo
+want "dns: certificate names" "api.internal web-1" -- "$ACM_AGENT" -c "$TMP/c.yaml" dns ""
+want "dns options" "--json" -- "$ACM_AGENT" dns web-1 --js
 want "no names from a missing configuration" "" -- "$ACM_AGENT" -c /nonexistent renew ""
 echo "bogus: 1" >"$TMP/broken.yaml"
 want "no names from a broken configuration" "" -- "$ACM_AGENT" -c "$TMP/broken.yaml" renew ""
@@ -104,7 +106,7 @@ if command -v zsh >/dev/null 2>&1; then
 			"$(dirname "$ZSHC")" "$3" "$TMP/zcands" | tr '\n' ' ' | sed 's/ $//')
 		[ "$got" = "$2" ] && ok "zsh: $1" || not_ok "zsh: $1: got '$got', want '$2'"
 	}
-	zwant "commands" "check renew revoke status" "acm-agent "
+	zwant "commands" "check dns renew revoke status" "acm-agent "
 	zwant "check options" "--as --drop-in --json --online" "acm-agent check --"
 	zwant "log levels" "debug error info notice warning" "acm-agent --log-level "
 	zwant "certificate names of -c CONFIG" "api.internal web-1" "acm-agent -c $TMP/c.yaml renew "

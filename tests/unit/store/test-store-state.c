@@ -197,12 +197,51 @@ static void test_phases(void **st _unused_) {
         assert_true(cert_phase_in_flight(PHASE_RELOAD));
 }
 
+/* The readers of the issuers' parts: absent and null leave the field
+ * alone, a bad value names its key and what it must be. */
+static void test_part_readers(void **st) {
+        (void) st;
+        json_t *o = json_pack("{s:s,s:s,s:n,s:i,s:s,s:s}", "arn", "arn:x", "empty", "", "none", "num", 7, "at",
+                              "2027-01-15T08:00:00Z", "bad_at", "yesterday");
+        char *field = strdup("old"), *err = NULL;
+        time_t t = 5;
+
+        assert_non_null(o);
+        assert_int_equal(state_part_string(o, "missing", 1, 10, &field, &err), 0);
+        assert_int_equal(state_part_string(o, "none", 1, 10, &field, &err), 0);
+        assert_string_equal(field, "old");
+        assert_int_equal(state_part_string(o, "arn", 1, 10, &field, &err), 0);
+        assert_string_equal(field, "arn:x");
+        assert_int_equal(state_part_string(o, "empty", 0, 10, &field, &err), 0);
+        assert_string_equal(field, "");
+        assert_int_equal(state_part_string(o, "empty", 1, 10, &field, &err), -EBADMSG);
+        assert_string_equal(err, "\"empty\" is not a string of 1 to 10 characters");
+        err = (free(err), NULL);
+        assert_int_equal(state_part_string(o, "arn", 1, 4, &field, &err), -EBADMSG);
+        err = (free(err), NULL);
+        assert_int_equal(state_part_string(o, "num", 0, 10, &field, &err), -EBADMSG);
+        assert_string_equal(err, "\"num\" is not a string of 0 to 10 characters");
+        err = (free(err), NULL);
+        assert_string_equal(field, "");
+        assert_int_equal(state_part_time(o, "missing", &t, &err), 0);
+        assert_int_equal(t, 5);
+        assert_int_equal(state_part_time(o, "at", &t, &err), 0);
+        assert_int_equal(t, 1800000000);
+        assert_int_equal(state_part_time(o, "bad_at", &t, &err), -EBADMSG);
+        assert_string_equal(err, "\"bad_at\" is not an RFC 3339 time");
+        assert_int_equal(state_part_time(o, "num", &t, &err), -EBADMSG);
+        free(err);
+        free(field);
+        json_decref(o);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_roundtrip),
                 cmocka_unit_test(test_v1_fixtures),
                 cmocka_unit_test(test_corrupt),
                 cmocka_unit_test(test_phases),
+                cmocka_unit_test(test_part_readers),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
