@@ -194,11 +194,11 @@ static void fleets(size_t n) {
 
         if (!na_of || !hist)
                 exit(1);
-        printf("fleet: %zu hosts, one certificate each (public, 395 d), one account: DescribeCertificate "
-               "quota %d/s;\n"
-               "       per-second counts over 2 simulated days, each host's phase random (a fleet that has "
-               "run a "
-               "while)\n",
+        printf("fleet: %zu hosts, each watching a public 395-d certificate, one account: "
+               "DescribeCertificate quota %d/s;\n"
+               "       per-second counts over 2 simulated days (entering: the day before and the day "
+               "after), "
+               "each host's phase random (a fleet that has run a while)\n",
                n, QUOTA);
         for (size_t i = 0; i < n; i++)
                 na_of[i] = na + (time_t) (rng() % (uint64_t) (300 * DAY)); /* issued over 300 days */
