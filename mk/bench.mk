@@ -4,9 +4,11 @@
 BENCH_N = 1000
 BENCH_RUNS = 21
 # bench-once: the 1000-certificate --once issuance and the all-valid pass;
+# bench-acm-watch: the ACM watch's DescribeCertificate calls over whole
+# lifetimes, simulated with the daemon's schedule (a second, no AWS);
 # bench-daemon: the service idle with 1000 valid certificates (CPU, wake-ups,
 # system calls, RSS, AWS calls) and certmonger measured the same way.
-bench: bench-once bench-daemon
+bench: bench-once bench-daemon bench-acm-watch
 bench-once: all
 	$(AM_TESTS_ENVIRONMENT) BENCH_N=$(BENCH_N) BENCH_RUNS=$(BENCH_RUNS) \
 		$(SHELL) $(srcdir)/bench/pca-once.sh
@@ -26,3 +28,15 @@ EXTRA_DIST += bench/acm-once.sh
 noinst_PROGRAMS += bench/keygen
 bench_keygen_SOURCES = bench/keygen.c
 bench_keygen_LDADD = $(AGENT_LIBS)
+
+# `make bench-acm-watch`: DescribeCertificate calls per certificate and for a
+# fleet, from issuer_acm_next_describe() itself (BENCH_FLEET hosts, 10000).
+BENCH_FLEET = 10000
+bench-acm-watch: bench/acm-watch
+	$(AM_TESTS_ENVIRONMENT) BENCH_FLEET=$(BENCH_FLEET) $(SHELL) $(srcdir)/bench/acm-watch.sh
+.PHONY: bench-acm-watch
+EXTRA_DIST += bench/acm-watch.sh
+
+noinst_PROGRAMS += bench/acm-watch
+bench_acm_watch_SOURCES = bench/acm-watch.c
+bench_acm_watch_LDADD = $(AGENT_LIBS)

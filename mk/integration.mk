@@ -36,7 +36,8 @@ ACM_INTEGRATION_TESTS = \
 	tests/integration/test-acm-dns.sh \
 	tests/integration/test-acm-failures.sh \
 	tests/integration/test-acm-renewal.sh \
-	tests/integration/test-acm-crash.sh
+	tests/integration/test-acm-crash.sh \
+	tests/integration/test-acm-lifetime.sh
 TESTS += $(ACM_INTEGRATION_TESTS)
 EXTRA_DIST += $(ACM_INTEGRATION_TESTS) tests/integration/test-acm-lib.sh
 

@@ -168,8 +168,9 @@ typedef struct acm_watch_input {
 
 /*
  * When the served certificate is described next, after in->last: every
- * poll_interval far from expiry, but never later than the start of ACM's
- * renewal window; inside the window (and after expiry) every
+ * poll_interval far from expiry, but not later than the first hour (or
+ * poll_interval) of ACM's renewal window, at a moment of that hour that
+ * depends on the hash; inside the window (and after expiry) every
  * min(poll_interval, 1 h); while a renewal is pending every
  * min(poll_interval, 15 min). Each interval is spread per host and
  * certificate by the hash over [0.8, 1.2) of itself, so a fleet that
