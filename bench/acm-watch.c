@@ -12,7 +12,7 @@
  *       a private one (30 days, a third), daemon.acm_poll_interval 6 h (the
  *       default): calls far from expiry and inside the window, per 30 days;
  *       the same for 10,000 host hashes (min/mean/max); a renewal pending
- *       for a day (every 15 min).
+ *       for a day (every 30 min).
  *   (2) a fleet of FLEET_N (10,000) hosts against the account's
  *       DescribeCertificate quota (10/s), per-second histogram: all inside
  *       the window (steady), all pending, far from expiry, and the moment
@@ -208,7 +208,7 @@ static void fleets(size_t n) {
                 na_of[i] = na;
         print_peak("all inside the window (steady, hourly)",
                    fleet(n, na_of, life, w + 10 * DAY, len, 0, 0, hist), len);
-        print_peak("all with a renewal pending (every 15 min)",
+        print_peak("all with a renewal pending (every 30 min)",
                    fleet(n, na_of, life, w + 10 * DAY, len, w, w + 20 * DAY, hist), len);
         print_peak("entering the window, one not_after (arn: on every host)",
                    fleet(n, na_of, life, w - DAY, len, 0, 0, hist), len);

@@ -157,6 +157,8 @@ int issuer_acm_passphrase(char buf[static ACM_PASSPHRASE_LEN + 1]);
  * lifetime before when that is shorter. */
 time_t issuer_acm_window_start(time_t not_before, time_t not_after);
 
+#define ACM_PENDING_POLL_SEC 1800
+
 /* What the next description of a served certificate depends on. */
 typedef struct acm_watch_input {
         time_t last; /* the last DescribeCertificate (0: never) */
@@ -172,7 +174,7 @@ typedef struct acm_watch_input {
  * poll_interval) of ACM's renewal window, at a moment of that hour that
  * depends on the hash; inside the window (and after expiry) every
  * min(poll_interval, 1 h); while a renewal is pending every
- * min(poll_interval, 15 min). Each interval is spread per host and
+ * min(poll_interval, ACM_PENDING_POLL_SEC = 30 min). Each interval is spread per host and
  * certificate by the hash over [0.8, 1.2) of itself, so a fleet that
  * started together does not describe together (DescribeCertificate: 10/s
  * for the whole account).

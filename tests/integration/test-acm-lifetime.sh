@@ -10,7 +10,7 @@
 #   one day into ACM's renewal window (60 days before expiry): one on start,
 #     the next within the hour; an hour and a quarter later: one more;
 #   ACM's managed renewal PENDING_AUTO_RENEWAL (control API /renew): one on
-#     start, the next within 15 minutes (±20 %);
+#     start, the next within 30 minutes (±20 %);
 #   SUCCESS: the daemon exports the new certificate, deploys it (new files,
 #     new serial, same ARN) with exactly one reload, then looks again ~6 h
 #     later;
@@ -181,7 +181,7 @@ daemon_start
 stage "renewal pending" "$seq"
 same "… one describe on start" 1 "$D"
 same "… renewal_status in the state" PENDING_AUTO_RENEWAL "$(st life issuer.renewal_status)"
-in_range "… the next within 15 minutes (±20 %)" $((900 * 8 / 10 - 5)) $((900 * 12 / 10)) "$W"
+in_range "… the next within 30 minutes (±20 %)" $((1800 * 8 / 10 - 5)) $((1800 * 12 / 10)) "$W"
 same "… the same serial, no export" "$old 0" "$(st life served.serial) $(calls "$seq" acm:ExportCertificate)"
 stop_counted "renewal pending" "$seq"
 
