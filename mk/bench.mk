@@ -8,7 +8,7 @@ BENCH_RUNS = 21
 # lifetimes, simulated with the daemon's schedule (a second, no AWS);
 # bench-daemon: the service idle with 1000 valid certificates (CPU, wake-ups,
 # system calls, RSS, AWS calls) and certmonger measured the same way.
-bench: bench-once bench-daemon bench-acm-watch
+bench: bench-once bench-daemon bench-acm-watch bench-sched
 bench-once: all
 	$(AM_TESTS_ENVIRONMENT) BENCH_N=$(BENCH_N) BENCH_RUNS=$(BENCH_RUNS) \
 		$(SHELL) $(srcdir)/bench/pca-once.sh
@@ -40,3 +40,13 @@ EXTRA_DIST += bench/acm-watch.sh
 noinst_PROGRAMS += bench/acm-watch
 bench_acm_watch_SOURCES = bench/acm-watch.c
 bench_acm_watch_LDADD = $(AGENT_LIBS)
+
+# `make bench-sched`: how the schedule spreads BENCH_N renewals over the
+# jitter window, and the backoff delays (engine-sched.h's functions).
+bench-sched: bench/sched-spread
+	./bench/sched-spread $(BENCH_N)
+.PHONY: bench-sched
+
+noinst_PROGRAMS += bench/sched-spread
+bench_sched_spread_SOURCES = bench/sched-spread.c
+bench_sched_spread_LDADD = $(AGENT_LIBS)
