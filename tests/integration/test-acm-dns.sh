@@ -110,8 +110,8 @@ same "… renewal_status in the state" PENDING_VALIDATION "$(st ex issuer.renewa
 answers "$exn" "$exv" && ok "… the CNAME is published again" || not_ok "… the CNAME is still missing"
 grep -q "^$exn CNAME $exv$" "$TMP/hook.log" && ok "… the pending_validation hook ran" || { not_ok "… hook"; sed 's/^/# /' "$TMP/hook.log"; }
 same "… still the old certificate" "$old" "$(st ex served.serial)"
-at_offset $((30 * DAY + 7 * 3600 + 1200))
-expect_agent 0 "twenty minutes later: ACM renewed it" --once
+at_offset $((30 * DAY + 7 * 3600 + 2400))
+expect_agent 0 "forty minutes later (pending: described every 30 min ± 20 %): ACM renewed it" --once
 new=$(st ex served.serial)
 [ -n "$new" ] && [ "$new" != "$old" ] && ok "… a new serial is served" || not_ok "… serial $new (old $old)"
 same "… the emulator's serial" "$(emu_cert "$arn" Serial | tr -d : | tr a-f A-F | sed 's/^0*//')" "$(echo "$new" | sed 's/^0*//')"
