@@ -548,7 +548,7 @@ static void fail(machine *m, const char *kind, const char *msg) {
         log_event(m, danger == SCHED_SAFE || danger == SCHED_WARNING ? LOG_ERR : LOG_CRIT, LOG_MESSAGE_FAILED, kv,
                   "%s (next attempt at %s)", msg, t);
         if (danger != SCHED_SAFE) {
-                char days[16];
+                char days[24]; /* a long long in decimal: 20 characters and the NUL */
                 snprintf(days, sizeof(days), "%lld",
                          (long long) (st->served.not_after > now ? (st->served.not_after - now) / 86400 : 0));
                 log_event(m, danger == SCHED_WARNING ? LOG_WARNING : LOG_CRIT, LOG_MESSAGE_EXPIRING,
