@@ -17,6 +17,11 @@
 #include "basic/util.h"
 #include "crypto/crypto.h"
 
+void aws_client_set_config(aws_client *c, const conf_aws *cfg) {
+        if (c)
+                c->cfg = cfg;
+}
+
 int aws_client_new(sd_event *e, const conf_aws *cfg, aws_client **ret) {
         aws_client *c;
         int r;

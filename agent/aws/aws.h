@@ -114,6 +114,16 @@ enum {
  */
 int aws_client_new(sd_event *e, const conf_aws *cfg, aws_client **ret);
 
+/*
+ * Points c at cfg instead of the settings it was created with, which the
+ * caller is about to free: a configuration reload whose aws: settings are
+ * equal to the old ones (same values, another copy) keeps the client, its
+ * credentials, rate limits and connections. The client reads its settings
+ * through this pointer for as long as it lives, so cfg must outlive it or
+ * be replaced again.
+ */
+void aws_client_set_config(aws_client *c, const conf_aws *cfg);
+
 /* One sentence for an error aws_client_new() returned, for the operator:
  * for -ELIBACC the loader's reason (naming libcurl's soname and what the
  * dynamic loader said), otherwise strerror(). Static storage; call it in a

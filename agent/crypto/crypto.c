@@ -50,7 +50,8 @@ static int bio_to_string(BIO *b, char **ret) {
         char *s = malloc((size_t) n + 1);
         if (!s)
                 return -ENOMEM;
-        memcpy(s, data, (size_t) n);
+        if (n > 0) /* an empty BIO gives no data pointer at all */
+                memcpy(s, data, (size_t) n);
         s[n] = 0;
         *ret = s;
         return 0;

@@ -673,6 +673,9 @@ int engine_reconfigure(engine *e, conf *c, engine_reconfigure_report *ret_report
                 /* the same AWS settings: keep the client (credentials, rate
                  * limits and connections survive the reload) */
                 ec->aws = aws_client_ref(e->cref->aws);
+                /* it read the old generation's aws: until now; that one
+                 * may be freed below */
+                aws_client_set_config(ec->aws, &c->aws);
         }
         /* removed certificates */
         for (size_t i = 0; i < e->n_machines; i++) {

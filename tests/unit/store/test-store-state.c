@@ -177,6 +177,7 @@ static void test_corrupt(void **st _unused_) {
         assert_null(parse("{\"schema\": 2, \"phase\": \"valid\", \"issuer\": {\"token\": \"x\"}}", &err));
         assert_null(parse("{\"schema\": 2, \"phase\": \"valid\", \"force_renewal\": 1}", &err));
         assert_null(parse("{\"schema\": 1, \"phase\": \"flying\"}", &err));
+        err = (free(err), NULL);
         assert_int_equal(cert_state_from_text("{\"schema\": 3, \"phase\": \"valid\"}", 31, &s, &err), -EPROTONOSUPPORT);
         assert_non_null(strstr(err, "newer"));
         assert_null(s);
@@ -229,6 +230,7 @@ static void test_part_readers(void **st) {
         assert_int_equal(t, 1800000000);
         assert_int_equal(state_part_time(o, "bad_at", &t, &err), -EBADMSG);
         assert_string_equal(err, "\"bad_at\" is not an RFC 3339 time");
+        err = (free(err), NULL);
         assert_int_equal(state_part_time(o, "num", &t, &err), -EBADMSG);
         free(err);
         free(field);
