@@ -803,6 +803,12 @@ static void zone_kick(r53_zone *z) {
                         entries[i]->state = ENTRY_SENDING;
                         entries[i]->batch = b;
                 }
+                /* the window is spent once everything it held is sent:
+                 * records queued from now on wait for a window of their
+                 * own (batched with the records that come after them)
+                 * instead of leaving one by one behind each batch */
+                if (z->n_queue[DNS_ACTION_CREATE] == 0 && z->n_queue[DNS_ACTION_DELETE] == 0)
+                        z->window_due = false;
                 b->next_batch = p->batches;
                 if (p->batches)
                         p->batches->prev_batch = b;
