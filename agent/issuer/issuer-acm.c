@@ -338,10 +338,8 @@ static void run_fail(acm_run *r, const char *kind, const char *fmt, ...) {
 
 static void run_fail_aws(acm_run *r, const char *what, const aws_error *err) {
         _cleanup_(freep) char *line = aws_error_format(err);
-        char kind[64];
 
-        snprintf(kind, sizeof(kind), "aws:%s", aws_error_kind_to_string(err->kind));
-        run_fail(r, kind, "%s: %s", what, line ? line : err->type);
+        machine_fail_aws(r->m, err, "%s: %s", what, line ? line : err->type);
 }
 
 static const char *name_of(acm_run *r) {
@@ -755,9 +753,7 @@ static void on_request(const aws_error *err, json_t *resp, void *userdata) {
                         r->s->token_time = 0;
                 }
                 _cleanup_(freep) char *line = aws_error_format(err);
-                char kind[64];
-                snprintf(kind, sizeof(kind), "aws:%s", aws_error_kind_to_string(err->kind));
-                return run_fail(r, kind, "RequestCertificate: %s%s", line ? line : err->type, hint);
+                return machine_fail_aws(r->m, err, "RequestCertificate: %s%s", line ? line : err->type, hint);
         }
         arn = json_string_value(json_object_get(resp, "CertificateArn"));
         if (!arn || strlen(arn) > ACM_ARN_MAX)

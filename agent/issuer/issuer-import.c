@@ -1112,10 +1112,8 @@ static void imp_fail(imp *p, const char *kind, const char *fmt, ...) {
 
 static void imp_fail_aws(imp *p, const aws_error *err, const char *context) {
         _cleanup_(freep) char *line = aws_error_format(err);
-        char kind[64];
 
-        snprintf(kind, sizeof(kind), "aws:%s", aws_error_kind_to_string(err->kind));
-        imp_fail(p, kind, "%s: %s", context, line ? line : err->type);
+        machine_fail_aws(p->m, err, "%s: %s", context, line ? line : err->type);
 }
 
 static void import_cancel(machine *m) {

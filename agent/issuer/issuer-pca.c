@@ -668,13 +668,11 @@ static void on_get_certificate(const aws_error *err, json_t *resp, void *userdat
                          * pending key stays); transient kinds keep it. */
                         _cleanup_(freep) char *line = aws_error_format(err);
                         _cleanup_(freep) char *arn = TAKE_PTR(p->s->arn);
-                        char kind[64];
                         pca_state_reset(p->s);
-                        snprintf(kind, sizeof(kind), "aws:%s", aws_error_kind_to_string(err->kind));
-                        return pca_fail(p, kind,
-                                        "GetCertificate %s cannot be fetched (%s); the request is abandoned and a new "
-                                        "certificate will be requested at the next attempt",
-                                        arn ? arn : "?", line ? line : err->type);
+                        return machine_fail_aws(p->m, err,
+                                                "GetCertificate %s cannot be fetched (%s); the request is abandoned and a new "
+                                                "certificate will be requested at the next attempt",
+                                                arn ? arn : "?", line ? line : err->type);
                 }
                 if (err->kind != AWS_ERROR_IN_PROGRESS)
                         return pca_fail_aws(p, err);
