@@ -146,6 +146,24 @@ int parse_mode(const char *s, mode_t *ret) {
         return 0;
 }
 
+const char *file_kind_string(mode_t m) {
+        if (S_ISREG(m))
+                return "a regular file";
+        if (S_ISDIR(m))
+                return "a directory";
+        if (S_ISFIFO(m))
+                return "a FIFO (named pipe)";
+        if (S_ISCHR(m))
+                return "a character device";
+        if (S_ISBLK(m))
+                return "a block device";
+        if (S_ISSOCK(m))
+                return "a socket";
+        if (S_ISLNK(m))
+                return "a symbolic link";
+        return "not a regular file";
+}
+
 int read_full_file(const char *path, size_t max, char **ret, size_t *ret_len) {
         _cleanup_(closep) int fd = -1;
         _cleanup_(freep) char *buf = NULL;

@@ -43,6 +43,11 @@ int parse_mode(const char *s, mode_t *ret);
  * wiped by the caller if secret) and *ret_len (may be NULL); -EFBIG when
  * larger than max, -errno on I/O errors.
  */
+/* What kind of file mode m is, for messages: "a regular file", "a
+ * directory", "a FIFO", "a character device", ... ("not a regular file"
+ * when unknown). Static strings. */
+const char *file_kind_string(mode_t m);
+
 #define READ_FULL_FILE_NOT_REGULAR (-EBADFD)
 int read_full_file(const char *path, size_t max, char **ret, size_t *ret_len);
 

@@ -446,7 +446,7 @@ static void check_output_dir(conf_ctx *x, conf_cert *cert, const cnode *n) {
                             "output.dir %s is inside %s (a virtual file system)", cert->output.dir, virt);
         else if ((r = stat(canon ? canon : norm, &st) < 0 ? -errno : 0) == 0 && !S_ISDIR(st.st_mode))
                 conf_err_at(L, at, "path", "name a directory (it is created when missing), or move the file away",
-                            "output.dir %s exists and is %s, not a directory", cert->output.dir, conf_file_kind(st.st_mode));
+                            "output.dir %s exists and is %s, not a directory", cert->output.dir, file_kind_string(st.st_mode));
         else if (r == -ENOTDIR)
                 conf_err_at(L, at, "path", "name a directory whose parents are directories",
                             "output.dir %s cannot be created: a parent of it is not a directory", cert->output.dir);

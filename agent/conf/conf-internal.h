@@ -270,7 +270,6 @@ void conf_path_cache_done(conf_path_cache *cache);
 const char *conf_path_virtual(const char *p);
 
 /* "a regular file", "a directory", "a FIFO", "a character device", "a block device", "a socket", "a symbolic link" or "not a regular file". */
-const char *conf_file_kind(mode_t m);
 
 /*
  * Reads a whole regular file of at most max bytes, NUL-terminated. The type

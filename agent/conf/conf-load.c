@@ -332,7 +332,7 @@ static void check_state_dir(L_t *L, const cnode *n, char **dir) {
                             "state_dir %s is inside %s (a virtual file system)", *dir, virt);
         else if (stat(at, &st) == 0 && !S_ISDIR(st.st_mode))
                 conf_err_at(L, n, "path", "name a directory (it is created when missing)",
-                            "state_dir %s exists and is %s, not a directory", *dir, conf_file_kind(st.st_mode));
+                            "state_dir %s exists and is %s, not a directory", *dir, file_kind_string(st.st_mode));
         else if (stat(at, &st) < 0 && errno == ENOTDIR)
                 conf_err_at(L, n, "path", "name a directory whose parents are directories",
                             "state_dir %s cannot be created: a parent of it is not a directory", *dir);

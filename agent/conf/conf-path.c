@@ -150,24 +150,6 @@ const char *conf_path_virtual(const char *p) {
         return NULL;
 }
 
-const char *conf_file_kind(mode_t m) {
-        if (S_ISREG(m))
-                return "a regular file";
-        if (S_ISDIR(m))
-                return "a directory";
-        if (S_ISFIFO(m))
-                return "a FIFO";
-        if (S_ISCHR(m))
-                return "a character device";
-        if (S_ISBLK(m))
-                return "a block device";
-        if (S_ISSOCK(m))
-                return "a socket";
-        if (S_ISLNK(m))
-                return "a symbolic link";
-        return "not a regular file";
-}
-
 int conf_read_regular_file(const char *path, size_t max, char **ret, size_t *ret_len, const char **why) {
         _cleanup_(closep) int fd = -1;
         _cleanup_(freep) char *buf = NULL;
@@ -178,7 +160,7 @@ int conf_read_regular_file(const char *path, size_t max, char **ret, size_t *ret
         if (stat(path, &st) < 0)
                 return -errno;
         if (!S_ISREG(st.st_mode)) {
-                *why = conf_file_kind(st.st_mode);
+                *why = file_kind_string(st.st_mode);
                 return S_ISDIR(st.st_mode) ? -EISDIR : -ENODEV;
         }
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
@@ -188,7 +170,7 @@ int conf_read_regular_file(const char *path, size_t max, char **ret, size_t *ret
         if (fstat(fd, &st) < 0)
                 return -errno;
         if (!S_ISREG(st.st_mode)) {
-                *why = conf_file_kind(st.st_mode);
+                *why = file_kind_string(st.st_mode);
                 return S_ISDIR(st.st_mode) ? -EISDIR : -ENODEV;
         }
         if ((uint64_t) st.st_size > max)

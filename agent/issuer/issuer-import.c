@@ -128,20 +128,6 @@ import_source *issuer_import_source_free(import_source *s) {
         return NULL;
 }
 
-static const char *file_kind(mode_t m) {
-        if (S_ISDIR(m))
-                return "a directory";
-        if (S_ISFIFO(m))
-                return "a FIFO (named pipe)";
-        if (S_ISCHR(m))
-                return "a character device";
-        if (S_ISBLK(m))
-                return "a block device";
-        if (S_ISSOCK(m))
-                return "a socket";
-        return "not a regular file";
-}
-
 static size_t file_max(import_file f) {
         return f == IMPORT_FILE_CERT ? IMPORT_CERT_MAX : f == IMPORT_FILE_KEY ? IMPORT_KEY_MAX : IMPORT_CHAIN_MAX;
 }
@@ -198,7 +184,7 @@ static int read_one(import_source *s, import_file f, const char *path, char **re
         }
         if (!S_ISREG(st.st_mode))
                 return file_error(ret_error, -EINVAL, f, path, "is %s, not a regular file: the agent reads %s from a "
-                                  "regular file only (it never waits on a pipe or a device)", file_kind(st.st_mode),
+                                  "regular file only (it never waits on a pipe or a device)", file_kind_string(st.st_mode),
                                   f == IMPORT_FILE_KEY ? "the private key" : "certificates");
         /* O_NONBLOCK: should the path have become a FIFO since, the open
          * does not wait for a writer; fstat below refuses it */
@@ -213,7 +199,7 @@ static int read_one(import_source *s, import_file f, const char *path, char **re
         if (fstat(fd, &st) < 0)
                 return file_error(ret_error, -errno, f, path, "cannot be examined: %s", strerror(errno));
         if (!S_ISREG(st.st_mode))
-                return file_error(ret_error, -EINVAL, f, path, "is %s, not a regular file", file_kind(st.st_mode));
+                return file_error(ret_error, -EINVAL, f, path, "is %s, not a regular file", file_kind_string(st.st_mode));
         if ((uint64_t) st.st_size > max) {
                 char n[32];
                 snprintf(n, sizeof(n), "%" PRIu64, (uint64_t) st.st_size);

@@ -419,6 +419,16 @@ static void test_spawn_umask(void **state) {
         assert_string_equal(buf, "0022\n");
 }
 
+static void test_file_kind(void **st) {
+        (void) st;
+        assert_string_equal(file_kind_string(S_IFREG | 0644), "a regular file");
+        assert_string_equal(file_kind_string(S_IFDIR | 0755), "a directory");
+        assert_string_equal(file_kind_string(S_IFIFO | 0600), "a FIFO (named pipe)");
+        assert_string_equal(file_kind_string(S_IFCHR), "a character device");
+        assert_string_equal(file_kind_string(S_IFSOCK), "a socket");
+        assert_string_equal(file_kind_string(S_IFLNK | 0777), "a symbolic link");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse_duration), cmocka_unit_test(test_format_duration),
@@ -429,6 +439,7 @@ int main(void) {
                 cmocka_unit_test(test_atomic_write_temp_name), cmocka_unit_test(test_array_reserve),
                 cmocka_unit_test(test_escape_control), cmocka_unit_test(test_log_escapes),
                 cmocka_unit_test(test_spawn_umask),
+                cmocka_unit_test(test_file_kind),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1219,7 +1219,7 @@ static void test_special_files(void **state) {
         assert_int_equal(conf_load(p, &cf, &errs), -EINVAL);
         assert_int_equal(errs.n, 1);
         assert_int_equal(errs.items[0].loc.column, 18);
-        assert_non_null(strstr(errs.items[0].message, "a FIFO, not a regular file"));
+        assert_non_null(strstr(errs.items[0].message, "a FIFO (named pipe), not a regular file"));
         conf_errors_done(&errs);
 
         alarm(0);
