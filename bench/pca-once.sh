@@ -17,6 +17,7 @@ PY=${PYTHON3:-/usr/bin/python3}
 TIME=/usr/bin/time
 [ -x "$TIME" ] || { echo "bench: /usr/bin/time is needed (sh tools/install-deps.sh installs package time)"; exit 1; }
 . "$ABS_TOP_SRCDIR/tests/emulator/emu.sh"
+. "$ABS_TOP_SRCDIR/bench/once-lib.sh"
 W=$(mktemp -d /tmp/acm-bench.XXXXXX)
 cleanup() { emu_stop; [ -n "${BENCH_KEEP:-}" ] && echo "kept $W" || rm -rf "$W"; }
 trap cleanup EXIT
@@ -104,26 +105,4 @@ if s is not None:
 PY
 grep -c 'error' "$W/once.err" | sed 's/^/error lines on stderr: /'
 
-echo
-echo "== (2) --once with all $N valid, $RUNS runs"
-: >"$W/runs"
-ncalls() { emu_ctl GET /calls | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)["calls"]))'; }
-calls0=$(ncalls)
-i=0
-while [ $i -lt "$RUNS" ]; do
-	t0=$(date +%s%N)
-	"$TIME" -v -o "$W/time.r" "$ACM_AGENT" -c "$W/acm-agent.yaml" --once >/dev/null 2>"$W/r.err"
-	rc=$?; t1=$(date +%s%N)
-	echo "$rc $(((t1 - t0) / 1000)) $(sed -n 's/.*Maximum resident set size (kbytes): //p' "$W/time.r")" >>"$W/runs"
-	i=$((i + 1))
-done
-"$PY" - "$W/runs" <<'PY'
-import statistics, sys
-rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
-wall = [int(r[1]) / 1e6 for r in rows]  # date +%s%N around /usr/bin/time (microseconds)
-rss = [int(r[2]) for r in rows]
-rcs = sorted({r[0] for r in rows})
-print("exit statuses %s; wall median %.3f s, min %.3f s, max %.3f s; peak RSS median %d KiB, min %d, max %d" %
-      (",".join(rcs), statistics.median(wall), min(wall), max(wall), statistics.median(rss), min(rss), max(rss)))
-PY
-echo "AWS calls during the $RUNS idle runs: $(($(ncalls) - calls0))"
+once_idle_runs

@@ -16,7 +16,7 @@ bench-daemon: all
 	$(AM_TESTS_ENVIRONMENT) BENCH_N=$(BENCH_N) $(SHELL) $(srcdir)/bench/daemon-idle.sh
 	-$(AM_TESTS_ENVIRONMENT) $(SHELL) $(srcdir)/bench/certmonger-idle.sh
 .PHONY: bench bench-once bench-daemon
-EXTRA_DIST += bench/pca-once.sh
+EXTRA_DIST += bench/pca-once.sh bench/once-lib.sh
 
 # `make bench-acm`: the ACM issuer, BENCH_N DNS-validated certificates in one --once.
 bench-acm: all
