@@ -197,7 +197,6 @@ extern const char *const conf_cert_keys[];
 
 /* `aws:` into *a (defaults filled in; call it with an empty mapping when absent). */
 void conf_aws_parse(conf_loader *L, conf_aws *a, const cnode *n);
-void conf_aws_done(conf_aws *a);
 
 /* `daemon:` into *d, over the defaults already in *d. */
 void conf_daemon_parse(conf_loader *L, conf_daemon *d, const cnode *n);

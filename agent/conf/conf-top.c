@@ -200,4 +200,44 @@ void conf_aws_done(conf_aws *a) {
         for (size_t i = 0; i < a->n_rate_limits; i++)
                 free(a->rate_limits[i].operation);
         free(a->rate_limits);
+        *a = (conf_aws) {};
+}
+
+/* strdup() of a string that may be NULL; false when out of memory. */
+static bool dup_opt(const char *s, char **ret) {
+        *ret = s ? strdup(s) : NULL;
+        return !s || *ret;
+}
+
+int conf_aws_copy(const conf_aws *src, conf_aws *dst) {
+        conf_aws d = *src;
+        bool ok;
+
+        d.region = d.profile = d.role_arn = d.role_session_name = d.external_id = d.ca_bundle = NULL;
+        d.endpoints = NULL;
+        d.rate_limits = NULL;
+        d.n_endpoints = d.n_rate_limits = 0;
+        ok = dup_opt(src->region, &d.region) && dup_opt(src->profile, &d.profile) &&
+             dup_opt(src->role_arn, &d.role_arn) && dup_opt(src->role_session_name, &d.role_session_name) &&
+             dup_opt(src->external_id, &d.external_id) && dup_opt(src->ca_bundle, &d.ca_bundle);
+        if (ok && src->n_endpoints > 0) {
+                ok = (d.endpoints = calloc(src->n_endpoints, sizeof(*d.endpoints)));
+                for (size_t i = 0; ok && i < src->n_endpoints; i++, d.n_endpoints++)
+                        ok = dup_opt(src->endpoints[i].service, &d.endpoints[i].service) &&
+                             dup_opt(src->endpoints[i].url, &d.endpoints[i].url);
+        }
+        if (ok && src->n_rate_limits > 0) {
+                ok = (d.rate_limits = calloc(src->n_rate_limits, sizeof(*d.rate_limits)));
+                for (size_t i = 0; ok && i < src->n_rate_limits; i++, d.n_rate_limits++) {
+                        d.rate_limits[i].per_second = src->rate_limits[i].per_second;
+                        ok = dup_opt(src->rate_limits[i].operation, &d.rate_limits[i].operation);
+                }
+        }
+        if (!ok) {
+                conf_aws_done(&d);
+                *dst = (conf_aws) {};
+                return -ENOMEM;
+        }
+        *dst = d;
+        return 0;
 }

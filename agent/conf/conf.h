@@ -392,6 +392,16 @@ int conf_load_with(const char *path, const conf_load_options *o, conf **ret, con
 /* Frees a conf; accepts NULL; returns NULL. */
 conf *conf_free(conf *c);
 
+/*
+ * A deep copy of src into *dst (owned by the caller, freed with
+ * conf_aws_done()), for an object that outlives the configuration it was
+ * made from. 0, or -ENOMEM with *dst left empty.
+ */
+int conf_aws_copy(const conf_aws *src, conf_aws *dst);
+
+/* Frees what a conf_aws holds (not a itself) and empties it. */
+void conf_aws_done(conf_aws *a);
+
 /* Frees the contents of errs (not errs itself). */
 void conf_errors_done(conf_errors *errs);
 

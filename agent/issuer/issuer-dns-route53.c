@@ -100,8 +100,7 @@ typedef enum list_state {
 struct dns_route53 {
         sd_event *event;
         aws_client *client;
-        conf_aws role_cfg;             /* new_for_role: the settings the client reads */
-        char *role_arn;
+        conf_aws role_cfg;             /* new_for_role: the settings the client reads (a deep copy) */
         uint64_t window, poll_first, poll_max;
         r53_zone **zones;
         size_t n_zones, cap_zones;
@@ -1149,10 +1148,13 @@ int dns_route53_new_for_role(sd_event *e, const conf_aws *base, const char *role
                 return -EINVAL;
         if ((r = publisher_new(e, o, &p)) < 0)
                 return r;
-        if (!(p->role_arn = strdup(role_arn)))
+        /* a copy: the publisher may outlive base's configuration (a
+         * reload while a change is in flight) */
+        if ((r = conf_aws_copy(base, &p->role_cfg)) < 0)
+                return r;
+        free(p->role_cfg.role_arn);
+        if (!(p->role_cfg.role_arn = strdup(role_arn)))
                 return -ENOMEM;
-        p->role_cfg = *base;
-        p->role_cfg.role_arn = p->role_arn;
         if ((r = aws_client_new(e, &p->role_cfg, &p->client)) < 0)
                 return r;
         *ret = TAKE_PTR(p);
@@ -1181,7 +1183,7 @@ dns_route53 *dns_route53_free(dns_route53 *p) {
         zone_list_free(p->loading, p->n_loading);
         /* The client reads role_cfg: it goes first. */
         aws_client_unref(p->client);
-        free(p->role_arn);
+        conf_aws_done(&p->role_cfg);
         sd_event_unref(p->event);
         free(p);
         return NULL;

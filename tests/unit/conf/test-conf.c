@@ -696,6 +696,40 @@ static const char *full_config =
         "    issuer: {type: import, cert: /c.pem, key: /k.pem, chain: /ch.pem, arn: " ACM_ARN ", tags: {a: b}}\n"
         "    output: {dir: /srv/imp}\n";
 
+/* conf_aws_copy: a deep copy that outlives its configuration (the Route 53
+ * publisher of a dns.role_arn keeps one across a reload). */
+static void test_aws_copy(void **state) {
+        (void) state;
+        _cleanup_(freep) char *dir = new_dir();
+        _cleanup_(freep) char *p = path_join(dir, "acm-agent.yaml");
+        conf_aws a;
+
+        write_at(dir, "acm-agent.yaml", full_config);
+        conf *c = load_ok(p);
+        assert_int_equal(conf_aws_copy(&c->aws, &a), 0);
+        assert_ptr_not_equal(a.region, c->aws.region);
+        assert_ptr_not_equal(a.endpoints, c->aws.endpoints);
+        conf_free(c);  /* the copy owns everything it points to */
+        assert_string_equal(a.region, "us-gov-west-1");
+        assert_string_equal(a.profile, "ops");
+        assert_string_equal(a.role_arn, "arn:aws-us-gov:iam::111122223333:role/path/cert-agent");
+        assert_string_equal(a.role_session_name, "acm-agent");
+        assert_string_equal(a.external_id, "xyz123");
+        assert_null(a.ca_bundle);
+        assert_int_equal(a.n_endpoints, 2);
+        assert_string_equal(a.endpoints[0].service, "acm");
+        assert_string_equal(a.endpoints[0].url, "https://acm.example");
+        assert_string_equal(a.endpoints[1].url, "http://127.0.0.1:4566");
+        assert_true(a.use_fips);
+        assert_int_equal(a.max_attempts, 3);
+        assert_int_equal(a.n_rate_limits, 1);
+        assert_string_equal(a.rate_limits[0].operation, "acm-pca:IssueCertificate");
+        assert_true(a.rate_limits[0].per_second == 2.5);
+        conf_aws_done(&a);
+        assert_null(a.region);
+        assert_int_equal(a.n_endpoints, 0);
+}
+
 static void test_every_issuer_and_reload(void **state) {
         (void) state;
         _cleanup_(freep) char *dir = new_dir();
@@ -1603,6 +1637,7 @@ int main(void) {
                 cmocka_unit_test(test_defaults_merge),
                 cmocka_unit_test(test_dropins_and_includes),
                 cmocka_unit_test(test_every_issuer_and_reload),
+                cmocka_unit_test(test_aws_copy),
                 cmocka_unit_test(test_round_trip),
                 cmocka_unit_test(test_json_shape),
                 cmocka_unit_test(test_empty_main),

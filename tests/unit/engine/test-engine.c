@@ -114,6 +114,8 @@ static struct {
         int issues, resumes, replaces, watches, revokes, cancels;
         int forced_issues;       /* issues for which machine_operator_forced() said true */
         const conf *conf_seen;   /* machine_conf() at the last issue */
+        bool cache_probe;        /* issue looks up and fills the engine's cache */
+        int cache_hits, cache_frees;
         machine *hung;           /* DO_HANG: the machine whose request never answers */
         void *hung_run;
         char seen_token_on_disk[64];
@@ -229,10 +231,25 @@ static void after_token(machine *m, void *userdata) {
         machine_key(m, on_key, run);
 }
 
+static void cache_value_free(void *v) {
+        fake.cache_frees++;
+        free(v);
+}
+
+/* Counts whether the entry is found, puts it when not. */
+static void cache_probe(machine *m) {
+        if (machine_cache_get(m, "probe"))
+                fake.cache_hits++;
+        else
+                assert_int_equal(machine_cache_put(m, "probe", strdup("v"), cache_value_free, 0), 0);
+}
+
 static int fake_issue(machine *m, issue_reason reason) {
         fake_state *s = machine_issuer_state(m);
         fake_run *run;
 
+        if (fake.cache_probe)
+                cache_probe(m);
         fake.issues++;
         fake.forced_issues += machine_operator_forced(m);
         fake.conf_seen = machine_conf(m);
@@ -1034,6 +1051,45 @@ static void test_daemon_reconfigure(void **s _unused_) {
         daemon_end(e);
 }
 
+/* The engine's cache across a configuration reload: entries (PCA's CA,
+ * ACM's finder, poller, Route 53 publisher) are found by later machines
+ * until the configuration is reloaded, which may name another account or
+ * region: then they are freed and made afresh. */
+static void test_cache_reload(void **s _unused_) {
+        engine *e;
+
+        fake.cache_probe = true;
+        write_conf((const char *[]) { "a", NULL }, NULL, false);
+        e = daemon_start();
+        assert_true(run_until(phase_is, (const char *[]) { "a", "valid" }));
+        assert_true(run_until(idle, e));
+        assert_int_equal(fake.issues, 1);
+        assert_int_equal(fake.cache_hits, 0);
+
+        clock_set_offset(25 * DAY);
+        assert_int_equal(engine_poke(e, "a"), 0);
+        assert_true(run_until(idle, e));
+        assert_int_equal(fake.issues, 2);
+        assert_int_equal(fake.cache_hits, 1);
+        assert_int_equal(fake.cache_frees, 0);
+
+        /* reloaded (a's settings changed: issued again): made afresh */
+        write_conf((const char *[]) { "a", NULL }, "    subject: {organization: Changed}\n", false);
+        assert_int_equal(engine_reconfigure(e, load_conf(), NULL), 0);
+        assert_int_equal(fake.cache_frees, 1);
+        assert_true(run_until(idle, e));
+        assert_int_equal(fake.issues, 3);
+        assert_int_equal(fake.cache_hits, 1);
+
+        clock_set_offset(50 * DAY);
+        assert_int_equal(engine_poke(e, "a"), 0);
+        assert_true(run_until(idle, e));
+        assert_int_equal(fake.issues, 4);
+        assert_int_equal(fake.cache_hits, 2);
+        daemon_end(e);
+        assert_int_equal(fake.cache_frees, 2);
+}
+
 /* Output settings changed: the served certificate is deployed again (no new
  * certificate); a deleted output directory is restored the same way. */
 static void test_redeploy(void **s _unused_) {
@@ -1379,6 +1435,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_once_no_certificates, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_preloaded_pass, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_reload_window, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_cache_reload, setup, teardown),
         };
         return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
