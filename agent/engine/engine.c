@@ -321,6 +321,7 @@ static void apply_next_conf(engine *e, machine *m) {
  * there) and the state, keys included, of a certificate no longer
  * configured. */
 static void remove_files(engine *e, machine *m) {
+        const char *arn = m->st ? m->st->served.arn : NULL;
         char err[512] = "";
         int r, fd = -1;
 
@@ -341,7 +342,9 @@ static void remove_files(engine *e, machine *m) {
                                  strerror(-r));
                 else
                         log_cert(LOG_NOTICE, m->name, "no longer in the configuration: its files in %s and its state "
-                                 "are removed (daemon.on_remove: delete)", m->cert->output.dir);
+                                 "are removed (daemon.on_remove: delete)%s%s%s", m->cert->output.dir,
+                                 arn ? "; in AWS, " : "", arn ? arn : "",
+                                 arn ? " is neither deleted nor revoked (other services may use it)" : "");
         }
         safe_close(fd);
 }

@@ -977,6 +977,36 @@ static void test_daemon_stop_mid_job(void **s _unused_) {
         daemon_end(e);
 }
 
+/* stderr (the log) into a file, between begin and end; end returns what
+ * was written. */
+static int saved_stderr = -1;
+static char capture_path[] = "/tmp/test-engine-stderr.XXXXXX";
+
+static void stderr_capture_begin(void) {
+        int fd = mkstemp(capture_path);
+
+        assert_true(fd >= 0);
+        fflush(stderr);
+        saved_stderr = dup(STDERR_FILENO);
+        assert_true(saved_stderr >= 0);
+        assert_true(dup2(fd, STDERR_FILENO) >= 0);
+        close(fd);
+}
+
+static char *stderr_capture_end(void) {
+        char *text = NULL;
+
+        fflush(stderr);
+        assert_true(dup2(saved_stderr, STDERR_FILENO) >= 0);
+        close(saved_stderr);
+        saved_stderr = -1;
+        assert_int_equal(read_full_file(capture_path, 1 << 20, &text, NULL), 0);
+        unlink(capture_path);
+        strcpy(capture_path + strlen(capture_path) - 6, "XXXXXX");
+        fputs(text, stderr);  /* still in the test's log */
+        return text;
+}
+
 /* A configuration swapped while machines are in flight: the busy one
  * finishes with its old settings, then reconciles with the new ones (names
  * changed: a new certificate); a new certificate starts; a removed one stops
@@ -1036,8 +1066,13 @@ static void test_daemon_reconfigure(void **s _unused_) {
         snprintf(p, sizeof(p), "%s/out/c/notes.txt", root);
         assert_int_equal(write_file_atomic(p, "mine\n", 5, 0644, (uid_t) -1, (gid_t) -1), 0);
         write_conf((const char *[]) { "a", NULL }, "    subject: {organization: Changed}\n", false);
+        stderr_capture_begin();
         assert_int_equal(engine_reconfigure(e, load_conf(), NULL), 0);
         assert_true(run_until(idle, e));
+        _cleanup_(freep) char *log = stderr_capture_end();
+        /* what stays in AWS is named */
+        assert_non_null(strstr(log, "c: no longer in the configuration: its files in "));
+        assert_non_null(strstr(log, "; in AWS, arn:fake is neither deleted nor revoked"));
         assert_int_equal(engine_n_results(e), 1);
         snprintf(p, sizeof(p), "%s/out/c/cert.pem", root);
         assert_int_equal(access(p, F_OK), -1);
