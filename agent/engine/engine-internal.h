@@ -119,6 +119,11 @@ struct machine {
         int pre_r;
         cert_state *pre_st;
         char *pre_err;
+        /* and which version was current just after (deploy_current_peek()),
+         * taken by the decision that follows that load, dropped after it */
+        bool pre_cur_ready;
+        int pre_cur_r;
+        char *pre_cur_id;
 };
 
 struct engine {

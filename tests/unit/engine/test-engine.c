@@ -1195,8 +1195,9 @@ static void test_once_no_certificates(void **s _unused_) {
 
 /* A pass over more certificates than PRELOAD_MIN reads the states ahead on
  * workers: the same results as the loop alone (nothing to do, no issuer
- * call), a corrupt state in a worker's share fails that certificate alone
- * with the loader's message, and a dry run plans from preloaded states. */
+ * call), a removed output directory is deployed again whoever read its
+ * state, a corrupt state fails that certificate alone with the loader's
+ * message, and a dry run plans from preloaded states. */
 static void test_preloaded_pass(void **s _unused_) {
         enum { N = 100 };
         static char bufs[N][8];
@@ -1231,7 +1232,28 @@ static void test_preloaded_pass(void **s _unused_) {
                 engine_free(e);
         }
 
-        /* c090 is in the last worker's share */
+        /* whoever reads a state, the deployed version is checked: every
+         * seventh output directory removed is restored from the served
+         * certificate, without AWS */
+        for (unsigned threads = 2; threads <= 4; threads += 2) {
+                for (int i = 0; i < N; i += 7) {
+                        char cmd[400];
+                        snprintf(cmd, sizeof(cmd), "rm -rf '%s/out/%s'", root, names[i]);
+                        assert_int_equal(system(cmd), 0);
+                }
+                e = once(&(engine_options) { .load_threads = threads });
+                assert_int_equal(fake.issues, N);
+                for (int i = 0; i < N; i++) {
+                        const engine_result *r = engine_result_get(e, (size_t) i);
+                        assert_null(r->error);
+                        assert_int_equal(r->changed, i % 7 == 0);
+                        snprintf(p, sizeof(p), "%s/out/%s/current", root, names[i]);
+                        assert_int_equal(access(p, F_OK), 0);
+                }
+                engine_free(e);
+        }
+
+        /* c090 is read by a helper or by the loop */
         snprintf(p, sizeof(p), "%s/certs/c090/state.json", state_dir);
         assert_int_equal(write_file_atomic(p, "{broken", 7, 0600, (uid_t) -1, (gid_t) -1), 0);
         e = once(&(engine_options) { .load_threads = 4 });
