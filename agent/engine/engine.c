@@ -224,7 +224,7 @@ static void host_id_make(const char *machine_id, char out[static 17]) {
                 return;
         /* an application-specific hash: the machine id itself stays private */
         _cleanup_(freep) char *s = strprintf("acm-agent:%s", machine_id);
-        if (s && EVP_Digest(s, strlen(s), md, &len, EVP_sha256(), NULL) == 1 && len >= 8)
+        if (s && engine_sha256() && EVP_Digest(s, strlen(s), md, &len, engine_sha256(), NULL) == 1 && len >= 8)
                 hex_encode(md, 8, out);
 }
 

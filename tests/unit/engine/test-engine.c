@@ -1382,6 +1382,21 @@ static int group_teardown(void **s _unused_) {
         return 0;
 }
 
+/* engine_warm_up: OpenSSL is set up on a thread of its own, joined by
+ * engine_warm_up_wait (again: nothing); a pass after it works as before. */
+static void test_warm_up(void **s _unused_) {
+        const char *names[] = { "a", NULL };
+
+        assert_int_equal(engine_warm_up(), 0);
+        assert_int_equal(engine_warm_up(), 0);  /* one thread at a time */
+        engine_warm_up_wait();
+        engine_warm_up_wait();
+        write_conf(names, NULL, false);
+        engine *e = once(NULL);
+        assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_ISSUED);
+        engine_free(e);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_issue_deploy_reload, setup, teardown),
@@ -1400,6 +1415,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_dry_run_locked_corrupt, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_once_no_certificates, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_preloaded_pass, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_warm_up, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_reload_window, setup, teardown),
         };
         return cmocka_run_group_tests(tests, group_setup, group_teardown);
