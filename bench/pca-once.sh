@@ -10,6 +10,7 @@
 set -u
 : "${ACM_AGENT:?run through make bench}"
 : "${ABS_TOP_SRCDIR:?run through make bench}"
+: "${ABS_TOP_BUILDDIR:?run through make bench}"
 N=${BENCH_N:-1000}
 RUNS=${BENCH_RUNS:-21}
 RATE=${BENCH_RATE:-25}
@@ -51,8 +52,8 @@ echo "== machine"
 echo "nproc: $(nproc); CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1); kernel: $(uname -r)"
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (the machine may be shared)"
 echo "$("$ACM_AGENT" --version | head -n1); $(openssl version); $(curl --version | head -n1 | cut -d' ' -f1-2); emulator: $("$PY" --version) on the same machine"
-echo "method: wall time and peak RSS (\"Maximum resident set size\") from /usr/bin/time -v around one acm-agent process;"
-echo "        throttling from the emulator's call log (GET /calls) and the agent's --json summary"
+echo "method: (1) wall time and peak RSS (\"Maximum resident set size\") from /usr/bin/time -v around one acm-agent process;"
+echo "        throttling from the emulator's call log (GET /calls) and the agent's --json summary; (2) see below"
 
 emu_ctl POST /quota "{\"operation\": \"acm-pca:IssueCertificate\", \"per_second\": $RATE, \"burst\": $RATE}" >/dev/null
 echo

@@ -25,6 +25,10 @@ bench-acm: all
 .PHONY: bench-acm
 EXTRA_DIST += bench/acm-once.sh
 
+# the all-valid runs of bench-once and bench-acm (bench/once-lib.sh)
+noinst_PROGRAMS += bench/once-run
+bench_once_run_SOURCES = bench/once-run.c
+
 noinst_PROGRAMS += bench/keygen
 bench_keygen_SOURCES = bench/keygen.c
 bench_keygen_LDADD = $(AGENT_LIBS)

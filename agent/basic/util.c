@@ -214,7 +214,8 @@ int read_full_file(const char *path, size_t max, char **ret, size_t *ret_len) {
                         buf = nb;
                         cap = ncap;
                 }
-                k = read(fd, buf + len, cap - len - 1);
+                size_t want = cap - len - 1;
+                k = read(fd, buf + len, want);
                 if (k < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -225,6 +226,11 @@ int read_full_file(const char *path, size_t max, char **ret, size_t *ret_len) {
                 len += (size_t) k;
                 if (len > max)
                         return -EFBIG;
+                /* A short read that brings the size to what fstat said is
+                 * the end: no read(2) only to be told so (a thousand state
+                 * files a pass). A file that grew meanwhile is read on. */
+                if ((size_t) k < want && st.st_size > 0 && len == (size_t) st.st_size)
+                        break;
         }
         buf[len] = 0;
         if (ret_len)

@@ -39,7 +39,8 @@ int parse_mode(const char *s, mode_t *ret);
  * -EISDIR, anything else that is not a regular file (FIFO, socket, character
  * or block device) gives READ_FULL_FILE_NOT_REGULAR (-EBADFD), so callers can
  * say "not a regular file". Every read (O_NONBLOCK is moot for a regular file) is
- * bounded by max + 1 bytes in total. Returns 0 and sets *ret (caller frees;
+ * bounded by max + 1 bytes in total; a short read that reaches the size fstat
+ * reported ends it (a file that grew since is read on to its end). Returns 0 and sets *ret (caller frees;
  * wiped by the caller if secret) and *ret_len (may be NULL); -EFBIG when
  * larger than max, -errno on I/O errors.
  */

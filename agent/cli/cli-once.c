@@ -98,7 +98,10 @@ int cli_run_pass(const cli_options *o, const engine_options *eo_in) {
         int r;
 
         (void) engine_raise_fd_limit();
+        /* OpenSSL starts up meanwhile (the fingerprints need it) */
+        (void) engine_warm_up();
         r = cli_conf_load(o, &c);
+        engine_warm_up_wait();
         if (r < 0)
                 return EXIT_USAGE;
         eo.mode = ENGINE_ONCE;

@@ -424,7 +424,7 @@ static void check_output_dir(conf_ctx *x, conf_cert *cert, const cnode *n) {
         const cnode *at = conf_get(conf_get(n, "output"), "dir");
         const char *virt;
         struct stat st;
-        int r;
+        int r, sr;
 
         if (!at)
                 at = x->output_root ? x->output_root : n;
@@ -433,25 +433,39 @@ static void check_output_dir(conf_ctx *x, conf_cert *cert, const cnode *n) {
                 L->oom = true;
                 return;
         }
-        r = x->paths ? conf_path_canonical_cached(norm, x->paths, &canon) : conf_path_canonical(norm, &canon);
+        /* one lstat(2) of the directory for its canonical form and its
+         * type (a thousand certificates under one output_root) */
+        if (x->paths)
+                r = conf_path_canonical_stat(norm, x->paths, &canon, &st, &sr);
+        else {
+                r = conf_path_canonical(norm, &canon);
+                if (r >= 0)
+                        sr = stat(canon, &st) < 0 ? -errno : 0;
+        }
         if (r == -ENOMEM) {
                 L->oom = true;
                 return;
         }
+        if (r < 0)
+                sr = stat(norm, &st) < 0 ? -errno : 0;
         if (streq(norm, "/") || (canon && streq(canon, "/")))
                 conf_err_at(L, at, "path", "give the certificate a directory of its own, such as /etc/ssl/acm-agent/NAME",
                             "output.dir %s is the root directory '/'", cert->output.dir);
         else if ((virt = conf_path_virtual(norm)) || (canon && (virt = conf_path_virtual(canon))))
                 conf_err_at(L, at, "path", "write the files to a real file system, such as /etc/ssl/acm-agent/NAME",
                             "output.dir %s is inside %s (a virtual file system)", cert->output.dir, virt);
-        else if ((r = stat(canon ? canon : norm, &st) < 0 ? -errno : 0) == 0 && !S_ISDIR(st.st_mode))
+        else if (sr == 0 && !S_ISDIR(st.st_mode))
                 conf_err_at(L, at, "path", "name a directory (it is created when missing), or move the file away",
                             "output.dir %s exists and is %s, not a directory", cert->output.dir, file_kind_string(st.st_mode));
-        else if (r == -ENOTDIR)
+        else if (sr == -ENOTDIR)
                 conf_err_at(L, at, "path", "name a directory whose parents are directories",
                             "output.dir %s cannot be created: a parent of it is not a directory", cert->output.dir);
         free(cert->output.dir);
         cert->output.dir = TAKE_PTR(norm);
+        if (x->output_canon && canon) {
+                free(*x->output_canon);
+                *x->output_canon = TAKE_PTR(canon);
+        }
 }
 
 static void cert_finish(conf_ctx *x, conf_cert *cert, const cnode *n, bool issuer_ok) {

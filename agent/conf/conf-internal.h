@@ -7,6 +7,7 @@
  * agent/conf/ includes this except the loader's own unit tests.
  */
 #include <stdbool.h>
+#include <sys/stat.h>
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -190,6 +191,8 @@ typedef struct conf_ctx {
         const cnode *output_root;  /* where output_root was set (top level or defaults), or NULL */
         size_t n_reloaders, alloc_reloaders;   /* of c->reloaders */
         conf_path_cache *paths;    /* output directories' parents, resolved once */
+        char **output_canon;       /* when not NULL: the canonical output.dir of the certificate
+                                    * conf_cert_parse() just made, or NULL (the caller frees it) */
 } conf_ctx;
 
 /* The keys of a certificate entry (also what `defaults:` may hold, except name). */
@@ -263,6 +266,16 @@ int conf_path_canonical(const char *p, char **ret);
  * the cache.
  */
 int conf_path_canonical_cached(const char *p, conf_path_cache *cache, char **ret);
+
+/*
+ * conf_path_canonical_cached(), and what stat(2) of the canonical path
+ * says, in *ret_stat_r: 0 with *ret_st filled, or -errno (-ENOENT: it does
+ * not exist, -ENOTDIR: a parent is not a directory). When the last
+ * component is no symlink that is the lstat(2) the lookup made (the same
+ * file: the parents are resolved); a symlink is followed by a stat(2) of
+ * its own. Both outputs are set only when 0 is returned.
+ */
+int conf_path_canonical_stat(const char *p, conf_path_cache *cache, char **ret, struct stat *ret_st, int *ret_stat_r);
 void conf_path_cache_done(conf_path_cache *cache);
 
 /* "/proc", "/sys" or "/dev" when normalised path p is that or below it; NULL otherwise. */

@@ -383,7 +383,8 @@ int conf_load_with(const char *path, const conf_load_options *o, conf **ret, con
         add_doc(ld, path, path, NULL);
         root = ld->docs[0].root;
         const char *mainf = ld->mainf = L.n_files ? L.files[0] : path;
-        conf_ctx x = { .L = &L, .c = c, .paths = &pcache };
+        _cleanup_(freep) char *output_canon = NULL;
+        conf_ctx x = { .L = &L, .c = c, .paths = &pcache, .output_canon = &output_canon };
         c->daemon = (conf_daemon) { .reload_debounce = 5, .acm_poll_interval = 6 * 3600, .dns_recheck_interval = 86400 };
 
         /* Top-level sections of the main file. */
@@ -538,6 +539,7 @@ int conf_load_with(const char *path, const conf_load_options *o, conf **ret, con
                                        "more than %d certificates", CONF_MAX_CERTS);
                                 break;
                         }
+                        output_canon = (free(output_canon), NULL);
                         conf_cert *cert = conf_cert_parse(&x, list->items[i]);
                         if (!cert)
                                 continue;
@@ -550,11 +552,16 @@ int conf_load_with(const char *path, const conf_load_options *o, conf **ret, con
                          * /X/b/../a and /L/a where /L links to /X are one directory. */
                         const char *cn = NULL;
                         if (cert->output.dir) {
-                                r = conf_path_canonical_cached(cert->output.dir, &pcache, &canon[c->n_certs]);
-                                if (r == -ENOMEM)
-                                        L.oom = true;
-                                else if (r < 0)
-                                        canon[c->n_certs] = strdup(cert->output.dir);
+                                if (output_canon)
+                                        /* what the certificate's own checks found */
+                                        canon[c->n_certs] = TAKE_PTR(output_canon);
+                                else {
+                                        r = conf_path_canonical_cached(cert->output.dir, &pcache, &canon[c->n_certs]);
+                                        if (r == -ENOMEM)
+                                                L.oom = true;
+                                        else if (r < 0)
+                                                canon[c->n_certs] = strdup(cert->output.dir);
+                                }
                                 cn = canon[c->n_certs];
                         }
                         /* names and output directories are unique: the

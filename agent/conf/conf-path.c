@@ -100,6 +100,18 @@ int conf_path_canonical(const char *p, char **ret) {
 }
 
 int conf_path_canonical_cached(const char *p, conf_path_cache *cache, char **ret) {
+        struct stat st;
+        int sr;
+
+        return conf_path_canonical_stat(p, cache, ret, &st, &sr);
+}
+
+/* stat(2) of p as 0 or -errno, into *st. */
+static int stat_r(const char *p, struct stat *st) {
+        return stat(p, st) < 0 ? -errno : 0;
+}
+
+int conf_path_canonical_stat(const char *p, conf_path_cache *cache, char **ret, struct stat *ret_st, int *ret_stat_r) {
         _cleanup_(freep) char *n = NULL, *full = NULL;
         struct stat st;
         char *slash;
@@ -109,8 +121,15 @@ int conf_path_canonical_cached(const char *p, conf_path_cache *cache, char **ret
         if (r < 0)
                 return r;
         slash = strrchr(n, '/');
-        if (!slash || slash == n)
-                return conf_path_canonical(n, ret);   /* "/" or "/x": nothing to share */
+        if (!slash || slash == n) {
+                /* "/" or "/x": nothing to share */
+                r = conf_path_canonical(n, &full);
+                if (r < 0)
+                        return r;
+                *ret_stat_r = stat_r(full, ret_st);
+                *ret = TAKE_PTR(full);
+                return 0;
+        }
         *slash = 0;
         if (!cache->parent || !streq(cache->parent, n)) {
                 _cleanup_(freep) char *parent = strdup(n), *canon = NULL;
@@ -129,8 +148,18 @@ int conf_path_canonical_cached(const char *p, conf_path_cache *cache, char **ret
                 return -ENOMEM;
         /* the parent's symlinks are resolved; the last component only
          * matters when it is a symlink itself */
-        if (lstat(full, &st) == 0 && S_ISLNK(st.st_mode))
-                return conf_path_canonical(n, ret);
+        r = lstat(full, &st) < 0 ? -errno : 0;
+        if (r == 0 && S_ISLNK(st.st_mode)) {
+                free(full);
+                full = NULL;
+                r = conf_path_canonical(n, &full);
+                if (r < 0)
+                        return r;
+                r = stat_r(full, &st);
+        }
+        *ret_stat_r = r;
+        if (r == 0)
+                *ret_st = st;
         *ret = TAKE_PTR(full);
         return 0;
 }

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,14 +139,53 @@ static void sha256_fetch(void) {
         sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
 }
 
-int engine_fingerprint(const conf_cert *c, bool deploy, char ret[static 33]) {
+const EVP_MD *engine_sha256(void) {
         static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+        (void) pthread_once(&once, sha256_fetch);
+        return sha256;
+}
+
+static pthread_t warm_thread;
+static bool warm_running;
+
+static void *warm_main(void *userdata _unused_) {
+        (void) engine_sha256();
+        return NULL;
+}
+
+int engine_warm_up(void) {
+        sigset_t all, old;
+        int r;
+
+        if (warm_running)
+                return 0;
+        sigfillset(&all);
+        r = -pthread_sigmask(SIG_SETMASK, &all, &old);
+        if (r < 0)
+                return r;
+        r = -pthread_create(&warm_thread, NULL, warm_main, NULL);
+        (void) pthread_sigmask(SIG_SETMASK, &old, NULL);
+        if (r < 0)
+                return r;
+        warm_running = true;
+        return 0;
+}
+
+void engine_warm_up_wait(void) {
+        if (!warm_running)
+                return;
+        (void) pthread_join(warm_thread, NULL);
+        warm_running = false;
+}
+
+int engine_fingerprint(const conf_cert *c, bool deploy, char ret[static 33]) {
+        const EVP_MD *md_sha256 = engine_sha256();
         unsigned char md[EVP_MAX_MD_SIZE];
         unsigned len = 0;
         fp f = { .ok = true };
 
-        (void) pthread_once(&once, sha256_fetch);
-        if (!sha256)
+        if (!md_sha256)
                 return -EIO;
         if (deploy)
                 deploy_fields(&f, c);
@@ -155,7 +195,7 @@ int engine_fingerprint(const conf_cert *c, bool deploy, char ret[static 33]) {
                 free(f.buf);
                 return -ENOMEM;
         }
-        f.ok = EVP_Digest(f.buf, f.len, md, &len, sha256, NULL) == 1 && len >= 16;
+        f.ok = EVP_Digest(f.buf, f.len, md, &len, md_sha256, NULL) == 1 && len >= 16;
         free(f.buf);
         if (!f.ok)
                 return -EIO;

@@ -119,6 +119,11 @@ struct machine {
         int pre_r;
         cert_state *pre_st;
         char *pre_err;
+        /* and which version was current just after (deploy_current_peek()),
+         * taken by the decision that follows that load, dropped after it */
+        bool pre_cur_ready;
+        int pre_cur_r;
+        char *pre_cur_id;
 };
 
 struct engine {
@@ -209,6 +214,8 @@ const char *machine_fingerprint(machine *m, bool deploy);
  * new certificate (deploy = false: names, subject, key, issuer) or a new
  * deploy (deploy = true: output, reload targets) when they change. */
 int engine_fingerprint(const conf_cert *c, bool deploy, char ret[static 33]);
+/* SHA-256, fetched once per process (thread-safe); NULL when OpenSSL has none. */
+const EVP_MD *engine_sha256(void);
 
 /* engine-persist.c */
 typedef struct persist_request {

@@ -189,6 +189,11 @@ const char *machine_fingerprint(machine *m, bool deploy) {
 
 /* ---- loading ---- */
 
+static void pre_cur_drop(machine *m) {
+        m->pre_cur_ready = false;
+        m->pre_cur_id = (free(m->pre_cur_id), NULL);
+}
+
 int machine_load(machine *m, char **ret_error) {
         _cleanup_(cert_state_freep) cert_state *st = NULL;
         void *is = NULL;
@@ -200,8 +205,11 @@ int machine_load(machine *m, char **ret_error) {
                 r = m->pre_r;
                 st = TAKE_PTR(m->pre_st);
                 *ret_error = TAKE_PTR(m->pre_err);
-        } else
+        } else {
+                /* what was read ahead goes with the state read ahead only */
+                pre_cur_drop(m);
                 r = store_load(state_dir(m), m->name, &st, ret_error);
+        }
         if (r == -ENOENT) {
                 st = cert_state_new();
                 if (!st)
@@ -265,8 +273,16 @@ static void decide(machine *m, sched_decision *d) {
         };
         if (st->served.serial && in.deploys) {
                 _cleanup_(freep) char *id = NULL;
-                have_current = deploy_current_peek(&m->cert->output, &id) >= 0 &&
-                               (!st->served.version || streq(id, st->served.version));
+                int r;
+                if (m->pre_cur_ready) {
+                        /* read on a worker right after the state this
+                         * decision is made on (engine_run_once) */
+                        m->pre_cur_ready = false;
+                        r = m->pre_cur_r;
+                        id = TAKE_PTR(m->pre_cur_id);
+                } else
+                        r = deploy_current_peek(&m->cert->output, &id);
+                have_current = r >= 0 && (!st->served.version || streq(id, st->served.version));
         }
         in.have_current = have_current;
         if (st->served.serial && st->issued_for && (fp = machine_fingerprint(m, false)))
@@ -1343,6 +1359,7 @@ void machine_wake(machine *m) {
                                  ? m->cert->schedule.renew_fraction : 0.33);
         }
         decide(m, &d);
+        pre_cur_drop(m);  /* not asked for: a later decision reads for itself */
         if (e->opts.dry_run) {
                 set_owned(&m->plan, describe_plan(m, &d));
                 m->action = ENGINE_ACTION_NONE;
@@ -1446,6 +1463,7 @@ machine *machine_free(machine *m) {
         cert_state_free(m->st);
         cert_state_free(m->pre_st);
         free(m->pre_err);
+        free(m->pre_cur_id);
         conf_gen_unref(m->cref);
         conf_gen_unref(m->next_cref);
         free(m->revoked_version);

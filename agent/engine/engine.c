@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -223,7 +224,7 @@ static void host_id_make(const char *machine_id, char out[static 17]) {
                 return;
         /* an application-specific hash: the machine id itself stays private */
         _cleanup_(freep) char *s = strprintf("acm-agent:%s", machine_id);
-        if (s && EVP_Digest(s, strlen(s), md, &len, EVP_sha256(), NULL) == 1 && len >= 8)
+        if (s && engine_sha256() && EVP_Digest(s, strlen(s), md, &len, engine_sha256(), NULL) == 1 && len >= 8)
                 hex_encode(md, 8, out);
 }
 
@@ -455,120 +456,188 @@ void engine_rearm(engine *e) {
 /*
  * Reading a thousand state files is most of a pass that finds nothing to do
  * (the JSON parse dominates). With more than PRELOAD_MIN certificates and
- * more than one CPU, the machines after the first share are handed in
- * chunks to workers that only read and parse (store_load()) and compute
- * the fingerprints of the (immutable) settings, nothing else;
- * each chunk's machines are BUSY_LOAD until its done callback, on the loop,
- * gives them their state and wakes them. The loop reads the first share
- * itself meanwhile.
+ * more than one CPU, helpers on workers and the loop share the reading:
+ * each claims the next PRELOAD_CHUNK machines from one cursor until none
+ * are left, so whoever is faster reads more and all finish together. A
+ * helper only reads: the state (store_load()), the fingerprints of the
+ * (immutable) settings and, when a certificate is served, which version
+ * is current (deploy_current_peek()); nothing else, and it never touches a
+ * machine. The loop reads and wakes the machines it claims itself; a chunk
+ * a helper filled is handed to its machines (BUSY_LOAD until then) as soon
+ * as the loop is free: after its own claims, and when a helper finishes.
  */
 #define PRELOAD_MIN 64
-#define PRELOAD_MAX_CHUNKS 4
+#define PRELOAD_MAX_THREADS 4
+#define PRELOAD_CHUNK 8
+
+static size_t min_size(size_t a, size_t b) {
+        return a < b ? a : b;
+}
+
+typedef struct preload_item {
+        const char *name;          /* the machine's name and settings (immutable while BUSY_LOAD) */
+        const conf_cert *cert;
+        int r;                     /* store_load() */
+        cert_state *st;
+        char *err;
+        char fp[2][33];            /* issue, deploy; fp[0][0] == 0: not computed */
+        bool cur_read;             /* cur_r, cur_id: deploy_current_peek() */
+        int cur_r;
+        char *cur_id;
+} preload_item;
 
 typedef struct preload_job {
         engine *e;
         char *state_dir;
-        size_t n;
-        machine **ms;          /* on the loop only */
-        const char **names;    /* the machines' names (immutable while BUSY_LOAD) */
-        const conf_cert **certs;  /* and settings, for their fingerprints */
-        char (*fp)[2][33];
-        cert_state **st;
-        char **err;
-        int *r;
+        size_t n;                  /* e->machines[0..n) */
+        preload_item *items;
+        atomic_size_t next;        /* the first machine nobody has claimed */
+        atomic_bool *filled;       /* per chunk: a helper read it (release; acquire before use) */
+        bool *taken;               /* per chunk, loop only: its machines have their state */
+        unsigned n_running;        /* loop only: helper jobs whose done callback has not run */
 } preload_job;
 
+static void preload_item_done(preload_item *it) {
+        it->st = cert_state_free(it->st);
+        it->err = (free(it->err), NULL);
+        it->cur_id = (free(it->cur_id), NULL);
+}
+
 static void preload_job_free(preload_job *j) {
-        for (size_t i = 0; i < j->n; i++) {
-                cert_state_free(j->st[i]);
-                free(j->err[i]);
-        }
+        for (size_t i = 0; i < j->n; i++)
+                preload_item_done(&j->items[i]);
         free(j->state_dir);
-        free(j->ms);
-        free(j->names);
-        free(j->certs);
-        free(j->fp);
-        free(j->st);
-        free(j->err);
-        free(j->r);
+        free(j->items);
+        free(j->filled);
+        free(j->taken);
         free(j);
+}
+
+/* The first machine of the next unclaimed chunk; >= j->n when none is left. */
+static size_t preload_claim(preload_job *j) {
+        return atomic_fetch_add_explicit(&j->next, PRELOAD_CHUNK, memory_order_relaxed);
 }
 
 static int preload_run(void *arg) {
         preload_job *j = arg;
-        for (size_t i = 0; i < j->n; i++) {
-                j->r[i] = store_load(j->state_dir, j->names[i], &j->st[i], &j->err[i]);
-                if (engine_fingerprint(j->certs[i], false, j->fp[i][0]) < 0 ||
-                    engine_fingerprint(j->certs[i], true, j->fp[i][1]) < 0)
-                        j->fp[i][0][0] = 0;
+
+        for (size_t from; (from = preload_claim(j)) < j->n;) {
+                size_t to = min_size(from + PRELOAD_CHUNK, j->n);
+                for (size_t i = from; i < to; i++) {
+                        preload_item *it = &j->items[i];
+                        it->r = store_load(j->state_dir, it->name, &it->st, &it->err);
+                        if (engine_fingerprint(it->cert, false, it->fp[0]) < 0 ||
+                            engine_fingerprint(it->cert, true, it->fp[1]) < 0)
+                                it->fp[0][0] = 0;
+                        if (it->r >= 0 && it->st->served.serial) {
+                                it->cur_r = deploy_current_peek(&it->cert->output, &it->cur_id);
+                                it->cur_read = true;
+                        }
+                }
+                atomic_store_explicit(&j->filled[from / PRELOAD_CHUNK], true, memory_order_release);
         }
         return 0;
+}
+
+/* Gives the machines of every chunk a helper has filled what was read, and
+ * wakes them. */
+static void preload_hand_over(preload_job *j) {
+        for (size_t c = 0; c * PRELOAD_CHUNK < j->n; c++) {
+                size_t from = c * PRELOAD_CHUNK, to = min_size(from + PRELOAD_CHUNK, j->n);
+                if (j->taken[c] || !atomic_load_explicit(&j->filled[c], memory_order_acquire))
+                        continue;
+                j->taken[c] = true;
+                for (size_t i = from; i < to; i++) {
+                        preload_item *it = &j->items[i];
+                        machine *m = j->e->machines[i];
+                        m->pre_ready = true;
+                        m->pre_r = it->r;
+                        m->pre_st = TAKE_PTR(it->st);
+                        m->pre_err = TAKE_PTR(it->err);
+                        m->pre_cur_ready = it->cur_read;
+                        m->pre_cur_r = it->cur_r;
+                        m->pre_cur_id = TAKE_PTR(it->cur_id);
+                        if (it->fp[0][0]) {
+                                memcpy(m->fp_issue, it->fp[0], sizeof(m->fp_issue));
+                                memcpy(m->fp_deploy, it->fp[1], sizeof(m->fp_deploy));
+                                m->fp_for = m->cert;
+                        }
+                        m->busy = BUSY_NONE;
+                }
+                for (size_t i = from; i < to; i++)
+                        machine_wake(j->e->machines[i]);
+        }
 }
 
 static void preload_done(int r, void *arg) {
         preload_job *j = arg;
 
-        if (r != -ECANCELED) {
-                for (size_t i = 0; i < j->n; i++) {
-                        machine *m = j->ms[i];
-                        m->pre_ready = true;
-                        m->pre_r = j->r[i];
-                        m->pre_st = TAKE_PTR(j->st[i]);
-                        m->pre_err = TAKE_PTR(j->err[i]);
-                        if (j->fp[i][0][0]) {
-                                memcpy(m->fp_issue, j->fp[i][0], sizeof(m->fp_issue));
-                                memcpy(m->fp_deploy, j->fp[i][1], sizeof(m->fp_deploy));
-                                m->fp_for = m->cert;
-                        }
-                        m->busy = BUSY_NONE;
-                }
-                for (size_t i = 0; i < j->n; i++)
-                        machine_wake(j->ms[i]);
-        }
-        preload_job_free(j);
+        /* -ECANCELED: the engine is being freed, the machines with it */
+        if (r != -ECANCELED)
+                preload_hand_over(j);
+        if (--j->n_running == 0)
+                preload_job_free(j);
 }
 
-/* Submits the machines after the first share to workers, in chunks, each
- * BUSY_LOAD until its chunk is read. Whatever cannot be submitted (out of
- * memory) stays with the loop. */
-static void preload(engine *e) {
+/* Starts helpers that read the states of e->machines (more than
+ * PRELOAD_MIN, more than one CPU) and returns their job, every machine
+ * BUSY_LOAD; NULL when the loop reads alone (no helper could be started:
+ * nothing is BUSY_LOAD). */
+static preload_job *preload_start(engine *e) {
         long ncpu = e->opts.load_threads ? (long) e->opts.load_threads : sysconf(_SC_NPROCESSORS_ONLN);
-        size_t chunks, share;
+        size_t n = e->n_machines, n_chunks = (n + PRELOAD_CHUNK - 1) / PRELOAD_CHUNK;
+        unsigned helpers;
         worker_pool *pool;
+        preload_job *j;
 
-        if (e->n_machines < PRELOAD_MIN || ncpu < 2 || engine_workers(e, &pool) < 0)
-                return;
-        chunks = (size_t) ncpu < PRELOAD_MAX_CHUNKS ? (size_t) ncpu : PRELOAD_MAX_CHUNKS;
-        share = (e->n_machines + chunks - 1) / chunks;
-        for (size_t from = share; from < e->n_machines; from += share) {
-                size_t n = e->n_machines - from < share ? e->n_machines - from : share;
-                preload_job *j = calloc(1, sizeof(*j));
-                if (!j)
-                        return;
-                *j = (preload_job) { .e = e, .n = n, .state_dir = strdup(e->cref->c->state_dir),
-                                     .ms = calloc(n, sizeof(machine *)), .names = calloc(n, sizeof(char *)),
-                                     .certs = calloc(n, sizeof(conf_cert *)), .fp = calloc(n, sizeof(*j->fp)),
-                                     .st = calloc(n, sizeof(cert_state *)), .err = calloc(n, sizeof(char *)),
-                                     .r = calloc(n, sizeof(int)) };
-                if (!j->state_dir || !j->ms || !j->names || !j->certs || !j->fp || !j->st || !j->err || !j->r) {
-                        j->n = 0;
-                        preload_job_free(j);
-                        return;
-                }
-                for (size_t i = 0; i < n; i++) {
-                        j->ms[i] = e->machines[from + i];
-                        j->names[i] = j->ms[i]->name;
-                        j->certs[i] = j->ms[i]->cert;
-                        j->ms[i]->busy = BUSY_LOAD;
-                }
-                if (worker_pool_submit(pool, preload_run, preload_done, j) < 0) {
-                        for (size_t i = 0; i < n; i++)
-                                j->ms[i]->busy = BUSY_NONE;
-                        j->n = 0;
-                        preload_job_free(j);
-                        return;
-                }
+        if (n < PRELOAD_MIN || ncpu < 2 || engine_workers(e, &pool) < 0)
+                return NULL;
+        helpers = (unsigned) min_size((size_t) ncpu, PRELOAD_MAX_THREADS) - 1;
+        j = calloc(1, sizeof(*j));
+        if (!j)
+                return NULL;
+        *j = (preload_job) { .e = e, .n = n, .state_dir = strdup(e->cref->c->state_dir),
+                             .items = calloc(n, sizeof(preload_item)), .filled = calloc(n_chunks, sizeof(atomic_bool)),
+                             .taken = calloc(n_chunks, sizeof(bool)) };
+        if (!j->state_dir || !j->items || !j->filled || !j->taken) {
+                preload_job_free(j);
+                return NULL;
         }
+        atomic_init(&j->next, 0);
+        for (size_t c = 0; c < n_chunks; c++)
+                atomic_init(&j->filled[c], false);
+        for (size_t i = 0; i < n; i++) {
+                j->items[i] = (preload_item) { .name = e->machines[i]->name, .cert = e->machines[i]->cert };
+                e->machines[i]->busy = BUSY_LOAD;
+        }
+        for (unsigned k = 0; k < helpers; k++) {
+                if (worker_pool_submit(pool, preload_run, preload_done, j) < 0)
+                        break;
+                j->n_running++;
+        }
+        if (j->n_running == 0) {
+                for (size_t i = 0; i < n; i++)
+                        e->machines[i]->busy = BUSY_NONE;
+                preload_job_free(j);
+                return NULL;
+        }
+        return j;
+}
+
+/* The loop's part: it claims chunks as the helpers do, and wakes (reads)
+ * their machines itself; then hands over what the helpers filled so far.
+ * j may be freed when this returns (by the helpers' done callbacks,
+ * which run only from the loop). */
+static void preload_loop_share(engine *e, preload_job *j) {
+        for (size_t from; e->running && (from = preload_claim(j)) < j->n;) {
+                size_t to = min_size(from + PRELOAD_CHUNK, j->n);
+                j->taken[from / PRELOAD_CHUNK] = true;
+                for (size_t i = from; i < to; i++)
+                        e->machines[i]->busy = BUSY_NONE;
+                for (size_t i = from; i < to && e->running; i++)
+                        machine_wake(e->machines[i]);
+        }
+        preload_hand_over(j);
 }
 
 int engine_run_once(engine *e) {
@@ -580,10 +649,11 @@ int engine_run_once(engine *e) {
         e->n_unsettled = e->n_machines;
         for (size_t i = 0; i < e->n_machines; i++)
                 e->machines[i]->settled = false;
-        preload(e);
-        /* the first share, and whatever a failed submit left to the loop */
-        for (size_t i = 0; i < e->n_machines && e->running; i++)
-                if (e->machines[i]->busy != BUSY_LOAD)
+        preload_job *j = preload_start(e);
+        if (j)
+                preload_loop_share(e, j);
+        else
+                for (size_t i = 0; i < e->n_machines && e->running; i++)
                         machine_wake(e->machines[i]);
         once_check_done(e);  /* no certificates, or a filter that matched none */
         if (!e->running)

@@ -211,3 +211,17 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(engine *, engine_free);
 /* Raises RLIMIT_NOFILE's soft limit to the hard limit (1000 certificates
  * need locks, state files and connections). Returns 0 or -errno. */
 int engine_raise_fd_limit(void);
+
+/*
+ * Starts, on a thread of its own, what the first digest of a pass would
+ * otherwise do on the loop before any state can be judged: OpenSSL's
+ * initialisation (its configuration file, the default provider) and the
+ * fetch of SHA-256 that fingerprints and the host id use (a few ms). Call
+ * it before reading the configuration and engine_warm_up_wait() after,
+ * whatever came of the reading, from the same thread; the thread has every
+ * signal blocked. Returns 0, or -errno when no thread could be started
+ * (nothing is lost: the first digest does the work then).
+ */
+int engine_warm_up(void);
+/* Waits for the thread engine_warm_up() started; nothing when none runs. */
+void engine_warm_up_wait(void);

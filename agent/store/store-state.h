@@ -151,7 +151,9 @@ int cert_state_to_text(const cert_state *s, char **ret);
 int cert_state_from_text(const char *text, size_t len, cert_state **ret, char **ret_error);
 
 /* RFC 3339 UTC helpers ("2026-11-23T00:30:00Z"). format: buf >= 21 bytes,
- * returns buf or NULL; parse returns 0 or -EINVAL. */
+ * returns buf or NULL. parse takes exactly the form format writes (20
+ * bytes, two-digit fields, "T" and "Z", a real date, seconds 00-59) and
+ * returns 0, or -EINVAL for anything else (*ret is not touched). */
 char *state_format_time(time_t t, char *buf, size_t len);
 int state_parse_time(const char *s, time_t *ret);
 

@@ -178,6 +178,38 @@ static void test_url_check_host(void **state) {
         assert_non_null(strstr(url_check_host("http://localhost:x@evil.example/", URL_HTTP_ECS), "user name"));
 }
 
+/* Every size reads whole, around the first buffer's 4096 bytes too, and a
+ * file whose size fstat does not know (/proc) is read to its end. */
+static void test_read_full_file_sizes(void **state) {
+        (void) state;
+        static const size_t sizes[] = { 0, 1, 667, 4093, 4094, 4095, 4096, 4097, 10000, 70000 };
+        char dir[] = "/tmp/acm-test-XXXXXX";
+        _cleanup_(freep) char *path = NULL, *want = malloc(70000);
+        char *data = NULL;
+        size_t len;
+
+        assert_non_null(want);
+        assert_non_null(mkdtemp(dir));
+        path = path_join(dir, "f");
+        for (size_t i = 0; i < 70000; i++)
+                want[i] = (char) ('a' + i % 26);
+        for (size_t i = 0; i < ELEMENTSOF(sizes); i++) {
+                assert_int_equal(write_file_atomic(path, want, sizes[i], 0600, (uid_t) -1, (gid_t) -1), 0);
+                assert_int_equal(read_full_file(path, 1 << 20, &data, &len), 0);
+                assert_int_equal(len, sizes[i]);
+                assert_memory_equal(data, want, sizes[i]);
+                assert_int_equal(data[len], 0);
+                free(TAKE_PTR(data));
+                assert_int_equal(read_full_file(path, sizes[i], &data, &len), 0);
+                free(TAKE_PTR(data));
+        }
+        assert_int_equal(read_full_file("/proc/self/status", 1 << 20, &data, &len), 0);
+        assert_true(len > 0 && strlen(data) == len && data[len - 1] == '\n');
+        free(data);
+        assert_int_equal(unlink(path), 0);
+        assert_int_equal(rmdir(dir), 0);
+}
+
 static void test_read_full_file_special(void **state) {
         char dir[] = "/tmp/acm-test-XXXXXX";
         _cleanup_(freep) char *fifo = NULL, *sock = NULL, *reg = NULL, *data = NULL;
@@ -435,6 +467,7 @@ int main(void) {
                 cmocka_unit_test(test_parse_mode),     cmocka_unit_test(test_parse_numbers),
                 cmocka_unit_test(test_atomic_write),   cmocka_unit_test(test_clock),
                 cmocka_unit_test(test_url_check_host), cmocka_unit_test(test_read_full_file_special),
+                cmocka_unit_test(test_read_full_file_sizes),
                 cmocka_unit_test(test_modes_ignore_umask), cmocka_unit_test(test_temp_files),
                 cmocka_unit_test(test_atomic_write_temp_name), cmocka_unit_test(test_array_reserve),
                 cmocka_unit_test(test_escape_control), cmocka_unit_test(test_log_escapes),

@@ -1359,7 +1359,8 @@ static void test_output_dir_canonical(void **state) {
 
 /* The cached form (one parent kept) gives what conf_path_canonical() gives,
  * whatever the order: a symlinked parent, a symlink as the last component,
- * parts that do not exist, a child of "/", a parent that changes. */
+ * parts that do not exist, a child of "/", a parent that changes; and
+ * conf_path_canonical_stat() says what stat(2) of that path says. */
 static void test_path_canonical_cached(void **state) {
         (void) state;
         _cleanup_(freep) char *dir = new_dir();
@@ -1371,19 +1372,40 @@ static void test_path_canonical_cached(void **state) {
         assert_int_equal(mkdir(x, 0755), 0);
         assert_int_equal(symlink("real", link), 0);
         assert_int_equal(symlink("x", y), 0);
+        _cleanup_(freep) char *file = path_join(real, "file"), *flink = path_join(real, "flink");
+        _cleanup_(fclosep) FILE *f = fopen(file, "w");
+        assert_non_null(f);
+        assert_int_equal(symlink("file", flink), 0);
         const char *rel[] = { "real/x", "real/y", "real/none", "link/x", "link/y", "link/none/deeper", "real/x/",
-                              "real//x/../y", "none/a", "none/b", "real/x" };
+                              "real//x/../y", "none/a", "none/b", "real/x", "real/file", "real/flink",
+                              "real/file/below", "link/flink" };
         for (size_t i = 0; i < ELEMENTSOF(rel); i++) {
-                _cleanup_(freep) char *p = strprintf("%s/%s", dir, rel[i]), *a = NULL, *b = NULL;
+                _cleanup_(freep) char *p = strprintf("%s/%s", dir, rel[i]), *a = NULL, *b = NULL, *c = NULL;
+                struct stat sa, sc = {};
+                int ra, rc = 1;
                 assert_int_equal(conf_path_canonical(p, &a), 0);
                 assert_int_equal(conf_path_canonical_cached(p, &cache, &b), 0);
                 assert_string_equal(a, b);
+                /* the stat that comes with it is stat(2) of the canonical path */
+                assert_int_equal(conf_path_canonical_stat(p, &cache, &c, &sc, &rc), 0);
+                assert_string_equal(a, c);
+                ra = stat(a, &sa) < 0 ? -errno : 0;
+                assert_int_equal(rc, ra);
+                if (ra == 0) {
+                        assert_int_equal(sc.st_ino, sa.st_ino);
+                        assert_int_equal(sc.st_mode, sa.st_mode);
+                }
         }
         for (const char *const *p = (const char *const[]) { "/", "/tmp", "/nonexistent-acm-agent", NULL }; *p; p++) {
-                _cleanup_(freep) char *a = NULL, *b = NULL;
+                _cleanup_(freep) char *a = NULL, *b = NULL, *c = NULL;
+                struct stat sa, sc = {};
+                int rc = 1;
                 assert_int_equal(conf_path_canonical(*p, &a), 0);
                 assert_int_equal(conf_path_canonical_cached(*p, &cache, &b), 0);
                 assert_string_equal(a, b);
+                assert_int_equal(conf_path_canonical_stat(*p, &cache, &c, &sc, &rc), 0);
+                assert_string_equal(a, c);
+                assert_int_equal(rc, stat(a, &sa) < 0 ? -errno : 0);
         }
         conf_path_cache_done(&cache);
 }

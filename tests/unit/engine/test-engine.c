@@ -1286,8 +1286,9 @@ static void test_once_no_certificates(void **s _unused_) {
 
 /* A pass over more certificates than PRELOAD_MIN reads the states ahead on
  * workers: the same results as the loop alone (nothing to do, no issuer
- * call), a corrupt state in a worker's share fails that certificate alone
- * with the loader's message, and a dry run plans from preloaded states. */
+ * call), a removed output directory is deployed again whoever read its
+ * state, a corrupt state fails that certificate alone with the loader's
+ * message, and a dry run plans from preloaded states. */
 static void test_preloaded_pass(void **s _unused_) {
         enum { N = 100 };
         static char bufs[N][8];
@@ -1322,7 +1323,28 @@ static void test_preloaded_pass(void **s _unused_) {
                 engine_free(e);
         }
 
-        /* c090 is in the last worker's share */
+        /* whoever reads a state, the deployed version is checked: every
+         * seventh output directory removed is restored from the served
+         * certificate, without AWS */
+        for (unsigned threads = 2; threads <= 4; threads += 2) {
+                for (int i = 0; i < N; i += 7) {
+                        char cmd[400];
+                        snprintf(cmd, sizeof(cmd), "rm -rf '%s/out/%s'", root, names[i]);
+                        assert_int_equal(system(cmd), 0);
+                }
+                e = once(&(engine_options) { .load_threads = threads });
+                assert_int_equal(fake.issues, N);
+                for (int i = 0; i < N; i++) {
+                        const engine_result *r = engine_result_get(e, (size_t) i);
+                        assert_null(r->error);
+                        assert_int_equal(r->changed, i % 7 == 0);
+                        snprintf(p, sizeof(p), "%s/out/%s/current", root, names[i]);
+                        assert_int_equal(access(p, F_OK), 0);
+                }
+                engine_free(e);
+        }
+
+        /* c090 is read by a helper or by the loop */
         snprintf(p, sizeof(p), "%s/certs/c090/state.json", state_dir);
         assert_int_equal(write_file_atomic(p, "{broken", 7, 0600, (uid_t) -1, (gid_t) -1), 0);
         e = once(&(engine_options) { .load_threads = 4 });
@@ -1451,6 +1473,21 @@ static int group_teardown(void **s _unused_) {
         return 0;
 }
 
+/* engine_warm_up: OpenSSL is set up on a thread of its own, joined by
+ * engine_warm_up_wait (again: nothing); a pass after it works as before. */
+static void test_warm_up(void **s _unused_) {
+        const char *names[] = { "a", NULL };
+
+        assert_int_equal(engine_warm_up(), 0);
+        assert_int_equal(engine_warm_up(), 0);  /* one thread at a time */
+        engine_warm_up_wait();
+        engine_warm_up_wait();
+        write_conf(names, NULL, false);
+        engine *e = once(NULL);
+        assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_ISSUED);
+        engine_free(e);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_issue_deploy_reload, setup, teardown),
@@ -1469,6 +1506,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_dry_run_locked_corrupt, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_once_no_certificates, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_preloaded_pass, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_warm_up, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_reload_window, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_cache_reload, setup, teardown),
         };

@@ -8,8 +8,10 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "basic/macro.h"
@@ -237,6 +239,47 @@ static void test_part_readers(void **st) {
         json_decref(o);
 }
 
+/* state_parse_time takes exactly what state_format_time writes, gives what
+ * timegm gives for it, and refuses what strptime let through. */
+static void test_parse_time(void **st _unused_) {
+        static const char *const bad[] = {
+                "", "2026-12-02T06:00:38", "2026-12-02T06:00:38z", "2026-12-02 06:00:38Z", "2026-12-02T06:00:38Z ",
+                " 2026-12-02T06:00:38Z", "2026-12-2T06:00:38Z", "2026-1-02T06:00:38Z", "2026-12-02T6:00:38Z",
+                "2026-12-02T06:00:38.5Z", "2026-12-02T06:00:38+00:00", "+026-12-02T06:00:38Z", "2026-00-02T06:00:38Z",
+                "2026-13-02T06:00:38Z", "2026-12-00T06:00:38Z", "2026-12-32T06:00:38Z", "2026-04-31T06:00:38Z",
+                "2026-02-29T06:00:38Z", "2100-02-29T06:00:38Z", "2026-12-02T24:00:00Z", "2026-12-02T06:60:00Z",
+                "2026-12-02T06:00:60Z", "2026-12-02T06:00:3aZ", "2026-12-02T06-00-38Z", "2026/12/02T06:00:38Z",
+        };
+        time_t t = 42;
+        char buf[32];
+
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                assert_int_equal(state_parse_time(bad[i], &t), -EINVAL);
+                assert_int_equal(t, 42);
+        }
+        assert_int_equal(state_parse_time(NULL, &t), -EINVAL);
+        assert_int_equal(state_parse_time("1970-01-01T00:00:00Z", &t), 0);
+        assert_int_equal(t, 0);
+        assert_int_equal(state_parse_time("2024-02-29T23:59:59Z", &t), 0);
+        assert_int_equal(t, 1709251199);
+        assert_int_equal(state_parse_time("2000-02-29T00:00:00Z", &t), 0);
+        assert_int_equal(t, 951782400);
+        assert_int_equal(state_parse_time("1969-12-31T23:59:59Z", &t), 0);
+        assert_int_equal(t, -1);
+        assert_int_equal(state_parse_time("9999-12-31T23:59:59Z", &t), 0);
+        assert_int_equal(t, (time_t) INT64_C(253402300799));
+        /* every day from 1900 to 2400 at a changing time of day, as
+         * state_format_time writes it and timegm reads it */
+        for (time_t u = -2208988800; u < INT64_C(13569465600); u += 86400 + 3607) {
+                struct tm tm = {};
+                assert_non_null(state_format_time(u, buf, sizeof(buf)));
+                assert_int_equal(state_parse_time(buf, &t), 0);
+                assert_int_equal(t, u);
+                assert_non_null(gmtime_r(&u, &tm));
+                assert_int_equal(timegm(&tm), t);
+        }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_roundtrip),
@@ -244,6 +287,7 @@ int main(void) {
                 cmocka_unit_test(test_corrupt),
                 cmocka_unit_test(test_phases),
                 cmocka_unit_test(test_part_readers),
+                cmocka_unit_test(test_parse_time),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
