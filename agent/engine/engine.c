@@ -930,6 +930,7 @@ engine *engine_free(engine *e) {
                 m->op = OP_NONE;
         }
         engine_reload_free(e);
+        machine_queue_drop(e);
         e->workers = worker_pool_free(e->workers);
         for (size_t i = 0; i < e->n_machines; i++)
                 machine_free(e->machines[i]);

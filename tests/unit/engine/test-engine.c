@@ -96,6 +96,7 @@ typedef enum fake_do {
         DO_HANG,         /* persist a token, then nothing until cancelled */
         DO_BAD_CERT,     /* a certificate for other names: verification fails */
         DO_HOOK_WAIT,    /* the pending_validation hook, then a long wait */
+        DO_HOLD,         /* persist a token, then nothing until cancelled (any number of machines) */
 } fake_do;
 
 typedef enum watch_do {
@@ -116,6 +117,8 @@ static struct {
         const conf *conf_seen;   /* machine_conf() at the last issue */
         machine *hung;           /* DO_HANG: the machine whose request never answers */
         void *hung_run;
+        int held;                /* DO_HOLD: requests that never answer */
+        int in_request, max_in_request;  /* issues started and not ended (cancelled) yet: now, at most */
         char seen_token_on_disk[64];
 } fake;
 
@@ -168,6 +171,7 @@ static int fake_expect(const conf_cert *cert, const void *state _unused_, cert_e
 typedef struct fake_run {
         machine *m;
         bool bad;
+        bool held;
 } fake_run;
 
 static void on_key(machine *m, EVP_PKEY *key, void *userdata);
@@ -184,6 +188,8 @@ static void fake_cancel(machine *m) {
                 fake.hung = NULL;
         if (r) {
                 fake.cancels++;
+                fake.in_request--;
+                fake.held -= r->held;
                 free(r);
                 machine_set_data(m, NULL);
         }
@@ -226,6 +232,11 @@ static void after_token(machine *m, void *userdata) {
                 fake.hung_run = run;
                 return;
         }
+        if (fake.next == DO_HOLD) {
+                run->held = true;
+                fake.held++;
+                return;
+        }
         machine_key(m, on_key, run);
 }
 
@@ -261,6 +272,8 @@ static int fake_issue(machine *m, issue_reason reason) {
         run->m = m;
         run->bad = fake.next == DO_BAD_CERT;
         machine_set_data(m, run);
+        if (++fake.in_request > fake.max_in_request)
+                fake.max_in_request = fake.in_request;
         if (!s->token && !(s->token = strdup("tok-1")))
                 return -ENOMEM;
         machine_persist(m, PHASE_REQUEST, after_token, run);
@@ -960,6 +973,86 @@ static void test_daemon_stop_mid_job(void **s _unused_) {
         daemon_end(e);
 }
 
+static bool held_reaches(void *arg) {
+        return fake.held >= *(int *) arg;
+}
+
+/* Runs the loop for usec of wall time. */
+static void run_for(uint64_t usec) {
+        uint64_t end = clock_now_usec() + usec;
+
+        while (clock_now_usec() < end)
+                assert_true(sd_event_run(loop, 10 * 1000) >= 0);
+}
+
+/* More certificates due than ENGINE_ISSUE_SLOTS: only that many start (a
+ * key, a request); the others wait, locked, without a byte on disk, and
+ * start as slots come free. A stop ends the waiting ones as never started;
+ * the restart resumes the started ones and issues the rest. */
+static void test_issue_slots(void **s _unused_) {
+        enum { N = ENGINE_ISSUE_SLOTS + 8 };
+        char names_buf[N][8];
+        const char *names[N + 1];
+        int slots = ENGINE_ISSUE_SLOTS, started = 0;
+        bool done = false;
+        engine *e;
+
+        for (int i = 0; i < N; i++) {
+                snprintf(names_buf[i], sizeof(names_buf[i]), "c%02d", i);
+                names[i] = names_buf[i];
+        }
+        names[N] = NULL;
+        write_conf(names, NULL, false);
+        fake.next = DO_HOLD;
+        e = daemon_start();
+        assert_true(run_until(held_reaches, &slots));
+        run_for(300 * 1000);  /* time for the others, were they started */
+        assert_int_equal(fake.held, ENGINE_ISSUE_SLOTS);
+        assert_int_equal(fake.issues, ENGINE_ISSUE_SLOTS);
+        for (int i = 0; i < N; i++) {
+                _cleanup_(cert_state_freep) cert_state *st = NULL;
+                _cleanup_(freep) char *err = NULL;
+                int r = store_load(state_dir, names[i], &st, &err);
+                if (r >= 0) {
+                        assert_int_equal(st->phase, PHASE_REQUEST);
+                        started++;
+                } else
+                        assert_int_equal(r, -ENOENT);
+        }
+        assert_int_equal(started, ENGINE_ISSUE_SLOTS);
+        engine_counts c;
+        engine_get_counts(e, &c);
+        assert_int_equal(c.busy, N);
+
+        engine_stop(e, stopped, &done);
+        assert_true(run_until(flag_set, &done));
+        assert_int_equal(fake.cancels, ENGINE_ISSUE_SLOTS);
+        daemon_end(e);
+
+        fake.next = DO_ISSUE;
+        fake.max_in_request = 0;
+        e = daemon_start();
+        assert_true(run_until(idle, e));
+        for (int i = 0; i < N; i++) {
+                _cleanup_(cert_state_freep) cert_state *st = state_of(names[i]);
+                assert_int_equal(st->phase, PHASE_VALID);
+        }
+        assert_int_equal(fake.resumes, ENGINE_ISSUE_SLOTS);
+        assert_int_equal(fake.issues, ENGINE_ISSUE_SLOTS + N);
+        assert_true(fake.max_in_request <= ENGINE_ISSUE_SLOTS);
+        daemon_end(e);
+
+        /* --once: the same bound, every certificate issued in the pass */
+        clock_set_offset(25 * DAY);
+        fake.max_in_request = 0;
+        e = once(NULL);
+        for (size_t i = 0; i < N; i++)
+                assert_int_equal(engine_result_get(e, i)->action, ENGINE_ACTION_RENEWED);
+        assert_int_equal(fake.issues, ENGINE_ISSUE_SLOTS + 2 * N);
+        assert_true(fake.max_in_request > 0 && fake.max_in_request <= ENGINE_ISSUE_SLOTS);
+        engine_free(e);
+}
+
 /* A configuration swapped while machines are in flight: the busy one
  * finishes with its old settings, then reconciles with the new ones (names
  * changed: a new certificate); a new certificate starts; a removed one stops
@@ -1372,6 +1465,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_daemon_watch_and_renew, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_once_watch_each_pass, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_daemon_stop_mid_job, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_issue_slots, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_daemon_reconfigure, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_redeploy, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_migration, setup, teardown),
