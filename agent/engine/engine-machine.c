@@ -482,6 +482,19 @@ static void unlock(machine *m) {
         m->lock_fd = safe_close(m->lock_fd);
 }
 
+/* Settled, a machine needs none of its certificates in memory: its next
+ * wake reads the state again (machine_load(), without them), and a step
+ * that needs one reads it from the store (version_pem()). Kept, a pass
+ * that issued a thousand held 2 MiB of PEM to its end. */
+static void drop_pems(cert_state *st) {
+        cert_version *vs[] = { &st->served, &st->previous, &st->pending };
+
+        for (size_t i = 0; i < ELEMENTSOF(vs); i++) {
+                vs[i]->cert_pem = (free(vs[i]->cert_pem), NULL);
+                vs[i]->chain_pem = (free(vs[i]->chain_pem), NULL);
+        }
+}
+
 static void settle(machine *m) {
         if (m->e->opts.mode == ENGINE_ONCE && m->validation_hook) {
                 /* the pass ends when every machine has settled, and its end
@@ -495,6 +508,8 @@ static void settle(machine *m) {
         m->op = OP_NONE;
         slot_release(m);
         m->sleep_timer = sd_event_source_disable_unref(m->sleep_timer);
+        if (m->st)
+                drop_pems(m->st);
         unlock(m);
         if (m->e->opts.mode != ENGINE_DAEMON)
                 m->wake_at = 0;
