@@ -24,7 +24,10 @@
 #include "store/store-keys.h"
 #include "store/store-state.h"
 
-#define ENGINE_WORKERS 8
+/* Worker threads: one per online CPU, within these bounds (engine.c:
+ * engine_workers()). */
+#define ENGINE_WORKERS_MIN 4
+#define ENGINE_WORKERS_MAX 8
 #define ENGINE_ONCE_WAIT_MAX_DEFAULT 300
 #define ENGINE_LOCKED_RETRY_SEC 60
 
