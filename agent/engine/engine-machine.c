@@ -166,9 +166,14 @@ static void admit(engine *e) {
         while (!e->stopping && e->queue_head && e->n_issuing < ENGINE_ISSUE_SLOTS) {
                 machine *m = e->queue_head;
                 queue_remove(e, m);
+                m->busy = BUSY_NONE;
+                if (m->removed) {
+                        /* no longer configured while it waited: never started */
+                        settle(m);
+                        continue;
+                }
                 m->issue_slot = true;
                 e->n_issuing++;
-                m->busy = BUSY_NONE;
                 start_issue(m, m->reason);
         }
 }

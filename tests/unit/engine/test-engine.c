@@ -117,7 +117,8 @@ static struct {
         const conf *conf_seen;   /* machine_conf() at the last issue */
         machine *hung;           /* DO_HANG: the machine whose request never answers */
         void *hung_run;
-        int held;                /* DO_HOLD: requests that never answer */
+        int held;                /* DO_HOLD: requests that never answer (until fake_release_held()) */
+        machine *held_m[64];
         int in_request, max_in_request;  /* issues started and not ended (cancelled) yet: now, at most */
         char seen_token_on_disk[64];
 } fake;
@@ -182,6 +183,16 @@ static void fake_release(void) {
         machine_key(m, on_key, TAKE_PTR(fake.hung_run));
 }
 
+/* The held requests answer now. */
+static void fake_release_held(void) {
+        while (fake.held > 0) {
+                machine *m = fake.held_m[--fake.held];
+                fake_run *run = machine_get_data(m);
+                run->held = false;
+                machine_key(m, on_key, run);
+        }
+}
+
 static void fake_cancel(machine *m) {
         fake_run *r = machine_get_data(m);
         if (m == fake.hung)
@@ -189,7 +200,12 @@ static void fake_cancel(machine *m) {
         if (r) {
                 fake.cancels++;
                 fake.in_request--;
-                fake.held -= r->held;
+                if (r->held)
+                        for (int i = 0; i < fake.held; i++)
+                                if (fake.held_m[i] == m) {
+                                        fake.held_m[i] = fake.held_m[--fake.held];
+                                        break;
+                                }
                 free(r);
                 machine_set_data(m, NULL);
         }
@@ -233,8 +249,9 @@ static void after_token(machine *m, void *userdata) {
                 return;
         }
         if (fake.next == DO_HOLD) {
+                assert_true(fake.held < (int) ELEMENTSOF(fake.held_m));
                 run->held = true;
-                fake.held++;
+                fake.held_m[fake.held++] = m;
                 return;
         }
         machine_key(m, on_key, run);
@@ -1053,6 +1070,45 @@ static void test_issue_slots(void **s _unused_) {
         engine_free(e);
 }
 
+/* A certificate removed from the configuration while it waits for a slot
+ * is never started; the others are issued as the held requests answer. */
+static void test_issue_slots_reconfigure(void **s _unused_) {
+        enum { N = ENGINE_ISSUE_SLOTS + 2 };
+        char names_buf[N][8];
+        const char *names[N + 1];
+        int slots = ENGINE_ISSUE_SLOTS;
+        engine *e;
+
+        for (int i = 0; i < N; i++) {
+                snprintf(names_buf[i], sizeof(names_buf[i]), "c%02d", i);
+                names[i] = names_buf[i];
+        }
+        names[N] = NULL;
+        write_conf(names, NULL, false);
+        fake.next = DO_HOLD;
+        e = daemon_start();
+        assert_true(run_until(held_reaches, &slots));
+        /* the last one waits for a slot, and goes */
+        names[N - 1] = NULL;
+        write_conf(names, NULL, false);
+        assert_int_equal(engine_reconfigure(e, load_conf(), NULL), 0);
+        fake.next = DO_ISSUE;
+        fake_release_held();
+        assert_true(run_until(idle, e));
+        assert_int_equal(engine_n_results(e), N - 1);
+        for (int i = 0; i < N - 1; i++) {
+                _cleanup_(cert_state_freep) cert_state *st = state_of(names[i]);
+                assert_int_equal(st->phase, PHASE_VALID);
+        }
+        {
+                _cleanup_(cert_state_freep) cert_state *st = NULL;
+                _cleanup_(freep) char *err = NULL;
+                assert_int_equal(store_load(state_dir, names_buf[N - 1], &st, &err), -ENOENT);
+        }
+        assert_int_equal(fake.issues, N - 1);
+        daemon_end(e);
+}
+
 /* A configuration swapped while machines are in flight: the busy one
  * finishes with its old settings, then reconciles with the new ones (names
  * changed: a new certificate); a new certificate starts; a removed one stops
@@ -1466,6 +1522,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_once_watch_each_pass, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_daemon_stop_mid_job, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_issue_slots, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_issue_slots_reconfigure, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_daemon_reconfigure, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_redeploy, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_migration, setup, teardown),
