@@ -24,7 +24,10 @@
 #include "store/store-keys.h"
 #include "store/store-state.h"
 
-#define ENGINE_WORKERS 8
+/* Worker threads: one per online CPU, within these bounds (engine.c:
+ * engine_workers()). */
+#define ENGINE_WORKERS_MIN 4
+#define ENGINE_WORKERS_MAX 8
 #define ENGINE_ONCE_WAIT_MAX_DEFAULT 300
 #define ENGINE_LOCKED_RETRY_SEC 60
 
@@ -50,6 +53,7 @@ typedef enum machine_busy {
         BUSY_HOOK,        /* a deploy/failure hook runs */
         BUSY_SLEEP,       /* --once: a short wait the pass sits out */
         BUSY_LOAD,        /* --once: its state is read ahead on a worker (engine_run_once) */
+        BUSY_QUEUED,      /* due for an issuance, waiting for a slot (ENGINE_ISSUE_SLOTS) */
 } machine_busy;
 
 typedef enum issuer_op {
@@ -114,6 +118,10 @@ struct machine {
         char *error;
         char *plan;
 
+        /* issuance slots (ENGINE_ISSUE_SLOTS) */
+        bool issue_slot;            /* holds one: its issuance has not had its request answered */
+        machine *queue_next;        /* BUSY_QUEUED: the next in the engine's queue */
+
         /* a state read ahead on a worker, taken by the next machine_load() */
         bool pre_ready;
         int pre_r;
@@ -151,6 +159,11 @@ struct engine {
 
         sd_event_source *wake_timer;   /* daemon: the earliest machine wake */
 
+        /* issuance slots (engine-machine.c) */
+        size_t n_issuing;              /* machines holding one */
+        machine *queue_head, *queue_tail;  /* BUSY_QUEUED machines, first due first */
+        sd_event_source *admit_defer;  /* starts queued machines when slots are free */
+
         void (*observer)(engine *e, const char *name, void *userdata);
         void *observer_userdata;
 
@@ -186,6 +199,9 @@ void machine_result_refresh(machine *m);
 void machine_reloaded(machine *m, int r, const char *reason, bool rolled_back);
 /* Switches m to version (a rollback), saving the state at once. */
 int machine_rollback(machine *m, const char *version, char *err, size_t errlen);
+/* The engine is being freed: the queued machines are forgotten (they never
+ * started) and no queued machine starts any more. */
+void machine_queue_drop(engine *e);
 /* Stops what m runs for an engine stop: an issuer operation is cancelled
  * (its progress is on disk), atomic steps finish. Returns true when m is
  * idle now. */

@@ -132,6 +132,104 @@ void cert_expect_done(cert_expect *e) {
                 e->owned[i] = (free(e->owned[i]), NULL);
 }
 
+/* ---- issuance slots (ENGINE_ISSUE_SLOTS) ---- */
+
+static void queue_push(engine *e, machine *m) {
+        m->queue_next = NULL;
+        if (e->queue_tail)
+                e->queue_tail->queue_next = m;
+        else
+                e->queue_head = m;
+        e->queue_tail = m;
+}
+
+static void queue_remove(engine *e, machine *m) {
+        machine *prev = NULL;
+
+        for (machine *i = e->queue_head; i; prev = i, i = i->queue_next)
+                if (i == m) {
+                        if (prev)
+                                prev->queue_next = m->queue_next;
+                        else
+                                e->queue_head = m->queue_next;
+                        if (e->queue_tail == m)
+                                e->queue_tail = prev;
+                        m->queue_next = NULL;
+                        return;
+                }
+}
+
+/* Starts queued machines while slots are free, first due first. Called from
+ * the loop (admit_defer): a start that fails at once frees its slot for the
+ * next one here, not by recursion. */
+static void admit(engine *e) {
+        while (!e->stopping && e->queue_head && e->n_issuing < ENGINE_ISSUE_SLOTS) {
+                machine *m = e->queue_head;
+                queue_remove(e, m);
+                m->busy = BUSY_NONE;
+                if (m->removed) {
+                        /* no longer configured while it waited: never started */
+                        settle(m);
+                        continue;
+                }
+                m->issue_slot = true;
+                e->n_issuing++;
+                start_issue(m, m->reason);
+        }
+}
+
+static int on_admit(sd_event_source *s _unused_, void *userdata) {
+        admit(userdata);
+        return 0;
+}
+
+/* A slot may be free for the first queued machine: admit it from the loop. */
+static void admit_soon(engine *e) {
+        if (!e->queue_head || e->n_issuing >= ENGINE_ISSUE_SLOTS)
+                return;
+        if (e->admit_defer) {
+                if (sd_event_source_set_enabled(e->admit_defer, SD_EVENT_ONESHOT) >= 0)
+                        return;
+        } else if (sd_event_add_defer(e->loop, &e->admit_defer, on_admit, e) >= 0) {
+                (void) sd_event_source_set_description(e->admit_defer, "engine-admit");
+                return;
+        }
+        admit(e);  /* no event source: not lost, started from here */
+}
+
+/* True when m may start its issuance now (it holds a slot); false when it is
+ * queued (BUSY_QUEUED, reason kept) and start_issue() runs again once a
+ * slot is free. */
+static bool slot_take(machine *m, issue_reason reason) {
+        engine *e = m->e;
+
+        if (m->issue_slot)
+                return true;
+        if (!e->queue_head && e->n_issuing < ENGINE_ISSUE_SLOTS) {
+                m->issue_slot = true;
+                e->n_issuing++;
+                return true;
+        }
+        m->reason = reason;
+        m->busy = BUSY_QUEUED;
+        queue_push(e, m);
+        return false;
+}
+
+/* m's request is answered, or its issuance ended: its slot goes to the next. */
+static void slot_release(machine *m) {
+        if (!m->issue_slot)
+                return;
+        m->issue_slot = false;
+        m->e->n_issuing--;
+        admit_soon(m->e);
+}
+
+void machine_queue_drop(engine *e) {
+        e->queue_head = e->queue_tail = NULL;
+        e->admit_defer = sd_event_source_disable_unref(e->admit_defer);
+}
+
 /* Drops the issuer's operation (timers, requests, jobs). */
 static void cancel_op(machine *m) {
         if (m->key_job) {
@@ -142,6 +240,7 @@ static void cancel_op(machine *m) {
                 m->ops->cancel(m);
         m->issuer_data = NULL;
         m->op = OP_NONE;
+        slot_release(m);
 }
 
 
@@ -404,6 +503,19 @@ static void unlock(machine *m) {
         m->lock_fd = safe_close(m->lock_fd);
 }
 
+/* Settled, a machine needs none of its certificates in memory: its next
+ * wake reads the state again (machine_load(), without them), and a step
+ * that needs one reads it from the store (version_pem()). Kept, a pass
+ * that issued a thousand held 2 MiB of PEM to its end. */
+static void drop_pems(cert_state *st) {
+        cert_version *vs[] = { &st->served, &st->previous, &st->pending };
+
+        for (size_t i = 0; i < ELEMENTSOF(vs); i++) {
+                vs[i]->cert_pem = (free(vs[i]->cert_pem), NULL);
+                vs[i]->chain_pem = (free(vs[i]->chain_pem), NULL);
+        }
+}
+
 static void settle(machine *m) {
         if (m->e->opts.mode == ENGINE_ONCE && m->validation_hook) {
                 /* the pass ends when every machine has settled, and its end
@@ -415,7 +527,10 @@ static void settle(machine *m) {
         }
         m->busy = BUSY_NONE;
         m->op = OP_NONE;
+        slot_release(m);
         m->sleep_timer = sd_event_source_disable_unref(m->sleep_timer);
+        if (m->st)
+                drop_pems(m->st);
         unlock(m);
         if (m->e->opts.mode != ENGINE_DAEMON)
                 m->wake_at = 0;
@@ -630,6 +745,8 @@ static void on_issuer_persisted(machine *m, int r) {
 }
 
 void machine_persist(machine *m, cert_phase phase, void (*then)(machine *m, void *userdata), void *userdata) {
+        if (phase != PHASE_KEY && phase != PHASE_REQUEST)
+                slot_release(m);  /* the request is answered */
         m->st->phase = phase;
         m->persist_then = then;
         m->persist_userdata = userdata;
@@ -1156,7 +1273,12 @@ static void on_issue_start_saved(machine *m, int r) {
 
 static void start_issue(machine *m, issue_reason reason) {
         cert_state *st = m->st;
+        bool resumed = cert_phase_in_flight(st->phase) && st->phase != PHASE_RELOAD && st->phase != PHASE_DEPLOY;
 
+        /* up to its request's answer an issuance holds a slot; one resumed
+         * past it (validating, issuing, fetching) needs none */
+        if ((!resumed || st->phase == PHASE_KEY || st->phase == PHASE_REQUEST) && !slot_take(m, reason))
+                return;
         m->had_cert = st->served.serial != NULL;
         m->replacing_revoked = sched_served_revoked(st);
         if (m->replacing_revoked && !m->revoked_version && st->served.version)
@@ -1167,7 +1289,7 @@ static void start_issue(machine *m, issue_reason reason) {
         m->op = OP_ISSUE;
         m->busy = BUSY_ISSUER;
         st->last_attempt = clock_now();
-        if (cert_phase_in_flight(st->phase) && st->phase != PHASE_RELOAD && st->phase != PHASE_DEPLOY)
+        if (resumed)
                 return issue_now(m);  /* resumed: the intent is on disk already */
         /* the intent before its first side effect (a key, a request): a kill
          * from here on resumes this issuance, forced or not */
@@ -1443,6 +1565,11 @@ bool machine_stop(machine *m) {
         case BUSY_SLEEP:
                 settle(m);
                 return true;
+        case BUSY_QUEUED:
+                /* never started: nothing of this issuance is on disk */
+                queue_remove(m->e, m);
+                settle(m);
+                return true;
         default:
                 return false;  /* a save, a deploy, a reload or a hook finishes */
         }
@@ -1451,6 +1578,8 @@ bool machine_stop(machine *m) {
 machine *machine_free(machine *m) {
         if (!m)
                 return NULL;
+        if (m->busy == BUSY_QUEUED)
+                queue_remove(m->e, m);
         cancel_op(m);
         engine_reload_forget(m->e, m);
         hook_process_unref(m->hook);

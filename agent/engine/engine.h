@@ -43,6 +43,21 @@
 
 typedef struct engine engine;
 
+/*
+ * At most this many certificates of an engine are between the start of an
+ * issuance and the answer to the issuer's request (phases KEY and REQUEST:
+ * a key made, a CSR and a request built and queued for AWS's rate limit);
+ * the others due wait for a slot, lock held, in the order they were due.
+ * What a certificate holds before its request is answered then stays
+ * bounded whatever their number (1000 due at once made 1000 keys and
+ * requests in the first seconds, to wait up to 40 s for IssueCertificate's
+ * 25/s), and the slots still keep the rate limit busy: a slot is free again
+ * at the answer, and the steps before the request take milliseconds. An
+ * issuance resumed past its request (validation, issuing, fetching) takes
+ * no slot.
+ */
+#define ENGINE_ISSUE_SLOTS 32
+
 typedef enum engine_mode {
         ENGINE_ONCE,
         ENGINE_DAEMON,

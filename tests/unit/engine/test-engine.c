@@ -96,6 +96,7 @@ typedef enum fake_do {
         DO_HANG,         /* persist a token, then nothing until cancelled */
         DO_BAD_CERT,     /* a certificate for other names: verification fails */
         DO_HOOK_WAIT,    /* the pending_validation hook, then a long wait */
+        DO_HOLD,         /* persist a token, then nothing until cancelled (any number of machines) */
 } fake_do;
 
 typedef enum watch_do {
@@ -118,6 +119,9 @@ static struct {
         int cache_hits, cache_frees;
         machine *hung;           /* DO_HANG: the machine whose request never answers */
         void *hung_run;
+        int held;                /* DO_HOLD: requests that never answer (until fake_release_held()) */
+        machine *held_m[64];
+        int in_request, max_in_request;  /* issues started and not ended (cancelled) yet: now, at most */
         char seen_token_on_disk[64];
 } fake;
 
@@ -170,6 +174,7 @@ static int fake_expect(const conf_cert *cert, const void *state _unused_, cert_e
 typedef struct fake_run {
         machine *m;
         bool bad;
+        bool held;
 } fake_run;
 
 static void on_key(machine *m, EVP_PKEY *key, void *userdata);
@@ -180,12 +185,29 @@ static void fake_release(void) {
         machine_key(m, on_key, TAKE_PTR(fake.hung_run));
 }
 
+/* The held requests answer now. */
+static void fake_release_held(void) {
+        while (fake.held > 0) {
+                machine *m = fake.held_m[--fake.held];
+                fake_run *run = machine_get_data(m);
+                run->held = false;
+                machine_key(m, on_key, run);
+        }
+}
+
 static void fake_cancel(machine *m) {
         fake_run *r = machine_get_data(m);
         if (m == fake.hung)
                 fake.hung = NULL;
         if (r) {
                 fake.cancels++;
+                fake.in_request--;
+                if (r->held)
+                        for (int i = 0; i < fake.held; i++)
+                                if (fake.held_m[i] == m) {
+                                        fake.held_m[i] = fake.held_m[--fake.held];
+                                        break;
+                                }
                 free(r);
                 machine_set_data(m, NULL);
         }
@@ -226,6 +248,12 @@ static void after_token(machine *m, void *userdata) {
         if (fake.next == DO_HANG) {
                 fake.hung = m;  /* an AWS request that does not answer (yet) */
                 fake.hung_run = run;
+                return;
+        }
+        if (fake.next == DO_HOLD) {
+                assert_true(fake.held < (int) ELEMENTSOF(fake.held_m));
+                run->held = true;
+                fake.held_m[fake.held++] = m;
                 return;
         }
         machine_key(m, on_key, run);
@@ -278,6 +306,8 @@ static int fake_issue(machine *m, issue_reason reason) {
         run->m = m;
         run->bad = fake.next == DO_BAD_CERT;
         machine_set_data(m, run);
+        if (++fake.in_request > fake.max_in_request)
+                fake.max_in_request = fake.in_request;
         if (!s->token && !(s->token = strdup("tok-1")))
                 return -ENOMEM;
         machine_persist(m, PHASE_REQUEST, after_token, run);
@@ -1007,6 +1037,125 @@ static char *stderr_capture_end(void) {
         return text;
 }
 
+static bool held_reaches(void *arg) {
+        return fake.held >= *(int *) arg;
+}
+
+/* Runs the loop for usec of wall time. */
+static void run_for(uint64_t usec) {
+        uint64_t end = clock_now_usec() + usec;
+
+        while (clock_now_usec() < end)
+                assert_true(sd_event_run(loop, 10 * 1000) >= 0);
+}
+
+/* More certificates due than ENGINE_ISSUE_SLOTS: only that many start (a
+ * key, a request); the others wait, locked, without a byte on disk, and
+ * start as slots come free. A stop ends the waiting ones as never started;
+ * the restart resumes the started ones and issues the rest. */
+static void test_issue_slots(void **s _unused_) {
+        enum { N = ENGINE_ISSUE_SLOTS + 8 };
+        char names_buf[N][8];
+        const char *names[N + 1];
+        int slots = ENGINE_ISSUE_SLOTS, started = 0;
+        bool done = false;
+        engine *e;
+
+        for (int i = 0; i < N; i++) {
+                snprintf(names_buf[i], sizeof(names_buf[i]), "c%02d", i);
+                names[i] = names_buf[i];
+        }
+        names[N] = NULL;
+        write_conf(names, NULL, false);
+        fake.next = DO_HOLD;
+        e = daemon_start();
+        assert_true(run_until(held_reaches, &slots));
+        run_for(300 * 1000);  /* time for the others, were they started */
+        assert_int_equal(fake.held, ENGINE_ISSUE_SLOTS);
+        assert_int_equal(fake.issues, ENGINE_ISSUE_SLOTS);
+        for (int i = 0; i < N; i++) {
+                _cleanup_(cert_state_freep) cert_state *st = NULL;
+                _cleanup_(freep) char *err = NULL;
+                int r = store_load(state_dir, names[i], &st, &err);
+                if (r >= 0) {
+                        assert_int_equal(st->phase, PHASE_REQUEST);
+                        started++;
+                } else
+                        assert_int_equal(r, -ENOENT);
+        }
+        assert_int_equal(started, ENGINE_ISSUE_SLOTS);
+        engine_counts c;
+        engine_get_counts(e, &c);
+        assert_int_equal(c.busy, N);
+
+        engine_stop(e, stopped, &done);
+        assert_true(run_until(flag_set, &done));
+        assert_int_equal(fake.cancels, ENGINE_ISSUE_SLOTS);
+        daemon_end(e);
+
+        fake.next = DO_ISSUE;
+        fake.max_in_request = 0;
+        e = daemon_start();
+        assert_true(run_until(idle, e));
+        for (int i = 0; i < N; i++) {
+                _cleanup_(cert_state_freep) cert_state *st = state_of(names[i]);
+                assert_int_equal(st->phase, PHASE_VALID);
+        }
+        assert_int_equal(fake.resumes, ENGINE_ISSUE_SLOTS);
+        assert_int_equal(fake.issues, ENGINE_ISSUE_SLOTS + N);
+        assert_true(fake.max_in_request <= ENGINE_ISSUE_SLOTS);
+        daemon_end(e);
+
+        /* --once: the same bound, every certificate issued in the pass */
+        clock_set_offset(25 * DAY);
+        fake.max_in_request = 0;
+        e = once(NULL);
+        for (size_t i = 0; i < N; i++)
+                assert_int_equal(engine_result_get(e, i)->action, ENGINE_ACTION_RENEWED);
+        assert_int_equal(fake.issues, ENGINE_ISSUE_SLOTS + 2 * N);
+        assert_true(fake.max_in_request > 0 && fake.max_in_request <= ENGINE_ISSUE_SLOTS);
+        engine_free(e);
+}
+
+/* A certificate removed from the configuration while it waits for a slot
+ * is never started; the others are issued as the held requests answer. */
+static void test_issue_slots_reconfigure(void **s _unused_) {
+        enum { N = ENGINE_ISSUE_SLOTS + 2 };
+        char names_buf[N][8];
+        const char *names[N + 1];
+        int slots = ENGINE_ISSUE_SLOTS;
+        engine *e;
+
+        for (int i = 0; i < N; i++) {
+                snprintf(names_buf[i], sizeof(names_buf[i]), "c%02d", i);
+                names[i] = names_buf[i];
+        }
+        names[N] = NULL;
+        write_conf(names, NULL, false);
+        fake.next = DO_HOLD;
+        e = daemon_start();
+        assert_true(run_until(held_reaches, &slots));
+        /* the last one waits for a slot, and goes */
+        names[N - 1] = NULL;
+        write_conf(names, NULL, false);
+        assert_int_equal(engine_reconfigure(e, load_conf(), NULL), 0);
+        fake.next = DO_ISSUE;
+        fake_release_held();
+        assert_true(run_until(idle, e));
+        assert_int_equal(engine_n_results(e), N - 1);
+        for (int i = 0; i < N - 1; i++) {
+                _cleanup_(cert_state_freep) cert_state *st = state_of(names[i]);
+                assert_int_equal(st->phase, PHASE_VALID);
+        }
+        {
+                _cleanup_(cert_state_freep) cert_state *st = NULL;
+                _cleanup_(freep) char *err = NULL;
+                assert_int_equal(store_load(state_dir, names_buf[N - 1], &st, &err), -ENOENT);
+        }
+        assert_int_equal(fake.issues, N - 1);
+        daemon_end(e);
+}
+
 /* A configuration swapped while machines are in flight: the busy one
  * finishes with its old settings, then reconciles with the new ones (names
  * changed: a new certificate); a new certificate starts; a removed one stops
@@ -1500,6 +1649,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_daemon_watch_and_renew, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_once_watch_each_pass, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_daemon_stop_mid_job, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_issue_slots, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_issue_slots_reconfigure, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_daemon_reconfigure, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_redeploy, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_migration, setup, teardown),
