@@ -185,7 +185,6 @@ void engine_machine_settled(engine *e, machine *m);
 void engine_notify(engine *e, machine *m);
 int engine_workers(engine *e, worker_pool **ret);
 void engine_rearm(engine *e);
-bool engine_machine_may_start(engine *e);
 
 /* engine-machine.c */
 machine *machine_new(engine *e, conf_gen *cref, const conf_cert *cert);
