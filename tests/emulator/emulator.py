@@ -2440,7 +2440,8 @@ class Control(http.server.BaseHTTPRequestHandler):
             with st.lock:
                 # seq n is st.calls[n - 1]: 'since' skips the old ones without a scan.
                 calls = [c for c in st.calls[max(since, 0):] if "operation" not in q or c["operation"] == q["operation"]]
-            return self.reply(200, {"calls": calls})
+                last = len(st.calls)
+            return self.reply(200, {"calls": calls, "last_seq": last})
         if u.path == "/quota":
             with st.lock:
                 return self.reply(200, {n: {"per_second": b.rate, "burst": b.burst} for n, b in sorted(st.quotas.items())})

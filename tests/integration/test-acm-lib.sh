@@ -87,7 +87,7 @@ calls() { # SEQ OP [ERROR]
 	P calls "$@"
 }
 requested() { # SEQ: distinct certificates RequestCertificate made after SEQ
-	emu_ctl GET "/calls?operation=acm:RequestCertificate" | "$PY" -c '
+	emu_ctl GET "/calls?operation=acm:RequestCertificate&since=$1" | "$PY" -c '
 import json, sys
 print(len({c["result_CertificateArn"] for c in json.load(sys.stdin)["calls"]
            if c["seq"] > int(sys.argv[1]) and c.get("result_CertificateArn")}))' "$1"
