@@ -2448,6 +2448,10 @@ class Control(http.server.BaseHTTPRequestHandler):
         if u.path == "/settings":
             with st.lock:
                 return self.reply(200, dict(st.settings, clock=st.now()))
+        if u.path == "/public-roots":
+            # the emulated Amazon roots (RSA, then EC) that public chains end
+            # in, made here if no public certificate made them yet
+            return self.reply(200, {"roots": [amazon_ca(st, k).parent.cert_pem for k in ("RSA", "EC")]})
         if u.path == "/certificates":
             with st.lock:
                 now = st.now()
