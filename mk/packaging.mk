@@ -53,11 +53,14 @@ EXTRA_DIST += contrib/ansible/README.md \
 # directory and the shell completion. The throwaway roots need root and the
 # Debian mirror (else they skip, 77); the base tree is cached in
 # $(ACM_AGENT_TEST_CACHE) (default /var/cache/acm-agent-tests).
+# test-packaging-deps.sh first, the longest test of all (and it needs no
+# package: it runs alongside test-packaging.sh, which builds the .deb the
+# two after it wait for).
 PACKAGING_TESTS = \
+	tests/integration/test-packaging-deps.sh \
 	tests/integration/test-packaging.sh \
 	tests/integration/test-packaging-install.sh \
 	tests/integration/test-packaging-ansible.sh \
-	tests/integration/test-packaging-deps.sh \
 	tests/integration/test-tools.sh
 TESTS += $(PACKAGING_TESTS)
 EXTRA_DIST += $(PACKAGING_TESTS) tests/integration/packaging-lib.sh tests/integration/zsh-complete.zsh
