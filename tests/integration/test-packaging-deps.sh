@@ -75,8 +75,8 @@ expect_grep "^install-deps: all [0-9]+ packages for build \+ demo are installed$
 # install below runs in the root itself (a minute or two of each, which
 # took their sum one after the other). Checked at the end.
 pkg_umount "$R"
-B=$(mktemp -d /var/tmp/acm-agent-root.XXXXXX)
-build_root_cleanup() { pkg_umount "$B"; pkg_rm_tree "$B"; }
+B=$(pkg_root_dir) || { not_ok "a directory for the copy"; finish; }
+build_root_cleanup() { pkg_root_dir_rm "$B"; }
 on_exit build_root_cleanup
 t=$(date +%s)
 cp -a "$R/." "$B/"
