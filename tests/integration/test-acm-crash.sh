@@ -30,10 +30,20 @@ WDIRS=
 for p in $POINTS; do WDIRS="$WDIRS $TMP/$p/out/$p"; done
 WDIRS="$WDIRS $TMP/renew/out/renewed"
 # shellcheck disable=SC2086
-"$PY" "$ABS_TOP_SRCDIR/tests/integration/watch-stable.py" "$TMP/watch.stop" "$TMP/watch.report" $WDIRS &
+"$PY" "$ABS_TOP_SRCDIR/tests/integration/watch-stable.py" --active "$TMP/watch.active" "$TMP/watch.stop" "$TMP/watch.report" $WDIRS &
 WATCH_PID=$!
 stop_watch() { [ -n "${WATCH_PID:-}" ] || return 0; touch "$TMP/watch.stop"; wait "$WATCH_PID"; WATCH_RC=$?; WATCH_PID=; }
 on_exit stop_watch
+# The reader's loop is tight while an agent runs: a watch.active* file
+# exists from before each agent starts until it has exited (only the agents
+# change the files it reads).
+agent() {
+	: >"$TMP/watch.active"
+	"$ACM_AGENT" -c "$CONF" "$@" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	rm -f "$TMP/watch.active"
+	return $rc
+}
 
 check_at_kill() { # POINT SEQ
 	case $1 in
@@ -85,7 +95,13 @@ check_final() { # POINT DIR SEQ
 # replayed in order below; a point that does not reach its end fails.
 run_point() { # POINT
 	p=$1 n=$1 J=$TMP/$1
-	agent() { "$ACM_AGENT" -c "$CONF" "$@" >"$J.out" 2>"$J.err"; rc=$?; return $rc; }
+	agent() {
+		: >"$TMP/watch.active.$p"
+		"$ACM_AGENT" -c "$CONF" "$@" >"$J.out" 2>"$J.err"
+		rc=$?
+		rm -f "$TMP/watch.active.$p"
+		return $rc
+	}
 	show_err() { sed 's/^/# err: /' "$J.err" | tail -n "${1:-15}"; sed 's/^/# out: /' "$J.out" | tail -n 5; }
 	calls() { P acm-calls "$1" "$2" "$n.example.com"; }
 	requested() { P acm-requested "$1" "$n.example.com"; }
