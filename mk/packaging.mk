@@ -53,13 +53,23 @@ EXTRA_DIST += contrib/ansible/README.md \
 # directory and the shell completion. The throwaway roots need root and the
 # Debian mirror (else they skip, 77); the base tree is cached in
 # $(ACM_AGENT_TEST_CACHE) (default /var/cache/acm-agent-tests).
-PACKAGING_TESTS = \
-	tests/integration/test-packaging.sh \
+# `make -j2 check` starts the tests in TESTS order, and Makefile.am
+# includes this fragment first: test-packaging-deps.sh, the longest test of
+# all (apt and a build in a fresh root; it needs no package), and
+# test-packaging.sh, which builds the .deb the next two install, start at
+# once; the other packaging tests (Ansible, CPU too) are added to TESTS
+# after the integration suite (Makefile.am), whose tests mostly wait, so
+# that they do not all compete for the CPU at the start and find the .deb
+# built.
+PACKAGING_TESTS_FIRST = \
+	tests/integration/test-packaging-deps.sh \
+	tests/integration/test-packaging.sh
+PACKAGING_TESTS_LATER = \
 	tests/integration/test-packaging-install.sh \
 	tests/integration/test-packaging-ansible.sh \
-	tests/integration/test-packaging-deps.sh \
 	tests/integration/test-tools.sh
-TESTS += $(PACKAGING_TESTS)
+PACKAGING_TESTS = $(PACKAGING_TESTS_FIRST) $(PACKAGING_TESTS_LATER)
+TESTS += $(PACKAGING_TESTS_FIRST)
 EXTRA_DIST += $(PACKAGING_TESTS) tests/integration/packaging-lib.sh tests/integration/zsh-complete.zsh
 
 # `make check-unit`: only the cmocka unit tests (what the packages' own build

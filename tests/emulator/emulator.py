@@ -2440,13 +2440,18 @@ class Control(http.server.BaseHTTPRequestHandler):
             with st.lock:
                 # seq n is st.calls[n - 1]: 'since' skips the old ones without a scan.
                 calls = [c for c in st.calls[max(since, 0):] if "operation" not in q or c["operation"] == q["operation"]]
-            return self.reply(200, {"calls": calls})
+                last = len(st.calls)
+            return self.reply(200, {"calls": calls, "last_seq": last})
         if u.path == "/quota":
             with st.lock:
                 return self.reply(200, {n: {"per_second": b.rate, "burst": b.burst} for n, b in sorted(st.quotas.items())})
         if u.path == "/settings":
             with st.lock:
                 return self.reply(200, dict(st.settings, clock=st.now()))
+        if u.path == "/public-roots":
+            # the emulated Amazon roots (RSA, then EC) that public chains end
+            # in, made here if no public certificate made them yet
+            return self.reply(200, {"roots": [amazon_ca(st, k).parent.cert_pem for k in ("RSA", "EC")]})
         if u.path == "/certificates":
             with st.lock:
                 now = st.now()

@@ -178,9 +178,14 @@ EOS
 }
 
 # pkg_mount ROOT / pkg_umount ROOT: /proc, /sys, /dev, /dev/pts and the
-# host's resolv.conf in ROOT, and the shared apt archive cache
+# host's resolv.conf in ROOT, and an apt archive cache: the shared one
 # ($PKG_CACHE/apt-archives, seeded with the host's downloaded packages, so
-# apt in a throwaway root downloads each package once).
+# apt in a throwaway root downloads each package once) as hard links in a
+# directory of the root's own, so that apt in two roots at once (make -j2
+# check) does not find the other's lock on the archive directory ("Could
+# not get lock /var/cache/apt/archives/lock"); pkg_umount links what apt
+# downloaded there back into the shared cache and removes the directory.
+pkg_archives() { echo "$PKG_CACHE/apt-archives.$(basename "$1")"; }
 pkg_mount() {
 	_r=$1
 	mkdir -p "$PKG_CACHE/apt-archives/partial"
@@ -189,11 +194,15 @@ pkg_mount() {
 		cp -al /var/cache/apt/archives/*.deb "$PKG_CACHE/apt-archives/" 2>/dev/null || true
 		touch "$PKG_CACHE/apt-archives/.seeded"
 	fi
+	_a=$(pkg_archives "$_r")
+	rm -rf "$_a"
+	mkdir -p "$_a/partial"
+	find "$PKG_CACHE/apt-archives" -maxdepth 1 -name '*.deb' -exec cp -al {} "$_a/" + 2>/dev/null
 	mount -t proc proc "$_r/proc"
 	mount -t sysfs sysfs "$_r/sys" 2>/dev/null || mount --bind /sys "$_r/sys"
 	mount --bind /dev "$_r/dev"
 	mount -t devpts -o newinstance,ptmxmode=0666 devpts "$_r/dev/pts" 2>/dev/null || mount --bind /dev/pts "$_r/dev/pts"
-	mount --bind "$PKG_CACHE/apt-archives" "$_r/var/cache/apt/archives"
+	mount --bind "$_a" "$_r/var/cache/apt/archives"
 	rm -f "$_r/etc/resolv.conf"
 	cp /etc/resolv.conf "$_r/etc/resolv.conf"
 }
@@ -206,6 +215,12 @@ pkg_umount() {
 	for _m in var/cache/apt/archives dev/pts dev sys proc; do
 		mountpoint -q "$_r/$_m" 2>/dev/null && { umount "$_r/$_m" 2>/dev/null || umount -l "$_r/$_m"; }
 	done
+	_a=$(pkg_archives "$_r")
+	if [ -d "$_a" ] && ! mountpoint -q "$_r/var/cache/apt/archives" 2>/dev/null; then
+		# what apt downloaded, for the next root (a name already there is kept)
+		find "$_a" -maxdepth 1 -name '*.deb' -exec cp -aln {} "$PKG_CACHE/apt-archives/" + 2>/dev/null
+		rm -rf "$_a"
+	fi
 	return 0
 }
 
@@ -228,15 +243,37 @@ pkg_in() {
 		HOME=/root LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"
 }
 
-# pkg_root KIND: a fresh copy of the KIND base tree, mounted; unmounted and
-# removed at exit (outside $TMP, and only once nothing is mounted in it, so
-# no removal can reach the host's /dev or the apt cache). Sets ROOT.
+# pkg_root_dir: a new empty directory for a throwaway root, a tmpfs of its
+# own where one can be mounted (copying a base tree in, dpkg's writes and
+# removing a 1-2 GB root at exit cost seconds to tens of seconds on disk,
+# nothing in memory; the machines have the memory), else a plain directory.
+# pkg_root_dir_rm DIR removes it once nothing is mounted below it.
+pkg_root_dir() {
+	_d=$(mktemp -d /var/tmp/acm-agent-root.XXXXXX) || return 1
+	mount -t tmpfs -o mode=0755 acm-agent-root "$_d" 2>/dev/null || true
+	echo "$_d"
+}
+pkg_root_dir_rm() {
+	pkg_umount "$1"
+	if grep -q " $1/" /proc/mounts; then
+		echo "# $1 still has mounts; left in place:" >&2
+		grep " $1/" /proc/mounts | sed 's/^/#   /' >&2
+		return 1
+	fi
+	if mountpoint -q "$1"; then umount "$1" || umount -l "$1"; fi
+	pkg_rm_tree "$1"
+}
+
+# pkg_root KIND: a fresh copy of the KIND base tree (pkg_root_dir), mounted;
+# unmounted and removed at exit (outside $TMP, and only once nothing is
+# mounted in it, so no removal can reach the host's /dev or the apt cache).
+# Sets ROOT.
 pkg_root() {
 	_s=$(date +%s)
 	_base=$(pkg_base_tree "$1")
 	_rc=$?
 	[ $_rc -eq 0 ] || exit $_rc
-	ROOT=$(mktemp -d /var/tmp/acm-agent-root.XXXXXX)
+	ROOT=$(pkg_root_dir) || exit 1
 	on_exit pkg_root_cleanup
 	cp -a "$_base/." "$ROOT/"
 	# a throwaway root needs no fsync after every file dpkg writes
@@ -245,11 +282,5 @@ pkg_root() {
 	echo "# throwaway root $ROOT ($1) ready in $(elapsed "$_s")"
 }
 pkg_root_cleanup() {
-	pkg_umount "$ROOT"
-	if grep -q " $ROOT/" /proc/mounts; then
-		echo "# $ROOT still has mounts; left in place:" >&2
-		grep " $ROOT/" /proc/mounts | sed 's/^/#   /' >&2
-		return 1
-	fi
-	pkg_rm_tree "$ROOT"
+	pkg_root_dir_rm "$ROOT"
 }

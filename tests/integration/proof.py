@@ -18,6 +18,11 @@ files, the agent's JSON). Runs with Debian's /usr/bin/python3.
                                         SEQ_NOW ISSUED TOKENS ICALLS GCALLS RIP THROTTLES ARN ARN_SERIAL
                                         and ST_<field> of the state file (ST_NEXT_FUTURE=1 when next_attempt > now)
   proof.py json-ok FILE                 exit 0 when FILE holds exactly one JSON document
+  proof.py acm-calls SEQ OP DOMAIN      calls of OP after SEQ about the ACM certificate of DOMAIN: its
+                                        RequestCertificate (DomainName), calls naming an ARN requested for
+                                        DOMAIN, Route 53 changes of a record at or under DOMAIN (so tests
+                                        of other certificates running at the same time do not count)
+  proof.py acm-requested SEQ DOMAIN     distinct ARNs RequestCertificate returned for DOMAIN after SEQ
 """
 import calendar
 import json
@@ -33,8 +38,32 @@ def ctl(path):
 
 
 def calls_after(seq, op=None):
-    q = "/calls" + ("?operation=" + op if op else "")
+    # only the calls after seq travel (the log grows to thousands of calls,
+    # ImportCertificate's with their PEMs)
+    q = "/calls?since=%d" % max(seq, 0) + ("&operation=" + op if op else "")
     return [c for c in ctl(q)["calls"] if c["seq"] > seq]
+
+
+def last_seq():
+    # a since past the end: no call travels, last_seq says where the log is
+    return ctl("/calls?since=%d" % (1 << 62))["last_seq"]
+
+
+def acm_arns(domain):
+    """Every ARN RequestCertificate returned for DomainName domain."""
+    return {c["result_CertificateArn"] for c in ctl("/calls?operation=acm:RequestCertificate")["calls"]
+            if (c.get("parameters") or {}).get("DomainName") == domain and c.get("result_CertificateArn")}
+
+
+def about_domain(c, domain, arns):
+    p = c.get("parameters") or {}
+    if p.get("DomainName") == domain or p.get("CertificateArn") in arns:
+        return True
+    for ch in ((p.get("ChangeBatch") or {}).get("Changes") or []) if c["operation"].startswith("route53:") else []:
+        n = ((ch.get("ResourceRecordSet") or {}).get("Name") or "").rstrip(".")
+        if n == domain or n.endswith("." + domain):
+            return True
+    return False
 
 
 def parse_time(s):
@@ -78,8 +107,7 @@ def cert_entries(doc):
 def main(a):
     cmd = a[0]
     if cmd == "seq":
-        calls = ctl("/calls")["calls"]
-        print(max([c["seq"] for c in calls] or [0]))
+        print(last_seq())
     elif cmd == "calls":
         cs = calls_after(int(a[1]), a[2])
         if len(a) > 3:
@@ -133,11 +161,11 @@ def main(a):
     elif cmd == "facts":
         import shlex
         seq = int(a[1])
-        calls = ctl("/calls")["calls"]
-        new = [c for c in calls if c["seq"] > seq]
+        answer = ctl("/calls?since=%d" % max(seq, 0))
+        new = [c for c in answer["calls"] if c["seq"] > seq]
         iss = [c for c in new if c["operation"] == "acm-pca:IssueCertificate"]
         arns = sorted({c["result_CertificateArn"] for c in iss if c.get("result_CertificateArn")})
-        out = {"SEQ_NOW": max([c["seq"] for c in calls] or [0]),
+        out = {"SEQ_NOW": answer["last_seq"],
                "ISSUED": len(arns),
                "TOKENS": len({(c.get("parameters") or {}).get("IdempotencyToken") for c in iss}),
                "ICALLS": len(iss),
@@ -159,6 +187,13 @@ def main(a):
         out["ST_NEXT_FUTURE"] = 1 if na and parse_time(na) > time.time() else 0
         for k, v in out.items():
             print("%s=%s" % (k, shlex.quote(str(v))))
+    elif cmd == "acm-calls":
+        arns = acm_arns(a[3])
+        print(len([c for c in calls_after(int(a[1]), a[2]) if about_domain(c, a[3], arns)]))
+    elif cmd == "acm-requested":
+        cs = calls_after(int(a[1]), "acm:RequestCertificate")
+        print(len({c["result_CertificateArn"] for c in cs
+                   if (c.get("parameters") or {}).get("DomainName") == a[2] and c.get("result_CertificateArn")}))
     elif cmd == "json-ok":
         try:
             json.load(open(a[1]))

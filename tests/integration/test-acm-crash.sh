@@ -9,7 +9,8 @@
 # left, the state says valid. Then a renewal by ACM is killed during the
 # re-export. A reader watches the stable names all along. Each case has a
 # certificate name of its own (the same name would find, by its tags, the
-# certificate an earlier case requested).
+# certificate an earlier case requested), and the ten cases run at once
+# (their emulator calls counted per certificate).
 . "$ABS_TOP_SRCDIR/tests/integration/lib.sh"
 . "$ABS_TOP_SRCDIR/tests/emulator/emu.sh"
 . "$ABS_TOP_SRCDIR/tests/integration/agent-lib.sh"
@@ -29,10 +30,20 @@ WDIRS=
 for p in $POINTS; do WDIRS="$WDIRS $TMP/$p/out/$p"; done
 WDIRS="$WDIRS $TMP/renew/out/renewed"
 # shellcheck disable=SC2086
-"$PY" "$ABS_TOP_SRCDIR/tests/integration/watch-stable.py" "$TMP/watch.stop" "$TMP/watch.report" $WDIRS &
+"$PY" "$ABS_TOP_SRCDIR/tests/integration/watch-stable.py" --active "$TMP/watch.active" "$TMP/watch.stop" "$TMP/watch.report" $WDIRS &
 WATCH_PID=$!
 stop_watch() { [ -n "${WATCH_PID:-}" ] || return 0; touch "$TMP/watch.stop"; wait "$WATCH_PID"; WATCH_RC=$?; WATCH_PID=; }
 on_exit stop_watch
+# The reader's loop is tight while an agent runs: a watch.active* file
+# exists from before each agent starts until it has exited (only the agents
+# change the files it reads).
+agent() {
+	: >"$TMP/watch.active"
+	"$ACM_AGENT" -c "$CONF" "$@" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	rm -f "$TMP/watch.active"
+	return $rc
+}
 
 check_at_kill() { # POINT SEQ
 	case $1 in
@@ -74,16 +85,56 @@ check_final() { # POINT DIR SEQ
 	same "$1: nothing in flight" "" "$(st "$n" issuer.token)$(st "$n" issuer.arn)"
 }
 
-ROOT_PEM=$TRUST
-for p in $POINTS; do
-	n=$p
-	acm_cert "$n" '' "    reload: [{command: [\"$TMP/reload\", \"web-$p\"]}]" | agent_conf "$TMP/$p"
+# One point: the kill, the checks at the kill, the rerun, the checks after
+# it. Each point is a certificate of its own (name, directories, ARN,
+# validation records, reload line), so the points run at once, each in a
+# subshell: its agent output goes to files of its own, and the emulator's
+# calls are counted for its certificate only (proof.py acm-calls and
+# acm-requested: the calls naming its domain, its ARNs, its records), not
+# for everything after a seq. Its TAP lines go to $TMP/POINT.tap and are
+# replayed in order below; a point that does not reach its end fails.
+run_point() { # POINT
+	p=$1 n=$1 J=$TMP/$1
+	agent() {
+		: >"$TMP/watch.active.$p"
+		"$ACM_AGENT" -c "$CONF" "$@" >"$J.out" 2>"$J.err"
+		rc=$?
+		rm -f "$TMP/watch.active.$p"
+		return $rc
+	}
+	show_err() { sed 's/^/# err: /' "$J.err" | tail -n "${1:-15}"; sed 's/^/# out: /' "$J.out" | tail -n 5; }
+	calls() { P acm-calls "$1" "$2" "$n.example.com"; }
+	requested() { P acm-requested "$1" "$n.example.com"; }
+	acm_cert "$n" '' "    reload: [{command: [\"$TMP/reload\", \"web-$p\"]}]" | agent_conf "$J"
 	seq=$(P seq)
 	ACM_AGENT_TEST_KILL_AT=$p:$n agent --once
 	[ "$rc" = 137 ] && ok "$p: the agent killed itself there (exit 137)" || { not_ok "$p: killed at the point (exit $rc)"; show_err; }
 	check_at_kill "$p" "$seq"
 	expect_agent 0 "$p: the rerun converges" --once
-	check_final "$p" "$TMP/$p" "$seq"
+	check_final "$p" "$J" "$seq"
+	echo "# point $p: done"
+}
+# Ten issuances at once wait longer for the emulator than one: no ACM poll
+# of this test gives up before 2 minutes (every validation here finishes;
+# the deadline only bounds a hang).
+export ACM_AGENT_ACM_POLL_DEADLINE=120
+ROOT_PEM=$TRUST
+pids=
+for p in $POINTS; do
+	run_point "$p" >"$TMP/$p.tap" 2>&1 &
+	pids="$pids $!"
+done
+# shellcheck disable=SC2086
+wait $pids
+for p in $POINTS; do
+	while IFS= read -r line; do
+		case $line in
+		"ok "[0-9]*" - "*) ok "${line#ok * - }" ;;
+		"not ok "[0-9]*" - "*) not_ok "${line#not ok * - }" ;;
+		*) printf '%s\n' "$line" ;;
+		esac
+	done <"$TMP/$p.tap"
+	grep -qx "# point $p: done" "$TMP/$p.tap" && ok "$p: every check of the point ran" || not_ok "$p: the point's checks did not all run"
 done
 
 # ACM renewed it; the agent is killed in the middle of the re-export.

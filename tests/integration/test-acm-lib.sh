@@ -39,38 +39,15 @@ acm_start() {
 
 # acm_public_roots FILE: the emulated public roots (RSA and EC) into FILE;
 # needs only PY and the emulator's environment (the benchmark uses it too).
+# The control API hands them out: the same roots that every exported public
+# chain ends in (tests verify deployed chains against them), without two
+# probe issuances through botocore.
 acm_public_roots() {
-	AWS_DATA_PATH=$EMU_MODELS_DIR "$PY" - "$1" <<'PY'
-# The emulated Amazon roots (RSA and EC) are made at the emulator's first
-# public certificate: one of each, exported, gives the chains' last links.
-import json, os, sys, time, urllib.request
-import botocore.session
-kw = dict(region_name=os.environ["AWS_REGION"], endpoint_url=os.environ["EMU_URL"], verify=os.environ["EMU_CA_BUNDLE"],
-          aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"], aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"])
-acm = botocore.session.get_session().create_client("acm", **kw)
-def ctl(path, body):
-    r = urllib.request.Request(os.environ["EMU_CONTROL_URL"] + path, data=json.dumps(body).encode(), method="POST")
-    return json.load(urllib.request.urlopen(r))
-out = []
-for alg in ("RSA_2048", "EC_prime256v1"):
-    arn = acm.request_certificate(DomainName="roots.probe.example", ValidationMethod="DNS", KeyAlgorithm=alg,
-                                  Options={"Export": "ENABLED"})["CertificateArn"]
-    for _ in range(200):
-        d = acm.describe_certificate(CertificateArn=arn)["Certificate"]
-        rr = [o.get("ResourceRecord") for o in d.get("DomainValidationOptions", [])]
-        if rr and all(rr):
-            break
-        time.sleep(0.05)
-    for r in rr:
-        ctl("/dns", {"name": r["Name"], "value": r["Value"]})
-    for _ in range(200):
-        if acm.describe_certificate(CertificateArn=arn)["Certificate"]["Status"] == "ISSUED":
-            break
-        time.sleep(0.05)
-    chain = acm.export_certificate(CertificateArn=arn, Passphrase=b"probe-passphrase")["CertificateChain"]
-    out.append("-----BEGIN CERTIFICATE-----\n" + chain.split("-----BEGIN CERTIFICATE-----")[-1].strip() + "\n")
-open(sys.argv[1], "w").write("".join(out))
-PY
+	emu_ctl GET /public-roots | "$PY" -c '
+import json, sys
+roots = json.load(sys.stdin)["roots"]
+assert len(roots) == 2 and all(r.startswith("-----BEGIN CERTIFICATE-----") for r in roots)
+open(sys.argv[1], "w").write("".join(r if r.endswith("\n") else r + "\n" for r in roots))' "$1"
 }
 
 acm_cert() {
@@ -87,7 +64,7 @@ calls() { # SEQ OP [ERROR]
 	P calls "$@"
 }
 requested() { # SEQ: distinct certificates RequestCertificate made after SEQ
-	emu_ctl GET "/calls?operation=acm:RequestCertificate" | "$PY" -c '
+	emu_ctl GET "/calls?operation=acm:RequestCertificate&since=$1" | "$PY" -c '
 import json, sys
 print(len({c["result_CertificateArn"] for c in json.load(sys.stdin)["calls"]
            if c["seq"] > int(sys.argv[1]) and c.get("result_CertificateArn")}))' "$1"

@@ -113,7 +113,7 @@ PY
 acm_calls() { P calls "$1" "acm:$2" ${3:+"$3"}; }
 
 imported_arns() { # SEQ: distinct ARNs ImportCertificate answered after SEQ
-	emu_ctl GET "/calls?operation=acm:ImportCertificate" | "$PY" -c '
+	emu_ctl GET "/calls?operation=acm:ImportCertificate&since=$1" | "$PY" -c '
 import json, sys
 seq = int(sys.argv[1])
 print(len({c["result_CertificateArn"] for c in json.load(sys.stdin)["calls"] if c["seq"] > seq and c.get("result_CertificateArn")}))' "$1"
@@ -123,7 +123,7 @@ print(len({c["result_CertificateArn"] for c in json.load(sys.stdin)["calls"] if 
 # after SEQ (among those whose line contains MATCH), as
 # "arn=<CertificateArn or -> tags=<Key=Value,...> chain=<yes|no> error=<type or ->"
 import_params() {
-	emu_ctl GET "/calls?operation=acm:ImportCertificate" | "$PY" -c '
+	emu_ctl GET "/calls?operation=acm:ImportCertificate&since=$1" | "$PY" -c '
 import json, sys
 seq, n, match = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 lines = []

@@ -80,9 +80,12 @@ expect_listing() { expect_grep "$3" "$2" "$1"; }
 # No --sysconfdir/--localstatedir with the default prefix: /etc and /var, the
 # paths of the packages, the man page and the units' StateDirectory=; a
 # confined prefix keeps its own; an explicit option wins.
+# The four runs share one cache file: the compiler and library checks run
+# once (they are not what is checked here); the paths are computed from the
+# options on every run, never cached.
 conf_paths() { # DIR ARGS...: configure in DIR, print its two path lines
 	_d=$1; shift
-	mkdir -p "$_d" && (cd "$_d" && "$PKG_DISTDIR/configure" "$@" >configure.out 2>&1) &&
+	mkdir -p "$_d" && (cd "$_d" && "$PKG_DISTDIR/configure" --cache-file="$TMP/config.cache" "$@" >configure.out 2>&1) &&
 		sed -n 's/^  \(configuration\|state\): *//p' "$_d/configure.out" | tr '\n' ' '
 }
 got=$(conf_paths "$TMP/c-default")

@@ -33,10 +33,20 @@ WDIRS=
 for p in $POINTS; do WDIRS="$WDIRS $TMP/first-$p/out/web"; done
 WDIRS="$WDIRS $TMP/renew/out/web $TMP/random/out/web"
 # shellcheck disable=SC2086
-"$PY" "$ABS_TOP_SRCDIR/tests/integration/watch-stable.py" "$TMP/watch.stop" "$TMP/watch.report" $WDIRS &
+"$PY" "$ABS_TOP_SRCDIR/tests/integration/watch-stable.py" --active "$TMP/watch.active" "$TMP/watch.stop" "$TMP/watch.report" $WDIRS &
 WATCH_PID=$!
 stop_watch() { [ -n "${WATCH_PID:-}" ] || return 0; touch "$TMP/watch.stop"; wait "$WATCH_PID"; WATCH_RC=$?; WATCH_PID=; }
 on_exit stop_watch
+# The reader's loop is tight while an agent runs: watch.active exists from
+# before each agent starts until it has exited (only the agent changes the
+# files it reads).
+agent() {
+	: >"$TMP/watch.active"
+	"$ACM_AGENT" -c "$CONF" "$@" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	rm -f "$TMP/watch.active"
+	return $rc
+}
 
 in_progress() { emu_ctl POST /settings "{\"pca_in_progress_seconds\": $1}" >/dev/null; }
 
@@ -172,8 +182,10 @@ for i in 1 2 3 4 5 6 7 8; do
 	old=$(serial_of "$TMP/random/out/web/cert.pem")
 	seq=$(P seq)
 	n=$((RANDOM % npoints + 1))
+	: >"$TMP/watch.active"
 	ACM_AGENT_TEST_KILL_AFTER=$n "$ACM_AGENT" -c "$CONF" renew web --force >"$TMP/rnd.out" 2>&1
 	krc=$?
+	rm -f "$TMP/watch.active"
 	[ "$krc" = 137 ] && killed=$((killed + 1))
 	in_progress 0
 	agent --once
