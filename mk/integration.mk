@@ -45,6 +45,7 @@ EXTRA_DIST += $(INTEGRATION_TESTS) \
 	tests/integration/lib.sh \
 	tests/integration/agent-lib.sh \
 	tests/integration/pca-lib.sh \
+	tests/integration/watch-lib.sh \
 	tests/integration/aws-stub.py \
 	tests/integration/proof.py \
 	tests/integration/watch-stable.py \

@@ -15,6 +15,7 @@
 . "$ABS_TOP_SRCDIR/tests/emulator/emu.sh"
 . "$ABS_TOP_SRCDIR/tests/integration/agent-lib.sh"
 . "$ABS_TOP_SRCDIR/tests/integration/test-acm-lib.sh"
+. "$ABS_TOP_SRCDIR/tests/integration/watch-lib.sh"
 command -v openssl >/dev/null || { echo "# skip: no openssl"; exit 77; }
 acm_start
 
@@ -30,20 +31,7 @@ WDIRS=
 for p in $POINTS; do WDIRS="$WDIRS $TMP/$p/out/$p"; done
 WDIRS="$WDIRS $TMP/renew/out/renewed"
 # shellcheck disable=SC2086
-"$PY" "$ABS_TOP_SRCDIR/tests/integration/watch-stable.py" --active "$TMP/watch.active" "$TMP/watch.stop" "$TMP/watch.report" $WDIRS &
-WATCH_PID=$!
-stop_watch() { [ -n "${WATCH_PID:-}" ] || return 0; touch "$TMP/watch.stop"; wait "$WATCH_PID"; WATCH_RC=$?; WATCH_PID=; }
-on_exit stop_watch
-# The reader's loop is tight while an agent runs: a watch.active* file
-# exists from before each agent starts until it has exited (only the agents
-# change the files it reads).
-agent() {
-	: >"$TMP/watch.active"
-	"$ACM_AGENT" -c "$CONF" "$@" >"$TMP/out" 2>"$TMP/err"
-	rc=$?
-	rm -f "$TMP/watch.active"
-	return $rc
-}
+watch_start $WDIRS
 
 check_at_kill() { # POINT SEQ
 	case $1 in

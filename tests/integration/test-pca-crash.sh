@@ -12,6 +12,7 @@
 . "$ABS_TOP_SRCDIR/tests/integration/lib.sh"
 . "$ABS_TOP_SRCDIR/tests/emulator/emu.sh"
 . "$ABS_TOP_SRCDIR/tests/integration/agent-lib.sh"
+. "$ABS_TOP_SRCDIR/tests/integration/watch-lib.sh"
 command -v openssl >/dev/null || { echo "skip: no openssl"; exit 77; }
 
 emu_start --tls || exit 1
@@ -33,20 +34,7 @@ WDIRS=
 for p in $POINTS; do WDIRS="$WDIRS $TMP/first-$p/out/web"; done
 WDIRS="$WDIRS $TMP/renew/out/web $TMP/random/out/web"
 # shellcheck disable=SC2086
-"$PY" "$ABS_TOP_SRCDIR/tests/integration/watch-stable.py" --active "$TMP/watch.active" "$TMP/watch.stop" "$TMP/watch.report" $WDIRS &
-WATCH_PID=$!
-stop_watch() { [ -n "${WATCH_PID:-}" ] || return 0; touch "$TMP/watch.stop"; wait "$WATCH_PID"; WATCH_RC=$?; WATCH_PID=; }
-on_exit stop_watch
-# The reader's loop is tight while an agent runs: watch.active exists from
-# before each agent starts until it has exited (only the agent changes the
-# files it reads).
-agent() {
-	: >"$TMP/watch.active"
-	"$ACM_AGENT" -c "$CONF" "$@" >"$TMP/out" 2>"$TMP/err"
-	rc=$?
-	rm -f "$TMP/watch.active"
-	return $rc
-}
+watch_start $WDIRS
 
 in_progress() { emu_ctl POST /settings "{\"pca_in_progress_seconds\": $1}" >/dev/null; }
 

@@ -1,0 +1,25 @@
+# Sourced by the crash tests (after lib.sh and agent-lib.sh); not a test.
+#
+# watch_start DIR...: watch-stable.py reads the served files of every DIR in
+# the background until stop_watch (also at exit), which sets WATCH_RC; its
+# findings go to $TMP/watch.report. Its loop is tight while an agent runs:
+# agent() (this one replaces agent-lib.sh's) makes $TMP/watch.active exist
+# from before the agent starts until it has exited (only the agents change
+# the files it reads). A test running agents at once marks each with a
+# watch.active.SUFFIX file of its own.
+watch_start() {
+	"$PY" "$ABS_TOP_SRCDIR/tests/integration/watch-stable.py" --active "$TMP/watch.active" \
+		"$TMP/watch.stop" "$TMP/watch.report" "$@" &
+	WATCH_PID=$!
+	on_exit stop_watch
+}
+
+stop_watch() { [ -n "${WATCH_PID:-}" ] || return 0; touch "$TMP/watch.stop"; wait "$WATCH_PID"; WATCH_RC=$?; WATCH_PID=; }
+
+agent() {
+	: >"$TMP/watch.active"
+	"$ACM_AGENT" -c "$CONF" "$@" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	rm -f "$TMP/watch.active"
+	return $rc
+}
