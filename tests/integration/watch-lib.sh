@@ -14,6 +14,7 @@ watch_start() {
 	on_exit stop_watch
 }
 
+# shellcheck disable=SC2034 # WATCH_RC is read by the test that sourced this
 stop_watch() { [ -n "${WATCH_PID:-}" ] || return 0; touch "$TMP/watch.stop"; wait "$WATCH_PID"; WATCH_RC=$?; WATCH_PID=; }
 
 agent() {
