@@ -923,6 +923,7 @@ void engine_get_counts(const engine *e, engine_counts *ret) {
                 const cert_state *st = m->st;
                 if (m->busy != BUSY_NONE) {
                         ret->busy++;
+                        ret->queued += m->busy == BUSY_QUEUED;
                         continue;
                 }
                 if (!st)

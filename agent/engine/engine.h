@@ -198,6 +198,7 @@ time_t engine_next_wake(const engine *e, const char **ret_name);
 /* Counts by state for a daemon's status line. */
 typedef struct engine_counts {
         size_t total, valid, busy, waiting, failed, revoked, in_danger;
+        size_t queued;  /* of busy: due, waiting for an issuance slot (ENGINE_ISSUE_SLOTS) */
 } engine_counts;
 void engine_get_counts(const engine *e, engine_counts *ret);
 

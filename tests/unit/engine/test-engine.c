@@ -1041,12 +1041,22 @@ static bool held_reaches(void *arg) {
         return fake.held >= *(int *) arg;
 }
 
-/* Runs the loop for usec of wall time. */
-static void run_for(uint64_t usec) {
-        uint64_t end = clock_now_usec() + usec;
+static engine *queued_engine;
 
-        while (clock_now_usec() < end)
-                assert_true(sd_event_run(loop, 10 * 1000) >= 0);
+static bool queued_reaches(void *arg) {
+        engine_counts c;
+
+        engine_get_counts(queued_engine, &c);
+        return c.queued >= (size_t) *(int *) arg;
+}
+
+/* names[0..n) = c00, c01, …, names[n] = NULL; buf holds them. */
+static void slot_names(size_t n, char (*buf)[8], const char **names) {
+        for (size_t i = 0; i < n; i++) {
+                snprintf(buf[i], sizeof(buf[i]), "c%02zu", i);
+                names[i] = buf[i];
+        }
+        names[n] = NULL;
 }
 
 /* More certificates due than ENGINE_ISSUE_SLOTS: only that many start (a
@@ -1061,16 +1071,14 @@ static void test_issue_slots(void **s _unused_) {
         bool done = false;
         engine *e;
 
-        for (int i = 0; i < N; i++) {
-                snprintf(names_buf[i], sizeof(names_buf[i]), "c%02d", i);
-                names[i] = names_buf[i];
-        }
-        names[N] = NULL;
+        slot_names(N, names_buf, names);
         write_conf(names, NULL, false);
         fake.next = DO_HOLD;
         e = daemon_start();
         assert_true(run_until(held_reaches, &slots));
-        run_for(300 * 1000);  /* time for the others, were they started */
+        /* the others are queued, every slot is held: none can start */
+        queued_engine = e;
+        assert_true(run_until(queued_reaches, &(int) { N - ENGINE_ISSUE_SLOTS }));
         assert_int_equal(fake.held, ENGINE_ISSUE_SLOTS);
         assert_int_equal(fake.issues, ENGINE_ISSUE_SLOTS);
         for (int i = 0; i < N; i++) {
@@ -1126,11 +1134,7 @@ static void test_issue_slots_reconfigure(void **s _unused_) {
         int slots = ENGINE_ISSUE_SLOTS;
         engine *e;
 
-        for (int i = 0; i < N; i++) {
-                snprintf(names_buf[i], sizeof(names_buf[i]), "c%02d", i);
-                names[i] = names_buf[i];
-        }
-        names[N] = NULL;
+        slot_names(N, names_buf, names);
         write_conf(names, NULL, false);
         fake.next = DO_HOLD;
         e = daemon_start();
