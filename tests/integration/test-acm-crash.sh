@@ -83,13 +83,7 @@ check_final() { # POINT DIR SEQ
 # replayed in order below; a point that does not reach its end fails.
 run_point() { # POINT
 	p=$1 n=$1 J=$TMP/$1
-	agent() {
-		: >"$TMP/watch.active.$p"
-		"$ACM_AGENT" -c "$CONF" "$@" >"$J.out" 2>"$J.err"
-		rc=$?
-		rm -f "$TMP/watch.active.$p"
-		return $rc
-	}
+	AGENT_MARK=.$p AGENT_LOG=$J.
 	show_err() { sed 's/^/# err: /' "$J.err" | tail -n "${1:-15}"; sed 's/^/# out: /' "$J.out" | tail -n 5; }
 	calls() { P acm-calls "$1" "$2" "$n.example.com"; }
 	requested() { P acm-requested "$1" "$n.example.com"; }
