@@ -5,14 +5,15 @@
 
 #include "cli/cli.h"
 #include "conf/conf.h"
+#include "store/store-readahead.h"
 #include "basic/log.h"
 
-int cli_conf_load(const cli_options *o, conf **ret) {
+static int conf_load_logged(const cli_options *o, const conf_load_options *lo, conf **ret) {
         conf_errors errs = {};
         conf *c = NULL;
         int r;
 
-        r = conf_load(o->config_path, &c, &errs);
+        r = conf_load_with(o->config_path, lo, &c, &errs, NULL);
         if (r < 0) {
                 if (errs.n > 0)
                         conf_errors_print(&errs, stderr);
@@ -33,4 +34,24 @@ int cli_conf_load(const cli_options *o, conf **ret) {
 
 void cli_conf_free(conf *c) {
         conf_free(c);
+}
+
+int cli_conf_load(const cli_options *o, conf **ret) {
+        return conf_load_logged(o, NULL, ret);
+}
+
+static void start_readahead(const char *dir, void *userdata) {
+        store_readahead **ra = userdata;
+        *ra = store_readahead_start(dir);
+}
+
+int cli_conf_load_reading_states(const cli_options *o, conf **ret, store_readahead **ret_ra) {
+        const conf_load_options lo = { .on_state_dir = start_readahead, .userdata = ret_ra };
+        int r;
+
+        *ret_ra = NULL;
+        r = conf_load_logged(o, &lo, ret);
+        if (r < 0)
+                *ret_ra = store_readahead_free(*ret_ra);
+        return r;
 }

@@ -117,6 +117,7 @@ static int print_results(const engine *e, const cli_options *o) {
  * and returns the exit code.
  */
 int cli_run_pass(const cli_options *o, const engine_options *eo_in) {
+        _cleanup_(store_readahead_freep) store_readahead *ra = NULL;
         _cleanup_(engine_freep) engine *e = NULL;
         engine_options eo = *eo_in;
         conf *c = NULL;
@@ -126,10 +127,15 @@ int cli_run_pass(const cli_options *o, const engine_options *eo_in) {
         (void) engine_raise_fd_limit();
         /* OpenSSL starts up meanwhile (the fingerprints need it) */
         (void) engine_warm_up();
-        r = cli_conf_load(o, &c);
+        /* a pass over every certificate reads their states meanwhile too */
+        if (eo.command == ENGINE_CMD_CONVERGE && !eo.only)
+                r = cli_conf_load_reading_states(o, &c, &ra);
+        else
+                r = cli_conf_load(o, &c);
         engine_warm_up_wait();
         if (r < 0)
                 return EXIT_USAGE;
+        eo.readahead = ra;
         eo.mode = ENGINE_ONCE;
         eo.dry_run = o->dry_run;
         eo.issuer_lookup = issuer_lookup;

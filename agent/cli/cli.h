@@ -42,6 +42,16 @@ struct conf;
  * -errno), for which the command exits EXIT_USAGE.
  */
 int cli_conf_load(const cli_options *o, struct conf **ret);
+struct store_readahead;
+/*
+ * cli_conf_load() for a pass that reads every certificate's state: as soon
+ * as the configuration names its state directory, a thread starts reading
+ * the states there (store-readahead.h) while the rest is parsed. *ret_ra
+ * is that thread (the caller frees it with store_readahead_free() once
+ * the engine took what it read), NULL when none started; always NULL on
+ * failure.
+ */
+int cli_conf_load_reading_states(const cli_options *o, struct conf **ret, struct store_readahead **ret_ra);
 /* Frees a configuration from cli_conf_load(); accepts NULL. */
 void cli_conf_free(struct conf *c);
 static inline void cli_conf_freep(struct conf **c) { cli_conf_free(*c); }

@@ -64,6 +64,11 @@ typedef struct conf_loader {
         conf_error *warns;   /* warnings: accepted, but the operator should change something */
         size_t n_warns, alloc_warns;
         bool oom;
+        /* conf_node_parse(): called with each pair of the document's
+         * top-level mapping whose key and value are scalars, as soon as
+         * it is read (before the rest of the document); NULL = none */
+        void (*on_top_scalar)(const char *key, const char *value, void *userdata);
+        void *top_userdata;
 } conf_loader;
 
 /*

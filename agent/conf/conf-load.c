@@ -344,6 +344,29 @@ int conf_load(const char *path, conf **ret, conf_errors *errs) {
         return conf_load_with(path, NULL, ret, errs, NULL);
 }
 
+/* o->on_state_dir, once: fired records that it was called. */
+typedef struct state_dir_hint {
+        const conf_load_options *o;
+        bool fired;
+} state_dir_hint;
+
+static void hint_state_dir(state_dir_hint *h, const char *dir) {
+        _cleanup_(freep) char *norm = NULL;
+
+        if (h->fired || !h->o || !h->o->on_state_dir)
+                return;
+        h->fired = true;
+        /* as conf_get_path() and check_state_dir() will take it */
+        if (dir[0] != '/' || strlen(dir) >= 4096 || conf_path_normalize(dir, &norm) < 0)
+                return;
+        h->o->on_state_dir(norm, h->o->userdata);
+}
+
+static void on_top_scalar(const char *key, const char *value, void *userdata) {
+        if (streq(key, "state_dir"))
+                hint_state_dir(userdata, value);
+}
+
 int conf_load_with(const char *path, const conf_load_options *o, conf **ret, conf_errors *errs, conf_errors *warnings) {
         L_t L = {};
         _cleanup_(freep) loader *ld = NULL;
@@ -380,7 +403,11 @@ int conf_load_with(const char *path, const conf_load_options *o, conf **ret, con
         }
         *ld = (loader) { .L = &L, .o = o, .mainpath = path, .ids = ids, .have_id = have_id };
 
+        state_dir_hint sd_hint = { .o = o };
+        L.on_top_scalar = on_top_scalar;
+        L.top_userdata = &sd_hint;
         add_doc(ld, path, path, NULL);
+        L.on_top_scalar = NULL;
         root = ld->docs[0].root;
         const char *mainf = ld->mainf = L.n_files ? L.files[0] : path;
         _cleanup_(freep) char *output_canon = NULL;
@@ -438,6 +465,8 @@ int conf_load_with(const char *path, const conf_load_options *o, conf **ret, con
         }
         if (!c->state_dir)
                 c->state_dir = conf_strdup(&L, CONF_DEFAULT_STATE_DIR);
+        if (c->state_dir && !sd_hint.fired)
+                hint_state_dir(&sd_hint, c->state_dir);
         if (!c->output_root)
                 c->output_root = conf_strdup(&L, CONF_DEFAULT_OUTPUT_ROOT);
         else {

@@ -360,6 +360,9 @@ cnode *conf_node_parse(conf_loader *L, const char *file, const char *data, size_
                                 n->plain = plain;
                                 if (!n->str)
                                         L->oom = true;
+                                else if (depth == 1 && L->on_top_scalar && stack[0].node->kind == CNODE_MAP &&
+                                         stack[0].pending_key && stack[0].pending_key->kind == CNODE_SCALAR)
+                                        L->on_top_scalar(stack[0].pending_key->str, n->str, L->top_userdata);
                         }
                         break;
                 }

@@ -380,6 +380,18 @@ typedef struct conf_load_options {
          */
         const char *drop_in;
         const char *drop_in_as;
+        /*
+         * A hint for reading ahead while the rest loads: called once, on
+         * the loading thread, with the state directory as the configuration
+         * will have it (normalised) -- as soon as the main file's top-level
+         * state_dir is read, or, when it sets none, with the default once
+         * the main file is read. The configuration may still fail to load,
+         * and the main file may set state_dir twice (an error): compare
+         * with (*ret)->state_dir before using anything read there. NULL =
+         * no hint.
+         */
+        void (*on_state_dir)(const char *dir, void *userdata);
+        void *userdata;
 } conf_load_options;
 
 /*

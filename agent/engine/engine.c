@@ -490,6 +490,7 @@ static size_t min_size(size_t a, size_t b) {
 typedef struct preload_item {
         const char *name;          /* the machine's name and settings (immutable while BUSY_LOAD) */
         const conf_cert *cert;
+        bool have_state;           /* r, st, err came from the read-ahead: not read again */
         int r;                     /* store_load() */
         cert_state *st;
         char *err;
@@ -538,7 +539,8 @@ static int preload_run(void *arg) {
                 size_t to = min_size(from + PRELOAD_CHUNK, j->n);
                 for (size_t i = from; i < to; i++) {
                         preload_item *it = &j->items[i];
-                        it->r = store_load(j->state_dir, it->name, &it->st, &it->err);
+                        if (!it->have_state)
+                                it->r = store_load(j->state_dir, it->name, &it->st, &it->err);
                         if (engine_fingerprint(it->cert, false, it->fp[0]) < 0 ||
                             engine_fingerprint(it->cert, true, it->fp[1]) < 0)
                                 it->fp[0][0] = 0;
@@ -592,6 +594,17 @@ static void preload_done(int r, void *arg) {
                 preload_job_free(j);
 }
 
+/* A state read ahead, back to its machine (which has not read it yet). */
+static void give_state(machine *m, preload_item *it) {
+        if (!it->have_state)
+                return;
+        it->have_state = false;
+        m->pre_ready = true;
+        m->pre_r = it->r;
+        m->pre_st = TAKE_PTR(it->st);
+        m->pre_err = TAKE_PTR(it->err);
+}
+
 /* Starts helpers that read the states of e->machines (more than
  * PRELOAD_MIN, more than one CPU) and returns their job, every machine
  * BUSY_LOAD; NULL when the loop reads alone (no helper could be started:
@@ -620,8 +633,15 @@ static preload_job *preload_start(engine *e) {
         for (size_t c = 0; c < n_chunks; c++)
                 atomic_init(&j->filled[c], false);
         for (size_t i = 0; i < n; i++) {
-                j->items[i] = (preload_item) { .name = e->machines[i]->name, .cert = e->machines[i]->cert };
-                e->machines[i]->busy = BUSY_LOAD;
+                machine *m = e->machines[i];
+                preload_item *it = &j->items[i];
+                *it = (preload_item) { .name = m->name, .cert = m->cert };
+                if (m->pre_ready) {  /* read ahead: the helpers add the rest */
+                        m->pre_ready = false;
+                        *it = (preload_item) { .name = m->name, .cert = m->cert, .have_state = true, .r = m->pre_r,
+                                               .st = TAKE_PTR(m->pre_st), .err = TAKE_PTR(m->pre_err) };
+                }
+                m->busy = BUSY_LOAD;
         }
         for (unsigned k = 0; k < helpers; k++) {
                 if (worker_pool_submit(pool, preload_run, preload_done, j) < 0)
@@ -629,8 +649,10 @@ static preload_job *preload_start(engine *e) {
                 j->n_running++;
         }
         if (j->n_running == 0) {
-                for (size_t i = 0; i < n; i++)
+                for (size_t i = 0; i < n; i++) {
                         e->machines[i]->busy = BUSY_NONE;
+                        give_state(e->machines[i], &j->items[i]);
+                }
                 preload_job_free(j);
                 return NULL;
         }
@@ -645,12 +667,32 @@ static void preload_loop_share(engine *e, preload_job *j) {
         for (size_t from; e->running && (from = preload_claim(j)) < j->n;) {
                 size_t to = min_size(from + PRELOAD_CHUNK, j->n);
                 j->taken[from / PRELOAD_CHUNK] = true;
-                for (size_t i = from; i < to; i++)
+                for (size_t i = from; i < to; i++) {
                         e->machines[i]->busy = BUSY_NONE;
+                        give_state(e->machines[i], &j->items[i]);
+                }
                 for (size_t i = from; i < to && e->running; i++)
                         machine_wake(e->machines[i]);
         }
         preload_hand_over(j);
+}
+
+/* The states e->opts.readahead read while the configuration loaded
+ * become the machines' (pre_*), when it read this configuration's
+ * state_dir; it is stopped either way. */
+static void readahead_take(engine *e) {
+        store_readahead *ra = e->opts.readahead;
+
+        if (!ra)
+                return;
+        store_readahead_stop(ra);
+        if (!streq(store_readahead_dir(ra), e->cref->c->state_dir))
+                return;
+        for (size_t i = 0; i < e->n_machines; i++) {
+                machine *m = e->machines[i];
+                if (!m->pre_ready && store_readahead_take(ra, m->name, &m->pre_r, &m->pre_st, &m->pre_err))
+                        m->pre_ready = true;
+        }
 }
 
 int engine_run_once(engine *e) {
@@ -658,6 +700,7 @@ int engine_run_once(engine *e) {
 
         if (e->opts.mode != ENGINE_ONCE)
                 return -EINVAL;
+        readahead_take(e);
         e->running = true;
         e->n_unsettled = e->n_machines;
         for (size_t i = 0; i < e->n_machines; i++)

@@ -486,7 +486,8 @@ static int cmp_str(const void *a, const void *b) {
         return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
-int store_list(const char *state_dir, char ***ret) {
+/* store_list(); checked: a directory counts only when it holds a state file. */
+static int list_names(const char *state_dir, bool checked, char ***ret) {
         _cleanup_(freep) char *c = path_join(state_dir, "certs");
         _cleanup_(strv_freep) char **l = NULL;
         size_t n = 0, cap = 8;
@@ -509,7 +510,9 @@ int store_list(const char *state_dir, char ***ret) {
                 _cleanup_(freep) char *name = NULL;
                 size_t len = strlen(de->d_name);
 
-                if (de->d_type == DT_DIR || de->d_type == DT_UNKNOWN) {
+                if ((de->d_type == DT_DIR || de->d_type == DT_UNKNOWN) && !checked)
+                        name = strdup(de->d_name);
+                else if (de->d_type == DT_DIR || de->d_type == DT_UNKNOWN) {
                         _cleanup_(freep) char *f = strprintf("%s/%s/" STATE_FILE, c, de->d_name);
                         if (!f) {
                                 closedir(d);
@@ -548,4 +551,12 @@ int store_list(const char *state_dir, char ***ret) {
         l[k] = NULL;
         *ret = TAKE_PTR(l);
         return 0;
+}
+
+int store_list(const char *state_dir, char ***ret) {
+        return list_names(state_dir, true, ret);
+}
+
+int store_list_candidates(const char *state_dir, char ***ret) {
+        return list_names(state_dir, false, ret);
 }

@@ -126,3 +126,8 @@ int store_remove(const char *state_dir, const char *name);
 /* The names that have a state (either layout), sorted, NULL-terminated
  * (free with strv_free). Returns 0 or -errno. */
 int store_list(const char *state_dir, char ***ret);
+
+/* store_list() without looking into each directory for a state file: the
+ * names that may have one, for a reader that calls store_load() on each
+ * (and learns that anyway). */
+int store_list_candidates(const char *state_dir, char ***ret);

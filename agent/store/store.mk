@@ -6,7 +6,9 @@ libacmagent_a_SOURCES += \
 	agent/store/store-state.h \
 	agent/store/store-state.c \
 	agent/store/store-keys.h \
-	agent/store/store-keys.c
+	agent/store/store-keys.c \
+	agent/store/store-readahead.h \
+	agent/store/store-readahead.c
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/store/test-store-state

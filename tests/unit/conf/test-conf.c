@@ -1425,6 +1425,81 @@ static conf *load_with_ok(const char *path, const conf_load_options *o) {
         return cf;
 }
 
+/* conf_load_options.on_state_dir: the state directory as soon as the main
+ * file's top level names it (a syntax error further down does not stop
+ * it: it was called before the parser got there), normalised as the
+ * configuration will have it; the default when the main file names none;
+ * once; never for a state_dir key below the top level or a path the
+ * configuration refuses. */
+typedef struct hint_seen {
+        unsigned calls;
+        char dir[256];
+} hint_seen;
+
+static void on_state_dir_seen(const char *dir, void *userdata) {
+        hint_seen *h = userdata;
+        h->calls++;
+        snprintf(h->dir, sizeof(h->dir), "%s", dir);
+}
+
+static void test_state_dir_hint(void **state) {
+        (void) state;
+        _cleanup_(freep) char *dir = new_dir();
+        _cleanup_(freep) char *p = path_join(dir, "acm-agent.yaml");
+        hint_seen h = {};
+        const conf_load_options o = { .on_state_dir = on_state_dir_seen, .userdata = &h };
+        conf_errors errs;
+        conf *c;
+
+        write_at(dir, "acm-agent.yaml", "state_dir: \"/var/lib//acm-agent-test/./x/\"\n" IMP("a"));
+        c = load_with_ok(p, &o);
+        assert_int_equal(h.calls, 1);
+        assert_string_equal(h.dir, "/var/lib/acm-agent-test/x");
+        assert_string_equal(h.dir, c->state_dir);
+        conf_free(c);
+
+        /* named after the certificates: still once, with that */
+        h = (hint_seen) {};
+        write_at(dir, "acm-agent.yaml", IMP("a") "state_dir: /srv/state\n");
+        c = load_with_ok(p, &o);
+        assert_int_equal(h.calls, 1);
+        assert_string_equal(h.dir, "/srv/state");
+        conf_free(c);
+
+        /* none: the default, once the main file is read */
+        h = (hint_seen) {};
+        write_at(dir, "acm-agent.yaml", IMP("a"));
+        c = load_with_ok(p, &o);
+        assert_int_equal(h.calls, 1);
+        assert_string_equal(h.dir, CONF_DEFAULT_STATE_DIR);
+        conf_free(c);
+
+        /* read before a syntax error further down the file */
+        h = (hint_seen) {};
+        write_at(dir, "acm-agent.yaml", "state_dir: /srv/early\n" IMP("a") "  - name: [unclosed\n");
+        c = NULL;
+        assert_int_equal(conf_load_with(p, &o, &c, &errs, NULL), -EINVAL);
+        conf_errors_done(&errs);
+        assert_null(c);
+        assert_int_equal(h.calls, 1);
+        assert_string_equal(h.dir, "/srv/early");
+
+        /* a state_dir key below the top level is not the state directory */
+        h = (hint_seen) {};
+        write_at(dir, "acm-agent.yaml", "aws: {state_dir: /nested}\nstate_dir: /srv/top\n" IMP("a"));
+        assert_int_equal(conf_load_with(p, &o, &c, &errs, NULL), -EINVAL);  /* aws.state_dir is unknown */
+        conf_errors_done(&errs);
+        assert_int_equal(h.calls, 1);
+        assert_string_equal(h.dir, "/srv/top");
+
+        /* a relative state_dir is refused: no directory to read ahead */
+        h = (hint_seen) {};
+        write_at(dir, "acm-agent.yaml", "state_dir: relative/dir\n" IMP("a"));
+        assert_int_equal(conf_load_with(p, &o, &c, &errs, NULL), -EINVAL);
+        conf_errors_done(&errs);
+        assert_int_equal(h.calls, 0);
+}
+
 static void test_drop_in(void **state) {
         (void) state;
         _cleanup_(freep) char *dir = new_dir();
@@ -1670,6 +1745,7 @@ int main(void) {
                 cmocka_unit_test(test_ca_bundle_ok),
                 cmocka_unit_test(test_output_dir_canonical),
                 cmocka_unit_test(test_path_canonical_cached),
+                cmocka_unit_test(test_state_dir_hint),
                 cmocka_unit_test(test_drop_in),
                 cmocka_unit_test(test_hook_bare_name),
                 cmocka_unit_test(test_acm_names_limit),

@@ -1519,6 +1519,80 @@ static void test_preloaded_pass(void **s _unused_) {
         engine_free(e);
 }
 
+/* States read ahead while the configuration loaded (store-readahead.h)
+ * are the ones the pass decides on, for fewer certificates than
+ * PRELOAD_MIN and more, by the loop alone or with helpers: a state broken
+ * on disk after it was read ahead is not read again. A read-ahead of
+ * another state directory is not used. */
+static void test_readahead_pass(void **s _unused_) {
+        static char bufs[100][8];
+        const char *names[101];
+        char p[256], cmd[512];
+
+        for (int n = 3; n <= 100; n += 97) {
+                for (int i = 0; i < n; i++) {
+                        snprintf(bufs[i], sizeof(bufs[i]), "c%03d", i);
+                        names[i] = bufs[i];
+                }
+                names[n] = NULL;
+                snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s/out' '%s/copy'", state_dir, root, root);
+                assert_int_equal(system(cmd), 0);
+                write_conf(names, NULL, false);
+                engine_free(once(NULL));
+                int issued = fake.issues;
+                assert_int_equal(issued, n);
+                snprintf(cmd, sizeof(cmd), "cp -a '%s' '%s/copy'", state_dir, root);
+                assert_int_equal(system(cmd), 0);
+                snprintf(p, sizeof(p), "%s/certs/c001/state.json", state_dir);
+
+                for (unsigned threads = 1; threads <= 2; threads++) {
+                        store_readahead *ra = store_readahead_start(state_dir);
+                        cert_state *st = NULL;
+                        char *err = NULL;
+                        int r;
+                        assert_non_null(ra);
+                        store_readahead_wait(ra);
+                        assert_int_equal(write_file_atomic(p, "{broken", 7, 0600, (uid_t) -1, (gid_t) -1), 0);
+                        engine *e = once(&(engine_options) { .readahead = ra, .load_threads = threads });
+                        for (int i = 0; i < n; i++) {
+                                assert_int_equal(engine_result_get(e, (size_t) i)->action, ENGINE_ACTION_NONE);
+                                assert_null(engine_result_get(e, (size_t) i)->error);
+                        }
+                        engine_free(e);
+                        assert_false(store_readahead_take(ra, "c001", &r, &st, &err));  /* the engine took it */
+                        store_readahead_free(ra);
+                        snprintf(cmd, sizeof(cmd), "cp '%s/copy/certs/c001/state.json' '%s'", root, p);
+                        assert_int_equal(system(cmd), 0);
+                }
+
+                /* broken, no read-ahead; then a read-ahead of another directory */
+                assert_int_equal(write_file_atomic(p, "{broken", 7, 0600, (uid_t) -1, (gid_t) -1), 0);
+                for (int other = 0; other <= 1; other++) {
+                        char copy[160];
+                        snprintf(copy, sizeof(copy), "%s/copy", root);
+                        store_readahead *ra = other ? store_readahead_start(copy) : NULL;
+                        cert_state *st = NULL;
+                        char *err = NULL;
+                        int r;
+                        if (ra)
+                                store_readahead_wait(ra);
+                        engine *e = once(&(engine_options) { .readahead = ra, .load_threads = 2 });
+                        assert_int_equal(engine_result_get(e, 1)->action, ENGINE_ACTION_FAILED);
+                        assert_non_null(strstr(engine_result_get(e, 1)->error, "c001/state.json"));
+                        engine_free(e);
+                        if (ra) {
+                                assert_true(store_readahead_take(ra, "c001", &r, &st, &err));  /* not taken */
+                                assert_int_equal(r, 0);
+                                cert_state_free(st);
+                                store_readahead_free(ra);
+                        }
+                }
+                assert_int_equal(fake.issues, issued);
+                memset(&fake, 0, sizeof(fake));
+                fake.watch_every = DAY;
+        }
+}
+
 /* reload_window: a renewed certificate waits for the window; the first one,
  * and one whose predecessor expires too soon, go at once. */
 static void test_reload_window(void **s _unused_) {
@@ -1661,6 +1735,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_dry_run_locked_corrupt, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_once_no_certificates, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_preloaded_pass, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_readahead_pass, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_warm_up, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_reload_window, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_cache_reload, setup, teardown),

@@ -22,6 +22,7 @@
 #include "basic/worker.h"
 #include "crypto/crypto.h"
 #include "store/store-keys.h"
+#include "store/store-readahead.h"
 #include "store/store.h"
 
 static char base[64];
@@ -156,6 +157,76 @@ static void test_lock(void **st _unused_) {
 /* Layout 1 kept keys/<name>.pem and keys/<name>.pending.pem: the pending key
  * of "web" was the served key of "web.pending". The migration moves each
  * key where it belongs and keeps the state. */
+/* store-readahead: what it hands over for a name is what store_load()
+ * returns for it (a state, layout 1 too, or the error of a corrupt one),
+ * each once; a name it did not read (unknown, or written after it
+ * stopped) is for the caller to read; a state directory that does not
+ * exist reads nothing. */
+static void test_readahead(void **st _unused_) {
+        _cleanup_(cert_state_freep) cert_state *s = cert_state_new(), *l = NULL;
+        _cleanup_(freep) char *err = NULL;
+        store_readahead *ra;
+        char p[160];
+        int r = 0;
+
+        assert_int_equal(store_prepare(dir, NULL, 0), 0);
+        s->phase = PHASE_VALID;
+        s->served.serial = strdup("0A");
+        assert_int_equal(store_save(dir, "web", s), 0);
+        free(s->served.serial);
+        s->served.serial = strdup("0D");
+        assert_int_equal(store_save(dir, "mail", s), 0);
+        assert_int_equal(store_save(dir, "broken", s), 0);
+        snprintf(p, sizeof(p), "%s/certs/broken/state.json", dir);
+        write_text(p, "{\"schema\": 2, \"phase\": \"valid\", \"failures\": \"many\"}", 0600);
+        snprintf(p, sizeof(p), "%s/certs/old.json", dir);
+        write_text(p, "{\"schema\": 1, \"phase\": \"valid\", \"serial\": \"0B\"}", 0600);
+        snprintf(p, sizeof(p), "%s/certs/empty", dir);   /* a directory without a state */
+        assert_int_equal(mkdir(p, 0700), 0);
+
+        ra = store_readahead_start(dir);
+        assert_non_null(ra);
+        assert_string_equal(store_readahead_dir(ra), dir);
+        store_readahead_wait(ra);
+        store_readahead_stop(ra);  /* after it: nothing */
+        /* written after it stopped: not read */
+        assert_int_equal(store_save(dir, "late", s), 0);
+
+        assert_true(store_readahead_take(ra, "web", &r, &l, &err));
+        assert_int_equal(r, 0);
+        assert_string_equal(l->served.serial, "0A");
+        assert_null(err);
+        cert_state_free(TAKE_PTR(l));
+        assert_false(store_readahead_take(ra, "web", &r, &l, &err));  /* taken */
+        assert_true(store_readahead_take(ra, "old", &r, &l, &err));
+        assert_int_equal(r, 0);
+        assert_string_equal(l->served.serial, "0B");
+        cert_state_free(TAKE_PTR(l));
+        assert_true(store_readahead_take(ra, "broken", &r, &l, &err));
+        assert_int_equal(r, -EBADMSG);
+        assert_null(l);
+        assert_non_null(strstr(err, "broken/state.json"));
+        assert_non_null(strstr(err, "move it aside"));
+        err = (free(err), NULL);
+        assert_true(store_readahead_take(ra, "empty", &r, &l, &err));
+        assert_int_equal(r, -ENOENT);
+        assert_null(l);
+        assert_false(store_readahead_take(ra, "late", &r, &l, &err));
+        assert_false(store_readahead_take(ra, "nobody", &r, &l, &err));
+        /* "mail" is left to free */
+        assert_null(store_readahead_free(ra));
+
+        /* no state directory yet */
+        snprintf(p, sizeof(p), "%s/none", base);
+        ra = store_readahead_start(p);
+        assert_non_null(ra);
+        store_readahead_wait(ra);
+        assert_false(store_readahead_take(ra, "web", &r, &l, &err));
+        store_readahead_free(ra);
+        /* stopped by free alone */
+        store_readahead_free(store_readahead_start(dir));
+}
+
 static void test_migrate(void **st _unused_) {
         _cleanup_(cert_state_freep) cert_state *l = NULL;
         _cleanup_(freep) char *err = NULL;
@@ -368,6 +439,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_prepare, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_save_load_list, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_readahead, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_migrate, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_clean_remove, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_keystore, setup, teardown),

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "basic/macro.h"
+#include "basic/util.h"
+#include "store/store-readahead.h"
+#include "store/store.h"
+
+typedef struct entry {
+        int r;
+        cert_state *st;
+        char *err;
+        bool taken;
+} entry;
+
+struct store_readahead {
+        char *state_dir;
+        pthread_t thread;
+        bool running;              /* a thread was started and not joined */
+        atomic_bool stop;
+        char **names;              /* store_list_candidates(), sorted (the thread's until joined) */
+        entry *entries;            /* per name; [0, n_read) were read */
+        size_t n_names, n_read;
+};
+
+static void *readahead_main(void *userdata) {
+        store_readahead *ra = userdata;
+
+        if (store_list_candidates(ra->state_dir, &ra->names) < 0)
+                return NULL;
+        ra->n_names = strv_length(ra->names);
+        ra->entries = calloc(ra->n_names, sizeof(entry));
+        if (!ra->entries)
+                return NULL;
+        for (size_t i = 0; i < ra->n_names; i++) {
+                entry *e = &ra->entries[i];
+                if (atomic_load_explicit(&ra->stop, memory_order_relaxed))
+                        break;
+                e->r = store_load(ra->state_dir, ra->names[i], &e->st, &e->err);
+                ra->n_read = i + 1;
+        }
+        return NULL;
+}
+
+static int cmp_name(const void *key, const void *elem) {
+        return strcmp(key, *(char *const *) elem);
+}
+
+store_readahead *store_readahead_start(const char *state_dir) {
+        store_readahead *ra = calloc(1, sizeof(*ra));
+        sigset_t all, old;
+        int r;
+
+        if (!ra)
+                return NULL;
+        atomic_init(&ra->stop, false);
+        ra->state_dir = strdup(state_dir);
+        if (!ra->state_dir)
+                return store_readahead_free(ra);
+        sigfillset(&all);
+        if (pthread_sigmask(SIG_SETMASK, &all, &old) != 0)
+                return store_readahead_free(ra);
+        r = pthread_create(&ra->thread, NULL, readahead_main, ra);
+        (void) pthread_sigmask(SIG_SETMASK, &old, NULL);
+        if (r != 0)
+                return store_readahead_free(ra);
+        ra->running = true;
+        return ra;
+}
+
+const char *store_readahead_dir(const store_readahead *ra) {
+        return ra->state_dir;
+}
+
+void store_readahead_wait(store_readahead *ra) {
+        if (!ra->running)
+                return;
+        (void) pthread_join(ra->thread, NULL);
+        ra->running = false;
+}
+
+void store_readahead_stop(store_readahead *ra) {
+        atomic_store_explicit(&ra->stop, true, memory_order_relaxed);
+        store_readahead_wait(ra);
+}
+
+bool store_readahead_take(store_readahead *ra, const char *name, int *ret_r, cert_state **ret_state, char **ret_error) {
+        char **at;
+        entry *e;
+
+        if (ra->running || ra->n_read == 0 || !(at = bsearch(name, ra->names, ra->n_read, sizeof(char *), cmp_name)))
+                return false;
+        e = &ra->entries[at - ra->names];
+        if (e->taken)
+                return false;
+        e->taken = true;
+        *ret_r = e->r;
+        *ret_state = TAKE_PTR(e->st);
+        *ret_error = TAKE_PTR(e->err);
+        return true;
+}
+
+store_readahead *store_readahead_free(store_readahead *ra) {
+        if (!ra)
+                return NULL;
+        store_readahead_stop(ra);
+        for (size_t i = 0; i < ra->n_read; i++) {
+                cert_state_free(ra->entries[i].st);
+                free(ra->entries[i].err);
+        }
+        free(ra->entries);
+        strv_free(ra->names);
+        free(ra->state_dir);
+        free(ra);
+        return NULL;
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/*
+ * store-readahead: the states under a state directory, read on a thread of
+ * their own while the caller does something else first. A pass that reads
+ * every state (--once) starts it as soon as it knows the state directory,
+ * before the rest of the configuration is parsed, so that the two halves
+ * of a pass that finds nothing to do run on two CPUs instead of one after
+ * the other.
+ *
+ * What it hands over is exactly what store_load() returned for a name when
+ * the thread read it: no decision is taken on it (a machine that has
+ * something to do takes its lock and reads the state again, as with any
+ * state it read without the lock).
+ */
+
+#include <stdbool.h>
+
+#include "store/store-state.h"
+
+typedef struct store_readahead store_readahead;
+
+/*
+ * Starts a thread (every signal blocked) that lists state_dir/certs/ and
+ * reads each certificate's state there with store_load(), in directory
+ * order, until store_readahead_stop(). NULL when it cannot start (out of
+ * memory, no thread): the caller then reads for itself. A state_dir that
+ * does not exist yet reads nothing.
+ */
+store_readahead *store_readahead_start(const char *state_dir);
+
+/* The state directory it reads. */
+const char *store_readahead_dir(const store_readahead *ra);
+
+/* Stops the thread after the state it is reading, and waits for it.
+ * Calling it again does nothing. */
+void store_readahead_stop(store_readahead *ra);
+
+/* Waits until the thread has read every state there (as if stopped then),
+ * for a caller that wants them all. */
+void store_readahead_wait(store_readahead *ra);
+
+/*
+ * After store_readahead_stop() or _wait(): true when the thread read name's state,
+ * with store_load()'s return value in *ret_r and its state and error
+ * message (either may be NULL; the caller owns them) -- taken, so a second
+ * call for the same name returns false; false when it did not read it.
+ */
+bool store_readahead_take(store_readahead *ra, const char *name, int *ret_r, cert_state **ret_state, char **ret_error);
+
+/* Stops, frees what was not taken; accepts NULL; returns NULL. */
+store_readahead *store_readahead_free(store_readahead *ra);
+static inline void store_readahead_freep(store_readahead **ra) {
+        store_readahead_free(*ra);
+}
