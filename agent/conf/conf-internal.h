@@ -55,8 +55,12 @@ struct cnode {
         cnode *arena_next;  /* every node of a load is on one list, freed together */
 };
 
+typedef struct conf_chunk conf_chunk;
+
 typedef struct conf_loader {
         cnode *arena;
+        conf_chunk *chunks;  /* where the nodes and their text are (conf_node_new) */
+        char *bump, *bump_end;
         char **files;        /* interned file names, in read order, NULL-terminated */
         size_t n_files, alloc_files;
         conf_error *errs;
@@ -96,7 +100,9 @@ void conf_warn_at(conf_loader *L, const cnode *n, const char *klass, const char 
  */
 int conf_loader_take(conf_loader *L, bool warnings, conf_errors *out);
 
-/* Allocates a node on the loader's arena. Returns NULL on OOM (and sets L->oom). */
+/* Allocates a node on the loader's arena (freed with it by
+ * conf_loader_done(); its items and pairs are malloc'd). Returns NULL on
+ * OOM (and sets L->oom). */
 cnode *conf_node_new(conf_loader *L, cnode_kind kind, const conf_loc *loc);
 
 /*

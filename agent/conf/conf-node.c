@@ -150,13 +150,49 @@ int conf_loader_take(conf_loader *L, bool warnings, conf_errors *out) {
         return 0;
 }
 
-cnode *conf_node_new(conf_loader *L, cnode_kind kind, const conf_loc *loc) {
-        cnode *n = calloc(1, sizeof(cnode));
-        if (!n) {
+/*
+ * The nodes of a load and their text come from chunks of CHUNK_SIZE bytes
+ * that conf_loader_done() frees together: a configuration of a thousand
+ * certificates has some twenty thousand nodes, and a malloc() and a free()
+ * for each node and each scalar were a tenth of the time it took to load.
+ */
+#define CHUNK_SIZE (64 * 1024)
+
+struct conf_chunk {
+        conf_chunk *next;
+        max_align_t data[];
+};
+
+static void *arena_alloc(conf_loader *L, size_t size) {
+        size_t align = _Alignof(max_align_t), big = CHUNK_SIZE / 4;
+        conf_chunk *c;
+        void *p;
+
+        size = (size + align - 1) & ~(align - 1);
+        if ((size_t) (L->bump_end - L->bump) >= size) {
+                p = L->bump;
+                L->bump += size;
+                return p;
+        }
+        c = malloc(sizeof(conf_chunk) + (size > big ? size : CHUNK_SIZE));
+        if (!c) {
                 L->oom = true;
                 return NULL;
         }
-        n->kind = kind;
+        c->next = L->chunks;
+        L->chunks = c;
+        if (size > big)  /* a chunk of its own; the current one goes on */
+                return c->data;
+        L->bump = (char *) c->data + size;
+        L->bump_end = (char *) c->data + CHUNK_SIZE;
+        return c->data;
+}
+
+cnode *conf_node_new(conf_loader *L, cnode_kind kind, const conf_loc *loc) {
+        cnode *n = arena_alloc(L, sizeof(cnode));
+        if (!n)
+                return NULL;
+        *n = (cnode) { .kind = kind };
         if (loc)
                 n->loc = *loc;
         n->arena_next = L->arena;
@@ -164,19 +200,18 @@ cnode *conf_node_new(conf_loader *L, cnode_kind kind, const conf_loc *loc) {
         return n;
 }
 
-static void node_free(cnode *n) {
-        free(n->str);
-        free(n->items);
-        free(n->pairs);
-        free(n);
-}
-
 void conf_loader_done(conf_loader *L) {
-        while (L->arena) {
-                cnode *n = L->arena;
-                L->arena = n->arena_next;
-                node_free(n);
+        for (cnode *n = L->arena; n; n = n->arena_next) {
+                free(n->items);
+                free(n->pairs);
         }
+        L->arena = NULL;
+        while (L->chunks) {
+                conf_chunk *c = L->chunks;
+                L->chunks = c->next;
+                free(c);
+        }
+        L->bump = L->bump_end = NULL;
         for (size_t i = 0; i < L->n_files; i++)
                 free(L->files[i]);
         free(L->files);
@@ -355,7 +390,9 @@ cnode *conf_node_parse(conf_loader *L, const char *file, const char *data, size_
                         }
                         n = conf_node_new(L, plain && is_null_text(v) ? CNODE_NULL : CNODE_SCALAR, &loc);
                         if (n && n->kind == CNODE_SCALAR) {
-                                n->str = strdup(v);
+                                n->str = arena_alloc(L, ev.data.scalar.length + 1);
+                                if (n->str)
+                                        memcpy(n->str, v, ev.data.scalar.length + 1);
                                 n->len = ev.data.scalar.length;
                                 n->plain = plain;
                                 if (!n->str)

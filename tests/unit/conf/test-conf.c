@@ -1500,6 +1500,43 @@ static void test_state_dir_hint(void **state) {
         assert_int_equal(h.calls, 0);
 }
 
+/* The nodes and their text live in the loader's chunks: a scalar larger
+ * than a chunk's quarter gets one of its own and the nodes read after it
+ * still go on in the current one; every value arrives intact. */
+static void test_large_scalars(void **state) {
+        (void) state;
+        _cleanup_(freep) char *dir = new_dir();
+        _cleanup_(freep) char *p = path_join(dir, "acm-agent.yaml");
+        const size_t sizes[] = { 15000, 17000, 40000, 65536 };
+        char *text = malloc(8 * 65536 + 4096), *at = text;
+        conf *c;
+
+        assert_non_null(text);
+        at += sprintf(at, "certificates:\n");
+        for (size_t i = 0; i < ELEMENTSOF(sizes); i++) {
+                at += sprintf(at, "  - name: c%zu\n    issuer: {type: import, cert: /c, key: /k}\n"
+                                  "    hooks: {deploy: [/bin/echo, \"", i);
+                memset(at, 'a' + (int) i, sizes[i]);
+                at += sizes[i];
+                at += sprintf(at, "\"]}\n");
+        }
+        *at = 0;
+        write_at(dir, "acm-agent.yaml", text);
+        free(text);
+        c = load_with_ok(p, NULL);
+        assert_int_equal(c->n_certs, ELEMENTSOF(sizes));
+        for (size_t i = 0; i < ELEMENTSOF(sizes); i++) {
+                char name[8];
+                snprintf(name, sizeof(name), "c%zu", i);
+                assert_string_equal(c->certs[i]->name, name);
+                assert_string_equal(c->certs[i]->hooks.deploy[0], "/bin/echo");
+                assert_int_equal(strlen(c->certs[i]->hooks.deploy[1]), sizes[i]);
+                assert_int_equal(c->certs[i]->hooks.deploy[1][0], 'a' + (int) i);
+                assert_int_equal(c->certs[i]->hooks.deploy[1][sizes[i] - 1], 'a' + (int) i);
+        }
+        conf_free(c);
+}
+
 static void test_drop_in(void **state) {
         (void) state;
         _cleanup_(freep) char *dir = new_dir();
@@ -1746,6 +1783,7 @@ int main(void) {
                 cmocka_unit_test(test_output_dir_canonical),
                 cmocka_unit_test(test_path_canonical_cached),
                 cmocka_unit_test(test_state_dir_hint),
+                cmocka_unit_test(test_large_scalars),
                 cmocka_unit_test(test_drop_in),
                 cmocka_unit_test(test_hook_bare_name),
                 cmocka_unit_test(test_acm_names_limit),
