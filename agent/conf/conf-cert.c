@@ -377,11 +377,9 @@ static cnode *merge_map(L_t *L, cnode *over, const cnode *def, bool nested) {
         m = conf_node_new(L, CNODE_MAP, &over->loc);
         if (!m)
                 return over;
-        m->pairs = calloc(over->n_pairs + def->n_pairs + 1, sizeof(cpair));
-        if (!m->pairs) {
-                L->oom = true;
+        m->pairs = conf_arena_alloc(L, (over->n_pairs + def->n_pairs + 1) * sizeof(cpair));
+        if (!m->pairs)
                 return over;
-        }
         for (size_t i = 0; i < over->n_pairs; i++) {
                 cpair p = over->pairs[i];
                 p.from_defaults = false;

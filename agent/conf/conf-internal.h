@@ -41,25 +41,24 @@ typedef struct cpair {
         bool from_defaults;  /* merged in from `defaults:` */
 } cpair;
 
+/* A node, its text and its items or pairs live on the loader's arena
+ * (conf_arena_alloc()) and are freed together by conf_loader_done(). */
 struct cnode {
         cnode_kind kind;
+        bool plain;         /* plain (unquoted) scalar */
         conf_loc loc;
         char *str;          /* scalar text (NUL-terminated), NULL otherwise */
         size_t len;
-        bool plain;         /* plain (unquoted) scalar */
         cnode **items;      /* sequence */
         size_t n_items;
         cpair *pairs;       /* mapping */
         size_t n_pairs;
-        size_t alloc;       /* capacity of items or pairs while parsing */
-        cnode *arena_next;  /* every node of a load is on one list, freed together */
 };
 
 typedef struct conf_chunk conf_chunk;
 
 typedef struct conf_loader {
-        cnode *arena;
-        conf_chunk *chunks;  /* where the nodes and their text are (conf_node_new) */
+        conf_chunk *chunks;  /* the arena: nodes, their text and children (conf_arena_alloc) */
         char *bump, *bump_end;
         char **files;        /* interned file names, in read order, NULL-terminated */
         size_t n_files, alloc_files;
@@ -100,9 +99,12 @@ void conf_warn_at(conf_loader *L, const cnode *n, const char *klass, const char 
  */
 int conf_loader_take(conf_loader *L, bool warnings, conf_errors *out);
 
-/* Allocates a node on the loader's arena (freed with it by
- * conf_loader_done(); its items and pairs are malloc'd). Returns NULL on
- * OOM (and sets L->oom). */
+/* size bytes (aligned for any type) on the loader's arena, freed with it
+ * by conf_loader_done(); NULL on OOM (and sets L->oom). */
+void *conf_arena_alloc(conf_loader *L, size_t size);
+
+/* Allocates a node on the loader's arena. Returns NULL on OOM (and sets
+ * L->oom). */
 cnode *conf_node_new(conf_loader *L, cnode_kind kind, const conf_loc *loc);
 
 /*

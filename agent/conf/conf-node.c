@@ -151,10 +151,12 @@ int conf_loader_take(conf_loader *L, bool warnings, conf_errors *out) {
 }
 
 /*
- * The nodes of a load and their text come from chunks of CHUNK_SIZE bytes
- * that conf_loader_done() frees together: a configuration of a thousand
- * certificates has some twenty thousand nodes, and a malloc() and a free()
- * for each node and each scalar were a tenth of the time it took to load.
+ * The nodes of a load, their text and their children's arrays come from
+ * chunks of CHUNK_SIZE bytes that conf_loader_done() frees together: a
+ * configuration of a thousand certificates has some twenty thousand nodes,
+ * and a malloc() and a free() for each node, scalar and array were a tenth
+ * of the time it took to load. (An array is made once, at its exact size,
+ * when its sequence or mapping ends: see conf_node_parse().)
  */
 #define CHUNK_SIZE (64 * 1024)
 
@@ -163,7 +165,7 @@ struct conf_chunk {
         max_align_t data[];
 };
 
-static void *arena_alloc(conf_loader *L, size_t size) {
+void *conf_arena_alloc(conf_loader *L, size_t size) {
         size_t align = _Alignof(max_align_t), big = CHUNK_SIZE / 4;
         conf_chunk *c;
         void *p;
@@ -189,23 +191,16 @@ static void *arena_alloc(conf_loader *L, size_t size) {
 }
 
 cnode *conf_node_new(conf_loader *L, cnode_kind kind, const conf_loc *loc) {
-        cnode *n = arena_alloc(L, sizeof(cnode));
+        cnode *n = conf_arena_alloc(L, sizeof(cnode));
         if (!n)
                 return NULL;
         *n = (cnode) { .kind = kind };
         if (loc)
                 n->loc = *loc;
-        n->arena_next = L->arena;
-        L->arena = n;
         return n;
 }
 
 void conf_loader_done(conf_loader *L) {
-        for (cnode *n = L->arena; n; n = n->arena_next) {
-                free(n->items);
-                free(n->pairs);
-        }
-        L->arena = NULL;
         while (L->chunks) {
                 conf_chunk *c = L->chunks;
                 L->chunks = c->next;
@@ -297,34 +292,66 @@ static conf_loc mark_loc(const char *file, yaml_mark_t m) {
 typedef struct frame {
         cnode *node;
         cnode *pending_key;   /* mapping: key waiting for its value */
+        size_t n;             /* children collected so far (in the depth's scratch) */
 } frame;
 
-static int attach(conf_loader *L, frame *stack, size_t depth, cnode *child, cnode **root) {
+/* Per depth, where the children of the open sequence or mapping gather
+ * (cap bytes, reused by the next one at that depth) until it ends. */
+typedef struct scratch {
+        void *p;
+        size_t cap;
+} scratch;
+
+static int attach(conf_loader *L, frame *stack, scratch *sc, size_t depth, cnode *child, cnode **root) {
         if (depth == 0) {
                 *root = child;
                 return 0;
         }
         frame *f = &stack[depth - 1];
-        if (f->node->kind == CNODE_SEQ) {
-                if (CONF_GROW(f->node->items, f->node->alloc, f->node->n_items + 1) < 0)
-                        return L->oom = true, -ENOMEM;
-                f->node->items[f->node->n_items++] = child;
-                return 0;
-        }
-        if (!f->pending_key) {
+        scratch *s = &sc[depth - 1];
+        bool seq = f->node->kind == CNODE_SEQ;
+        if (!seq && !f->pending_key) {
                 f->pending_key = child;
                 return 0;
         }
-        if (CONF_GROW(f->node->pairs, f->node->alloc, f->node->n_pairs + 1) < 0)
+        if (conf_grow(&s->p, &s->cap, (f->n + 1) * (seq ? sizeof(cnode *) : sizeof(cpair)), 1) < 0)
                 return L->oom = true, -ENOMEM;
-        f->node->pairs[f->node->n_pairs++] = (cpair) { .key = f->pending_key, .value = child };
-        f->pending_key = NULL;
+        if (seq)
+                ((cnode **) s->p)[f->n++] = child;
+        else {
+                ((cpair *) s->p)[f->n++] = (cpair) { .key = f->pending_key, .value = child };
+                f->pending_key = NULL;
+        }
+        return 0;
+}
+
+/* The sequence or mapping of f ends: its children, at their exact size,
+ * onto the arena. */
+static int close_frame(conf_loader *L, frame *f, const scratch *s) {
+        cnode *n = f->node;
+        size_t size = n->kind == CNODE_SEQ ? sizeof(cnode *) : sizeof(cpair);
+        void *a;
+
+        if (f->n == 0)
+                return 0;
+        a = conf_arena_alloc(L, f->n * size);
+        if (!a)
+                return -ENOMEM;
+        memcpy(a, s->p, f->n * size);
+        if (n->kind == CNODE_SEQ) {
+                n->items = a;
+                n->n_items = f->n;
+        } else {
+                n->pairs = a;
+                n->n_pairs = f->n;
+        }
         return 0;
 }
 
 cnode *conf_node_parse(conf_loader *L, const char *file, const char *data, size_t len) {
         yaml_parser_t parser;
         frame stack[CONF_MAX_DEPTH];
+        scratch sc[CONF_MAX_DEPTH] = {};
         size_t depth = 0, nodes = 0;
         unsigned docs = 0;
         cnode *root = NULL;
@@ -390,7 +417,7 @@ cnode *conf_node_parse(conf_loader *L, const char *file, const char *data, size_
                         }
                         n = conf_node_new(L, plain && is_null_text(v) ? CNODE_NULL : CNODE_SCALAR, &loc);
                         if (n && n->kind == CNODE_SCALAR) {
-                                n->str = arena_alloc(L, ev.data.scalar.length + 1);
+                                n->str = conf_arena_alloc(L, ev.data.scalar.length + 1);
                                 if (n->str)
                                         memcpy(n->str, v, ev.data.scalar.length + 1);
                                 n->len = ev.data.scalar.length;
@@ -420,7 +447,7 @@ cnode *conf_node_parse(conf_loader *L, const char *file, const char *data, size_
                                 failed = true;
                                 break;
                         }
-                        if (attach(L, stack, depth, n, &root) < 0) {
+                        if (attach(L, stack, sc, depth, n, &root) < 0) {
                                 failed = true;
                                 break;
                         }
@@ -429,8 +456,11 @@ cnode *conf_node_parse(conf_loader *L, const char *file, const char *data, size_
                         break;
                 case YAML_SEQUENCE_END_EVENT:
                 case YAML_MAPPING_END_EVENT:
-                        if (depth > 0)
+                        if (depth > 0) {
                                 depth--;
+                                if (close_frame(L, &stack[depth], &sc[depth]) < 0)
+                                        failed = true;
+                        }
                         break;
                 default:
                         break;
@@ -440,7 +470,7 @@ cnode *conf_node_parse(conf_loader *L, const char *file, const char *data, size_
                                 conf_loader_error(L, &loc, "too-large", "split the configuration into drop-in files",
                                                   "more than %d YAML nodes in one file", CONF_MAX_NODES);
                                 failed = true;
-                        } else if (attach(L, stack, depth, n, &root) < 0)
+                        } else if (attach(L, stack, sc, depth, n, &root) < 0)
                                 failed = true;
                 }
                 yaml_event_delete(&ev);
@@ -448,6 +478,8 @@ cnode *conf_node_parse(conf_loader *L, const char *file, const char *data, size_
                         failed = true;
         }
         yaml_parser_delete(&parser);
+        for (size_t i = 0; i < CONF_MAX_DEPTH; i++)
+                free(sc[i].p);
         if (failed)
                 return NULL;
         if (!root) {
