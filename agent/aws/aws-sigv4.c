@@ -12,6 +12,7 @@
 
 #include "basic/macro.h"
 #include "aws/aws-sigv4.h"
+#include "crypto/crypto.h"
 #include "basic/util.h"
 
 /* A small growable string; every append reports OOM through ok. */
@@ -239,7 +240,7 @@ static bool blacklisted(const char *lname) {
 static int sha256_hex(const void *data, size_t len, char out[65]) {
         unsigned char md[32];
         unsigned mdlen = 0;
-        if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
+        if (EVP_Digest(data, len, md, &mdlen, crypto_sha256(), NULL) != 1 || mdlen != 32)
                 return -EIO;
         hex_encode(md, 32, out);
         return 0;
@@ -247,7 +248,7 @@ static int sha256_hex(const void *data, size_t len, char out[65]) {
 
 static int hmac(const void *key, size_t key_len, const char *msg, unsigned char out[32]) {
         unsigned len = 0;
-        if (!HMAC(EVP_sha256(), key, (int) key_len, (const unsigned char *) msg, strlen(msg), out, &len) || len != 32)
+        if (!HMAC(crypto_sha256(), key, (int) key_len, (const unsigned char *) msg, strlen(msg), out, &len) || len != 32)
                 return -EIO;
         return 0;
 }

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -325,7 +326,7 @@ int crypto_csr_build(const conf_cert *c, EVP_PKEY *key, char **ret_pem) {
                 if (X509_REQ_add_extensions(req, exts) != 1)
                         return -ENOMEM;
         }
-        if (X509_REQ_sign(req, key, EVP_sha256()) <= 0) {
+        if (X509_REQ_sign(req, key, crypto_sha256()) <= 0) {
                 ERR_clear_error();
                 return -EINVAL;
         }
@@ -562,7 +563,7 @@ static int cert_info_from_x509(X509 *x, crypto_cert_info **ret) {
 
         unsigned char md[EVP_MAX_MD_SIZE];
         unsigned mdl = 0;
-        if (X509_digest(x, EVP_sha256(), md, &mdl) != 1 || mdl != 32)
+        if (X509_digest(x, crypto_sha256(), md, &mdl) != 1 || mdl != 32)
                 goto fail;
         hex_encode(md, mdl, i->fingerprint_sha256);
         EVP_PKEY *pk = X509_get0_pubkey(x);
@@ -1094,4 +1095,17 @@ int crypto_decrypt_pkcs8(const char *pem, const char *passphrase, EVP_PKEY **ret
         }
         *ret = p;
         return 0;
+}
+
+static EVP_MD *sha256;
+
+static void sha256_fetch(void) {
+        sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+const EVP_MD *crypto_sha256(void) {
+        static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+        (void) pthread_once(&once, sha256_fetch);
+        return sha256;
 }

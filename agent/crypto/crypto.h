@@ -119,3 +119,10 @@ int crypto_build_pkcs12(const char *cert_pem, const char *chain_pem, EVP_PKEY *k
  * (the cost comes with the input): -E2BIG, before any derivation. */
 #define CRYPTO_PKCS8_ITER_MAX 1000000
 int crypto_decrypt_pkcs8(const char *pem, const char *passphrase, EVP_PKEY **ret);
+
+/*
+ * SHA-256, fetched from the default provider once per process (thread-safe);
+ * NULL when OpenSSL has none. EVP_sha256() fetches again on every digest it
+ * starts (OpenSSL 3's implicit fetch); this one is fetched once.
+ */
+const EVP_MD *crypto_sha256(void);

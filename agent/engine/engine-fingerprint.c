@@ -19,6 +19,7 @@
 
 #include "basic/macro.h"
 #include "basic/util.h"
+#include "crypto/crypto.h"
 #include "engine/engine-internal.h"
 
 /* The fields are gathered in one buffer and hashed once: one digest call
@@ -133,24 +134,11 @@ static void deploy_fields(fp *f, const conf_cert *c) {
         put(f, "p12pass", out->pkcs12_passphrase_file);
 }
 
-static EVP_MD *sha256;
-
-static void sha256_fetch(void) {
-        sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-}
-
-const EVP_MD *engine_sha256(void) {
-        static pthread_once_t once = PTHREAD_ONCE_INIT;
-
-        (void) pthread_once(&once, sha256_fetch);
-        return sha256;
-}
-
 static pthread_t warm_thread;
 static bool warm_running;
 
 static void *warm_main(void *userdata _unused_) {
-        (void) engine_sha256();
+        (void) crypto_sha256();
         return NULL;
 }
 
@@ -180,7 +168,7 @@ void engine_warm_up_wait(void) {
 }
 
 int engine_fingerprint(const conf_cert *c, bool deploy, char ret[static 33]) {
-        const EVP_MD *md_sha256 = engine_sha256();
+        const EVP_MD *md_sha256 = crypto_sha256();
         unsigned char md[EVP_MAX_MD_SIZE];
         unsigned len = 0;
         fp f = { .ok = true };

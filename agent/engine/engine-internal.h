@@ -229,8 +229,6 @@ const char *machine_fingerprint(machine *m, bool deploy);
  * new certificate (deploy = false: names, subject, key, issuer) or a new
  * deploy (deploy = true: output, reload targets) when they change. */
 int engine_fingerprint(const conf_cert *c, bool deploy, char ret[static 33]);
-/* SHA-256, fetched once per process (thread-safe); NULL when OpenSSL has none. */
-const EVP_MD *engine_sha256(void);
 
 /* engine-persist.c */
 typedef struct persist_request {

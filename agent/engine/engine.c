@@ -15,6 +15,7 @@
 #include "basic/macro.h"
 #include "basic/util.h"
 #include "engine/engine-internal.h"
+#include "crypto/crypto.h"
 #include "deploy/deploy.h"
 #include "store/store.h"
 
@@ -237,7 +238,7 @@ static void host_id_make(const char *machine_id, char out[static 17]) {
                 return;
         /* an application-specific hash: the machine id itself stays private */
         _cleanup_(freep) char *s = strprintf("acm-agent:%s", machine_id);
-        if (s && engine_sha256() && EVP_Digest(s, strlen(s), md, &len, engine_sha256(), NULL) == 1 && len >= 8)
+        if (s && crypto_sha256() && EVP_Digest(s, strlen(s), md, &len, crypto_sha256(), NULL) == 1 && len >= 8)
                 hex_encode(md, 8, out);
 }
 

@@ -244,7 +244,7 @@ static int fingerprint(import_source *s) {
 
         if (!ctx)
                 return -ENOMEM;
-        ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 && EVP_DigestUpdate(ctx, domain, sizeof(domain) - 1) == 1;
+        ok = EVP_DigestInit_ex(ctx, crypto_sha256(), NULL) == 1 && EVP_DigestUpdate(ctx, domain, sizeof(domain) - 1) == 1;
         for (size_t i = 0; ok && i < _IMPORT_FILE_MAX; i++) {
                 /* each part with its length (all ones: no such file), so the
                  * bytes cannot move from one file to the next unnoticed */

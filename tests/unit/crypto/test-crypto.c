@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -695,8 +696,36 @@ static void test_key_matches_cert(void **state) {
         assert_int_equal(ERR_peek_error(), 0);
 }
 
+/* crypto_sha256(): one fetched SHA-256 for the process, from any thread,
+ * that digests as SHA-256 does ("abc", FIPS 180-2 B.1). */
+static void *sha256_from_thread(void *arg) {
+        (void) arg;
+        return (void *) crypto_sha256();
+}
+
+static void test_sha256(void **state) {
+        (void) state;
+        static const char *want = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned len = 0;
+        char hex[65];
+        pthread_t t;
+        void *other = NULL;
+
+        assert_non_null(crypto_sha256());
+        assert_int_equal(pthread_create(&t, NULL, sha256_from_thread, NULL), 0);
+        assert_int_equal(pthread_join(t, &other), 0);
+        assert_ptr_equal(other, crypto_sha256());
+        assert_int_equal(EVP_Digest("abc", 3, md, &len, crypto_sha256(), NULL), 1);
+        assert_int_equal(len, 32);
+        for (unsigned i = 0; i < len; i++)
+                snprintf(hex + 2 * i, 3, "%02x", md[i]);
+        assert_string_equal(hex, want);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_sha256),
                 cmocka_unit_test(test_key_types),
                 cmocka_unit_test(test_key_load_file),
                 cmocka_unit_test(test_csr),
