@@ -46,12 +46,14 @@ hook_conf "$TMP/hang"
 t0=$(date +%s)
 agent --once
 t1=$(date +%s)
-[ $((t1 - t0)) -le 20 ] && ok "a hanging hook does not hold the agent ($((t1 - t0)) s with timeout 2s)" || not_ok "agent took $((t1 - t0)) s"
+# (the hook sleeps 600 s: an agent that waited for it would take that long;
+# the bound is far from the 2 s timeout, so a loaded machine cannot reach it)
+[ $((t1 - t0)) -lt 300 ] && ok "a hanging hook does not hold the agent ($((t1 - t0)) s with timeout 2s)" || not_ok "agent took $((t1 - t0)) s"
 grep -qE 'timed out after 2(\.[0-9]+)?s' "$TMP/err" && ok "the timeout is reported" || { not_ok "timeout reported"; show_err; }
 verify_deployed "$O" && ok "the certificate stays deployed (a failing deploy hook does not roll back)" || not_ok "certificate deployed"
 hp=$(cat "$TMP/hang.pid" 2>/dev/null) cp=$(cat "$TMP/hang-child.pid" 2>/dev/null)
 gone() { ! kill -0 "$hp" 2>/dev/null && ! kill -0 "$cp" 2>/dev/null; }
-[ -n "$hp" ] && [ -n "$cp" ] && wait_for 10 gone && ok "the hook and its child were killed" || not_ok "hook ($hp) or child ($cp) still running"
+[ -n "$hp" ] && [ -n "$cp" ] && wait_for 60 gone && ok "the hook and its child were killed" || not_ok "hook ($hp) or child ($cp) still running"
 agent status --json
 P status-json "$TMP/out" web last_error error hook_error | grep -q 'timed out' && ok "status shows the hook timeout" ||
 	{ not_ok "status shows the hook timeout ($(P status-json "$TMP/out" web last_error error hook_error))"; show_err; }

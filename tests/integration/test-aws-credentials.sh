@@ -169,7 +169,10 @@ start=$(date +%s)
 expect_rc 1 "a host without IMDS gets a quick clear error" -- nocreds AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:9 \
 	"$CALL" --credentials
 expect_grep "NoCredentials .*EC2 instance metadata \(http://127.0.0.1:9/latest/api/token: " "names the metadata endpoint"
-if [ $(( $(date +%s) - start )) -le 5 ]; then ok "no-credentials answer within 5 s"; else not_ok "took $(( $(date +%s) - start )) s"; fi
+# (a refused connection ends the metadata lookup at once; what this guards
+# against is waiting minutes for connect timeouts, so the bound is generous
+# enough that a loaded machine never reaches it)
+if [ $(( $(date +%s) - start )) -le 60 ]; then ok "no-credentials answer without waiting for timeouts ($(( $(date +%s) - start )) s)"; else not_ok "took $(( $(date +%s) - start )) s"; fi
 
 # ---- aws.role_arn on top of environment credentials
 expect_rc 0 "aws.role_arn assumes a role on top" -- "$CALL" --role-arn arn:aws:iam::111122223333:role/top --credentials
