@@ -57,10 +57,19 @@ static void put(fp *f, const char *k, const char *v) {
         add(f, "", 1);
 }
 
+/* v in decimal, as "%lld" writes it (without snprintf: a pass
+ * fingerprints seven numbers per certificate) */
 static void put_int(fp *f, const char *k, long long v) {
-        char buf[32];
-        snprintf(buf, sizeof(buf), "%lld", v);
-        put(f, k, buf);
+        char buf[24], *p = buf + sizeof(buf);
+        unsigned long long u = v < 0 ? 0ULL - (unsigned long long) v : (unsigned long long) v;
+
+        *--p = 0;
+        do
+                *--p = (char) ('0' + u % 10);
+        while ((u /= 10) > 0);
+        if (v < 0)
+                *--p = '-';
+        put(f, k, p);
 }
 
 static void put_strv(fp *f, const char *k, char **l) {

@@ -29,6 +29,7 @@
 #include "conf/conf.h"
 #include "crypto/crypto.h"
 #include "deploy/deploy.h"
+#include "engine/engine-internal.h"
 #include "engine/engine.h"
 #include "store/store-keys.h"
 #include "store/store.h"
@@ -1519,6 +1520,43 @@ static void test_preloaded_pass(void **s _unused_) {
         engine_free(e);
 }
 
+/* The fingerprints are kept in every state file (issued_for, deployed_for):
+ * the same settings must give the same digests from one release to the
+ * next, or every certificate would be renewed or deployed again after an
+ * upgrade. These are the digests the state files written so far carry. */
+static void test_fingerprint_stable(void **s _unused_) {
+        FILE *f = fopen(conf_path, "we");
+        char fp[33];
+        conf *c;
+
+        assert_non_null(f);
+        fprintf(f, "state_dir: %s\noutput_root: /srv/out\ncertificates:\n"
+                   "  - name: p\n"
+                   "    issuer: {type: pca, ca_arn: \"arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/"
+                   "11111111-1111-4111-8111-111111111111\", validity: 30d}\n"
+                   "    dns_names: [p.example.com, www.p.example.com]\n"
+                   "    subject: {common_name: p.example.com, organization: Example}\n"
+                   "    key: {type: rsa, bits: 3072}\n"
+                   "    output: {owner: 0, group: 0, mode: \"0640\", key_mode: \"0600\"}\n"
+                   "    reload: [{command: [/bin/true]}]\n"
+                   "  - name: a\n"
+                   "    issuer: {type: acm, key_algorithm: EC_prime256v1}\n"
+                   "    dns_names: [a.example.com]\n"
+                   "    dns: {provider: exec, command: [/bin/true]}\n",
+                state_dir);
+        assert_int_equal(fclose(f), 0);
+        c = load_conf();
+        assert_int_equal(engine_fingerprint(c->certs[0], false, fp), 0);
+        assert_string_equal(fp, "52f3819a45bfe1190c476d84e70358c0");
+        assert_int_equal(engine_fingerprint(c->certs[0], true, fp), 0);
+        assert_string_equal(fp, "07f1e0471f828fe5b1876b18ec922857");
+        assert_int_equal(engine_fingerprint(c->certs[1], false, fp), 0);
+        assert_string_equal(fp, "d0a33e107b370e1ee4a3d72bdfa66ac7");
+        assert_int_equal(engine_fingerprint(c->certs[1], true, fp), 0);
+        assert_string_equal(fp, "935649fbddd13accb17206259f8e254f");
+        conf_free(c);
+}
+
 /* States read ahead while the configuration loaded (store-readahead.h)
  * are the ones the pass decides on, for fewer certificates than
  * PRELOAD_MIN and more, by the loop alone or with helpers: a state broken
@@ -1736,6 +1774,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_once_no_certificates, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_preloaded_pass, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_readahead_pass, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_fingerprint_stable, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_warm_up, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_reload_window, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_cache_reload, setup, teardown),
