@@ -422,6 +422,7 @@ static void check_output_dir(conf_ctx *x, conf_cert *cert, const cnode *n) {
         const cnode *at = conf_get(conf_get(n, "output"), "dir");
         const char *virt;
         struct stat st;
+        mode_t type = 0;
         int r, sr;
 
         if (!at)
@@ -431,30 +432,30 @@ static void check_output_dir(conf_ctx *x, conf_cert *cert, const cnode *n) {
                 L->oom = true;
                 return;
         }
-        /* one lstat(2) of the directory for its canonical form and its
-         * type (a thousand certificates under one output_root) */
+        /* its canonical form and its type from one listing of the parent
+         * (a thousand certificates under one output_root), or one lstat(2) */
         if (x->paths)
-                r = conf_path_canonical_stat(norm, x->paths, &canon, &st, &sr);
+                r = conf_path_canonical_stat(norm, x->paths, &canon, &type, &sr);
         else {
                 r = conf_path_canonical(norm, &canon);
                 if (r >= 0)
-                        sr = stat(canon, &st) < 0 ? -errno : 0;
+                        sr = stat(canon, &st) < 0 ? -errno : (type = st.st_mode & S_IFMT, 0);
         }
         if (r == -ENOMEM) {
                 L->oom = true;
                 return;
         }
         if (r < 0)
-                sr = stat(norm, &st) < 0 ? -errno : 0;
+                sr = stat(norm, &st) < 0 ? -errno : (type = st.st_mode & S_IFMT, 0);
         if (streq(norm, "/") || (canon && streq(canon, "/")))
                 conf_err_at(L, at, "path", "give the certificate a directory of its own, such as /etc/ssl/acm-agent/NAME",
                             "output.dir %s is the root directory '/'", cert->output.dir);
         else if ((virt = conf_path_virtual(norm)) || (canon && (virt = conf_path_virtual(canon))))
                 conf_err_at(L, at, "path", "write the files to a real file system, such as /etc/ssl/acm-agent/NAME",
                             "output.dir %s is inside %s (a virtual file system)", cert->output.dir, virt);
-        else if (sr == 0 && !S_ISDIR(st.st_mode))
+        else if (sr == 0 && !S_ISDIR(type))
                 conf_err_at(L, at, "path", "name a directory (it is created when missing), or move the file away",
-                            "output.dir %s exists and is %s, not a directory", cert->output.dir, file_kind_string(st.st_mode));
+                            "output.dir %s exists and is %s, not a directory", cert->output.dir, file_kind_string(type));
         else if (sr == -ENOTDIR)
                 conf_err_at(L, at, "path", "name a directory whose parents are directories",
                             "output.dir %s cannot be created: a parent of it is not a directory", cert->output.dir);

@@ -192,8 +192,17 @@ bool conf_conflict(conf_loader *L, const cnode *map, const char *a, const char *
 /* ---- the sections (conf-top.c, conf-cert.c, conf-issuer.c, conf-reload.c) ---- */
 
 /* What the parsers of one load share. */
+typedef struct conf_dir_entry conf_dir_entry;
+
 typedef struct conf_path_cache {
         char *parent, *canon;
+        /* canon's entries, sorted by name: listed at the second child looked
+         * up in it (one directory read instead of an lstat(2) per child);
+         * listed < 0: it could not be read, each child is lstat'ed */
+        unsigned lookups;
+        int listed;
+        conf_dir_entry *entries;
+        size_t n_entries;
 } conf_path_cache;
 
 typedef struct conf_ctx {
@@ -282,13 +291,14 @@ int conf_path_canonical_cached(const char *p, conf_path_cache *cache, char **ret
 
 /*
  * conf_path_canonical_cached(), and what stat(2) of the canonical path
- * says, in *ret_stat_r: 0 with *ret_st filled, or -errno (-ENOENT: it does
- * not exist, -ENOTDIR: a parent is not a directory). When the last
- * component is no symlink that is the lstat(2) the lookup made (the same
- * file: the parents are resolved); a symlink is followed by a stat(2) of
- * its own. Both outputs are set only when 0 is returned.
+ * says, in *ret_stat_r: 0 with the file type (st_mode & S_IFMT) in
+ * *ret_type, or -errno (-ENOENT: it does not exist, -ENOTDIR: a parent is
+ * not a directory). When the last component is no symlink that is what the
+ * lookup found (the parents are resolved: the entry in the parent's listing,
+ * or an lstat(2)); a symlink is followed by a stat(2) of its own. Both
+ * outputs are set only when 0 is returned.
  */
-int conf_path_canonical_stat(const char *p, conf_path_cache *cache, char **ret, struct stat *ret_st, int *ret_stat_r);
+int conf_path_canonical_stat(const char *p, conf_path_cache *cache, char **ret, mode_t *ret_type, int *ret_stat_r);
 void conf_path_cache_done(conf_path_cache *cache);
 
 /* "/proc", "/sys" or "/dev" when normalised path p is that or below it; NULL otherwise. */

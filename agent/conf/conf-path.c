@@ -5,6 +5,8 @@
  * that refuses anything but a regular file without ever blocking (a FIFO)
  * or opening a device.
  */
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/stat.h>
@@ -100,20 +102,89 @@ int conf_path_canonical(const char *p, char **ret) {
 }
 
 int conf_path_canonical_cached(const char *p, conf_path_cache *cache, char **ret) {
-        struct stat st;
+        mode_t type;
         int sr;
 
-        return conf_path_canonical_stat(p, cache, ret, &st, &sr);
+        return conf_path_canonical_stat(p, cache, ret, &type, &sr);
 }
 
-/* stat(2) of p as 0 or -errno, into *st. */
-static int stat_r(const char *p, struct stat *st) {
-        return stat(p, st) < 0 ? -errno : 0;
+/* stat(2) of p as 0 or -errno, its file type into *type. */
+static int stat_type(const char *p, mode_t *type) {
+        struct stat st;
+
+        if (stat(p, &st) < 0)
+                return -errno;
+        *type = st.st_mode & S_IFMT;
+        return 0;
 }
 
-int conf_path_canonical_stat(const char *p, conf_path_cache *cache, char **ret, struct stat *ret_st, int *ret_stat_r) {
+struct conf_dir_entry {
+        char *name;
+        unsigned char d_type;
+};
+
+static int entry_cmp(const void *a, const void *b) {
+        return strcmp(((const conf_dir_entry *) a)->name, ((const conf_dir_entry *) b)->name);
+}
+
+/* cache->canon's entries into cache->entries, sorted; listed = 1, or -1
+ * when it cannot be read (then every child is lstat'ed, as before). */
+static int list_parent(conf_path_cache *cache) {
+        DIR *d = opendir(cache->canon);
+        struct dirent *de;
+        size_t cap = 0;
+
+        cache->listed = -1;
+        if (!d)
+                return errno == ENOMEM ? -ENOMEM : 0;
+        while ((errno = 0, de = readdir(d))) {
+                if (cache->n_entries == cap) {
+                        size_t n = cap ? cap * 2 : 64;
+                        conf_dir_entry *e = realloc(cache->entries, n * sizeof(*e));
+                        if (!e)
+                                break;
+                        cache->entries = e;
+                        cap = n;
+                }
+                char *name = strdup(de->d_name);
+                if (!name)
+                        break;
+                cache->entries[cache->n_entries++] = (conf_dir_entry) { .name = name, .d_type = de->d_type };
+        }
+        if (de || errno != 0) {  /* out of memory, or a read error: lstat each */
+                closedir(d);
+                return 0;
+        }
+        closedir(d);
+        qsort(cache->entries, cache->n_entries, sizeof(conf_dir_entry), entry_cmp);
+        cache->listed = 1;
+        return 0;
+}
+
+/* The type of canon/name from the listing: 0 with *type, -ENOENT when it
+ * is not there, 1 when the listing cannot tell (a symlink, or a file
+ * system that leaves the type out): lstat(2) it. */
+static int listed_type(const conf_path_cache *cache, const char *name, mode_t *type) {
+        const conf_dir_entry key = { .name = (char *) name }, *e;
+
+        e = bsearch(&key, cache->entries, cache->n_entries, sizeof(conf_dir_entry), entry_cmp);
+        if (!e)
+                return -ENOENT;
+        switch (e->d_type) {
+        case DT_DIR: *type = S_IFDIR; return 0;
+        case DT_REG: *type = S_IFREG; return 0;
+        case DT_FIFO: *type = S_IFIFO; return 0;
+        case DT_SOCK: *type = S_IFSOCK; return 0;
+        case DT_CHR: *type = S_IFCHR; return 0;
+        case DT_BLK: *type = S_IFBLK; return 0;
+        default: return 1;
+        }
+}
+
+int conf_path_canonical_stat(const char *p, conf_path_cache *cache, char **ret, mode_t *ret_type, int *ret_stat_r) {
         _cleanup_(freep) char *n = NULL, *full = NULL;
         struct stat st;
+        mode_t type = 0;
         char *slash;
         int r;
 
@@ -126,7 +197,7 @@ int conf_path_canonical_stat(const char *p, conf_path_cache *cache, char **ret, 
                 r = conf_path_canonical(n, &full);
                 if (r < 0)
                         return r;
-                *ret_stat_r = stat_r(full, ret_st);
+                *ret_stat_r = stat_type(full, ret_type);
                 *ret = TAKE_PTR(full);
                 return 0;
         }
@@ -148,18 +219,27 @@ int conf_path_canonical_stat(const char *p, conf_path_cache *cache, char **ret, 
                 return -ENOMEM;
         /* the parent's symlinks are resolved; the last component only
          * matters when it is a symlink itself */
-        r = lstat(full, &st) < 0 ? -errno : 0;
-        if (r == 0 && S_ISLNK(st.st_mode)) {
+        if (cache->listed == 0 && ++cache->lookups >= 2) {
+                r = list_parent(cache);
+                if (r < 0)
+                        return r;
+        }
+        r = cache->listed > 0 ? listed_type(cache, slash + 1, &type) : 1;
+        if (r == 1) {
+                r = lstat(full, &st) < 0 ? -errno : 0;
+                type = st.st_mode & S_IFMT;
+        }
+        if (r == 0 && S_ISLNK(type)) {
                 free(full);
                 full = NULL;
                 r = conf_path_canonical(n, &full);
                 if (r < 0)
                         return r;
-                r = stat_r(full, &st);
+                r = stat_type(full, &type);
         }
         *ret_stat_r = r;
         if (r == 0)
-                *ret_st = st;
+                *ret_type = type;
         *ret = TAKE_PTR(full);
         return 0;
 }
@@ -167,6 +247,12 @@ int conf_path_canonical_stat(const char *p, conf_path_cache *cache, char **ret, 
 void conf_path_cache_done(conf_path_cache *cache) {
         cache->parent = (free(cache->parent), NULL);
         cache->canon = (free(cache->canon), NULL);
+        for (size_t i = 0; i < cache->n_entries; i++)
+                free(cache->entries[i].name);
+        cache->entries = (free(cache->entries), NULL);
+        cache->n_entries = 0;
+        cache->lookups = 0;
+        cache->listed = 0;
 }
 
 const char *conf_path_virtual(const char *p) {

@@ -1360,7 +1360,9 @@ static void test_output_dir_canonical(void **state) {
 /* The cached form (one parent kept) gives what conf_path_canonical() gives,
  * whatever the order: a symlinked parent, a symlink as the last component,
  * parts that do not exist, a child of "/", a parent that changes; and
- * conf_path_canonical_stat() says what stat(2) of that path says. */
+ * conf_path_canonical_stat() says what stat(2) of that path says (from the
+ * parent's listing once a second child of it is looked up: a directory, a
+ * file, a missing entry, a symlink to either, a child of a file). */
 static void test_path_canonical_cached(void **state) {
         (void) state;
         _cleanup_(freep) char *dir = new_dir();
@@ -1381,29 +1383,29 @@ static void test_path_canonical_cached(void **state) {
                               "real/file/below", "link/flink" };
         for (size_t i = 0; i < ELEMENTSOF(rel); i++) {
                 _cleanup_(freep) char *p = strprintf("%s/%s", dir, rel[i]), *a = NULL, *b = NULL, *c = NULL;
-                struct stat sa, sc = {};
+                struct stat sa;
+                mode_t tc = 0;
                 int ra, rc = 1;
                 assert_int_equal(conf_path_canonical(p, &a), 0);
                 assert_int_equal(conf_path_canonical_cached(p, &cache, &b), 0);
                 assert_string_equal(a, b);
                 /* the stat that comes with it is stat(2) of the canonical path */
-                assert_int_equal(conf_path_canonical_stat(p, &cache, &c, &sc, &rc), 0);
+                assert_int_equal(conf_path_canonical_stat(p, &cache, &c, &tc, &rc), 0);
                 assert_string_equal(a, c);
                 ra = stat(a, &sa) < 0 ? -errno : 0;
                 assert_int_equal(rc, ra);
-                if (ra == 0) {
-                        assert_int_equal(sc.st_ino, sa.st_ino);
-                        assert_int_equal(sc.st_mode, sa.st_mode);
-                }
+                if (ra == 0)
+                        assert_int_equal(tc, sa.st_mode & S_IFMT);
         }
         for (const char *const *p = (const char *const[]) { "/", "/tmp", "/nonexistent-acm-agent", NULL }; *p; p++) {
                 _cleanup_(freep) char *a = NULL, *b = NULL, *c = NULL;
-                struct stat sa, sc = {};
+                struct stat sa;
+                mode_t tc = 0;
                 int rc = 1;
                 assert_int_equal(conf_path_canonical(*p, &a), 0);
                 assert_int_equal(conf_path_canonical_cached(*p, &cache, &b), 0);
                 assert_string_equal(a, b);
-                assert_int_equal(conf_path_canonical_stat(*p, &cache, &c, &sc, &rc), 0);
+                assert_int_equal(conf_path_canonical_stat(*p, &cache, &c, &tc, &rc), 0);
                 assert_string_equal(a, c);
                 assert_int_equal(rc, stat(a, &sa) < 0 ? -errno : 0);
         }
