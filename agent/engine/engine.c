@@ -639,8 +639,10 @@ static preload_job *preload_start(engine *e) {
                 *it = (preload_item) { .name = m->name, .cert = m->cert };
                 if (m->pre_ready) {  /* read ahead: the helpers add the rest */
                         m->pre_ready = false;
-                        *it = (preload_item) { .name = m->name, .cert = m->cert, .have_state = true, .r = m->pre_r,
-                                               .st = TAKE_PTR(m->pre_st), .err = TAKE_PTR(m->pre_err) };
+                        it->have_state = true;
+                        it->r = m->pre_r;
+                        it->st = TAKE_PTR(m->pre_st);
+                        it->err = TAKE_PTR(m->pre_err);
                 }
                 m->busy = BUSY_LOAD;
         }
