@@ -165,6 +165,10 @@ const char *file_kind_string(mode_t m) {
 }
 
 int read_full_file(const char *path, size_t max, char **ret, size_t *ret_len) {
+        return read_full_file_at(AT_FDCWD, path, max, ret, ret_len);
+}
+
+int read_full_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len) {
         _cleanup_(closep) int fd = -1;
         _cleanup_(freep) char *buf = NULL;
         struct stat st;
@@ -173,7 +177,7 @@ int read_full_file(const char *path, size_t max, char **ret, size_t *ret_len) {
         if (!path || !ret || max >= SIZE_MAX - 2)
                 return -EINVAL;
         /* O_NONBLOCK: opening a FIFO for reading must not wait for a writer. */
-        fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        fd = openat(dirfd, path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return -errno;
         if (fstat(fd, &st) < 0)

@@ -51,6 +51,9 @@ const char *file_kind_string(mode_t m);
 
 #define READ_FULL_FILE_NOT_REGULAR (-EBADFD)
 int read_full_file(const char *path, size_t max, char **ret, size_t *ret_len);
+/* read_full_file() of path relative to the directory dirfd (openat(2);
+ * AT_FDCWD: as read_full_file()). */
+int read_full_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len);
 
 /*
  * Every temporary file the agent creates is named TEMP_FILE_PREFIX + something,

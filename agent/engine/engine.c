@@ -504,6 +504,7 @@ typedef struct preload_item {
 typedef struct preload_job {
         engine *e;
         char *state_dir;
+        int certs_fd;              /* state_dir/certs for store_load_at(), or AT_FDCWD */
         size_t n;                  /* e->machines[0..n) */
         preload_item *items;
         atomic_size_t next;        /* the first machine nobody has claimed */
@@ -521,6 +522,8 @@ static void preload_item_done(preload_item *it) {
 static void preload_job_free(preload_job *j) {
         for (size_t i = 0; i < j->n; i++)
                 preload_item_done(&j->items[i]);
+        if (j->certs_fd >= 0)
+                safe_close(j->certs_fd);
         free(j->state_dir);
         free(j->items);
         free(j->filled);
@@ -541,7 +544,7 @@ static int preload_run(void *arg) {
                 for (size_t i = from; i < to; i++) {
                         preload_item *it = &j->items[i];
                         if (!it->have_state)
-                                it->r = store_load(j->state_dir, it->name, &it->st, &it->err);
+                                it->r = store_load_at(j->certs_fd, j->state_dir, it->name, &it->st, &it->err);
                         if (engine_fingerprint(it->cert, false, it->fp[0]) < 0 ||
                             engine_fingerprint(it->cert, true, it->fp[1]) < 0)
                                 it->fp[0][0] = 0;
@@ -616,6 +619,7 @@ static preload_job *preload_start(engine *e) {
         unsigned helpers;
         worker_pool *pool;
         preload_job *j;
+        int r;
 
         if (n < PRELOAD_MIN || ncpu < 2 || engine_workers(e, &pool) < 0)
                 return NULL;
@@ -623,13 +627,16 @@ static preload_job *preload_start(engine *e) {
         j = calloc(1, sizeof(*j));
         if (!j)
                 return NULL;
-        *j = (preload_job) { .e = e, .n = n, .state_dir = strdup(e->cref->c->state_dir),
+        *j = (preload_job) { .e = e, .n = n, .state_dir = strdup(e->cref->c->state_dir), .certs_fd = AT_FDCWD,
                              .items = calloc(n, sizeof(preload_item)), .filled = calloc(n_chunks, sizeof(atomic_bool)),
                              .taken = calloc(n_chunks, sizeof(bool)) };
         if (!j->state_dir || !j->items || !j->filled || !j->taken) {
                 preload_job_free(j);
                 return NULL;
         }
+        r = store_certs_open(j->state_dir);
+        if (r >= 0)
+                j->certs_fd = r;
         atomic_init(&j->next, 0);
         for (size_t c = 0; c < n_chunks; c++)
                 atomic_init(&j->filled[c], false);

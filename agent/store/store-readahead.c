@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -30,10 +31,13 @@ struct store_readahead {
 
 static void *readahead_main(void *userdata) {
         store_readahead *ra = userdata;
+        _cleanup_(closep) int certs_fd = -1;
 
         if (store_list_candidates(ra->state_dir, &ra->names) < 0)
                 return NULL;
         ra->n_names = strv_length(ra->names);
+        if (ra->n_names == 0 || (certs_fd = store_certs_open(ra->state_dir)) < 0)
+                return NULL;
         ra->entries = calloc(ra->n_names, sizeof(entry));
         if (!ra->entries)
                 return NULL;
@@ -41,7 +45,7 @@ static void *readahead_main(void *userdata) {
                 entry *e = &ra->entries[i];
                 if (atomic_load_explicit(&ra->stop, memory_order_relaxed))
                         break;
-                e->r = store_load(ra->state_dir, ra->names[i], &e->st, &e->err);
+                e->r = store_load_at(certs_fd, ra->state_dir, ra->names[i], &e->st, &e->err);
                 ra->n_read = i + 1;
         }
         return NULL;

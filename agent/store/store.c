@@ -164,12 +164,13 @@ static char *v1_file(const char *state_dir, const char *sub, const char *name, c
         return strprintf("%s/%s/%s%s", state_dir, sub, name, suffix);
 }
 
-static int load_text(const char *path, cert_state **ret, char **ret_error) {
+/* The state file rel (relative to dirfd), named path in messages. */
+static int load_text(int dirfd, const char *rel, const char *path, cert_state **ret, char **ret_error) {
         _cleanup_(freep) char *buf = NULL, *why = NULL;
         size_t len;
         int r;
 
-        r = read_full_file(path, STORE_STATE_MAX, &buf, &len);
+        r = read_full_file_at(dirfd, rel, STORE_STATE_MAX, &buf, &len);
         if (r == -ENOENT)
                 return r;
         if (r < 0) {
@@ -191,20 +192,41 @@ static int load_text(const char *path, cert_state **ret, char **ret_error) {
 }
 
 int store_load(const char *state_dir, const char *name, cert_state **ret, char **ret_error) {
-        _cleanup_(freep) char *p = cert_file(state_dir, name, STATE_FILE), *old = NULL;
+        return store_load_at(AT_FDCWD, state_dir, name, ret, ret_error);
+}
+
+int store_certs_open(const char *state_dir) {
+        _cleanup_(freep) char *c = path_join(state_dir, "certs");
+        int fd;
+
+        if (!c)
+                return -ENOMEM;
+        fd = open(c, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        return fd < 0 ? -errno : fd;
+}
+
+int store_load_at(int certs_fd, const char *state_dir, const char *name, cert_state **ret, char **ret_error) {
+        _cleanup_(freep) char *p = cert_file(state_dir, name, STATE_FILE), *old = NULL, *rel = NULL;
         int r;
 
         if (ret_error)
                 *ret_error = NULL;
         if (!p)
                 return store_name_valid(name) ? -ENOMEM : -EINVAL;
-        r = load_text(p, ret, ret_error);
+        /* relative to certs_fd: the state directory's path is not walked
+         * again for each of a thousand certificates */
+        if (certs_fd != AT_FDCWD && !(rel = strprintf("%s/" STATE_FILE, name)))
+                return -ENOMEM;
+        r = load_text(certs_fd, rel ? rel : p, p, ret, ret_error);
         if (r != -ENOENT)
                 return r;
         old = v1_file(state_dir, "certs", name, ".json");
         if (!old)
                 return -ENOMEM;
-        return load_text(old, ret, ret_error);
+        rel = (free(rel), NULL);
+        if (certs_fd != AT_FDCWD && !(rel = strprintf("%s.json", name)))
+                return -ENOMEM;
+        return load_text(certs_fd, rel ? rel : old, old, ret, ret_error);
 }
 
 int store_save_text(const char *state_dir, const char *name, const char *text) {

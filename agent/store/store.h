@@ -127,6 +127,15 @@ int store_remove(const char *state_dir, const char *name);
  * (free with strv_free). Returns 0 or -errno. */
 int store_list(const char *state_dir, char ***ret);
 
+/* A descriptor of state_dir/certs for store_load_at() (O_DIRECTORY,
+ * O_CLOEXEC; the caller closes it), or -errno. */
+int store_certs_open(const char *state_dir);
+
+/* store_load() with the state file opened relative to certs_fd
+ * (store_certs_open() of state_dir; AT_FDCWD: as store_load()). Messages
+ * name the full path. */
+int store_load_at(int certs_fd, const char *state_dir, const char *name, cert_state **ret, char **ret_error);
+
 /* store_list() without looking into each directory for a state file: the
  * names that may have one, for a reader that calls store_load() on each
  * (and learns that anyway). */
