@@ -20,11 +20,6 @@
 . "$ABS_TOP_SRCDIR/tests/integration/packaging-lib.sh"
 
 pkg_require_chroot
-# The longest test of the suite, mostly CPU (dpkg, a build): `make check`
-# ends when it does, and the tests that run beside it would stretch it.
-# Ahead of them in the scheduler (as root, like the rest of this test), it
-# takes about the time it takes alone and they fill the CPU it leaves.
-renice -n -5 -p $$ >/dev/null 2>&1 || true
 t_all=$(date +%s)
 pkg_distdir || { not_ok "make distdir"; finish; }
 pkg_root minbase
