@@ -53,22 +53,20 @@ EXTRA_DIST += contrib/ansible/README.md \
 # directory and the shell completion. The throwaway roots need root and the
 # Debian mirror (else they skip, 77); the base tree is cached in
 # $(ACM_AGENT_TEST_CACHE) (default /var/cache/acm-agent-tests).
-# `make -j6 check` starts the tests in TESTS order, and Makefile.am
-# includes this fragment first, so the four tests that need a throwaway root
-# start at once: test-packaging-deps.sh, the longest test of all (apt and a
-# build in a fresh root; it needs no package), test-packaging.sh, which
-# builds the .deb, and the two that install it (their chain: the .deb and
-# the minbase tree, then the agent tree, then their own work; started last,
-# after the integration suite, that chain was the end of `make check`). They
-# wait for each other under flock (the .deb, the base trees), waiting costs
-# no CPU, and the other two slots run the integration suite meanwhile.
-# test-tools.sh is added to TESTS after the integration suite (Makefile.am).
+# `make -j2 check` starts the tests in TESTS order, and Makefile.am
+# includes this fragment first: test-packaging-deps.sh, the longest test of
+# all (apt and a build in a fresh root; it needs no package), and
+# test-packaging.sh, which builds the .deb the next two install, start at
+# once; the other packaging tests (Ansible, CPU too) are added to TESTS
+# after the integration suite (Makefile.am), whose tests mostly wait, so
+# that they do not all compete for the CPU at the start and find the .deb
+# built.
 PACKAGING_TESTS_FIRST = \
 	tests/integration/test-packaging-deps.sh \
-	tests/integration/test-packaging.sh \
-	tests/integration/test-packaging-install.sh \
-	tests/integration/test-packaging-ansible.sh
+	tests/integration/test-packaging.sh
 PACKAGING_TESTS_LATER = \
+	tests/integration/test-packaging-install.sh \
+	tests/integration/test-packaging-ansible.sh \
 	tests/integration/test-tools.sh
 PACKAGING_TESTS = $(PACKAGING_TESTS_FIRST) $(PACKAGING_TESTS_LATER)
 TESTS += $(PACKAGING_TESTS_FIRST)

@@ -3,8 +3,7 @@
 # BUILDDIR (default .) cost, slowest first: wall-clock and CPU seconds
 # from the "# test-time:" line tools/test-timed.sh ends every test log
 # with; then the sums. The wall sum is the serial cost (`make -j2 check`
-# on 2 cores took about half of it; `make -j6 check` less, as the tests
-# that wait overlap); on a 2-core machine the CPU sum / 2 is a floor.
+# takes about half of it); on a 2-core machine the CPU sum / 2 is a floor.
 cd "${1:-.}" || exit 1
 find . -name '*.log' ! -name test-suite.log ! -name config.log -path './tests/*' -print |
 	while read -r log; do

@@ -15,7 +15,7 @@ if [ -n "${TMP:-}" ] && [ -d "$TMP" ]; then
 	TMP=$(mktemp -d /var/tmp/acm-agent-pkgtest.XXXXXX) || exit 1
 fi
 
-# These four tests are the long chains of `make -j6 check` (debootstrap,
+# These four tests are the long chains of `make check` (debootstrap,
 # apt, the package builds; the .deb and the base trees the others wait
 # for), mostly CPU, and the suite ends when the last of them does; the
 # integration tests beside them mostly wait. Ahead of those in the
@@ -200,7 +200,7 @@ EOS
 # host's resolv.conf in ROOT, and an apt archive cache: the shared one
 # ($PKG_CACHE/apt-archives, seeded with the host's downloaded packages, so
 # apt in a throwaway root downloads each package once) as hard links in a
-# directory of the root's own, so that apt in several roots at once (make -j6
+# directory of the root's own, so that apt in several roots at once (make -j2
 # check) does not find the other's lock on the archive directory ("Could
 # not get lock /var/cache/apt/archives/lock"); pkg_umount links what apt
 # downloaded there back into the shared cache and removes the directory.

@@ -22,7 +22,7 @@ with PREFIX exists (the test creates one before it starts an agent and
 removes it when the agent has exited: only an agent changes these files);
 otherwise it looks for such a file every 2 ms and reads every DIR every
 0.2 s. The tight loop kept a core busy for the whole test, the checks
-between the agent runs included, and under a parallel make check that core is
+between the agent runs included, and under make -j2 check that core is
 the other test's.
 """
 import os
