@@ -53,7 +53,7 @@ EXTRA_DIST += contrib/ansible/README.md \
 # directory and the shell completion. The throwaway roots need root and the
 # Debian mirror (else they skip, 77); the base tree is cached in
 # $(ACM_AGENT_TEST_CACHE) (default /var/cache/acm-agent-tests).
-# `make -j2 check` starts the tests in TESTS order, and Makefile.am
+# `make -j3 check` starts the tests in TESTS order, and Makefile.am
 # includes this fragment first: test-packaging-deps.sh, the longest test of
 # all (apt and a build in a fresh root; it needs no package), and
 # test-packaging.sh, which builds the .deb the next two install, start at
