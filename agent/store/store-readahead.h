@@ -23,7 +23,7 @@ typedef struct store_readahead store_readahead;
 
 /*
  * Starts a thread (every signal blocked) that lists state_dir/certs/ and
- * reads each certificate's state there with store_load(), in directory
+ * reads each certificate's state there as store_load() does, in name
  * order, until store_readahead_stop(). NULL when it cannot start (out of
  * memory, no thread): the caller then reads for itself. A state_dir that
  * does not exist yet reads nothing.
