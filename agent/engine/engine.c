@@ -491,7 +491,7 @@ static size_t min_size(size_t a, size_t b) {
 typedef struct preload_item {
         const char *name;          /* the machine's name and settings (immutable while BUSY_LOAD) */
         const conf_cert *cert;
-        bool have_state;           /* r, st, err came from the read-ahead: not read again */
+        bool have_state;           /* r, st, err are read (ahead, or by a helper) and not yet given to the machine */
         int r;                     /* store_load() */
         cert_state *st;
         char *err;
@@ -543,8 +543,10 @@ static int preload_run(void *arg) {
                 size_t to = min_size(from + PRELOAD_CHUNK, j->n);
                 for (size_t i = from; i < to; i++) {
                         preload_item *it = &j->items[i];
-                        if (!it->have_state)
+                        if (!it->have_state) {
                                 it->r = store_load_at(j->certs_fd, j->state_dir, it->name, &it->st, &it->err);
+                                it->have_state = true;
+                        }
                         if (engine_fingerprint(it->cert, false, it->fp[0]) < 0 ||
                             engine_fingerprint(it->cert, true, it->fp[1]) < 0)
                                 it->fp[0][0] = 0;
@@ -558,6 +560,18 @@ static int preload_run(void *arg) {
         return 0;
 }
 
+/* The state an item holds (read ahead, or by a helper), to its machine,
+ * which has not read it yet. */
+static void give_state(machine *m, preload_item *it) {
+        if (!it->have_state)
+                return;
+        it->have_state = false;
+        m->pre_ready = true;
+        m->pre_r = it->r;
+        m->pre_st = TAKE_PTR(it->st);
+        m->pre_err = TAKE_PTR(it->err);
+}
+
 /* Gives the machines of every chunk a helper has filled what was read, and
  * wakes them. */
 static void preload_hand_over(preload_job *j) {
@@ -569,10 +583,7 @@ static void preload_hand_over(preload_job *j) {
                 for (size_t i = from; i < to; i++) {
                         preload_item *it = &j->items[i];
                         machine *m = j->e->machines[i];
-                        m->pre_ready = true;
-                        m->pre_r = it->r;
-                        m->pre_st = TAKE_PTR(it->st);
-                        m->pre_err = TAKE_PTR(it->err);
+                        give_state(m, it);
                         m->pre_cur_ready = it->cur_read;
                         m->pre_cur_r = it->cur_r;
                         m->pre_cur_id = TAKE_PTR(it->cur_id);
@@ -596,17 +607,6 @@ static void preload_done(int r, void *arg) {
                 preload_hand_over(j);
         if (--j->n_running == 0)
                 preload_job_free(j);
-}
-
-/* A state read ahead, back to its machine (which has not read it yet). */
-static void give_state(machine *m, preload_item *it) {
-        if (!it->have_state)
-                return;
-        it->have_state = false;
-        m->pre_ready = true;
-        m->pre_r = it->r;
-        m->pre_st = TAKE_PTR(it->st);
-        m->pre_err = TAKE_PTR(it->err);
 }
 
 /* Starts helpers that read the states of e->machines (more than
