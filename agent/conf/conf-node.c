@@ -7,9 +7,9 @@
  */
 #include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include <stdio.h>
 #include <yaml.h>
 
 #include "conf/conf-internal.h"
@@ -186,7 +186,7 @@ static void populate(void *p, size_t size) {
 }
 
 void *conf_arena_alloc(conf_loader *L, size_t size) {
-        size_t align = _Alignof(max_align_t), big = CHUNK_SIZE / 4;
+        size_t align = _Alignof(max_align_t), big = CHUNK_SIZE / 4, chunk;
         conf_chunk *c;
         void *p;
 
@@ -196,14 +196,15 @@ void *conf_arena_alloc(conf_loader *L, size_t size) {
                 L->bump += size;
                 return p;
         }
-        c = malloc(sizeof(conf_chunk) + (size > big ? size : CHUNK_SIZE));
+        chunk = sizeof(conf_chunk) + (size > big ? size : CHUNK_SIZE);
+        c = malloc(chunk);
         if (!c) {
                 L->oom = true;
                 return NULL;
         }
         c->next = L->chunks;
         L->chunks = c;
-        populate(c, sizeof(conf_chunk) + (size > big ? size : CHUNK_SIZE));
+        populate(c, chunk);
         if (size > big)  /* a chunk of its own; the current one goes on */
                 return c->data;
         L->bump = (char *) c->data + size;
