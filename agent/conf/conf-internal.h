@@ -108,11 +108,14 @@ void *conf_arena_alloc(conf_loader *L, size_t size);
 cnode *conf_node_new(conf_loader *L, cnode_kind kind, const conf_loc *loc);
 
 /*
- * Parses YAML text (len bytes, file is the interned name) into a node tree.
- * Syntax errors, aliases, too deep or too many nodes are recorded on L; the
- * returned root is then NULL. An empty document yields a CNODE_NULL root.
+ * Parses the YAML read from fd (file is the interned name) into a node
+ * tree, reading as the parser goes. Syntax errors, aliases, too deep or too
+ * many nodes are recorded on L; the returned root is then NULL. When
+ * reading fails, or fd yields more than max bytes, nothing is recorded:
+ * NULL, and *ret_read_error is -EFBIG or -errno for the caller to report
+ * (else 0). An empty document yields a CNODE_NULL root.
  */
-cnode *conf_node_parse(conf_loader *L, const char *file, const char *data, size_t len);
+cnode *conf_node_parse(conf_loader *L, const char *file, int fd, size_t max, int *ret_read_error);
 
 /* Frees every node, file name and error of the loader. */
 void conf_loader_done(conf_loader *L);
@@ -316,6 +319,20 @@ const char *conf_path_virtual(const char *p);
  * not touched).
  */
 int conf_read_regular_file(const char *path, size_t max, char **ret, size_t *ret_len, const char **why);
+
+/* conf_read_regular_file() without the read: a descriptor (O_RDONLY,
+ * O_NONBLOCK, O_CLOEXEC) of the regular file of at most max bytes (by
+ * fstat) at path, or that function's errors. */
+int conf_open_regular_file(const char *path, size_t max, const char **why);
+
+/*
+ * Whether the regular file at path (checked as conf_read_regular_file()
+ * checks it: at most max bytes, never a device or a FIFO) contains needle
+ * (shorter than 8 KiB): 1 yes, 0 no, or that function's errors. Reads only
+ * as far as the first occurrence: a CA bundle of 200 KiB is known to hold
+ * a PEM certificate after its first 16 KiB.
+ */
+int conf_regular_file_contains(const char *path, size_t max, const char *needle, const char **why);
 
 /* ---- key lists, one per mapping (conf-keys.c lists every path for documentation checks) ---- */
 

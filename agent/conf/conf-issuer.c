@@ -153,12 +153,10 @@ static const char *const acm_agent_tags[] = { "acm-agent:name", "acm-agent:host"
  * issued and billed the certificate.
  */
 static void check_trust_store(L_t *L, const cnode *n, const char *path) {
-        _cleanup_(freep) char *data = NULL;
         const char *why = NULL;
-        size_t len = 0;
         int r;
 
-        r = conf_read_regular_file(path, CONF_MAX_CA_BUNDLE, &data, &len, &why);
+        r = conf_regular_file_contains(path, CONF_MAX_CA_BUNDLE, "-----BEGIN CERTIFICATE-----", &why);
         if (r == -ENOMEM)
                 L->oom = true;
         else if (r == -EISDIR || r == -ENODEV)
@@ -170,7 +168,7 @@ static void check_trust_store(L_t *L, const cnode *n, const char *path) {
         else if (r < 0)
                 conf_err_at(L, n, "io", "fix the path, or remove trust_store to use the system's trusted roots",
                             "trust_store %s is not readable: %s", path, strerror(-r));
-        else if (!strstr(data, "-----BEGIN CERTIFICATE-----"))
+        else if (r == 0)
                 conf_err_at(L, n, "io", "name a file of PEM certificates (-----BEGIN CERTIFICATE-----)",
                             "trust_store %s holds no PEM certificate", path);
 }

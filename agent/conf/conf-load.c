@@ -61,16 +61,21 @@ static void entries_free(loader *ld) {
 
 /* Reads the file at path (named name in messages) and parses it; NULL after errors. */
 static cnode *read_doc(L_t *L, const char *path, const char *name, const cnode *ref) {
-        _cleanup_(freep) char *data = NULL;
+        _cleanup_(closep) int fd = -1;
         const char *why = "not a regular file";
-        size_t len = 0;
+        cnode *root = NULL;
         int r;
         const char *f = conf_loader_intern(L, name);
         conf_loc loc = { .file = f, .line = 1, .column = 1 };
 
         if (!f)
                 return NULL;
-        r = conf_read_regular_file(path, CONF_MAX_FILE_SIZE, &data, &len, &why);
+        r = fd = conf_open_regular_file(path, CONF_MAX_FILE_SIZE, &why);
+        if (r >= 0) {
+                root = conf_node_parse(L, f, fd, CONF_MAX_FILE_SIZE, &r);
+                if (r == 0)
+                        return root;
+        }
         if (r == -EFBIG) {
                 conf_loader_error(L, ref ? &ref->loc : &loc, "too-large", "split it into drop-in files under certs.d/",
                                   "%s is larger than %d bytes", name, CONF_MAX_FILE_SIZE);
@@ -84,15 +89,12 @@ static cnode *read_doc(L_t *L, const char *path, const char *name, const cnode *
                                   "cannot read %s: it is %s", name, why);
                 return NULL;
         }
-        if (r < 0) {
-                conf_loader_error(L, ref ? &ref->loc : &loc, "io",
-                                  r == -ENOENT   ? "create the file or fix the path"
-                                  : r == -EACCES ? "check the file's permissions (the agent runs as root)"
-                                                 : "check the file and the file system",
-                                  "cannot read %s: %s", name, strerror(-r));
-                return NULL;
-        }
-        return conf_node_parse(L, f, data, len);
+        conf_loader_error(L, ref ? &ref->loc : &loc, "io",
+                          r == -ENOENT   ? "create the file or fix the path"
+                          : r == -EACCES ? "check the file's permissions (the agent runs as root)"
+                                         : "check the file and the file system",
+                          "cannot read %s: %s", name, strerror(-r));
+        return NULL;
 }
 
 /* Reads one file into the next doc, remembering its identity. */

@@ -370,7 +370,36 @@ static int close_frame(conf_loader *L, frame *f, const scratch *s) {
         return 0;
 }
 
-cnode *conf_node_parse(conf_loader *L, const char *file, const char *data, size_t len) {
+/* The file, read as libyaml asks for more (never more than max bytes in
+ * all): no copy of a whole configuration file is ever held. */
+typedef struct file_input {
+        int fd;
+        size_t max, total;
+        int error;  /* why the reader failed: -EFBIG or -errno */
+} file_input;
+
+static int read_input(void *data, unsigned char *buffer, size_t size, size_t *size_read) {
+        file_input *in = data;
+        ssize_t k;
+
+        do
+                k = read(in->fd, buffer, size);
+        while (k < 0 && errno == EINTR);
+        if (k < 0) {
+                in->error = -errno;
+                return 0;
+        }
+        in->total += (size_t) k;
+        if (in->total > in->max) {
+                in->error = -EFBIG;
+                return 0;
+        }
+        *size_read = (size_t) k;
+        return 1;
+}
+
+cnode *conf_node_parse(conf_loader *L, const char *file, int fd, size_t max, int *ret_read_error) {
+        file_input in = { .fd = fd, .max = max };
         yaml_parser_t parser;
         frame stack[CONF_MAX_DEPTH];
         scratch sc[CONF_MAX_DEPTH] = {};
@@ -383,7 +412,8 @@ cnode *conf_node_parse(conf_loader *L, const char *file, const char *data, size_
                 L->oom = true;
                 return NULL;
         }
-        yaml_parser_set_input_string(&parser, (const unsigned char *) data, len);
+        yaml_parser_set_input(&parser, read_input, &in);
+        *ret_read_error = 0;
 
         while (!done && !failed) {
                 yaml_event_t ev;
@@ -391,7 +421,9 @@ cnode *conf_node_parse(conf_loader *L, const char *file, const char *data, size_
 
                 if (!yaml_parser_parse(&parser, &ev)) {
                         conf_loc loc = mark_loc(file, parser.problem_mark);
-                        if (parser.error == YAML_MEMORY_ERROR) {
+                        if (in.error < 0) {
+                                *ret_read_error = in.error;  /* the caller says what the file is */
+                        } else if (parser.error == YAML_MEMORY_ERROR) {
                                 L->oom = true;
                         } else if (parser.context)
                                 conf_loader_error(L, &loc, "syntax", "fix the YAML syntax at this place (indent with spaces, quote values containing ': ' or '#')",

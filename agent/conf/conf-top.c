@@ -24,12 +24,10 @@ const char *const conf_keys_daemon[] = { "reload_debounce", "acm_poll_interval",
  * configuration files (never a FIFO or a device, bounded).
  */
 static void check_ca_bundle(L_t *L, const cnode *n, const char *path) {
-        _cleanup_(freep) char *data = NULL;
         const char *why = NULL;
-        size_t len = 0;
         int r;
 
-        r = conf_read_regular_file(path, CONF_MAX_CA_BUNDLE, &data, &len, &why);
+        r = conf_regular_file_contains(path, CONF_MAX_CA_BUNDLE, "-----BEGIN CERTIFICATE-----", &why);
         if (r == -ENOMEM)
                 L->oom = true;
         else if (r == -EISDIR || r == -ENODEV)
@@ -41,7 +39,7 @@ static void check_ca_bundle(L_t *L, const cnode *n, const char *path) {
         else if (r < 0)
                 conf_err_at(L, n, "io", "install the bundle (ca-certificates) or fix the path", "ca_bundle %s is not readable: %s",
                             path, strerror(-r));
-        else if (!strstr(data, "-----BEGIN CERTIFICATE-----"))
+        else if (r == 0)
                 conf_err_at(L, n, "io", "name a file of PEM certificates (-----BEGIN CERTIFICATE-----)",
                             "ca_bundle %s holds no PEM certificate", path);
 }

@@ -1274,6 +1274,55 @@ static void test_ca_bundle_ok(void **state) {
         conf_free(c);
 }
 
+/* The bundle check reads only as far as the first PEM header, in 16 KiB
+ * chunks: a header across two chunks is found, one past the end of a
+ * large file is not missed, a file without one is refused, and the size
+ * bound and the kind of file are checked as for a whole read. */
+static void test_regular_file_contains(void **state) {
+        (void) state;
+        static const char hdr[] = "-----BEGIN CERTIFICATE-----";
+        _cleanup_(freep) char *dir = new_dir();
+        _cleanup_(freep) char *p = path_join(dir, "bundle.pem");
+        const char *why = NULL;
+        size_t n = 3 * 16384 + 100;
+        char *text = malloc(n + sizeof(hdr));
+
+        assert_non_null(p);
+        assert_non_null(text);
+        /* at every offset around the first and second chunk boundaries, and at the very end */
+        const size_t at[] = { 0, 16384 - 27, 16384 - 13, 16384 - 1, 16384, 2 * 16384 - 5, n - 1, n };
+        for (size_t i = 0; i < ELEMENTSOF(at); i++) {
+                memset(text, '#', n);
+                memcpy(text + at[i], hdr, sizeof(hdr) - 1);
+                text[at[i] + sizeof(hdr) - 1 > n ? at[i] + sizeof(hdr) - 1 : n] = 0;
+                write_at(dir, "bundle.pem", text);
+                assert_int_equal(conf_regular_file_contains(p, 1 << 20, hdr, &why), 1);
+        }
+        /* split across reads but one byte short of the header: not found */
+        memset(text, '#', n);
+        memcpy(text + 16384 - 10, hdr, sizeof(hdr) - 2);
+        text[n] = 0;
+        write_at(dir, "bundle.pem", text);
+        assert_int_equal(conf_regular_file_contains(p, 1 << 20, hdr, &why), 0);
+        write_at(dir, "bundle.pem", "");
+        assert_int_equal(conf_regular_file_contains(p, 1 << 20, hdr, &why), 0);
+        /* the bound holds, whether or not the header comes first */
+        memset(text, '#', n);
+        memcpy(text, hdr, sizeof(hdr) - 1);
+        text[n] = 0;
+        write_at(dir, "bundle.pem", text);
+        assert_int_equal(conf_regular_file_contains(p, 16384, hdr, &why), -EFBIG);
+        free(text);
+        /* kinds of file, named */
+        why = NULL;
+        assert_int_equal(conf_regular_file_contains(dir, 1 << 20, hdr, &why), -EISDIR);
+        assert_string_equal(why, "a directory");
+        why = NULL;
+        assert_int_equal(conf_regular_file_contains("/dev/null", 1 << 20, hdr, &why), -ENODEV);
+        assert_non_null(why);
+        assert_int_equal(conf_regular_file_contains("/nonexistent/bundle.pem", 1 << 20, hdr, &why), -ENOENT);
+}
+
 /* ---- output directories: stored normalised, compared canonically (symlinked ancestors too) ---- */
 
 static void test_output_dir_canonical(void **state) {
@@ -1782,6 +1831,7 @@ int main(void) {
                 cmocka_unit_test(test_warnings),
                 cmocka_unit_test(test_special_files),
                 cmocka_unit_test(test_ca_bundle_ok),
+                cmocka_unit_test(test_regular_file_contains),
                 cmocka_unit_test(test_output_dir_canonical),
                 cmocka_unit_test(test_path_canonical_cached),
                 cmocka_unit_test(test_state_dir_hint),
