@@ -194,9 +194,10 @@ int read_full_file_at(int dirfd, const char *path, size_t max, char **ret, size_
          * is enough to know the file is too large, whatever st_size said
          * (/proc files say 0, a file may grow while we read). */
         limit = max + 2;
-        cap = (size_t) st.st_size + 2;
-        if (cap < 4096)
-                cap = 4096;
+        /* What fstat says, and the NUL: a small file (a state) comes in one
+         * read, into a chunk malloc keeps per thread for the next one; a
+         * file that says 0 (/proc) starts from a page. */
+        cap = st.st_size > 0 ? (size_t) st.st_size + 2 : 4096;
         if (cap > limit)
                 cap = limit;
         buf = malloc(cap);

@@ -178,8 +178,9 @@ static void test_url_check_host(void **state) {
         assert_non_null(strstr(url_check_host("http://localhost:x@evil.example/", URL_HTTP_ECS), "user name"));
 }
 
-/* Every size reads whole, around the first buffer's 4096 bytes too, and a
- * file whose size fstat does not know (/proc) is read to its end. */
+/* Every size reads whole, whether the first buffer is fstat's size or a
+ * page, and a file whose size fstat does not know (/proc) is read to its
+ * end. */
 static void test_read_full_file_sizes(void **state) {
         (void) state;
         static const size_t sizes[] = { 0, 1, 667, 4093, 4094, 4095, 4096, 4097, 10000, 70000 };
