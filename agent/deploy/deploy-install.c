@@ -820,18 +820,19 @@ int deploy_current(const conf_output *out, char **ret_id) {
         return 0;
 }
 
-int deploy_current_peek(const conf_output *out, char **ret_id) {
+/* The peek of the output directory dir, relative to dirfd (or AT_FDCWD). */
+static int current_peek_at(int dirfd, const char *dir, char **ret_id) {
         char buf[DEPLOY_ID_MAX + sizeof(DEPLOY_VERSIONS_DIR) + 2];
         const char *pfx = DEPLOY_VERSIONS_DIR "/";
         _cleanup_(freep) char *link = NULL;
         ssize_t n;
 
-        if (!out || !out->dir || !ret_id)
+        if (!dir || !ret_id)
                 return -EINVAL;
-        link = strprintf("%s/" DEPLOY_CURRENT_LINK, out->dir);
+        link = strprintf("%s/" DEPLOY_CURRENT_LINK, dir);
         if (!link)
                 return -ENOMEM;
-        n = readlink(link, buf, sizeof(buf) - 1);
+        n = readlinkat(dirfd, link, buf, sizeof(buf) - 1);
         if (n < 0)
                 return errno == EINVAL ? -ENOENT : -errno;
         if ((size_t) n >= sizeof(buf) - 1)
@@ -841,6 +842,42 @@ int deploy_current_peek(const conf_output *out, char **ret_id) {
                 return -ENOENT;
         *ret_id = strdup(buf + strlen(pfx));
         return *ret_id ? 0 : -ENOMEM;
+}
+
+int deploy_current_peek(const conf_output *out, char **ret_id) {
+        if (!out || !out->dir)
+                return -EINVAL;
+        return current_peek_at(AT_FDCWD, out->dir, ret_id);
+}
+
+int deploy_current_peek_in(deploy_peek_dir *d, const conf_output *out, char **ret_id) {
+        const char *slash;
+        size_t plen;
+
+        if (!d || !out || !out->dir)
+                return -EINVAL;
+        slash = strrchr(out->dir, '/');
+        if (!slash || slash == out->dir || !slash[1])
+                return current_peek_at(AT_FDCWD, out->dir, ret_id);
+        plen = (size_t) (slash - out->dir);
+        if (!d->parent || strlen(d->parent) != plen || !strneq(d->parent, out->dir, plen)) {
+                deploy_peek_dir_done(d);
+                d->parent = strndup(out->dir, plen);
+                if (!d->parent)
+                        return -ENOMEM;
+                /* a parent that cannot be opened: the whole path, each time */
+                d->fd = open(d->parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        }
+        if (d->fd < 0)
+                return current_peek_at(AT_FDCWD, out->dir, ret_id);
+        return current_peek_at(d->fd, slash + 1, ret_id);
+}
+
+void deploy_peek_dir_done(deploy_peek_dir *d) {
+        if (!d)
+                return;
+        d->parent = (free(d->parent), NULL);
+        d->fd = safe_close(d->fd);
 }
 
 int deploy_list_versions(const conf_output *out, char ***ret) {

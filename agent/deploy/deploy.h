@@ -121,6 +121,23 @@ int deploy_current(const conf_output *out, char **ret_id);
 int deploy_current_peek(const conf_output *out, char **ret_id);
 
 /*
+ * deploy_current_peek() for a caller that peeks into many outputs in a row
+ * (a thousand in a pass, most of them under one output_root): d keeps the
+ * last output's parent directory open, and an output in the same parent
+ * is read as "NAME/current" relative to it, not walked from "/" again.
+ * Start d with DEPLOY_PEEK_DIR_INIT, end it with deploy_peek_dir_done()
+ * once the run of peeks is over (a directory renamed later is not seen
+ * through a stale descriptor). One thread per d.
+ */
+typedef struct deploy_peek_dir {
+        char *parent;  /* the directory fd is open on (fd < 0: it could not be opened) */
+        int fd;
+} deploy_peek_dir;
+#define DEPLOY_PEEK_DIR_INIT { .parent = NULL, .fd = -1 }
+int deploy_current_peek_in(deploy_peek_dir *d, const conf_output *out, char **ret_id);
+void deploy_peek_dir_done(deploy_peek_dir *d);
+
+/*
  * Sets *ret (NULL-terminated strv, oldest first, caller frees with
  * strv_free) to the version ids present (kept-aside "-operator" directories
  * and temporaries are not versions). Empty list when none.

@@ -475,10 +475,12 @@ void engine_rearm(engine *e) {
  * are left, so whoever is faster reads more and all finish together. A
  * helper only reads: the state (store_load()), the fingerprints of the
  * (immutable) settings and, when a certificate is served, which version
- * is current (deploy_current_peek()); nothing else, and it never touches a
- * machine. The loop reads and wakes the machines it claims itself; a chunk
- * a helper filled is handed to its machines (BUSY_LOAD until then) as soon
- * as the loop is free: after its own claims, and when a helper finishes.
+ * is current (deploy_current_peek_in(): each reader keeps the parent of
+ * the outputs open); nothing else, and it never touches a machine. The
+ * loop reads the chunks it claims the same way and hands each to its
+ * machines at once; a chunk a helper filled is handed to its machines
+ * (BUSY_LOAD until then) as soon as the loop is free: after its own
+ * claims, and when a helper finishes.
  */
 #define PRELOAD_MIN 64
 #define PRELOAD_MAX_THREADS 4
@@ -536,27 +538,33 @@ static size_t preload_claim(preload_job *j) {
         return atomic_fetch_add_explicit(&j->next, PRELOAD_CHUNK, memory_order_relaxed);
 }
 
+/* What a helper reads for items [from, to): the states not read ahead,
+ * the fingerprints, and which version is current. */
+static void preload_fill(preload_job *j, size_t from, size_t to, deploy_peek_dir *pd) {
+        for (size_t i = from; i < to; i++) {
+                preload_item *it = &j->items[i];
+                if (!it->have_state) {
+                        it->r = store_load_at(j->certs_fd, j->state_dir, it->name, &it->st, &it->err);
+                        it->have_state = true;
+                }
+                if (engine_fingerprint(it->cert, false, it->fp[0]) < 0 || engine_fingerprint(it->cert, true, it->fp[1]) < 0)
+                        it->fp[0][0] = 0;
+                if (it->r >= 0 && it->st->served.serial) {
+                        it->cur_r = deploy_current_peek_in(pd, &it->cert->output, &it->cur_id);
+                        it->cur_read = true;
+                }
+        }
+}
+
 static int preload_run(void *arg) {
         preload_job *j = arg;
+        deploy_peek_dir pd = DEPLOY_PEEK_DIR_INIT;
 
         for (size_t from; (from = preload_claim(j)) < j->n;) {
-                size_t to = min_size(from + PRELOAD_CHUNK, j->n);
-                for (size_t i = from; i < to; i++) {
-                        preload_item *it = &j->items[i];
-                        if (!it->have_state) {
-                                it->r = store_load_at(j->certs_fd, j->state_dir, it->name, &it->st, &it->err);
-                                it->have_state = true;
-                        }
-                        if (engine_fingerprint(it->cert, false, it->fp[0]) < 0 ||
-                            engine_fingerprint(it->cert, true, it->fp[1]) < 0)
-                                it->fp[0][0] = 0;
-                        if (it->r >= 0 && it->st->served.serial) {
-                                it->cur_r = deploy_current_peek(&it->cert->output, &it->cur_id);
-                                it->cur_read = true;
-                        }
-                }
+                preload_fill(j, from, min_size(from + PRELOAD_CHUNK, j->n), &pd);
                 atomic_store_explicit(&j->filled[from / PRELOAD_CHUNK], true, memory_order_release);
         }
+        deploy_peek_dir_done(&pd);
         return 0;
 }
 
@@ -572,31 +580,35 @@ static void give_state(machine *m, preload_item *it) {
         m->pre_err = TAKE_PTR(it->err);
 }
 
-/* Gives the machines of every chunk a helper has filled what was read, and
- * wakes them. */
-static void preload_hand_over(preload_job *j) {
-        for (size_t c = 0; c * PRELOAD_CHUNK < j->n; c++) {
-                size_t from = c * PRELOAD_CHUNK, to = min_size(from + PRELOAD_CHUNK, j->n);
-                if (j->taken[c] || !atomic_load_explicit(&j->filled[c], memory_order_acquire))
-                        continue;
-                j->taken[c] = true;
-                for (size_t i = from; i < to; i++) {
-                        preload_item *it = &j->items[i];
-                        machine *m = j->e->machines[i];
-                        give_state(m, it);
-                        m->pre_cur_ready = it->cur_read;
-                        m->pre_cur_r = it->cur_r;
-                        m->pre_cur_id = TAKE_PTR(it->cur_id);
-                        if (it->fp[0][0]) {
-                                memcpy(m->fp_issue, it->fp[0], sizeof(m->fp_issue));
-                                memcpy(m->fp_deploy, it->fp[1], sizeof(m->fp_deploy));
-                                m->fp_for = m->cert;
-                        }
-                        m->busy = BUSY_NONE;
+/* Gives the machines of chunk c what was read for them, and wakes them
+ * (while the engine runs, when only_running). */
+static void preload_hand_over_chunk(preload_job *j, size_t c, bool only_running) {
+        size_t from = c * PRELOAD_CHUNK, to = min_size(from + PRELOAD_CHUNK, j->n);
+
+        j->taken[c] = true;
+        for (size_t i = from; i < to; i++) {
+                preload_item *it = &j->items[i];
+                machine *m = j->e->machines[i];
+                give_state(m, it);
+                m->pre_cur_ready = it->cur_read;
+                m->pre_cur_r = it->cur_r;
+                m->pre_cur_id = TAKE_PTR(it->cur_id);
+                if (it->fp[0][0]) {
+                        memcpy(m->fp_issue, it->fp[0], sizeof(m->fp_issue));
+                        memcpy(m->fp_deploy, it->fp[1], sizeof(m->fp_deploy));
+                        m->fp_for = m->cert;
                 }
-                for (size_t i = from; i < to; i++)
-                        machine_wake(j->e->machines[i]);
+                m->busy = BUSY_NONE;
         }
+        for (size_t i = from; i < to && (!only_running || j->e->running); i++)
+                machine_wake(j->e->machines[i]);
+}
+
+/* Hands over every chunk a helper has filled and nobody has taken. */
+static void preload_hand_over(preload_job *j) {
+        for (size_t c = 0; c * PRELOAD_CHUNK < j->n; c++)
+                if (!j->taken[c] && atomic_load_explicit(&j->filled[c], memory_order_acquire))
+                        preload_hand_over_chunk(j, c, false);
 }
 
 static void preload_done(int r, void *arg) {
@@ -669,21 +681,18 @@ static preload_job *preload_start(engine *e) {
         return j;
 }
 
-/* The loop's part: it claims chunks as the helpers do, and wakes (reads)
- * their machines itself; then hands over what the helpers filled so far.
- * j may be freed when this returns (by the helpers' done callbacks,
- * which run only from the loop). */
+/* The loop's part: it claims chunks as the helpers do, reads them as they
+ * do (preload_fill()) and hands each over at once; then hands over what
+ * the helpers filled so far. j may be freed when this returns (by the
+ * helpers' done callbacks, which run only from the loop). */
 static void preload_loop_share(engine *e, preload_job *j) {
+        deploy_peek_dir pd = DEPLOY_PEEK_DIR_INIT;
+
         for (size_t from; e->running && (from = preload_claim(j)) < j->n;) {
-                size_t to = min_size(from + PRELOAD_CHUNK, j->n);
-                j->taken[from / PRELOAD_CHUNK] = true;
-                for (size_t i = from; i < to; i++) {
-                        e->machines[i]->busy = BUSY_NONE;
-                        give_state(e->machines[i], &j->items[i]);
-                }
-                for (size_t i = from; i < to && e->running; i++)
-                        machine_wake(e->machines[i]);
+                preload_fill(j, from, min_size(from + PRELOAD_CHUNK, j->n), &pd);
+                preload_hand_over_chunk(j, from / PRELOAD_CHUNK, true);
         }
+        deploy_peek_dir_done(&pd);
         preload_hand_over(j);
 }
 

@@ -118,6 +118,29 @@ static void test_install(void **st) {
         assert_int_equal(deploy_current_peek(&out, &peek), 0);
         assert_string_equal(peek, r2.version);
         free(TAKE_PTR(peek));
+        /* and through a kept parent directory: the same answers, for
+         * another output of that parent too, and after the parent changed */
+        {
+                deploy_peek_dir pd = DEPLOY_PEEK_DIR_INIT;
+                conf_output other = { .dir = strprintf("%s-other", outdir) }, rel = { .dir = (char *) "relative" };
+                assert_non_null(other.dir);
+                assert_int_equal(deploy_current_peek_in(&pd, &out, &peek), 0);
+                assert_string_equal(peek, r2.version);
+                free(TAKE_PTR(peek));
+                assert_true(pd.fd >= 0);
+                assert_int_equal(deploy_current_peek_in(&pd, &other, &peek), -ENOENT);
+                assert_null(peek);
+                assert_int_equal(deploy_current_peek_in(&pd, &out, &peek), 0);
+                assert_string_equal(peek, r2.version);
+                free(TAKE_PTR(peek));
+                assert_int_equal(deploy_current_peek_in(&pd, &rel, &peek), -ENOENT);
+                assert_int_equal(deploy_current_peek_in(&pd, &out, &peek), 0);
+                free(TAKE_PTR(peek));
+                deploy_peek_dir_done(&pd);
+                assert_null(pd.parent);
+                assert_int_equal(pd.fd, -1);
+                free(other.dir);
+        }
         assert_int_equal(rename(curlink, lp), 0);     /* current moved aside as cert.pem */
         assert_int_equal(symlink("/etc", curlink), 0);
         assert_int_equal(deploy_current_peek(&out, &peek), -ENOENT);
