@@ -513,6 +513,8 @@ typedef struct preload_job {
         atomic_bool *filled;       /* per chunk: a helper read it (release; acquire before use) */
         bool *taken;               /* per chunk, loop only: its machines have their state */
         unsigned n_running;        /* loop only: helper jobs whose done callback has not run */
+        store_readahead *ra;       /* its states are taken before any is read again; NULL: none */
+        bool ra_helps;             /* ra's thread runs preload_run() (joined by the loop) */
 } preload_job;
 
 static void preload_item_done(preload_item *it) {
@@ -544,7 +546,8 @@ static void preload_fill(preload_job *j, size_t from, size_t to, deploy_peek_dir
         for (size_t i = from; i < to; i++) {
                 preload_item *it = &j->items[i];
                 if (!it->have_state) {
-                        it->r = store_load_at(j->certs_fd, j->state_dir, it->name, &it->st, &it->err);
+                        if (!j->ra || !store_readahead_take(j->ra, it->name, &it->r, &it->st, &it->err))
+                                it->r = store_load_at(j->certs_fd, j->state_dir, it->name, &it->st, &it->err);
                         it->have_state = true;
                 }
                 if (engine_fingerprint(it->cert, false, it->fp[0]) < 0 || engine_fingerprint(it->cert, true, it->fp[1]) < 0)
@@ -566,6 +569,10 @@ static int preload_run(void *arg) {
         }
         deploy_peek_dir_done(&pd);
         return 0;
+}
+
+static void preload_run_ra(void *arg) {
+        (void) preload_run(arg);
 }
 
 /* The state an item holds (read ahead, or by a helper), to its machine,
@@ -621,11 +628,27 @@ static void preload_done(int r, void *arg) {
                 preload_job_free(j);
 }
 
+/* The states ra read while the configuration loaded become the machines'
+ * (pre_*), for a pass without helpers; ra is stopped. */
+static void readahead_take(engine *e, store_readahead *ra) {
+        if (!ra)
+                return;
+        store_readahead_stop(ra);
+        for (size_t i = 0; i < e->n_machines; i++) {
+                machine *m = e->machines[i];
+                if (!m->pre_ready && store_readahead_take(ra, m->name, &m->pre_r, &m->pre_st, &m->pre_err))
+                        m->pre_ready = true;
+        }
+}
+
 /* Starts helpers that read the states of e->machines (more than
  * PRELOAD_MIN, more than one CPU) and returns their job, every machine
  * BUSY_LOAD; NULL when the loop reads alone (no helper could be started:
- * nothing is BUSY_LOAD). */
-static preload_job *preload_start(engine *e) {
+ * nothing is BUSY_LOAD, and the machines have what ra read). The first
+ * helper is ra's thread, when there is one: it has been reading on the
+ * second CPU since the configuration started loading, and goes on with
+ * the job instead of ending while a new thread is started and scheduled. */
+static preload_job *preload_start(engine *e, store_readahead *ra) {
         long ncpu = e->opts.load_threads ? (long) e->opts.load_threads : sysconf(_SC_NPROCESSORS_ONLN);
         size_t n = e->n_machines, n_chunks = (n + PRELOAD_CHUNK - 1) / PRELOAD_CHUNK;
         unsigned helpers;
@@ -633,17 +656,22 @@ static preload_job *preload_start(engine *e) {
         preload_job *j;
         int r;
 
-        if (n < PRELOAD_MIN || ncpu < 2 || engine_workers(e, &pool) < 0)
+        if (n < PRELOAD_MIN || ncpu < 2 || engine_workers(e, &pool) < 0) {
+                readahead_take(e, ra);
                 return NULL;
+        }
         helpers = (unsigned) min_size((size_t) ncpu, PRELOAD_MAX_THREADS) - 1;
         j = calloc(1, sizeof(*j));
-        if (!j)
+        if (!j) {
+                readahead_take(e, ra);
                 return NULL;
+        }
         *j = (preload_job) { .e = e, .n = n, .state_dir = strdup(e->cref->c->state_dir), .certs_fd = AT_FDCWD,
                              .items = calloc(n, sizeof(preload_item)), .filled = calloc(n_chunks, sizeof(atomic_bool)),
                              .taken = calloc(n_chunks, sizeof(bool)) };
         if (!j->state_dir || !j->items || !j->filled || !j->taken) {
                 preload_job_free(j);
+                readahead_take(e, ra);
                 return NULL;
         }
         r = store_certs_open(j->state_dir);
@@ -665,12 +693,19 @@ static preload_job *preload_start(engine *e) {
                 }
                 m->busy = BUSY_LOAD;
         }
+        j->ra = ra;
+        if (ra && store_readahead_then(ra, preload_run_ra, j)) {
+                j->ra_helps = true;
+                helpers--;
+        }
         for (unsigned k = 0; k < helpers; k++) {
                 if (worker_pool_submit(pool, preload_run, preload_done, j) < 0)
                         break;
                 j->n_running++;
         }
-        if (j->n_running == 0) {
+        if (j->n_running == 0 && !j->ra_helps) {
+                j->ra = NULL;
+                readahead_take(e, ra);
                 for (size_t i = 0; i < n; i++) {
                         e->machines[i]->busy = BUSY_NONE;
                         give_state(e->machines[i], &j->items[i]);
@@ -682,9 +717,10 @@ static preload_job *preload_start(engine *e) {
 }
 
 /* The loop's part: it claims chunks as the helpers do, reads them as they
- * do (preload_fill()) and hands each over at once; then hands over what
- * the helpers filled so far. j may be freed when this returns (by the
- * helpers' done callbacks, which run only from the loop). */
+ * do (preload_fill()) and hands each over at once; then waits for ra's
+ * thread to finish its last chunk and hands over what the helpers filled
+ * so far. j may be freed when this returns (here, or by the pool helpers'
+ * done callbacks, which run only from the loop). */
 static void preload_loop_share(engine *e, preload_job *j) {
         deploy_peek_dir pd = DEPLOY_PEEK_DIR_INIT;
 
@@ -693,25 +729,26 @@ static void preload_loop_share(engine *e, preload_job *j) {
                 preload_hand_over_chunk(j, from / PRELOAD_CHUNK, true);
         }
         deploy_peek_dir_done(&pd);
+        if (j->ra_helps) {
+                store_readahead_stop(j->ra);  /* every chunk is claimed: at most one is left to it */
+                j->ra_helps = false;
+        }
         preload_hand_over(j);
+        if (j->n_running == 0)
+                preload_job_free(j);
 }
 
-/* The states e->opts.readahead read while the configuration loaded
- * become the machines' (pre_*), when it read this configuration's
- * state_dir; it is stopped either way. */
-static void readahead_take(engine *e) {
+/* e->opts.readahead when it read this configuration's state_dir; else it
+ * is stopped, and NULL. */
+static store_readahead *readahead_for(engine *e) {
         store_readahead *ra = e->opts.readahead;
 
         if (!ra)
-                return;
+                return NULL;
+        if (streq(store_readahead_dir(ra), e->cref->c->state_dir))
+                return ra;
         store_readahead_stop(ra);
-        if (!streq(store_readahead_dir(ra), e->cref->c->state_dir))
-                return;
-        for (size_t i = 0; i < e->n_machines; i++) {
-                machine *m = e->machines[i];
-                if (!m->pre_ready && store_readahead_take(ra, m->name, &m->pre_r, &m->pre_st, &m->pre_err))
-                        m->pre_ready = true;
-        }
+        return NULL;
 }
 
 int engine_run_once(engine *e) {
@@ -719,12 +756,12 @@ int engine_run_once(engine *e) {
 
         if (e->opts.mode != ENGINE_ONCE)
                 return -EINVAL;
-        readahead_take(e);
+        store_readahead *ra = readahead_for(e);
         e->running = true;
         e->n_unsettled = e->n_machines;
         for (size_t i = 0; i < e->n_machines; i++)
                 e->machines[i]->settled = false;
-        preload_job *j = preload_start(e);
+        preload_job *j = preload_start(e, ra);
         if (j)
                 preload_loop_share(e, j);
         else

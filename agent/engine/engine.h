@@ -97,9 +97,11 @@ typedef struct engine_options {
         uint64_t once_wait_max;     /* ONCE: a wait ending within this many seconds is waited for (0: 300) */
         unsigned load_threads;      /* ONCE: threads that read the states ahead (0: one per CPU, at most
                                      * 4; 1: the loop alone); used from 64 certificates on */
-        /* ONCE: states read while the configuration loaded (borrowed; the
-         * engine stops it and takes what it read for its machines, when it
-         * read the configuration's state_dir); NULL = none */
+        /* ONCE: states read while the configuration loaded (borrowed; when
+         * it read the configuration's state_dir, the engine takes what it
+         * read for its machines and has its thread read the rest with the
+         * helpers; stopped either way before engine_run_once() returns);
+         * NULL = none */
         store_readahead *readahead;
         /* The issuer for a type (issuer/issuer.h: issuer_lookup). Required. */
         const issuer_ops *(*issuer_lookup)(conf_issuer_type type);

@@ -1559,8 +1559,10 @@ static void test_fingerprint_stable(void **s _unused_) {
 
 /* States read ahead while the configuration loaded (store-readahead.h)
  * are the ones the pass decides on, for fewer certificates than
- * PRELOAD_MIN and more, by the loop alone or with helpers: a state broken
- * on disk after it was read ahead is not read again. A read-ahead of
+ * PRELOAD_MIN and more, by the loop alone or with helpers (the first of
+ * them the read-ahead's own thread): a state broken on disk after it was
+ * read ahead is not read again. A read-ahead still reading when the pass
+ * starts hands over what it read and helps with the rest. A read-ahead of
  * another state directory is not used. */
 static void test_readahead_pass(void **s _unused_) {
         static char bufs[100][8];
@@ -1601,6 +1603,19 @@ static void test_readahead_pass(void **s _unused_) {
                         store_readahead_free(ra);
                         snprintf(cmd, sizeof(cmd), "cp '%s/copy/certs/c001/state.json' '%s'", root, p);
                         assert_int_equal(system(cmd), 0);
+                }
+
+                /* still reading when the pass starts: every state once, nothing to do */
+                for (int k = 0; k < 3; k++) {
+                        store_readahead *ra = store_readahead_start(state_dir);
+                        assert_non_null(ra);
+                        engine *e = once(&(engine_options) { .readahead = ra, .load_threads = 2 });
+                        for (int i = 0; i < n; i++) {
+                                assert_int_equal(engine_result_get(e, (size_t) i)->action, ENGINE_ACTION_NONE);
+                                assert_null(engine_result_get(e, (size_t) i)->error);
+                        }
+                        engine_free(e);
+                        store_readahead_free(ra);
                 }
 
                 /* broken, no read-ahead; then a read-ahead of another directory */

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -228,6 +229,78 @@ static void test_readahead(void **st _unused_) {
         store_readahead_free(store_readahead_start(dir));
 }
 
+typedef struct then_run {
+        store_readahead *ra;
+        pthread_t caller;
+        int runs;
+        bool other_thread;
+        bool took_web;
+} then_run;
+
+static void then_fn(void *arg) {
+        then_run *t = arg;
+        int r;
+        cert_state *st = NULL;
+        char *err = NULL;
+
+        t->runs++;
+        t->other_thread = !pthread_equal(pthread_self(), t->caller);
+        t->took_web = store_readahead_take(t->ra, "web", &r, &st, &err);
+        cert_state_free(st);
+        free(err);
+}
+
+/* store_readahead_then(): the thread that read runs the caller's function
+ * once, after the reading, and may take states as the caller does; it is
+ * refused once something was given or the thread has ended. */
+static void test_readahead_then(void **st _unused_) {
+        _cleanup_(cert_state_freep) cert_state *s = cert_state_new(), *l = NULL;
+        _cleanup_(freep) char *err = NULL;
+        then_run t = { .caller = pthread_self() };
+        int r = 0;
+
+        assert_int_equal(store_prepare(dir, NULL, 0), 0);
+        s->phase = PHASE_VALID;
+        s->served.serial = strdup("0A");
+        assert_int_equal(store_save(dir, "web", s), 0);
+        assert_int_equal(store_save(dir, "mail", s), 0);
+
+        t.ra = store_readahead_start(dir);
+        assert_non_null(t.ra);
+        store_readahead_wait(t.ra);
+        assert_true(store_readahead_take(t.ra, "mail", &r, &l, &err));  /* the caller takes one */
+        cert_state_free(TAKE_PTR(l));
+        assert_true(store_readahead_then(t.ra, then_fn, &t));
+        assert_false(store_readahead_then(t.ra, then_fn, &t));  /* once */
+        store_readahead_stop(t.ra);  /* waits for then_fn */
+        assert_int_equal(t.runs, 1);
+        assert_true(t.other_thread);
+        assert_true(t.took_web);
+        assert_false(store_readahead_take(t.ra, "web", &r, &l, &err));  /* then_fn took it */
+        assert_false(store_readahead_then(t.ra, then_fn, &t));  /* ended */
+        assert_int_equal(t.runs, 1);
+        store_readahead_free(t.ra);
+
+        /* given before the reading is done: it stops reading and runs it */
+        t = (then_run) { .caller = pthread_self() };
+        t.ra = store_readahead_start(dir);
+        assert_non_null(t.ra);
+        assert_true(store_readahead_then(t.ra, then_fn, &t));
+        store_readahead_wait(t.ra);
+        store_readahead_stop(t.ra);
+        assert_int_equal(t.runs, 1);
+        assert_true(t.other_thread);
+        store_readahead_free(t.ra);
+
+        /* stopped without anything given: it never runs */
+        t = (then_run) { .caller = pthread_self() };
+        t.ra = store_readahead_start(dir);
+        store_readahead_stop(t.ra);
+        assert_false(store_readahead_then(t.ra, then_fn, &t));
+        assert_int_equal(t.runs, 0);
+        store_readahead_free(t.ra);
+}
+
 static void test_migrate(void **st _unused_) {
         _cleanup_(cert_state_freep) cert_state *l = NULL;
         _cleanup_(freep) char *err = NULL;
@@ -441,6 +514,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_save_load_list, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_readahead, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_readahead_then, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_migrate, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_clean_remove, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_keystore, setup, teardown),
