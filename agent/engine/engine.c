@@ -684,13 +684,6 @@ static preload_job *preload_start(engine *e, store_readahead *ra) {
                 machine *m = e->machines[i];
                 preload_item *it = &j->items[i];
                 *it = (preload_item) { .name = m->name, .cert = m->cert };
-                if (m->pre_ready) {  /* read ahead: the helpers add the rest */
-                        m->pre_ready = false;
-                        it->have_state = true;
-                        it->r = m->pre_r;
-                        it->st = TAKE_PTR(m->pre_st);
-                        it->err = TAKE_PTR(m->pre_err);
-                }
                 m->busy = BUSY_LOAD;
         }
         j->ra = ra;
@@ -704,13 +697,10 @@ static preload_job *preload_start(engine *e, store_readahead *ra) {
                 j->n_running++;
         }
         if (j->n_running == 0 && !j->ra_helps) {
-                j->ra = NULL;
-                readahead_take(e, ra);
-                for (size_t i = 0; i < n; i++) {
+                for (size_t i = 0; i < n; i++)
                         e->machines[i]->busy = BUSY_NONE;
-                        give_state(e->machines[i], &j->items[i]);
-                }
                 preload_job_free(j);
+                readahead_take(e, ra);
                 return NULL;
         }
         return j;
