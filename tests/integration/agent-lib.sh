@@ -18,7 +18,7 @@ PROOF_PY="$ABS_TOP_SRCDIR/tests/integration/proof.py"
 PY=${PYTHON3:-/usr/bin/python3}
 CA_ROOT=arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/22222222-2222-4222-8222-222222222222
 CA_SUB=arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/33333333-3333-4333-8333-333333333333
-P() { "$PY" "$PROOF_PY" "$@"; }
+P() { "$PY" -S "$PROOF_PY" "$@"; }
 
 
 # pca_cert NAME [EXTRA]: a certificate item; EXTRA is appended (already

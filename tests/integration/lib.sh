@@ -23,7 +23,7 @@ expect_grep() {
 	if grep -qE -- "$pattern" "$file"; then ok "$desc"; else not_ok "$desc (no /$pattern/)"; sed 's/^/# /' "$file"; fi
 }
 # free_port: a TCP port on 127.0.0.1 that nothing listens on right now.
-free_port() { "${PYTHON3:-/usr/bin/python3}" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+free_port() { "${PYTHON3:-/usr/bin/python3}" -S -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 # served_serial PORT SNI: the serial (hex, no leading zeros) that the TLS
 # server on 127.0.0.1:PORT presents for SNI; empty when none.
 served_serial() {

@@ -25,7 +25,7 @@ cert() {
 write_conf() {
 	CONF=${1:-$TMP/agent.$CONF_FORMAT}
 	printf '{"state_dir":"%s","certs":[%s]}\n' "$STATE" "$CERTS" >"$CONF"
-	"$PYTHON3" - "$CONF" <<'PY'
+	"$PYTHON3" -S - "$CONF" <<'PY'
 import json, sys
 src = json.load(open(sys.argv[1]))
 def validity(v):
@@ -59,7 +59,7 @@ PY
 agent() { "$AGENT" -c "$CONF" "$@"; }
 # calls OPERATION: number of calls of OPERATION in the emulator's log.
 calls() {
-	emu_ctl GET "/calls?operation=$1" | "$PYTHON3" -c 'import json,sys; d=json.load(sys.stdin); print(len(d["calls"] if isinstance(d,dict) else d))'
+	emu_ctl GET "/calls?operation=$1" | "$PYTHON3" -S -c 'import json,sys; d=json.load(sys.stdin); print(len(d["calls"] if isinstance(d,dict) else d))'
 }
 # verify_files NAME: cert, chain, key of NAME verify with openssl.
 verify_files() {
@@ -75,4 +75,4 @@ verify_files() {
 }
 serial_of() { openssl x509 -in "$OUT/$1/cert.pem" -noout -serial | sed 's/^serial=//'; }
 # P ...: tests/integration/proof.py (emulator log and state file queries).
-P() { "$PYTHON3" "$ABS_TOP_SRCDIR/tests/integration/proof.py" "$@"; }
+P() { "$PYTHON3" -S "$ABS_TOP_SRCDIR/tests/integration/proof.py" "$@"; }

@@ -30,7 +30,7 @@ acm_start() {
 	emu_start --tls >/dev/null || { echo "not ok 1 - emulator starts"; exit 1; }
 	on_exit emu_stop
 	export AWS_CA_BUNDLE=$EMU_CA_BUNDLE
-	DNS_CLOSED=127.0.0.1:$("$PY" -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	DNS_CLOSED=127.0.0.1:$("$PY" -S -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 	TRUST=$TMP/public-roots.pem
 	acm_public_roots "$TRUST" || { echo "not ok 1 - the emulated public roots"; exit 1; }
 	fetch_root || { echo "not ok 1 - the emulated Private CA's root"; exit 1; }
@@ -43,7 +43,7 @@ acm_start() {
 # chain ends in (tests verify deployed chains against them), without two
 # probe issuances through botocore.
 acm_public_roots() {
-	emu_ctl GET /public-roots | "$PY" -c '
+	emu_ctl GET /public-roots | "$PY" -S -c '
 import json, sys
 roots = json.load(sys.stdin)["roots"]
 assert len(roots) == 2 and all(r.startswith("-----BEGIN CERTIFICATE-----") for r in roots)
@@ -64,13 +64,13 @@ calls() { # SEQ OP [ERROR]
 	P calls "$@"
 }
 requested() { # SEQ: distinct certificates RequestCertificate made after SEQ
-	emu_ctl GET "/calls?operation=acm:RequestCertificate&since=$1" | "$PY" -c '
+	emu_ctl GET "/calls?operation=acm:RequestCertificate&since=$1" | "$PY" -S -c '
 import json, sys
 print(len({c["result_CertificateArn"] for c in json.load(sys.stdin)["calls"]
            if c["seq"] > int(sys.argv[1]) and c.get("result_CertificateArn")}))' "$1"
 }
 st() { # NAME KEY
-	"$PY" - "$STATE/certs/$1/state.json" "$2" <<'PY'
+	"$PY" -S - "$STATE/certs/$1/state.json" "$2" <<'PY'
 import json, sys
 try:
     v = json.load(open(sys.argv[1]))
@@ -94,7 +94,7 @@ acm_call() { # OP JSON
 }
 # emu_cert ARN KEY: a field of the emulator's DescribeCertificate for ARN.
 emu_cert() {
-	acm_call DescribeCertificate "{\"CertificateArn\": \"$1\"}" 2>/dev/null | "$PY" -c '
+	acm_call DescribeCertificate "{\"CertificateArn\": \"$1\"}" 2>/dev/null | "$PY" -S -c '
 import json, sys
 v = json.load(sys.stdin)["Certificate"].get(sys.argv[1])
 print("" if v is None else v if isinstance(v, str) else json.dumps(v))' "$2"

@@ -97,7 +97,7 @@ EOY
 }
 
 istate() { # FILE KEY: the import issuer's part of the state file
-	"$PY" - "$1" "$2" <<'PY'
+	"$PY" -S - "$1" "$2" <<'PY'
 import json, sys
 try:
     st = json.load(open(sys.argv[1]))
@@ -113,7 +113,7 @@ PY
 acm_calls() { P calls "$1" "acm:$2" ${3:+"$3"}; }
 
 imported_arns() { # SEQ: distinct ARNs ImportCertificate answered after SEQ
-	emu_ctl GET "/calls?operation=acm:ImportCertificate&since=$1" | "$PY" -c '
+	emu_ctl GET "/calls?operation=acm:ImportCertificate&since=$1" | "$PY" -S -c '
 import json, sys
 seq = int(sys.argv[1])
 print(len({c["result_CertificateArn"] for c in json.load(sys.stdin)["calls"] if c["seq"] > seq and c.get("result_CertificateArn")}))' "$1"
@@ -123,7 +123,7 @@ print(len({c["result_CertificateArn"] for c in json.load(sys.stdin)["calls"] if 
 # after SEQ (among those whose line contains MATCH), as
 # "arn=<CertificateArn or -> tags=<Key=Value,...> chain=<yes|no> error=<type or ->"
 import_params() {
-	emu_ctl GET "/calls?operation=acm:ImportCertificate&since=$1" | "$PY" -c '
+	emu_ctl GET "/calls?operation=acm:ImportCertificate&since=$1" | "$PY" -S -c '
 import json, sys
 seq, n, match = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 lines = []
@@ -141,7 +141,7 @@ print(lines[n - 1] if len(lines) >= n else "none")' "$1" "$2" "${3:-}"
 
 # acm_serial ARN: the serial ACM holds for ARN (uppercase hex, no colons), "" if none
 acm_serial() {
-	emu_ctl GET /certificates | "$PY" -c '
+	emu_ctl GET /certificates | "$PY" -S -c '
 import json, sys
 for c in json.load(sys.stdin)["acm"]:
     if c.get("CertificateArn") == sys.argv[1]:
