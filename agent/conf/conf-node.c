@@ -408,12 +408,12 @@ cnode *conf_node_parse(conf_loader *L, const char *file, int fd, size_t max, int
         cnode *root = NULL;
         bool failed = false, done = false;
 
+        *ret_read_error = 0;
         if (!yaml_parser_initialize(&parser)) {
                 L->oom = true;
                 return NULL;
         }
         yaml_parser_set_input(&parser, read_input, &in);
-        *ret_read_error = 0;
 
         while (!done && !failed) {
                 yaml_event_t ev;
