@@ -310,23 +310,18 @@ const char *conf_path_virtual(const char *p);
 /* "a regular file", "a directory", "a FIFO", "a character device", "a block device", "a socket", "a symbolic link" or "not a regular file". */
 
 /*
- * Reads a whole regular file of at most max bytes, NUL-terminated. The type
- * is checked with stat before the file is opened (a device is never
- * opened) and again with fstat on the descriptor, opened O_NONBLOCK (a FIFO
- * never blocks). Returns 0 and sets *ret (caller frees) and *ret_len;
- * -EFBIG when larger than max; -EISDIR or -ENODEV (another kind of file,
- * *why names it) when not a regular file; -errno otherwise (*why is then
- * not touched).
+ * Opens the regular file at path, of at most max bytes, for reading
+ * (O_RDONLY, O_NONBLOCK, O_CLOEXEC): the descriptor. The type is checked
+ * with stat before the file is opened (a device is never opened) and
+ * again with fstat on the descriptor (a FIFO never blocks). -EFBIG when
+ * larger than max; -EISDIR or -ENODEV (another kind of file, *why names
+ * it) when not a regular file; -errno otherwise (*why is then not
+ * touched). A reader still bounds what it reads: the file may grow.
  */
-int conf_read_regular_file(const char *path, size_t max, char **ret, size_t *ret_len, const char **why);
-
-/* conf_read_regular_file() without the read: a descriptor (O_RDONLY,
- * O_NONBLOCK, O_CLOEXEC) of the regular file of at most max bytes (by
- * fstat) at path, or that function's errors. */
 int conf_open_regular_file(const char *path, size_t max, const char **why);
 
 /*
- * Whether the regular file at path (checked as conf_read_regular_file()
+ * Whether the regular file at path (checked as conf_open_regular_file()
  * checks it: at most max bytes, never a device or a FIFO) contains needle
  * (shorter than 8 KiB): 1 yes, 0 no, or that function's errors. Reads only
  * as far as the first occurrence: a CA bundle of 200 KiB is known to hold

@@ -265,98 +265,40 @@ const char *conf_path_virtual(const char *p) {
         return NULL;
 }
 
-static int open_regular(const char *path, size_t max, struct stat *st, const char **why) {
+int conf_open_regular_file(const char *path, size_t max, const char **why) {
         _cleanup_(closep) int fd = -1;
+        struct stat st;
 
         /* stat first: opening a device can have effects (a tape rewinds). */
-        if (stat(path, st) < 0)
+        if (stat(path, &st) < 0)
                 return -errno;
-        if (!S_ISREG(st->st_mode)) {
-                *why = file_kind_string(st->st_mode);
-                return S_ISDIR(st->st_mode) ? -EISDIR : -ENODEV;
+        if (!S_ISREG(st.st_mode)) {
+                *why = file_kind_string(st.st_mode);
+                return S_ISDIR(st.st_mode) ? -EISDIR : -ENODEV;
         }
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
                 return -errno;
         /* It may have been replaced between stat and open. */
-        if (fstat(fd, st) < 0)
+        if (fstat(fd, &st) < 0)
                 return -errno;
-        if (!S_ISREG(st->st_mode)) {
-                *why = file_kind_string(st->st_mode);
-                return S_ISDIR(st->st_mode) ? -EISDIR : -ENODEV;
+        if (!S_ISREG(st.st_mode)) {
+                *why = file_kind_string(st.st_mode);
+                return S_ISDIR(st.st_mode) ? -EISDIR : -ENODEV;
         }
-        if ((uint64_t) st->st_size > max)
+        if ((uint64_t) st.st_size > max)
                 return -EFBIG;
         return TAKE_FD(fd);
-}
-
-int conf_open_regular_file(const char *path, size_t max, const char **why) {
-        struct stat st;
-        return open_regular(path, max, &st, why);
-}
-
-int conf_read_regular_file(const char *path, size_t max, char **ret, size_t *ret_len, const char **why) {
-        _cleanup_(closep) int fd = -1;
-        _cleanup_(freep) char *buf = NULL;
-        struct stat st;
-        size_t len = 0, cap;
-
-        fd = open_regular(path, max, &st, why);
-        if (fd < 0)
-                return fd;
-        cap = (size_t) st.st_size + 4096;
-        if (cap > max + 1)
-                cap = max + 1;
-        buf = malloc(cap);
-        if (!buf)
-                return -ENOMEM;
-        /* Read to the end (the file may have grown), never more than max. */
-        for (;;) {
-                ssize_t k;
-                if (len == cap) {
-                        if (cap > max)
-                                return -EFBIG;
-                        size_t ncap = cap * 2 > max + 1 ? max + 1 : cap * 2;
-                        char *nb = realloc(buf, ncap);
-                        if (!nb)
-                                return -ENOMEM;
-                        buf = nb;
-                        cap = ncap;
-                }
-                k = read(fd, buf + len, cap - len);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (k == 0)
-                        break;
-                len += (size_t) k;
-                if (len > max)
-                        return -EFBIG;
-        }
-        if (len == cap) {
-                char *nb = realloc(buf, len + 1);
-                if (!nb)
-                        return -ENOMEM;
-                buf = nb;
-        }
-        buf[len] = 0;
-        *ret = TAKE_PTR(buf);
-        if (ret_len)
-                *ret_len = len;
-        return 0;
 }
 
 int conf_regular_file_contains(const char *path, size_t max, const char *needle, const char **why) {
         _cleanup_(closep) int fd = -1;
         char buf[16384];
         size_t n = strlen(needle), keep = 0, total = 0;
-        struct stat st;
 
         if (n == 0 || n >= sizeof(buf) / 2)
                 return -EINVAL;
-        fd = open_regular(path, max, &st, why);
+        fd = conf_open_regular_file(path, max, why);
         if (fd < 0)
                 return fd;
         /* Chunk by chunk, the last n - 1 bytes of one kept before the
