@@ -493,8 +493,7 @@ static size_t min_size(size_t a, size_t b) {
 typedef struct preload_item {
         const char *name;          /* the machine's name and settings (immutable while BUSY_LOAD) */
         const conf_cert *cert;
-        bool have_state;           /* r, st, err are read (ahead, or by a helper) and not yet given to the machine */
-        int r;                     /* store_load() */
+        int r;                     /* store_load(), or what the read-ahead read (preload_fill()) */
         cert_state *st;
         char *err;
         char fp[2][33];            /* issue, deploy; fp[0][0] == 0: not computed */
@@ -545,11 +544,8 @@ static size_t preload_claim(preload_job *j) {
 static void preload_fill(preload_job *j, size_t from, size_t to, deploy_peek_dir *pd) {
         for (size_t i = from; i < to; i++) {
                 preload_item *it = &j->items[i];
-                if (!it->have_state) {
-                        if (!j->ra || !store_readahead_take(j->ra, it->name, &it->r, &it->st, &it->err))
-                                it->r = store_load_at(j->certs_fd, j->state_dir, it->name, &it->st, &it->err);
-                        it->have_state = true;
-                }
+                if (!j->ra || !store_readahead_take(j->ra, it->name, &it->r, &it->st, &it->err))
+                        it->r = store_load_at(j->certs_fd, j->state_dir, it->name, &it->st, &it->err);
                 if (engine_fingerprint(it->cert, false, it->fp[0]) < 0 || engine_fingerprint(it->cert, true, it->fp[1]) < 0)
                         it->fp[0][0] = 0;
                 if (it->r >= 0 && it->st->served.serial) {
@@ -575,20 +571,8 @@ static void preload_run_ra(void *arg) {
         (void) preload_run(arg);
 }
 
-/* The state an item holds (read ahead, or by a helper), to its machine,
- * which has not read it yet. */
-static void give_state(machine *m, preload_item *it) {
-        if (!it->have_state)
-                return;
-        it->have_state = false;
-        m->pre_ready = true;
-        m->pre_r = it->r;
-        m->pre_st = TAKE_PTR(it->st);
-        m->pre_err = TAKE_PTR(it->err);
-}
-
-/* Gives the machines of chunk c what was read for them, and wakes them
- * (while the engine runs, when only_running). */
+/* Gives the machines of chunk c what was read for them (preload_fill()),
+ * and wakes them (while the engine runs, when only_running). */
 static void preload_hand_over_chunk(preload_job *j, size_t c, bool only_running) {
         size_t from = c * PRELOAD_CHUNK, to = min_size(from + PRELOAD_CHUNK, j->n);
 
@@ -596,7 +580,10 @@ static void preload_hand_over_chunk(preload_job *j, size_t c, bool only_running)
         for (size_t i = from; i < to; i++) {
                 preload_item *it = &j->items[i];
                 machine *m = j->e->machines[i];
-                give_state(m, it);
+                m->pre_ready = true;
+                m->pre_r = it->r;
+                m->pre_st = TAKE_PTR(it->st);
+                m->pre_err = TAKE_PTR(it->err);
                 m->pre_cur_ready = it->cur_read;
                 m->pre_cur_r = it->cur_r;
                 m->pre_cur_id = TAKE_PTR(it->cur_id);
@@ -629,7 +616,7 @@ static void preload_done(int r, void *arg) {
 }
 
 /* The states ra read while the configuration loaded become the machines'
- * (pre_*), for a pass without helpers; ra is stopped. */
+ * (pre_*), for a pass without helpers; ra is stopped. NULL: nothing. */
 static void readahead_take(engine *e, store_readahead *ra) {
         if (!ra)
                 return;
@@ -644,7 +631,7 @@ static void readahead_take(engine *e, store_readahead *ra) {
 /* Starts helpers that read the states of e->machines (more than
  * PRELOAD_MIN, more than one CPU) and returns their job, every machine
  * BUSY_LOAD; NULL when the loop reads alone (no helper could be started:
- * nothing is BUSY_LOAD, and the machines have what ra read). The first
+ * nothing is BUSY_LOAD, and ra was not given anything). The first
  * helper is ra's thread, when there is one: it has been reading on the
  * second CPU since the configuration started loading, and goes on with
  * the job instead of ending while a new thread is started and scheduled. */
@@ -656,22 +643,17 @@ static preload_job *preload_start(engine *e, store_readahead *ra) {
         preload_job *j;
         int r;
 
-        if (n < PRELOAD_MIN || ncpu < 2 || engine_workers(e, &pool) < 0) {
-                readahead_take(e, ra);
+        if (n < PRELOAD_MIN || ncpu < 2 || engine_workers(e, &pool) < 0)
                 return NULL;
-        }
         helpers = (unsigned) min_size((size_t) ncpu, PRELOAD_MAX_THREADS) - 1;
         j = calloc(1, sizeof(*j));
-        if (!j) {
-                readahead_take(e, ra);
+        if (!j)
                 return NULL;
-        }
         *j = (preload_job) { .e = e, .n = n, .state_dir = strdup(e->cref->c->state_dir), .certs_fd = AT_FDCWD,
                              .items = calloc(n, sizeof(preload_item)), .filled = calloc(n_chunks, sizeof(atomic_bool)),
                              .taken = calloc(n_chunks, sizeof(bool)) };
         if (!j->state_dir || !j->items || !j->filled || !j->taken) {
                 preload_job_free(j);
-                readahead_take(e, ra);
                 return NULL;
         }
         r = store_certs_open(j->state_dir);
@@ -700,7 +682,6 @@ static preload_job *preload_start(engine *e, store_readahead *ra) {
                 for (size_t i = 0; i < n; i++)
                         e->machines[i]->busy = BUSY_NONE;
                 preload_job_free(j);
-                readahead_take(e, ra);
                 return NULL;
         }
         return j;
@@ -754,9 +735,11 @@ int engine_run_once(engine *e) {
         preload_job *j = preload_start(e, ra);
         if (j)
                 preload_loop_share(e, j);
-        else
+        else {
+                readahead_take(e, ra);
                 for (size_t i = 0; i < e->n_machines && e->running; i++)
                         machine_wake(e->machines[i]);
+        }
         once_check_done(e);  /* no certificates, or a filter that matched none */
         if (!e->running)
                 return 0;  /* everything settled at once: no loop, no AWS, no thread */
