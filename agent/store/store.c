@@ -164,30 +164,38 @@ static char *v1_file(const char *state_dir, const char *sub, const char *name, c
         return strprintf("%s/%s/%s%s", state_dir, sub, name, suffix);
 }
 
-/* The state file rel (relative to dirfd), named path in messages. */
-static int load_text(int dirfd, const char *rel, const char *path, cert_state **ret, char **ret_error) {
-        _cleanup_(freep) char *buf = NULL, *why = NULL;
+/* The state file certs/REL of state_dir: opened relative to certs_fd,
+ * or by its full path (AT_FDCWD); messages name the full path. */
+static int load_text(int certs_fd, const char *state_dir, const char *rel, cert_state **ret, char **ret_error) {
+        _cleanup_(freep) char *buf = NULL, *why = NULL, *full = NULL;
         size_t len;
-        int r;
+        int r, k;
 
-        r = read_full_file_at(dirfd, rel, STORE_STATE_MAX, &buf, &len);
+        if (certs_fd == AT_FDCWD && !(full = strprintf("%s/certs/%s", state_dir, rel)))
+                return -ENOMEM;
+        r = read_full_file_at(certs_fd, full ? full : rel, STORE_STATE_MAX, &buf, &len);
         if (r == -ENOENT)
                 return r;
-        if (r < 0) {
-                if (ret_error && asprintf(ret_error, "%s: cannot read the state file: %s", path,
-                                          r == -EFBIG ? "larger than 1 MiB" : strerror(-r)) < 0)
-                        *ret_error = NULL;
+        if (r >= 0) {
+                r = cert_state_from_text(buf, len, ret, &why);
+                if (r != -EBADMSG && r != -EPROTONOSUPPORT)
+                        return r;
+        }
+        if (!ret_error)
                 return r;
-        }
-        r = cert_state_from_text(buf, len, ret, &why);
-        if (r == -EBADMSG) {
-                if (ret_error && asprintf(ret_error, "%s: corrupt state file (%s); move it aside to start this "
-                                          "certificate afresh", path, why ? why : "out of memory") < 0)
-                        *ret_error = NULL;
-        } else if (r == -EPROTONOSUPPORT) {
-                if (ret_error && asprintf(ret_error, "%s: %s", path, why ? why : "newer schema") < 0)
-                        *ret_error = NULL;
-        }
+        /* the full path for the message, built only now */
+        if (!full && !(full = strprintf("%s/certs/%s", state_dir, rel)))
+                return r;  /* no memory for a message: the error stands without one */
+        if (r == -EBADMSG)
+                k = asprintf(ret_error, "%s: corrupt state file (%s); move it aside to start this certificate afresh",
+                             full, why ? why : "out of memory");
+        else if (r == -EPROTONOSUPPORT)
+                k = asprintf(ret_error, "%s: %s", full, why ? why : "newer schema");
+        else
+                k = asprintf(ret_error, "%s: cannot read the state file: %s", full,
+                             r == -EFBIG ? "larger than 1 MiB" : strerror(-r));
+        if (k < 0)
+                *ret_error = NULL;
         return r;
 }
 
@@ -206,27 +214,24 @@ int store_certs_open(const char *state_dir) {
 }
 
 int store_load_at(int certs_fd, const char *state_dir, const char *name, cert_state **ret, char **ret_error) {
-        _cleanup_(freep) char *p = cert_file(state_dir, name, STATE_FILE), *old = NULL, *rel = NULL;
+        _cleanup_(freep) char *rel = NULL;
         int r;
 
         if (ret_error)
                 *ret_error = NULL;
-        if (!p)
-                return store_name_valid(name) ? -ENOMEM : -EINVAL;
+        if (!store_name_valid(name) || isempty(state_dir))
+                return -EINVAL;
         /* relative to certs_fd: the state directory's path is not walked
          * again for each of a thousand certificates */
-        if (certs_fd != AT_FDCWD && !(rel = strprintf("%s/" STATE_FILE, name)))
+        if (!(rel = strprintf("%s/" STATE_FILE, name)))
                 return -ENOMEM;
-        r = load_text(certs_fd, rel ? rel : p, p, ret, ret_error);
+        r = load_text(certs_fd, state_dir, rel, ret, ret_error);
         if (r != -ENOENT)
                 return r;
-        old = v1_file(state_dir, "certs", name, ".json");
-        if (!old)
+        free(rel);
+        if (!(rel = strprintf("%s.json", name)))  /* layout 1 */
                 return -ENOMEM;
-        rel = (free(rel), NULL);
-        if (certs_fd != AT_FDCWD && !(rel = strprintf("%s.json", name)))
-                return -ENOMEM;
-        return load_text(certs_fd, rel ? rel : old, old, ret, ret_error);
+        return load_text(certs_fd, state_dir, rel, ret, ret_error);
 }
 
 int store_save_text(const char *state_dir, const char *name, const char *text) {

@@ -120,6 +120,36 @@ static void test_save_load_list(void **st _unused_) {
         assert_int_equal(store_load(dir, "web", &l, &err), -EBADMSG);
         assert_non_null(strstr(err, p));
         assert_non_null(strstr(err, "move it aside"));
+        err = (free(err), NULL);
+        /* read relative to certs/, the messages still name the full path */
+        {
+                _cleanup_(closep) int cfd = store_certs_open(dir);
+                char q[160];
+                assert_true(cfd >= 0);
+                assert_int_equal(store_load_at(cfd, dir, "web", &l, &err), -EBADMSG);
+                assert_non_null(strstr(err, p));
+                err = (free(err), NULL);
+                write_text(p, "{\"schema\": 99, \"phase\": \"valid\"}", 0600);
+                assert_int_equal(store_load_at(cfd, dir, "web", &l, &err), -EPROTONOSUPPORT);
+                assert_true(strneq(err, p, strlen(p)));
+                err = (free(err), NULL);
+                snprintf(q, sizeof(q), "%s/certs/dirstate", dir);
+                assert_int_equal(mkdir(q, 0700), 0);
+                snprintf(q, sizeof(q), "%s/certs/dirstate/state.json", dir);
+                assert_int_equal(mkdir(q, 0700), 0);
+                assert_int_equal(store_load_at(cfd, dir, "dirstate", &l, &err), -EISDIR);
+                assert_true(strneq(err, q, strlen(q)));
+                assert_non_null(strstr(err, "cannot read the state file"));
+                err = (free(err), NULL);
+                assert_int_equal(store_load(dir, "dirstate", &l, &err), -EISDIR);
+                assert_true(strneq(err, q, strlen(q)));
+                err = (free(err), NULL);
+                assert_int_equal(rmdir(q), 0);
+                snprintf(q, sizeof(q), "%s/certs/dirstate", dir);
+                assert_int_equal(rmdir(q), 0);
+                assert_int_equal(store_load_at(cfd, dir, "../x", &l, &err), -EINVAL);
+        }
+        write_text(p, "{\"schema\": 2, \"phase\": \"valid\", \"failures\": \"many\"}", 0600);
         /* a layout-1 state is listed (once) and loads */
         snprintf(p, sizeof(p), "%s/certs/old.json", dir);
         write_text(p, "{\"schema\": 1, \"phase\": \"valid\", \"serial\": \"0B\"}", 0600);
