@@ -216,7 +216,7 @@ pkg_mount() {
 	_a=$(pkg_archives "$_r")
 	rm -rf "$_a"
 	mkdir -p "$_a/partial"
-	find "$PKG_CACHE/apt-archives" -maxdepth 1 -name '*.deb' -exec cp -al {} "$_a/" + 2>/dev/null
+	find "$PKG_CACHE/apt-archives" -maxdepth 1 -name '*.deb' -exec cp -al -t "$_a/" {} +
 	mount -t proc proc "$_r/proc"
 	mount -t sysfs sysfs "$_r/sys" 2>/dev/null || mount --bind /sys "$_r/sys"
 	mount --bind /dev "$_r/dev"
@@ -237,7 +237,7 @@ pkg_umount() {
 	_a=$(pkg_archives "$_r")
 	if [ -d "$_a" ] && ! mountpoint -q "$_r/var/cache/apt/archives" 2>/dev/null; then
 		# what apt downloaded, for the next root (a name already there is kept)
-		find "$_a" -maxdepth 1 -name '*.deb' -exec cp -aln {} "$PKG_CACHE/apt-archives/" + 2>/dev/null
+		find "$_a" -maxdepth 1 -name '*.deb' -exec cp -aln -t "$PKG_CACHE/apt-archives/" {} +
 		rm -rf "$_a"
 	fi
 	return 0
