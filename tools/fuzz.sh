@@ -38,14 +38,14 @@ case "$seconds" in '' | *[!0-9]*) echo "fuzz.sh: --seconds wants a number, not '
 
 CC=${FUZZ_CC:-clang}
 if ! command -v "$CC" >/dev/null 2>&1; then
-	echo "fuzz.sh: $CC not found: install the Debian packages clang and libclang-rt-14-dev (or set FUZZ_CC)" >&2
+	echo "fuzz.sh: $CC not found: install the Debian packages clang and libclang-rt-14-dev (sh tools/install-deps.sh --ci), or set FUZZ_CC" >&2
 	exit 77
 fi
 probe=$(mktemp -d)
 trap 'rm -rf "$probe"' EXIT
 printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { (void) d; (void) n; return 0; }\n' > "$probe/p.c"
 if ! "$CC" -fsanitize=fuzzer,address,undefined -o "$probe/p" "$probe/p.c" >/dev/null 2>&1; then
-	echo "fuzz.sh: $CC cannot link -fsanitize=fuzzer,address,undefined: install libclang-rt-14-dev" >&2
+	echo "fuzz.sh: $CC cannot link -fsanitize=fuzzer,address,undefined: install libclang-rt-14-dev (sh tools/install-deps.sh --ci)" >&2
 	exit 77
 fi
 
@@ -54,6 +54,10 @@ out=$(cd "$out" && pwd)
 # Where to configure: the source tree itself when it is not configured (a
 # VPATH build in $out), else a copy of it.
 if [ -f "$srcdir/config.status" ]; then
+	if ! command -v git >/dev/null 2>&1; then
+		echo "fuzz.sh: $srcdir is configured in-tree: copying its tracked files needs git (sh tools/install-deps.sh --ci)" >&2
+		exit 1
+	fi
 	if ! git -C "$srcdir" rev-parse --git-dir >/dev/null 2>&1; then
 		echo "fuzz.sh: $srcdir is configured in-tree and is not a git checkout: run 'make distclean' there first" >&2
 		exit 1

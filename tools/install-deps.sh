@@ -4,7 +4,14 @@
 #   sh tools/install-deps.sh           build it and run `make demo`
 #   sh tools/install-deps.sh --tests   also run `make check` (real nginx,
 #                                      haproxy and BIND, the AWS CLI, package
-#                                      builds, lintian, fuzzing, ...)
+#                                      builds, lintian, ...)
+#   sh tools/install-deps.sh --ci      also .ci/run's other phases: valgrind
+#                                      (tools/valgrind.sh), clang,
+#                                      libclang-rt-14-dev and git
+#                                      (tools/fuzz.sh)
+#   --dry-run (with any of them)       say what is missing and how many
+#                                      packages apt would install; install
+#                                      nothing (no root needed)
 #
 # Nothing is started or left enabled: a policy-rc.d forbids service starts
 # while apt runs (removed afterwards, also on failure or Ctrl-C), and every
@@ -18,25 +25,33 @@ build_pkgs="build-essential autoconf automake pkg-config ca-certificates
 libcurl4-openssl-dev libssl-dev libyaml-dev libsystemd-dev libjansson-dev
 libexpat1-dev libc-ares-dev libcmocka-dev openssl curl
 python3 python3-botocore python3-cryptography"
-test_pkgs="nginx-light haproxy bind9 bind9-utils bind9-dnsutils awscli valgrind time
-dpkg-dev debhelper fakeroot rpm cpio lintian prometheus clang libclang-rt-14-dev
-systemd debootstrap ansible-core strace procps psmisc iproute2 util-linux zsh git"
+test_pkgs="nginx-light haproxy bind9 bind9-utils bind9-dnsutils awscli time
+dpkg-dev debhelper fakeroot rpm cpio lintian prometheus
+systemd debootstrap ansible-core strace procps psmisc iproute2 util-linux zsh"
+# Not used by `make check`: ~400 MB that every run of the README's test
+# command (and test-packaging-deps.sh) would unpack for nothing.
+ci_pkgs="valgrind clang libclang-rt-14-dev git"
 
 usage() {
-	echo "usage: sh tools/install-deps.sh [--tests]" >&2
-	echo "  without --tests: what building acm-agent and 'make demo' need" >&2
-	echo "  --tests:         also what 'make check' needs" >&2
+	echo "usage: sh tools/install-deps.sh [--tests | --ci] [--dry-run]" >&2
+	echo "  (no option): what building acm-agent and 'make demo' need" >&2
+	echo "  --tests:     also what 'make check' needs" >&2
+	echo "  --ci:        also what .ci/run's other phases need (valgrind, clang, git)" >&2
+	echo "  --dry-run:   say what is missing and what apt would install; install nothing" >&2
 	exit 2
 }
 what="build + demo"
 pkgs=$build_pkgs
-case ${1:-} in
-"") ;;
---tests) pkgs="$build_pkgs $test_pkgs"; what="build + demo + make check" ;;
--h|--help) usage ;;
-*) echo "install-deps: unknown argument '$1'" >&2; usage ;;
-esac
-[ $# -le 1 ] || usage
+dry_run=0
+for a in "$@"; do
+	case $a in
+	--tests) pkgs="$build_pkgs $test_pkgs"; what="build + demo + make check" ;;
+	--ci) pkgs="$build_pkgs $test_pkgs $ci_pkgs"; what="build + demo + make check + CI" ;;
+	--dry-run) dry_run=1 ;;
+	-h|--help) usage ;;
+	*) echo "install-deps: unknown argument '$a'" >&2; usage ;;
+	esac
+done
 
 say() { echo "install-deps: $*"; }
 start=$(date +%s)
@@ -60,8 +75,18 @@ if [ -z "$missing" ]; then
 	exit 0
 fi
 say "$(echo $missing | wc -w) of $n packages for $what to install:$missing"
+if [ "$dry_run" = 1 ]; then
+	# shellcheck disable=SC2086
+	if sim=$(apt-get install -s -q --no-install-recommends $missing 2>&1); then
+		say "dry run: apt would install $(echo "$sim" | grep -c '^Inst ') packages with its current package lists; nothing was installed"
+		exit 0
+	fi
+	say "dry run: apt cannot install them with its current package lists (run apt-get update as root first?):" >&2
+	echo "$sim" | grep '^E:' | sed 's/^/    /' >&2
+	exit 1
+fi
 if [ "$(id -u)" != 0 ]; then
-	say "run as root to install them (sudo sh tools/install-deps.sh ${1:-})" >&2
+	say "run as root to install them (sudo sh tools/install-deps.sh $*)" >&2
 	exit 1
 fi
 

@@ -15,7 +15,7 @@ export PYTHON3=${PYTHON3:-/usr/bin/python3}
 . "$ABS_TOP_SRCDIR/tests/integration/lib.sh"
 . "$ABS_TOP_SRCDIR/tests/emulator/emu.sh"
 . "$ABS_TOP_SRCDIR/tests/integration/agent-lib.sh"
-command -v valgrind >/dev/null || { echo "skip: no valgrind (apt-get install valgrind)"; exit 77; }
+command -v valgrind >/dev/null || { echo "skip: no valgrind (sh tools/install-deps.sh --ci installs it)"; exit 77; }
 if nm -D "$ACM_AGENT" 2>/dev/null | grep -q __asan_init; then
 	echo "$ACM_AGENT is built with AddressSanitizer; valgrind needs a plain build"
 	exit 1

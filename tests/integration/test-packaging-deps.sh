@@ -13,7 +13,12 @@
 #                                     enabled, nothing running in the root
 #                                     (although the operator's policy-rc.d
 #                                     allows starts), and that policy-rc.d
-#                                     is back.
+#                                     is back;
+#   ... --ci --dry-run                names what .ci/run adds (valgrind,
+#                                     clang, git: not installed by --tests)
+#                                     and that apt can install it, installs
+#                                     nothing; fails when apt cannot. (.ci/run
+#                                     installs --ci for real on every run.)
 # Skips (77) without root or debootstrap, or when the mirror cannot be
 # reached (the packages come from it; the apt cache is shared).
 . "$ABS_TOP_SRCDIR/tests/integration/lib.sh"
@@ -114,8 +119,7 @@ expect_rc 0 "sh tools/install-deps.sh --tests installs what make check needs" --
 echo "# install-deps --tests: $(elapsed "$t")"
 sed 's/^/# /' "$TMP/out"
 expect_grep "^install-deps: [0-9]+ of [0-9]+ packages for build \+ demo \+ make check to install:" "says how much is missing"
-for p in nginx-light haproxy bind9 bind9-dnsutils awscli valgrind dpkg-dev debhelper rpm lintian prometheus clang \
-	libclang-rt-14-dev debootstrap ansible-core; do
+for p in nginx-light haproxy bind9 bind9-dnsutils awscli dpkg-dev debhelper rpm lintian prometheus debootstrap ansible-core; do
 	installed "$p" && ok "--tests installed $p" || not_ok "--tests did not install $p"
 done
 enabled_links >"$TMP/links-after"
@@ -133,6 +137,22 @@ cmp -s "$R/usr/sbin/policy-rc.d" "$TMP/policy.operator" && ok "the operator's po
 ls "$R/usr/sbin/" | grep -q 'policy-rc.d.acm-agent-saved' && not_ok "a saved policy-rc.d is left" || ok "no saved copy left"
 expect_rc 0 "--tests again: nothing to do" -- in_root sh /tmp/install-deps.sh --tests
 expect_grep "^install-deps: all [0-9]+ packages for build \+ demo \+ make check are installed$" "in one line"
+
+# --- --ci, checked without installing it (.ci/run installs it) ----------------------
+expect_rc 0 "--ci --dry-run after --tests" -- in_root sh /tmp/install-deps.sh --ci --dry-run
+expect_grep "^install-deps: 4 of [0-9]+ packages for build \+ demo \+ make check \+ CI to install: valgrind clang libclang-rt-14-dev git$" \
+	"names the four packages only .ci/run's other phases use"
+expect_grep "^install-deps: dry run: apt would install [1-9][0-9]* packages with its current package lists; nothing was installed$" \
+	"and that apt can install them"
+for p in valgrind clang libclang-rt-14-dev git; do
+	installed "$p" && not_ok "$p installed by --tests or by a dry run" || ok "no $p without --ci"
+done
+mkdir -p "$R/tmp/no-lists/partial"
+echo 'Dir::State::Lists "/tmp/no-lists/";' >"$R/tmp/no-lists.conf"
+expect_rc 1 "--ci --dry-run fails when apt knows none of the packages" -- \
+	in_root APT_CONFIG=/tmp/no-lists.conf sh /tmp/install-deps.sh --ci --dry-run
+expect_grep "^install-deps: dry run: apt cannot install them with its current package lists" "says so"
+expect_grep "^    E: " "with apt's error"
 
 # --- the build + demo started above -----------------------------------------------
 wait "$BUILD_PID"
