@@ -29,6 +29,9 @@ chmod +x "$TMP/reload"
 reload_yaml() { printf '    reload: [{command: ["%s", "%s"]}]\n' "$TMP/reload" "$1"; }
 reloads_of() { grep -cx "$1" "$RELOADS" 2>/dev/null || true; }
 
+watch_selftest && ok "the reader sees a key rewritten in place (a mix) when there is one" ||
+	not_ok "the reader missed a key rewritten in place under it"
+
 # The reader: every output directory these runs deploy into.
 WDIRS=
 for p in $POINTS; do WDIRS="$WDIRS $TMP/first-$p/out/web"; done

@@ -13,6 +13,32 @@ watch_start() {
 	on_exit stop_watch
 }
 
+# watch_selftest: the reader must see a mix when there is one (a reader
+# that cannot proves nothing). It reads a directory whose served key is
+# rewritten in place, without a new version, 20 times while it runs, and
+# must exit 1 with a MIX violation. Returns 0 when it did.
+watch_selftest() {
+	_d=$TMP/watch-selftest _v=$TMP/watch-selftest/out/.versions/v1
+	mkdir -p "$_v" || return 1
+	for _k in a b; do
+		openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$_d/$_k.key" 2>/dev/null &&
+			openssl req -x509 -new -key "$_d/$_k.key" -subj "/CN=$_k" -days 1 -out "$_d/$_k.pem" 2>/dev/null || return 1
+	done
+	cp "$_d/a.pem" "$_v/cert.pem" && cp "$_d/a.key" "$_v/key.pem" && cat "$_d/a.pem" "$_d/b.pem" >"$_v/fullchain.pem" &&
+		ln -s .versions/v1 "$_d/out/current" || return 1
+	for _f in cert key fullchain; do ln -s "current/$_f.pem" "$_d/out/$_f.pem" || return 1; done
+	"$PY" "$ABS_TOP_SRCDIR/tests/integration/watch-stable.py" "$_d/stop" "$_d/report" "$_d/out" &
+	_p=$!
+	for _i in $(seq 20); do
+		cp "$_d/b.key" "$_v/key.pem"; sleep 0.02; cp "$_d/a.key" "$_v/key.pem"; sleep 0.02
+	done
+	touch "$_d/stop"
+	wait "$_p"
+	_rc=$?
+	sed 's/^/# watch self-test: /' "$_d/report" | head -n 3
+	[ "$_rc" = 1 ] && grep -q 'MIX: key.pem does not match cert.pem' "$_d/report"
+}
+
 # shellcheck disable=SC2034 # WATCH_RC is read by the test that sourced this
 stop_watch() { [ -n "${WATCH_PID:-}" ] || return 0; touch "$TMP/watch.stop"; wait "$WATCH_PID"; WATCH_RC=$?; WATCH_PID=; }
 
