@@ -23,6 +23,12 @@ files, the agent's JSON). Runs with Debian's /usr/bin/python3.
                                         DOMAIN, Route 53 changes of a record at or under DOMAIN (so tests
                                         of other certificates running at the same time do not count)
   proof.py acm-requested SEQ DOMAIN     distinct ARNs RequestCertificate returned for DOMAIN after SEQ
+  proof.py import-facts SEQ STATEFILE [STATUSJSON NAME]
+                                        shell assignments, one query for an import's checks: ST_PHASE ST_ARN,
+                                        the import issuer's IS_ARN IS_SERIAL IS_ATTEMPT (JSON, '' when none),
+                                        IMPORTED (distinct ARNs ImportCertificate answered after SEQ),
+                                        ACM_SERIAL (the serial ACM holds for ST_ARN: uppercase hex, no colons),
+                                        and STATUS_STATE STATUS_SERIAL STATUS_ARN of NAME in STATUSJSON
 """
 import calendar
 import json
@@ -113,6 +119,16 @@ def load_state(path):
     return flat
 
 
+def show(v):
+    """A JSON value as the tests compare it: '' for null, JSON for objects
+    and arrays, true/false, else the value itself."""
+    if v is None:
+        return ""
+    if isinstance(v, (dict, list)):
+        return json.dumps(v)
+    return str(v).lower() if isinstance(v, bool) else str(v)
+
+
 def cert_entries(doc):
     if isinstance(doc, dict):
         for k in ("certificates", "certs"):
@@ -164,8 +180,7 @@ def main(a):
         r = c.get_certificate_authority_certificate(CertificateAuthorityArn=a[1])
         print(r["Certificate"].strip())
     elif cmd == "state":
-        v = load_state(a[1]).get(a[2])
-        print("" if v is None else (json.dumps(v) if isinstance(v, (dict, list)) else str(v).lower() if isinstance(v, bool) else v))
+        print(show(load_state(a[1]).get(a[2])))
     elif cmd == "future":
         v = load_state(a[1]).get(a[2])
         return 0 if v and parse_time(v) > time.time() else 1
@@ -175,8 +190,7 @@ def main(a):
             if e.get("name") == a[2]:
                 for k in a[3:]:
                     if e.get(k) is not None:
-                        v = e[k]
-                        print(json.dumps(v) if isinstance(v, (dict, list)) else str(v).lower() if isinstance(v, bool) else v)
+                        print(show(e[k]))
                         return 0
                 print("")
                 return 0
@@ -217,6 +231,29 @@ def main(a):
         cs = calls_after(int(a[1]), "acm:RequestCertificate")
         print(len({c["result_CertificateArn"] for c in cs
                    if (c.get("parameters") or {}).get("DomainName") == a[2] and c.get("result_CertificateArn")}))
+    elif cmd == "import-facts":
+        import shlex
+        seq, st = int(a[1]), load_state(a[2])
+        issuer = (json.load(open(a[2])).get("issuer") or {}) if st else {}
+        arns = {c["result_CertificateArn"] for c in calls_after(seq, "acm:ImportCertificate")
+                if c.get("result_CertificateArn")}
+        acm_serial = ""
+        for c in ctl("/certificates")["acm"] if st.get("arn") else []:
+            if c.get("CertificateArn") == st["arn"]:
+                acm_serial = c.get("Serial", "").replace(":", "").upper()
+        out = {"ST_PHASE": st.get("phase"), "ST_ARN": st.get("arn"), "IS_ARN": issuer.get("arn"),
+               "IS_SERIAL": issuer.get("serial"), "IS_ATTEMPT": issuer.get("attempt"),
+               "IMPORTED": len(arns), "ACM_SERIAL": acm_serial}
+        if len(a) > 4:
+            try:
+                doc = json.load(open(a[3]))
+            except ValueError:
+                doc = None  # not JSON: every STATUS_ is empty, and the check says so
+            e = next((e for e in cert_entries(doc) if e.get("name") == a[4]), {})
+            for k in ("state", "serial", "arn"):
+                out["STATUS_" + k.upper()] = e.get(k)
+        for k, v in out.items():
+            print("%s=%s" % (k, shlex.quote(show(v))))
     elif cmd == "json-ok":
         try:
             json.load(open(a[1]))

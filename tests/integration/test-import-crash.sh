@@ -26,20 +26,19 @@ new_files() { mk_leaf "$TMP/gen" rootec ec "$2" && mkdir -p "$1" && cp "$TMP/gen
 
 # converged LABEL NAME DIR SEQ [OUTPUT]: after the rerun
 converged() {
-	l=$1 n=$2 d=$3 seq=$4 sf=$STATE/certs/$2/state.json
-	arn=$(P state "$sf" arn)
+	l=$1 n=$2 d=$3 seq=$4
 	want=$(file_serial "$d/cert.pem")
-	arns=$(imported_arns "$seq")
-	[ "$arns" = 1 ] && [ -n "$arn" ] && [ "$(acm_serial "$arn")" = "$want" ] &&
-		ok "$l: one ARN, holding the files' serial $want" ||
-		not_ok "$l: ARNs imported $arns, state arn '$arn', ACM serial '$(acm_serial "$arn")', files $want"
-	[ "$(P state "$sf" phase)" = valid ] && [ "$(istate "$sf" arn)" = "$arn" ] && [ "$(istate "$sf" serial)" = "$want" ] &&
-		[ -z "$(istate "$sf" attempt)" ] && ok "$l: state valid, nothing in flight" ||
-		not_ok "$l: state phase '$(P state "$sf" phase)', issuer $(P state "$sf" issuer)"
 	agent status --json
-	[ "$(P status-json "$TMP/out" "$n" state)" = valid ] && [ "$(P status-json "$TMP/out" "$n" serial)" = "$want" ] &&
-		[ "$(P status-json "$TMP/out" "$n" arn)" = "$arn" ] && ok "$l: status: valid, serial, ARN" ||
-		not_ok "$l: status $(P status-json "$TMP/out" "$n" state serial)"
+	eval "$(P import-facts "$seq" "$STATE/certs/$n/state.json" "$TMP/out" "$n")"
+	[ "$IMPORTED" = 1 ] && [ -n "$ST_ARN" ] && [ "$ACM_SERIAL" = "$want" ] &&
+		ok "$l: one ARN, holding the files' serial $want" ||
+		not_ok "$l: ARNs imported $IMPORTED, state arn '$ST_ARN', ACM serial '$ACM_SERIAL', files $want"
+	[ "$ST_PHASE" = valid ] && [ "$IS_ARN" = "$ST_ARN" ] && [ "$IS_SERIAL" = "$want" ] && [ -z "$IS_ATTEMPT" ] &&
+		ok "$l: state valid, nothing in flight" ||
+		not_ok "$l: state phase '$ST_PHASE', issuer arn '$IS_ARN' serial '$IS_SERIAL' attempt '$IS_ATTEMPT'"
+	[ "$STATUS_STATE" = valid ] && [ "$STATUS_SERIAL" = "$want" ] && [ "$STATUS_ARN" = "$ST_ARN" ] &&
+		ok "$l: status: valid, serial, ARN" ||
+		not_ok "$l: status state '$STATUS_STATE' serial '$STATUS_SERIAL' arn '$STATUS_ARN'"
 	if [ -n "${5:-}" ]; then
 		verify_deployed "$TMP/c-$n/out/$n" && [ "$(file_serial "$TMP/c-$n/out/$n/cert.pem")" = "$want" ] &&
 			ok "$l: the copy in output.dir is the new certificate" ||
