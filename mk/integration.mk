@@ -29,6 +29,10 @@ INTEGRATION_TESTS = \
 	tests/integration/test-agent-hooks.sh \
 	tests/integration/test-daemon.sh
 TESTS += $(INTEGRATION_TESTS)
+# The packaging tests that install the .deb start here (mk/packaging.mk):
+# test-packaging.sh has built it by now, and Ansible's minutes of CPU are
+# over before the short tests at the end.
+TESTS += $(PACKAGING_TESTS_LATER)
 
 # The ACM issuer against the emulator (and BIND for exec/manual DNS).
 ACM_INTEGRATION_TESTS = \

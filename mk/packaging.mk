@@ -53,20 +53,21 @@ EXTRA_DIST += contrib/ansible/README.md \
 # directory and the shell completion. The throwaway roots need root and the
 # Debian mirror (else they skip, 77); the base tree is cached in
 # $(ACM_AGENT_TEST_CACHE) (default /var/cache/acm-agent-tests).
-# `make -j3 check` starts the tests in TESTS order, and Makefile.am
-# includes this fragment first: test-packaging-deps.sh, the longest test of
-# all (apt and a build in a fresh root; it needs no package), and
-# test-packaging.sh, which builds the .deb the next two install, start at
-# once; the other packaging tests (Ansible, CPU too) are added to TESTS
-# after the integration suite (Makefile.am), whose tests mostly wait, so
-# that they do not all compete for the CPU at the start and find the .deb
-# built.
+# `make -j4 check` starts the tests in TESTS order, the longest first, so
+# that short ones fill the end (tools/test-times.sh): Makefile.am includes
+# this fragment first, so test-packaging-deps.sh (apt and a build in a
+# fresh root, the longest of all) and test-packaging.sh (the package
+# builds) start at once; the tests that install the .deb (Ansible, the
+# third longest, and the install test) and test-tools.sh start after the
+# Private CA part of the integration suite (mk/integration.mk), when the
+# .deb is built and cached: started with test-packaging.sh, they would
+# hold a slot waiting for its build.
 PACKAGING_TESTS_FIRST = \
 	tests/integration/test-packaging-deps.sh \
 	tests/integration/test-packaging.sh
 PACKAGING_TESTS_LATER = \
-	tests/integration/test-packaging-install.sh \
 	tests/integration/test-packaging-ansible.sh \
+	tests/integration/test-packaging-install.sh \
 	tests/integration/test-tools.sh
 PACKAGING_TESTS = $(PACKAGING_TESTS_FIRST) $(PACKAGING_TESTS_LATER)
 TESTS += $(PACKAGING_TESTS_FIRST)

@@ -2,8 +2,8 @@
 # test-times.sh [BUILDDIR]: what each test of the last `make check` in
 # BUILDDIR (default .) cost, slowest first: wall-clock and CPU seconds
 # from the "# test-time:" line tools/test-timed.sh ends every test log
-# with; then the sums. The wall sum is the serial cost (`make -j3 check`
-# takes a third to a half of it); on a 2-core machine the CPU sum / 2 is a
+# with; then the sums. The wall sum is the serial cost (`make -j4 check`
+# takes a quarter to a third of it); on a 2-core machine the CPU sum / 2 is a
 # floor.
 cd "${1:-.}" || exit 1
 find . -name '*.log' ! -name test-suite.log ! -name config.log -path './tests/*' -print |
