@@ -32,26 +32,34 @@ systemd debootstrap ansible-core strace procps psmisc iproute2 util-linux zsh"
 # command (and test-packaging-deps.sh) would unpack for nothing.
 ci_pkgs="valgrind clang libclang-rt-14-dev git"
 
-usage() {
-	echo "usage: sh tools/install-deps.sh [--tests | --ci] [--dry-run]" >&2
-	echo "  (no option): what building acm-agent and 'make demo' need" >&2
-	echo "  --tests:     also what 'make check' needs" >&2
-	echo "  --ci:        also what .ci/run's other phases need (valgrind, clang, git)" >&2
-	echo "  --dry-run:   say what is missing and what apt would install; install nothing" >&2
-	exit 2
+usage() { # usage STATUS: the help, on stdout for --help (0), else on stderr
+	{
+		echo "usage: sh tools/install-deps.sh [--tests | --ci] [--dry-run]"
+		echo "  (no option): what building acm-agent and 'make demo' need"
+		echo "  --tests:     also what 'make check' needs"
+		echo "  --ci:        also what .ci/run's other phases need (valgrind, clang,"
+		echo "               libclang-rt-14-dev, git); includes --tests"
+		echo "  --dry-run:   say what is missing and what apt would install; install nothing"
+	} >&"$(($1 == 0 ? 1 : 2))"
+	exit "$1"
 }
-what="build + demo"
-pkgs=$build_pkgs
+# the widest set asked for wins: --ci includes --tests, in any order
+level=0
 dry_run=0
 for a in "$@"; do
 	case $a in
-	--tests) pkgs="$build_pkgs $test_pkgs"; what="build + demo + make check" ;;
-	--ci) pkgs="$build_pkgs $test_pkgs $ci_pkgs"; what="build + demo + make check + CI" ;;
+	--tests) [ $level -ge 1 ] || level=1 ;;
+	--ci) level=2 ;;
 	--dry-run) dry_run=1 ;;
-	-h|--help) usage ;;
-	*) echo "install-deps: unknown argument '$a'" >&2; usage ;;
+	-h|--help) usage 0 ;;
+	*) echo "install-deps: unknown argument '$a'" >&2; usage 2 ;;
 	esac
 done
+case $level in
+0) pkgs=$build_pkgs; what="build + demo" ;;
+1) pkgs="$build_pkgs $test_pkgs"; what="build + demo + make check" ;;
+2) pkgs="$build_pkgs $test_pkgs $ci_pkgs"; what="build + demo + make check + CI" ;;
+esac
 
 say() { echo "install-deps: $*"; }
 start=$(date +%s)

@@ -234,7 +234,7 @@ def main(a):
     elif cmd == "import-facts":
         import shlex
         seq, st = int(a[1]), load_state(a[2])
-        issuer = (json.load(open(a[2])).get("issuer") or {}) if st else {}
+        issuer = st.get("issuer") or {}
         arns = {c["result_CertificateArn"] for c in calls_after(seq, "acm:ImportCertificate")
                 if c.get("result_CertificateArn")}
         acm_serial = ""

@@ -29,7 +29,10 @@ converged() {
 	l=$1 n=$2 d=$3 seq=$4
 	want=$(file_serial "$d/cert.pem")
 	agent status --json
-	eval "$(P import-facts "$seq" "$STATE/certs/$n/state.json" "$TMP/out" "$n")"
+	unset IMPORTED ST_ARN ST_PHASE ACM_SERIAL IS_ARN IS_SERIAL IS_ATTEMPT STATUS_STATE STATUS_SERIAL STATUS_ARN
+	facts=$(P import-facts "$seq" "$STATE/certs/$n/state.json" "$TMP/out" "$n") ||
+		{ not_ok "$l: the facts could not be read (proof.py import-facts failed)"; return; }
+	eval "$facts"
 	[ "$IMPORTED" = 1 ] && [ -n "$ST_ARN" ] && [ "$ACM_SERIAL" = "$want" ] &&
 		ok "$l: one ARN, holding the files' serial $want" ||
 		not_ok "$l: ARNs imported $IMPORTED, state arn '$ST_ARN', ACM serial '$ACM_SERIAL', files $want"

@@ -5,7 +5,7 @@
 
 Until STOPFILE exists, reads DIR/cert.pem, DIR/key.pem and DIR/fullchain.pem
 (the stable symlinks -> current/<file> -> .versions/<id>/<file>) of every DIR
-in a tight loop, and records a violation when:
+every ACTIVE_PAUSE (4 ms), and records a violation when:
   - a file that resolved into a version directory is not complete PEM
     (partial file), or the key does not match the certificate, or
     fullchain.pem does not start with cert.pem, for a consistent read;
@@ -13,8 +13,9 @@ in a tight loop, and records a violation when:
 A "consistent read" is one where the three opened files resolve (through
 /proc/self/fd) into the same version directory. Opens straddling a switch
 (cert from version A, key from version B) are what any reader opening files
-one by one can see during a rename; they are counted, and each of their
-files is still checked for completeness against its own version directory.
+one by one can see during a rename; they are counted, and the three files
+of the version directory the certificate came from are read again and
+checked as a consistent read.
 Writes a summary to REPORT and exits 0 (no violation) or 1.
 
 With --active PREFIX the loop reads every DIR each ACTIVE_PAUSE (4 ms) only
@@ -28,9 +29,9 @@ they resolved into, so each distinct read is parsed once (check_cached):
 parsing a PEM key and certificate costs milliseconds (an RSA key tens of
 them), and parsing every read made one round over the directories take
 ~0.6 s, so that a directory was sampled twice a second while a core stayed
-busy. Reading only what changed since the last check samples each
-directory every few milliseconds, and the pause between rounds leaves most
-of the core to the other tests of make check.
+busy. Reading every file each round but parsing only a read not seen
+before samples each directory every few milliseconds, and the pause
+between rounds leaves most of the core to the other tests of make check.
 """
 import os
 import sys
@@ -67,7 +68,7 @@ def read_all(d):
     return data, real
 
 
-def check_version(data, real, f_cert="cert.pem"):
+def check_version(data, real):
     """Problems within one read; empty list when fine."""
     probs = []
     try:
