@@ -265,27 +265,34 @@ const char *conf_path_virtual(const char *p) {
         return NULL;
 }
 
+/* 0 for a regular file; else -EISDIR or -ENODEV, and *why names the kind. */
+static int regular_or_why(const struct stat *st, const char **why) {
+        if (S_ISREG(st->st_mode))
+                return 0;
+        *why = file_kind_string(st->st_mode);
+        return S_ISDIR(st->st_mode) ? -EISDIR : -ENODEV;
+}
+
 int conf_open_regular_file(const char *path, size_t max, const char **why) {
         _cleanup_(closep) int fd = -1;
         struct stat st;
+        int r;
 
         /* stat first: opening a device can have effects (a tape rewinds). */
         if (stat(path, &st) < 0)
                 return -errno;
-        if (!S_ISREG(st.st_mode)) {
-                *why = file_kind_string(st.st_mode);
-                return S_ISDIR(st.st_mode) ? -EISDIR : -ENODEV;
-        }
+        r = regular_or_why(&st, why);
+        if (r < 0)
+                return r;
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
                 return -errno;
         /* It may have been replaced between stat and open. */
         if (fstat(fd, &st) < 0)
                 return -errno;
-        if (!S_ISREG(st.st_mode)) {
-                *why = file_kind_string(st.st_mode);
-                return S_ISDIR(st.st_mode) ? -EISDIR : -ENODEV;
-        }
+        r = regular_or_why(&st, why);
+        if (r < 0)
+                return r;
         if ((uint64_t) st.st_size > max)
                 return -EFBIG;
         return TAKE_FD(fd);
