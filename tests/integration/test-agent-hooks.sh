@@ -51,6 +51,16 @@ t1=$(date +%s)
 [ $((t1 - t0)) -lt 300 ] && ok "a hanging hook does not hold the agent ($((t1 - t0)) s with timeout 2s)" || not_ok "agent took $((t1 - t0)) s"
 grep -qE 'timed out after 2(\.[0-9]+)?s' "$TMP/err" && ok "the timeout is reported" || { not_ok "timeout reported"; show_err; }
 verify_deployed "$O" && ok "the certificate stays deployed (a failing deploy hook does not roll back)" || not_ok "certificate deployed"
+# verify_deployed (agent-lib.sh), which the crash suites rely on, tells
+# each kind of broken deploy apart: checked here on copies of these files.
+helper_rc() { verify_deployed "$TMP/bad"; echo $?; }
+rm -rf "$TMP/bad" && mkdir "$TMP/bad" && cp -L "$O"/cert.pem "$O"/chain.pem "$O"/fullchain.pem "$O"/key.pem "$TMP/bad/"
+r0=$(helper_rc)
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$TMP/bad/key.pem" 2>/dev/null; r2=$(helper_rc)
+cp -L "$O/key.pem" "$TMP/bad/key.pem" && cp "$TMP/bad/cert.pem" "$TMP/bad/fullchain.pem"; r3=$(helper_rc)
+cp -L "$O/fullchain.pem" "$TMP/bad/fullchain.pem" && : >"$TMP/bad/chain.pem"; r1=$(helper_rc)
+[ "$r0 $r2 $r3 $r1" = "0 2 3 1" ] && ok "verify_deployed: consistent 0, foreign key 2, fullchain without chain 3, no chain 1" ||
+	not_ok "verify_deployed returned $r0 $r2 $r3 $r1 (want 0 2 3 1)"
 hp=$(cat "$TMP/hang.pid" 2>/dev/null) cp=$(cat "$TMP/hang-child.pid" 2>/dev/null)
 gone() { ! kill -0 "$hp" 2>/dev/null && ! kill -0 "$cp" 2>/dev/null; }
 [ -n "$hp" ] && [ -n "$cp" ] && wait_for 60 gone && ok "the hook and its child were killed" || not_ok "hook ($hp) or child ($cp) still running"
