@@ -101,8 +101,6 @@ struct machine {
 
         /* this operation */
         bool had_cert;              /* a certificate was served when it started */
-        bool replacing_revoked;     /* the served certificate is revoked: no rollback to it */
-        char *revoked_version;      /* its version, removed once the replacement is current */
         bool forced;                /* renew --force / revoke replacement: stays wanted on failure */
         time_t watch_at;            /* the issuer's first watch of what is being deployed */
         uint64_t once_waited;       /* --once: seconds of waits sat out so far (each counts >= 1) */

@@ -807,15 +807,18 @@ static void on_valid_saved(machine *m, int r) {
                 m->changed = true;
                 return fail(m, "io", msg ? msg : "cannot save the state");
         }
-        if (m->revoked_version) {
+        if (st->revoked_version && deploys(m) &&
+            !(st->served.version && streq(st->revoked_version, st->served.version))) {
+                /* the revoked version leaves the output directory once its
+                 * replacement is served, also when an earlier run was killed
+                 * before getting here (gone already: nothing to say) */
                 char err[512] = "";
-                int k = deploy_version_remove(&m->cert->output, m->revoked_version, err, sizeof(err));
-                if (k < 0 && k != -ENOENT)
-                        log_cert(LOG_WARNING, m->name, "cannot remove the revoked version %s: %s", m->revoked_version,
+                int k = deploy_version_remove(&m->cert->output, st->revoked_version, err, sizeof(err));
+                if (k >= 0)
+                        log_cert(LOG_INFO, m->name, "removed the revoked version %s", st->revoked_version);
+                else if (k != -ENOENT)
+                        log_cert(LOG_WARNING, m->name, "cannot remove the revoked version %s: %s", st->revoked_version,
                                  err[0] ? err : strerror(-k));
-                else
-                        log_cert(LOG_INFO, m->name, "removed the revoked version %s", m->revoked_version);
-                m->revoked_version = (free(m->revoked_version), NULL);
         }
         testpoint_hit("valid-saved", m->name);
         m->action = m->had_cert ? ENGINE_ACTION_RENEWED : ENGINE_ACTION_ISSUED;
@@ -924,7 +927,9 @@ static void on_deployed(machine *m, int r, const char *version, const char *prev
         log_cert(LOG_INFO, m->name, "deployed version %s (serial %s)", version, st->pending.serial);
         free(m->old_serial);
         m->old_serial = st->served.serial ? strdup(st->served.serial) : NULL;
-        if (m->replacing_revoked || !st->served.serial)
+        /* a revoked certificate is never a rollback target: read from the
+         * saved state, so a deploy resumed by a later run decides alike */
+        if (sched_served_revoked(st) || !st->served.serial)
                 cert_version_done(&st->previous);
         else {
                 cert_version_move(&st->previous, &st->served);
@@ -1226,6 +1231,7 @@ void machine_revoked(machine *m, bool already) {
 
         cancel_op(m);
         (void) state_set_string(&st->revoked_serial, st->served.serial);
+        (void) state_set_string(&st->revoked_version, st->served.version);
         (void) state_set_string(&st->revoke_reason, m->e->opts.revoke_reason);
         st->revoked_at = clock_now();
         log_event(m, LOG_NOTICE, LOG_MESSAGE_REVOKED,
@@ -1280,9 +1286,6 @@ static void start_issue(machine *m, issue_reason reason) {
         if ((!resumed || st->phase == PHASE_KEY || st->phase == PHASE_REQUEST) && !slot_take(m, reason))
                 return;
         m->had_cert = st->served.serial != NULL;
-        m->replacing_revoked = sched_served_revoked(st);
-        if (m->replacing_revoked && !m->revoked_version && st->served.version)
-                m->revoked_version = strdup(st->served.version);
         if (reason == ISSUE_REPLACE || m->e->opts.command == ENGINE_CMD_RENEW)
                 m->forced = true;
         m->reason = reason;
@@ -1356,7 +1359,9 @@ static void start(machine *m, const sched_decision *d) {
         }
         case SCHED_RELOAD:
                 log_cert(LOG_INFO, m->name, "resuming: the reload after deploying %s", st->served.version);
-                m->had_cert = st->previous.serial != NULL;
+                /* a replaced revoked certificate is no previous version,
+                 * but it was served before */
+                m->had_cert = st->previous.serial != NULL || st->revoked_serial != NULL;
                 r = engine_reload_enqueue(m->e, m);
                 if (r < 0) {
                         _cleanup_(freep) char *msg = strprintf("cannot queue the reload (retried later): %s", strerror(-r));
@@ -1381,6 +1386,22 @@ static void start(machine *m, const sched_decision *d) {
                         m->action = ENGINE_ACTION_FAILED;
                         set_error(m, msg);
                         return settle(m);
+                }
+                if (!m->e->opts.revoke_no_replace) {
+                        /* the replacement must be deployable before the
+                         * served certificate is revoked: else the host
+                         * would serve a revoked certificate */
+                        r = preflight(m, &why);
+                        if (r < 0) {
+                                _cleanup_(freep) char *msg = strprintf(
+                                        "%s; nothing was revoked (fix it, or revoke with --no-replace and "
+                                        "renew once fixed)", why ? why : strerror(-r));
+                                /* the served certificate is as it was: its
+                                 * state is not touched */
+                                m->action = ENGINE_ACTION_FAILED;
+                                set_error(m, msg ? msg : "preflight failed");
+                                return settle(m);
+                        }
                 }
                 m->op = OP_REVOKE;
                 m->busy = BUSY_ISSUER;
@@ -1595,7 +1616,6 @@ machine *machine_free(machine *m) {
         free(m->pre_cur_id);
         conf_gen_unref(m->cref);
         conf_gen_unref(m->next_cref);
-        free(m->revoked_version);
         free(m->old_serial);
         free(m->aws_operation);
         free(m->aws_error);

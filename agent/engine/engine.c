@@ -853,6 +853,12 @@ int engine_reconfigure(engine *e, conf *c, engine_reconfigure_report *ret_report
                 const conf_cert *nc = conf_find_cert(c, m->name);
                 if (!nc)
                         continue;
+                if (m->removed) {
+                        /* removed by an earlier reload while busy, and back
+                         * before it settled: managed again, not dropped */
+                        m->removed = false;
+                        log_cert(LOG_NOTICE, m->name, "back in the configuration before its removal took effect");
+                }
                 conf_gen_unref(m->next_cref);
                 m->next_cref = conf_gen_ref(ec);
                 m->next_cert = nc;

@@ -103,6 +103,7 @@ cert_state *cert_state_free(cert_state *s) {
         free(s->last_error_kind);
         free(s->revoked_serial);
         free(s->revoke_reason);
+        free(s->revoked_version);
         free(s->issuer_type);
         json_decref(s->issuer);
         free(s);
@@ -126,7 +127,7 @@ cert_state *cert_state_copy(const cert_state *s) {
             dup_str(&n->issued_for, s->issued_for) < 0 || dup_str(&n->deployed_for, s->deployed_for) < 0 ||
             dup_str(&n->last_error, s->last_error) < 0 || dup_str(&n->last_error_kind, s->last_error_kind) < 0 ||
             dup_str(&n->revoked_serial, s->revoked_serial) < 0 || dup_str(&n->revoke_reason, s->revoke_reason) < 0 ||
-            dup_str(&n->issuer_type, s->issuer_type) < 0)
+            dup_str(&n->revoked_version, s->revoked_version) < 0 || dup_str(&n->issuer_type, s->issuer_type) < 0)
                 return NULL;
         if (s->issuer) {
                 n->issuer = json_deep_copy(s->issuer);
@@ -302,7 +303,7 @@ int cert_state_to_text(const cert_state *s, char **ret) {
                 if (!rv || json_object_set_new(o, "revoked", rv) < 0)
                         return -ENOMEM;
                 if ((r = put_str(rv, "serial", s->revoked_serial)) < 0 || (r = put_str(rv, "reason", s->revoke_reason)) < 0 ||
-                    (r = put_time(rv, "at", s->revoked_at)) < 0)
+                    (r = put_time(rv, "at", s->revoked_at)) < 0 || (r = put_str(rv, "version", s->revoked_version)) < 0)
                         return r;
         }
         if (s->issuer_type) {
@@ -420,7 +421,8 @@ static int parse_v2(reader *rd, json_t *o, cert_state *s) {
                 if (!json_is_object(v))
                         return bad(rd, "field \"revoked\" is not an object");
                 if ((r = get_str(rd, v, "serial", &s->revoked_serial)) < 0 ||
-                    (r = get_str(rd, v, "reason", &s->revoke_reason)) < 0 || (r = get_time(rd, v, "at", &s->revoked_at)) < 0)
+                    (r = get_str(rd, v, "reason", &s->revoke_reason)) < 0 || (r = get_time(rd, v, "at", &s->revoked_at)) < 0 ||
+                    (r = get_str(rd, v, "version", &s->revoked_version)) < 0)
                         return r;
         }
         v = json_object_get(o, "issuer");

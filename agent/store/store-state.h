@@ -106,8 +106,9 @@ typedef struct cert_state {
         bool force_renewal;      /* an operator asked for a renewal that has not succeeded yet */
 
         char *revoked_serial;    /* the last certificate revoked by `revoke`, for status */
-        char *revoke_reason;
+        char *revoke_reason;     /* AWS's RevocationReason, for status */
         time_t revoked_at;
+        char *revoked_version;   /* its version in the output directory: removed once replaced */
 
         char *issuer_type;       /* "pca", "acm", "import": whose part `issuer` is */
         json_t *issuer;          /* the issuer's typed part as JSON, owned; NULL when none */

@@ -124,6 +124,7 @@ static struct {
         machine *held_m[64];
         int in_request, max_in_request;  /* issues started and not ended (cancelled) yet: now, at most */
         char seen_token_on_disk[64];
+        char break_deploy[256];  /* an output dir whose .versions becomes a file before the deploy */
 } fake;
 
 typedef struct fake_state {
@@ -232,6 +233,15 @@ static void on_key(machine *m, EVP_PKEY *key, void *userdata) {
         };
 
         X509_free(x);
+        if (fake.break_deploy[0]) {
+                /* the deploy of this certificate fails (.versions is no
+                 * directory), after the preflight passed */
+                char v[300], h[310];
+                snprintf(v, sizeof(v), "%s/.versions", fake.break_deploy);
+                snprintf(h, sizeof(h), "%s.hidden", v);
+                assert_int_equal(rename(v, h), 0);
+                assert_int_equal(write_file_atomic(v, "x", 1, 0600, (uid_t) -1, (gid_t) -1), 0);
+        }
         machine_issued(m, &ic);
         EVP_PKEY_free(key);
 }
@@ -1768,6 +1778,173 @@ static void test_warm_up(void **s _unused_) {
         engine_free(e);
 }
 
+/* The output directory broken by fake.break_deploy works again. */
+static void repair_deploy(void) {
+        char v[300], h[310];
+
+        snprintf(v, sizeof(v), "%s/.versions", fake.break_deploy);
+        snprintf(h, sizeof(h), "%s.hidden", v);
+        assert_int_equal(unlink(v), 0);
+        assert_int_equal(rename(h, v), 0);
+        fake.break_deploy[0] = 0;
+}
+
+/* A revoke whose replacement cannot be deployed, finished by a later run
+ * whose reload fails: the revoked certificate is no rollback target there
+ * either (that run knows it only from the saved state), and its version
+ * leaves the output directory once the replacement is served. */
+static void test_revoke_resumed(void **s _unused_) {
+        const char *names[] = { "a", NULL };
+        engine *e;
+        cert_state *st;
+        char d[256];
+        _cleanup_(strv_freep) char **versions = NULL;
+        conf_output out = { .dir = d };
+
+        snprintf(d, sizeof(d), "%s/out/a", root);
+        write_conf(names, NULL, false);
+        engine_free(once(NULL));
+        st = state_of("a");
+        char *revoked = strdup(st->served.serial), *revoked_version = strdup(st->served.version);
+        cert_state_free(st);
+
+        /* revoked; the replacement is issued and verified, its deploy fails */
+        snprintf(fake.break_deploy, sizeof(fake.break_deploy), "%s", d);
+        e = once(&(engine_options) { .command = ENGINE_CMD_REVOKE, .only = "a", .revoke_reason = "KEY_COMPROMISE" });
+        assert_int_equal(fake.revokes, 1);
+        assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_FAILED);
+        assert_non_null(strstr(engine_result_get(e, 0)->error, "deploy failed"));
+        engine_free(e);
+        repair_deploy();
+        st = state_of("a");
+        assert_int_equal(st->phase, PHASE_BACKOFF);
+        assert_string_equal(st->served.serial, revoked);
+        assert_string_equal(st->revoked_serial, revoked);
+        assert_string_equal(st->revoked_version, revoked_version);
+        assert_string_equal(st->revoke_reason, "KEY_COMPROMISE");
+        assert_true(st->revoked_at > 0);
+        assert_non_null(st->pending.serial);
+        char *replacement = strdup(st->pending.serial);
+        cert_state_free(st);
+
+        /* a later run deploys the pending replacement; its reload fails:
+         * nothing to roll back to, the replacement stays */
+        write_conf(names, NULL, true);
+        int issues = fake.issues;
+        e = once(&(engine_options) { .command = ENGINE_CMD_RENEW, .only = "a" });
+        assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_FAILED);
+        assert_null(strstr(engine_result_get(e, 0)->error, "rolled back"));
+        assert_non_null(strstr(engine_result_get(e, 0)->error, "reload failed"));
+        engine_free(e);
+        assert_int_equal(fake.issues, issues);  /* deployed, not requested again */
+        _cleanup_(freep) char *now = served_serial("a");
+        assert_string_equal(now, replacement);
+        st = state_of("a");
+        assert_int_equal(st->phase, PHASE_RELOAD);
+        assert_string_equal(st->served.serial, replacement);
+        assert_null(st->previous.serial);
+        cert_state_free(st);
+
+        /* the reload works: valid, and the revoked version is gone */
+        write_conf(names, NULL, false);
+        clock_set_offset(DAY);
+        e = once(NULL);
+        assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_RENEWED);
+        engine_free(e);
+        st = state_of("a");
+        assert_int_equal(st->phase, PHASE_VALID);
+        assert_string_equal(st->served.serial, replacement);
+        cert_state_free(st);
+        assert_key_consistent("a");
+        assert_int_equal(deploy_list_versions(&out, &versions), 0);
+        assert_non_null(versions[0]);
+        for (char **v = versions; *v; v++)
+                assert_string_not_equal(*v, revoked_version);
+        free(revoked);
+        free(revoked_version);
+        free(replacement);
+}
+
+/* A revoke whose replacement could not be deployed revokes nothing: the
+ * deploy's preflight (an output directory others may write) runs before
+ * the revocation, and the served certificate's state is left as it was. */
+static void test_revoke_preflight(void **s _unused_) {
+        const char *names[] = { "a", NULL };
+        engine *e;
+        cert_state *st;
+        char d[256];
+
+        write_conf(names, NULL, false);
+        engine_free(once(NULL));
+        st = state_of("a");
+        char *serial = strdup(st->served.serial);
+        cert_state_free(st);
+        snprintf(d, sizeof(d), "%s/out/a", root);
+        assert_int_equal(chmod(d, 0777), 0);
+        e = once(&(engine_options) { .command = ENGINE_CMD_REVOKE, .only = "a", .revoke_reason = "KEY_COMPROMISE" });
+        assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_FAILED);
+        assert_non_null(strstr(engine_result_get(e, 0)->error, "nothing was revoked"));
+        assert_int_equal(engine_exit_code(e), 1);
+        engine_free(e);
+        assert_int_equal(fake.revokes, 0);
+        st = state_of("a");
+        assert_int_equal(st->phase, PHASE_VALID);
+        assert_string_equal(st->served.serial, serial);
+        assert_null(st->revoked_serial);
+        assert_int_equal(st->failures, 0);
+        cert_state_free(st);
+        /* --no-replace deploys nothing: it revokes */
+        e = once(&(engine_options) { .command = ENGINE_CMD_REVOKE, .only = "a", .revoke_reason = "KEY_COMPROMISE",
+                                     .revoke_no_replace = true });
+        assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_REVOKED);
+        engine_free(e);
+        assert_int_equal(fake.revokes, 1);
+        assert_int_equal(chmod(d, 0755), 0);
+        free(serial);
+}
+
+/* A certificate removed by one configuration while it is mid-request and
+ * added back by the next before it settled: it stays managed, and with
+ * daemon.on_remove: delete its files and state stay. */
+static void test_daemon_readd_busy(void **s _unused_) {
+        const char *ab[] = { "a", "b", NULL }, *b_only[] = { "b", NULL };
+        engine *e;
+        cert_state *st;
+        char p[256];
+
+        daemon_extra = ", on_remove: delete";
+        write_conf(ab, NULL, false);
+        e = daemon_start();
+        assert_true(run_until(phase_is, (const char *[]) { "a", "valid" }));
+        assert_true(run_until(phase_is, (const char *[]) { "b", "valid" }));
+        assert_true(run_until(idle, e));
+
+        fake.next = DO_HANG;
+        clock_set_offset(25 * DAY);
+        assert_int_equal(engine_poke(e, "a"), 0);
+        assert_true(run_until(phase_is, (const char *[]) { "a", "request" }));
+        assert_non_null(fake.hung);
+        write_conf(b_only, NULL, false);
+        assert_int_equal(engine_reconfigure(e, load_conf(), NULL), 0);
+        write_conf(ab, NULL, false);
+        stderr_capture_begin();
+        assert_int_equal(engine_reconfigure(e, load_conf(), NULL), 0);
+        fake.next = DO_ISSUE;
+        fake_release();
+        assert_true(run_until(idle, e));
+        _cleanup_(freep) char *log = stderr_capture_end();
+        assert_non_null(strstr(log, "a: back in the configuration"));
+        assert_null(strstr(log, "a: no longer in the configuration"));
+        assert_int_equal(engine_n_results(e), 2);
+        st = state_of("a");
+        assert_int_equal(st->phase, PHASE_VALID);
+        cert_state_free(st);
+        snprintf(p, sizeof(p), "%s/out/a/cert.pem", root);
+        assert_int_equal(access(p, F_OK), 0);
+        assert_key_consistent("a");
+        daemon_end(e);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_issue_deploy_reload, setup, teardown),
@@ -1777,12 +1954,15 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_verify_refuses, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_reload_rollback, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_revoke, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_revoke_resumed, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_revoke_preflight, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_daemon_watch_and_renew, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_once_watch_each_pass, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_daemon_stop_mid_job, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_issue_slots, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_issue_slots_reconfigure, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_daemon_reconfigure, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_daemon_readd_busy, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_redeploy, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_migration, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_dry_run_locked_corrupt, setup, teardown),
