@@ -4,10 +4,15 @@
  * and validates the whole configuration (main file, certs.d/, include:),
  * prints one line per certificate and exits 0, or prints every error as
  * FILE:LINE:COLUMN and exits 2. Warnings (FILE:LINE:COLUMN: warning: ...)
- * do not change the exit code. --json prints the configuration after
+ * do not change the exit code; nor do the checks an issuance makes before
+ * its first AWS call (engine_preflight: output directory, PKCS#12
+ * passphrase file, owner and group, import sources), printed as warnings
+ * at each certificate that fails them. --json prints the configuration after
  * defaults (itself a valid configuration; with a "warnings" member when
- * there are warnings) or, when invalid, the errors as JSON. --online then
- * checks credentials, CAs and tracked certificates against AWS. --drop-in
+ * there are warnings; the host's warnings go to stderr) or, when invalid,
+ * the errors as JSON. --online then checks credentials, CAs and tracked
+ * certificates against AWS, and exits 1 when any check failed, the host's
+ * included. --drop-in
  * validates one drop-in file in the context of the main file (for
  * config management: Ansible's validate:), --as PATH in the place of the
  * drop-in PATH it will replace.
@@ -20,6 +25,8 @@
 #include "basic/log.h"
 #include "basic/macro.h"
 #include "basic/util.h"
+#include "engine/engine.h"
+#include "issuer/issuer.h"
 
 static void print_cert(const conf_cert *c) {
         char key[32];
@@ -37,6 +44,30 @@ static void print_cert(const conf_cert *c) {
         if (n == 0)
                 printf("%s", c->subject.common_name ? c->subject.common_name : "-");
         printf(" -> %s\n", c->output.dir);
+}
+
+/* What each certificate's next issuance checks before its first AWS call
+ * (engine_preflight: output directory, PKCS#12 passphrase file, owner and
+ * group, an import's source files), on this host, now. Prints each
+ * failure to f as a warning at the certificate's "- name:" (the
+ * configuration is valid; this host is not ready for it) and returns
+ * their number. */
+static size_t check_host(const conf *c, FILE *f) {
+        size_t bad = 0;
+
+        for (conf_cert **i = c->certs; i && *i; i++) {
+                _cleanup_(freep) char *why = NULL;
+                int r = engine_preflight(*i, issuer_lookup((*i)->issuer_type), &why);
+
+                if (r >= 0)
+                        continue;
+                const conf_loc *l = &(*i)->loc;
+                bad++;
+                fprintf(f, "%s:%u:%u: warning: certificate %s cannot be issued and deployed on this host now: %s\n"
+                           "  hint: its next issuance stops here, before any AWS call; fix it before the certificate is due\n",
+                        l->file, l->line, l->column, (*i)->name, why ? why : strerror(-r));
+        }
+        return bad;
 }
 
 /* [{file, line, column, class, message, hint}] */
@@ -105,6 +136,7 @@ int cmd_check(const cli_options *o, int argc, char **argv) {
                 return EXIT_USAGE;
         }
 
+        size_t bad = 0;
         if (o->json) {
                 json_t *j = conf_to_json(c);
                 /* Warnings ride along; without them the document is itself a valid configuration. */
@@ -112,6 +144,9 @@ int cmd_check(const cli_options *o, int argc, char **argv) {
                         json_decref(j);
                         j = NULL;
                 }
+                /* what this host lacks is no part of the configuration: on
+                 * stderr, so the document still loads as one */
+                bad = check_host(c, stderr);
                 if (!j || json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0) {
                         json_decref(j);
                         conf_free(c);
@@ -124,16 +159,26 @@ int cmd_check(const cli_options *o, int argc, char **argv) {
                 for (conf_cert **i = c->certs; *i; i++)
                         print_cert(*i);
                 conf_warnings_print(&c->warnings, stdout);
+                bad = check_host(c, stdout);
                 fflush(stdout);
                 fprintf(stderr, "%s: valid, %zu certificate%s in %zu file%s", o->drop_in ? o->drop_in : path, c->n_certs,
                         c->n_certs == 1 ? "" : "s", strv_length(c->files), strv_length(c->files) == 1 ? "" : "s");
                 if (c->warnings.n > 0)
                         fprintf(stderr, ", %zu warning%s", c->warnings.n, c->warnings.n == 1 ? "" : "s");
+                if (bad > 0)
+                        fprintf(stderr, "; %zu certificate%s cannot be issued and deployed on this host now", bad,
+                                bad == 1 ? "" : "s");
                 fprintf(stderr, ".\n");
         }
+        /* the configuration is valid (config management may set the host
+         * up after installing it): exit 0 with the warnings; --online asks
+         * whether this host works now, so there they fail the check */
         r = EXIT_OK;
-        if (o->online)
+        if (o->online) {
                 r = check_online(c, o);
+                if (bad > 0 && r == EXIT_OK)
+                        r = EXIT_FAILED;
+        }
         conf_free(c);
         return r;
 }

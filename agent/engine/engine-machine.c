@@ -1303,17 +1303,22 @@ static void start_issue(machine *m, issue_reason reason) {
         engine_persist(m, NULL, on_issue_start_saved);
 }
 
-static int preflight(machine *m, char **ret_reason) {
+int engine_preflight(const conf_cert *cert, const issuer_ops *ops, char **ret_reason) {
         int r;
 
-        if (deploys(m)) {
-                r = deploy_preflight(m->cert, ret_reason);
+        *ret_reason = NULL;
+        if (!ops || !ops->deploys || ops->deploys(cert)) {
+                r = deploy_preflight(cert, ret_reason);
                 if (r < 0)
                         return r;
         }
-        if (m->ops->preflight)
-                return m->ops->preflight(m->cert, ret_reason);
+        if (ops && ops->preflight)
+                return ops->preflight(cert, ret_reason);
         return 0;
+}
+
+static int preflight(machine *m, char **ret_reason) {
+        return engine_preflight(m->cert, m->ops, ret_reason);
 }
 
 static void start(machine *m, const sched_decision *d) {

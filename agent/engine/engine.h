@@ -135,6 +135,16 @@ typedef struct engine_result {
 } engine_result;
 
 /*
+ * What an issuance of cert checks before its first AWS call (`check` runs
+ * it too): the deploy can finish (output directory safe, PKCS#12 passphrase
+ * file readable, owner and group known; not for issuers that deploy
+ * nothing) and the issuer's own checks (ops may be NULL). Reads only.
+ * 0, or -errno with *ret_reason (malloc'd, may be NULL on ENOMEM) for the
+ * operator.
+ */
+int engine_preflight(const conf_cert *cert, const issuer_ops *ops, char **ret_reason);
+
+/*
  * Creates an engine for configuration c on loop (NULL: the engine creates
  * its own). Takes ownership of c (freed with the engine, or when a later
  * configuration replaced it and no machine uses it any more). Prepares and

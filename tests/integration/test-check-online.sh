@@ -42,6 +42,16 @@ expect_rc 1 "check --online fails on a key family mismatch" -- "$ACM_AGENT" -c "
 expect_grep "FAIL CA .*signing_algorithm SHA256WITHRSA does not match" "names the mismatch"
 expect_grep "hint: set issuer.signing_algorithm to auto or SHA256WITHECDSA" "the hint names the algorithm that fits"
 
+# A valid configuration this host cannot deploy (an output directory others
+# may write): every AWS check passes, the host check fails --online (exit 1).
+write_conf SHA256WITHECDSA
+mkdir -p "$TMP/certs/ec" && chmod 0777 "$TMP/certs/ec"
+expect_rc 1 "check --online fails when a certificate cannot be deployed on this host" -- \
+	"$ACM_AGENT" -c "$TMP/acm-agent.yaml" check --online
+expect_grep "warning: certificate ec cannot be issued and deployed on this host now: .*$TMP/certs/ec" "names the certificate and the directory"
+expect_grep "ok   CA .*22222222.*ACTIVE" "the AWS checks still run"
+chmod 0755 "$TMP/certs/ec"
+
 # Stable order: the answers arrive in any order (here the first CA's answer
 # is held back 1.5 s), the report follows the configuration.
 write_conf SHA256WITHECDSA

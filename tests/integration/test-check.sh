@@ -15,6 +15,41 @@ expect_grep '^web-internal +pca .*web.internal.example.com.* -> /etc/ssl/acm-age
 expect_grep '^api +acm .*api.example.com' "acm example line"
 expect_grep '^legacy +import ' "import example line"
 
+# A valid configuration this host is not ready for (what an issuance checks
+# before its first AWS call): warnings at the certificate, exit 0 (config
+# management may set the host up after installing the file); --json lists
+# them under host_errors; none once the host is ready.
+mkdir -p "$TMP/host/out/p12"
+cat >"$TMP/host/acm-agent.yaml" <<YAML
+state_dir: $TMP/host/state
+output_root: $TMP/host/out
+certificates:
+  - name: p12
+    issuer: {type: pca, ca_arn: "arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/11111111-1111-4111-8111-111111111111", validity: 30d}
+    dns_names: [p12.example.com]
+    output: {files: [cert, key, pkcs12], pkcs12_passphrase_file: $TMP/host/p12.pass}
+  - name: open
+    issuer: {type: pca, ca_arn: "arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/11111111-1111-4111-8111-111111111111", validity: 30d}
+    dns_names: [open.example.com]
+YAML
+mkdir -p "$TMP/host/out/open" && chmod 0777 "$TMP/host/out/open"
+expect_rc 0 "a valid configuration the host is not ready for: exit 0" -- "$ACM_AGENT" -c "$TMP/host/acm-agent.yaml" check
+expect_grep "^$TMP/host/acm-agent.yaml:4:5: warning: certificate p12 cannot be issued and deployed on this host now: cannot read the PKCS#12 passphrase from $TMP/host/p12.pass" \
+	"the missing passphrase file, at the certificate"
+expect_grep "^$TMP/host/acm-agent.yaml:8:5: warning: certificate open cannot be issued and deployed on this host now: .*$TMP/host/out/open" \
+	"the output directory others may write"
+expect_grep "^  hint: its next issuance stops here, before any AWS call" "with a hint"
+grep -q "valid, 2 certificates in 1 file; 2 certificates cannot be issued and deployed on this host now" "$TMP/out" &&
+	ok "the summary counts them" || not_ok "summary: $(tail -1 "$TMP/out")"
+"$ACM_AGENT" -c "$TMP/host/acm-agent.yaml" check --json >"$TMP/host.json" 2>"$TMP/host.err"; rc=$?
+[ $rc = 0 ] && /usr/bin/python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$TMP/host.json" &&
+	[ "$(grep -c ': warning: certificate .* cannot be issued and deployed on this host now' "$TMP/host.err")" = 2 ] &&
+	ok "check --json: the document on stdout, the two warnings on stderr" ||
+	{ not_ok "check --json (exit $rc)"; sed 's/^/# /' "$TMP/host.json" "$TMP/host.err"; }
+echo secret >"$TMP/host/p12.pass" && chmod 0755 "$TMP/host/out/open"
+expect_rc 0 "the host is ready" -- "$ACM_AGENT" -c "$TMP/host/acm-agent.yaml" check
+grep -q warning "$TMP/out" && not_ok "warnings left: $(grep warning "$TMP/out")" || ok "no warning once the host is ready"
+
 # A broken configuration: every error, FILE:LINE:COLUMN, exit 2.
 mkdir -p "$TMP/bad/certs.d"
 cat >"$TMP/bad/acm-agent.yaml" <<'YAML'
