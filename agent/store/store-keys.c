@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,11 +55,45 @@ int store_key_promote(const char *state_dir, const char *name) {
         return fsync_parent_dir(b);
 }
 
+/* Overwrites the regular file at p with zeros and syncs them, so a key's
+ * bytes do not stay in the freed blocks of a filesystem that writes in
+ * place (ext4, xfs; a copy-on-write or log-structured one may keep them:
+ * there only disk encryption helps). 0, -ENOENT, -errno. */
+static int overwrite_file(const char *p) {
+        static const char zeros[4096];
+        _cleanup_(closep) int fd = open(p, O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+        struct stat st;
+
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EBADF;
+        for (off_t done = 0; done < st.st_size;) {
+                size_t n = (size_t) (st.st_size - done) < sizeof(zeros) ? (size_t) (st.st_size - done) : sizeof(zeros);
+                ssize_t k = pwrite(fd, zeros, n, done);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                done += k;
+        }
+        return fdatasync(fd) < 0 ? -errno : 0;
+}
+
 int store_key_delete(const char *state_dir, const char *name, store_key_slot slot) {
         _cleanup_(freep) char *p = key_path(state_dir, name, slot);
+        int r;
 
         if (!p)
                 return -EINVAL;
+        r = overwrite_file(p);
+        if (r == -ENOENT)
+                return 0;
+        /* a file that cannot be overwritten (not a regular file, a full
+         * disk) is still removed: the key must not stay usable */
         if (unlink(p) < 0) {
                 if (errno == ENOENT)
                         return 0;

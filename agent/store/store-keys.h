@@ -39,7 +39,9 @@ int store_key_save(const char *state_dir, const char *name, store_key_slot slot,
  * 0, -ENOENT when there is no pending key, -errno. */
 int store_key_promote(const char *state_dir, const char *name);
 
-/* Deletes a slot's key (its bytes overwritten first). 0 also when absent. */
+/* Deletes a slot's key: its bytes overwritten with zeros and synced first
+ * (best effort: see overwrite_file), then unlinked, the directory synced.
+ * 0 also when absent; -errno when it cannot be unlinked. Thread-safe. */
 int store_key_delete(const char *state_dir, const char *name, store_key_slot slot);
 
 typedef struct store_key_job store_key_job;

@@ -12,6 +12,7 @@
 
 #include "basic/macro.h"
 #include "basic/util.h"
+#include "store/store-keys.h"
 #include "store/store.h"
 
 #define STATE_FILE "state.json"
@@ -485,7 +486,7 @@ int store_pem_gc(const char *state_dir, const char *name, const char *const *kee
 }
 
 int store_remove(const char *state_dir, const char *name) {
-        static const char *const files[] = { STATE_FILE, "key.pem", "key.pending.pem", LOCK_FILE };
+        static const char *const files[] = { STATE_FILE, LOCK_FILE };
         _cleanup_(freep) char *d = store_cert_dir(state_dir, name);
         int r;
 
@@ -496,6 +497,10 @@ int store_remove(const char *state_dir, const char *name) {
                 return r;
         r = store_pem_gc(state_dir, name, NULL, 0);
         if (r < 0)
+                return r;
+        /* the keys through the keystore, which wipes them */
+        if ((r = store_key_delete(state_dir, name, STORE_KEY_PENDING)) < 0 ||
+            (r = store_key_delete(state_dir, name, STORE_KEY_SERVED)) < 0)
                 return r;
         for (size_t i = 0; i < ELEMENTSOF(files); i++) {
                 _cleanup_(freep) char *f = cert_file(state_dir, name, files[i]);

@@ -513,11 +513,35 @@ static void test_keystore(void **st _unused_) {
         assert_int_equal(EVP_PKEY_eq(again, k.key), 1);
         EVP_PKEY_free(again);
         again = NULL;
-        /* deleted: both slots */
+        /* deleted: both slots; the bytes are overwritten first (a reader
+         * that held the file open sees zeros, not the key) */
+        snprintf(p, sizeof(p), "%s/certs/web/key.pem", dir);
+        int held = open(p, O_RDONLY | O_CLOEXEC);
+        assert_true(held >= 0);
+        struct stat hs;
+        assert_int_equal(fstat(held, &hs), 0);
+        assert_true(hs.st_size > 0);
         assert_int_equal(store_key_delete(dir, "web", STORE_KEY_SERVED), 0);
+        assert_int_equal(access(p, F_OK), -1);
+        char wiped[8192];
+        ssize_t nw = pread(held, wiped, sizeof(wiped), 0);
+        assert_int_equal(nw, hs.st_size);
+        for (ssize_t i = 0; i < nw; i++)
+                assert_int_equal(wiped[i], 0);
+        close(held);
         assert_int_equal(store_key_delete(dir, "web", STORE_KEY_PENDING), 0);
         assert_int_equal(store_key_load(dir, "web", STORE_KEY_SERVED, &again), -ENOENT);
         assert_int_equal(store_key_delete(dir, "web", STORE_KEY_SERVED), 0);
+        /* a symlink planted in a slot is removed, its target left alone */
+        char target[256];
+        snprintf(target, sizeof(target), "%s/not-a-key", dir);
+        assert_int_equal(write_file_atomic(target, "keep me\n", 8, 0600, (uid_t) -1, (gid_t) -1), 0);
+        assert_int_equal(symlink(target, p), 0);
+        assert_int_equal(store_key_delete(dir, "web", STORE_KEY_SERVED), 0);
+        assert_int_equal(access(p, F_OK), -1);
+        _cleanup_(freep) char *kept = NULL;
+        assert_int_equal(read_full_file(target, 64, &kept, NULL), 0);
+        assert_string_equal(kept, "keep me\n");
         /* a key readable by others is refused: it has leaked already */
         assert_int_equal(store_key_save(dir, "web", STORE_KEY_SERVED, first), 0);
         snprintf(p, sizeof(p), "%s/certs/web/key.pem", dir);
