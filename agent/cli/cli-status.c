@@ -40,15 +40,18 @@ static int cert_rc(const engine_result *r) {
 }
 
 static json_t *cert_json(const engine_result *r) {
-        char na[21], nr[21], ls[21], nx[21], wk[21];
-        json_t *o = json_pack("{s:s,s:s,s:s?,s:s?,s:s?,s:s?,s:s?,s:s?,s:s?,s:s?,s:i,s:s?,s:s?,s:s?,s:b,s:s?}",
+        char na[21], nr[21], ls[21], nx[21], wk[21], la[21], ra[21];
+        json_t *o = json_pack("{s:s,s:s,s:s?,s:s?,s:s?,s:s?,s:s?,s:s?,s:s?,s:s?,s:s?,s:i,s:s?,s:s?,s:s?,s:s?,s:b,"
+                              "s:s?,s:s?,s:s?}",
                               "name", r->name, "issuer", r->issuer, "state", r->phase ? r->phase : "new",
                               "serial", r->serial, "arn", r->arn, "not_after", fmt_time(r->not_after, na),
                               "next_renewal", fmt_time(r->renew_at, nr), "next_attempt", fmt_time(r->next_attempt, nx),
                               "next_check", fmt_time(r->wake_at, wk), "last_success", fmt_time(r->last_success, ls),
-                              "failures", (int) r->failures, "last_error", r->last_error, "danger", r->danger,
+                              "last_attempt", fmt_time(r->last_attempt, la), "failures", (int) r->failures,
+                              "last_error", r->last_error, "last_error_kind", r->last_error_kind, "danger", r->danger,
                               "waiting_for", r->wait_reason, "in_flight", r->in_flight,
-                              "revoked_serial", r->revoked_serial);
+                              "revoked_serial", r->revoked_serial, "revoke_reason", r->revoke_reason,
+                              "revoked_at", fmt_time(r->revoked_at, ra));
 
         if (o && r->error && !r->next_attempt)
                 json_object_set_new(o, "error", json_string(r->error));
@@ -77,13 +80,21 @@ static void cert_text(const engine_result *r) {
         if (r->wait_reason)
                 printf("  waiting for:  %s\n", r->wait_reason);
         printf("  last success: %s\n", r->last_success ? fmt_time(r->last_success, t) : "never");
+        if (r->last_attempt > r->last_success)
+                printf("  last attempt: %s\n", fmt_time(r->last_attempt, t));
         if (r->last_error)
-                printf("  last error:   %s (%u consecutive failure%s)\n", r->last_error, r->failures,
+                printf("  last error:   %s (%s%s%u consecutive failure%s)\n", r->last_error,
+                       r->last_error_kind ? r->last_error_kind : "", r->last_error_kind ? " error, " : "", r->failures,
                        r->failures == 1 ? "" : "s");
         if (r->error && (!r->last_error || !streq(r->error, r->last_error)) && !r->next_attempt)
                 printf("  error:        %s\n", r->error);
-        if (r->revoked_serial)
-                printf("  revoked:      serial %s\n", r->revoked_serial);
+        if (r->revoked_serial) {
+                printf("  revoked:      serial %s", r->revoked_serial);
+                if (r->revoke_reason || r->revoked_at)
+                        printf(" (%s%s%s)", r->revoke_reason ? r->revoke_reason : "",
+                               r->revoke_reason && r->revoked_at ? ", " : "", r->revoked_at ? fmt_time(r->revoked_at, t) : "");
+                putchar('\n');
+        }
         if (r->plan)
                 printf("  next step:    %s\n", r->plan);
 }

@@ -483,11 +483,15 @@ void machine_result_refresh(machine *m) {
         r->wait_reason = st && (st->phase == PHASE_WAITING || st->phase == PHASE_DEPLOY) ? st->wait_reason : NULL;
         r->plan = m->plan;
         r->last_success = st ? st->last_success : 0;
+        r->last_attempt = st ? st->last_attempt : 0;
         r->failures = st ? st->failures : 0;
         r->last_error = st ? st->last_error : NULL;
+        r->last_error_kind = st && st->last_error ? st->last_error_kind : NULL;
         r->danger = sched_danger_to_string(st ? sched_danger_at(st->served.not_before, st->served.not_after,
                                                                 r->renew_at, clock_now()) : SCHED_SAFE);
         r->revoked_serial = st ? st->revoked_serial : NULL;
+        r->revoke_reason = st ? st->revoke_reason : NULL;
+        r->revoked_at = st ? st->revoked_at : 0;
         r->in_flight = st && (cert_phase_in_flight(st->phase) || st->pending.serial ||
                               (m->ops && m->istate && m->ops->state_in_flight(m->istate)));
         r->issuer_state = st ? st->issuer : NULL;

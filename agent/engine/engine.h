@@ -126,10 +126,14 @@ typedef struct engine_result {
         const char *plan;           /* dry run: what would be done and why */
         /* details for status */
         time_t last_success;
+        time_t last_attempt;        /* the last issuance started or failed, 0 never */
         unsigned failures;
         const char *last_error;     /* the persisted last error (this or an earlier run) */
+        const char *last_error_kind;  /* its class: "aws", "deploy", "reload", "config", ... */
         const char *danger;         /* sched_danger_to_string() of the served certificate */
         const char *revoked_serial; /* the last certificate revoke revoked, NULL none */
+        const char *revoke_reason;  /* its RevocationReason */
+        time_t revoked_at;
         bool in_flight;             /* an issuance / deploy / reload is in progress or interrupted */
         json_t *issuer_state;       /* the issuer's saved part (borrowed), NULL none */
 } engine_result;

@@ -95,6 +95,7 @@ expect_rc 1 "revoke --no-replace" -- agent revoke reuse --reason superseded --no
 expect_grep "reuse: revoked" "reported as revoked"
 expect_rc 1 "status says revoked (exit 1)" -- agent status
 expect_grep "reuse \(pca\): revoked" "status shows it revoked"
+expect_grep "^  revoked: +serial $serial \(SUPERSEDED, 20[0-9-]+T[0-9:]+Z\)$" "with the reason and the time"
 expect_rc 1 "--once leaves it revoked" -- agent --once
 [ "$(serial_of reuse)" = "$serial" ] && ok "not replaced by --once" || not_ok "replaced although --no-replace"
 expect_rc 0 "renew replaces it" -- agent renew reuse
@@ -108,7 +109,8 @@ expect_grep "is DISABLED, not ACTIVE" "error names the CA status"
 [ "$(serial_of web)" = "$serial" ] && ok "old files stay" || not_ok "files changed"
 verify_files web
 expect_rc 1 "status after the failure" -- agent status
-expect_grep "last error: +CA .* is DISABLED" "status shows the last error"
+expect_grep "last error: +CA .* is DISABLED.*\(ca error, 1 consecutive failure\)" "status shows the last error and its kind"
+expect_grep "^  last attempt: 20" "and when it was tried"
 emu_ctl POST /ca "{\"arn\":\"$SUB_CA\",\"status\":\"ACTIVE\"}" >/dev/null
 n0=$(calls acm-pca:IssueCertificate)
 expect_rc 1 "the next --once honours the backoff" -- agent --once
