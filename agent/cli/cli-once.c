@@ -16,14 +16,16 @@
 #include "basic/log.h"
 
 static json_t *result_json(const engine_result *r, bool dry_run) {
-        char na[21], ra[21], nx[21];
-        json_t *o = json_pack("{s:s,s:s,s:s,s:b,s:s?,s:s?,s:s?,s:s?,s:s?,s:s?,s:s?}", "name", r->name, "issuer",
+        char na[21], ra[21], nx[21], wu[21];
+        json_t *o = json_pack("{s:s,s:s,s:s,s:b,s:s?,s:s?,s:s?,s:s?,s:s?,s:s?,s:s?,s:s?}", "name", r->name, "issuer",
                               r->issuer, "action", engine_action_to_string(r->action), "changed", r->changed,
                               "state", r->phase, "serial", r->serial,
                               "not_after", r->not_after ? clock_format_rfc3339(r->not_after, na) : NULL,
                               "next_renewal", r->renew_at ? clock_format_rfc3339(r->renew_at, ra) : NULL,
                               "next_attempt", r->next_attempt ? clock_format_rfc3339(r->next_attempt, nx) : NULL,
-                              "waiting_for", r->wait_reason, "error", r->error);
+                              "waiting_for", r->wait_reason,
+                              "waiting_until", r->waiting_until ? clock_format_rfc3339(r->waiting_until, wu) : NULL,
+                              "error", r->error);
         if (o && dry_run)
                 json_object_set_new(o, "plan", json_string(r->plan ? r->plan : ""));
         return o;
@@ -100,8 +102,11 @@ static int print_results(const engine *e, const cli_options *o) {
                         printf(" until %s", clock_format_rfc3339(r->not_after, na));
                 if (r->error)
                         printf(": %s", r->error);
-                else if (r->wait_reason)
+                else if (r->wait_reason) {
                         printf(": %s", r->wait_reason);
+                        if (r->waiting_until)
+                                printf(" (looked at again at %s)", clock_format_rfc3339(r->waiting_until, na));
+                }
                 putchar('\n');
         }
         if (!o->dry_run)

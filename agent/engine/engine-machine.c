@@ -481,6 +481,7 @@ void machine_result_refresh(machine *m) {
         r->wake_at = m->wake_at;
         r->error = m->error;
         r->wait_reason = st && (st->phase == PHASE_WAITING || st->phase == PHASE_DEPLOY) ? st->wait_reason : NULL;
+        r->waiting_until = r->wait_reason ? st->wake_at : 0;
         r->plan = m->plan;
         r->last_success = st ? st->last_success : 0;
         r->last_attempt = st ? st->last_attempt : 0;

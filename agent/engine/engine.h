@@ -123,6 +123,7 @@ typedef struct engine_result {
         time_t wake_at;             /* when the machine acts next on its own, 0 never */
         const char *error;          /* NULL when fine */
         const char *wait_reason;    /* WAITING: why */
+        time_t waiting_until;       /* WAITING: when the agent looks again (0 unknown) */
         const char *plan;           /* dry run: what would be done and why */
         /* details for status */
         time_t last_success;

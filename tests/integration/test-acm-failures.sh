@@ -73,6 +73,7 @@ emu_ctl POST /settings '{"validation_timeout_seconds": 3600}' >/dev/null
 # "waiting". One second is enough for what is checked here (requested, the
 # records described, then waiting) and saves 2 x 19 s.
 ACM_AGENT_ACM_POLL_DEADLINE=1 expect_agent 3 "never validated: waiting" --once
+expect_grep "^slow: waiting: .*\(looked at again at 20[0-9-]+T[0-9:]+Z\)$" "… says why and until when" "$TMP/out"
 at_offset $((7200 + 3700))
 seq3=$(P seq)
 ACM_AGENT_ACM_POLL_DEADLINE=1 expect_agent 1 "an hour later ACM timed out: slow is requested once more, quick fails (exit 1)" --once

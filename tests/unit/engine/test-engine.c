@@ -656,9 +656,13 @@ static void test_wait(void **s _unused_) {
         write_conf(names, NULL, false);
         fake.next = fake.after_wait = DO_WAIT;
         fake.wait_for = 2 * 3600;
+        time_t t0 = clock_now();
         e = once(NULL);
         assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_WAITING);
         assert_string_equal(engine_result_get(e, 0)->wait_reason, "the fake CA is thinking");
+        /* with when it is looked at again (the issuer's T) */
+        assert_true(engine_result_get(e, 0)->waiting_until >= t0 + 2 * 3600);
+        assert_true(engine_result_get(e, 0)->waiting_until <= clock_now() + 2 * 3600);
         assert_int_equal(engine_exit_code(e), 3);
         engine_free(e);
         st = state_of("a");
