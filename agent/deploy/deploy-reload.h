@@ -86,20 +86,6 @@ unsigned reload_pass_n_targets(const reload_pass *pass);
 int reload_pass_run(reload_pass *pass, const reload_callbacks *cb);
 
 /*
- * Debounce for the daemon: collect deploys for delay_usec after the last
- * one (capped at 4 * delay_usec after the first), then run one pass.
- */
-typedef struct reload_debounce reload_debounce;
-
-reload_debounce *reload_debounce_new(sd_event *e, uint64_t delay_usec, const reload_callbacks *cb);
-reload_debounce *reload_debounce_free(reload_debounce *d);
-
-/* Queue cert (see reload_pass_add) and (re)arm the timer. A cert queued
- * again before the pass runs keeps its oldest previous_version.
- * Errors: -ENOMEM, -errno from sd-event. */
-int reload_debounce_add(reload_debounce *d, const conf_cert *cert, const char *previous_version);
-
-/*
  * Whether the process whose cgroup file is cgroup_path (normally
  * /proc/PID/cgroup) runs inside systemd unit `unit` ("nginx" means
  * "nginx.service"). Used to choose between `systemctl reload UNIT` and a

@@ -199,34 +199,6 @@ static void test_empty_pass(void **state _unused_) {
         sd_event_unref(e);
 }
 
-static void test_debounce(void **state _unused_) {
-        char *rl[] = SH("reload", "0");
-        conf_reload cmd = { .kind = CONF_RELOAD_COMMAND, .id = "command:x", .command = rl };
-        conf_reload *targets[] = { &cmd, NULL };
-        conf_cert certs[5] = { { .name = "a", .reload = targets }, { .name = "b", .reload = targets },
-                               { .name = "c", .reload = targets }, { .name = "d", .reload = targets },
-                               { .name = "e", .reload = targets } };
-        reload_callbacks cb = { .rollback = cb_rollback, .cert_done = cb_cert_done, .pass_done = cb_pass_done };
-        sd_event *e = NULL;
-        ctx c = {};
-
-        cb.userdata = &c;
-        assert_int_equal(sd_event_new(&e), 0);
-        reload_debounce *d = reload_debounce_new(e, 200 * USEC_PER_MSEC, &cb);
-        assert_non_null(d);
-        for (int i = 0; i < 5; i++)
-                assert_int_equal(reload_debounce_add(d, &certs[i], "v1"), 0);
-        assert_int_equal(reload_debounce_add(d, &certs[0], "v2"), 0);
-        while (!c.done)
-                assert_true(sd_event_run(e, UINT64_MAX) >= 0);
-        char *log = log_read();
-        assert_string_equal(log, "reload\n");
-        free(log);
-        assert_int_equal(c.n_ok, 5);
-        reload_debounce_free(d);
-        sd_event_unref(e);
-}
-
 /* Which unit a master runs in decides between systemctl and a signal. */
 static void test_cgroup_has_unit(void **state _unused_) {
         char path[] = "/tmp/test-reload-cgroup-XXXXXX";
@@ -567,7 +539,6 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_config_test_fails, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_reload_fails_reapply, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_empty_pass, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_debounce, setup, teardown),
                 cmocka_unit_test(test_server_running),
                 cmocka_unit_test_setup_teardown(test_not_running_succeeds, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_not_running_other_program, setup, teardown),

@@ -1782,6 +1782,40 @@ static void test_warm_up(void **s _unused_) {
         engine_free(e);
 }
 
+/* daemon.reload_debounce: certificates deployed within the window share
+ * one reload of their server (here: the same reload command), run when the
+ * window has passed. Both issuances are held and answered together, and the
+ * window is 3 s, so the count does not depend on the machine's speed. */
+static void test_daemon_reload_debounce(void **s _unused_) {
+        static const char *const names[] = { "a", "b" };
+        FILE *f = fopen(conf_path, "we");
+        int two = 2;
+        engine *e;
+
+        assert_non_null(f);
+        fprintf(f, "state_dir: %s\noutput_root: %s/out\ndaemon: {reload_debounce: 3s}\ncertificates:\n", state_dir,
+                root);
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                fprintf(f, "  - name: %s\n"
+                           "    issuer: {type: pca, ca_arn: \"arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/"
+                           "11111111-1111-4111-8111-111111111111\", validity: 30d}\n"
+                           "    dns_names: [%s.example.com]\n"
+                           "    jitter: 0s\n"
+                           "    reload: [{command: [/bin/sh, -c, \"echo shared >> %s\"]}]\n",
+                        names[i], names[i], reload_log);
+        assert_int_equal(fclose(f), 0);
+        fake.next = DO_HOLD;
+        e = daemon_start();
+        assert_true(run_until(held_reaches, &two));
+        fake_release_held();
+        assert_true(run_until(phase_is, (const char *[]) { "a", "valid" }));
+        assert_true(run_until(phase_is, (const char *[]) { "b", "valid" }));
+        assert_int_equal(reloads(), 1);
+        assert_key_consistent("a");
+        assert_key_consistent("b");
+        daemon_end(e);
+}
+
 /* The output directory broken by fake.break_deploy works again. */
 static void repair_deploy(void) {
         char v[300], h[310];
@@ -1967,6 +2001,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_issue_slots_reconfigure, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_daemon_reconfigure, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_daemon_readd_busy, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_daemon_reload_debounce, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_redeploy, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_migration, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_dry_run_locked_corrupt, setup, teardown),
