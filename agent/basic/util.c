@@ -463,7 +463,8 @@ int fsync_parent_dir(const char *path) {
         return 0;
 }
 
-int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, uid_t uid, gid_t gid) {
+static int write_file_renamed(const char *path, const void *data, size_t len, mode_t mode, uid_t uid, gid_t gid,
+                              bool sync) {
         _cleanup_(freep) char *tmp = NULL;
         _cleanup_(closep) int fd = -1;
         uint8_t rnd[8];
@@ -500,17 +501,25 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
                 errno = -r;
                 goto fail;
         }
-        if (fsync(fd) < 0)
+        if (sync && fsync(fd) < 0)
                 goto fail;
         if (close(TAKE_FD(fd)) < 0)
                 goto fail;
         if (rename(tmp, path) < 0)
                 goto fail;
-        return fsync_parent_dir(path);
+        return sync ? fsync_parent_dir(path) : 0;
 fail:
         r = -errno;
         (void) unlink(tmp);
         return r;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, uid_t uid, gid_t gid) {
+        return write_file_renamed(path, data, len, mode, uid, gid, true);
+}
+
+int write_file_replace(const char *path, const void *data, size_t len, mode_t mode) {
+        return write_file_renamed(path, data, len, mode, (uid_t) -1, (gid_t) -1, false);
 }
 
 char *path_join(const char *a, const char *b) {

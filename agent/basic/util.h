@@ -88,6 +88,14 @@ int clean_temp_files(int dirfd);
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, uid_t uid, gid_t gid);
 
 /*
+ * write_file_atomic() without the fsyncs, for files that are made again at
+ * will (the metrics textfile): a reader sees the old or the new content,
+ * never a mix, but after a power loss the file may be older or empty. Costs
+ * no disk flush, so the event loop may call it. Returns 0 or -errno.
+ */
+int write_file_replace(const char *path, const void *data, size_t len, mode_t mode);
+
+/*
  * Creates directory name relative to dirfd (AT_FDCWD or a directory fd) with
  * exactly mode (mkdirat, then fchmod on the new directory opened O_NOFOLLOW,
  * so the umask does not matter). Returns 0 when created, -EEXIST when the name

@@ -204,7 +204,8 @@ int daemon_metrics_write(const char *path, const daemon_metrics *m) {
         r = daemon_metrics_format(m, &text, &len);
         if (r < 0)
                 return r;
-        r = write_file_atomic(path, text, len, 0644, (uid_t) -1, (gid_t) -1);
+        /* made again at every change: no fsync (the event loop writes it) */
+        r = write_file_replace(path, text, len, 0644);
         if (r < 0)
                 return log_debug_errno(r, "writing the metrics textfile %s: %m", path);
         return 0;

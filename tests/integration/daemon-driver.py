@@ -164,6 +164,41 @@ try:
     rel = h.wait_field("RELOADING", "1", start=before, timeout=30)
     check(rel is not None and h.wait_ready(start=rel, timeout=30) is not None, "SIGHUP: RELOADING=1 then READY=1")
 
+    # The steady state does not wait for the disk on the event loop: a
+    # reload with nothing changed rewrites the metrics textfile (on the loop)
+    # and no fsync/fdatasync comes from the loop's thread (the agent's main
+    # thread; state saves run on workers). strace -f watches every thread.
+    strace = shutil.which("strace")
+    check(strace is not None, "strace is installed (sh tools/install-deps.sh --tests)")
+    if strace:
+        pid = h.proc.pid
+        trace = os.path.join(D, "fsync.trace")
+        tr = subprocess.Popen([strace, "-f", "-e", "trace=fsync,fdatasync,syncfs,sync_file_range,sync",
+                               "-o", trace, "-p", str(pid)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+        def traced():
+            with open("/proc/%d/status" % pid) as f:
+                return any(l.startswith("TracerPid:") and l.split()[1] != "0" for l in f)
+        attached = until(traced, timeout=30)
+        if not attached:
+            tr.kill()
+            err = tr.communicate()[1].decode(errors="replace")
+            check("Operation not permitted" in err, "strace attached to the service", err)
+            print("# skip: this machine does not allow ptrace (%s)" % err.strip())
+        else:
+            mtime = os.stat(metrics).st_mtime_ns
+            before = len(h.messages)
+            h.send_signal(signal.SIGHUP)
+            rel = h.wait_field("RELOADING", "1", start=before, timeout=30)
+            check(rel is not None and h.wait_ready(start=rel, timeout=30) is not None, "traced: reloaded")
+            check(until(lambda: os.stat(metrics).st_mtime_ns != mtime), "traced: the metrics textfile was rewritten")
+            tr.send_signal(signal.SIGINT)
+            tr.wait(timeout=30)
+            lines = open(trace).read().splitlines()
+            loop = [l for l in lines if l.split(" ", 1)[0] == str(pid)]
+            check(not loop, "no fsync on the event loop's thread in the steady state (%d sync calls on other threads)"
+                  % (len(lines) - len(loop)), "\n".join(loop[:5]))
+
     # SIGTERM in the middle of an issuance
     ctl("POST", "/settings", {"pca_in_progress_seconds": 3600})
     drop_in("c", cert_yaml("c", ["c.example.com"]))

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/inotify.h>
@@ -107,6 +108,47 @@ static void test_atomic_write(void **state) {
         assert_int_equal(unlink(path), 0);
         assert_int_equal(rmdir(dir), 0);
         assert_int_equal(write_file_atomic(path, "x", 1, 0600, (uid_t) -1, (gid_t) -1), -ENOENT);
+}
+
+/* write_file_replace: the same replacement by rename (exact mode whatever
+ * the umask, no temporary left, a symlink at the path replaced, never
+ * followed), without the fsyncs. */
+static void test_replace_write(void **state) {
+        char dir[] = "/tmp/acm-test-XXXXXX";
+        _cleanup_(freep) char *path = NULL, *target = NULL, *data = NULL;
+        struct stat st;
+        size_t len;
+        mode_t old = umask(077);
+
+        assert_non_null(mkdtemp(dir));
+        path = path_join(dir, "metrics.prom");
+        target = path_join(dir, "elsewhere");
+        assert_int_equal(write_file_replace(path, "a 1\n", 4, 0644), 0);
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0644);
+        assert_int_equal(unlink(path), 0);
+        assert_int_equal(write_file_atomic(target, "keep", 4, 0600, (uid_t) -1, (gid_t) -1), 0);
+        assert_int_equal(symlink(target, path), 0);
+        assert_int_equal(write_file_replace(path, "a 2\n", 4, 0644), 0);
+        assert_int_equal(lstat(path, &st), 0);
+        assert_true(S_ISREG(st.st_mode));
+        assert_int_equal(read_full_file(path, 100, &data, &len), 0);
+        assert_string_equal(data, "a 2\n");
+        free(TAKE_PTR(data));
+        assert_int_equal(read_full_file(target, 100, &data, &len), 0);
+        assert_string_equal(data, "keep");
+        DIR *d = opendir(dir);
+        assert_non_null(d);
+        int n = 0;
+        for (struct dirent *de; (de = readdir(d));)
+                n += de->d_name[0] != '.';
+        closedir(d);
+        assert_int_equal(n, 2);  /* metrics.prom and elsewhere: no temporary */
+        assert_int_equal(unlink(path), 0);
+        assert_int_equal(unlink(target), 0);
+        assert_int_equal(rmdir(dir), 0);
+        assert_int_equal(write_file_replace(path, "x", 1, 0644), -ENOENT);
+        umask(old);
 }
 
 static void test_clock(void **state) {
@@ -466,7 +508,8 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse_duration), cmocka_unit_test(test_format_duration),
                 cmocka_unit_test(test_parse_mode),     cmocka_unit_test(test_parse_numbers),
-                cmocka_unit_test(test_atomic_write),   cmocka_unit_test(test_clock),
+                cmocka_unit_test(test_atomic_write),   cmocka_unit_test(test_replace_write),
+                cmocka_unit_test(test_clock),
                 cmocka_unit_test(test_url_check_host), cmocka_unit_test(test_read_full_file_special),
                 cmocka_unit_test(test_read_full_file_sizes),
                 cmocka_unit_test(test_modes_ignore_umask), cmocka_unit_test(test_temp_files),
