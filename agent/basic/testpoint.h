@@ -16,7 +16,9 @@
  * issue-answered, arn-persisted, polling, deploy-saved (the verified
  * certificate saved), deploy-written, deploy-switched, reload-pending,
  * rolled-back (a failed reload rolled back and the state saved, the reload
- * batch not finished), valid-saved.
+ * batch not finished), valid-saved; for revoke: revoke-intent (the request
+ * saved, RevokeCertificate not sent), revoke-answered (AWS revoked it, the
+ * answer not saved).
  */
 
 /* Kills the process when point (and name, if the variable names one) match.

@@ -367,7 +367,7 @@ static void decide(machine *m, sched_decision *d) {
                 .issuer_in_flight = m->ops && m->istate && m->ops->state_in_flight(m->istate),
                 .force = e->opts.command == ENGINE_CMD_RENEW && e->opts.force && !m->forced,
                 .ignore_backoff = e->opts.command == ENGINE_CMD_RENEW && !m->forced,
-                .revoke = e->opts.command == ENGINE_CMD_REVOKE && !m->forced,
+                .revoke = (e->opts.command == ENGINE_CMD_REVOKE && !m->forced) || st->revoke_request,
                 .watch_now = m->watch_now || (m->ops && m->ops->watch_each_pass && e->opts.mode == ENGINE_ONCE),
         };
         if (st->served.serial && in.deploys) {
@@ -493,7 +493,7 @@ void machine_result_refresh(machine *m) {
         r->revoked_serial = st ? st->revoked_serial : NULL;
         r->revoke_reason = st ? st->revoke_reason : NULL;
         r->revoked_at = st ? st->revoked_at : 0;
-        r->in_flight = st && (cert_phase_in_flight(st->phase) || st->pending.serial ||
+        r->in_flight = st && (cert_phase_in_flight(st->phase) || st->pending.serial || st->revoke_request ||
                               (m->ops && m->istate && m->ops->state_in_flight(m->istate)));
         r->issuer_state = st ? st->issuer : NULL;
 }
@@ -654,9 +654,15 @@ static void fail(machine *m, const char *kind, const char *msg) {
         time_t renew_at;
         char left[32], t[21];
 
+        bool revoking = m->op == OP_REVOKE;
+
         cancel_op(m);
         set_error(m, msg);
         m->action = ENGINE_ACTION_FAILED;
+        if (revoking)
+                /* the operator saw this revoke fail: later runs do not
+                 * retry it on their own (revoke again once fixed) */
+                (void) state_set_string(&st->revoke_request, NULL);
         st->failures++;
         st->last_attempt = now;
         (void) state_set_string(&st->last_error, msg);
@@ -1233,19 +1239,24 @@ static void on_revoked_saved(machine *m, int r) {
 void machine_revoked(machine *m, bool already) {
         cert_state *st = m->st;
         persist_request req = { .delete_keys = true };
+        bool no_replace = st->revoke_request_no_replace;
 
+        testpoint_hit("revoke-answered", m->name);
         cancel_op(m);
+        /* the request becomes the record of what was revoked */
+        free(st->revoke_reason);
+        st->revoke_reason = TAKE_PTR(st->revoke_request);
+        st->revoke_request_no_replace = false;
         (void) state_set_string(&st->revoked_serial, st->served.serial);
         (void) state_set_string(&st->revoked_version, st->served.version);
-        (void) state_set_string(&st->revoke_reason, m->e->opts.revoke_reason);
         st->revoked_at = clock_now();
         log_event(m, LOG_NOTICE, LOG_MESSAGE_REVOKED,
                   (const char *const[]) { "SERIAL", st->served.serial, "CERT_ARN", st->served.arn, "REVOKE_REASON",
-                                          m->e->opts.revoke_reason, NULL },
+                                          st->revoke_reason, NULL },
                   "serial %s %s (%s); its key is discarded%s", st->served.serial,
-                  already ? "was already revoked" : "revoked", m->e->opts.revoke_reason,
-                  m->e->opts.revoke_no_replace ? "" : "; issuing a replacement with a new key");
-        if (m->e->opts.revoke_no_replace) {
+                  already ? "was already revoked" : "revoked", st->revoke_reason ? st->revoke_reason : "?",
+                  no_replace ? "" : "; issuing a replacement with a new key");
+        if (no_replace) {
                 st->phase = PHASE_REVOKED;
                 st->wake_at = 0;
         } else {
@@ -1320,6 +1331,27 @@ int engine_preflight(const conf_cert *cert, const issuer_ops *ops, char **ret_re
         if (ops && ops->preflight)
                 return ops->preflight(cert, ret_reason);
         return 0;
+}
+
+static void revoke_now(machine *m) {
+        int r = m->ops->revoke(m, m->st->revoke_request);
+
+        if (r < 0) {
+                _cleanup_(freep) char *msg = strprintf("cannot start the revocation: %s", strerror(-r));
+                fail(m, "internal", msg ? msg : "cannot start");
+        }
+}
+
+static void on_revoke_intent_saved(machine *m, int r) {
+        if (r < 0) {
+                _cleanup_(freep) char *msg = strprintf("cannot save the state in %s/certs/%s: %s; nothing was revoked",
+                                                       state_dir(m), m->name, strerror(-r));
+                return fail(m, "io", msg ? msg : "cannot save the state");
+        }
+        testpoint_hit("revoke-intent", m->name);
+        if (m->e->stopping)
+                return settle(m);
+        revoke_now(m);
 }
 
 static int preflight(machine *m, char **ret_reason) {
@@ -1397,7 +1429,18 @@ static void start(machine *m, const sched_decision *d) {
                         set_error(m, msg);
                         return settle(m);
                 }
-                if (!m->e->opts.revoke_no_replace) {
+                /* the operator's revoke command, or one a killed run
+                 * saved and did not finish */
+                const char *reason = m->e->opts.command == ENGINE_CMD_REVOKE ? m->e->opts.revoke_reason
+                                                                              : st->revoke_request;
+                bool no_replace = m->e->opts.command == ENGINE_CMD_REVOKE ? m->e->opts.revoke_no_replace
+                                                                          : st->revoke_request_no_replace;
+                if (!reason) {
+                        m->action = ENGINE_ACTION_FAILED;
+                        set_error(m, "revoke: no reason given");
+                        return settle(m);
+                }
+                if (!no_replace) {
                         /* the replacement must be deployable before the
                          * served certificate is revoked: else the host
                          * would serve a revoked certificate */
@@ -1415,12 +1458,15 @@ static void start(machine *m, const sched_decision *d) {
                 }
                 m->op = OP_REVOKE;
                 m->busy = BUSY_ISSUER;
-                r = m->ops->revoke(m, m->e->opts.revoke_reason);
-                if (r < 0) {
-                        _cleanup_(freep) char *msg = strprintf("cannot start the revocation: %s", strerror(-r));
-                        return fail(m, "internal", msg ? msg : "cannot start");
-                }
-                return;
+                if (st->revoke_request && streq(st->revoke_request, reason) &&
+                    st->revoke_request_no_replace == no_replace)
+                        return revoke_now(m);  /* resumed: the intent is on disk already */
+                /* the intent before the RevokeCertificate call: a kill from
+                 * here on finishes this revocation at the next run */
+                if (state_set_string(&st->revoke_request, reason) < 0)
+                        return fail(m, "internal", "out of memory");
+                st->revoke_request_no_replace = no_replace;
+                return engine_persist(m, NULL, on_revoke_intent_saved);
         default:
                 return settle(m);
         }

@@ -166,7 +166,8 @@ void sched_decide(const sched_input *in, sched_decision *ret) {
                                                               st->served.not_after, in->hash) : 0;
         if (in->revoke) {
                 if (served)
-                        set(ret, SCHED_REVOKE, ISSUE_REPLACE, 0, "revoke requested");
+                        set(ret, SCHED_REVOKE, ISSUE_REPLACE, 0,
+                            st->revoke_request ? "resume: an interrupted revocation" : "revoke requested");
                 else
                         set(ret, SCHED_NONE, ISSUE_NEW, 0, "nothing is served, nothing to revoke");
                 return;

@@ -104,6 +104,7 @@ cert_state *cert_state_free(cert_state *s) {
         free(s->revoked_serial);
         free(s->revoke_reason);
         free(s->revoked_version);
+        free(s->revoke_request);
         free(s->issuer_type);
         json_decref(s->issuer);
         free(s);
@@ -122,12 +123,14 @@ cert_state *cert_state_copy(const cert_state *s) {
         n->failures = s->failures;
         n->force_renewal = s->force_renewal;
         n->revoked_at = s->revoked_at;
+        n->revoke_request_no_replace = s->revoke_request_no_replace;
         if (dup_str(&n->wait_reason, s->wait_reason) < 0 || cert_version_copy(&n->served, &s->served) < 0 ||
             cert_version_copy(&n->previous, &s->previous) < 0 || cert_version_copy(&n->pending, &s->pending) < 0 ||
             dup_str(&n->issued_for, s->issued_for) < 0 || dup_str(&n->deployed_for, s->deployed_for) < 0 ||
             dup_str(&n->last_error, s->last_error) < 0 || dup_str(&n->last_error_kind, s->last_error_kind) < 0 ||
             dup_str(&n->revoked_serial, s->revoked_serial) < 0 || dup_str(&n->revoke_reason, s->revoke_reason) < 0 ||
-            dup_str(&n->revoked_version, s->revoked_version) < 0 || dup_str(&n->issuer_type, s->issuer_type) < 0)
+            dup_str(&n->revoked_version, s->revoked_version) < 0 || dup_str(&n->revoke_request, s->revoke_request) < 0 ||
+            dup_str(&n->issuer_type, s->issuer_type) < 0)
                 return NULL;
         if (s->issuer) {
                 n->issuer = json_deep_copy(s->issuer);
@@ -306,6 +309,14 @@ int cert_state_to_text(const cert_state *s, char **ret) {
                     (r = put_time(rv, "at", s->revoked_at)) < 0 || (r = put_str(rv, "version", s->revoked_version)) < 0)
                         return r;
         }
+        if (s->revoke_request) {
+                json_t *rq = json_object();
+                if (!rq || json_object_set_new(o, "revoke_request", rq) < 0 ||
+                    json_object_set_new(rq, "no_replace", json_boolean(s->revoke_request_no_replace)) < 0)
+                        return -ENOMEM;
+                if ((r = put_str(rq, "reason", s->revoke_request)) < 0)
+                        return r;
+        }
         if (s->issuer_type) {
                 json_t *is = s->issuer ? json_deep_copy(s->issuer) : json_object();
                 if (!is || json_object_set_new(is, "type", json_string(s->issuer_type)) < 0 ||
@@ -423,6 +434,14 @@ static int parse_v2(reader *rd, json_t *o, cert_state *s) {
                 if ((r = get_str(rd, v, "serial", &s->revoked_serial)) < 0 ||
                     (r = get_str(rd, v, "reason", &s->revoke_reason)) < 0 || (r = get_time(rd, v, "at", &s->revoked_at)) < 0 ||
                     (r = get_str(rd, v, "version", &s->revoked_version)) < 0)
+                        return r;
+        }
+        v = json_object_get(o, "revoke_request");
+        if (v && !json_is_null(v)) {
+                if (!json_is_object(v) || !json_is_string(json_object_get(v, "reason")))
+                        return bad(rd, "field \"revoke_request\" is not an object with a \"reason\"");
+                if ((r = get_str(rd, v, "reason", &s->revoke_request)) < 0 ||
+                    (r = get_bool(rd, v, "no_replace", &s->revoke_request_no_replace)) < 0)
                         return r;
         }
         v = json_object_get(o, "issuer");

@@ -109,6 +109,8 @@ typedef struct cert_state {
         char *revoke_reason;     /* AWS's RevocationReason, for status */
         time_t revoked_at;
         char *revoked_version;   /* its version in the output directory: removed once replaced */
+        char *revoke_request;    /* revoke asked with this reason, AWS's answer not saved yet */
+        bool revoke_request_no_replace;  /* ... with --no-replace */
 
         char *issuer_type;       /* "pca", "acm", "import": whose part `issuer` is */
         json_t *issuer;          /* the issuer's typed part as JSON, owned; NULL when none */

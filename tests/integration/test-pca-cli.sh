@@ -81,6 +81,28 @@ for v in "$OUT/web/.versions"/*; do
 done && ok "the revoked version is removed (never a rollback target)"
 expect_rc 0 "the next --once has nothing to do" -- agent --once
 expect_grep "web: none" "nothing left to do"
+# revoke killed after saving its intent (nothing sent) and after AWS
+# revoked (the answer not saved): the next plain --once finishes the
+# revocation (the CA says it is revoked already) and serves a replacement
+for p in revoke-intent revoke-answered; do
+	serial=$(serial_of web)
+	n0=$(calls acm-pca:RevokeCertificate)
+	ACM_AGENT_TEST_KILL_AT=$p expect_rc 137 "revoke killed at $p" -- agent revoke web --reason superseded
+	sent=$(($(calls acm-pca:RevokeCertificate) - n0))
+	want=1; [ $p = revoke-intent ] && want=0
+	[ "$sent" = $want ] && grep -q '"revoke_request"' "$STATE/certs/web/state.json" && [ "$(serial_of web)" = "$serial" ] &&
+		ok "$p: the request saved, $want RevokeCertificate sent, the old certificate still served" ||
+		not_ok "$p: killed state (sent $sent, want $want; $(grep -c revoke_request "$STATE/certs/web/state.json") request)"
+	expect_rc 0 "$p: the next --once finishes the revocation" -- agent --once
+	expect_grep "web: renewed" "$p: and serves a replacement"
+	[ "$(serial_of web)" != "$serial" ] && ok "$p: a new serial is served" || not_ok "$p: still serving the revoked $serial"
+	verify_files web
+	"$PYTHON3" -c 'import json,sys; c=[x for x in json.load(sys.stdin)["pca"] if x["serial"].replace(":","").upper().lstrip("0") == sys.argv[1].lstrip("0")]; print((c[0]["revoked"] or {}).get("reason") if c else "unknown")' \
+		"$serial" < <(emu_ctl GET /certificates) >"$TMP/revoked.txt" 2>&1
+	grep -qx SUPERSEDED "$TMP/revoked.txt" && ok "$p: the CA has $serial revoked (SUPERSEDED)" || not_ok "$p: CA revocation of $serial: $(cat "$TMP/revoked.txt")"
+	grep -q '"revoke_request"' "$STATE/certs/web/state.json" && not_ok "$p: the request is left in the state" ||
+		ok "$p: the request is done"
+done
 # a revoked key.reuse certificate: the replacement gets a new key
 reusekey=$(openssl pkey -in "$OUT/reuse/key.pem" -pubout | sha256sum)
 expect_rc 0 "revoke --reason key-compromise a key.reuse certificate" -- agent revoke reuse --reason key-compromise

@@ -125,6 +125,7 @@ static struct {
         int in_request, max_in_request;  /* issues started and not ended (cancelled) yet: now, at most */
         char seen_token_on_disk[64];
         char break_deploy[256];  /* an output dir whose .versions becomes a file before the deploy */
+        bool revoke_fails;
 } fake;
 
 typedef struct fake_state {
@@ -343,6 +344,15 @@ static int fake_watch(machine *m) {
 static int fake_revoke(machine *m, const char *reason) {
         fake.revokes++;
         assert_string_equal(reason, "KEY_COMPROMISE");
+        /* the intent is on disk before the CA is asked */
+        _cleanup_(cert_state_freep) cert_state *st = NULL;
+        _cleanup_(freep) char *err = NULL;
+        assert_int_equal(store_load(machine_state_dir(m), machine_name(m), &st, &err), 0);
+        assert_string_equal(st->revoke_request, "KEY_COMPROMISE");
+        if (fake.revoke_fails) {
+                machine_fail(m, "test", "the fake CA cannot revoke (scripted)");
+                return 0;
+        }
         machine_revoked(m, false);
         return 0;
 }
@@ -1816,6 +1826,76 @@ static void test_daemon_reload_debounce(void **s _unused_) {
         daemon_end(e);
 }
 
+/* Writes a's state with a revoke request as a run killed after saving it
+ * (and before saving AWS's answer) leaves it. */
+static void plant_revoke_request(bool no_replace) {
+        cert_state *st = state_of("a");
+
+        assert_int_equal(state_set_string(&st->revoke_request, "KEY_COMPROMISE"), 0);
+        st->revoke_request_no_replace = no_replace;
+        assert_int_equal(store_save(state_dir, "a", st), 0);
+        cert_state_free(st);
+}
+
+/* A revocation interrupted after its intent was saved is finished by the
+ * next run, whatever it was asked (the CA may have revoked already); a
+ * revocation that failed is not retried on its own. */
+static void test_revoke_interrupted(void **s _unused_) {
+        const char *names[] = { "a", NULL };
+        engine *e;
+        cert_state *st;
+
+        write_conf(names, NULL, false);
+        engine_free(once(NULL));
+        st = state_of("a");
+        char *first = strdup(st->served.serial);
+        cert_state_free(st);
+
+        plant_revoke_request(false);
+        e = once(NULL);
+        assert_int_equal(fake.revokes, 1);
+        assert_int_equal(fake.replaces, 1);
+        assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_RENEWED);
+        engine_free(e);
+        st = state_of("a");
+        assert_int_equal(st->phase, PHASE_VALID);
+        assert_null(st->revoke_request);
+        assert_string_equal(st->revoked_serial, first);
+        assert_string_equal(st->revoke_reason, "KEY_COMPROMISE");
+        assert_string_not_equal(st->served.serial, first);
+        char *second = strdup(st->served.serial);
+        cert_state_free(st);
+        assert_key_consistent("a");
+
+        /* with --no-replace saved: revoked, left so */
+        plant_revoke_request(true);
+        e = once(NULL);
+        assert_int_equal(fake.revokes, 2);
+        assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_REVOKED);
+        engine_free(e);
+        st = state_of("a");
+        assert_int_equal(st->phase, PHASE_REVOKED);
+        assert_null(st->revoke_request);
+        assert_string_equal(st->revoked_serial, second);
+        cert_state_free(st);
+        engine_free(once(&(engine_options) { .command = ENGINE_CMD_RENEW, .only = "a" }));
+
+        /* the CA refuses: failed, the request dropped, no retry by itself */
+        fake.revoke_fails = true;
+        e = once(&(engine_options) { .command = ENGINE_CMD_REVOKE, .only = "a", .revoke_reason = "KEY_COMPROMISE" });
+        assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_FAILED);
+        engine_free(e);
+        assert_int_equal(fake.revokes, 3);
+        st = state_of("a");
+        assert_null(st->revoke_request);
+        cert_state_free(st);
+        clock_set_offset(DAY);
+        engine_free(once(NULL));
+        assert_int_equal(fake.revokes, 3);
+        free(first);
+        free(second);
+}
+
 /* The output directory broken by fake.break_deploy works again. */
 static void repair_deploy(void) {
         char v[300], h[310];
@@ -1994,6 +2074,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_revoke, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_revoke_resumed, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_revoke_preflight, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_revoke_interrupted, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_daemon_watch_and_renew, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_once_watch_each_pass, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_daemon_stop_mid_job, setup, teardown),

@@ -64,6 +64,8 @@ static void test_roundtrip(void **st _unused_) {
         s->revoke_reason = strdup("KEY_COMPROMISE");
         s->revoked_at = 1795000002;
         s->revoked_version = strdup("20261101T000000Z-08");
+        s->revoke_request = strdup("SUPERSEDED");
+        s->revoke_request_no_replace = true;
         s->issuer_type = strdup("pca");
         s->issuer = json_pack("{s:s,s:s}", "token", "tok", "arn", "arn:y");
         assert_int_equal(cert_state_to_text(s, &txt), 0);
@@ -88,6 +90,8 @@ static void test_roundtrip(void **st _unused_) {
         assert_string_equal(l->revoke_reason, "KEY_COMPROMISE");
         assert_int_equal(l->revoked_at, 1795000002);
         assert_string_equal(l->revoked_version, "20261101T000000Z-08");
+        assert_string_equal(l->revoke_request, "SUPERSEDED");
+        assert_true(l->revoke_request_no_replace);
         assert_string_equal(l->issuer_type, "pca");
         assert_string_equal(json_string_value(json_object_get(l->issuer, "token")), "tok");
         assert_null(json_object_get(l->issuer, "type"));
