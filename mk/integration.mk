@@ -19,6 +19,7 @@ INTEGRATION_TESTS = \
 	tests/integration/test-reload-nginx.sh \
 	tests/integration/test-reload-haproxy.sh \
 	tests/integration/test-pca-issue.sh \
+	tests/integration/test-umask.sh \
 	tests/integration/test-pca-cli.sh \
 	tests/integration/test-pca-resume.sh \
 	tests/integration/test-pca-errors.sh \

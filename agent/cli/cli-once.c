@@ -145,7 +145,7 @@ int cli_run_pass(const cli_options *o, const engine_options *eo_in) {
         eo.dry_run = o->dry_run;
         eo.issuer_lookup = issuer_lookup;
         r = engine_new(NULL, c, &eo, &e, err, sizeof(err));  /* takes c */
-        if (r == -ENOENT) {
+        if (r == -ESRCH) {
                 log_error("no certificate named '%s' in %s", eo.only, o->config_path);
                 return EXIT_USAGE;
         }

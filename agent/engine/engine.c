@@ -253,7 +253,7 @@ int engine_new(sd_event *loop, conf *c, const engine_options *o, engine **ret, c
         }
         if (o->only && !conf_find_cert(c, o->only)) {
                 conf_free(c);
-                return -ENOENT;
+                return -ESRCH;
         }
         e = calloc(1, sizeof(*e));
         if (!e) {

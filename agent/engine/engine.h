@@ -154,7 +154,7 @@ int engine_preflight(const conf_cert *cert, const issuer_ops *ops, char **ret_re
  * its own). Takes ownership of c (freed with the engine, or when a later
  * configuration replaced it and no machine uses it any more). Prepares and
  * checks the state directory (not in dry-run mode; err gets the reason).
- * Returns 0 and *ret; -ENOENT when o->only names no certificate; -EINVAL;
+ * Returns 0 and *ret; -ESRCH when o->only names no certificate; -EINVAL;
  * -ENOMEM; -errno from the state directory or sd-event.
  */
 int engine_new(sd_event *loop, conf *c, const engine_options *o, engine **ret, char *err, size_t errlen);

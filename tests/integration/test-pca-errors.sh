@@ -73,4 +73,13 @@ expect_grep "renew_before 30d is not shorter than the certificate's lifetime 1d.
 [ "$(calls acm-pca:IssueCertificate)" = 1 ] && ok "no second certificate" || not_ok "IssueCertificate calls: $(calls acm-pca:IssueCertificate)"
 [ "$(grep -c "is not shorter than" "$TMP/out")" = 1 ] && ok "warned once" || not_ok "warnings: $(grep -c "is not shorter than" "$TMP/out")"
 
+# a state_dir that cannot be created: the error names it (once read as
+# "no certificate named '(null)'")
+STATE="$TMP/missing-parent/state"; CERTS=""
+cert web2 "$SUB_CA" '"validity":{"type":"DAYS","value":1}'
+write_conf
+expect_rc 1 "a state_dir whose parent is missing" -- agent --once
+expect_grep "cannot start: $TMP/missing-parent/state: cannot create the state directory: No such file or directory" "names the directory and why"
+grep -q "no certificate named" "$TMP/out" && not_ok "said 'no certificate named'" || ok "does not blame a certificate name"
+
 finish

@@ -1440,7 +1440,7 @@ static void test_dry_run_locked_corrupt(void **s _unused_) {
         /* an unknown name */
         engine *x = NULL;
         engine_options o = { .mode = ENGINE_ONCE, .only = "nope", .issuer_lookup = lookup };
-        assert_int_equal(engine_new(NULL, load_conf(), &o, &x, NULL, 0), -ENOENT);
+        assert_int_equal(engine_new(NULL, load_conf(), &o, &x, NULL, 0), -ESRCH);
 }
 
 /* A pass with no certificates (a freshly installed host's configuration)
