@@ -368,6 +368,7 @@ static void decide(machine *m, sched_decision *d) {
                 .force = e->opts.command == ENGINE_CMD_RENEW && e->opts.force && !m->forced,
                 .ignore_backoff = e->opts.command == ENGINE_CMD_RENEW && !m->forced,
                 .revoke = (e->opts.command == ENGINE_CMD_REVOKE && !m->forced) || st->revoke_request,
+                .revoke_command = e->opts.command == ENGINE_CMD_REVOKE && !m->forced,
                 .watch_now = m->watch_now || (m->ops && m->ops->watch_each_pass && e->opts.mode == ENGINE_ONCE),
         };
         if (st->served.serial && in.deploys) {
@@ -654,14 +655,15 @@ static void fail(machine *m, const char *kind, const char *msg) {
         time_t renew_at;
         char left[32], t[21];
 
-        bool revoking = m->op == OP_REVOKE;
+        bool revoking = m->op == OP_REVOKE || st->revoke_request;
 
         cancel_op(m);
         set_error(m, msg);
         m->action = ENGINE_ACTION_FAILED;
-        if (revoking)
+        if (revoking && m->e->opts.command == ENGINE_CMD_REVOKE)
                 /* the operator saw this revoke fail: later runs do not
-                 * retry it on their own (revoke again once fixed) */
+                 * retry it on their own (revoke again once fixed); a saved
+                 * revoke resumed by a later run stays, retried with backoff */
                 (void) state_set_string(&st->revoke_request, NULL);
         st->failures++;
         st->last_attempt = now;
@@ -675,7 +677,9 @@ static void fail(machine *m, const char *kind, const char *msg) {
         st->wake_at = sched_retry_at(&m->cert->schedule, st->failures, now, rnd, danger);
         if (st->phase != PHASE_RELOAD)
                 st->phase = PHASE_BACKOFF;
-        if (m->forced)
+        /* a failed revoke asks for no renewal: with key.reuse it would
+         * serve the key the revoke was for */
+        if (m->forced && !revoking)
                 st->force_renewal = true;
         format_duration(st->served.not_after > now ? (uint64_t) (st->served.not_after - now) : 0, left, sizeof(left));
         char fl[16], na[21] = "";
@@ -830,6 +834,9 @@ static void on_valid_saved(machine *m, int r) {
                 else if (k != -ENOENT)
                         log_cert(LOG_WARNING, m->name, "cannot remove the revoked version %s: %s", st->revoked_version,
                                  err[0] ? err : strerror(-k));
+                if (k >= 0 || k == -ENOENT)
+                        /* done: the next save forgets it */
+                        (void) state_set_string(&st->revoked_version, NULL);
         }
         testpoint_hit("valid-saved", m->name);
         m->action = m->had_cert ? ENGINE_ACTION_RENEWED : ENGINE_ACTION_ISSUED;
@@ -1343,6 +1350,7 @@ static void revoke_now(machine *m) {
 }
 
 static void on_revoke_intent_saved(machine *m, int r) {
+        m->busy = BUSY_ISSUER;
         if (r < 0) {
                 _cleanup_(freep) char *msg = strprintf("cannot save the state in %s/certs/%s: %s; nothing was revoked",
                                                        state_dir(m), m->name, strerror(-r));
@@ -1449,8 +1457,12 @@ static void start(machine *m, const sched_decision *d) {
                                 _cleanup_(freep) char *msg = strprintf(
                                         "%s; nothing was revoked (fix it, or revoke with --no-replace and "
                                         "renew once fixed)", why ? why : strerror(-r));
-                                /* the served certificate is as it was: its
-                                 * state is not touched */
+                                if (st->revoke_request)
+                                        /* a saved revoke, resumed: retried
+                                         * with backoff until it can finish */
+                                        return fail(m, "config", msg ? msg : "preflight failed");
+                                /* the operator's command: the served
+                                 * certificate and its state stay as they were */
                                 m->action = ENGINE_ACTION_FAILED;
                                 set_error(m, msg ? msg : "preflight failed");
                                 return settle(m);

@@ -165,6 +165,11 @@ void sched_decide(const sched_input *in, sched_decision *ret) {
         ret->renew_at = served && in->renews ? sched_renew_at(in->schedule, st->served.not_before,
                                                               st->served.not_after, in->hash) : 0;
         if (in->revoke) {
+                /* a saved revoke that failed is retried at its time; the
+                 * operator's command goes at once */
+                if (!in->revoke_command && st->phase == PHASE_BACKOFF && st->wake_at > now && !urgent)
+                        return set(ret, SCHED_BACKOFF, ISSUE_NEW, st->wake_at,
+                                   "the interrupted revocation failed and is retried later");
                 if (served)
                         set(ret, SCHED_REVOKE, ISSUE_REPLACE, 0,
                             st->revoke_request ? "resume: an interrupted revocation" : "revoke requested");

@@ -61,7 +61,8 @@ int store_key_promote(const char *state_dir, const char *name) {
  * there only disk encryption helps). 0, -ENOENT, -errno. */
 static int overwrite_file(const char *p) {
         static const char zeros[4096];
-        _cleanup_(closep) int fd = open(p, O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+        /* O_NONBLOCK: a FIFO planted there does not hang the agent */
+        _cleanup_(closep) int fd = open(p, O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
         struct stat st;
 
         if (fd < 0)
@@ -78,6 +79,8 @@ static int overwrite_file(const char *p) {
                                 continue;
                         return -errno;
                 }
+                if (k == 0)
+                        return -EIO;
                 done += k;
         }
         return fdatasync(fd) < 0 ? -errno : 0;

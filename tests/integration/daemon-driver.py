@@ -179,7 +179,8 @@ try:
         def traced():
             with open("/proc/%d/status" % pid) as f:
                 return any(l.startswith("TracerPid:") and l.split()[1] != "0" for l in f)
-        attached = until(traced, timeout=30)
+        # (strace gone at once, e.g. ptrace refused: no need to wait on)
+        attached = until(lambda: tr.poll() is not None or traced(), timeout=30) and tr.poll() is None
         if not attached:
             tr.kill()
             err = tr.communicate()[1].decode(errors="replace")

@@ -1794,8 +1794,9 @@ static void test_warm_up(void **s _unused_) {
 
 /* daemon.reload_debounce: certificates deployed within the window share
  * one reload of their server (here: the same reload command), run when the
- * window has passed. Both issuances are held and answered together, and the
- * window is 3 s, so the count does not depend on the machine's speed. */
+ * window has passed. Both issuances are held and answered together (their
+ * deploys end milliseconds apart) and the window is 5 s, so the count does
+ * not depend on the machine's speed, also under the sanitizers. */
 static void test_daemon_reload_debounce(void **s _unused_) {
         static const char *const names[] = { "a", "b" };
         FILE *f = fopen(conf_path, "we");
@@ -1803,7 +1804,7 @@ static void test_daemon_reload_debounce(void **s _unused_) {
         engine *e;
 
         assert_non_null(f);
-        fprintf(f, "state_dir: %s\noutput_root: %s/out\ndaemon: {reload_debounce: 3s}\ncertificates:\n", state_dir,
+        fprintf(f, "state_dir: %s\noutput_root: %s/out\ndaemon: {reload_debounce: 5s}\ncertificates:\n", state_dir,
                 root);
         for (size_t i = 0; i < ELEMENTSOF(names); i++)
                 fprintf(f, "  - name: %s\n"
@@ -1880,7 +1881,8 @@ static void test_revoke_interrupted(void **s _unused_) {
         cert_state_free(st);
         engine_free(once(&(engine_options) { .command = ENGINE_CMD_RENEW, .only = "a" }));
 
-        /* the CA refuses: failed, the request dropped, no retry by itself */
+        /* the operator's revoke, refused by the CA: failed, the request
+         * dropped, no retry and no renewal by itself */
         fake.revoke_fails = true;
         e = once(&(engine_options) { .command = ENGINE_CMD_REVOKE, .only = "a", .revoke_reason = "KEY_COMPROMISE" });
         assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_FAILED);
@@ -1888,12 +1890,65 @@ static void test_revoke_interrupted(void **s _unused_) {
         assert_int_equal(fake.revokes, 3);
         st = state_of("a");
         assert_null(st->revoke_request);
+        assert_false(st->force_renewal);
+        char *third = strdup(st->served.serial);
         cert_state_free(st);
         clock_set_offset(DAY);
+        int issues = fake.issues;
         engine_free(once(NULL));
         assert_int_equal(fake.revokes, 3);
+        assert_int_equal(fake.issues, issues);
+
+        /* a saved revoke that cannot finish (the replacement could not be
+         * deployed; then the CA refuses) is kept and retried with backoff:
+         * no busy loop, no renewal instead of it */
+        fake.revoke_fails = false;
+        plant_revoke_request(false);
+        char d[256];
+        snprintf(d, sizeof(d), "%s/out/a", root);
+        assert_int_equal(chmod(d, 0777), 0);
+        e = once(NULL);
+        assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_FAILED);
+        assert_non_null(strstr(engine_result_get(e, 0)->error, "nothing was revoked"));
+        engine_free(e);
+        st = state_of("a");
+        assert_int_equal(st->phase, PHASE_BACKOFF);
+        assert_true(st->wake_at > clock_now());
+        assert_string_equal(st->revoke_request, "KEY_COMPROMISE");
+        assert_false(st->force_renewal);
+        time_t retry = st->wake_at;
+        cert_state_free(st);
+        assert_int_equal(chmod(d, 0755), 0);
+        e = once(NULL);  /* before its time: nothing tried */
+        assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_FAILED);
+        engine_free(e);
+        assert_int_equal(fake.revokes, 3);
+        fake.revoke_fails = true;
+        int64_t off = DAY + (retry - clock_now()) + 1;
+        clock_set_offset(off);
+        engine_free(once(NULL));
+        assert_int_equal(fake.revokes, 4);
+        st = state_of("a");
+        assert_string_equal(st->revoke_request, "KEY_COMPROMISE");  /* kept: not the operator's command */
+        assert_false(st->force_renewal);
+        retry = st->wake_at;
+        cert_state_free(st);
+        fake.revoke_fails = false;
+        off += (retry - clock_now()) + 1;
+        clock_set_offset(off);
+        e = once(NULL);
+        assert_int_equal(engine_result_get(e, 0)->action, ENGINE_ACTION_RENEWED);
+        engine_free(e);
+        assert_int_equal(fake.revokes, 5);
+        st = state_of("a");
+        assert_int_equal(st->phase, PHASE_VALID);
+        assert_null(st->revoke_request);
+        assert_string_equal(st->revoked_serial, third);
+        cert_state_free(st);
+        assert_int_equal(fake.issues, issues + 1);
         free(first);
         free(second);
+        free(third);
 }
 
 /* The output directory broken by fake.break_deploy works again. */

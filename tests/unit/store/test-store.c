@@ -542,6 +542,10 @@ static void test_keystore(void **st _unused_) {
         _cleanup_(freep) char *kept = NULL;
         assert_int_equal(read_full_file(target, 64, &kept, NULL), 0);
         assert_string_equal(kept, "keep me\n");
+        /* a FIFO planted there (no reader) neither hangs the delete nor stays */
+        assert_int_equal(mkfifo(p, 0600), 0);
+        assert_int_equal(store_key_delete(dir, "web", STORE_KEY_SERVED), 0);
+        assert_int_equal(access(p, F_OK), -1);
         /* a key readable by others is refused: it has leaked already */
         assert_int_equal(store_key_save(dir, "web", STORE_KEY_SERVED, first), 0);
         snprintf(p, sizeof(p), "%s/certs/web/key.pem", dir);
