@@ -421,7 +421,7 @@ int harden_process(void) {
         return r;
 }
 
-static int write_all(int fd, const void *data, size_t len) {
+int write_all(int fd, const void *data, size_t len) {
         const char *p = data;
 
         while (len > 0) {
@@ -432,6 +432,8 @@ static int write_all(int fd, const void *data, size_t len) {
                                 continue;
                         return -errno;
                 }
+                if (k == 0)
+                        return -EIO;
                 p += k;
                 len -= (size_t) k;
         }

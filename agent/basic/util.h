@@ -77,6 +77,10 @@ bool is_temp_file_name(const char *name);
  */
 int clean_temp_files(int dirfd);
 
+/* Writes all len bytes of data to fd (short writes and EINTR continued).
+ * 0, -errno, -EIO when write(2) makes no progress. */
+int write_all(int fd, const void *data, size_t len);
+
 /*
  * Replaces path with data atomically: a temporary file in the same directory
  * (named TEMP_FILE_PREFIX...) created O_EXCL, chowned (unless (uid_t)-1 /

@@ -425,8 +425,7 @@ static int check_stable(int dfd, const char *dir, const char *fname, stable_stat
 static int write_one(int ifd, const char *fname, const deploy_file *f, const conf_output *out) {
         _cleanup_(closep) int fd = -1;
         bool secret = f->secret || kind_secret(f->kind);
-        const uint8_t *p = f->data;
-        size_t left = f->len;
+        int r;
 
         /* mode 0000 at creation, then the owner, then the final mode: no
          * window with wider bits, whatever the umask */
@@ -437,18 +436,9 @@ static int write_one(int ifd, const char *fname, const deploy_file *f, const con
                 return -errno;
         if (fchmod(fd, secret ? out->key_mode : out->mode) < 0)
                 return -errno;
-        while (left > 0) {
-                ssize_t k = write(fd, p, left);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (k == 0)
-                        return -EIO;
-                p += k;
-                left -= (size_t) k;
-        }
+        r = write_all(fd, f->data, f->len);
+        if (r < 0)
+                return r;
         if (fsync(fd) < 0)
                 return -errno;
         return 0;

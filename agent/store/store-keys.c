@@ -71,17 +71,12 @@ static int overwrite_file(const char *p) {
                 return -errno;
         if (!S_ISREG(st.st_mode))
                 return -EBADF;
-        for (off_t done = 0; done < st.st_size;) {
-                size_t n = (size_t) (st.st_size - done) < sizeof(zeros) ? (size_t) (st.st_size - done) : sizeof(zeros);
-                ssize_t k = pwrite(fd, zeros, n, done);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (k == 0)
-                        return -EIO;
-                done += k;
+        for (off_t left = st.st_size; left > 0;) {
+                size_t n = (size_t) left < sizeof(zeros) ? (size_t) left : sizeof(zeros);
+                int r = write_all(fd, zeros, n);
+                if (r < 0)
+                        return r;
+                left -= (off_t) n;
         }
         return fdatasync(fd) < 0 ? -errno : 0;
 }
