@@ -367,8 +367,7 @@ static void decide(machine *m, sched_decision *d) {
                 .issuer_in_flight = m->ops && m->istate && m->ops->state_in_flight(m->istate),
                 .force = e->opts.command == ENGINE_CMD_RENEW && e->opts.force && !m->forced,
                 .ignore_backoff = e->opts.command == ENGINE_CMD_RENEW && !m->forced,
-                .revoke = (e->opts.command == ENGINE_CMD_REVOKE && !m->forced) || st->revoke_request,
-                .revoke_command = e->opts.command == ENGINE_CMD_REVOKE && !m->forced,
+                .revoke = e->opts.command == ENGINE_CMD_REVOKE && !m->forced,
                 .watch_now = m->watch_now || (m->ops && m->ops->watch_each_pass && e->opts.mode == ENGINE_ONCE),
         };
         if (st->served.serial && in.deploys) {
@@ -655,7 +654,8 @@ static void fail(machine *m, const char *kind, const char *msg) {
         time_t renew_at;
         char left[32], t[21];
 
-        bool revoking = m->op == OP_REVOKE || st->revoke_request;
+        /* a revoke from its saved request to AWS's answer */
+        bool revoking = st->revoke_request != NULL;
 
         cancel_op(m);
         set_error(m, msg);
@@ -1409,9 +1409,9 @@ static void start(machine *m, const sched_decision *d) {
         }
         case SCHED_RELOAD:
                 log_cert(LOG_INFO, m->name, "resuming: the reload after deploying %s", st->served.version);
-                /* a replaced revoked certificate is no previous version,
-                 * but it was served before */
-                m->had_cert = st->previous.serial != NULL || st->revoked_serial != NULL;
+                /* served before this deploy: a previous version, or one
+                 * that left no rollback target (a revoked one) */
+                m->had_cert = st->previous.serial != NULL || st->last_success != 0;
                 r = engine_reload_enqueue(m->e, m);
                 if (r < 0) {
                         _cleanup_(freep) char *msg = strprintf("cannot queue the reload (retried later): %s", strerror(-r));

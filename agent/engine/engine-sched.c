@@ -164,10 +164,10 @@ void sched_decide(const sched_input *in, sched_decision *ret) {
         *ret = (sched_decision) {};
         ret->renew_at = served && in->renews ? sched_renew_at(in->schedule, st->served.not_before,
                                                               st->served.not_after, in->hash) : 0;
-        if (in->revoke) {
+        if (in->revoke || st->revoke_request) {
                 /* a saved revoke that failed is retried at its time; the
                  * operator's command goes at once */
-                if (!in->revoke_command && st->phase == PHASE_BACKOFF && st->wake_at > now && !urgent)
+                if (!in->revoke && st->phase == PHASE_BACKOFF && st->wake_at > now && !urgent)
                         return set(ret, SCHED_BACKOFF, ISSUE_NEW, st->wake_at,
                                    "the interrupted revocation failed and is retried later");
                 if (served)

@@ -102,8 +102,7 @@ typedef struct sched_input {
         bool deployed_for_changed;    /* output / reload settings differ from the last deploy's */
         bool force;                   /* renew --force: a new certificate now */
         bool ignore_backoff;          /* renew NAME: act before the backoff ends */
-        bool revoke;                  /* the revoke command, or one interrupted (st->revoke_request) */
-        bool revoke_command;          /* ... the revoke command itself (no backoff) */
+        bool revoke;                  /* the revoke command (one a killed run saved: st->revoke_request) */
         bool watch_now;               /* poked (import source changed, operator): watch before its time */
         time_t window_opens;          /* reload_window: its next opening when it is closed now, else 0 */
         bool served_pem;              /* the served certificate is kept by the store (can be redeployed) */

@@ -325,6 +325,23 @@ static void test_decide(void **s _unused_) {
         in.revoke = true;
         assert_int_equal(decide(&in, &d), SCHED_REVOKE);
         in.revoke = false;
+        /* a revoke a killed run saved: resumed by any run, after its
+         * backoff when it failed; the operator's command goes at once */
+        st.revoke_request = (char *) "KEY_COMPROMISE";
+        assert_int_equal(decide(&in, &d), SCHED_REVOKE);
+        assert_string_equal(d.why, "resume: an interrupted revocation");
+        st.phase = PHASE_BACKOFF;
+        st.wake_at = in.now + 3600;
+        assert_int_equal(decide(&in, &d), SCHED_BACKOFF);
+        assert_int_equal(d.when, in.now + 3600);
+        in.revoke = true;
+        assert_int_equal(decide(&in, &d), SCHED_REVOKE);
+        in.revoke = false;
+        in.now += 3600;
+        assert_int_equal(decide(&in, &d), SCHED_REVOKE);
+        st.revoke_request = NULL;
+        st.phase = PHASE_VALID;
+        st.wake_at = 0;
         assert_string_equal(sched_action_to_string(SCHED_REDEPLOY), "redeploy");
 }
 
