@@ -235,6 +235,8 @@ typedef struct persist_request {
         bool promote;                 /* before the state: the pending key becomes the served key if it
                                        * belongs to the served certificate */
         bool delete_keys;             /* both keys deleted after the state (revoked) */
+        const char *remove_version;   /* before the state: this (revoked) version leaves the output
+                                       * directory; a failure is logged and it is kept in the state */
         const char *fail_point;       /* testpoint_fail() name that simulates a failed write */
         const char *kill_point;       /* testpoint_hit() name after a successful write */
 } persist_request;

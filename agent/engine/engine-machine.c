@@ -822,22 +822,6 @@ static void on_valid_saved(machine *m, int r) {
                 m->changed = true;
                 return fail(m, "io", msg ? msg : "cannot save the state");
         }
-        if (st->revoked_version && deploys(m) &&
-            !(st->served.version && streq(st->revoked_version, st->served.version))) {
-                /* the revoked version leaves the output directory once its
-                 * replacement is served, also when an earlier run was killed
-                 * before getting here (gone already: nothing to say) */
-                char err[512] = "";
-                int k = deploy_version_remove(&m->cert->output, st->revoked_version, err, sizeof(err));
-                if (k >= 0)
-                        log_cert(LOG_INFO, m->name, "removed the revoked version %s", st->revoked_version);
-                else if (k != -ENOENT)
-                        log_cert(LOG_WARNING, m->name, "cannot remove the revoked version %s: %s", st->revoked_version,
-                                 err[0] ? err : strerror(-k));
-                if (k >= 0 || k == -ENOENT)
-                        /* done: the next save forgets it */
-                        (void) state_set_string(&st->revoked_version, NULL);
-        }
         testpoint_hit("valid-saved", m->name);
         m->action = m->had_cert ? ENGINE_ACTION_RENEWED : ENGINE_ACTION_ISSUED;
         m->changed = true;
@@ -857,6 +841,16 @@ static void on_valid_saved(machine *m, int r) {
 static void finish_valid(machine *m) {
         cert_state *st = m->st;
         persist_request req = { .promote = true, .gc_pems = true, .fail_point = "final-save" };
+        _cleanup_(freep) char *revoked_version = NULL;
+
+        /* the revoked version leaves the output directory once its
+         * replacement is served (on the worker, before the state that
+         * forgets it), also when the run that revoked was killed */
+        if (st->revoked_version && !(st->served.version && streq(st->revoked_version, st->served.version))) {
+                revoked_version = TAKE_PTR(st->revoked_version);
+                if (deploys(m))
+                        req.remove_version = revoked_version;
+        }
 
         st->phase = PHASE_VALID;
         st->failures = 0;

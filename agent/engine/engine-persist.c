@@ -14,6 +14,7 @@
 #include "basic/util.h"
 #include "crypto/crypto.h"
 #include "deploy/deploy-build.h"
+#include "deploy/deploy.h"
 #include "engine/engine-internal.h"
 #include "store/store-keys.h"
 #include "store/store.h"
@@ -29,6 +30,11 @@ typedef struct persist_job {
         pem_copy pems[3];             /* certificates to keep before the state refers to them */
         char *keep[3];                /* gc: the serials the state refers to */
         bool promote, gc, delete_keys;
+        const conf_output *out;       /* remove_version's: kept alive by the machine's configuration */
+        char *remove_version;
+        bool version_tried;
+        int r_version;
+        char version_err[512];
         const char *fail_point, *kill_point;
         const char *what;           /* what failed, for the message */
         int r_key;                  /* a key step after the state: logged, not fatal */
@@ -46,6 +52,7 @@ static void persist_job_free(persist_job *j) {
         free(j->state_dir);
         free(j->name);
         free(j->text);
+        free(j->remove_version);
         free(j);
 }
 
@@ -80,6 +87,13 @@ static int persist_run(void *arg) {
                     crypto_key_matches_cert(k, cert) > 0)
                         j->r_key = store_key_promote(j->state_dir, j->name);
         }
+        if (j->remove_version) {
+                /* before the state that forgets it: a kill in between
+                 * leaves it named there, and the next removal finds it gone */
+                j->version_tried = true;
+                j->r_version = deploy_version_remove(j->out, j->remove_version, j->version_err,
+                                                     sizeof(j->version_err));
+        }
         j->what = "writing the state file";
         if (j->fail_point && testpoint_fail(j->fail_point, j->name))
                 return -EIO;
@@ -110,6 +124,15 @@ static void persist_done(int r, void *arg) {
         if (j->r_key < 0)
                 log_cert(LOG_WARNING, j->name, "%s the key failed: %s", j->promote ? "promoting" : "deleting",
                          strerror(-j->r_key));
+        if (j->remove_version && (!j->version_tried || (j->r_version < 0 && j->r_version != -ENOENT))) {
+                if (j->version_tried)
+                        log_cert(LOG_WARNING, j->name, "cannot remove the revoked version %s (tried again after the "
+                                 "next renewal): %s", j->remove_version,
+                                 j->version_err[0] ? j->version_err : strerror(-j->r_version));
+                /* kept for the next try (saved with the next state) */
+                (void) state_set_string(&m->st->revoked_version, j->remove_version);
+        } else if (j->remove_version && j->r_version >= 0)
+                log_cert(LOG_INFO, j->name, "removed the revoked version %s", j->remove_version);
         if (r < 0)
                 log_cert(LOG_ERR, j->name, "%s in %s/certs/%s failed: %s", j->what, j->state_dir, j->name, strerror(-r));
         void (*done)(machine *, int) = j->done;
@@ -167,6 +190,9 @@ void engine_persist(machine *m, const persist_request *req, void (*done)(machine
                 j->promote = req->promote;
                 j->gc = req->gc_pems;
                 j->delete_keys = req->delete_keys;
+                if (req->remove_version && !(j->remove_version = strdup(req->remove_version)))
+                        r = -ENOMEM;
+                j->out = &m->cert->output;
                 j->fail_point = req->fail_point;
                 j->kill_point = req->kill_point;
         }

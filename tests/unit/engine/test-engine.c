@@ -2045,6 +2045,8 @@ static void test_revoke_resumed(void **s _unused_) {
         st = state_of("a");
         assert_int_equal(st->phase, PHASE_VALID);
         assert_string_equal(st->served.serial, replacement);
+        assert_null(st->revoked_version);  /* removed, then forgotten */
+        assert_string_equal(st->revoked_serial, revoked);  /* still shown by status */
         cert_state_free(st);
         assert_key_consistent("a");
         assert_version_gone("a", revoked_version);
